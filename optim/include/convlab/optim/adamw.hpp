@@ -1,0 +1,76 @@
+#pragma once
+/// \file
+/// AdamW, matching torch.optim.AdamW (Loshchilov & Hutter, 2019) step for step:
+///   x ← x·(1 − lr·wd);  m ← m + (1 − β₁)(g − m);  v ← β₂v + (1 − β₂)g²;  (v̂ ← max(v̂, v) if amsgrad)
+///   x ← x − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε),  t = 1, 2, ...
+
+#include <cmath>
+
+#include "detail/parallel.hpp"
+#include "optimizer.hpp"
+
+namespace convlab::optim {
+
+struct AdamWOptions {
+  double beta1 = 0.9;          ///< 0 <= β₁ < 1
+  double beta2 = 0.999;        ///< 0 <= β₂ < 1
+  double eps = 1e-8;           ///< > 0, added to √v̂ (outside the root, as PyTorch)
+  double weight_decay = 1e-2;  ///< decoupled, scaled by lr; >= 0 (PyTorch's default 1e-2)
+  bool amsgrad = false;        ///< use the running max of v
+  void validate() const {
+    detail::require(beta1 >= 0 && beta1 < 1, "AdamWOptions::beta1", beta1, "0 <= beta1 < 1");
+    detail::require(beta2 >= 0 && beta2 < 1, "AdamWOptions::beta2", beta2, "0 <= beta2 < 1");
+    detail::require(eps > 0, "AdamWOptions::eps", eps, "eps > 0");
+    detail::require(weight_decay >= 0, "AdamWOptions::weight_decay", weight_decay, "weight_decay >= 0");
+  }
+};
+
+template <class S = double>
+class AdamW {
+ public:
+  using Scalar = S;
+  using Options = AdamWOptions;
+  struct State {
+    VecX<S> m, v, v_max;  ///< first/second moments; v_max only with amsgrad
+    long long t = 0;      ///< steps taken
+  };
+
+  explicit AdamW(const AdamWOptions& options = {}) : opt_(options) { opt_.validate(); }
+  const AdamWOptions& options() const { return opt_; }
+
+  State init(In<S> x) const {
+    State s;
+    s.m = VecX<S>::Zero(x.size());
+    s.v = VecX<S>::Zero(x.size());
+    if (opt_.amsgrad) s.v_max = VecX<S>::Zero(x.size());
+    return s;
+  }
+
+  void step(Out<S> x, In<S> g, State& state, S lr) const {
+    detail::check_step_sizes(x.size(), g.size(), state.m.size(), "AdamW");
+    ++state.t;
+    // Bias corrections in double, as PyTorch computes them in Python floats.
+    const double bc1 = 1 - std::pow(opt_.beta1, static_cast<double>(state.t));
+    const double bc2 = 1 - std::pow(opt_.beta2, static_cast<double>(state.t));
+    const S step_size = static_cast<S>(static_cast<double>(lr) / bc1);
+    const S sqrt_bc2 = static_cast<S>(std::sqrt(bc2));
+    const S decay = static_cast<S>(1 - static_cast<double>(lr) * opt_.weight_decay);
+    const S b1 = static_cast<S>(opt_.beta1), b2 = static_cast<S>(opt_.beta2), eps = static_cast<S>(opt_.eps);
+    S *xp = x.data(), *mp = state.m.data(), *vp = state.v.data(), *vmax = state.v_max.data();
+    const S* gp = g.data();
+    const bool ams = opt_.amsgrad;
+    detail::for_each_index(x.size(), [=](Eigen::Index i) {
+      xp[i] *= decay;
+      mp[i] += (1 - b1) * (gp[i] - mp[i]);  // PyTorch's lerp form
+      vp[i] = b2 * vp[i] + (1 - b2) * gp[i] * gp[i];
+      S v = vp[i];
+      if (ams) v = vmax[i] = std::max(vmax[i], v);
+      xp[i] -= step_size * mp[i] / (std::sqrt(v) / sqrt_bc2 + eps);
+    });
+  }
+
+ private:
+  AdamWOptions opt_;
+};
+
+}  // namespace convlab::optim

@@ -1,0 +1,103 @@
+#pragma once
+/// \file
+/// Callbacks for `minimize`. A callback is any object with some of
+///   `CallbackAction iteration(const IterationRecord&)` (or returning void),
+///   `void end(const Summary&)`;
+/// missing methods are skipped at compile time. Callbacks run at every evaluation point
+/// (every iteration for full batches, every `evaluate_every` iterations for minibatches).
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "summary.hpp"
+
+namespace convlab::optim {
+
+enum class CallbackAction { Continue, Stop };
+
+namespace detail {
+template <class C>
+CallbackAction call_iteration(C& c, const IterationRecord& r) {
+  if constexpr (requires { { c.iteration(r) } -> std::same_as<CallbackAction>; }) return c.iteration(r);
+  else if constexpr (requires { c.iteration(r); }) {
+    c.iteration(r);
+    return CallbackAction::Continue;
+  } else {
+    return CallbackAction::Continue;
+  }
+}
+template <class C>
+void call_end(C& c, const Summary& s) {
+  if constexpr (requires { c.end(s); }) c.end(s);
+}
+}  // namespace detail
+
+/// Appends every evaluation to a vector the caller owns.
+struct RecordHistory {
+  std::vector<IterationRecord>* out;
+  void iteration(const IterationRecord& r) { out->push_back(r); }
+};
+
+/// Writes "iter  seconds  f  |g|  lr" every `every` evaluations to `os`.
+struct LogEvery {
+  long long every = 100;
+  std::ostream* os;
+  long long seen = 0;
+  void iteration(const IterationRecord& r) {
+    if (every > 0 && seen++ % every == 0) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "iter %8lld  %9.3fs  f %.10e  |g| %.3e  lr %.3e\n", r.iteration, r.seconds,
+                    r.value, r.grad_norm, r.lr);
+      *os << buf << std::flush;
+    }
+  }
+  void end(const Summary& s) { *os << s.brief_report() << '\n' << std::flush; }
+};
+
+/// A one-line bar on stderr, redrawn at most 10 times a second; silent when stderr is not
+/// a terminal (logs and CI stay clean).
+struct ProgressBar {
+  long long total;  ///< the iteration budget
+  bool enabled = ::isatty(STDERR_FILENO) != 0;
+  std::chrono::steady_clock::time_point last{};
+  void iteration(const IterationRecord& r) {
+    if (!enabled) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::milliseconds(100)) return;
+    last = now;
+    const double frac = total > 0 ? std::min(1.0, static_cast<double>(r.iteration) / static_cast<double>(total)) : 1.0;
+    const int filled = static_cast<int>(frac * 30);
+    std::fprintf(stderr, "\r[%-30.*s] %3.0f%%  it %lld  f %.6e  |g| %.2e ", filled,
+                 "##############################", 100 * frac, r.iteration, r.value, r.grad_norm);
+  }
+  void end(const Summary&) {
+    if (enabled) std::fputc('\n', stderr);
+  }
+};
+
+/// Stops when f has not improved by more than `min_delta` for `patience` evaluations.
+struct EarlyStopping {
+  long long patience = 10;
+  double min_delta = 0.0;
+  double best = std::numeric_limits<double>::infinity();
+  long long since_best = 0;
+  CallbackAction iteration(const IterationRecord& r) {
+    if (r.value < best - min_delta) {
+      best = r.value;
+      since_best = 0;
+    } else if (++since_best >= patience) {
+      return CallbackAction::Stop;
+    }
+    return CallbackAction::Continue;
+  }
+};
+
+}  // namespace convlab::optim

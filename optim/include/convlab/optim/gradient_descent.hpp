@@ -1,0 +1,27 @@
+#pragma once
+/// \file
+/// Gradient descent: x ← x − lr·g.
+
+#include "detail/parallel.hpp"
+#include "optimizer.hpp"
+
+namespace convlab::optim {
+
+/// Plain (sub)gradient descent. Stateless; the step is one fused elementwise pass.
+template <class S = double>
+class GradientDescent {
+ public:
+  using Scalar = S;
+  struct State {
+    Eigen::Index size = 0;
+  };
+  State init(In<S> x) const { return State{x.size()}; }
+  void step(Out<S> x, In<S> g, State& state, S lr) const {
+    detail::check_step_sizes(x.size(), g.size(), state.size, "GradientDescent");
+    S* xp = x.data();
+    const S* gp = g.data();
+    detail::for_each_index(x.size(), [=](Eigen::Index i) { xp[i] -= lr * gp[i]; });
+  }
+};
+
+}  // namespace convlab::optim

@@ -1,0 +1,73 @@
+#pragma once
+/// \file
+/// SGD with heavy-ball or Nesterov momentum, matching torch.optim.SGD:
+///   g ← g + wd·x;  b ← g (first step) or μ·b + (1 − τ)·g;
+///   d ← g + μ·b (Nesterov) or b (heavy ball);  x ← x − lr·d.
+
+#include <vector>
+
+#include "detail/parallel.hpp"
+#include "optimizer.hpp"
+
+namespace convlab::optim {
+
+struct SgdOptions {
+  double momentum = 0.0;      ///< μ, 0 <= μ < 1; 0 is plain SGD
+  double dampening = 0.0;     ///< τ, 0 <= τ <= 1 (must be 0 with Nesterov)
+  double weight_decay = 0.0;  ///< L2 coupled into the gradient, >= 0
+  bool nesterov = false;      ///< Nesterov's look-ahead (needs μ > 0)
+  void validate() const {
+    detail::require(momentum >= 0 && momentum < 1, "SgdOptions::momentum", momentum, "0 <= momentum < 1");
+    detail::require(dampening >= 0 && dampening <= 1, "SgdOptions::dampening", dampening, "0 <= dampening <= 1");
+    detail::require(weight_decay >= 0, "SgdOptions::weight_decay", weight_decay, "weight_decay >= 0");
+    detail::require(!nesterov || (momentum > 0 && dampening == 0), "SgdOptions::nesterov", nesterov,
+                    "nesterov needs momentum > 0 and dampening = 0");
+  }
+};
+
+template <class S = double>
+class Sgd {
+ public:
+  using Scalar = S;
+  using Options = SgdOptions;
+  struct State {
+    VecX<S> buffer;  ///< momentum buffer b (empty when μ = 0)
+    Eigen::Index size = 0;
+    long long steps = 0;
+  };
+
+  explicit Sgd(const SgdOptions& options = {}) : opt_(options) { opt_.validate(); }
+  const SgdOptions& options() const { return opt_; }
+
+  State init(In<S> x) const {
+    State s;
+    s.size = x.size();
+    if (opt_.momentum > 0) s.buffer = VecX<S>::Zero(x.size());
+    return s;
+  }
+
+  void step(Out<S> x, In<S> g, State& state, S lr) const {
+    detail::check_step_sizes(x.size(), g.size(), state.size, "Sgd");
+    const S wd = static_cast<S>(opt_.weight_decay), mu = static_cast<S>(opt_.momentum);
+    const S keep = static_cast<S>(1 - opt_.dampening);
+    const bool first = state.steps == 0, nesterov = opt_.nesterov;
+    S* xp = x.data();
+    const S* gp = g.data();
+    if (mu == 0) {
+      detail::for_each_index(x.size(), [=](Eigen::Index i) { xp[i] -= lr * (gp[i] + wd * xp[i]); });
+    } else {
+      S* bp = state.buffer.data();
+      detail::for_each_index(x.size(), [=](Eigen::Index i) {
+        const S gi = gp[i] + wd * xp[i];
+        bp[i] = first ? gi : mu * bp[i] + keep * gi;
+        xp[i] -= lr * (nesterov ? gi + mu * bp[i] : bp[i]);
+      });
+    }
+    ++state.steps;
+  }
+
+ private:
+  SgdOptions opt_;
+};
+
+}  // namespace convlab::optim

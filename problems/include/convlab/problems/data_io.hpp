@@ -1,0 +1,263 @@
+#pragma once
+/// \file
+/// Loaders for LIBSVM/SVMlight (sparse) and CSV with a header (dense).
+///
+/// Every malformed input throws DataError("file:line: field: what"); nothing aborts or
+/// crashes (the loaders are fuzzed, tests/fuzz). NaN and Inf are errors unless
+/// `allow_nonfinite` is set. Numbers are parsed with std::from_chars, so the locale
+/// never changes a result.
+
+#include <Eigen/SparseCore>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "concepts.hpp"
+#include "detail/linear_model.hpp"
+#include "errors.hpp"
+
+namespace convlab::problems {
+
+/// Samples × features (sparse, row-major) with one response per sample.
+struct SparseDataset {
+  SparseDesign<double> X;
+  VecX<double> y;
+};
+
+/// Samples × features (dense) with one response per sample and the CSV column names.
+struct DenseDataset {
+  MatX<double> X;
+  VecX<double> y;
+  std::vector<std::string> feature_names;
+  std::string response;
+};
+
+struct LibsvmOptions {
+  bool zero_based = false;            ///< indices start at 0 instead of LIBSVM's 1
+  Eigen::Index num_features = 0;      ///< 0 = largest index seen; else an index beyond it is an error
+  bool allow_nonfinite = false;       ///< accept NaN/Inf values and labels
+};
+
+struct CsvOptions {
+  std::string response;               ///< name of the response column (required)
+  char delimiter = ',';
+  bool allow_nonfinite = false;       ///< accept NaN/Inf (written nan, inf) in any column
+};
+
+namespace detail {
+
+inline std::string quoted(std::string_view s) {
+  constexpr std::size_t kMax = 40;
+  std::string out = "'" + std::string(s.substr(0, kMax));
+  if (s.size() > kMax) out += "...";
+  return out + "'";
+}
+
+/// Parses the whole token as a double (a leading '+' is allowed) or throws.
+inline double parse_number(std::string_view tok, bool allow_nonfinite, const std::string& file, std::size_t line,
+                           const std::string& field) {
+  std::string_view t = tok;
+  if (!t.empty() && t.front() == '+') t.remove_prefix(1);
+  double v = 0;
+  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || ec != std::errc() || ptr != t.data() + t.size())
+    throw DataError(file, line, field, quoted(tok) + " is not a number");
+  if (!allow_nonfinite && !std::isfinite(v))
+    throw DataError(file, line, field, quoted(tok) + " is not finite (NaN/Inf not allowed here)");
+  return v;
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError(path, 0, "", "cannot open file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw DataError(path, 0, "", "read error");
+  return ss.str();
+}
+
+/// Calls fn(line_number, line) for each line, without the line break ('\n' or "\r\n").
+template <class Fn>
+void for_each_line(std::string_view text, Fn&& fn) {
+  std::size_t lineno = 0, pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    fn(++lineno, line);
+    pos = end + 1;
+  }
+}
+
+inline bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+/// Splits one CSV record on `delim`, honouring double quotes ("" inside quotes is a quote).
+inline std::vector<std::string> split_csv(std::string_view line, char delim, const std::string& file,
+                                          std::size_t lineno) {
+  std::vector<std::string> fields;
+  std::string cur;
+  bool quoted_field = false, in_quotes = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (in_quotes) {
+      if (c == '"') {
+        if (i + 1 < line.size() && line[i + 1] == '"') {
+          cur += '"';
+          ++i;
+        } else {
+          in_quotes = false;
+        }
+      } else {
+        cur += c;
+      }
+    } else if (c == '"' && cur.find_first_not_of(" \t") == std::string::npos && !quoted_field) {
+      cur.clear();
+      in_quotes = quoted_field = true;
+    } else if (c == delim) {
+      fields.push_back(std::move(cur));
+      cur.clear();
+      quoted_field = false;
+    } else if (quoted_field && !is_blank(c)) {
+      throw DataError(file, lineno, "field " + std::to_string(fields.size() + 1),
+                      "text after a closing quote");
+    } else {
+      cur += c;
+    }
+  }
+  if (in_quotes) throw DataError(file, lineno, "field " + std::to_string(fields.size() + 1), "unterminated quote");
+  fields.push_back(std::move(cur));
+  for (auto& f : fields) {  // trim surrounding blanks
+    const auto b = f.find_first_not_of(" \t");
+    const auto e = f.find_last_not_of(" \t");
+    f = b == std::string::npos ? std::string() : f.substr(b, e - b + 1);
+  }
+  return fields;
+}
+
+}  // namespace detail
+
+/// Parses LIBSVM/SVMlight text: per line `label idx:val idx:val ...`, indices strictly
+/// increasing, 1-based unless `zero_based`. Blank lines and `#` comments are skipped; a
+/// `qid:N` token is accepted and ignored. `name` is used in error messages.
+inline SparseDataset parse_libsvm(std::string_view text, const std::string& name, const LibsvmOptions& opt = {}) {
+  using Triplet = Eigen::Triplet<double, int>;
+  std::vector<Triplet> triplets;
+  std::vector<double> labels;
+  long long max_index = -1;
+  const long long base = opt.zero_based ? 0 : 1;
+  const long long limit = opt.num_features > 0 ? opt.num_features : std::numeric_limits<int>::max() - 1;
+  detail::for_each_line(text, [&](std::size_t lineno, std::string_view line) {
+    if (const auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+    std::size_t pos = 0, token_no = 0;
+    long long prev = -1;
+    bool have_label = false;
+    while (pos < line.size()) {
+      while (pos < line.size() && detail::is_blank(line[pos])) ++pos;
+      if (pos >= line.size()) break;
+      std::size_t end = pos;
+      while (end < line.size() && !detail::is_blank(line[end])) ++end;
+      const std::string_view tok = line.substr(pos, end - pos);
+      pos = end;
+      ++token_no;
+      if (!have_label) {
+        labels.push_back(detail::parse_number(tok, opt.allow_nonfinite, name, lineno, "label"));
+        have_label = true;
+        continue;
+      }
+      const auto colon = tok.find(':');
+      const std::string field = "token " + std::to_string(token_no);
+      if (colon == std::string_view::npos) throw DataError(name, lineno, field, detail::quoted(tok) + " is not index:value");
+      const std::string_view key = tok.substr(0, colon), val = tok.substr(colon + 1);
+      if (key == "qid") continue;
+      long long idx = 0;
+      const auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), idx);
+      if (key.empty() || ec != std::errc() || p != key.data() + key.size())
+        throw DataError(name, lineno, field, "index " + detail::quoted(key) + " is not an integer");
+      if (idx < base) throw DataError(name, lineno, field, "index " + std::to_string(idx) + " is below " + std::to_string(base) + (opt.zero_based ? "" : " (indices are 1-based)"));
+      const long long col = idx - base;
+      if (col >= limit)
+        throw DataError(name, lineno, field, "index " + std::to_string(idx) + " exceeds the number of features (" + std::to_string(limit) + ")");
+      if (col <= prev) throw DataError(name, lineno, field, "index " + std::to_string(idx) + " is not greater than the previous index");
+      prev = col;
+      const double v = detail::parse_number(val, opt.allow_nonfinite, name, lineno, field + " (index " + std::to_string(idx) + ")");
+      triplets.emplace_back(static_cast<int>(labels.size() - 1), static_cast<int>(col), v);
+      max_index = std::max(max_index, col);
+    }
+  });
+  if (labels.empty()) throw DataError(name, 0, "", "no samples");
+  if (labels.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    throw DataError(name, 0, "", "too many rows");
+  SparseDataset ds;
+  const Eigen::Index cols = opt.num_features > 0 ? opt.num_features : max_index + 1;
+  ds.X.resize(static_cast<Eigen::Index>(labels.size()), cols);
+  ds.X.setFromTriplets(triplets.begin(), triplets.end());
+  ds.y = Eigen::Map<const VecX<double>>(labels.data(), static_cast<Eigen::Index>(labels.size()));
+  return ds;
+}
+
+/// Loads a LIBSVM file; errors name the file and line.
+inline SparseDataset load_libsvm(const std::string& path, const LibsvmOptions& opt = {}) {
+  return parse_libsvm(detail::read_file(path), path, opt);
+}
+
+/// Parses CSV text whose first line is a header. Every other column is a feature, in
+/// file order. Blank lines are skipped; empty values are errors.
+inline DenseDataset parse_csv(std::string_view text, const std::string& name, const CsvOptions& opt) {
+  if (opt.response.empty()) throw InvalidArgument("CsvOptions::response is empty; name the response column");
+  std::vector<std::string> header;
+  std::size_t header_line = 0;
+  Eigen::Index response_col = -1;
+  std::vector<double> values, responses;
+  detail::for_each_line(text, [&](std::size_t lineno, std::string_view line) {
+    if (line.find_first_not_of(" \t") == std::string_view::npos) return;
+    auto fields = detail::split_csv(line, opt.delimiter, name, lineno);
+    if (header.empty()) {
+      header = std::move(fields);
+      header_line = lineno;
+      for (std::size_t j = 0; j < header.size(); ++j) {
+        if (header[j].empty()) throw DataError(name, lineno, "column " + std::to_string(j + 1), "empty column name");
+        if (header[j] == opt.response) response_col = static_cast<Eigen::Index>(j);
+      }
+      if (response_col < 0) {
+        std::string names;
+        for (const auto& h : header) names += (names.empty() ? "" : ", ") + h;
+        throw DataError(name, lineno, "header", "no column named '" + opt.response + "' (columns: " + names + ")");
+      }
+      return;
+    }
+    if (fields.size() != header.size())
+      throw DataError(name, lineno, "", "expected " + std::to_string(header.size()) + " fields as in the header (line " +
+                                            std::to_string(header_line) + "), found " + std::to_string(fields.size()));
+    for (std::size_t j = 0; j < fields.size(); ++j) {
+      const std::string field = "column " + std::to_string(j + 1) + " (" + header[j] + ")";
+      if (fields[j].empty()) throw DataError(name, lineno, field, "empty value (missing values are not supported)");
+      const double v = detail::parse_number(fields[j], opt.allow_nonfinite, name, lineno, field);
+      if (static_cast<Eigen::Index>(j) == response_col) responses.push_back(v);
+      else values.push_back(v);
+    }
+  });
+  if (header.empty()) throw DataError(name, 0, "", "empty file (no header)");
+  if (responses.empty()) throw DataError(name, 0, "", "no data rows after the header");
+  DenseDataset ds;
+  const auto n = static_cast<Eigen::Index>(responses.size());
+  const auto d = static_cast<Eigen::Index>(header.size()) - 1;
+  ds.X = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(values.data(), n, d);
+  ds.y = Eigen::Map<const VecX<double>>(responses.data(), n);
+  ds.response = opt.response;
+  for (std::size_t j = 0; j < header.size(); ++j)
+    if (static_cast<Eigen::Index>(j) != response_col) ds.feature_names.push_back(header[j]);
+  return ds;
+}
+
+/// Loads a CSV file; errors name the file, line and column.
+inline DenseDataset load_csv(const std::string& path, const CsvOptions& opt) {
+  return parse_csv(detail::read_file(path), path, opt);
+}
+
+}  // namespace convlab::problems

@@ -1,0 +1,267 @@
+#pragma once
+/// \file
+/// What least squares, logistic and multinomial regression share: the design matrix,
+/// the parameter layout with an optional unpenalized intercept, the L1/L2 penalty, size
+/// checks and the spectral bounds behind the Lipschitz constants.
+///
+/// Parameter layout: x = vec(W) with W of shape (p × K), p = d + intercept, column-major,
+/// so coefficient (feature j, output k) is x[k·p + j] and the intercept of output k is
+/// x[k·p + d]. K = 1 for least squares and logistic regression.
+
+#include <Eigen/Eigenvalues>
+#include <Eigen/SparseCore>
+#include <algorithm>
+#include <cmath>
+#include <concepts>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+#include "../concepts.hpp"
+#include "../errors.hpp"
+
+namespace convlab::problems {
+
+/// Penalty and intercept options shared by the linear-model objectives:
+/// f(x) = (1/n) Σᵢ lossᵢ(x) + (l2/2)·‖w‖² + l1·‖w‖₁, w = x without intercept entries.
+struct LinearModelOptions {
+  double l1 = 0.0;         ///< weight of ‖w‖₁, >= 0; makes f non-smooth (see docs/problems.md)
+  double l2 = 0.0;         ///< weight of ½‖w‖², >= 0
+  bool intercept = false;  ///< add an unpenalized intercept per output
+  void validate() const {
+    detail::require(l1 >= 0 && std::isfinite(l1), "LinearModelOptions::l1", l1, "0 <= l1 < inf");
+    detail::require(l2 >= 0 && std::isfinite(l2), "LinearModelOptions::l2", l2, "0 <= l2 < inf");
+  }
+};
+
+/// Row-major sparse design: the storage order that makes minibatches cheap.
+template <class S>
+using SparseDesign = Eigen::SparseMatrix<S, Eigen::RowMajor>;
+
+template <class D>
+inline constexpr bool is_sparse_design_v = std::is_base_of_v<Eigen::SparseMatrixBase<D>, D>;
+
+namespace detail {
+
+/// Checks that every entry of a dense or sparse matrix / vector is finite.
+template <class M>
+bool all_finite(const M& m) {
+  if constexpr (is_sparse_design_v<M>) {
+    for (Eigen::Index k = 0; k < m.outerSize(); ++k)
+      for (typename M::InnerIterator it(m, k); it; ++it)
+        if (!std::isfinite(static_cast<double>(it.value()))) return false;
+    return true;
+  } else {
+    return m.allFinite();
+  }
+}
+
+template <class S, class Design>
+class LinearModel {
+  static_assert(std::is_same_v<S, typename Design::Scalar>, "design scalar must match the problem scalar");
+
+ public:
+  using Scalar = S;
+
+  Eigen::Index num_samples() const { return A_.rows(); }
+  Eigen::Index num_features() const { return A_.cols(); }
+  Eigen::Index num_outputs() const { return K_; }
+  /// Parameters per output: d, plus one for the intercept.
+  Eigen::Index rows_per_output() const { return p_; }
+  Eigen::Index dim() const { return p_ * K_; }
+  const Design& design() const { return A_; }
+  const LinearModelOptions& options() const { return opt_; }
+
+  /// Global Lipschitz constant of the gradient of the smooth part (loss + L2), an upper
+  /// bound: curvature · λ_max(ÃᵀÃ)/n + l2 with Ã = [A, 1]. λ_max is exact (eigen-solve of
+  /// the Gram matrix) when p <= 500, else the bound min(‖Ã‖_F², ‖Ã‖₁‖Ã‖_∞). Computed on
+  /// first call and cached; the first call is not thread-safe.
+  S lipschitz() const {
+    if (!lambda_max_) lambda_max_ = spectral_bound();
+    return static_cast<S>(curvature_ * *lambda_max_ / static_cast<double>(A_.rows()) + opt_.l2);
+  }
+
+  /// Per-coordinate Lipschitz constants of the smooth part: curvature·‖ã_j‖²/n (+ l2 on
+  /// penalized coordinates), in the parameter layout above.
+  VecX<S> coordinate_lipschitz() const {
+    VecX<double> col(p_);
+    col.head(A_.cols()) = column_sq_norms();
+    if (opt_.intercept) col[A_.cols()] = static_cast<double>(A_.rows());
+    VecX<S> L(dim());
+    for (Eigen::Index k = 0; k < K_; ++k)
+      for (Eigen::Index j = 0; j < p_; ++j)
+        L[k * p_ + j] = static_cast<S>(curvature_ * col[j] / static_cast<double>(A_.rows()) +
+                                       (is_intercept(j) ? 0.0 : opt_.l2));
+    return L;
+  }
+
+ protected:
+  LinearModel(Design A, Eigen::Index K, const LinearModelOptions& opt, double curvature, const char* name)
+      : A_(std::move(A)), opt_(opt), K_(K), p_(A_.cols() + (opt.intercept ? 1 : 0)),
+        curvature_(curvature), name_(name) {
+    opt_.validate();
+    if (A_.rows() == 0) throw InvalidArgument(name_ + ": the design has no rows");
+    if (A_.cols() == 0 && !opt.intercept) throw InvalidArgument(name_ + ": the design has no columns");
+    if (!all_finite(A_)) throw InvalidArgument(name_ + ": the design contains NaN or Inf");
+  }
+
+  bool is_intercept(Eigen::Index j) const { return opt_.intercept && j == A_.cols(); }
+
+  void check_x(const In<S>& x, const char* method) const {
+    if (x.size() != dim())
+      throw InvalidArgument(name_ + "::" + method + ": x has size " + std::to_string(x.size()) +
+                            ", expected " + std::to_string(dim()) + " (" + std::to_string(A_.cols()) +
+                            " features" + (opt_.intercept ? " + intercept" : "") +
+                            (K_ > 1 ? ") x " + std::to_string(K_) + " outputs" : ")"));
+  }
+  void check_g(const Out<S>& g, const char* method) const {
+    if (g.size() != dim())
+      throw InvalidArgument(name_ + "::" + method + ": gradient buffer has size " + std::to_string(g.size()) +
+                            ", expected " + std::to_string(dim()));
+  }
+  void check_batch(Batch b) const {
+    if (b.empty()) throw InvalidArgument(name_ + ": empty minibatch");
+    for (Eigen::Index i : b)
+      if (i < 0 || i >= A_.rows())
+        throw InvalidArgument(name_ + ": minibatch index " + std::to_string(i) + " outside [0, " +
+                              std::to_string(A_.rows()) + ")");
+  }
+
+  /// Coefficients of output k (without intercept) and its intercept.
+  auto weights(const In<S>& x, Eigen::Index k) const { return x.segment(k * p_, A_.cols()); }
+  S intercept_of(const In<S>& x, Eigen::Index k) const {
+    return opt_.intercept ? x[k * p_ + A_.cols()] : S(0);
+  }
+
+  /// Scores A·w_k + b_k for every sample.
+  void scores(const In<S>& x, Eigen::Index k, Out<S> z) const {
+    z.noalias() = A_ * weights(x, k);
+    if (opt_.intercept) z.array() += intercept_of(x, k);
+  }
+  S score_of(const In<S>& x, Eigen::Index k, Eigen::Index i) const {
+    return A_.row(i).dot(weights(x, k)) + intercept_of(x, k);
+  }
+
+  /// g_k = Aᵀ r / n_eff (and the intercept entry = Σ r / n_eff).
+  void back_project(const In<S>& r, Eigen::Index k, S inv_n, Out<S> g) const {
+    g.segment(k * p_, A_.cols()).noalias() = inv_n * (A_.transpose() * r);
+    if (opt_.intercept) g[k * p_ + A_.cols()] = inv_n * r.sum();
+  }
+
+  /// (l2/2)‖w‖² + l1‖w‖₁ over penalized coordinates.
+  S penalty(const In<S>& x) const {
+    if (opt_.l1 == 0 && opt_.l2 == 0) return S(0);
+    S sq = 0, ab = 0;
+    for (Eigen::Index k = 0; k < K_; ++k) {
+      sq += weights(x, k).squaredNorm();
+      ab += weights(x, k).template lpNorm<1>();
+    }
+    return static_cast<S>(opt_.l2 / 2) * sq + static_cast<S>(opt_.l1) * ab;
+  }
+  /// Adds l2·w + l1·sign(w) (the subgradient with sign(0) = 0) to g.
+  void add_penalty_gradient(const In<S>& x, Out<S> g) const {
+    if (opt_.l1 == 0 && opt_.l2 == 0) return;
+    for (Eigen::Index k = 0; k < K_; ++k) {
+      auto gk = g.segment(k * p_, A_.cols());
+      gk += static_cast<S>(opt_.l2) * weights(x, k);
+      if (opt_.l1 != 0) gk += static_cast<S>(opt_.l1) * weights(x, k).array().sign().matrix();
+    }
+  }
+
+  /// H = Ãᵀ diag(w) Ã / n_eff + l2 on penalized diagonal entries, for one output (K = 1).
+  void weighted_gram(const VecX<S>& w, S inv_n, Eigen::Ref<MatX<S>> H) const {
+    if (H.rows() != p_ || H.cols() != p_)
+      throw InvalidArgument(name_ + "::hessian: H is " + std::to_string(H.rows()) + "x" +
+                            std::to_string(H.cols()) + ", expected " + std::to_string(p_) + "x" +
+                            std::to_string(p_));
+    const Eigen::Index d = A_.cols();
+    if constexpr (is_sparse_design_v<Design>) {
+      H.topLeftCorner(d, d) = MatX<S>(A_.transpose() * w.asDiagonal() * A_) * inv_n;
+    } else {
+      H.topLeftCorner(d, d).noalias() = inv_n * (A_.transpose() * w.asDiagonal() * A_);
+    }
+    if (opt_.intercept) {
+      VecX<S> c = inv_n * (A_.transpose() * w);
+      H.col(d).head(d) = c;
+      H.row(d).head(d) = c.transpose();
+      H(d, d) = inv_n * w.sum();
+    }
+    H.diagonal().head(d).array() += static_cast<S>(opt_.l2);
+  }
+
+  VecX<double> column_sq_norms() const {
+    VecX<double> c = VecX<double>::Zero(A_.cols());
+    if constexpr (is_sparse_design_v<Design>) {
+      for (Eigen::Index o = 0; o < A_.outerSize(); ++o)
+        for (typename Design::InnerIterator it(A_, o); it; ++it)
+          c[it.col()] += static_cast<double>(it.value()) * static_cast<double>(it.value());
+    } else {
+      c = A_.template cast<double>().colwise().squaredNorm().transpose();
+    }
+    return c;
+  }
+
+  Design A_;
+  LinearModelOptions opt_;
+  Eigen::Index K_;
+  Eigen::Index p_;
+
+ private:
+  double spectral_bound() const {
+    const double n = static_cast<double>(A_.rows());
+    if (p_ <= 500) {  // exact λ_max of the (augmented) Gram matrix
+      MatX<double> G(p_, p_);
+      MatX<double> ata;
+      if constexpr (is_sparse_design_v<Design>) {
+        const Eigen::SparseMatrix<double> Ad = A_.template cast<double>();
+        ata = MatX<double>(Ad.transpose() * Ad);
+      } else {
+        const MatX<double> Ad = A_.template cast<double>();
+        ata = Ad.transpose() * Ad;
+      }
+      G.topLeftCorner(A_.cols(), A_.cols()) = ata;
+      if (opt_.intercept) {
+        VecX<double> colsum = VecX<double>::Zero(A_.cols());
+        if constexpr (is_sparse_design_v<Design>) {
+          for (Eigen::Index o = 0; o < A_.outerSize(); ++o)
+            for (typename Design::InnerIterator it(A_, o); it; ++it) colsum[it.col()] += it.value();
+        } else {
+          colsum = A_.template cast<double>().colwise().sum().transpose();
+        }
+        G.col(A_.cols()).head(A_.cols()) = colsum;
+        G.row(A_.cols()).head(A_.cols()) = colsum.transpose();
+        G(A_.cols(), A_.cols()) = n;
+      }
+      Eigen::SelfAdjointEigenSolver<MatX<double>> es(G, Eigen::EigenvaluesOnly);
+      return std::max(0.0, es.eigenvalues().maxCoeff()) * (1 + 1e-12) + 1e-300;
+    }
+    // ‖Ã‖₂² <= min(‖Ã‖_F², ‖Ã‖₁·‖Ã‖_∞)
+    VecX<double> colabs = VecX<double>::Zero(A_.cols());
+    VecX<double> rowabs = VecX<double>::Constant(A_.rows(), opt_.intercept ? 1.0 : 0.0);
+    double fro = opt_.intercept ? n : 0.0;
+    if constexpr (is_sparse_design_v<Design>) {
+      for (Eigen::Index o = 0; o < A_.outerSize(); ++o)
+        for (typename Design::InnerIterator it(A_, o); it; ++it) {
+          const double v = std::abs(static_cast<double>(it.value()));
+          colabs[it.col()] += v;
+          rowabs[it.row()] += v;
+          fro += v * v;
+        }
+    } else {
+      const MatX<double> Aa = A_.template cast<double>().cwiseAbs();
+      colabs = Aa.colwise().sum().transpose();
+      rowabs += Aa.rowwise().sum();
+      fro += Aa.squaredNorm();
+    }
+    double one = colabs.size() ? colabs.maxCoeff() : 0.0;
+    if (opt_.intercept) one = std::max(one, n);
+    return std::min(fro, one * rowabs.maxCoeff());
+  }
+
+  double curvature_;  // sup of the loss's second derivative: 1 (LS), 1/4 (logistic), 1/2 (softmax, Böhning)
+  std::string name_;
+  mutable std::optional<double> lambda_max_;
+};
+
+}  // namespace detail
+}  // namespace convlab::problems

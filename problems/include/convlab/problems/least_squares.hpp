@@ -1,0 +1,88 @@
+#pragma once
+/// \file
+/// Least squares: f(x) = (1/(2n))·‖Aw + c − b‖² + (l2/2)‖w‖² + l1‖w‖₁.
+
+#include "concepts.hpp"
+#include "detail/linear_model.hpp"
+
+namespace convlab::problems {
+
+/// Least-squares regression over a dense (`Eigen::Matrix`) or sparse (`SparseDesign<S>`)
+/// design, float or double. Models Differentiable, TwiceDifferentiable and FiniteSum.
+/// The sample loss is ½(aᵢᵀw + c − bᵢ)², so the smooth part has curvature ÃᵀÃ/n.
+template <class S = double, class Design = MatX<S>>
+class LeastSquares : public detail::LinearModel<S, Design> {
+  using Base = detail::LinearModel<S, Design>;
+
+ public:
+  using Scalar = S;
+
+  LeastSquares(Design A, VecX<S> b, const LinearModelOptions& opt = {})
+      : Base(std::move(A), 1, opt, 1.0, "LeastSquares"), b_(std::move(b)) {
+    detail::require_size(b_.size(), this->A_.rows(), "LeastSquares: the response b (one entry per row of A)");
+    if (!b_.allFinite()) throw InvalidArgument("LeastSquares: the response b contains NaN or Inf");
+  }
+
+  const VecX<S>& response() const { return b_; }
+
+  S value(In<S> x) const {
+    this->check_x(x, "value");
+    VecX<S> r(this->A_.rows());
+    residual(x, r);
+    return r.squaredNorm() / (2 * n()) + this->penalty(x);
+  }
+
+  S value_and_gradient(In<S> x, Out<S> g) const {
+    this->check_x(x, "value_and_gradient");
+    this->check_g(g, "value_and_gradient");
+    VecX<S> r(this->A_.rows());
+    residual(x, r);
+    this->back_project(r, 0, S(1) / n(), g);
+    this->add_penalty_gradient(x, g);
+    return r.squaredNorm() / (2 * n()) + this->penalty(x);
+  }
+
+  /// Mean loss over the minibatch plus the full penalty.
+  S value(In<S> x, Batch batch) const {
+    this->check_x(x, "value");
+    this->check_batch(batch);
+    S sum = 0;
+    for (Eigen::Index i : batch) {
+      const S r = this->score_of(x, 0, i) - b_[i];
+      sum += r * r / 2;
+    }
+    return sum / static_cast<S>(batch.size()) + this->penalty(x);
+  }
+
+  /// Mean gradient over the minibatch plus the full penalty gradient.
+  void gradient(In<S> x, Batch batch, Out<S> g) const {
+    this->check_x(x, "gradient");
+    this->check_g(g, "gradient");
+    this->check_batch(batch);
+    g.setZero();
+    const S inv = S(1) / static_cast<S>(batch.size());
+    const Eigen::Index d = this->A_.cols();
+    for (Eigen::Index i : batch) {
+      const S r = inv * (this->score_of(x, 0, i) - b_[i]);
+      g.head(d) += r * this->A_.row(i).transpose();
+      if (this->opt_.intercept) g[d] += r;
+    }
+    this->add_penalty_gradient(x, g);
+  }
+
+  /// ∇²f = ÃᵀÃ/n + l2 (penalized diagonal); independent of x.
+  void hessian(In<S> x, Eigen::Ref<MatX<S>> H) const {
+    this->check_x(x, "hessian");
+    this->weighted_gram(VecX<S>::Ones(this->A_.rows()), S(1) / n(), H);
+  }
+
+ private:
+  S n() const { return static_cast<S>(this->A_.rows()); }
+  void residual(const In<S>& x, Out<S> r) const {
+    this->scores(x, 0, r);
+    r -= b_;
+  }
+  VecX<S> b_;
+};
+
+}  // namespace convlab::problems

@@ -1,0 +1,112 @@
+#pragma once
+/// \file
+/// Binary logistic regression: f(x) = (1/n) Σ log(1 + exp(−yᵢ(aᵢᵀw + c))) + (l2/2)‖w‖² + l1‖w‖₁.
+
+#include <cmath>
+
+#include "concepts.hpp"
+#include "detail/linear_model.hpp"
+#include "detail/numerics.hpp"
+
+namespace convlab::problems {
+
+/// Maps binary labels to {−1, +1}: accepts {−1, +1} or {0, 1} (0 ↦ −1). Any other value
+/// throws InvalidArgument naming the first offending row.
+template <class S>
+VecX<S> to_plus_minus_one(const Eigen::Ref<const VecX<S>>& y) {
+  VecX<S> out(y.size());
+  for (Eigen::Index i = 0; i < y.size(); ++i) {
+    if (y[i] == S(1)) out[i] = S(1);
+    else if (y[i] == S(-1) || y[i] == S(0)) out[i] = S(-1);
+    else
+      throw InvalidArgument("binary labels must be -1/+1 or 0/1; row " + std::to_string(i) + " has " +
+                            std::to_string(static_cast<double>(y[i])));
+  }
+  return out;
+}
+
+/// Logistic regression over a dense or sparse design, float or double. Stable for any
+/// finite margin (softplus and sigmoid are evaluated without overflow). Models
+/// Differentiable, TwiceDifferentiable and FiniteSum.
+template <class S = double, class Design = MatX<S>>
+class Logistic : public detail::LinearModel<S, Design> {
+  using Base = detail::LinearModel<S, Design>;
+
+ public:
+  using Scalar = S;
+
+  /// `y` holds labels in {−1, +1} or {0, 1}.
+  Logistic(Design A, const VecX<S>& y, const LinearModelOptions& opt = {})
+      : Base(std::move(A), 1, opt, 0.25, "Logistic"), y_(to_plus_minus_one<S>(y)) {
+    detail::require_size(y.size(), this->A_.rows(), "Logistic: the labels y (one per row of A)");
+  }
+
+  /// Labels in {−1, +1}.
+  const VecX<S>& labels() const { return y_; }
+
+  S value(In<S> x) const {
+    this->check_x(x, "value");
+    VecX<S> z(this->A_.rows());
+    this->scores(x, 0, z);
+    S sum = 0;
+    for (Eigen::Index i = 0; i < z.size(); ++i) sum += detail::softplus(-y_[i] * z[i]);
+    return sum / n() + this->penalty(x);
+  }
+
+  S value_and_gradient(In<S> x, Out<S> g) const {
+    this->check_x(x, "value_and_gradient");
+    this->check_g(g, "value_and_gradient");
+    VecX<S> z(this->A_.rows());
+    this->scores(x, 0, z);
+    S sum = 0;
+    for (Eigen::Index i = 0; i < z.size(); ++i) {
+      const S m = y_[i] * z[i];
+      sum += detail::softplus(-m);
+      z[i] = -y_[i] * detail::sigmoid(-m);  // d loss / d score
+    }
+    this->back_project(z, 0, S(1) / n(), g);
+    this->add_penalty_gradient(x, g);
+    return sum / n() + this->penalty(x);
+  }
+
+  S value(In<S> x, Batch batch) const {
+    this->check_x(x, "value");
+    this->check_batch(batch);
+    S sum = 0;
+    for (Eigen::Index i : batch) sum += detail::softplus(-y_[i] * this->score_of(x, 0, i));
+    return sum / static_cast<S>(batch.size()) + this->penalty(x);
+  }
+
+  void gradient(In<S> x, Batch batch, Out<S> g) const {
+    this->check_x(x, "gradient");
+    this->check_g(g, "gradient");
+    this->check_batch(batch);
+    g.setZero();
+    const S inv = S(1) / static_cast<S>(batch.size());
+    const Eigen::Index d = this->A_.cols();
+    for (Eigen::Index i : batch) {
+      const S r = -inv * y_[i] * detail::sigmoid(-y_[i] * this->score_of(x, 0, i));
+      g.head(d) += r * this->A_.row(i).transpose();
+      if (this->opt_.intercept) g[d] += r;
+    }
+    this->add_penalty_gradient(x, g);
+  }
+
+  /// ∇²f = Ãᵀ diag(σ(zᵢ)(1 − σ(zᵢ))) Ã / n + l2 (penalized diagonal).
+  void hessian(In<S> x, Eigen::Ref<MatX<S>> H) const {
+    this->check_x(x, "hessian");
+    VecX<S> w(this->A_.rows());
+    this->scores(x, 0, w);
+    for (Eigen::Index i = 0; i < w.size(); ++i) {
+      const S s = detail::sigmoid(w[i]);
+      w[i] = s * (1 - s);
+    }
+    this->weighted_gram(w, S(1) / n(), H);
+  }
+
+ private:
+  S n() const { return static_cast<S>(this->A_.rows()); }
+  VecX<S> y_;
+};
+
+}  // namespace convlab::problems

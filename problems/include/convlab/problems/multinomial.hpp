@@ -1,0 +1,156 @@
+#pragma once
+/// \file
+/// Multinomial (softmax) logistic regression: f(x) = (1/n) Σ [logsumexp(zᵢ) − zᵢ,yᵢ]
+/// + (l2/2)‖W‖² + l1‖W‖₁ with scores zᵢ = Wᵀaᵢ + b over K classes.
+
+#include <cmath>
+#include <string>
+
+#include "concepts.hpp"
+#include "detail/linear_model.hpp"
+
+namespace convlab::problems {
+
+/// Softmax regression over a dense or sparse design, float or double. Labels are class
+/// ids 0..K−1 (stored as numbers). Parameters are vec(W) with W of shape (d [+1]) × K,
+/// column k holding class k's coefficients then its intercept. Over-parametrized (all K
+/// classes have weights), which is identifiable once l2 > 0. Gradient Lipschitz bound by
+/// Böhning's inequality ∇² ⪯ ½(I − 11ᵀ/K) ⊗ ÃᵀÃ/n.
+template <class S = double, class Design = MatX<S>>
+class Multinomial : public detail::LinearModel<S, Design> {
+  using Base = detail::LinearModel<S, Design>;
+  using ConstWeights = Eigen::Map<const MatX<S>, 0, Eigen::OuterStride<>>;
+  using Weights = Eigen::Map<MatX<S>, 0, Eigen::OuterStride<>>;
+
+ public:
+  using Scalar = S;
+
+  /// `num_classes` = 0 infers K = max label + 1 (at least 2).
+  Multinomial(Design A, const VecX<S>& labels, Eigen::Index num_classes = 0, const LinearModelOptions& opt = {})
+      : Base(std::move(A), infer_classes(labels, num_classes), opt, 0.5, "Multinomial"),
+        y_(labels.template cast<Eigen::Index>()) {
+    detail::require_size(labels.size(), this->A_.rows(), "Multinomial: the labels (one per row of A)");
+  }
+
+  Eigen::Index num_classes() const { return this->K_; }
+  const Eigen::Matrix<Eigen::Index, Eigen::Dynamic, 1>& labels() const { return y_; }
+
+  S value(In<S> x) const {
+    this->check_x(x, "value");
+    MatX<S> Z(this->A_.rows(), this->K_);
+    all_scores(x, Z);
+    S sum = 0;
+    for (Eigen::Index i = 0; i < Z.rows(); ++i) sum += row_loss(Z, i);
+    return sum / n() + this->penalty(x);
+  }
+
+  S value_and_gradient(In<S> x, Out<S> g) const {
+    this->check_x(x, "value_and_gradient");
+    this->check_g(g, "value_and_gradient");
+    MatX<S> Z(this->A_.rows(), this->K_);
+    all_scores(x, Z);
+    S sum = 0;
+    for (Eigen::Index i = 0; i < Z.rows(); ++i) {
+      sum += row_loss(Z, i);
+      softmax_minus_onehot(Z, i);
+    }
+    const Eigen::Index d = this->A_.cols(), p = this->p_;
+    Weights G(g.data(), d, this->K_, Eigen::OuterStride<>(p));
+    G.noalias() = (S(1) / n()) * (this->A_.transpose() * Z);
+    if (this->opt_.intercept)
+      for (Eigen::Index k = 0; k < this->K_; ++k) g[k * p + d] = Z.col(k).sum() / n();
+    this->add_penalty_gradient(x, g);
+    return sum / n() + this->penalty(x);
+  }
+
+  S value(In<S> x, Batch batch) const {
+    this->check_x(x, "value");
+    this->check_batch(batch);
+    MatX<S> z(1, this->K_);
+    S sum = 0;
+    for (Eigen::Index i : batch) {
+      sample_scores(x, i, z);
+      sum += row_loss(z, 0, y_[i]);
+    }
+    return sum / static_cast<S>(batch.size()) + this->penalty(x);
+  }
+
+  void gradient(In<S> x, Batch batch, Out<S> g) const {
+    this->check_x(x, "gradient");
+    this->check_g(g, "gradient");
+    this->check_batch(batch);
+    g.setZero();
+    MatX<S> z(1, this->K_);
+    const S inv = S(1) / static_cast<S>(batch.size());
+    const Eigen::Index d = this->A_.cols(), p = this->p_;
+    for (Eigen::Index i : batch) {
+      sample_scores(x, i, z);
+      softmax_minus_onehot(z, 0, y_[i]);
+      for (Eigen::Index k = 0; k < this->K_; ++k) {
+        g.segment(k * p, d) += (inv * z(0, k)) * this->A_.row(i).transpose();
+        if (this->opt_.intercept) g[k * p + d] += inv * z(0, k);
+      }
+    }
+    this->add_penalty_gradient(x, g);
+  }
+
+  /// Class probabilities (rows × K) for the design `X` with the model `x`.
+  template <class D>
+  MatX<S> predict_proba(const D& X, In<S> x) const {
+    this->check_x(x, "predict_proba");
+    detail::require_size(X.cols(), this->A_.cols(), "Multinomial::predict_proba: columns of X");
+    MatX<S> Z = X * ConstWeights(x.data(), this->A_.cols(), this->K_, Eigen::OuterStride<>(this->p_));
+    if (this->opt_.intercept)
+      for (Eigen::Index k = 0; k < this->K_; ++k) Z.col(k).array() += this->intercept_of(x, k);
+    for (Eigen::Index i = 0; i < Z.rows(); ++i) {
+      Z.row(i).array() -= Z.row(i).maxCoeff();
+      Z.row(i) = Z.row(i).array().exp().matrix();
+      Z.row(i) /= Z.row(i).sum();
+    }
+    return Z;
+  }
+
+ private:
+  static Eigen::Index infer_classes(const VecX<S>& labels, Eigen::Index K) {
+    Eigen::Index max_label = 0;
+    for (Eigen::Index i = 0; i < labels.size(); ++i) {
+      const S v = labels[i];
+      if (!(v >= 0) || v != std::floor(v) || (K > 0 && v >= static_cast<S>(K)))
+        throw InvalidArgument("Multinomial: labels must be class ids in 0.." +
+                              (K > 0 ? std::to_string(K - 1) : std::string("K-1")) + "; row " +
+                              std::to_string(i) + " has " + std::to_string(static_cast<double>(v)));
+      max_label = std::max(max_label, static_cast<Eigen::Index>(v));
+    }
+    if (K > 0) return K;
+    return std::max<Eigen::Index>(2, max_label + 1);
+  }
+
+  S n() const { return static_cast<S>(this->A_.rows()); }
+
+  void all_scores(const In<S>& x, MatX<S>& Z) const {
+    Z.noalias() = this->A_ * ConstWeights(x.data(), this->A_.cols(), this->K_, Eigen::OuterStride<>(this->p_));
+    if (this->opt_.intercept)
+      for (Eigen::Index k = 0; k < this->K_; ++k) Z.col(k).array() += this->intercept_of(x, k);
+  }
+  void sample_scores(const In<S>& x, Eigen::Index i, MatX<S>& z) const {
+    for (Eigen::Index k = 0; k < this->K_; ++k) z(0, k) = this->score_of(x, k, i);
+  }
+  /// logsumexp(z_r) − z_{r, label}, shifted by the row max so nothing overflows.
+  S row_loss(const MatX<S>& Z, Eigen::Index r, Eigen::Index label = -1) const {
+    if (label < 0) label = y_[r];
+    const S m = Z.row(r).maxCoeff();
+    return m + std::log((Z.row(r).array() - m).exp().sum()) - Z(r, label);
+  }
+  /// Z_r ← softmax(Z_r) − e_label (the derivative of the loss w.r.t. the scores).
+  void softmax_minus_onehot(MatX<S>& Z, Eigen::Index r, Eigen::Index label = -1) const {
+    if (label < 0) label = y_[r];
+    const S m = Z.row(r).maxCoeff();
+    Z.row(r) = (Z.row(r).array() - m).exp().matrix();
+    Z.row(r) /= Z.row(r).sum();
+    Z(r, label) -= S(1);
+  }
+
+  Eigen::Matrix<Eigen::Index, Eigen::Dynamic, 1> y_;
+};
+
+}  // namespace convlab::problems

@@ -1,0 +1,156 @@
+// Optimizer steps: hand-computed values from the documented formulas (docs/optim.md),
+// allocation-free steps on raw float/double buffers, option validation, and identical
+// results for any OpenMP thread count.
+#ifndef EIGEN_RUNTIME_NO_MALLOC  // set for the whole binary by CMake (one definition rule)
+#error "optim_tests needs EIGEN_RUNTIME_NO_MALLOC"
+#endif
+#include <convlab/optim/adamw.hpp>
+#include <convlab/optim/gradient_descent.hpp>
+#include <convlab/optim/sgd.hpp>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "test_support.hpp"
+
+namespace co = convlab::optim;
+using convlab::VecX;
+
+namespace {
+const double kGrads[3][2] = {{0.5, -1.0}, {0.1, 0.3}, {-0.4, 0.2}};
+
+template <class Opt>
+std::vector<VecX<double>> run_three_steps(const Opt& opt, double lr, const double (*grads)[2] = kGrads) {
+  VecX<double> x(2);
+  x << 1.0, -2.0;
+  auto state = opt.init(x);
+  std::vector<VecX<double>> out;
+  for (int k = 0; k < 3; ++k) {
+    const VecX<double> g = Eigen::Map<const VecX<double>>(grads[k], 2);
+    opt.step(x, g, state, lr);
+    out.push_back(x);
+  }
+  return out;
+}
+void expect_rows(const std::vector<VecX<double>>& got, const double (*want)[2]) {
+  for (int k = 0; k < 3; ++k)
+    for (int i = 0; i < 2; ++i) EXPECT_NEAR(got[k][i], want[k][i], 1e-15) << "step " << k + 1 << " coord " << i;
+}
+}  // namespace
+
+// Values computed by hand from x ← x(1 − lr·wd); m ← m + (1−β₁)(g − m); v ← β₂v + (1−β₂)g²;
+// x ← x − lr/(1−β₁ᵗ)·m/(√v/√(1−β₂ᵗ) + ε), lr 0.1, β (0.9, 0.999), ε 1e-8, wd 0.01.
+// Step 1 by hand: x₀ = 1 decays to 0.999; m = 0.05, v = 2.5e-4, bias corrections 0.1 and
+// 1e-3, so the step is 1 · 0.05 / (0.5 + 1e-8) ≈ 0.1 and x₁ ≈ 0.899.
+TEST(AdamW, MatchesTheTorchFormulasStepByStep) {
+  const double want[3][2] = {{0.89900000199999996, -1.898000001},
+                             {0.81779690638265168, -1.8533171424282264},
+                             {0.80760916944982897, -1.8310127735702886}};
+  expect_rows(run_three_steps(co::AdamW<double>({.beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.01}), 0.1),
+              want);
+}
+
+TEST(AdamW, AmsgradUsesTheRunningMaxOfV) {
+  const double grads[3][2] = {{0.5, -1.0}, {0.1, 0.3}, {0.05, -0.01}};
+  const double want[3][2] = {{0.89900000199999996, -1.898000001},
+                             {0.81779690638265168, -1.8533171424282264},
+                             {0.74896044883101798, -1.8177953929378412}};
+  expect_rows(run_three_steps(co::AdamW<double>({.amsgrad = true}), 0.1, grads), want);
+}
+
+// torch.optim.SGD: g ← g + wd·x; b ← g (first step) else μb + (1−τ)g; x ← x − lr·(g + μb or b).
+TEST(Sgd, HeavyBallMatchesTheTorchFormulas) {
+  const double want[3][2] = {{0.93999999999999995, -1.8799999999999999},
+                             {0.86659999999999993, -1.7831999999999999},
+                             {0.83187399999999989, -1.698248}};
+  expect_rows(run_three_steps(co::Sgd<double>({.momentum = 0.9, .weight_decay = 0.1}), 0.1), want);
+}
+
+TEST(Sgd, NesterovMatchesTheTorchFormulas) {
+  const double want[3][2] = {{0.90500000000000003, -1.8100000000000001},
+                             {0.84550000000000003, -1.786},
+                             {0.87695000000000001, -1.7754000000000001}};
+  expect_rows(run_three_steps(co::Sgd<double>({.momentum = 0.9, .nesterov = true}), 0.1), want);
+}
+
+TEST(Sgd, WithoutMomentumIsGradientDescent) {
+  const auto a = run_three_steps(co::Sgd<double>{}, 0.3);
+  const auto b = run_three_steps(co::GradientDescent<double>{}, 0.3);
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(a[k], b[k]);
+}
+
+template <class Opt>
+class StepOnRawBuffers : public ::testing::Test {};
+using AllOptimizers = ::testing::Types<co::GradientDescent<float>, co::GradientDescent<double>, co::Sgd<float>,
+                                       co::Sgd<double>, co::AdamW<float>, co::AdamW<double>>;
+TYPED_TEST_SUITE(StepOnRawBuffers, AllOptimizers);
+
+// A user's own buffers: Eigen::Map over a raw array, and no allocation inside step.
+TYPED_TEST(StepOnRawBuffers, StepsInPlaceWithoutAllocating) {
+  using S = typename TypeParam::Scalar;
+  std::vector<S> params(1000, S(1)), grads(1000, S(0.5));
+  Eigen::Map<VecX<S>> x(params.data(), 1000);
+  Eigen::Map<const VecX<S>> g(grads.data(), 1000);
+  TypeParam opt;
+  if constexpr (std::is_same_v<TypeParam, co::Sgd<S>>) opt = TypeParam({.momentum = 0.5, .nesterov = true});
+  auto state = opt.init(x);
+  Eigen::internal::set_is_malloc_allowed(false);
+  for (int k = 0; k < 5; ++k) opt.step(x, g, state, S(0.01));
+  Eigen::internal::set_is_malloc_allowed(true);
+  EXPECT_LT(params[0], S(1));
+  EXPECT_EQ(params[0], params[999]);
+}
+
+TYPED_TEST(StepOnRawBuffers, ThreadCountDoesNotChangeTheResult) {
+  using S = typename TypeParam::Scalar;
+  const Eigen::Index n = 3 * co::detail::kParallelThreshold + 17;  // large enough to run in parallel
+  std::mt19937_64 rng(convlab::test::test_seed());
+  const VecX<S> x0 = convlab::test::random_matrix<S>(n, 1, rng);
+  const VecX<S> g = convlab::test::random_matrix<S>(n, 1, rng);
+  auto run = [&](int threads) {
+#ifdef _OPENMP
+    omp_set_num_threads(threads);
+#endif
+    (void)threads;
+    VecX<S> x = x0;
+    TypeParam opt;
+    auto state = opt.init(x);
+    for (int k = 0; k < 3; ++k) opt.step(x, g, state, S(0.01));
+    return x;
+  };
+  const VecX<S> one = run(1), two = run(2);
+  EXPECT_TRUE(one == two) << "results differ between 1 and 2 threads";
+}
+
+TEST(Optimizers, SizeMismatchIsAnError) {
+  VecX<double> x(3), g(2);
+  co::AdamW<double> opt;
+  auto s = opt.init(x);
+  EXPECT_THROW(opt.step(x, g, s, 0.1), convlab::InvalidArgument);
+  co::GradientDescent<double> gd;
+  auto gs = gd.init(x);
+  EXPECT_THROW(gd.step(x, g, gs, 0.1), convlab::InvalidArgument);
+}
+
+/// The constructor throws InvalidArgument whose message names `field`.
+template <class Opt, class Options>
+void expect_rejected(const Options& o, const std::string& field) {
+  try {
+    Opt opt(o);
+    ADD_FAILURE() << "accepted bad " << field;
+  } catch (const convlab::InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+  }
+}
+
+TEST(Optimizers, EveryBadOptionIsNamed) {
+  expect_rejected<co::AdamW<double>>(co::AdamWOptions{.beta1 = 1.0}, "AdamWOptions::beta1");
+  expect_rejected<co::AdamW<double>>(co::AdamWOptions{.beta2 = -0.1}, "AdamWOptions::beta2");
+  expect_rejected<co::AdamW<double>>(co::AdamWOptions{.eps = 0}, "AdamWOptions::eps");
+  expect_rejected<co::AdamW<double>>(co::AdamWOptions{.weight_decay = -1}, "AdamWOptions::weight_decay");
+  expect_rejected<co::Sgd<double>>(co::SgdOptions{.momentum = 1.5}, "SgdOptions::momentum");
+  expect_rejected<co::Sgd<double>>(co::SgdOptions{.dampening = 2}, "SgdOptions::dampening");
+  expect_rejected<co::Sgd<double>>(co::SgdOptions{.weight_decay = -2}, "SgdOptions::weight_decay");
+  expect_rejected<co::Sgd<double>>(co::SgdOptions{.nesterov = true}, "SgdOptions::nesterov");
+}

@@ -1,0 +1,106 @@
+// Loaders: the shipped data sets load with the documented shapes, and every malformed
+// input gives a DataError naming file, line and field.
+#include <convlab/problems/data_io.hpp>
+
+#include "test_support.hpp"
+
+namespace cp = convlab::problems;
+
+TEST(Libsvm, LoadsShippedData) {
+  const auto ds = cp::load_libsvm(convlab::test::data_path("breast_cancer.libsvm"));
+  EXPECT_EQ(ds.X.rows(), 569);
+  EXPECT_EQ(ds.X.cols(), 30);
+  EXPECT_EQ((ds.y.array() == 0).count(), 212);
+  EXPECT_EQ((ds.y.array() == 1).count(), 357);
+  EXPECT_DOUBLE_EQ(ds.X.coeff(0, 0), 17.99);  // first line: "0 1:17.99 2:10.38 ..."
+  EXPECT_DOUBLE_EQ(ds.X.coeff(0, 1), 10.38);
+  const auto digits = cp::load_libsvm(convlab::test::data_path("digits.libsvm"));
+  EXPECT_EQ(digits.X.rows(), 1797);
+  EXPECT_EQ(digits.X.cols(), 64);
+}
+
+TEST(Libsvm, CsvAndLibsvmCopiesAgree) {
+  const auto a = cp::load_libsvm(convlab::test::data_path("iris.libsvm"));
+  const auto b = cp::load_csv(convlab::test::data_path("iris.csv"), {.response = "y"});
+  ASSERT_EQ(b.X.rows(), 150);
+  ASSERT_EQ(b.X.cols(), 4);
+  EXPECT_EQ(b.feature_names.front(), "sepal_length");
+  EXPECT_LE((convlab::MatX<double>(a.X) - b.X).cwiseAbs().maxCoeff(), 1e-12);
+  EXPECT_EQ(a.y, b.y);
+}
+
+TEST(Libsvm, ParsesTheFormatDetails) {
+  const auto ds = cp::parse_libsvm("+1 1:0.5 3:2\n\n# comment\n-1 qid:4 2:1e3 # trailing\n", "t.libsvm");
+  ASSERT_EQ(ds.X.rows(), 2);
+  EXPECT_EQ(ds.X.cols(), 3);
+  EXPECT_EQ(ds.y[0], 1.0);
+  EXPECT_EQ(ds.y[1], -1.0);
+  EXPECT_EQ(ds.X.coeff(0, 2), 2.0);
+  EXPECT_EQ(ds.X.coeff(1, 1), 1000.0);
+  const auto z = cp::parse_libsvm("0 0:1 4:2\r\n", "z.libsvm", {.zero_based = true, .num_features = 10});
+  EXPECT_EQ(z.X.cols(), 10);
+  EXPECT_EQ(z.X.coeff(0, 4), 2.0);
+}
+
+/// Expects a DataError whose message contains every fragment.
+void expect_data_error(const std::function<void()>& fn, std::vector<std::string> fragments) {
+  try {
+    fn();
+    ADD_FAILURE() << "no DataError";
+  } catch (const convlab::DataError& e) {
+    for (const auto& f : fragments) EXPECT_NE(std::string(e.what()).find(f), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << "one line: " << e.what();
+  }
+}
+
+TEST(Libsvm, MalformedInputsNameFileLineAndField) {
+  auto parse = [](std::string text, cp::LibsvmOptions o = {}) {
+    return [=] { cp::parse_libsvm(text, "bad.libsvm", o); };
+  };
+  expect_data_error(parse("1 1:2\n1 2:x\n"), {"bad.libsvm:2:", "token 2", "'x' is not a number"});
+  expect_data_error(parse("1 1:2\nabc 1:1\n"), {"bad.libsvm:2:", "label"});
+  expect_data_error(parse("1 0:2\n"), {"bad.libsvm:1:", "1-based"});
+  expect_data_error(parse("1 3:2 2:1\n"), {":1:", "not greater than the previous"});
+  expect_data_error(parse("1 2:1 2:1\n"), {":1:", "not greater"});
+  expect_data_error(parse("1 1:nan\n"), {":1:", "not finite"});
+  expect_data_error(parse("inf 1:1\n"), {":1:", "label", "not finite"});
+  expect_data_error(parse("1 5\n"), {":1:", "not index:value"});
+  expect_data_error(parse("1 99999999999:1\n"), {":1:", "exceeds the number of features"});
+  expect_data_error(parse("1 11:1\n", {.num_features = 10}), {":1:", "exceeds the number of features (10)"});
+  expect_data_error(parse("1 1:1e999\n"), {":1:", "not a number"});
+  expect_data_error(parse("\n# only comments\n"), {"bad.libsvm", "no samples"});
+  expect_data_error([] { cp::load_libsvm("/nonexistent/file.libsvm"); }, {"/nonexistent/file.libsvm", "cannot open"});
+  const auto ok = cp::parse_libsvm("1 1:nan\n", "nan.libsvm", {.allow_nonfinite = true});
+  EXPECT_TRUE(std::isnan(ok.X.coeff(0, 0)));
+}
+
+TEST(Csv, LoadsShippedDataWithNamedResponse) {
+  const auto ds = cp::load_csv(convlab::test::data_path("diabetes.csv"), {.response = "y"});
+  EXPECT_EQ(ds.X.rows(), 442);
+  EXPECT_EQ(ds.X.cols(), 10);
+  EXPECT_EQ(ds.feature_names.size(), 10u);
+}
+
+TEST(Csv, QuotesBlankLinesAndResponseColumnAnywhere) {
+  const auto ds = cp::parse_csv("\"a\",y, \"b,c\"\n1,2,3\n\n4,5,\"6\"\r\n", "q.csv", {.response = "y"});
+  ASSERT_EQ(ds.X.rows(), 2);
+  EXPECT_EQ(ds.feature_names, (std::vector<std::string>{"a", "b,c"}));
+  EXPECT_EQ(ds.y[1], 5.0);
+  EXPECT_EQ(ds.X(1, 1), 6.0);
+}
+
+TEST(Csv, MalformedInputsNameFileLineAndColumn) {
+  auto parse = [](std::string text, std::string response = "y") {
+    return [=] { cp::parse_csv(text, "bad.csv", {.response = response}); };
+  };
+  expect_data_error(parse("y,a\n1,2\n3,x\n"), {"bad.csv:3:", "column 2 (a)", "'x' is not a number"});
+  expect_data_error(parse("y,a\n1,2\n3\n"), {"bad.csv:3:", "expected 2 fields", "found 1"});
+  expect_data_error(parse("y,a\n1,\n"), {"bad.csv:2:", "column 2 (a)", "empty value"});
+  expect_data_error(parse("y,a\n1,nan\n"), {"bad.csv:2:", "not finite"});
+  expect_data_error(parse("y,a\n1,inf\n"), {"bad.csv:2:", "not finite"});
+  expect_data_error(parse("a,b\n1,2\n"), {"bad.csv:1:", "no column named 'y'", "columns: a, b"});
+  expect_data_error(parse("y,\"a\n"), {"bad.csv:1:", "unterminated quote"});
+  expect_data_error(parse("y,a\n"), {"bad.csv", "no data rows"});
+  expect_data_error(parse(""), {"bad.csv", "empty file"});
+  expect_data_error(parse("y,,b\n1,2,3\n"), {"bad.csv:1:", "empty column name"});
+}
