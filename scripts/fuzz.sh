@@ -13,6 +13,7 @@ clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-reco
 for loader in libsvm csv; do
   # The first input byte picks the loader (odd: LIBSVM, even: CSV); a fresh corpus per loader
   # keeps each one's inputs together, and -dict helps libFuzzer find the syntax.
-  "$out/loaders_fuzz" -max_total_time="$seconds" -max_len=4096 -timeout=5 \
+  "$out/loaders_fuzz" -max_total_time="$seconds" -max_len=4096 -timeout=5 -rss_limit_mb=2048 \
+    -artifact_prefix="$out/" \
     -dict="$root/tests/fuzz/$loader.dict" "$root/tests/fuzz/corpus/$loader" 2>&1 | tail -n 3
 done

@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev          # tests, property tests
   libbenchmark-dev                                     # bench/
   libtomlplusplus-dev libcli11-dev                     # configs, CLI
+  nlohmann-json3-dev                                   # summary.json (written and read back to resume)
   libfmt-dev libspdlog-dev                             # output
   gnuplot-nox                                          # plots for run folders and reports
   clang libclang-rt-14-dev                             # libFuzzer harnesses (tests/fuzz)

@@ -146,12 +146,14 @@ inline std::vector<std::string> split_csv(std::string_view line, char delim, con
 /// increasing, 1-based unless `zero_based`. Blank lines and `#` comments are skipped; a
 /// `qid:N` token is accepted and ignored. `name` is used in error messages.
 inline SparseDataset parse_libsvm(std::string_view text, const std::string& name, const LibsvmOptions& opt = {}) {
-  using Triplet = Eigen::Triplet<double, int>;
-  std::vector<Triplet> triplets;
-  std::vector<double> labels;
+  // Rows arrive in order with increasing indices, so the compressed row storage is filled
+  // directly: memory O(rows + nonzeros), whatever the largest index.
+  std::vector<int> outer{0}, inner;
+  std::vector<double> values, labels;
   long long max_index = -1;
   const long long base = opt.zero_based ? 0 : 1;
   const long long limit = opt.num_features > 0 ? opt.num_features : std::numeric_limits<int>::max() - 1;
+  constexpr std::size_t kMaxEntries = static_cast<std::size_t>(std::numeric_limits<int>::max());
   detail::for_each_line(text, [&](std::size_t lineno, std::string_view line) {
     if (const auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
     std::size_t pos = 0, token_no = 0;
@@ -166,6 +168,7 @@ inline SparseDataset parse_libsvm(std::string_view text, const std::string& name
       pos = end;
       ++token_no;
       if (!have_label) {
+        if (labels.size() >= kMaxEntries) throw DataError(name, lineno, "", "too many rows");
         labels.push_back(detail::parse_number(tok, opt.allow_nonfinite, name, lineno, "label"));
         have_label = true;
         continue;
@@ -186,18 +189,20 @@ inline SparseDataset parse_libsvm(std::string_view text, const std::string& name
       if (col <= prev) throw DataError(name, lineno, field, "index " + std::to_string(idx) + " is not greater than the previous index");
       prev = col;
       const double v = detail::parse_number(val, opt.allow_nonfinite, name, lineno, field + " (index " + std::to_string(idx) + ")");
-      triplets.emplace_back(static_cast<int>(labels.size() - 1), static_cast<int>(col), v);
+      if (inner.size() >= kMaxEntries) throw DataError(name, lineno, field, "too many nonzeros");
+      inner.push_back(static_cast<int>(col));
+      values.push_back(v);
       max_index = std::max(max_index, col);
     }
+    if (have_label) outer.push_back(static_cast<int>(inner.size()));
   });
   if (labels.empty()) throw DataError(name, 0, "", "no samples");
-  if (labels.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-    throw DataError(name, 0, "", "too many rows");
   SparseDataset ds;
+  const auto rows = static_cast<Eigen::Index>(labels.size());
   const Eigen::Index cols = opt.num_features > 0 ? opt.num_features : max_index + 1;
-  ds.X.resize(static_cast<Eigen::Index>(labels.size()), cols);
-  ds.X.setFromTriplets(triplets.begin(), triplets.end());
-  ds.y = Eigen::Map<const VecX<double>>(labels.data(), static_cast<Eigen::Index>(labels.size()));
+  ds.X = Eigen::Map<const SparseDesign<double>>(rows, cols, static_cast<Eigen::Index>(values.size()), outer.data(),
+                                                 inner.data(), values.data());
+  ds.y = Eigen::Map<const VecX<double>>(labels.data(), rows);
   return ds;
 }
 

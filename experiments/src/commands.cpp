@@ -1,0 +1,194 @@
+#include "commands.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <cstdio>
+#include <iostream>
+
+#include <fmt/core.h>
+
+#include "experiment.hpp"
+#include "fit.hpp"
+#include "plots.hpp"
+#include "report.hpp"
+#include "run_folder.hpp"
+#include "version.hpp"
+
+namespace convlab::experiments {
+namespace {
+
+bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) != 0; }
+
+std::string configs_or_default(const std::string& dir) { return dir.empty() ? std::string(kConfigsDir) : dir; }
+
+std::string seconds(double s) { return s < 60 ? fmt::format("{:.1f}s", s) : fmt::format("{:.0f}m{:02.0f}s", s / 60, std::fmod(s, 60)); }
+
+}  // namespace
+
+int command_fit(const FitArgs& a) {
+  const toml::table probe = parse_toml_file(a.config);
+  if (is_experiment_file(probe))
+    throw ConfigError(a.config + ": this is an experiment file; run it with `convlab reproduce --only <name>`");
+  const RunConfig c = load_run_config(a.config, a.overrides);
+  const FitResult r = run_fit(c, stderr_is_terminal());
+  const std::string stem = fs::path(a.config).stem().string();
+  const fs::path dir = fs::path(a.out.empty() ? c.output_dir : a.out) / stem / "fit";
+  const auto summary = write_run_folder(dir, c, r, stem, "fit");
+  fmt::print("{}\n", r.summary.brief_report());
+  if (r.reference)
+    fmt::print("reference ({}) f* = {:.15e}; relative suboptimality {:.3e}\n", r.reference->method, r.reference->value,
+               summary["relative_suboptimality"].get<double>());
+  if (summary.contains("plot_error")) fmt::print(stderr, "warning: plots skipped: {}\n", summary["plot_error"].get<std::string>());
+  fmt::print("run folder: {}\n", dir.string());
+  return r.summary.is_solution_usable() ? 0 : 1;
+}
+
+int command_reproduce(const ReproduceArgs& a) {
+  const std::string profile = a.full ? "full" : "quick";
+  auto experiments = discover_experiments(configs_or_default(a.configs_dir));
+  if (!a.only.empty()) {
+    std::vector<ExperimentSpec> chosen;
+    for (const auto& name : a.only) {
+      bool found = false;
+      for (const auto& e : experiments)
+        if (e.name == name || e.name.rfind(name + "/", 0) == 0) {
+          chosen.push_back(e);
+          found = true;
+        }
+      if (!found) {
+        std::string names;
+        for (const auto& e : experiments) names += (names.empty() ? "" : ", ") + e.name;
+        throw ConfigError("--only " + name + ": no such experiment (known: " + names + ")");
+      }
+    }
+    experiments = std::move(chosen);
+  }
+  std::vector<std::vector<RunConfig>> configs;
+  std::size_t total = 0;
+  for (const auto& e : experiments) {
+    configs.push_back(e.runs(profile));
+    total += configs.back().size();
+  }
+  const fs::path out(a.out);
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  std::size_t done = 0, ran = 0;
+  double ran_seconds = 0;
+  std::vector<ExperimentResult> results;
+  bool any_failure = false;
+  for (std::size_t ei = 0; ei < experiments.size(); ++ei) {
+    const auto& e = experiments[ei];
+    ExperimentResult er;
+    er.spec = &e;
+    std::map<std::string, nlohmann::json> summaries;
+    std::vector<Curve> curves;
+    bool have_reference = true;
+    for (std::size_t ri = 0; ri < configs[ei].size(); ++ri) {
+      const auto& c = configs[ei][ri];
+      const std::string& run = e.run_names[ri];
+      const fs::path dir = out / e.name / run;
+      const std::string label = e.name + "/" + run;
+      auto summary = completed_run(dir, c.hash());
+      ++done;
+      if (summary) {
+        fmt::print(stderr, "[{}/{}] {}: already done (same config hash), skipped\n", done, total, label);
+      } else {
+        fmt::print(stderr, "[{}/{}] {}: running ({} profile)\n", done, total, label, profile);
+        const double t0 = elapsed();
+        const FitResult r = run_fit(c, stderr_is_terminal());
+        summary = write_run_folder(dir, c, r, e.name, run);
+        ran_seconds += elapsed() - t0;
+        ++ran;
+        const double eta = ran ? ran_seconds / static_cast<double>(ran) * static_cast<double>(total - done) : 0;
+        fmt::print(stderr, "[{}/{}] {}: {} | elapsed {}, ETA {}\n", done, total, label, r.summary.brief_report(),
+                   seconds(elapsed()), seconds(eta));
+        if (summary->contains("plot_error"))
+          fmt::print(stderr, "warning: plots skipped: {}\n", (*summary)["plot_error"].get<std::string>());
+      }
+      if ((*summary)["status"] == "non_finite") er.diverged_runs.push_back(run);
+      have_reference = have_reference && summary->contains("reference");
+      summaries[run] = *summary;
+      curves.push_back({dir / "metrics.csv", metrics_column("iteration", false), 0, run});
+    }
+    // The comparison figure: one curve per run.
+    const std::string metric = e.figure_metric == "suboptimality" && !have_reference ? "value" : e.figure_metric;
+    for (auto& cv : curves) cv.y_column = metrics_column(metric, have_reference);
+    std::string err;
+    const std::string figure = e.name + "/comparison.png";
+    const bool log_y = metric != "value";
+    if (plot_curves(out / figure, {e.title, "iteration", metric == "suboptimality" ? "f(x) - f*" : metric, log_y}, curves,
+                    err))
+      er.figure = figure;
+    else
+      fmt::print(stderr, "warning: {}: comparison plot skipped: {}\n", e.name, err);
+    for (const auto& cs : e.claims) {
+      ClaimResult cr{cs, std::nullopt, false, e.name + "/" + cs.run};
+      const auto& s = summaries.at(cs.run);
+      if (s.contains(cs.metric) && s[cs.metric].is_number()) {
+        cr.measured = s[cs.metric].get<double>();
+        cr.pass = claim_holds(cs.op, *cr.measured, cs.threshold);
+      }
+      any_failure = any_failure || !cr.pass;
+      er.claims.push_back(std::move(cr));
+    }
+    any_failure = any_failure || !er.diverged_runs.empty();
+    results.push_back(std::move(er));
+  }
+  write_report(out, results, profile);
+  std::size_t claims = 0, passed = 0;
+  for (const auto& r : results)
+    for (const auto& c : r.claims) {
+      ++claims;
+      passed += c.pass;
+    }
+  fmt::print("{} of {} claims hold ({} runs, {} run now, {}). Report: {} and {}\n", passed, claims, total, ran,
+             seconds(elapsed()), (out / "report.md").string(), (out / "report.html").string());
+  for (const auto& r : results)
+    for (const auto& c : r.claims)
+      if (!c.pass)
+        fmt::print("FAILED {}: {} ({} = {}, needs {} {})\n", r.spec->name, c.spec.id, c.spec.metric,
+                   c.measured ? fmt::format("{:.4g}", *c.measured) : "n/a", c.spec.op, c.spec.threshold);
+  return any_failure ? 1 : 0;
+}
+
+int command_list(const std::string& configs_dir) {
+  for (const auto& e : discover_experiments(configs_or_default(configs_dir))) {
+    fmt::print("{}  ({} runs: ", e.name, e.run_names.size());
+    for (std::size_t i = 0; i < e.run_names.size(); ++i) fmt::print("{}{}", i ? ", " : "", e.run_names[i]);
+    fmt::print(")\n  {}\n", e.title);
+    for (const auto& c : e.claims)
+      fmt::print("  - {}: {} [{}] check: {} {} {}\n", c.id, c.statement, c.source, c.metric, c.op, c.threshold);
+  }
+  return 0;
+}
+
+int command_validate(const std::string& config, const Overrides& overrides, bool explain) {
+  const toml::table probe = parse_toml_file(config);
+  std::vector<std::pair<std::string, RunConfig>> runs;
+  if (is_experiment_file(probe)) {
+    if (!overrides.empty()) throw ConfigError("--set applies to run configs, not to experiment files");
+    const auto e = load_experiment(config, fs::path(config).stem().string());
+    for (const std::string profile : {"quick", "full"}) {
+      const auto cs = e.runs(profile);
+      for (std::size_t i = 0; i < cs.size(); ++i) runs.emplace_back(e.run_names[i] + " (" + profile + ")", cs[i]);
+    }
+  } else {
+    runs.emplace_back("run", load_run_config(config, overrides));
+  }
+  for (const auto& [name, c] : runs) {
+    const FitResult r = run_fit(c, false, /*dry_run=*/true);  // loads the data: sizes, labels, x0
+    if (explain) {
+      fmt::print("# {}: {} samples x {} features, dimension {}\n", name, r.samples, r.features, r.dim);
+      for (const auto& row : c.explain)
+        fmt::print("{:<28} = {:<24} # default {}{}\n", row.key, row.value, row.default_value,
+                   row.rule.empty() ? "" : "; allowed " + row.rule);
+    }
+  }
+  fmt::print("{}: ok ({} run{})\n", config, runs.size(), runs.size() == 1 ? "" : "s");
+  return 0;
+}
+
+}  // namespace convlab::experiments

@@ -1,0 +1,352 @@
+#include "config.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include <fmt/core.h>
+
+namespace convlab::experiments {
+namespace {
+
+std::string source_of(const toml::source_region& src, const std::string& fallback_file) {
+  std::ostringstream os;
+  os << (src.path ? *src.path : fallback_file);
+  if (src.begin.line > 0) os << ':' << src.begin.line;
+  return os.str();
+}
+
+std::string describe_type(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::table: return "a table";
+    default: return "a date/time";
+  }
+}
+
+std::string show(double v) { return fmt::format("{}", v); }  // shortest text that reads back exactly
+std::string show(long long v) { return std::to_string(v); }
+std::string show(bool v) { return v ? "true" : "false"; }
+std::string show(const std::string& v) { return '"' + v + '"'; }
+
+/// Reads the keys of one section, recording what it used, so unknown keys can be reported.
+class Section {
+ public:
+  Section(const toml::table* t, std::string file, std::string name, std::vector<ExplainRow>& explain,
+          const toml::source_region& where)
+      : t_(t), file_(std::move(file)), name_(std::move(name)), explain_(explain), where_(where) {}
+
+  template <class T>
+  T get(const std::string& key, T def, const std::function<bool(const T&)>& ok = {}, const std::string& rule = "") {
+    used_.insert(key);
+    T value = def;
+    if (const toml::node* n = t_ ? t_->get(key) : nullptr) {
+      std::optional<T> v;
+      if constexpr (std::is_same_v<T, double>) {
+        if (n->is_number()) v = n->value<double>();
+      } else if constexpr (std::is_same_v<T, long long>) {
+        if (n->is_integer()) v = n->value<std::int64_t>();
+      } else if constexpr (std::is_same_v<T, bool>) {
+        if (n->is_boolean()) v = n->value<bool>();
+      } else {
+        if (n->is_string()) v = n->value<std::string>();
+      }
+      if (!v) fail(*n, key, "expected " + expected<T>() + ", got " + describe_type(*n));
+      value = *v;
+      if (ok && !ok(value)) fail(*n, key, show(value) + " is out of range; allowed: " + rule);
+    }
+    explain_.push_back({qualified(key), show(value), show(def), rule});
+    return value;
+  }
+
+  std::string choice(const std::string& key, const std::string& def, const std::vector<std::string>& allowed) {
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : " | ") + a;
+    return get<std::string>(
+        key, def, [&](const std::string& v) { return std::find(allowed.begin(), allowed.end(), v) != allowed.end(); },
+        list);
+  }
+
+  std::vector<double> numbers(const std::string& key) {
+    used_.insert(key);
+    std::vector<double> out;
+    if (const toml::node* n = t_ ? t_->get(key) : nullptr) {
+      const toml::array* arr = n->as_array();
+      if (!arr) fail(*n, key, "expected an array of numbers, got " + describe_type(*n));
+      for (std::size_t i = 0; i < arr->size(); ++i) {
+        const toml::node& e = *arr->get(i);
+        if (!e.is_number()) fail(e, key, "entry " + std::to_string(i) + " is " + describe_type(e) + ", expected a number");
+        const double v = *e.value<double>();
+        if (!std::isfinite(v)) fail(e, key, "entry " + std::to_string(i) + " is not finite");
+        out.push_back(v);
+      }
+    }
+    std::string text = "[";
+    for (std::size_t i = 0; i < out.size(); ++i) text += (i ? ", " : "") + show(out[i]);
+    explain_.push_back({qualified(key), text + "]", "[]", "one number per parameter; [] = zeros"});
+    return out;
+  }
+
+  /// Keys present but never read are errors that list the keys this section takes.
+  void finish(const std::string& context = "") const {
+    if (!t_) return;
+    for (auto&& [k, v] : *t_) {
+      const std::string key(k.str());
+      if (used_.count(key)) continue;
+      std::string known;
+      for (const auto& u : used_) known += (known.empty() ? "" : ", ") + u;
+      throw ConfigError(source_of(k.source(), file_) + ": unknown key '" + key + "' in [" + name_ + "]" + context +
+                        "; allowed keys: " + known);
+    }
+  }
+
+  [[noreturn]] void fail(const toml::node& n, const std::string& key, const std::string& what) const {
+    throw ConfigError(source_of(n.source(), file_) + ": [" + name_ + "] key '" + key + "': " + what);
+  }
+  [[noreturn]] void fail_here(const std::string& key, const std::string& what) const {
+    const toml::node* n = t_ ? t_->get(key) : nullptr;
+    if (n) fail(*n, key, what);
+    throw ConfigError(source_of(where_, file_) + ": [" + name_ + "] key '" + key + "': " + what);
+  }
+
+ private:
+  template <class T>
+  static std::string expected() {
+    if constexpr (std::is_same_v<T, double>) return "a number";
+    else if constexpr (std::is_same_v<T, long long>) return "an integer";
+    else if constexpr (std::is_same_v<T, bool>) return "a boolean (true/false)";
+    else return "a string";
+  }
+  std::string qualified(const std::string& key) const { return name_.empty() ? key : name_ + "." + key; }
+
+  const toml::table* t_;
+  std::string file_, name_;
+  std::vector<ExplainRow>& explain_;
+  toml::source_region where_;
+  std::set<std::string> used_;
+};
+
+const toml::table* subtable(const toml::table& root, const std::string& name, const std::string& file) {
+  const toml::node* n = root.get(name);
+  if (!n) return nullptr;
+  if (!n->is_table())
+    throw ConfigError(source_of(n->source(), file) + ": '" + name + "' must be a table ([" + name + "]), got " +
+                      describe_type(*n));
+  return n->as_table();
+}
+
+auto positive = [](const double& v) { return v > 0 && std::isfinite(v); };
+auto nonnegative = [](const double& v) { return v >= 0 && std::isfinite(v); };
+auto unit_open = [](const double& v) { return v >= 0 && v < 1; };
+auto nonnegative_int = [](const long long& v) { return v >= 0; };
+
+std::string resolve_path(const std::string& p, const std::filesystem::path& base_dir) {
+  namespace fs = std::filesystem;
+  const fs::path path(p);
+  if (path.is_absolute()) return path.string();
+  if (fs::exists(base_dir / path)) return (base_dir / path).lexically_normal().string();
+  if (fs::exists(path)) return fs::absolute(path).lexically_normal().string();
+  return {};
+}
+
+std::string lower_extension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
+}  // namespace
+
+toml::table parse_toml_file(const std::string& path) {
+  if (!std::filesystem::exists(path)) throw ConfigError(path + ": config file not found");
+  try {
+    return toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << path << ':' << e.source().begin.line << ':' << e.source().begin.column << ": TOML syntax error: "
+       << e.description();
+    throw ConfigError(os.str());
+  }
+}
+
+void deep_merge(toml::table& base, const toml::table& over) {
+  for (auto&& [k, v] : over) {
+    toml::node* existing = base.get(k.str());
+    if (existing && existing->is_table() && v.is_table()) deep_merge(*existing->as_table(), *v.as_table());
+    else base.insert_or_assign(k, v);
+  }
+}
+
+void apply_overrides(toml::table& root, const Overrides& overrides) {
+  for (const auto& o : overrides) {
+    const auto eq = o.find('=');
+    if (eq == std::string::npos || eq == 0) throw ConfigError("--set " + o + ": expected key=value (e.g. optimizer.type=adamw)");
+    const std::string key = o.substr(0, eq), value = o.substr(eq + 1);
+    toml::table parsed;
+    try {
+      parsed = toml::parse("v = " + value, "--set " + key);
+    } catch (const toml::parse_error&) {
+      parsed = toml::table{{"v", value}};  // a bare word is a string
+    }
+    // Walk/create the dotted path, then set the leaf.
+    toml::table* t = &root;
+    std::string::size_type start = 0, dot;
+    while ((dot = key.find('.', start)) != std::string::npos) {
+      const std::string part = key.substr(start, dot - start);
+      toml::node* n = t->get(part);
+      if (!n) n = &t->insert_or_assign(part, toml::table{}).first->second;
+      if (!n->is_table()) throw ConfigError("--set " + key + ": '" + part + "' is not a table");
+      t = n->as_table();
+      start = dot + 1;
+    }
+    t->insert_or_assign(key.substr(start), *parsed.get("v"));
+  }
+}
+
+RunConfig parse_run_config(const toml::table& root, const std::string& file, const std::filesystem::path& base_dir) {
+  RunConfig c;
+  auto& ex = c.explain;
+  const toml::source_region top_region = root.source();
+  Section top(&root, file, "", ex, top_region);
+  c.seed = top.get<long long>("seed", 1, nonnegative_int, ">= 0");
+  c.reference = top.choice("reference", "none", {"none", "newton", "lbfgs"});
+
+  // [problem]
+  const toml::table* pt = subtable(root, "problem", file);
+  if (!pt) throw ConfigError(file + ": missing [problem] table (type and data are required)");
+  Section ps(pt, file, "problem", ex, pt->source());
+  auto& p = c.problem;
+  p.type = ps.choice("type", "logistic", {"least_squares", "logistic", "multinomial"});
+  const std::string data = ps.get<std::string>("data", "", [](const std::string& s) { return !s.empty(); }, "a path");
+  if (data.empty()) ps.fail_here("data", "required (a .csv, .libsvm or .svm file)");
+  p.data = resolve_path(data, base_dir);
+  if (p.data.empty())
+    ps.fail_here("data", "file '" + data + "' not found (looked in " + base_dir.string() + " and the current directory)");
+  ex.back().value = show(p.data);  // the resolved path is what the run used
+  const std::string ext = lower_extension(p.data);
+  const std::string inferred = ext == ".csv" ? "csv" : (ext == ".libsvm" || ext == ".svm") ? "libsvm" : "";
+  p.format = ps.choice("format", inferred.empty() ? "csv" : inferred, {"csv", "libsvm"});
+  if (inferred.empty() && !pt->get("format"))
+    ps.fail_here("data", "cannot tell the format of '" + data + "' from its extension; set format = \"csv\" or \"libsvm\"");
+  if (p.format == "csv") p.response = ps.get<std::string>("response", "y");
+  else p.zero_based = ps.get<bool>("zero_based", false);
+  p.l1 = ps.get<double>("l1", 0.0, nonnegative, ">= 0");
+  p.l2 = ps.get<double>("l2", 0.0, nonnegative, ">= 0");
+  p.intercept = ps.get<bool>("intercept", false);
+  p.standardize = ps.get<bool>("standardize", false);
+  if (p.type == "multinomial") p.num_classes = ps.get<long long>("num_classes", 0, [](const long long& v) { return v == 0 || v >= 2; }, "0 (infer) or >= 2");
+  ps.finish(" (problem type '" + p.type + "', format '" + p.format + "')");
+
+  // [optimizer]
+  const toml::table* ot = subtable(root, "optimizer", file);
+  Section os(ot, file, "optimizer", ex, ot ? ot->source() : top_region);
+  auto& o = c.optimizer;
+  o.type = os.choice("type", "gd", {"gd", "sgd", "momentum", "nesterov", "adamw"});
+  o.batch_size = os.get<long long>("batch_size", 0, nonnegative_int, ">= 0 (0 = full batch)");
+  if (o.type == "sgd" || o.type == "momentum" || o.type == "nesterov") {
+    o.momentum = os.get<double>("momentum", o.type == "sgd" ? 0.0 : 0.9, unit_open, "0 <= momentum < 1");
+    if (o.type != "sgd" && o.momentum == 0) os.fail_here("momentum", "must be > 0 for '" + o.type + "'");
+    if (o.type != "nesterov") o.dampening = os.get<double>("dampening", 0.0, [](const double& v) { return v >= 0 && v <= 1; }, "0 <= dampening <= 1");
+    o.weight_decay = os.get<double>("weight_decay", 0.0, nonnegative, ">= 0");
+  } else if (o.type == "adamw") {
+    o.beta1 = os.get<double>("beta1", 0.9, unit_open, "0 <= beta1 < 1");
+    o.beta2 = os.get<double>("beta2", 0.999, unit_open, "0 <= beta2 < 1");
+    o.eps = os.get<double>("eps", 1e-8, positive, "> 0");
+    o.weight_decay = os.get<double>("weight_decay", 0.0, nonnegative, ">= 0 (decoupled, scaled by lr)");
+    o.amsgrad = os.get<bool>("amsgrad", false);
+  }
+  os.finish(" (optimizer type '" + o.type + "')");
+
+  // [stop]
+  const toml::table* stt = subtable(root, "stop", file);
+  Section ss(stt, file, "stop", ex, stt ? stt->source() : top_region);
+  auto& s = c.stop;
+  s.max_iterations = ss.get<long long>("max_iterations", 1000, nonnegative_int, ">= 0");
+  s.tolerance = ss.get<double>("tolerance", 0.0, nonnegative, ">= 0 (gradient norm; 0 = off)");
+  s.relative_tolerance = ss.get<double>("relative_tolerance", 0.0, nonnegative, ">= 0 (0 = off)");
+  s.time_limit = ss.get<double>("time_limit", 3600.0, positive, "> 0 seconds");
+  s.evaluate_every = ss.get<long long>("evaluate_every", 0, nonnegative_int, ">= 0 (0 = every step, or every epoch with minibatches)");
+  ss.finish();
+
+  // [schedule]
+  const toml::table* sct = subtable(root, "schedule", file);
+  Section sc(sct, file, "schedule", ex, sct ? sct->source() : top_region);
+  auto& h = c.schedule;
+  h.type = sc.choice("type", "constant", {"constant", "linear_decay"});
+  h.lr = sc.get<double>("lr", 1e-2, nonnegative, ">= 0");
+  h.per_lipschitz = sc.get<bool>("per_lipschitz", false);
+  if (h.type == "linear_decay") {
+    h.steps = sc.get<long long>("steps", 0, nonnegative_int, ">= 0 (0 = stop.max_iterations)");
+    h.end = sc.get<double>("end", 0.0, nonnegative, ">= 0");
+  }
+  sc.finish(" (schedule type '" + h.type + "')");
+
+  // [init]
+  const toml::table* it = subtable(root, "init", file);
+  Section is(it, file, "init", ex, it ? it->source() : top_region);
+  c.x0 = is.numbers("x0");
+  is.finish();
+
+  // [output]
+  const toml::table* out = subtable(root, "output", file);
+  Section ou(out, file, "output", ex, out ? out->source() : top_region);
+  c.output_dir = ou.get<std::string>("dir", "results");
+  c.plots = ou.get<bool>("plots", true);
+  ou.finish();
+
+  for (auto&& [k, v] : root) {
+    const std::string key(k.str());
+    static const std::set<std::string> known{"seed", "reference", "problem", "optimizer", "schedule", "stop", "init", "output"};
+    if (!known.count(key))
+      throw ConfigError(source_of(k.source(), file) + ": unknown top-level key '" + key +
+                        "'; allowed: seed, reference, [problem], [optimizer], [schedule], [stop], [init], [output]");
+  }
+  return c;
+}
+
+RunConfig load_run_config(const std::string& path, const Overrides& overrides) {
+  toml::table root = parse_toml_file(path);
+  apply_overrides(root, overrides);
+  const auto base = std::filesystem::absolute(path).parent_path();
+  return parse_run_config(root, path, base);
+}
+
+std::string RunConfig::to_toml() const {
+  // The explain rows are exactly the resolved keys; group them back into sections.
+  toml::table root;
+  for (const auto& r : explain) {
+    const auto dot = r.key.find('.');
+    const toml::table parsed = toml::parse("v = " + r.value);  // explain values are TOML literals
+    if (dot == std::string::npos) {
+      root.insert_or_assign(r.key, *parsed.get("v"));
+    } else {
+      const std::string sec = r.key.substr(0, dot);
+      if (!root.get(sec)) root.insert_or_assign(sec, toml::table{});
+      root.get(sec)->as_table()->insert_or_assign(r.key.substr(dot + 1), *parsed.get("v"));
+    }
+  }
+  std::ostringstream os;
+  os << root << '\n';
+  return os.str();
+}
+
+std::string RunConfig::hash() const {
+  // FNV-1a (64 bit) of the resolved config: stable across runs, platforms and versions.
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : to_toml()) {
+    h ^= ch;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+}  // namespace convlab::experiments

@@ -1,0 +1,95 @@
+#pragma once
+// Run configurations: TOML → typed structs, with every key checked (type, range, allowed
+// values, unknown keys) and errors that name file:line and key. The schema is in
+// docs/configs.md.
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <toml++/toml.h>
+
+namespace convlab::experiments {
+
+/// Bad input in a config or on the command line (exit code 2). One line, file:line: key: what.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// One key of a resolved config, for `validate --explain` and the saved config.toml.
+struct ExplainRow {
+  std::string key, value, default_value, rule;
+};
+
+struct ProblemConfig {
+  std::string type = "logistic";  // least_squares | logistic | multinomial
+  std::string data;               // resolved path
+  std::string format;             // csv | libsvm (from the extension when empty)
+  std::string response = "y";     // CSV response column
+  double l1 = 0, l2 = 0;
+  bool intercept = false, standardize = false, zero_based = false;
+  long long num_classes = 0;      // multinomial; 0 = infer
+};
+
+struct OptimizerConfig {
+  std::string type = "gd";  // gd | sgd | momentum | nesterov | adamw
+  long long batch_size = 0;
+  double momentum = 0.9, dampening = 0, weight_decay = 0;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  bool amsgrad = false;
+};
+
+struct ScheduleConfig {
+  std::string type = "constant";  // constant | linear_decay
+  double lr = 1e-2;
+  bool per_lipschitz = false;     // lr is in units of 1/L
+  long long steps = 0;            // linear_decay: 0 = stop.max_iterations
+  double end = 0;                 // linear_decay: final lr (same units as lr)
+};
+
+struct StopConfig {
+  long long max_iterations = 1000;
+  double tolerance = 0;           // gradient-norm tolerance; 0 = off
+  double relative_tolerance = 0;  // relative decrease; 0 = off
+  double time_limit = 3600;       // seconds
+  long long evaluate_every = 0;
+};
+
+struct RunConfig {
+  long long seed = 1;
+  ProblemConfig problem;
+  OptimizerConfig optimizer;
+  ScheduleConfig schedule;
+  StopConfig stop;
+  std::vector<double> x0;         // [init] x0; empty = zeros
+  std::string output_dir = "results";
+  bool plots = true;
+  std::string reference = "none"; // none | newton | lbfgs: the optimum the run is compared to
+  std::vector<ExplainRow> explain;
+  /// Resolved config as TOML, defaults filled in (saved beside each run; its hash keys resume).
+  std::string to_toml() const;
+  std::string hash() const;
+};
+
+/// `key=value` overrides from --set (value in TOML syntax; a bare word is a string).
+using Overrides = std::vector<std::string>;
+
+/// Applies --set overrides to a parsed table; errors name the override.
+void apply_overrides(toml::table& root, const Overrides& overrides);
+
+/// Parses and checks a run config from an already-parsed table. `file` and `base_dir` are
+/// for messages and for resolving relative paths (base_dir first, then the current dir).
+RunConfig parse_run_config(const toml::table& root, const std::string& file, const std::filesystem::path& base_dir);
+
+/// Loads a run config file with overrides. Throws ConfigError.
+RunConfig load_run_config(const std::string& path, const Overrides& overrides = {});
+
+/// Parses a TOML file, turning syntax errors into ConfigError("file:line:col: ...").
+toml::table parse_toml_file(const std::string& path);
+
+/// Deep-merges `over` into `base` (tables merge key by key, anything else replaces).
+void deep_merge(toml::table& base, const toml::table& over);
+
+}  // namespace convlab::experiments

@@ -1,0 +1,148 @@
+#include "experiment.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace convlab::experiments {
+namespace {
+
+std::string where(const toml::node& n, const std::string& file) {
+  const auto& s = n.source();
+  return (s.path ? *s.path : file) + (s.begin.line ? ":" + std::to_string(s.begin.line) : "");
+}
+
+std::string required_string(const toml::table& t, const std::string& key, const std::string& file,
+                            const std::string& section) {
+  const toml::node* n = t.get(key);
+  if (!n) throw ConfigError(where(t, file) + ": [" + section + "] is missing required key '" + key + "'");
+  if (!n->is_string()) throw ConfigError(where(*n, file) + ": [" + section + "] key '" + key + "': expected a string");
+  return *n->value<std::string>();
+}
+
+void only_keys(const toml::table& t, const std::set<std::string>& allowed, const std::string& file,
+               const std::string& section) {
+  for (auto&& [k, v] : t) {
+    if (allowed.count(std::string(k.str()))) continue;
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    throw ConfigError(where(v, file) + ": unknown key '" + std::string(k.str()) + "' in [" + section +
+                      "]; allowed keys: " + list);
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& claim_metrics() {
+  static const std::vector<std::string> m{"final_value",        "grad_norm",        "iterations",
+                                          "seconds",            "relative_suboptimality", "x_relative_error",
+                                          "linear_rate_ratio"};
+  return m;
+}
+
+bool is_experiment_file(const toml::table& root) { return root.get("experiment") != nullptr; }
+
+ExperimentSpec load_experiment(const std::filesystem::path& path, const std::string& name) {
+  ExperimentSpec e;
+  e.name = name;
+  e.file = path.string();
+  toml::table root = parse_toml_file(e.file);
+  const toml::table* et = root.get_as<toml::table>("experiment");
+  if (!et) throw ConfigError(e.file + ": missing [experiment] table");
+  only_keys(*et, {"title", "paper", "description", "figure_metric"}, e.file, "experiment");
+  e.title = required_string(*et, "title", e.file, "experiment");
+  e.paper = required_string(*et, "paper", e.file, "experiment");
+  e.description = et->get("description") ? required_string(*et, "description", e.file, "experiment") : "";
+  e.figure_metric = et->get("figure_metric") ? required_string(*et, "figure_metric", e.file, "experiment") : "value";
+  if (e.figure_metric != "value" && e.figure_metric != "suboptimality" && e.figure_metric != "grad_norm")
+    throw ConfigError(where(*et->get("figure_metric"), e.file) +
+                      ": [experiment] key 'figure_metric': allowed: value | suboptimality | grad_norm");
+
+  const toml::array* runs = root.get_as<toml::array>("run");
+  if (!runs || runs->empty()) throw ConfigError(e.file + ": an experiment needs at least one [[run]]");
+  for (const auto& node : *runs) {
+    const toml::table* rt = node.as_table();
+    if (!rt) throw ConfigError(where(node, e.file) + ": [[run]] entries must be tables");
+    const std::string rname = required_string(*rt, "name", e.file, "run");
+    if (std::find(e.run_names.begin(), e.run_names.end(), rname) != e.run_names.end())
+      throw ConfigError(where(*rt->get("name"), e.file) + ": duplicate run name '" + rname + "'");
+    e.run_names.push_back(rname);
+    toml::table copy = *rt;
+    copy.erase("name");
+    e.run_tables.push_back(std::move(copy));
+  }
+
+  if (const toml::array* claims = root.get_as<toml::array>("claim")) {
+    for (const auto& node : *claims) {
+      const toml::table* ct = node.as_table();
+      if (!ct) throw ConfigError(where(node, e.file) + ": [[claim]] entries must be tables");
+      only_keys(*ct, {"id", "statement", "source", "paper_value", "run", "metric", "op", "threshold"}, e.file, "claim");
+      ClaimSpec c;
+      c.id = required_string(*ct, "id", e.file, "claim");
+      c.statement = required_string(*ct, "statement", e.file, "claim");
+      c.source = required_string(*ct, "source", e.file, "claim");
+      c.paper_value = required_string(*ct, "paper_value", e.file, "claim");
+      c.run = required_string(*ct, "run", e.file, "claim");
+      c.metric = required_string(*ct, "metric", e.file, "claim");
+      c.op = required_string(*ct, "op", e.file, "claim");
+      const toml::node* th = ct->get("threshold");
+      if (!th || !th->is_number()) throw ConfigError(where(*ct, e.file) + ": [[claim]] '" + c.id + "' needs a numeric 'threshold'");
+      c.threshold = *th->value<double>();
+      if (std::find(e.run_names.begin(), e.run_names.end(), c.run) == e.run_names.end())
+        throw ConfigError(where(*ct->get("run"), e.file) + ": claim '" + c.id + "' names run '" + c.run + "', which is not a [[run]]");
+      const auto& ms = claim_metrics();
+      if (std::find(ms.begin(), ms.end(), c.metric) == ms.end())
+        throw ConfigError(where(*ct->get("metric"), e.file) + ": claim '" + c.id + "': unknown metric '" + c.metric + "'");
+      if (c.op != "<=" && c.op != "<" && c.op != ">=" && c.op != ">")
+        throw ConfigError(where(*ct->get("op"), e.file) + ": claim '" + c.id + "': op must be <=, <, >= or >");
+      e.claims.push_back(std::move(c));
+    }
+  }
+
+  root.erase("experiment");
+  root.erase("run");
+  root.erase("claim");
+  e.base = std::move(root);
+  if (const toml::node* prof = e.base.get("profile")) {
+    const toml::table* pt = prof->as_table();
+    if (!pt) throw ConfigError(where(*prof, e.file) + ": 'profile' must be a table");
+    only_keys(*pt, {"quick", "full"}, e.file, "profile");
+  }
+  (void)e.runs("quick");  // checks every run under both profiles now, not halfway through reproduce
+  (void)e.runs("full");
+  return e;
+}
+
+std::vector<RunConfig> ExperimentSpec::runs(const std::string& profile) const {
+  std::vector<RunConfig> out;
+  const auto base_dir = std::filesystem::absolute(file).parent_path();
+  for (const auto& rt : run_tables) {
+    // base <- run <- profile <- run.profile: the profile sets the budget, a run may refine it.
+    toml::table merged = base;
+    merged.erase("profile");
+    toml::table run = rt;
+    run.erase("profile");
+    deep_merge(merged, run);
+    if (const toml::table* p = base.get_as<toml::table>("profile"))
+      if (const toml::table* pp = p->get_as<toml::table>(profile)) deep_merge(merged, *pp);
+    if (const toml::table* p = rt.get_as<toml::table>("profile"))
+      if (const toml::table* pp = p->get_as<toml::table>(profile)) deep_merge(merged, *pp);
+    out.push_back(parse_run_config(merged, file, base_dir));
+  }
+  return out;
+}
+
+std::vector<ExperimentSpec> discover_experiments(const std::filesystem::path& dir) {
+  if (!std::filesystem::is_directory(dir)) throw ConfigError(dir.string() + ": experiments folder not found");
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir))
+    if (entry.is_regular_file() && entry.path().extension() == ".toml") files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  std::vector<ExperimentSpec> out;
+  for (const auto& f : files) {
+    const std::string name = std::filesystem::relative(f, dir).replace_extension().generic_string();
+    out.push_back(load_experiment(f, name));
+  }
+  return out;
+}
+
+}  // namespace convlab::experiments

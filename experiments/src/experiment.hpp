@@ -1,0 +1,44 @@
+#pragma once
+// Experiments: a TOML file under experiments/configs/<paper>/<name>.toml with a base run
+// config, [[run]] variants, [[claim]] checks and [profile.quick]/[profile.full] budgets.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "config.hpp"
+
+namespace convlab::experiments {
+
+struct ClaimSpec {
+  std::string id, statement, source, paper_value, run, metric, op;
+  double threshold = 0;
+};
+
+struct ExperimentSpec {
+  std::string name;   // <paper>/<file stem>
+  std::string file;
+  std::string title, paper, description, figure_metric;
+  std::vector<std::string> run_names;
+  std::vector<ClaimSpec> claims;
+  /// The resolved config of each run (same order as run_names) under a profile.
+  std::vector<RunConfig> runs(const std::string& profile) const;
+
+  toml::table base;
+  std::vector<toml::table> run_tables;
+};
+
+/// Metrics a claim may check (keys of summary.json).
+const std::vector<std::string>& claim_metrics();
+
+/// Parses and checks an experiment file, including every run under both profiles.
+ExperimentSpec load_experiment(const std::filesystem::path& file, const std::string& name);
+
+/// Every experiment under `configs_dir`, sorted by name.
+std::vector<ExperimentSpec> discover_experiments(const std::filesystem::path& configs_dir);
+
+/// True when a file is an experiment (has an [experiment] table) rather than a run config.
+bool is_experiment_file(const toml::table& root);
+
+}  // namespace convlab::experiments

@@ -1,0 +1,146 @@
+#include "fit.hpp"
+
+#include <map>
+#include <unistd.h>
+
+#include <convlab/optim/adamw.hpp>
+#include <convlab/optim/ceres_lbfgs.hpp>
+#include <convlab/optim/gradient_descent.hpp>
+#include <convlab/optim/minimize.hpp>
+#include <convlab/optim/newton.hpp>
+#include <convlab/optim/sgd.hpp>
+#include <convlab/problems/data_io.hpp>
+#include <convlab/problems/least_squares.hpp>
+#include <convlab/problems/logistic.hpp>
+#include <convlab/problems/multinomial.hpp>
+#include <convlab/problems/preprocessing.hpp>
+#include <convlab/schedules/linear.hpp>
+
+namespace convlab::experiments {
+namespace {
+
+namespace cp = convlab::problems;
+namespace co = convlab::optim;
+
+/// Builds the configured problem over `X` and calls fn(problem).
+template <class Design, class Fn>
+auto with_problem(const ProblemConfig& pc, Design X, const VecX<double>& y, Fn&& fn) {
+  if (pc.standardize) cp::standardize(X);
+  const cp::LinearModelOptions opt{.l1 = pc.l1, .l2 = pc.l2, .intercept = pc.intercept};
+  if (pc.type == "least_squares") return fn(cp::LeastSquares<double, Design>(std::move(X), y, opt));
+  if (pc.type == "logistic") return fn(cp::Logistic<double, Design>(std::move(X), y, opt));
+  return fn(cp::Multinomial<double, Design>(std::move(X), y, pc.num_classes, opt));
+}
+
+/// Reference optima are shared by the runs of an experiment that solve the same problem.
+std::map<std::string, Reference>& reference_cache() {
+  static std::map<std::string, Reference> cache;
+  return cache;
+}
+
+std::string problem_key(const RunConfig& c) {
+  std::string key = c.reference;
+  for (const auto& r : c.explain)
+    if (r.key.rfind("problem.", 0) == 0) key += "|" + r.key + "=" + r.value;
+  return key;
+}
+
+template <class P>
+Reference compute_reference(const P& p, const RunConfig& c) {
+  if (c.problem.l1 > 0)
+    throw ConfigError("reference = \"" + c.reference + "\" needs a smooth problem (problem.l1 = 0)");
+  Reference ref;
+  ref.method = c.reference;
+  VecX<double> x = VecX<double>::Zero(p.dim());
+  if (c.reference == "newton") {
+    if constexpr (cp::TwiceDifferentiable<P>) {
+      co::newton(p, x, {.max_iterations = 200, .gradient_tolerance = 1e-13});
+    } else {
+      throw ConfigError("reference = \"newton\" is not available for problem type '" + c.problem.type +
+                        "' (no Hessian); use reference = \"lbfgs\"");
+    }
+  } else {
+    co::ceres_lbfgs(p, x);
+  }
+  VecX<double> g(p.dim());
+  ref.value = cp::value_and_gradient(p, x, g);
+  ref.grad_norm = g.norm();
+  ref.x = std::move(x);
+  return ref;
+}
+
+template <class P, class Opt, class Sched>
+co::Summary run_minimize(const P& p, const Opt& opt, VecX<double>& x, const co::MinimizeOptions& mo, Sched sched,
+                         bool progress) {
+  if (progress) return co::minimize(p, opt, x, mo, sched, co::ProgressBar{.total = mo.max_iterations});
+  return co::minimize(p, opt, x, mo, sched);
+}
+
+template <class P, class Sched>
+co::Summary dispatch_optimizer(const P& p, const OptimizerConfig& oc, VecX<double>& x, const co::MinimizeOptions& mo,
+                               Sched sched, bool progress) {
+  if (oc.type == "gd") return run_minimize(p, co::GradientDescent<double>{}, x, mo, sched, progress);
+  if (oc.type == "adamw")
+    return run_minimize(p,
+                        co::AdamW<double>({.beta1 = oc.beta1, .beta2 = oc.beta2, .eps = oc.eps,
+                                           .weight_decay = oc.weight_decay, .amsgrad = oc.amsgrad}),
+                        x, mo, sched, progress);
+  const co::SgdOptions so{.momentum = oc.momentum,
+                          .dampening = oc.dampening,
+                          .weight_decay = oc.weight_decay,
+                          .nesterov = oc.type == "nesterov"};
+  return run_minimize(p, co::Sgd<double>(so), x, mo, sched, progress);
+}
+
+template <class P>
+FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_run) {
+  FitResult r;
+  r.samples = p.num_samples();
+  r.features = p.num_features();
+  r.dim = p.dim();
+  r.lipschitz = static_cast<double>(p.lipschitz());
+  if (!c.x0.empty() && static_cast<Eigen::Index>(c.x0.size()) != p.dim())
+    throw ConfigError("[init] key 'x0' has " + std::to_string(c.x0.size()) + " entries, but the problem has dimension " +
+                      std::to_string(p.dim()) + " (" + std::to_string(p.num_features()) + " features" +
+                      (c.problem.intercept ? " + intercept" : "") +
+                      (p.num_outputs() > 1 ? ", x " + std::to_string(p.num_outputs()) + " outputs" : "") + ")");
+  r.x = c.x0.empty() ? VecX<double>::Zero(p.dim())
+                     : VecX<double>(Eigen::Map<const VecX<double>>(c.x0.data(), p.dim()));
+  if (dry_run) return r;
+  const double unit = c.schedule.per_lipschitz ? 1.0 / r.lipschitz : 1.0;
+  r.lr0 = c.schedule.lr * unit;
+  const co::MinimizeOptions mo{.max_iterations = c.stop.max_iterations,
+                               .gradient_tolerance = c.stop.tolerance,
+                               .relative_tolerance = c.stop.relative_tolerance,
+                               .time_limit = c.stop.time_limit,
+                               .batch_size = c.optimizer.batch_size,
+                               .evaluate_every = c.stop.evaluate_every,
+                               .seed = static_cast<unsigned long long>(c.seed)};
+  if (c.schedule.type == "linear_decay") {
+    const long long steps = c.schedule.steps > 0 ? c.schedule.steps : std::max<long long>(1, c.stop.max_iterations);
+    r.summary = dispatch_optimizer(p, c.optimizer, r.x, mo,
+                                   schedules::linear_decay(r.lr0, steps, c.schedule.end * unit), progress);
+  } else {
+    r.summary = dispatch_optimizer(p, c.optimizer, r.x, mo, schedules::constant(r.lr0), progress);
+  }
+  if (c.reference != "none") {
+    auto& cache = reference_cache();
+    const std::string key = problem_key(c);
+    if (!cache.count(key)) cache.emplace(key, compute_reference(p, c));
+    r.reference = cache.at(key);
+  }
+  return r;
+}
+
+}  // namespace
+
+FitResult run_fit(const RunConfig& c, bool show_progress, bool dry_run) {
+  if (c.problem.format == "csv") {
+    auto ds = cp::load_csv(c.problem.data, {.response = c.problem.response});
+    return with_problem(c.problem, std::move(ds.X), ds.y, [&](const auto& p) { return fit_problem(p, c, show_progress, dry_run); });
+  }
+  auto ds = cp::load_libsvm(c.problem.data, {.zero_based = c.problem.zero_based});
+  return with_problem(c.problem, std::move(ds.X), ds.y, [&](const auto& p) { return fit_problem(p, c, show_progress, dry_run); });
+}
+
+}  // namespace convlab::experiments

@@ -1,0 +1,35 @@
+#pragma once
+// One run: problem + data + optimizer + schedule + stopping rule, from a RunConfig.
+#include <optional>
+#include <string>
+
+#include <convlab/optim/summary.hpp>
+#include <convlab/problems/concepts.hpp>
+
+#include "config.hpp"
+
+namespace convlab::experiments {
+
+/// The optimum a run is compared to, computed by an independent method.
+struct Reference {
+  std::string method;  // newton | lbfgs
+  double value = 0;
+  VecX<double> x;
+  double grad_norm = 0;
+};
+
+struct FitResult {
+  optim::Summary summary;
+  VecX<double> x;
+  double lipschitz = 0;  // global bound of the smooth part
+  double lr0 = 0;        // the learning rate the schedule starts from (after per_lipschitz)
+  Eigen::Index samples = 0, features = 0, dim = 0;
+  std::optional<Reference> reference;
+};
+
+/// Loads the data, builds everything, runs minimize and (if asked) the reference solver.
+/// With `dry_run`, stops after the checks that need the data (sizes, labels, x0).
+/// Throws ConfigError / DataError / InvalidArgument for bad input.
+FitResult run_fit(const RunConfig& config, bool show_progress, bool dry_run = false);
+
+}  // namespace convlab::experiments

@@ -1,0 +1,76 @@
+// convlab: run configs, reproduce the papers' claims, list and validate experiments.
+// Exit codes: 0 ok; 1 a claim failed or a run diverged; 2 bad input; 3 internal error.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <convlab/problems/errors.hpp>
+
+#include "commands.hpp"
+#include "version.hpp"
+
+int main(int argc, char** argv) {
+  namespace ex = convlab::experiments;
+  CLI::App app{"convlab: optimization research library — experiments and reproduction", "convlab"};
+  app.set_version_flag("--version", std::string(ex::kVersion) + " (" + ex::kGitCommit + ")");
+  bool verbose = false;
+  app.add_flag("--verbose", verbose, "print details with errors");
+  app.require_subcommand(1);
+
+  ex::FitArgs fit;
+  auto* fit_cmd = app.add_subcommand("fit", "one run of a problem + data + optimizer + schedule + stopping rule");
+  fit_cmd->add_option("config", fit.config, "run config (TOML)")->required();
+  fit_cmd->add_option("--set", fit.overrides, "override a key, e.g. --set optimizer.type=adamw")->take_all();
+  fit_cmd->add_option("--out", fit.out, "output folder (default: [output] dir)");
+
+  ex::ReproduceArgs rep;
+  auto* rep_cmd = app.add_subcommand("reproduce", "run every experiment, then write report.md/report.html");
+  rep_cmd->add_flag("--full", rep.full, "full profile (default: quick)");
+  rep_cmd->add_option("--only", rep.only, "experiment names or paper prefixes")->take_all();
+  rep_cmd->add_option("--out", rep.out, "output folder")->capture_default_str();
+  rep_cmd->add_option("--configs", rep.configs_dir, "experiments folder (default: the source tree's)");
+
+  std::string list_dir;
+  auto* list_cmd = app.add_subcommand("list", "the experiments and the claim each one checks");
+  list_cmd->add_option("--configs", list_dir, "experiments folder");
+
+  std::string validate_config;
+  ex::Overrides validate_overrides;
+  bool explain = false;
+  auto* val_cmd = app.add_subcommand("validate", "parse and check a config (and its data) without running");
+  val_cmd->add_option("config", validate_config, "run or experiment config (TOML)")->required();
+  val_cmd->add_option("--set", validate_overrides, "override a key")->take_all();
+  val_cmd->add_flag("--explain", explain, "print every key with its resolved value and default");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "convlab: {}\n", e.what());
+    if (verbose) fmt::print(stderr, "{}", app.help());
+    return 2;
+  }
+
+  try {
+    if (*fit_cmd) return ex::command_fit(fit);
+    if (*rep_cmd) return ex::command_reproduce(rep);
+    if (*list_cmd) return ex::command_list(list_dir);
+    return ex::command_validate(validate_config, validate_overrides, explain);
+  } catch (const ex::ConfigError& e) {
+    fmt::print(stderr, "convlab: error: {}\n", e.what());
+    if (verbose) fmt::print(stderr, "(configuration error; schema in docs/configs.md)\n");
+    return 2;
+  } catch (const convlab::DataError& e) {
+    fmt::print(stderr, "convlab: error: {}\n", e.what());
+    if (verbose) fmt::print(stderr, "(data error in file {}, line {}, field {})\n", e.file(), e.line(), e.field());
+    return 2;
+  } catch (const std::invalid_argument& e) {  // convlab::InvalidArgument and option validation
+    fmt::print(stderr, "convlab: error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "convlab: internal error: {}\n", e.what());
+    return 3;
+  }
+}

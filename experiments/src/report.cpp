@@ -1,0 +1,136 @@
+#include "report.hpp"
+
+#include <boost/archive/iterators/base64_from_binary.hpp>
+#include <boost/archive/iterators/transform_width.hpp>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "run_folder.hpp"
+#include "version.hpp"
+
+namespace convlab::experiments {
+namespace {
+
+std::string number(std::optional<double> v) {
+  if (!v) return "n/a";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4g", *v);
+  return buf;
+}
+
+std::string html_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string md_cell(const std::string& s) {
+  std::string out;
+  for (char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c == '\n' ? ' ' : c);
+  return out;
+}
+
+std::string base64_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  using namespace boost::archive::iterators;
+  using It = base64_from_binary<transform_width<std::string::const_iterator, 6, 8>>;
+  std::string out(It(bytes.begin()), It(bytes.end()));
+  out.append((3 - bytes.size() % 3) % 3, '=');
+  return out;
+}
+
+std::string today() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", std::gmtime(&t));
+  return buf;
+}
+
+}  // namespace
+
+bool claim_holds(const std::string& op, double m, double t) {
+  if (op == "<=") return m <= t;
+  if (op == "<") return m < t;
+  if (op == ">=") return m >= t;
+  return m > t;
+}
+
+void write_report(const std::filesystem::path& out, const std::vector<ExperimentResult>& results,
+                  const std::string& profile) {
+  std::size_t total = 0, passed = 0;
+  for (const auto& r : results)
+    for (const auto& c : r.claims) {
+      ++total;
+      passed += c.pass;
+    }
+  std::ostringstream md, html;
+  md << "# convlab reproduction report\n\n"
+     << "Profile **" << profile << "**, convlab " << kVersion << " (commit " << kGitCommit << "), " << today() << ".\n\n"
+     << "**" << passed << " of " << total << " claims hold.** Each claim is an explicit check in code: the metric "
+     << "of the named run compared with the stated threshold.\n\n";
+  html << "<!doctype html><html><head><meta charset=\"utf-8\"><title>convlab reproduction report</title><style>"
+       << "body{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.4}"
+       << "table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top}"
+       << "th{background:#f3f3f3}.pass{color:#186a18;font-weight:bold}.fail{color:#b00;font-weight:bold}"
+       << "img{max-width:100%}</style></head><body>\n"
+       << "<h1>convlab reproduction report</h1><p>Profile <b>" << profile << "</b>, convlab " << kVersion
+       << " (commit " << kGitCommit << "), " << today() << ".</p><p><b>" << passed << " of " << total
+       << " claims hold.</b> Each claim is an explicit check in code: the metric of the named run compared with the "
+          "stated threshold.</p>\n";
+  for (const auto& r : results) {
+    const auto& e = *r.spec;
+    md << "## " << e.title << "\n\n`" << e.name << "` — paper: " << e.paper << " — config: `experiments/configs/" << e.name << ".toml`\n\n";
+    if (!e.description.empty()) md << e.description << "\n\n";
+    html << "<h2>" << html_escape(e.title) << "</h2><p><code>" << html_escape(e.name) << "</code> — paper: "
+         << html_escape(e.paper) << "</p>";
+    if (!e.description.empty()) html << "<p>" << html_escape(e.description) << "</p>";
+    if (!r.diverged_runs.empty()) {
+      std::string list;
+      for (const auto& d : r.diverged_runs) list += (list.empty() ? "" : ", ") + d;
+      md << "**Diverged runs:** " << list << "\n\n";
+      html << "<p class=\"fail\">Diverged runs: " << html_escape(list) << "</p>";
+    }
+    if (!r.figure.empty()) {
+      md << "![" << e.name << "](" << r.figure << ")\n\n";
+      const auto png = out / r.figure;
+      if (std::filesystem::exists(png))
+        html << "<p><img alt=\"" << html_escape(e.name) << "\" src=\"data:image/png;base64," << base64_file(png)
+             << "\"></p>";
+    }
+    md << "| claim | source | the paper states | we measured | check | result | run |\n"
+       << "|---|---|---|---|---|---|---|\n";
+    html << "<table><tr><th>claim</th><th>source</th><th>the paper states</th><th>we measured</th><th>check</th>"
+            "<th>result</th><th>run</th></tr>\n";
+    for (const auto& c : r.claims) {
+      const std::string check = c.spec.metric + " " + c.spec.op + " " + number(c.spec.threshold);
+      md << "| " << md_cell(c.spec.statement) << " | " << md_cell(c.spec.source) << " | " << md_cell(c.spec.paper_value)
+         << " | " << c.spec.metric << " = " << number(c.measured) << " | " << md_cell(check) << " | "
+         << (c.pass ? "PASS" : "FAIL") << " | [" << c.spec.run << "](" << c.run_dir << "/) |\n";
+      html << "<tr><td>" << html_escape(c.spec.statement) << "</td><td>" << html_escape(c.spec.source) << "</td><td>"
+           << html_escape(c.spec.paper_value) << "</td><td>" << c.spec.metric << " = " << number(c.measured)
+           << "</td><td>" << html_escape(check) << "</td><td class=\"" << (c.pass ? "pass\">PASS" : "fail\">FAIL")
+           << "</td><td><a href=\"" << html_escape(c.run_dir) << "/summary.json\">" << html_escape(c.spec.run)
+           << "</a></td></tr>\n";
+    }
+    md << "\n";
+    html << "</table>\n";
+  }
+  html << "</body></html>\n";
+  write_atomic(out / "report.md", md.str());
+  write_atomic(out / "report.html", html.str());
+}
+
+}  // namespace convlab::experiments

@@ -1,0 +1,32 @@
+#pragma once
+// report.md and a self-contained report.html: each paper claim beside our number.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "experiment.hpp"
+
+namespace convlab::experiments {
+
+struct ClaimResult {
+  ClaimSpec spec;
+  std::optional<double> measured;  // empty when the run did not produce the metric
+  bool pass = false;
+  std::string run_dir;             // relative to the report's folder
+};
+
+struct ExperimentResult {
+  const ExperimentSpec* spec = nullptr;
+  std::string figure;              // relative path of the comparison plot ("" when none)
+  std::vector<ClaimResult> claims;
+  std::vector<std::string> diverged_runs;
+};
+
+/// Evaluates `measured op threshold`.
+bool claim_holds(const std::string& op, double measured, double threshold);
+
+void write_report(const std::filesystem::path& out_dir, const std::vector<ExperimentResult>& results,
+                  const std::string& profile);
+
+}  // namespace convlab::experiments
