@@ -50,20 +50,20 @@ int command_reproduce(const ReproduceArgs& a) {
   const std::string profile = a.full ? "full" : "quick";
   auto experiments = discover_experiments(configs_or_default(a.configs_dir));
   if (!a.only.empty()) {
-    std::vector<ExperimentSpec> chosen;
+    std::vector<bool> keep(experiments.size(), false);
     for (const auto& name : a.only) {
       bool found = false;
-      for (const auto& e : experiments)
-        if (e.name == name || e.name.rfind(name + "/", 0) == 0) {
-          chosen.push_back(e);
-          found = true;
-        }
+      for (std::size_t i = 0; i < experiments.size(); ++i)
+        if (experiments[i].name == name || experiments[i].name.rfind(name + "/", 0) == 0) keep[i] = found = true;
       if (!found) {
         std::string names;
         for (const auto& e : experiments) names += (names.empty() ? "" : ", ") + e.name;
         throw ConfigError("--only " + name + ": no such experiment (known: " + names + ")");
       }
     }
+    std::vector<ExperimentSpec> chosen;
+    for (std::size_t i = 0; i < experiments.size(); ++i)
+      if (keep[i]) chosen.push_back(std::move(experiments[i]));
     experiments = std::move(chosen);
   }
   std::vector<std::vector<RunConfig>> configs;

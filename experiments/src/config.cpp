@@ -19,6 +19,26 @@ std::string source_of(const toml::source_region& src, const std::string& fallbac
   return os.str();
 }
 
+/// "file:line" of a node: its own source, else the origin recorded when it was copied.
+std::string origin_of(const toml::node& n, const Origins& origins, const std::string& file) {
+  if (n.source().path) return source_of(n.source(), file);
+  if (const auto it = origins.find(&n); it != origins.end()) return it->second;
+  return source_of(n.source(), file);
+}
+
+/// Records, for `to` and everything under it, where the matching part of `from` came from.
+void record_origins(const toml::node& from, const toml::node& to, Origins& origins) {
+  origins[&to] = origin_of(from, origins, "");
+  if (const auto* ft = from.as_table()) {
+    const auto* tt = to.as_table();
+    for (auto&& [k, v] : *ft)
+      if (const toml::node* c = tt->get(k.str())) record_origins(v, *c, origins);
+  } else if (const auto* fa = from.as_array()) {
+    const auto* ta = to.as_array();
+    for (std::size_t i = 0; i < fa->size() && i < ta->size(); ++i) record_origins(*fa->get(i), *ta->get(i), origins);
+  }
+}
+
 std::string describe_type(const toml::node& n) {
   switch (n.type()) {
     case toml::node_type::string: return "a string";
@@ -34,14 +54,18 @@ std::string describe_type(const toml::node& n) {
 std::string show(double v) { return fmt::format("{}", v); }  // shortest text that reads back exactly
 std::string show(long long v) { return std::to_string(v); }
 std::string show(bool v) { return v ? "true" : "false"; }
-std::string show(const std::string& v) { return '"' + v + '"'; }
+std::string show(const std::string& v) {  // a TOML basic string
+  std::string out = "\"";
+  for (char ch : v) out += ch == '"' || ch == '\\' ? std::string("\\") + ch : std::string(1, ch);
+  return out + "\"";
+}
 
 /// Reads the keys of one section, recording what it used, so unknown keys can be reported.
 class Section {
  public:
   Section(const toml::table* t, std::string file, std::string name, std::vector<ExplainRow>& explain,
-          const toml::source_region& where)
-      : t_(t), file_(std::move(file)), name_(std::move(name)), explain_(explain), where_(where) {}
+          const toml::source_region& where, const Origins& origins)
+      : t_(t), file_(std::move(file)), name_(std::move(name)), explain_(explain), where_(where), origins_(origins) {}
 
   template <class T>
   T get(const std::string& key, T def, const std::function<bool(const T&)>& ok = {}, const std::string& rule = "") {
@@ -102,18 +126,19 @@ class Section {
       if (used_.count(key)) continue;
       std::string known;
       for (const auto& u : used_) known += (known.empty() ? "" : ", ") + u;
-      throw ConfigError(source_of(k.source(), file_) + ": unknown key '" + key + "' in [" + name_ + "]" + context +
+      throw ConfigError(origin_of(v, origins_, file_) + ": unknown key '" + key + "' in [" + name_ + "]" + context +
                         "; allowed keys: " + known);
     }
   }
 
   [[noreturn]] void fail(const toml::node& n, const std::string& key, const std::string& what) const {
-    throw ConfigError(source_of(n.source(), file_) + ": [" + name_ + "] key '" + key + "': " + what);
+    throw ConfigError(origin_of(n, origins_, file_) + ": [" + name_ + "] key '" + key + "': " + what);
   }
   [[noreturn]] void fail_here(const std::string& key, const std::string& what) const {
     const toml::node* n = t_ ? t_->get(key) : nullptr;
     if (n) fail(*n, key, what);
-    throw ConfigError(source_of(where_, file_) + ": [" + name_ + "] key '" + key + "': " + what);
+    throw ConfigError((t_ ? origin_of(*t_, origins_, file_) : source_of(where_, file_)) + ": [" + name_ + "] key '" + key +
+                      "': " + what);
   }
 
  private:
@@ -130,14 +155,16 @@ class Section {
   std::string file_, name_;
   std::vector<ExplainRow>& explain_;
   toml::source_region where_;
+  const Origins& origins_;
   std::set<std::string> used_;
 };
 
-const toml::table* subtable(const toml::table& root, const std::string& name, const std::string& file) {
+const toml::table* subtable(const toml::table& root, const std::string& name, const std::string& file,
+                           const Origins& origins) {
   const toml::node* n = root.get(name);
   if (!n) return nullptr;
   if (!n->is_table())
-    throw ConfigError(source_of(n->source(), file) + ": '" + name + "' must be a table ([" + name + "]), got " +
+    throw ConfigError(origin_of(*n, origins, file) + ": '" + name + "' must be a table ([" + name + "]), got " +
                       describe_type(*n));
   return n->as_table();
 }
@@ -176,22 +203,32 @@ toml::table parse_toml_file(const std::string& path) {
   }
 }
 
-void deep_merge(toml::table& base, const toml::table& over) {
+toml::table copy_table(const toml::table& src, Origins& origins) {
+  toml::table copy = src;
+  record_origins(src, copy, origins);
+  return copy;
+}
+
+void deep_merge(toml::table& base, const toml::table& over, Origins& origins) {
   for (auto&& [k, v] : over) {
     toml::node* existing = base.get(k.str());
-    if (existing && existing->is_table() && v.is_table()) deep_merge(*existing->as_table(), *v.as_table());
-    else base.insert_or_assign(k, v);
+    if (existing && existing->is_table() && v.is_table()) {
+      deep_merge(*existing->as_table(), *v.as_table(), origins);
+    } else {
+      const toml::node& inserted = base.insert_or_assign(k, v).first->second;
+      record_origins(v, inserted, origins);
+    }
   }
 }
 
-void apply_overrides(toml::table& root, const Overrides& overrides) {
+void apply_overrides(toml::table& root, const Overrides& overrides, Origins& origins) {
   for (const auto& o : overrides) {
     const auto eq = o.find('=');
     if (eq == std::string::npos || eq == 0) throw ConfigError("--set " + o + ": expected key=value (e.g. optimizer.type=adamw)");
     const std::string key = o.substr(0, eq), value = o.substr(eq + 1);
     toml::table parsed;
     try {
-      parsed = toml::parse("v = " + value, "--set " + key);
+      parsed = toml::parse(std::string_view("v = " + value), std::string_view("--set " + key));
     } catch (const toml::parse_error&) {
       parsed = toml::table{{"v", value}};  // a bare word is a string
     }
@@ -206,22 +243,24 @@ void apply_overrides(toml::table& root, const Overrides& overrides) {
       t = n->as_table();
       start = dot + 1;
     }
-    t->insert_or_assign(key.substr(start), *parsed.get("v"));
+    const toml::node& inserted = t->insert_or_assign(key.substr(start), *parsed.get("v")).first->second;
+    origins[&inserted] = "--set " + key;
   }
 }
 
-RunConfig parse_run_config(const toml::table& root, const std::string& file, const std::filesystem::path& base_dir) {
+RunConfig parse_run_config(const toml::table& root, const std::string& file, const std::filesystem::path& base_dir,
+                           const Origins& origins) {
   RunConfig c;
   auto& ex = c.explain;
   const toml::source_region top_region = root.source();
-  Section top(&root, file, "", ex, top_region);
+  Section top(&root, file, "", ex, top_region, origins);
   c.seed = top.get<long long>("seed", 1, nonnegative_int, ">= 0");
   c.reference = top.choice("reference", "none", {"none", "newton", "lbfgs"});
 
   // [problem]
-  const toml::table* pt = subtable(root, "problem", file);
+  const toml::table* pt = subtable(root, "problem", file, origins);
   if (!pt) throw ConfigError(file + ": missing [problem] table (type and data are required)");
-  Section ps(pt, file, "problem", ex, pt->source());
+  Section ps(pt, file, "problem", ex, pt->source(), origins);
   auto& p = c.problem;
   p.type = ps.choice("type", "logistic", {"least_squares", "logistic", "multinomial"});
   const std::string data = ps.get<std::string>("data", "", [](const std::string& s) { return !s.empty(); }, "a path");
@@ -245,8 +284,8 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   ps.finish(" (problem type '" + p.type + "', format '" + p.format + "')");
 
   // [optimizer]
-  const toml::table* ot = subtable(root, "optimizer", file);
-  Section os(ot, file, "optimizer", ex, ot ? ot->source() : top_region);
+  const toml::table* ot = subtable(root, "optimizer", file, origins);
+  Section os(ot, file, "optimizer", ex, ot ? ot->source() : top_region, origins);
   auto& o = c.optimizer;
   o.type = os.choice("type", "gd", {"gd", "sgd", "momentum", "nesterov", "adamw"});
   o.batch_size = os.get<long long>("batch_size", 0, nonnegative_int, ">= 0 (0 = full batch)");
@@ -265,8 +304,8 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   os.finish(" (optimizer type '" + o.type + "')");
 
   // [stop]
-  const toml::table* stt = subtable(root, "stop", file);
-  Section ss(stt, file, "stop", ex, stt ? stt->source() : top_region);
+  const toml::table* stt = subtable(root, "stop", file, origins);
+  Section ss(stt, file, "stop", ex, stt ? stt->source() : top_region, origins);
   auto& s = c.stop;
   s.max_iterations = ss.get<long long>("max_iterations", 1000, nonnegative_int, ">= 0");
   s.tolerance = ss.get<double>("tolerance", 0.0, nonnegative, ">= 0 (gradient norm; 0 = off)");
@@ -276,8 +315,8 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   ss.finish();
 
   // [schedule]
-  const toml::table* sct = subtable(root, "schedule", file);
-  Section sc(sct, file, "schedule", ex, sct ? sct->source() : top_region);
+  const toml::table* sct = subtable(root, "schedule", file, origins);
+  Section sc(sct, file, "schedule", ex, sct ? sct->source() : top_region, origins);
   auto& h = c.schedule;
   h.type = sc.choice("type", "constant", {"constant", "linear_decay"});
   h.lr = sc.get<double>("lr", 1e-2, nonnegative, ">= 0");
@@ -289,14 +328,14 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   sc.finish(" (schedule type '" + h.type + "')");
 
   // [init]
-  const toml::table* it = subtable(root, "init", file);
-  Section is(it, file, "init", ex, it ? it->source() : top_region);
+  const toml::table* it = subtable(root, "init", file, origins);
+  Section is(it, file, "init", ex, it ? it->source() : top_region, origins);
   c.x0 = is.numbers("x0");
   is.finish();
 
   // [output]
-  const toml::table* out = subtable(root, "output", file);
-  Section ou(out, file, "output", ex, out ? out->source() : top_region);
+  const toml::table* out = subtable(root, "output", file, origins);
+  Section ou(out, file, "output", ex, out ? out->source() : top_region, origins);
   c.output_dir = ou.get<std::string>("dir", "results");
   c.plots = ou.get<bool>("plots", true);
   ou.finish();
@@ -305,7 +344,7 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
     const std::string key(k.str());
     static const std::set<std::string> known{"seed", "reference", "problem", "optimizer", "schedule", "stop", "init", "output"};
     if (!known.count(key))
-      throw ConfigError(source_of(k.source(), file) + ": unknown top-level key '" + key +
+      throw ConfigError(origin_of(v, origins, file) + ": unknown top-level key '" + key +
                         "'; allowed: seed, reference, [problem], [optimizer], [schedule], [stop], [init], [output]");
   }
   return c;
@@ -313,9 +352,10 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
 
 RunConfig load_run_config(const std::string& path, const Overrides& overrides) {
   toml::table root = parse_toml_file(path);
-  apply_overrides(root, overrides);
+  Origins origins;
+  apply_overrides(root, overrides, origins);
   const auto base = std::filesystem::absolute(path).parent_path();
-  return parse_run_config(root, path, base);
+  return parse_run_config(root, path, base, origins);
 }
 
 std::string RunConfig::to_toml() const {

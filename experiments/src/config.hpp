@@ -3,6 +3,7 @@
 // values, unknown keys) and errors that name file:line and key. The schema is in
 // docs/configs.md.
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -76,12 +77,20 @@ struct RunConfig {
 /// `key=value` overrides from --set (value in TOML syntax; a bare word is a string).
 using Overrides = std::vector<std::string>;
 
+/// Where each value of a copied, merged or overridden table came from ("file:line" or
+/// "--set key"): toml++ drops source positions when it copies nodes.
+using Origins = std::map<const toml::node*, std::string>;
+
+/// A deep copy of `src` that remembers where its values came from.
+toml::table copy_table(const toml::table& src, Origins& origins);
+
 /// Applies --set overrides to a parsed table; errors name the override.
-void apply_overrides(toml::table& root, const Overrides& overrides);
+void apply_overrides(toml::table& root, const Overrides& overrides, Origins& origins);
 
 /// Parses and checks a run config from an already-parsed table. `file` and `base_dir` are
 /// for messages and for resolving relative paths (base_dir first, then the current dir).
-RunConfig parse_run_config(const toml::table& root, const std::string& file, const std::filesystem::path& base_dir);
+RunConfig parse_run_config(const toml::table& root, const std::string& file, const std::filesystem::path& base_dir,
+                           const Origins& origins = {});
 
 /// Loads a run config file with overrides. Throws ConfigError.
 RunConfig load_run_config(const std::string& path, const Overrides& overrides = {});
@@ -90,6 +99,6 @@ RunConfig load_run_config(const std::string& path, const Overrides& overrides = 
 toml::table parse_toml_file(const std::string& path);
 
 /// Deep-merges `over` into `base` (tables merge key by key, anything else replaces).
-void deep_merge(toml::table& base, const toml::table& over);
+void deep_merge(toml::table& base, const toml::table& over, Origins& origins);
 
 }  // namespace convlab::experiments

@@ -66,9 +66,8 @@ ExperimentSpec load_experiment(const std::filesystem::path& path, const std::str
     if (std::find(e.run_names.begin(), e.run_names.end(), rname) != e.run_names.end())
       throw ConfigError(where(*rt->get("name"), e.file) + ": duplicate run name '" + rname + "'");
     e.run_names.push_back(rname);
-    toml::table copy = *rt;
-    copy.erase("name");
-    e.run_tables.push_back(std::move(copy));
+    e.run_tables.push_back(copy_table(*rt, e.origins_));
+    e.run_tables.back().erase("name");
   }
 
   if (const toml::array* claims = root.get_as<toml::array>("claim")) {
@@ -101,7 +100,7 @@ ExperimentSpec load_experiment(const std::filesystem::path& path, const std::str
   root.erase("experiment");
   root.erase("run");
   root.erase("claim");
-  e.base = std::move(root);
+  e.base = copy_table(root, e.origins_);
   if (const toml::node* prof = e.base.get("profile")) {
     const toml::table* pt = prof->as_table();
     if (!pt) throw ConfigError(where(*prof, e.file) + ": 'profile' must be a table");
@@ -117,16 +116,17 @@ std::vector<RunConfig> ExperimentSpec::runs(const std::string& profile) const {
   const auto base_dir = std::filesystem::absolute(file).parent_path();
   for (const auto& rt : run_tables) {
     // base <- run <- profile <- run.profile: the profile sets the budget, a run may refine it.
-    toml::table merged = base;
+    Origins origins = origins_;
+    toml::table merged = copy_table(base, origins);
     merged.erase("profile");
-    toml::table run = rt;
+    toml::table run = copy_table(rt, origins);
     run.erase("profile");
-    deep_merge(merged, run);
+    deep_merge(merged, run, origins);
     if (const toml::table* p = base.get_as<toml::table>("profile"))
-      if (const toml::table* pp = p->get_as<toml::table>(profile)) deep_merge(merged, *pp);
+      if (const toml::table* pp = p->get_as<toml::table>(profile)) deep_merge(merged, *pp, origins);
     if (const toml::table* p = rt.get_as<toml::table>("profile"))
-      if (const toml::table* pp = p->get_as<toml::table>(profile)) deep_merge(merged, *pp);
-    out.push_back(parse_run_config(merged, file, base_dir));
+      if (const toml::table* pp = p->get_as<toml::table>(profile)) deep_merge(merged, *pp, origins);
+    out.push_back(parse_run_config(merged, file, base_dir, origins));
   }
   return out;
 }

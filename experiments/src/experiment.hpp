@@ -17,6 +17,13 @@ struct ClaimSpec {
 };
 
 struct ExperimentSpec {
+  // Move-only: `origins_` points at the nodes of `base` and `run_tables`, which a copy would not share.
+  ExperimentSpec() = default;
+  ExperimentSpec(ExperimentSpec&&) = default;
+  ExperimentSpec& operator=(ExperimentSpec&&) = default;
+  ExperimentSpec(const ExperimentSpec&) = delete;
+  ExperimentSpec& operator=(const ExperimentSpec&) = delete;
+
   std::string name;   // <paper>/<file stem>
   std::string file;
   std::string title, paper, description, figure_metric;
@@ -27,6 +34,7 @@ struct ExperimentSpec {
 
   toml::table base;
   std::vector<toml::table> run_tables;
+  Origins origins_;  // file:line of every value of base and run_tables
 };
 
 /// Metrics a claim may check (keys of summary.json).

@@ -19,8 +19,6 @@ namespace convlab::problems {
 template <class S = double, class Design = MatX<S>>
 class Multinomial : public detail::LinearModel<S, Design> {
   using Base = detail::LinearModel<S, Design>;
-  using ConstWeights = Eigen::Map<const MatX<S>, 0, Eigen::OuterStride<>>;
-  using Weights = Eigen::Map<MatX<S>, 0, Eigen::OuterStride<>>;
 
  public:
   using Scalar = S;
@@ -55,8 +53,10 @@ class Multinomial : public detail::LinearModel<S, Design> {
       softmax_minus_onehot(Z, i);
     }
     const Eigen::Index d = this->A_.cols(), p = this->p_;
-    Weights G(g.data(), d, this->K_, Eigen::OuterStride<>(p));
-    G.noalias() = (S(1) / n()) * (this->A_.transpose() * Z);
+    // One matrix-vector product per class rather than a GEMM: Eigen's parallel GEMM blocks by
+    // thread count, which would make results depend on it.
+    for (Eigen::Index k = 0; k < this->K_; ++k)
+      g.segment(k * p, d).noalias() = (S(1) / n()) * (this->A_.transpose() * Z.col(k));
     if (this->opt_.intercept)
       for (Eigen::Index k = 0; k < this->K_; ++k) g[k * p + d] = Z.col(k).sum() / n();
     this->add_penalty_gradient(x, g);
@@ -99,9 +99,11 @@ class Multinomial : public detail::LinearModel<S, Design> {
   MatX<S> predict_proba(const D& X, In<S> x) const {
     this->check_x(x, "predict_proba");
     detail::require_size(X.cols(), this->A_.cols(), "Multinomial::predict_proba: columns of X");
-    MatX<S> Z = X * ConstWeights(x.data(), this->A_.cols(), this->K_, Eigen::OuterStride<>(this->p_));
-    if (this->opt_.intercept)
-      for (Eigen::Index k = 0; k < this->K_; ++k) Z.col(k).array() += this->intercept_of(x, k);
+    MatX<S> Z(X.rows(), this->K_);
+    for (Eigen::Index k = 0; k < this->K_; ++k) {
+      Z.col(k).noalias() = X * this->weights(x, k);  // per class: see all_scores
+      Z.col(k).array() += this->intercept_of(x, k);
+    }
     for (Eigen::Index i = 0; i < Z.rows(); ++i) {
       Z.row(i).array() -= Z.row(i).maxCoeff();
       Z.row(i) = Z.row(i).array().exp().matrix();
@@ -127,10 +129,9 @@ class Multinomial : public detail::LinearModel<S, Design> {
 
   S n() const { return static_cast<S>(this->A_.rows()); }
 
+  /// Z = A·W + 1bᵀ, one matrix-vector product per class (thread-count independent).
   void all_scores(const In<S>& x, MatX<S>& Z) const {
-    Z.noalias() = this->A_ * ConstWeights(x.data(), this->A_.cols(), this->K_, Eigen::OuterStride<>(this->p_));
-    if (this->opt_.intercept)
-      for (Eigen::Index k = 0; k < this->K_; ++k) Z.col(k).array() += this->intercept_of(x, k);
+    for (Eigen::Index k = 0; k < this->K_; ++k) this->scores(x, k, Z.col(k));
   }
   void sample_scores(const In<S>& x, Eigen::Index i, MatX<S>& z) const {
     for (Eigen::Index k = 0; k < this->K_; ++k) z(0, k) = this->score_of(x, k, i);

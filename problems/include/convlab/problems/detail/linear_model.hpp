@@ -178,7 +178,10 @@ class LinearModel {
     if constexpr (is_sparse_design_v<Design>) {
       H.topLeftCorner(d, d) = MatX<S>(A_.transpose() * w.asDiagonal() * A_) * inv_n;
     } else {
-      H.topLeftCorner(d, d).noalias() = inv_n * (A_.transpose() * w.asDiagonal() * A_);
+      // lazyProduct: one dot product per entry, so the result does not depend on the
+      // thread count (Eigen's parallel GEMM blocks by thread count).
+      const MatX<S> WA = w.asDiagonal() * A_;
+      H.topLeftCorner(d, d).noalias() = inv_n * A_.transpose().lazyProduct(WA);
     }
     if (opt_.intercept) {
       VecX<S> c = inv_n * (A_.transpose() * w);
@@ -217,7 +220,7 @@ class LinearModel {
         ata = MatX<double>(Ad.transpose() * Ad);
       } else {
         const MatX<double> Ad = A_.template cast<double>();
-        ata = Ad.transpose() * Ad;
+        ata = Ad.transpose().lazyProduct(Ad);  // thread-count independent, unlike parallel GEMM
       }
       G.topLeftCorner(A_.cols(), A_.cols()) = ata;
       if (opt_.intercept) {

@@ -1,0 +1,166 @@
+// The experiments layer end to end: `convlab fit` against an independent Newton solve,
+// reproduce + resume, claims that fail, --set overrides, exit codes and determinism.
+#include <convlab/optim/newton.hpp>
+#include <convlab/problems/data_io.hpp>
+#include <convlab/problems/logistic.hpp>
+#include <convlab/problems/preprocessing.hpp>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "config.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+namespace ex = convlab::experiments;
+using convlab::VecX;
+
+namespace {
+std::string source_dir() { return fs::path(CONVLAB_TESTS_DIR).parent_path().string(); }
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("convlab-test-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+nlohmann::json read_json(const fs::path& p) {
+  std::ifstream in(p);
+  return nlohmann::json::parse(in);
+}
+
+int run_cli(const std::string& args, const std::string& env = "") {
+  const int status = std::system((env + " " + CONVLAB_CLI + " " + args + " >/dev/null 2>&1").c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void write(const fs::path& p, const std::string& text) {
+  std::ofstream out(p);
+  out << text;
+}
+
+/// A small experiment with two runs and two claims, one of which may be made impossible.
+std::string tiny_experiment(double gd_threshold) {
+  return "seed = 1\nreference = \"newton\"\n[experiment]\ntitle = \"tiny\"\npaper = \"test\"\n"
+         "figure_metric = \"suboptimality\"\n[problem]\ntype = \"logistic\"\ndata = \"" +
+         source_dir() + "/data/breast_cancer.csv\"\nl2 = 0.1\nintercept = true\nstandardize = true\n"
+         "[stop]\nmax_iterations = 300\n"
+         "[[run]]\nname = \"gd\"\nschedule = { lr = 1.0, per_lipschitz = true }\n"
+         "[[run]]\nname = \"adamw\"\noptimizer = { type = \"adamw\" }\nschedule = { type = \"linear_decay\", lr = 0.05 }\n"
+         "[[claim]]\nid = \"gd_close\"\nstatement = \"s\"\nsource = \"t\"\npaper_value = \"v\"\nrun = \"gd\"\n"
+         "metric = \"relative_suboptimality\"\nop = \"<=\"\nthreshold = " +
+         std::to_string(gd_threshold) + "\n";
+}
+}  // namespace
+
+TEST(Fit, ShippedConfigMatchesTheNewtonOptimum) {
+  const fs::path out = fresh_dir("fit");
+  const std::string config = source_dir() + "/experiments/examples/logistic_breast_cancer.toml";
+  ASSERT_EQ(run_cli("fit " + config + " --out " + out.string()), 0);
+  const auto s = read_json(out / "logistic_breast_cancer" / "fit" / "summary.json");
+  // Independent reference: the same problem built here, solved by Newton's method.
+  auto ds = convlab::problems::load_csv(source_dir() + "/data/breast_cancer.csv", {.response = "y"});
+  convlab::problems::standardize(ds.X);
+  const convlab::problems::Logistic<double> p(ds.X, ds.y, {.l2 = 1e-3, .intercept = true});
+  VecX<double> x = VecX<double>::Zero(p.dim());
+  convlab::optim::newton(p, x, {.gradient_tolerance = 1e-13});
+  const double fstar = p.value(x);
+  EXPECT_LE(std::abs(s["final_value"].get<double>() - fstar) / fstar, 1e-8);
+  EXPECT_EQ(s["x"].size(), 31u);
+  for (const char* key : {"status", "iterations", "grad_norm", "seconds", "config_hash", "seed", "version", "git_commit"})
+    EXPECT_TRUE(s.contains(key)) << key;
+  for (const char* file : {"config.toml", "metrics.csv"}) EXPECT_TRUE(fs::exists(out / "logistic_breast_cancer" / "fit" / file));
+  // The saved config is itself a valid config that resolves to the same hash.
+  EXPECT_EQ(ex::load_run_config((out / "logistic_breast_cancer" / "fit" / "config.toml").string()).hash(),
+            s["config_hash"].get<std::string>());
+}
+
+TEST(Fit, DivergingRunExitsWithOne) {
+  const fs::path out = fresh_dir("diverge");
+  const std::string config = source_dir() + "/experiments/examples/logistic_breast_cancer.toml";
+  EXPECT_EQ(run_cli("fit " + config + " --out " + out.string() +
+                    " --set schedule.lr=1e6 --set problem.type=least_squares --set reference=none"),
+            1);
+  const auto s = read_json(out / "logistic_breast_cancer" / "fit" / "summary.json");
+  EXPECT_EQ(s["status"], "non_finite");
+}
+
+TEST(Fit, SameSeedSameNumbersWhateverTheThreadCount) {
+  const fs::path out1 = fresh_dir("threads1"), out2 = fresh_dir("threads2");
+  const std::string config = source_dir() + "/experiments/examples/logistic_breast_cancer.toml";
+  const std::string sets = " --set optimizer.type=momentum --set optimizer.batch_size=16 --set stop.max_iterations=500"
+                           " --set reference=none --set output.plots=false";
+  ASSERT_EQ(run_cli("fit " + config + " --out " + out1.string() + sets, "OMP_NUM_THREADS=1"), 0);
+  ASSERT_EQ(run_cli("fit " + config + " --out " + out2.string() + sets, "OMP_NUM_THREADS=2"), 0);
+  const auto a = read_json(out1 / "logistic_breast_cancer" / "fit" / "summary.json");
+  const auto b = read_json(out2 / "logistic_breast_cancer" / "fit" / "summary.json");
+  EXPECT_EQ(a["x"], b["x"]);
+  EXPECT_EQ(a["final_value"], b["final_value"]);
+}
+
+TEST(Reproduce, WritesTheReportAndResumesAnInterruptedRun) {
+  const fs::path configs = fresh_dir("configs"), out = fresh_dir("results");
+  fs::create_directories(configs / "test");
+  write(configs / "test" / "tiny.toml", tiny_experiment(1e-3));
+  ex::ReproduceArgs args{.full = false, .only = {}, .out = out.string(), .configs_dir = configs.string()};
+  ASSERT_EQ(ex::command_reproduce(args), 0);
+  const fs::path gd = out / "test" / "tiny" / "gd", adamw = out / "test" / "tiny" / "adamw";
+  ASSERT_TRUE(fs::exists(gd / "summary.json"));
+  ASSERT_TRUE(fs::exists(out / "report.md"));
+  std::ifstream html(out / "report.html");
+  const std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
+  EXPECT_NE(page.find("data:image/png;base64,"), std::string::npos) << "figure embedded";
+  EXPECT_NE(page.find("PASS"), std::string::npos);
+  const auto gd_before = read_json(gd / "summary.json");
+  // Interrupt the second run: its summary never got written, a temporary file was left.
+  fs::remove(adamw / "summary.json");
+  write(adamw / "metrics.csv.tmp", "partial");
+  ASSERT_EQ(ex::command_reproduce(args), 0);
+  EXPECT_EQ(read_json(gd / "summary.json"), gd_before) << "finished run was skipped, not redone";
+  EXPECT_TRUE(fs::exists(adamw / "summary.json")) << "interrupted run was redone";
+  // A changed config changes the hash, so the run is redone.
+  std::string text = tiny_experiment(1e-3);
+  text.replace(text.find("max_iterations = 300"), 20, "max_iterations = 301");
+  write(configs / "test" / "tiny.toml", text);
+  ASSERT_EQ(ex::command_reproduce(args), 0);
+  EXPECT_EQ(read_json(gd / "summary.json")["iterations"], 301);
+}
+
+TEST(Reproduce, AFailedClaimExitsWithOne) {
+  const fs::path configs = fresh_dir("configs-fail"), out = fresh_dir("results-fail");
+  fs::create_directories(configs / "test");
+  write(configs / "test" / "tiny.toml", tiny_experiment(1e-300));  // 300 GD steps cannot get there
+  ex::ReproduceArgs args{.full = false, .only = {}, .out = out.string(), .configs_dir = configs.string()};
+  EXPECT_EQ(ex::command_reproduce(args), 1);
+  std::ifstream md(out / "report.md");
+  const std::string report((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  EXPECT_NE(report.find("FAIL"), std::string::npos);
+  EXPECT_THROW(ex::command_reproduce({.full = false, .only = {"nope"}, .out = out.string(), .configs_dir = configs.string()}),
+               ex::ConfigError);
+}
+
+TEST(Config, OverridesAndRelativePaths) {
+  const fs::path dir = fresh_dir("overrides");
+  write(dir / "data.csv", "y,a\n0,1\n1,2\n0,3\n");
+  write(dir / "run.toml", "[problem]\ntype = \"logistic\"\ndata = \"data.csv\"\n[optimizer]\ntype = \"gd\"\n");
+  const auto c = ex::load_run_config((dir / "run.toml").string(),
+                                     {"optimizer.type=adamw", "optimizer.beta1=0.5", "schedule.lr=0.25", "stop.max_iterations=7"});
+  EXPECT_EQ(c.optimizer.type, "adamw");
+  EXPECT_EQ(c.optimizer.beta1, 0.5);
+  EXPECT_EQ(c.schedule.lr, 0.25);
+  EXPECT_EQ(c.stop.max_iterations, 7);
+  EXPECT_EQ(fs::path(c.problem.data), (dir / "data.csv").lexically_normal()) << "resolved against the config's folder";
+  try {
+    ex::load_run_config((dir / "run.toml").string(), {"optimizer.lr=1"});
+    FAIL() << "unknown key accepted";
+  } catch (const ex::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--set optimizer.lr"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(ex::load_run_config((dir / "run.toml").string(), {"novalue"}), ex::ConfigError);
+  // Every default is listed for --explain, and the saved TOML round-trips to the same hash.
+  EXPECT_GE(c.explain.size(), 20u);
+  write(dir / "resolved.toml", c.to_toml());
+  EXPECT_EQ(ex::load_run_config((dir / "resolved.toml").string()).hash(), c.hash());
+}
