@@ -126,11 +126,17 @@ int command_reproduce(const ReproduceArgs& a) {
       fmt::print(stderr, "warning: {}: comparison plot skipped: {}\n", e.name, err);
     for (const auto& cs : e.claims) {
       ClaimResult cr{cs, std::nullopt, false, e.name + "/" + cs.run};
-      const auto& s = summaries.at(cs.run);
-      if (s.contains(cs.metric) && s[cs.metric].is_number()) {
-        cr.measured = s[cs.metric].get<double>();
-        cr.pass = claim_holds(cs.op, *cr.measured, cs.threshold);
+      auto metric_of = [&](const std::string& run) -> std::optional<double> {
+        const auto& s = summaries.at(run);
+        if (s.contains(cs.metric) && s[cs.metric].is_number()) return s[cs.metric].get<double>();
+        return std::nullopt;
+      };
+      cr.measured = metric_of(cs.run);
+      if (cr.measured && !cs.baseline.empty()) {
+        const auto base = metric_of(cs.baseline);
+        cr.measured = base && *base != 0 ? std::optional<double>(*cr.measured / *base) : std::nullopt;
       }
+      if (cr.measured) cr.pass = claim_holds(cs.op, *cr.measured, cs.threshold);
       any_failure = any_failure || !cr.pass;
       er.claims.push_back(std::move(cr));
     }

@@ -74,7 +74,8 @@ ExperimentSpec load_experiment(const std::filesystem::path& path, const std::str
     for (const auto& node : *claims) {
       const toml::table* ct = node.as_table();
       if (!ct) throw ConfigError(where(node, e.file) + ": [[claim]] entries must be tables");
-      only_keys(*ct, {"id", "statement", "source", "paper_value", "run", "metric", "op", "threshold"}, e.file, "claim");
+      only_keys(*ct, {"id", "statement", "source", "paper_value", "run", "baseline", "metric", "op", "threshold"}, e.file,
+                "claim");
       ClaimSpec c;
       c.id = required_string(*ct, "id", e.file, "claim");
       c.statement = required_string(*ct, "statement", e.file, "claim");
@@ -88,6 +89,12 @@ ExperimentSpec load_experiment(const std::filesystem::path& path, const std::str
       c.threshold = *th->value<double>();
       if (std::find(e.run_names.begin(), e.run_names.end(), c.run) == e.run_names.end())
         throw ConfigError(where(*ct->get("run"), e.file) + ": claim '" + c.id + "' names run '" + c.run + "', which is not a [[run]]");
+      if (ct->get("baseline")) {
+        c.baseline = required_string(*ct, "baseline", e.file, "claim");
+        if (std::find(e.run_names.begin(), e.run_names.end(), c.baseline) == e.run_names.end())
+          throw ConfigError(where(*ct->get("baseline"), e.file) + ": claim '" + c.id + "' names baseline run '" +
+                            c.baseline + "', which is not a [[run]]");
+      }
       const auto& ms = claim_metrics();
       if (std::find(ms.begin(), ms.end(), c.metric) == ms.end())
         throw ConfigError(where(*ct->get("metric"), e.file) + ": claim '" + c.id + "': unknown metric '" + c.metric + "'");

@@ -13,6 +13,7 @@ namespace convlab::experiments {
 
 struct ClaimSpec {
   std::string id, statement, source, paper_value, run, metric, op;
+  std::string baseline;  // optional run: the claim then checks metric(run) / metric(baseline)
   double threshold = 0;
 };
 

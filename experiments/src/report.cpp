@@ -115,12 +115,15 @@ void write_report(const std::filesystem::path& out, const std::vector<Experiment
     html << "<table><tr><th>claim</th><th>source</th><th>the paper states</th><th>we measured</th><th>check</th>"
             "<th>result</th><th>run</th></tr>\n";
     for (const auto& c : r.claims) {
-      const std::string check = c.spec.metric + " " + c.spec.op + " " + number(c.spec.threshold);
+      const std::string metric =
+          c.spec.baseline.empty() ? c.spec.metric
+                                  : c.spec.metric + "(" + c.spec.run + ") / " + c.spec.metric + "(" + c.spec.baseline + ")";
+      const std::string check = metric + " " + c.spec.op + " " + number(c.spec.threshold);
       md << "| " << md_cell(c.spec.statement) << " | " << md_cell(c.spec.source) << " | " << md_cell(c.spec.paper_value)
-         << " | " << c.spec.metric << " = " << number(c.measured) << " | " << md_cell(check) << " | "
+         << " | " << md_cell(metric) << " = " << number(c.measured) << " | " << md_cell(check) << " | "
          << (c.pass ? "PASS" : "FAIL") << " | [" << c.spec.run << "](" << c.run_dir << "/) |\n";
       html << "<tr><td>" << html_escape(c.spec.statement) << "</td><td>" << html_escape(c.spec.source) << "</td><td>"
-           << html_escape(c.spec.paper_value) << "</td><td>" << c.spec.metric << " = " << number(c.measured)
+           << html_escape(c.spec.paper_value) << "</td><td>" << html_escape(metric) << " = " << number(c.measured)
            << "</td><td>" << html_escape(check) << "</td><td class=\"" << (c.pass ? "pass\">PASS" : "fail\">FAIL")
            << "</td><td><a href=\"" << html_escape(c.run_dir) << "/summary.json\">" << html_escape(c.spec.run)
            << "</a></td></tr>\n";

@@ -46,8 +46,9 @@ std::string metrics_csv(const FitResult& r) {
 /// max_k (f_k − f*) / ((1 − μη)^k (f_0 − f*)): at most 1 when gradient descent with a
 /// constant step η <= 1/L meets its linear-rate guarantee on a μ-strongly convex problem.
 std::optional<double> linear_rate_ratio(const RunConfig& c, const FitResult& r) {
+  // μ = l2 is a strong-convexity constant only when every coordinate is penalized.
   if (!r.reference || c.optimizer.type != "gd" || c.schedule.type != "constant" || c.optimizer.batch_size != 0 ||
-      c.problem.l2 <= 0 || r.lr0 > 1.0 / r.lipschitz * (1 + 1e-12) || r.summary.history.empty())
+      c.problem.l2 <= 0 || c.problem.intercept || r.lr0 > 1.0 / r.lipschitz * (1 + 1e-12) || r.summary.history.empty())
     return std::nullopt;
   const double f0 = r.summary.history.front().value - r.reference->value;
   const double q = 1.0 - c.problem.l2 * r.lr0;

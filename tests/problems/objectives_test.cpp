@@ -263,3 +263,26 @@ TEST(Objectives, SizeErrorsNameTheDimension) {
   VecX<double> g(3);
   EXPECT_THROW(p.gradient(VecX<double>::Ones(3), out_of_range, g), convlab::InvalidArgument);
 }
+
+// Same numbers for any thread count: products with several right-hand sides must not go
+// through Eigen's parallel GEMM, whose blocking (and so rounding) depends on the threads.
+TEST(Objectives, ThreadCountDoesNotChangeValuesGradientsOrLipschitz) {
+  std::mt19937_64 rng(convlab::test::test_seed() + 7);
+  const MatX<double> A = convlab::test::random_matrix<double>(3000, 60, rng);
+  VecX<double> y(3000);
+  for (int i = 0; i < 3000; ++i) y[i] = i % 5;
+  const VecX<double> x = convlab::test::random_matrix<double>(61 * 5, 1, rng, 0.1);
+  auto evaluate = [&](int threads) {
+    Eigen::setNbThreads(threads);
+    const cp::Multinomial<double> p(A, y, 5, {.l2 = 0.1, .intercept = true});
+    VecX<double> g(p.dim());
+    const double f = p.value_and_gradient(x, g);
+    return std::tuple{f, g, static_cast<double>(p.lipschitz())};
+  };
+  const auto [f1, g1, L1] = evaluate(1);
+  const auto [f2, g2, L2] = evaluate(2);
+  Eigen::setNbThreads(0);
+  EXPECT_EQ(f1, f2);
+  EXPECT_TRUE(g1 == g2);
+  EXPECT_EQ(L1, L2);
+}

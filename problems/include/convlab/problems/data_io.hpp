@@ -8,6 +8,7 @@
 /// never changes a result.
 
 #include <Eigen/SparseCore>
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -200,8 +201,13 @@ inline SparseDataset parse_libsvm(std::string_view text, const std::string& name
   SparseDataset ds;
   const auto rows = static_cast<Eigen::Index>(labels.size());
   const Eigen::Index cols = opt.num_features > 0 ? opt.num_features : max_index + 1;
-  ds.X = Eigen::Map<const SparseDesign<double>>(rows, cols, static_cast<Eigen::Index>(values.size()), outer.data(),
-                                                 inner.data(), values.data());
+  // Filled array by array: Eigen's generic sparse assignment reserves 2·max(rows, cols)
+  // entries, which a single huge index would turn into a multi-gigabyte allocation.
+  ds.X.resize(rows, cols);
+  ds.X.resizeNonZeros(static_cast<Eigen::Index>(values.size()));
+  std::copy(outer.begin(), outer.end(), ds.X.outerIndexPtr());
+  std::copy(inner.begin(), inner.end(), ds.X.innerIndexPtr());
+  std::copy(values.begin(), values.end(), ds.X.valuePtr());
   ds.y = Eigen::Map<const VecX<double>>(labels.data(), rows);
   return ds;
 }
