@@ -23,6 +23,9 @@
 
 namespace convlab::optim {
 
+/// Which norm of each step's gradient to log: L2 for SGD-like methods, L1 for Adam-like ones.
+enum class StepNorm { None, L2, L1 };
+
 struct MinimizeOptions {
   long long max_iterations = 1000;  ///< steps, >= 0
   double gradient_tolerance = 0;    ///< stop when ‖∇f‖₂ <= this; 0 disables; >= 0
@@ -32,6 +35,7 @@ struct MinimizeOptions {
   long long evaluate_every = 0;     ///< full evaluations every k steps; 0 = 1 (full) or one epoch (minibatch)
   unsigned long long seed = 0;      ///< minibatch sampling seed
   bool record_history = true;       ///< keep every evaluation in Summary::history
+  StepNorm record_step_norms = StepNorm::None;  ///< log ‖g‖ of the gradient each step uses (for refinement)
 
   void validate() const {
     detail::require(max_iterations >= 0, "MinimizeOptions::max_iterations", max_iterations, ">= 0");
@@ -185,6 +189,9 @@ Summary minimize(const P& problem, const O& optimizer, Out<typename P::Scalar> x
         }
       }
     }
+    if (options.record_step_norms == StepNorm::L2) summary.step_gradient_norms.push_back(static_cast<double>(g.norm()));
+    if (options.record_step_norms == StepNorm::L1)
+      summary.step_gradient_norms.push_back(static_cast<double>(g.template lpNorm<1>()));
     const double lr = static_cast<double>(lr_of(k));
     if (!std::isfinite(lr)) {
       finish_nonfinite(k, "non-finite learning rate");

@@ -48,6 +48,9 @@ struct Summary {
   double initial_grad_norm = 0, final_grad_norm = 0;
   double seconds = 0;
   std::vector<IterationRecord> history;
+  /// ‖g‖ of the (minibatch) gradient each step used, one per step, when
+  /// MinimizeOptions::record_step_norms asks for it (input to schedule refinement).
+  std::vector<double> step_gradient_norms;
 
   /// True unless the run ended in NaN/Inf.
   bool is_solution_usable() const { return status != Status::NonFinite; }

@@ -7,8 +7,10 @@
 #include <cmath>
 #include <concepts>
 #include <cstdint>
-#include <sstream>
-#include <stdexcept>
+#include <functional>
+#include <type_traits>
+
+#include "detail/require.hpp"
 
 namespace convlab::schedules {
 
@@ -25,13 +27,12 @@ struct Constant {
 
 /// Constant schedule; `value` must be finite and >= 0.
 inline Constant constant(double value) {
-  if (!(value >= 0 && std::isfinite(value))) {
-    std::ostringstream os;
-    os << "constant: lr = " << value << " violates 0 <= lr < inf";
-    throw std::invalid_argument(os.str());
-  }
+  detail::require(detail::finite_nonnegative(value), "constant", "lr", value, "0 <= lr < inf");
   return Constant{value};
 }
+
+/// A type-erased schedule, for collections of different schedules (join, configs).
+using AnySchedule = std::function<double(std::int64_t)>;
 
 /// A number becomes a Constant schedule; a Schedule is passed through.
 template <class T>

@@ -1,0 +1,95 @@
+#pragma once
+/// \file
+/// The last-iterate bound of the refined-schedules paper (Defazio et al. 2023, Thm 10 as
+/// implemented by Schaipp et al. 2025), for any step sizes and gradient-norm record. With
+/// 1-based t, x_{t+1} = x_t − η_t g_t and convex f, D = ‖x_1 − x*‖, G_t = ‖g_t‖:
+///
+///   f(x_T) − f* ≤ (D² + Σ_{t=1}^T η_t² G_t²) / (2 Σ_{t=1}^T η_t)
+///              + ½ Σ_{k=1}^{T−1} [η_k / Σ_{t=k+1}^T η_t] · [Σ_{t=k}^T η_t² G_t² / Σ_{t=k}^T η_t]
+///
+/// The bound is on x_T, which η_1..η_{T−1} produce; η_T and G_T enter only the bound. In
+/// 0-based arrays of length T it is the iterate before eta[T−1] is applied. Suffix sums are
+/// accumulated backwards with compensation (never as total − prefix, which cancels).
+/// If some η_k > 0 is followed only by zero steps the bound is +∞ (vacuous).
+///
+/// The weight form: for weights w > 0, steps η_t = w_t·(Σ_{p>t} w_p)/(Σ w) give
+///   f(x_T) − f* ≤ Φ(w) = (D² + Σ w_t² G_t²) / (2 Σ w_t).
+
+#include <cmath>
+#include <limits>
+#include <span>
+#include <vector>
+
+#include "detail/require.hpp"
+
+namespace convlab::schedules {
+
+namespace detail {
+/// Neumaier-compensated running sum.
+struct CompensatedSum {
+  double sum = 0, c = 0;
+  void add(double v) {
+    const double t = sum + v;
+    c += std::abs(sum) >= std::abs(v) ? (sum - t) + v : (v - t) + sum;
+    sum = t;
+  }
+  double value() const { return sum + c; }
+};
+
+inline void check_record(std::span<const double> a, std::span<const double> b, const char* who) {
+  require(a.size() == b.size(), who, "norms.size()", b.size(), "one norm per step");
+  require(!a.empty(), who, "steps", a.size(), ">= 1");
+}
+}  // namespace detail
+
+/// The bound above for steps `eta` (η ≥ 0, not all 0) and norms `norms` (G ≥ 0), distance D.
+inline double last_iterate_bound(std::span<const double> eta, std::span<const double> norms, double D) {
+  detail::check_record(eta, norms, "last_iterate_bound");
+  detail::require(D >= 0, "last_iterate_bound", "D", D, "D >= 0");
+  const std::size_t T = eta.size();
+  for (std::size_t t = 0; t < T; ++t) {
+    detail::require(eta[t] >= 0 && std::isfinite(eta[t]), "last_iterate_bound", "eta[t]", eta[t], "0 <= eta < inf");
+    detail::require(norms[t] >= 0 && std::isfinite(norms[t]), "last_iterate_bound", "norms[t]", norms[t], "0 <= G < inf");
+  }
+  // Backward pass: B = Σ_{t>=k} η_t, C = Σ_{t>=k} η_t² G_t², A = Σ_{t>k} η_t.
+  detail::CompensatedSum B, C;
+  double second = 0;
+  for (std::size_t k = T; k-- > 0;) {
+    const double A = B.value();
+    B.add(eta[k]);
+    C.add(eta[k] * eta[k] * norms[k] * norms[k]);
+    if (k + 1 < T && eta[k] > 0) {
+      if (A <= 0) return std::numeric_limits<double>::infinity();
+      second += eta[k] / A * (C.value() / B.value());
+    }
+  }
+  detail::require(B.value() > 0, "last_iterate_bound", "sum(eta)", B.value(), "> 0");
+  return (D * D + C.value()) / (2 * B.value()) + second / 2;
+}
+
+/// Φ(w) = (D² + Σ w_t² G_t²) / (2 Σ w_t).
+inline double weight_form_bound(std::span<const double> w, std::span<const double> norms, double D) {
+  detail::check_record(w, norms, "weight_form_bound");
+  detail::CompensatedSum num, den;
+  num.add(D * D);
+  for (std::size_t t = 0; t < w.size(); ++t) {
+    detail::require(w[t] > 0 && std::isfinite(w[t]), "weight_form_bound", "w[t]", w[t], "0 < w < inf");
+    num.add(w[t] * w[t] * norms[t] * norms[t]);
+    den.add(w[t]);
+  }
+  return num.value() / (2 * den.value());
+}
+
+/// Steps from weights: η_t = w_t·(Σ_{p>t} w_p)/(Σ_p w_p), so η_{T} = 0.
+inline std::vector<double> steps_from_weights(std::span<const double> w) {
+  std::vector<double> eta(w.size());
+  detail::CompensatedSum tail;
+  for (std::size_t t = w.size(); t-- > 0;) {
+    eta[t] = w[t] * tail.value();
+    tail.add(w[t]);
+  }
+  for (double& e : eta) e /= tail.value();
+  return eta;
+}
+
+}  // namespace convlab::schedules
