@@ -15,6 +15,7 @@
 #include "plots.hpp"
 #include "report.hpp"
 #include "run_folder.hpp"
+#include "schedule_suite.hpp"
 #include "version.hpp"
 
 namespace convlab::experiments {
@@ -69,8 +70,8 @@ int command_reproduce(const ReproduceArgs& a) {
   std::vector<std::vector<RunConfig>> configs;
   std::size_t total = 0;
   for (const auto& e : experiments) {
-    configs.push_back(e.runs(profile));
-    total += configs.back().size();
+    configs.push_back(e.runner == "fit" ? e.runs(profile) : std::vector<RunConfig>{});
+    total += e.runner == "fit" ? configs.back().size() : 1;
   }
   const fs::path out(a.out);
   const auto start = std::chrono::steady_clock::now();
@@ -84,6 +85,42 @@ int command_reproduce(const ReproduceArgs& a) {
     ExperimentResult er;
     er.spec = &e;
     std::map<std::string, nlohmann::json> summaries;
+    if (e.runner == "schedule_suite") {
+      Origins origins;
+      const toml::table suite = e.suite(profile, origins);
+      const fs::path dir = out / e.name / "suite";
+      const std::string hash = stable_hash(suite_fingerprint(suite));
+      auto summary = completed_run(dir, hash);
+      ++done;
+      if (summary) {
+        fmt::print(stderr, "[{}/{}] {}/suite: already done (same config hash), skipped\n", done, total, e.name);
+      } else {
+        fmt::print(stderr, "[{}/{}] {}/suite: running ({} profile)\n", done, total, e.name, profile);
+        const double t0 = elapsed();
+        std::size_t last_tenth = 0;
+        summary = run_schedule_suite(
+            suite, e.file, fs::absolute(e.file).parent_path(), dir, e.name + "/suite/",
+            [&](std::size_t k, std::size_t n) {
+              if (k * 10 / n > last_tenth || k == n) {
+                last_tenth = k * 10 / n;
+                const double el = elapsed() - t0;
+                fmt::print(stderr, "  {}/suite: {}/{} runs, elapsed {}, ETA {}\n", e.name, k, n, seconds(elapsed()),
+                           seconds(el / static_cast<double>(k) * static_cast<double>(n - k)));
+              }
+            });
+        (*summary)["config_hash"] = hash;
+        (*summary)["version"] = kVersion;
+        (*summary)["git_commit"] = kGitCommit;
+        write_atomic(dir / "summary.json", summary->dump(2) + "\n");
+        ran_seconds += elapsed() - t0;
+        ++ran;
+      }
+      if (summary->contains("plot_error"))
+        fmt::print(stderr, "warning: plots skipped: {}\n", (*summary)["plot_error"].get<std::string>());
+      for (const auto& f : (*summary)["figures"]) er.figures.push_back(f.get<std::string>());
+      er.details = summary->value("details_markdown", "");
+      summaries["suite"] = *summary;
+    }
     std::vector<Curve> curves;
     bool have_reference = true;
     for (std::size_t ri = 0; ri < configs[ei].size(); ++ri) {
@@ -113,19 +150,20 @@ int command_reproduce(const ReproduceArgs& a) {
       summaries[run] = *summary;
       curves.push_back({dir / "metrics.csv", metrics_column("iteration", false), 0, run});
     }
-    // The comparison figure: one curve per run.
-    const std::string metric = e.figure_metric == "suboptimality" && !have_reference ? "value" : e.figure_metric;
-    for (auto& cv : curves) cv.y_column = metrics_column(metric, have_reference);
-    std::string err;
-    const std::string figure = e.name + "/comparison.png";
-    const bool log_y = metric != "value";
-    if (plot_curves(out / figure, {e.title, "iteration", metric == "suboptimality" ? "f(x) - f*" : metric, log_y}, curves,
-                    err))
-      er.figure = figure;
-    else
-      fmt::print(stderr, "warning: {}: comparison plot skipped: {}\n", e.name, err);
+    if (!curves.empty()) {  // the comparison figure: one curve per run
+      const std::string metric = e.figure_metric == "suboptimality" && !have_reference ? "value" : e.figure_metric;
+      for (auto& cv : curves) cv.y_column = metrics_column(metric, have_reference);
+      std::string err;
+      const std::string figure = e.name + "/comparison.png";
+      const bool log_y = metric != "value";
+      if (plot_curves(out / figure, {e.title, "iteration", metric == "suboptimality" ? "f(x) - f*" : metric, log_y},
+                      curves, err))
+        er.figures.push_back(figure);
+      else
+        fmt::print(stderr, "warning: {}: comparison plot skipped: {}\n", e.name, err);
+    }
     for (const auto& cs : e.claims) {
-      ClaimResult cr{cs, std::nullopt, false, e.name + "/" + cs.run};
+      ClaimResult cr{cs, std::nullopt, false, e.name + "/" + cs.run};  // the run's folder
       auto metric_of = [&](const std::string& run) -> std::optional<double> {
         const auto& s = summaries.at(run);
         if (s.contains(cs.metric) && s[cs.metric].is_number()) return s[cs.metric].get<double>();
@@ -193,7 +231,8 @@ int command_validate(const std::string& config, const Overrides& overrides, bool
                    row.rule.empty() ? "" : "; allowed " + row.rule);
     }
   }
-  fmt::print("{}: ok ({} run{})\n", config, runs.size(), runs.size() == 1 ? "" : "s");
+  if (runs.empty()) fmt::print("{}: ok (schedule suite, both profiles)\n", config);
+  else fmt::print("{}: ok ({} run{})\n", config, runs.size(), runs.size() == 1 ? "" : "s");
   return 0;
 }
 

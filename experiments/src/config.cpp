@@ -377,10 +377,9 @@ std::string RunConfig::to_toml() const {
   return os.str();
 }
 
-std::string RunConfig::hash() const {
-  // FNV-1a (64 bit) of the resolved config: stable across runs, platforms and versions.
+std::string stable_hash(std::string_view text) {
   std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char ch : to_toml()) {
+  for (unsigned char ch : text) {
     h ^= ch;
     h *= 1099511628211ull;
   }
@@ -388,5 +387,7 @@ std::string RunConfig::hash() const {
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
 }
+
+std::string RunConfig::hash() const { return stable_hash(to_toml()); }
 
 }  // namespace convlab::experiments

@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <toml++/toml.h>
@@ -97,6 +98,9 @@ RunConfig load_run_config(const std::string& path, const Overrides& overrides = 
 
 /// Parses a TOML file, turning syntax errors into ConfigError("file:line:col: ...").
 toml::table parse_toml_file(const std::string& path);
+
+/// FNV-1a (64 bit) of `text` as 16 hex digits: stable across runs, platforms and versions.
+std::string stable_hash(std::string_view text);
 
 /// Deep-merges `over` into `base` (tables merge key by key, anything else replaces).
 void deep_merge(toml::table& base, const toml::table& over, Origins& origins);

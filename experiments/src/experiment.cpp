@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "schedule_suite.hpp"
+
 namespace convlab::experiments {
 namespace {
 
@@ -48,7 +50,11 @@ ExperimentSpec load_experiment(const std::filesystem::path& path, const std::str
   toml::table root = parse_toml_file(e.file);
   const toml::table* et = root.get_as<toml::table>("experiment");
   if (!et) throw ConfigError(e.file + ": missing [experiment] table");
-  only_keys(*et, {"title", "paper", "description", "figure_metric"}, e.file, "experiment");
+  only_keys(*et, {"title", "paper", "description", "figure_metric", "runner"}, e.file, "experiment");
+  e.runner = et->get("runner") ? required_string(*et, "runner", e.file, "experiment") : "fit";
+  if (e.runner != "fit" && e.runner != "schedule_suite")
+    throw ConfigError(where(*et->get("runner"), e.file) + ": [experiment] key 'runner': \"" + e.runner +
+                      "\" is not one of fit | schedule_suite");
   e.title = required_string(*et, "title", e.file, "experiment");
   e.paper = required_string(*et, "paper", e.file, "experiment");
   e.description = et->get("description") ? required_string(*et, "description", e.file, "experiment") : "";
@@ -58,8 +64,14 @@ ExperimentSpec load_experiment(const std::filesystem::path& path, const std::str
                       ": [experiment] key 'figure_metric': allowed: value | suboptimality | grad_norm");
 
   const toml::array* runs = root.get_as<toml::array>("run");
-  if (!runs || runs->empty()) throw ConfigError(e.file + ": an experiment needs at least one [[run]]");
-  for (const auto& node : *runs) {
+  if (e.runner == "schedule_suite") {
+    if (runs) throw ConfigError(where(*runs, e.file) + ": runner \"schedule_suite\" takes a [suite] table, not [[run]]");
+    if (!root.get_as<toml::table>("suite")) throw ConfigError(e.file + ": runner \"schedule_suite\" needs a [suite] table");
+    e.run_names.push_back("suite");
+  } else if (!runs || runs->empty()) {
+    throw ConfigError(e.file + ": an experiment needs at least one [[run]]");
+  }
+  for (const auto& node : runs ? *runs : toml::array{}) {
     const toml::table* rt = node.as_table();
     if (!rt) throw ConfigError(where(node, e.file) + ": [[run]] entries must be tables");
     const std::string rname = required_string(*rt, "name", e.file, "run");
@@ -95,7 +107,7 @@ ExperimentSpec load_experiment(const std::filesystem::path& path, const std::str
           throw ConfigError(where(*ct->get("baseline"), e.file) + ": claim '" + c.id + "' names baseline run '" +
                             c.baseline + "', which is not a [[run]]");
       }
-      const auto& ms = claim_metrics();
+      const auto& ms = e.runner == "fit" ? claim_metrics() : suite_metrics();
       if (std::find(ms.begin(), ms.end(), c.metric) == ms.end())
         throw ConfigError(where(*ct->get("metric"), e.file) + ": claim '" + c.id + "': unknown metric '" + c.metric + "'");
       if (c.op != "<=" && c.op != "<" && c.op != ">=" && c.op != ">")
@@ -113,8 +125,16 @@ ExperimentSpec load_experiment(const std::filesystem::path& path, const std::str
     if (!pt) throw ConfigError(where(*prof, e.file) + ": 'profile' must be a table");
     only_keys(*pt, {"quick", "full"}, e.file, "profile");
   }
-  (void)e.runs("quick");  // checks every run under both profiles now, not halfway through reproduce
-  (void)e.runs("full");
+  // Check every run (or the suite) under both profiles now, not halfway through reproduce.
+  const auto base_dir = std::filesystem::absolute(e.file).parent_path();
+  for (const std::string profile : {"quick", "full"}) {
+    if (e.runner == "fit") (void)e.runs(profile);
+    else {
+      Origins origins;
+      const toml::table suite = e.suite(profile, origins);
+      validate_suite(suite, e.file, base_dir, origins);
+    }
+  }
   return e;
 }
 
@@ -136,6 +156,15 @@ std::vector<RunConfig> ExperimentSpec::runs(const std::string& profile) const {
     out.push_back(parse_run_config(merged, file, base_dir, origins));
   }
   return out;
+}
+
+toml::table ExperimentSpec::suite(const std::string& profile, Origins& origins) const {
+  origins = origins_;
+  toml::table merged = copy_table(*base.get_as<toml::table>("suite"), origins);
+  if (const toml::table* p = base.get_as<toml::table>("profile"))
+    if (const toml::table* pp = p->get_as<toml::table>(profile))
+      if (const toml::table* ps = pp->get_as<toml::table>("suite")) deep_merge(merged, *ps, origins);
+  return merged;
 }
 
 std::vector<ExperimentSpec> discover_experiments(const std::filesystem::path& dir) {

@@ -28,17 +28,21 @@ struct ExperimentSpec {
   std::string name;   // <paper>/<file stem>
   std::string file;
   std::string title, paper, description, figure_metric;
+  std::string runner = "fit";  // fit: [[run]] variants; schedule_suite: one [suite] (see schedule_suite.hpp)
   std::vector<std::string> run_names;
   std::vector<ClaimSpec> claims;
   /// The resolved config of each run (same order as run_names) under a profile.
   std::vector<RunConfig> runs(const std::string& profile) const;
+  /// The [suite] table under a profile (runner = "schedule_suite"); `origins` receives where
+  /// each of its values came from.
+  toml::table suite(const std::string& profile, Origins& origins) const;
 
   toml::table base;
   std::vector<toml::table> run_tables;
   Origins origins_;  // file:line of every value of base and run_tables
 };
 
-/// Metrics a claim may check (keys of summary.json).
+/// Metrics a claim may check (keys of summary.json) for the `fit` runner.
 const std::vector<std::string>& claim_metrics();
 
 /// Parses and checks an experiment file, including every run under both profiles.

@@ -5,49 +5,27 @@
 #include <sstream>
 
 namespace convlab::experiments {
-namespace {
-std::string quote(const std::string& s) {  // gnuplot single-quoted string
+std::string gnuplot_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
   return out + "'";
 }
-}  // namespace
 
-bool plot_curves(const std::filesystem::path& png, const PlotSpec& spec, const std::vector<Curve>& curves,
-                 std::string& error) {
-  if (curves.empty()) {
-    error = "no curves";
-    return false;
-  }
+bool run_gnuplot(const std::filesystem::path& png, const std::string& body, std::string& error) {
   const auto tmp_png = png.string() + ".tmp";
   const auto script_path = png.string() + ".gp";
+  const auto log_path = png.string() + ".log";
   {
     std::ofstream gp(script_path);
     gp << "set terminal pngcairo size 900,560 enhanced font 'sans,11'\n"
-       << "set output " << quote(tmp_png) << "\n"
-       << "set datafile separator ','\nset datafile columnheaders\n"
-       << "set title " << quote(spec.title) << " noenhanced\n"
-       << "set xlabel " << quote(spec.xlabel) << "\n"
-       << "set ylabel " << quote(spec.ylabel) << "\n"
-       << "set grid\nset key outside right top noenhanced\n";
-    if (spec.log_y) gp << "set logscale y\nset format y '10^{%L}'\n";
-    gp << "plot ";
-    for (std::size_t i = 0; i < curves.size(); ++i) {
-      const auto& c = curves[i];
-      // Non-positive values cannot sit on a log axis: 1/0 drops them instead of failing.
-      const std::string y = spec.log_y ? "($" + std::to_string(c.y_column) + " > 0 ? $" + std::to_string(c.y_column) +
-                                             " : 1/0)"
-                                       : "" + std::to_string(c.y_column);
-      gp << (i ? ", \\\n     " : "") << quote(c.csv.string()) << " using " << c.x_column << ":" << y
-         << " with lines lw 2 title " << quote(c.title);
-    }
-    gp << "\n";
+       << "set output " << gnuplot_quote(tmp_png) << "\n"
+       << body;
   }
-  const std::string cmd = "gnuplot " + quote(script_path) + " 2>" + quote(png.string() + ".log");
+  const std::string cmd = "gnuplot " + gnuplot_quote(script_path) + " 2>" + gnuplot_quote(log_path);
   const int rc = std::system(cmd.c_str());
   std::error_code ec;
   if (rc != 0 || !std::filesystem::exists(tmp_png)) {
-    std::ifstream log(png.string() + ".log");
+    std::ifstream log(log_path);
     std::stringstream ss;
     ss << log.rdbuf();
     error = "gnuplot failed (is gnuplot-nox installed? scripts/install-deps.sh installs it): " + ss.str();
@@ -56,8 +34,34 @@ bool plot_curves(const std::filesystem::path& png, const PlotSpec& spec, const s
   }
   std::filesystem::rename(tmp_png, png);
   std::filesystem::remove(script_path, ec);
-  std::filesystem::remove(png.string() + ".log", ec);
+  std::filesystem::remove(log_path, ec);
   return true;
+}
+
+bool plot_curves(const std::filesystem::path& png, const PlotSpec& spec, const std::vector<Curve>& curves,
+                 std::string& error) {
+  if (curves.empty()) {
+    error = "no curves";
+    return false;
+  }
+  std::ostringstream gp;
+  gp << "set datafile separator ','\nset datafile columnheaders\n"
+     << "set title " << gnuplot_quote(spec.title) << " noenhanced\n"
+     << "set xlabel " << gnuplot_quote(spec.xlabel) << "\n"
+     << "set ylabel " << gnuplot_quote(spec.ylabel) << "\n"
+     << "set grid\nset key outside right top noenhanced\n";
+  if (spec.log_y) gp << "set logscale y\nset format y '10^{%L}'\n";
+  gp << "plot ";
+  for (std::size_t i = 0; i < curves.size(); ++i) {
+    const auto& c = curves[i];
+    const std::string col = std::to_string(c.y_column);
+    // Non-positive values cannot sit on a log axis: 1/0 drops them instead of failing.
+    const std::string y = spec.log_y ? "($" + col + " > 0 ? $" + col + " : 1/0)" : col;
+    gp << (i ? ", \\\n     " : "") << gnuplot_quote(c.csv.string()) << " using " << c.x_column << ":" << y
+       << " with lines lw 2 title " << gnuplot_quote(c.title);
+  }
+  gp << "\n";
+  return run_gnuplot(png, gp.str(), error);
 }
 
 }  // namespace convlab::experiments

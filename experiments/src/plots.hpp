@@ -17,6 +17,13 @@ struct PlotSpec {
   bool log_y = false;
 };
 
+/// Runs a gnuplot script `body` (everything after the terminal/output lines) writing `png`
+/// atomically. Returns false, with the reason in `error`, when gnuplot is missing or fails.
+bool run_gnuplot(const std::filesystem::path& png, const std::string& body, std::string& error);
+
+/// Single-quoted gnuplot string.
+std::string gnuplot_quote(const std::string& s);
+
 /// Draws the curves into `png` (atomically). Returns false, with the reason in `error`,
 /// when gnuplot is missing or fails; the caller decides whether that matters.
 bool plot_curves(const std::filesystem::path& png, const PlotSpec& spec, const std::vector<Curve>& curves,

@@ -42,6 +42,51 @@ std::string md_cell(const std::string& s) {
   return out;
 }
 
+/// The small markdown subset runners emit: paragraphs, pipe tables, **bold**.
+std::string markdown_to_html(const std::string& md) {
+  auto inline_md = [](const std::string& text) {
+    std::string out = html_escape(text), res;
+    bool open = false;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (out.compare(i, 2, "**") == 0) {
+        res += open ? "</b>" : "<b>";
+        open = !open;
+        ++i;
+      } else {
+        res += out[i];
+      }
+    }
+    return res;
+  };
+  std::istringstream in(md);
+  std::ostringstream html;
+  std::string line;
+  bool in_table = false, header = true;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.front() == '|') {
+      if (line.find("---") != std::string::npos) continue;
+      if (!in_table) html << "<table>";
+      in_table = true;
+      html << "<tr>";
+      std::size_t pos = 1, bar;
+      while ((bar = line.find('|', pos)) != std::string::npos) {
+        const std::string cell = line.substr(pos, bar - pos);
+        html << (header ? "<th>" : "<td>") << inline_md(cell) << (header ? "</th>" : "</td>");
+        pos = bar + 1;
+      }
+      html << "</tr>\n";
+      header = false;
+    } else {
+      if (in_table) html << "</table>\n";
+      in_table = false;
+      header = true;
+      if (!line.empty()) html << "<p>" << inline_md(line) << "</p>\n";
+    }
+  }
+  if (in_table) html << "</table>\n";
+  return html.str();
+}
+
 std::string base64_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -103,12 +148,16 @@ void write_report(const std::filesystem::path& out, const std::vector<Experiment
       md << "**Diverged runs:** " << list << "\n\n";
       html << "<p class=\"fail\">Diverged runs: " << html_escape(list) << "</p>";
     }
-    if (!r.figure.empty()) {
-      md << "![" << e.name << "](" << r.figure << ")\n\n";
-      const auto png = out / r.figure;
+    for (const auto& figure : r.figures) {
+      md << "![" << e.name << "](" << figure << ")\n\n";
+      const auto png = out / figure;
       if (std::filesystem::exists(png))
         html << "<p><img alt=\"" << html_escape(e.name) << "\" src=\"data:image/png;base64," << base64_file(png)
              << "\"></p>";
+    }
+    if (!r.details.empty()) {
+      md << r.details << "\n";
+      html << markdown_to_html(r.details);
     }
     md << "| claim | source | the paper states | we measured | check | result | run |\n"
        << "|---|---|---|---|---|---|---|\n";

@@ -18,7 +18,8 @@ struct ClaimResult {
 
 struct ExperimentResult {
   const ExperimentSpec* spec = nullptr;
-  std::string figure;              // relative path of the comparison plot ("" when none)
+  std::vector<std::string> figures;  // relative paths of the experiment's plots
+  std::string details;               // extra markdown (a runner's result table), may be empty
   std::vector<ClaimResult> claims;
   std::vector<std::string> diverged_runs;
 };

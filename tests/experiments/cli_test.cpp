@@ -164,3 +164,56 @@ TEST(Config, OverridesAndRelativePaths) {
   write(dir / "resolved.toml", c.to_toml());
   EXPECT_EQ(ex::load_run_config((dir / "resolved.toml").string()).hash(), c.hash());
 }
+
+TEST(ScheduleSuite, RunsTunesAndReportsEverySchedule) {
+  const fs::path configs = fresh_dir("suite-configs"), out = fresh_dir("suite-results");
+  fs::create_directories(configs / "rs");
+  write(configs / "rs" / "tiny.toml", R"(
+[experiment]
+title = "tiny suite"
+paper = "refined-schedules"
+runner = "schedule_suite"
+[suite]
+steps = 60
+batch_size = 8
+seeds = [1, 2]
+[[suite.problem]]
+name = "synthetic"
+synthetic = { n = 200, d = 5, condition = 10, seed = 3 }
+l2 = 1e-2
+[[suite.optimizer]]
+name = "sgd"
+type = "sgd"
+per_lipschitz = true
+lr_grid = [0.5, 1.0]
+[[claim]]
+id = "linear"
+statement = "s"
+source = "s"
+paper_value = "v"
+run = "suite"
+metric = "constant_refinement_error"
+op = "<="
+threshold = 1e-12
+)");
+  ex::ReproduceArgs args{.full = false, .only = {}, .out = out.string(), .configs_dir = configs.string()};
+  ASSERT_EQ(ex::command_reproduce(args), 0);
+  const fs::path dir = out / "rs" / "tiny" / "suite";
+  const auto s = read_json(dir / "summary.json");
+  EXPECT_LE(s["constant_refinement_error"].get<double>(), 1e-12);
+  for (const char* m : {"linear_matches_or_beats_cosine_and_step_fraction", "refined_matches_or_beats_linear_fraction",
+                        "synthetic_warmup_peak_position"})
+    EXPECT_TRUE(s.contains(m)) << m;
+  // results.csv: one row per (schedule, lr, seed): 5 schedules × 2 lrs × 2 seeds.
+  std::ifstream results(dir / "results.csv");
+  std::string line;
+  std::size_t rows = 0;
+  while (std::getline(results, line)) ++rows;
+  EXPECT_EQ(rows, 1u + 5 * 2 * 2);
+  EXPECT_TRUE(fs::exists(dir / "best.csv"));
+  EXPECT_GE(s["figures"].size(), 3u);
+  // Resume: the same config is skipped.
+  const auto mtime = fs::last_write_time(dir / "summary.json");
+  ASSERT_EQ(ex::command_reproduce(args), 0);
+  EXPECT_EQ(fs::last_write_time(dir / "summary.json"), mtime);
+}

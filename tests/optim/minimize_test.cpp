@@ -5,6 +5,7 @@
 #include <convlab/optim/minimize.hpp>
 #include <convlab/optim/newton.hpp>
 #include <convlab/optim/sgd.hpp>
+#include <convlab/optim/two_pass_refinement.hpp>
 #include <convlab/problems/data_io.hpp>
 #include <convlab/problems/least_squares.hpp>
 #include <convlab/problems/logistic.hpp>
@@ -197,4 +198,31 @@ TEST(Minimize, BadOptionsAndSizesAreNamed) {
   VecX<double> wrong(3);
   EXPECT_THROW(co::minimize(p, co::GradientDescent<double>{}, wrong, {}, 0.1), convlab::InvalidArgument);
   EXPECT_THROW(co::minimize(p, co::GradientDescent<double>{}, x, {}, -0.1), std::invalid_argument);
+}
+
+TEST(TwoPassRefinement, LogsStepNormsRefinesAndRerunsFromTheSameStart) {
+  std::mt19937_64 rng(convlab::test::test_seed() + 9);
+  const MatX<double> A = convlab::test::random_matrix<double>(300, 6, rng);
+  VecX<double> y(300);
+  for (int i = 0; i < 300; ++i) y[i] = (A.row(i).sum() + std::normal_distribution<double>(0, 1)(rng)) > 0 ? 1 : 0;
+  const cp::Logistic<double> p(A, y, {.l2 = 1e-2});
+  VecX<double> x = VecX<double>::Zero(p.dim());
+  const co::MinimizeOptions mo{.max_iterations = 400, .batch_size = 10, .seed = 4};
+  const auto r = co::two_pass_refinement(p, co::Sgd<double>{}, x, mo, 0.5, 0.5);
+  ASSERT_EQ(r.first.step_gradient_norms.size(), 400u);
+  EXPECT_TRUE(r.second.step_gradient_norms.size() == 400u);
+  ASSERT_EQ(r.shape.size(), 10000u);
+  EXPECT_EQ(r.shape.back(), 0.0);
+  EXPECT_EQ(*std::max_element(r.shape.begin(), r.shape.end()), 1.0);
+  // The first pass used linear decay from 0.5; the second the refined shape scaled to 0.5.
+  EXPECT_DOUBLE_EQ(r.first.history.front().lr, 0.5);
+  EXPECT_DOUBLE_EQ(r.second.history.front().lr, 0.5 * r.shape.front());
+  EXPECT_EQ(r.shape, convlab::schedules::refine(r.first.step_gradient_norms));
+  // Step norms are the norms of the minibatch gradients: L1 when asked for.
+  VecX<double> x1 = VecX<double>::Zero(p.dim());
+  const auto l1 = co::minimize(p, co::Sgd<double>{}, x1, {.max_iterations = 5, .batch_size = 300, .record_step_norms = co::StepNorm::L1}, 0.1);
+  VecX<double> x2 = VecX<double>::Zero(p.dim()), g(p.dim());
+  p.value_and_gradient(x2, g);
+  EXPECT_NEAR(l1.step_gradient_norms.front(), g.lpNorm<1>(), 1e-12);
+  EXPECT_LT(r.second.final_value, p.value(VecX<double>::Zero(p.dim())));
 }

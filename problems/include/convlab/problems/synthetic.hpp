@@ -6,6 +6,8 @@
 #include <boost/random/mersenne_twister.hpp>
 #include <boost/random/normal_distribution.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
+#include <boost/random/uniform_real_distribution.hpp>
+#include <cmath>
 
 #include "concepts.hpp"
 #include "errors.hpp"
@@ -46,6 +48,41 @@ LabeledData<S> make_blobs(const BlobsOptions& o) {
     out.y[i] = static_cast<S>(c);
     for (Eigen::Index j = 0; j < o.d; ++j) out.A(i, j) = static_cast<S>(centres(c, j) + normal(rng));
   }
+  return out;
+}
+
+struct LogisticDataOptions {
+  Eigen::Index n = 1000;        ///< samples, >= 1
+  Eigen::Index d = 20;          ///< features, >= 1
+  double condition = 10.0;      ///< κ >= 1: feature variances decay geometrically from 1 to 1/κ
+  double signal = 2.0;          ///< standard deviation of the true margins aᵢᵀβ, > 0
+  unsigned long long seed = 0;
+};
+
+/// Binary logistic data of chosen conditioning: aᵢⱼ ~ N(0, κ^(−j/(d−1))), labels
+/// yᵢ ∈ {0, 1} drawn from P(y = 1) = σ(aᵢᵀβ) with β ~ N(0, I) rescaled so the margins have
+/// standard deviation `signal`. The Gram matrix AᵀA/n then has condition number about κ.
+template <class S = double>
+LabeledData<S> make_logistic_data(const LogisticDataOptions& o) {
+  detail::require(o.n >= 1, "LogisticDataOptions::n", o.n, ">= 1");
+  detail::require(o.d >= 1, "LogisticDataOptions::d", o.d, ">= 1");
+  detail::require(o.condition >= 1, "LogisticDataOptions::condition", o.condition, ">= 1");
+  detail::require(o.signal > 0, "LogisticDataOptions::signal", o.signal, "> 0");
+  boost::random::mt19937_64 rng(o.seed);
+  boost::random::normal_distribution<double> normal;
+  boost::random::uniform_real_distribution<double> uniform(0.0, 1.0);
+  VecX<double> scale(o.d), beta(o.d);
+  for (Eigen::Index j = 0; j < o.d; ++j)
+    scale[j] = std::pow(o.condition, -0.5 * (o.d > 1 ? static_cast<double>(j) / static_cast<double>(o.d - 1) : 0.0));
+  for (Eigen::Index j = 0; j < o.d; ++j) beta[j] = normal(rng);
+  MatX<double> A(o.n, o.d);
+  for (Eigen::Index i = 0; i < o.n; ++i)
+    for (Eigen::Index j = 0; j < o.d; ++j) A(i, j) = normal(rng) * scale[j];
+  VecX<double> margin = A * beta;
+  const double sd = std::sqrt((margin.array() - margin.mean()).square().mean());
+  margin *= sd > 0 ? o.signal / sd : 1.0;
+  LabeledData<S> out{A.template cast<S>(), VecX<S>(o.n)};
+  for (Eigen::Index i = 0; i < o.n; ++i) out.y[i] = uniform(rng) < 1 / (1 + std::exp(-margin[i])) ? S(1) : S(0);
   return out;
 }
 
