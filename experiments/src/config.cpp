@@ -318,14 +318,39 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   const toml::table* sct = subtable(root, "schedule", file, origins);
   Section sc(sct, file, "schedule", ex, sct ? sct->source() : top_region, origins);
   auto& h = c.schedule;
-  h.type = sc.choice("type", "constant", {"constant", "linear_decay"});
+  h.type = sc.choice("type", "constant",
+                     {"constant", "linear_decay", "cosine", "step", "exponential", "polynomial", "inverse_sqrt", "wsd",
+                      "one_cycle"});
   h.lr = sc.get<double>("lr", 1e-2, nonnegative, ">= 0");
   h.per_lipschitz = sc.get<bool>("per_lipschitz", false);
-  if (h.type == "linear_decay") {
-    h.steps = sc.get<long long>("steps", 0, nonnegative_int, ">= 0 (0 = stop.max_iterations)");
-    h.end = sc.get<double>("end", 0.0, nonnegative, ">= 0");
+  const auto& t = h.type;
+  if (t != "constant")
+    h.steps = sc.get<long long>("steps", 0, nonnegative_int, ">= 0 (0 = stop.max_iterations; includes warmup)");
+  h.warmup_steps = sc.get<long long>("warmup_steps", 0, nonnegative_int, ">= 0 (linear warmup from 0)");
+  if (t == "linear_decay" || t == "cosine" || t == "polynomial") h.end = sc.get<double>("end", 0.0, nonnegative, ">= 0");
+  if (t == "cosine" || t == "polynomial") h.exponent = sc.get<double>("exponent", 1.0, positive, "> 0");
+  if (t == "step" || t == "exponential") {
+    h.step_size = sc.get<long long>("step_size", 0, nonnegative_int, ">= 0 (0 = steps/3)");
+    h.gamma = sc.get<double>("gamma", 0.1, positive, "> 0");
+  }
+  if (t == "wsd") {
+    h.cooldown = sc.choice("cooldown", "linear", {"linear", "sqrt"});
+    h.cooldown_fraction = sc.get<double>("cooldown_fraction", 0.2, [](const double& v) { return v > 0 && v <= 1; },
+                                         "0 < cooldown_fraction <= 1");
+  }
+  if (t == "one_cycle") {
+    h.pct_start = sc.get<double>("pct_start", 0.3, [](const double& v) { return v > 0 && v < 0.85; }, "0 < pct_start < 0.85");
+    h.div = sc.get<double>("div", 25.0, positive, "> 0");
+    h.final_div = sc.get<double>("final_div", 1e4, positive, "> 0");
+    h.shape = sc.choice("shape", "cosine", {"cosine", "linear"});
   }
   sc.finish(" (schedule type '" + h.type + "')");
+  {  // warmup must fit inside the schedule's length
+    const long long length = h.steps > 0 ? h.steps : c.stop.max_iterations;
+    if (h.warmup_steps > 0 && h.warmup_steps >= length && h.type != "constant" && h.type != "inverse_sqrt")
+      sc.fail_here("warmup_steps", std::to_string(h.warmup_steps) + " is not shorter than the schedule (" +
+                                       std::to_string(length) + " steps, warmup included)");
+  }
 
   // [init]
   const toml::table* it = subtable(root, "init", file, origins);

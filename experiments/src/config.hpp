@@ -44,11 +44,20 @@ struct OptimizerConfig {
 };
 
 struct ScheduleConfig {
-  std::string type = "constant";  // constant | linear_decay
+  // constant | linear_decay | cosine | step | exponential | polynomial | inverse_sqrt | wsd | one_cycle
+  std::string type = "constant";
   double lr = 1e-2;
-  bool per_lipschitz = false;     // lr is in units of 1/L
-  long long steps = 0;            // linear_decay: 0 = stop.max_iterations
-  double end = 0;                 // linear_decay: final lr (same units as lr)
+  bool per_lipschitz = false;     // lr (and end) in units of 1/L
+  long long steps = 0;            // length incl. warmup; 0 = stop.max_iterations
+  long long warmup_steps = 0;     // linear warmup from 0 in front (inner schedule on its own clock)
+  double end = 0;                 // linear_decay, cosine, polynomial: final lr (units of lr)
+  double exponent = 1;            // cosine exponent, polynomial power
+  long long step_size = 0;        // step: decay every step_size steps (0 = steps/3)
+  double gamma = 0.1;             // step: factor; exponential: rate per `step_size` steps
+  std::string cooldown = "linear";  // wsd: linear | sqrt
+  double cooldown_fraction = 0.2;   // wsd
+  double pct_start = 0.3, div = 25, final_div = 1e4;  // one_cycle
+  std::string shape = "cosine";     // one_cycle: cosine | linear
 };
 
 struct StopConfig {

@@ -14,7 +14,15 @@
 #include <convlab/problems/logistic.hpp>
 #include <convlab/problems/multinomial.hpp>
 #include <convlab/problems/preprocessing.hpp>
+#include <convlab/schedules/cosine.hpp>
+#include <convlab/schedules/exponential.hpp>
+#include <convlab/schedules/inverse_sqrt.hpp>
 #include <convlab/schedules/linear.hpp>
+#include <convlab/schedules/one_cycle.hpp>
+#include <convlab/schedules/piecewise.hpp>
+#include <convlab/schedules/polynomial.hpp>
+#include <convlab/schedules/warmup.hpp>
+#include <convlab/schedules/wsd.hpp>
 
 namespace convlab::experiments {
 namespace {
@@ -92,6 +100,29 @@ co::Summary dispatch_optimizer(const P& p, const OptimizerConfig& oc, VecX<doubl
   return run_minimize(p, co::Sgd<double>(so), x, mo, sched, progress);
 }
 
+/// The configured schedule; lr and end are multiplied by `unit` (1/L with per_lipschitz).
+schedules::AnySchedule make_schedule(const ScheduleConfig& h, double unit, long long max_iterations) {
+  namespace sc = convlab::schedules;
+  const double lr = h.lr * unit, end = h.end * unit;
+  const long long total = std::max<long long>(1, h.steps > 0 ? h.steps : max_iterations);
+  const long long W = h.warmup_steps, inner = total - W;
+  sc::AnySchedule s;
+  if (h.type == "inverse_sqrt") return sc::inverse_sqrt(lr, W);
+  if (h.type == "wsd")
+    return sc::wsd(lr, total, W, h.cooldown_fraction, h.cooldown == "sqrt" ? sc::CooldownShape::Sqrt : sc::CooldownShape::Linear);
+  if (h.type == "constant") s = sc::constant(lr);
+  else if (h.type == "linear_decay") s = sc::linear_decay(lr, inner, end);
+  else if (h.type == "cosine") s = sc::cosine(lr, inner, end, h.exponent);
+  else if (h.type == "polynomial") s = sc::polynomial(lr, end, h.exponent, inner);
+  else if (h.type == "step") s = sc::step(lr, h.step_size > 0 ? h.step_size : std::max<long long>(1, inner / 3), h.gamma);
+  else if (h.type == "exponential") s = sc::exponential(lr, h.gamma, h.step_size > 0 ? h.step_size : std::max<long long>(1, inner / 3));
+  else
+    s = sc::one_cycle(lr, inner, h.shape == "linear" ? sc::OneCycleShape::Linear : sc::OneCycleShape::Cosine, h.pct_start,
+                      h.div, h.final_div);
+  if (W > 0) return sc::warmup(std::move(s), W);
+  return s;
+}
+
 template <class P>
 FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_run) {
   FitResult r;
@@ -116,13 +147,8 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
                                .batch_size = c.optimizer.batch_size,
                                .evaluate_every = c.stop.evaluate_every,
                                .seed = static_cast<unsigned long long>(c.seed)};
-  if (c.schedule.type == "linear_decay") {
-    const long long steps = c.schedule.steps > 0 ? c.schedule.steps : std::max<long long>(1, c.stop.max_iterations);
-    r.summary = dispatch_optimizer(p, c.optimizer, r.x, mo,
-                                   schedules::linear_decay(r.lr0, steps, c.schedule.end * unit), progress);
-  } else {
-    r.summary = dispatch_optimizer(p, c.optimizer, r.x, mo, schedules::constant(r.lr0), progress);
-  }
+  r.summary = dispatch_optimizer(p, c.optimizer, r.x, mo, make_schedule(c.schedule, unit, c.stop.max_iterations),
+                                 progress);
   if (c.reference != "none") {
     auto& cache = reference_cache();
     const std::string key = problem_key(c);

@@ -8,8 +8,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include <convlab/schedules/warmup.hpp>
+
 #include "commands.hpp"
 #include "config.hpp"
+#include "fit.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -216,4 +219,22 @@ threshold = 1e-12
   const auto mtime = fs::last_write_time(dir / "summary.json");
   ASSERT_EQ(ex::command_reproduce(args), 0);
   EXPECT_EQ(fs::last_write_time(dir / "summary.json"), mtime);
+}
+
+TEST(Config, EveryScheduleTypeRunsAndRecordsItsLearningRate) {
+  const std::string config = source_dir() + "/experiments/examples/logistic_breast_cancer.toml";
+  const auto c = ex::load_run_config(config, {"schedule.type=cosine", "schedule.warmup_steps=10", "schedule.lr=0.5",
+                                              "schedule.per_lipschitz=false", "schedule.end=0.1", "stop.max_iterations=50",
+                                              "reference=none", "stop.tolerance=0"});
+  const auto r = ex::run_fit(c, false);
+  // Warmup from 0 over 10 steps, then cosine from 0.5 to 0.1 over the remaining 40 on its own clock.
+  const auto expected = convlab::schedules::warmup_cosine(0.0, 0.5, 10, 50, 0.1);
+  ASSERT_EQ(r.summary.history.size(), 51u);
+  for (const auto& h : r.summary.history) EXPECT_DOUBLE_EQ(h.lr, expected(h.iteration)) << "step " << h.iteration;
+  for (const std::string type : {"step", "exponential", "polynomial", "inverse_sqrt", "wsd", "one_cycle", "linear_decay"}) {
+    const auto ct = ex::load_run_config(config, {"schedule.type=" + type, "stop.max_iterations=30", "reference=none"});
+    const auto rt = ex::run_fit(ct, false);
+    EXPECT_TRUE(rt.summary.is_solution_usable()) << type;
+    EXPECT_LT(rt.summary.final_value, rt.summary.initial_value) << type;
+  }
 }
