@@ -11,6 +11,7 @@
 #include <convlab/schedules/piecewise.hpp>
 #include <convlab/schedules/polynomial.hpp>
 #include <convlab/schedules/refined.hpp>
+#include <convlab/schedules/schedule.hpp>
 #include <convlab/schedules/warmup.hpp>
 #include <convlab/schedules/wsd.hpp>
 
@@ -199,6 +200,27 @@ RC_GTEST_PROP(LastIterateBound, MatchesBruteForceEvaluation, ()) {
   const double D = *rc::gen::inRange(0, 1000) / 100.0;
   const double fast = cs::last_iterate_bound(eta, G, D), slow = brute_force_bound(eta, G, D);
   RC_ASSERT(std::abs(fast - slow) <= 1e-12 * std::abs(slow));
+}
+
+// Spec §3.1 table (D = G = 1, T = 40, best scale per schedule): constant 0.362, cosine 0.338,
+// linear 1 − t/T 0.327, 1 − t/(T+1) 0.323; the schedule overload evaluates lr(0..T−1).
+TEST(LastIterateBound, RanksLinearBelowCosineBelowConstantAtTheirBestScale) {
+  const std::size_t T = 40;
+  const std::vector<double> G(T, 1.0);
+  auto best = [&](auto make) {
+    double b = std::numeric_limits<double>::infinity();
+    for (double scale = 0.01; scale < 2; scale *= 1.01) b = std::min(b, cs::last_iterate_bound(make(scale), G, 1.0));
+    return b;
+  };
+  const double constant = best([](double s) { return cs::constant(s); });
+  const double cosine = best([&](double s) { return cs::cosine(s, T); });
+  const double linear = best([&](double s) { return cs::linear_decay(s, T); });
+  EXPECT_NEAR(constant, 0.362, 2e-3);
+  EXPECT_NEAR(cosine, 0.338, 2e-3);
+  EXPECT_NEAR(linear, 0.327, 2e-3);
+  EXPECT_NEAR(best([&](double s) { return cs::linear_decay(s, T + 1); }), 0.323, 2e-3);  // "1 − t/(T+1)"
+  EXPECT_LT(linear, cosine);
+  EXPECT_LT(cosine, constant);
 }
 
 // The bound holds at x_T (before η_T is applied) for the subgradient method on the convex,

@@ -44,30 +44,12 @@ class LeastSquares : public detail::LinearModel<S, Design> {
 
   /// Mean loss over the minibatch plus the full penalty.
   S value(In<S> x, Batch batch) const {
-    this->check_x(x, "value");
-    this->check_batch(batch);
-    S sum = 0;
-    for (Eigen::Index i : batch) {
-      const S r = this->score_of(x, 0, i) - b_[i];
-      sum += r * r / 2;
-    }
-    return sum / static_cast<S>(batch.size()) + this->penalty(x);
+    return this->minibatch_value(x, batch, [&](Eigen::Index i, S z) { return (z - b_[i]) * (z - b_[i]) / 2; });
   }
 
   /// Mean gradient over the minibatch plus the full penalty gradient.
   void gradient(In<S> x, Batch batch, Out<S> g) const {
-    this->check_x(x, "gradient");
-    this->check_g(g, "gradient");
-    this->check_batch(batch);
-    g.setZero();
-    const S inv = S(1) / static_cast<S>(batch.size());
-    const Eigen::Index d = this->A_.cols();
-    for (Eigen::Index i : batch) {
-      const S r = inv * (this->score_of(x, 0, i) - b_[i]);
-      g.head(d) += r * this->A_.row(i).transpose();
-      if (this->opt_.intercept) g[d] += r;
-    }
-    this->add_penalty_gradient(x, g);
+    this->minibatch_gradient(x, batch, g, [&](Eigen::Index i, S z) { return z - b_[i]; });
   }
 
   /// ∇²f = ÃᵀÃ/n + l2 (penalized diagonal); independent of x.

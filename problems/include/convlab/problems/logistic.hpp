@@ -70,26 +70,11 @@ class Logistic : public detail::LinearModel<S, Design> {
   }
 
   S value(In<S> x, Batch batch) const {
-    this->check_x(x, "value");
-    this->check_batch(batch);
-    S sum = 0;
-    for (Eigen::Index i : batch) sum += detail::softplus(-y_[i] * this->score_of(x, 0, i));
-    return sum / static_cast<S>(batch.size()) + this->penalty(x);
+    return this->minibatch_value(x, batch, [&](Eigen::Index i, S z) { return detail::softplus(-y_[i] * z); });
   }
 
   void gradient(In<S> x, Batch batch, Out<S> g) const {
-    this->check_x(x, "gradient");
-    this->check_g(g, "gradient");
-    this->check_batch(batch);
-    g.setZero();
-    const S inv = S(1) / static_cast<S>(batch.size());
-    const Eigen::Index d = this->A_.cols();
-    for (Eigen::Index i : batch) {
-      const S r = -inv * y_[i] * detail::sigmoid(-y_[i] * this->score_of(x, 0, i));
-      g.head(d) += r * this->A_.row(i).transpose();
-      if (this->opt_.intercept) g[d] += r;
-    }
-    this->add_penalty_gradient(x, g);
+    this->minibatch_gradient(x, batch, g, [&](Eigen::Index i, S z) { return -y_[i] * detail::sigmoid(-y_[i] * z); });
   }
 
   /// ∇²f = Ãᵀ diag(σ(zᵢ)(1 − σ(zᵢ))) Ã / n + l2 (penalized diagonal).

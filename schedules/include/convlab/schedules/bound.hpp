@@ -16,6 +16,8 @@
 ///   f(x_T) − f* ≤ Φ(w) = (D² + Σ w_t² G_t²) / (2 Σ w_t).
 
 #include <cmath>
+#include <concepts>
+#include <cstdint>
 #include <limits>
 #include <span>
 #include <vector>
@@ -65,6 +67,16 @@ inline double last_iterate_bound(std::span<const double> eta, std::span<const do
   }
   detail::require(B.value() > 0, "last_iterate_bound", "sum(eta)", B.value(), "> 0");
   return (D * D + C.value()) / (2 * B.value()) + second / 2;
+}
+
+/// The bound for a schedule run for norms.size() steps: η_t = schedule(t), t = 0..T−1.
+/// Compare two schedules on your own norm record by evaluating both.
+template <class Schedule>
+  requires std::invocable<const Schedule&, std::int64_t>
+double last_iterate_bound(const Schedule& schedule, std::span<const double> norms, double D) {
+  std::vector<double> eta(norms.size());
+  for (std::size_t t = 0; t < eta.size(); ++t) eta[t] = static_cast<double>(schedule(static_cast<std::int64_t>(t)));
+  return last_iterate_bound(std::span<const double>(eta), norms, D);
 }
 
 /// Φ(w) = (D² + Σ w_t² G_t²) / (2 Σ w_t).

@@ -148,6 +148,33 @@ class LinearModel {
     if (opt_.intercept) g[k * p_ + A_.cols()] = inv_n * r.sum();
   }
 
+  /// Minibatch mean of loss(i, score_i) plus the full penalty (single-output models).
+  template <class Loss>
+  S minibatch_value(const In<S>& x, Batch batch, Loss&& loss) const {
+    check_x(x, "value");
+    check_batch(batch);
+    S sum = 0;
+    for (Eigen::Index i : batch) sum += loss(i, score_of(x, 0, i));
+    return sum / static_cast<S>(batch.size()) + penalty(x);
+  }
+  /// Minibatch mean gradient, given dloss(i, score_i) = ∂lossᵢ/∂score, plus the full
+  /// penalty gradient (single-output models).
+  template <class DLoss>
+  void minibatch_gradient(const In<S>& x, Batch batch, Out<S> g, DLoss&& dloss) const {
+    check_x(x, "gradient");
+    check_g(g, "gradient");
+    check_batch(batch);
+    g.setZero();
+    const S inv = S(1) / static_cast<S>(batch.size());
+    const Eigen::Index d = A_.cols();
+    for (Eigen::Index i : batch) {
+      const S r = inv * dloss(i, score_of(x, 0, i));
+      g.head(d) += r * A_.row(i).transpose();
+      if (opt_.intercept) g[d] += r;
+    }
+    add_penalty_gradient(x, g);
+  }
+
   /// (l2/2)‖w‖² + l1‖w‖₁ over penalized coordinates.
   S penalty(const In<S>& x) const {
     if (opt_.l1 == 0 && opt_.l2 == 0) return S(0);
