@@ -203,8 +203,11 @@ int command_list(const std::string& configs_dir) {
     fmt::print("{}  ({} runs: ", e.name, e.run_names.size());
     for (std::size_t i = 0; i < e.run_names.size(); ++i) fmt::print("{}{}", i ? ", " : "", e.run_names[i]);
     fmt::print(")\n  {}\n", e.title);
-    for (const auto& c : e.claims)
-      fmt::print("  - {}: {} [{}] check: {} {} {}\n", c.id, c.statement, c.source, c.metric, c.op, c.threshold);
+    for (const auto& c : e.claims) {
+      const std::string metric =
+          c.baseline.empty() ? c.metric : c.metric + "(" + c.run + ") / " + c.metric + "(" + c.baseline + ")";
+      fmt::print("  - {}: {} [{}] check: {} {} {}\n", c.id, c.statement, c.source, metric, c.op, c.threshold);
+    }
   }
   return 0;
 }
