@@ -34,6 +34,19 @@ CallbackAction call_iteration(C& c, const IterationRecord& r) {
     return CallbackAction::Continue;
   }
 }
+/// Callbacks that also want the iterate and the optimizer state (e.g. LyapunovMonitor)
+/// declare iteration(record, x, state); the others get the record only.
+template <class C, class X, class St>
+CallbackAction call_iteration(C& c, const IterationRecord& r, const X& x, const St& st) {
+  if constexpr (requires { { c.iteration(r, x, st) } -> std::same_as<CallbackAction>; }) {
+    return c.iteration(r, x, st);
+  } else if constexpr (requires { c.iteration(r, x, st); }) {
+    c.iteration(r, x, st);
+    return CallbackAction::Continue;
+  } else {
+    return call_iteration(c, r);
+  }
+}
 template <class C>
 void call_end(C& c, const Summary& s) {
   if constexpr (requires { c.end(s); }) c.end(s);

@@ -149,7 +149,8 @@ Summary minimize(const P& problem, const O& optimizer, Out<typename P::Scalar> x
       summary.iterations = k;
       if (options.record_history) summary.history.push_back(rec);
       bool callback_stop = false;
-      ((callback_stop |= detail::call_iteration(callbacks, rec) == CallbackAction::Stop), ...);
+      const In<S> xin(x);
+      ((callback_stop |= detail::call_iteration(callbacks, rec, xin, state) == CallbackAction::Stop), ...);
       if (callback_stop) {
         summary.status = Status::CallbackStop;
         summary.message = "a callback stopped the run at iteration " + std::to_string(k);

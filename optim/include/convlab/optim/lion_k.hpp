@@ -1,0 +1,151 @@
+#pragma once
+/// \file
+/// Lion-κ (Chen, Liu, Liang, Liu 2024) and Lion (Chen et al. 2023) as κ = ‖·‖₁.
+///
+/// Update, in the reference order (google/automl lion_pytorch.py), momentum m tracking +g:
+///   c = β₁·m + (1 − β₁)·g          (the OLD momentum)
+///   x ← x·(1 − lr·λ) + lr·∇κ(−c)    (decoupled decay scaled by the current lr; for even κ
+///                                    this is x − lr·∇κ(c), i.e. Lion's x − lr·sign(c))
+///   m ← β₂·m + (1 − β₂)·g
+/// The paper's form uses M = −m; ∇κ(−c) keeps it literal for a κ that is not even.
+/// With λ > 0 it solves min f(x) + (1/λ)κ*(λx): for Lion, min f subject to ‖x‖∞ ≤ 1/λ, and
+/// the box is invariant once lr·λ ≤ 1 (not enforced: a schedule may start higher; see
+/// docs/optim.md). Defaults β₁ = 0.9, β₂ = 0.99, λ = 0 (automl reference).
+///
+/// `step` works in place on the caller's memory, never allocates, and for separable κ is one
+/// fused OpenMP loop (elementwise: the same result for any thread count). Non-separable κ
+/// (L2, Lp, L∞, nuclear) use one state buffer per parameter block. `init_blocks`/`step_blocks`
+/// step a list of parameter blocks (a model's layers), each with its own shape; a vector-norm
+/// κ then acts per block.
+
+#include <span>
+#include <vector>
+
+#include "detail/parallel.hpp"
+#include "kappa.hpp"
+#include "optimizer.hpp"
+
+namespace convlab::optim {
+
+struct LionOptions {
+  double beta1 = 0.9;         ///< interpolation, 0 <= β₁ < 1
+  double beta2 = 0.99;        ///< momentum, 0 <= β₂ < 1
+  double weight_decay = 0.0;  ///< λ >= 0, decoupled, multiplied by the current lr; radius 1/λ
+  void validate() const {
+    detail::require(beta1 >= 0 && beta1 < 1, "LionOptions::beta1", beta1, "0 <= beta1 < 1");
+    detail::require(beta2 >= 0 && beta2 < 1, "LionOptions::beta2", beta2, "0 <= beta2 < 1");
+    detail::require(weight_decay >= 0 && std::isfinite(weight_decay), "LionOptions::weight_decay", weight_decay,
+                    "0 <= weight_decay < inf");
+  }
+};
+
+template <class S = double, class K = SignK>
+  requires Kappa<K, S>
+class LionK {
+ public:
+  using Scalar = S;
+  using Options = LionOptions;
+  using KappaType = K;
+  static constexpr bool separable = SeparableKappa<K, S>;
+
+  struct State {
+    VecX<S> m;     ///< momentum (tracks +gradient)
+    VecX<S> work;  ///< direction buffer, non-separable κ only
+    K kappa;       ///< this block's κ (carries the shape for the nuclear norm)
+  };
+
+  /// A parameter block: `rows × cols` values, column-major (a vector has cols = 1).
+  struct Block {
+    S* data;
+    Eigen::Index rows, cols = 1;
+  };
+  struct ConstBlock {
+    const S* data;
+    Eigen::Index rows, cols = 1;
+  };
+  struct MultiState {
+    std::vector<State> blocks;
+  };
+
+  explicit LionK(const LionOptions& options = {}, K kappa = {}) : opt_(options), kappa_(std::move(kappa)) {
+    opt_.validate();
+    if constexpr (requires { kappa_.validate(); }) kappa_.validate();
+  }
+  const LionOptions& options() const { return opt_; }
+  const K& kappa() const { return kappa_; }
+
+  /// One parameter vector. With NuclearK, the κ given to the constructor carries its shape.
+  State init(In<S> x) const {
+    if constexpr (std::is_same_v<K, NuclearK>) {
+      detail::require_size(x.size(), kappa_.rows * kappa_.cols, "LionK<NuclearK>::init: x (the kappa's rows * cols)");
+      return make_state(x.size(), kappa_.rows, kappa_.cols);
+    } else {
+      return make_state(x.size(), x.size(), 1);
+    }
+  }
+
+  void step(Out<S> x, In<S> g, State& st, S lr) const {
+    detail::check_step_sizes(x.size(), g.size(), st.m.size(), "LionK");
+    step_raw(x.data(), g.data(), x.size(), st, lr);
+  }
+
+  MultiState init_blocks(std::span<const Block> params) const {
+    MultiState ms;
+    for (const auto& b : params) ms.blocks.push_back(make_state(b.rows * b.cols, b.rows, b.cols));
+    return ms;
+  }
+
+  void step_blocks(std::span<const Block> params, std::span<const ConstBlock> grads, MultiState& ms, S lr) const {
+    detail::require(params.size() == grads.size() && params.size() == ms.blocks.size(), "LionK::step_blocks: blocks",
+                    params.size(), "as many gradient blocks and states as parameter blocks");
+    for (std::size_t b = 0; b < params.size(); ++b) {
+      const Eigen::Index n = params[b].rows * params[b].cols;
+      detail::check_step_sizes(n, grads[b].rows * grads[b].cols, ms.blocks[b].m.size(), "LionK (block)");
+      step_raw(params[b].data, grads[b].data, n, ms.blocks[b], lr);
+    }
+  }
+
+ private:
+  State make_state(Eigen::Index n, Eigen::Index rows, Eigen::Index cols) const {
+    State st{VecX<S>::Zero(n), VecX<S>(), kappa_};
+    if constexpr (std::is_same_v<K, NuclearK>) st.kappa = NuclearK(rows, cols);
+    (void)rows;
+    (void)cols;
+    if constexpr (!separable) {
+      st.work = VecX<S>::Zero(n);
+      kappa_grad<K, S>(st.kappa, st.m, st.work);  // sizes κ's own buffers now, not in the first step
+    }
+    return st;
+  }
+
+  void step_raw(S* xp, const S* gp, Eigen::Index n, State& st, S lr) const {
+    const S b1 = static_cast<S>(opt_.beta1), b2 = static_cast<S>(opt_.beta2);
+    const S decay = static_cast<S>(1 - static_cast<double>(lr) * opt_.weight_decay);
+    S* mp = st.m.data();
+    if constexpr (separable) {
+      const K k = st.kappa;
+      detail::for_each_index(n, [=](Eigen::Index i) {
+        const S c = b1 * mp[i] + (1 - b1) * gp[i];
+        xp[i] = xp[i] * decay + lr * static_cast<S>(k.grad1(-c));
+        mp[i] = b2 * mp[i] + (1 - b2) * gp[i];
+      });
+    } else {
+      S* wp = st.work.data();
+      detail::for_each_index(n, [=](Eigen::Index i) { wp[i] = -(b1 * mp[i] + (1 - b1) * gp[i]); });
+      kappa_grad<K, S>(st.kappa, st.work, st.work);
+      detail::for_each_index(n, [=](Eigen::Index i) {
+        xp[i] = xp[i] * decay + lr * wp[i];
+        mp[i] = b2 * mp[i] + (1 - b2) * gp[i];
+      });
+    }
+  }
+
+  LionOptions opt_;
+  K kappa_;
+};
+
+/// Lion: κ = ‖·‖₁, ∇κ = sign.
+template <class S = double>
+using Lion = LionK<S, SignK>;
+
+}  // namespace convlab::optim
