@@ -15,6 +15,7 @@
 #include "plots.hpp"
 #include "report.hpp"
 #include "run_folder.hpp"
+#include "lion_suite.hpp"
 #include "schedule_suite.hpp"
 #include "version.hpp"
 
@@ -85,11 +86,11 @@ int command_reproduce(const ReproduceArgs& a) {
     ExperimentResult er;
     er.spec = &e;
     std::map<std::string, nlohmann::json> summaries;
-    if (e.runner == "schedule_suite") {
+    if (e.runner != "fit") {
       Origins origins;
       const toml::table suite = e.suite(profile, origins);
       const fs::path dir = out / e.name / "suite";
-      const std::string hash = stable_hash(suite_fingerprint(suite));
+      const std::string hash = stable_hash(e.runner + " v1\n" + suite_fingerprint(suite));
       auto summary = completed_run(dir, hash);
       ++done;
       if (summary) {
@@ -98,7 +99,8 @@ int command_reproduce(const ReproduceArgs& a) {
         fmt::print(stderr, "[{}/{}] {}/suite: running ({} profile)\n", done, total, e.name, profile);
         const double t0 = elapsed();
         std::size_t last_tenth = 0;
-        summary = run_schedule_suite(
+        const auto run_suite = e.runner == "schedule_suite" ? run_schedule_suite : run_lion_suite;
+        summary = run_suite(
             suite, e.file, fs::absolute(e.file).parent_path(), dir, e.name + "/suite/",
             [&](std::size_t k, std::size_t n) {
               if (k * 10 / n > last_tenth || k == n) {

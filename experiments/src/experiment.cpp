@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "lion_suite.hpp"
 #include "schedule_suite.hpp"
 
 namespace convlab::experiments {
@@ -52,9 +53,9 @@ ExperimentSpec load_experiment(const std::filesystem::path& path, const std::str
   if (!et) throw ConfigError(e.file + ": missing [experiment] table");
   only_keys(*et, {"title", "paper", "description", "figure_metric", "runner"}, e.file, "experiment");
   e.runner = et->get("runner") ? required_string(*et, "runner", e.file, "experiment") : "fit";
-  if (e.runner != "fit" && e.runner != "schedule_suite")
+  if (e.runner != "fit" && e.runner != "schedule_suite" && e.runner != "lion_kappa")
     throw ConfigError(where(*et->get("runner"), e.file) + ": [experiment] key 'runner': \"" + e.runner +
-                      "\" is not one of fit | schedule_suite");
+                      "\" is not one of fit | schedule_suite | lion_kappa");
   e.title = required_string(*et, "title", e.file, "experiment");
   e.paper = required_string(*et, "paper", e.file, "experiment");
   e.description = et->get("description") ? required_string(*et, "description", e.file, "experiment") : "";
@@ -64,9 +65,10 @@ ExperimentSpec load_experiment(const std::filesystem::path& path, const std::str
                       ": [experiment] key 'figure_metric': allowed: value | suboptimality | grad_norm");
 
   const toml::array* runs = root.get_as<toml::array>("run");
-  if (e.runner == "schedule_suite") {
-    if (runs) throw ConfigError(where(*runs, e.file) + ": runner \"schedule_suite\" takes a [suite] table, not [[run]]");
-    if (!root.get_as<toml::table>("suite")) throw ConfigError(e.file + ": runner \"schedule_suite\" needs a [suite] table");
+  if (e.runner != "fit") {
+    const std::string table = e.runner_table();
+    if (runs) throw ConfigError(where(*runs, e.file) + ": runner \"" + e.runner + "\" takes a [" + table + "] table, not [[run]]");
+    if (!root.get_as<toml::table>(table)) throw ConfigError(e.file + ": runner \"" + e.runner + "\" needs a [" + table + "] table");
     e.run_names.push_back("suite");
   } else if (!runs || runs->empty()) {
     throw ConfigError(e.file + ": an experiment needs at least one [[run]]");
@@ -107,7 +109,7 @@ ExperimentSpec load_experiment(const std::filesystem::path& path, const std::str
           throw ConfigError(where(*ct->get("baseline"), e.file) + ": claim '" + c.id + "' names baseline run '" +
                             c.baseline + "', which is not a [[run]]");
       }
-      const auto& ms = e.runner == "fit" ? claim_metrics() : suite_metrics();
+      const auto& ms = e.runner == "fit" ? claim_metrics() : e.runner == "schedule_suite" ? suite_metrics() : lion_metrics();
       if (std::find(ms.begin(), ms.end(), c.metric) == ms.end())
         throw ConfigError(where(*ct->get("metric"), e.file) + ": claim '" + c.id + "': unknown metric '" + c.metric + "'");
       if (c.op != "<=" && c.op != "<" && c.op != ">=" && c.op != ">")
@@ -131,8 +133,9 @@ ExperimentSpec load_experiment(const std::filesystem::path& path, const std::str
     if (e.runner == "fit") (void)e.runs(profile);
     else {
       Origins origins;
-      const toml::table suite = e.suite(profile, origins);
-      validate_suite(suite, e.file, base_dir, origins);
+      const toml::table table = e.suite(profile, origins);
+      if (e.runner == "schedule_suite") validate_suite(table, e.file, base_dir, origins);
+      else validate_lion_suite(table, e.file, base_dir, origins);
     }
   }
   return e;
@@ -160,10 +163,11 @@ std::vector<RunConfig> ExperimentSpec::runs(const std::string& profile) const {
 
 toml::table ExperimentSpec::suite(const std::string& profile, Origins& origins) const {
   origins = origins_;
-  toml::table merged = copy_table(*base.get_as<toml::table>("suite"), origins);
+  const std::string table = runner_table();
+  toml::table merged = copy_table(*base.get_as<toml::table>(table), origins);
   if (const toml::table* p = base.get_as<toml::table>("profile"))
     if (const toml::table* pp = p->get_as<toml::table>(profile))
-      if (const toml::table* ps = pp->get_as<toml::table>("suite")) deep_merge(merged, *ps, origins);
+      if (const toml::table* ps = pp->get_as<toml::table>(table)) deep_merge(merged, *ps, origins);
   return merged;
 }
 

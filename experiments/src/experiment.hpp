@@ -28,13 +28,15 @@ struct ExperimentSpec {
   std::string name;   // <paper>/<file stem>
   std::string file;
   std::string title, paper, description, figure_metric;
-  std::string runner = "fit";  // fit: [[run]] variants; schedule_suite: one [suite] (see schedule_suite.hpp)
+  std::string runner = "fit";  // fit: [[run]] variants; schedule_suite: one [suite]; lion_kappa: one [lion]
+  /// The runner's own table: "suite" (schedule_suite) or "lion" (lion_kappa); empty for fit.
+  std::string runner_table() const { return runner == "schedule_suite" ? "suite" : runner == "lion_kappa" ? "lion" : ""; }
   std::vector<std::string> run_names;
   std::vector<ClaimSpec> claims;
   /// The resolved config of each run (same order as run_names) under a profile.
   std::vector<RunConfig> runs(const std::string& profile) const;
-  /// The [suite] table under a profile (runner = "schedule_suite"); `origins` receives where
-  /// each of its values came from.
+  /// The runner's table ([suite] or [lion]) under a profile; `origins` receives where each of
+  /// its values came from.
   toml::table suite(const std::string& profile, Origins& origins) const;
 
   toml::table base;

@@ -25,6 +25,7 @@
 
 #include "plots.hpp"
 #include "run_folder.hpp"
+#include "table_reader.hpp"
 
 namespace convlab::experiments {
 namespace {
@@ -34,89 +35,6 @@ namespace co = convlab::optim;
 namespace cs = convlab::schedules;
 
 const std::vector<std::string> kSchedules{"constant", "step", "cosine", "linear_decay", "refined"};
-
-// ---- reading the [suite] table with strict checks ---------------------------------------
-
-struct Reader {
-  const std::string& file;
-  const Origins& origins;
-  std::string where(const toml::node& n) const {
-    if (n.source().path) return *n.source().path + ":" + std::to_string(n.source().begin.line);
-    if (auto it = origins.find(&n); it != origins.end()) return it->second;
-    return file;
-  }
-  [[noreturn]] void fail(const toml::node& n, const std::string& section, const std::string& key,
-                         const std::string& what) const {
-    throw ConfigError(where(n) + ": [" + section + "] key '" + key + "': " + what);
-  }
-  void only(const toml::table& t, const std::string& section, const std::set<std::string>& allowed) const {
-    for (auto&& [k, v] : t)
-      if (!allowed.count(std::string(k.str()))) {
-        std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        throw ConfigError(where(v) + ": unknown key '" + std::string(k.str()) + "' in [" + section + "]; allowed keys: " + list);
-      }
-  }
-  double number(const toml::table& t, const std::string& section, const std::string& key, double def,
-                const std::function<bool(double)>& ok, const std::string& rule) const {
-    const toml::node* n = t.get(key);
-    if (!n) return def;
-    if (!n->is_number()) fail(*n, section, key, "expected a number");
-    const double v = *n->value<double>();
-    if (!ok(v)) fail(*n, section, key, fmt::format("{} is out of range; allowed: {}", v, rule));
-    return v;
-  }
-  long long integer(const toml::table& t, const std::string& section, const std::string& key, long long def,
-                    long long min) const {
-    const toml::node* n = t.get(key);
-    if (!n) return def;
-    if (!n->is_integer()) fail(*n, section, key, "expected an integer");
-    const long long v = *n->value<std::int64_t>();
-    if (v < min) fail(*n, section, key, fmt::format("{} is out of range; allowed: >= {}", v, min));
-    return v;
-  }
-  std::string string(const toml::table& t, const std::string& section, const std::string& key, const std::string& def,
-                     const std::vector<std::string>& allowed = {}) const {
-    const toml::node* n = t.get(key);
-    if (!n) {
-      if (def.empty()) throw ConfigError(where(t) + ": [" + section + "] is missing required key '" + key + "'");
-      return def;
-    }
-    if (!n->is_string()) fail(*n, section, key, "expected a string");
-    const std::string v = *n->value<std::string>();
-    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : " | ") + a;
-      fail(*n, section, key, "\"" + v + "\" is not one of " + list);
-    }
-    return v;
-  }
-  bool boolean(const toml::table& t, const std::string& section, const std::string& key, bool def) const {
-    const toml::node* n = t.get(key);
-    if (!n) return def;
-    if (!n->is_boolean()) fail(*n, section, key, "expected a boolean");
-    return *n->value<bool>();
-  }
-  std::vector<double> numbers(const toml::table& t, const std::string& section, const std::string& key,
-                              const std::function<bool(double)>& ok, const std::string& rule) const {
-    const toml::node* n = t.get(key);
-    if (!n) throw ConfigError(where(t) + ": [" + section + "] is missing required key '" + key + "'");
-    const toml::array* a = n->as_array();
-    if (!a || a->empty()) fail(*n, section, key, "expected a non-empty array of numbers");
-    std::vector<double> out;
-    for (const auto& e : *a) {
-      if (!e.is_number() || !ok(*e.value<double>())) fail(*n, section, key, "every entry must be a number, " + rule);
-      out.push_back(*e.value<double>());
-    }
-    return out;
-  }
-  const toml::array& tables(const toml::table& t, const std::string& key) const {
-    const toml::array* a = t.get_as<toml::array>(key);
-    if (!a || a->empty() || !a->is_array_of_tables())
-      throw ConfigError(where(t) + ": [suite] needs at least one [[suite." + key + "]] table");
-    return *a;
-  }
-};
 
 struct ProblemSpec {
   std::string name, data, response = "y";
@@ -152,7 +70,7 @@ std::string resolve(const std::string& p, const std::filesystem::path& base) {
 
 SuiteSpec parse_suite(const toml::table& t, const std::string& file, const std::filesystem::path& base,
                       const Origins& origins) {
-  const Reader r{file, origins};
+  const TableReader r{file, origins};
   r.only(t, "suite", {"steps", "batch_size", "seeds", "schedules", "refine_tau", "match_tolerance", "problem", "optimizer"});
   SuiteSpec s;
   s.steps = r.integer(t, "suite", "steps", 1000, 10);
@@ -173,7 +91,7 @@ SuiteSpec parse_suite(const toml::table& t, const std::string& file, const std::
   if (std::find(s.schedules.begin(), s.schedules.end(), "refined") != s.schedules.end() &&
       std::find(s.schedules.begin(), s.schedules.end(), "linear_decay") == s.schedules.end())
     throw ConfigError(r.where(t) + ": [suite] 'refined' needs 'linear_decay' in schedules (its first pass)");
-  for (const auto& node : r.tables(t, "problem")) {
+  for (const auto& node : r.tables(t, "suite", "problem")) {
     const auto& pt = *node.as_table();
     r.only(pt, "suite.problem", {"name", "data", "response", "synthetic", "positive_labels", "l2", "standardize", "intercept"});
     ProblemSpec p;
@@ -199,7 +117,7 @@ SuiteSpec parse_suite(const toml::table& t, const std::string& file, const std::
       p.positive_labels = r.numbers(pt, "suite.problem", "positive_labels", [](double) { return true; }, "a label");
     s.problems.push_back(std::move(p));
   }
-  for (const auto& node : r.tables(t, "optimizer")) {
+  for (const auto& node : r.tables(t, "suite", "optimizer")) {
     const auto& ot = *node.as_table();
     r.only(ot, "suite.optimizer", {"name", "type", "momentum", "lr_grid", "per_lipschitz", "norm"});
     OptimizerSpec o;

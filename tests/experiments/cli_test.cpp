@@ -238,3 +238,47 @@ TEST(Config, EveryScheduleTypeRunsAndRecordsItsLearningRate) {
     EXPECT_LT(rt.summary.final_value, rt.summary.initial_value) << type;
   }
 }
+
+TEST(LionSuite, RunsEveryKappaAgainstItsReference) {
+  const fs::path configs = fresh_dir("lion-configs"), out = fresh_dir("lion-results");
+  fs::create_directories(configs / "lk");
+  write(configs / "lk" / "tiny.toml", R"(
+[experiment]
+title = "tiny lion"
+paper = "lion-kappa"
+runner = "lion_kappa"
+[lion]
+steps = 1500
+lr_lambda = 0.02
+[[lion.problem]]
+name = "ls"
+type = "least_squares"
+synthetic = { n = 60, d = 4, seed = 2 }
+lambdas = [1.0]
+[[claim]]
+id = "envelope"
+statement = "s"
+source = "s"
+paper_value = "v"
+run = "suite"
+metric = "lion_envelope_excess"
+op = "<="
+threshold = 1e-12
+[[claim]]
+id = "ceres"
+statement = "s"
+source = "s"
+paper_value = "v"
+run = "suite"
+metric = "ceres_vs_reference_distance"
+op = "<="
+threshold = 1e-6
+)");
+  ex::ReproduceArgs args{.full = false, .only = {}, .out = out.string(), .configs_dir = configs.string()};
+  ASSERT_EQ(ex::command_reproduce(args), 0);
+  const auto s = read_json(out / "lk" / "tiny" / "suite" / "summary.json");
+  EXPECT_EQ(s["lion_entry_fraction"].get<double>(), 1.0);
+  EXPECT_LE(s["reference_max_kkt"].get<double>(), 1e-10);
+  EXPECT_LE(s["smooth_kappa_max_lyapunov_increase"].get<double>(), 1e-9);
+  EXPECT_TRUE(fs::exists(out / "lk" / "tiny" / "suite" / "ls_lambda1_l1_constant.csv"));
+}

@@ -5,7 +5,12 @@
 
 #include <ceres/ceres.h>
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include <convlab/problems/concepts.hpp>
+#include <convlab/problems/errors.hpp>
 
 #include "summary.hpp"
 
@@ -52,6 +57,77 @@ ceres::GradientProblemSolver::Summary ceres_lbfgs(const P& problem, Eigen::Ref<V
   ceres::GradientProblem gp(new detail::CeresFunction<P>(problem));
   ceres::GradientProblemSolver::Summary summary;
   ceres::Solve(options, gp, x.data(), &summary);
+  return summary;
+}
+
+}  // namespace convlab::optim
+
+namespace convlab::optim {
+
+/// Box-constrained least squares min (1/(2n))‖Ax − b‖² s.t. lo ≤ x ≤ hi with Ceres: an
+/// independent reference for Lion. Ceres' bounded Levenberg–Marquardt projects its steps onto
+/// the bounds and can stall short of the optimum (measured: f 1659.6 vs 1640.7 on diabetes),
+/// so it runs inside an active-set loop: coordinates at a bound whose gradient pushes outward
+/// are held fixed (ceres::SubsetManifold), the rest re-solved with bounds, until the KKT
+/// conditions hold or the active set repeats. `kkt` receives the final projected-gradient norm.
+inline ceres::Solver::Summary ceres_box_least_squares(const MatX<double>& A, const VecX<double>& b, double lo, double hi,
+                                                      Eigen::Ref<VecX<double>> x, double* kkt = nullptr) {
+  class Residuals final : public ceres::CostFunction {
+   public:
+    Residuals(const MatX<double>& A, const VecX<double>& b) : A_(A / std::sqrt(double(A.rows()))), b_(b / std::sqrt(double(A.rows()))) {
+      set_num_residuals(static_cast<int>(A.rows()));
+      mutable_parameter_block_sizes()->push_back(static_cast<int>(A.cols()));
+    }
+    bool Evaluate(double const* const* p, double* residuals, double** jacobians) const override {
+      const Eigen::Map<const VecX<double>> xv(p[0], A_.cols());
+      Eigen::Map<VecX<double>>(residuals, A_.rows()) = A_ * xv - b_;
+      if (jacobians && jacobians[0])
+        Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(jacobians[0], A_.rows(), A_.cols()) = A_;
+      return true;
+    }
+
+   private:
+    MatX<double> A_;
+    VecX<double> b_;
+  };
+  detail::require_size(x.size(), A.cols(), "ceres_box_least_squares: x");
+  const int d = static_cast<int>(x.size());
+  const double n = static_cast<double>(A.rows());
+  auto gradient = [&] { return VecX<double>(A.transpose() * (A * x - b) / n); };
+  auto at_bound_pushing_out = [&](const VecX<double>& g, int i) {
+    const double tol = 1e-12 * std::max({1.0, std::abs(lo), std::abs(hi)});
+    return (x[i] <= lo + tol && g[i] > 0) || (x[i] >= hi - tol && g[i] < 0);
+  };
+  for (int i = 0; i < d; ++i) x[i] = std::clamp(x[i], lo, hi);
+  ceres::Solver::Summary summary;
+  std::vector<int> active, previous{-1};
+  for (int round = 0; round < 50 && active != previous; ++round) {
+    previous = active;
+    ceres::Problem problem;
+    problem.AddResidualBlock(new Residuals(A, b), nullptr, x.data());
+    for (int i = 0; i < d; ++i) {
+      problem.SetParameterLowerBound(x.data(), i, lo);
+      problem.SetParameterUpperBound(x.data(), i, hi);
+    }
+    if (!active.empty() && static_cast<int>(active.size()) < d) problem.SetManifold(x.data(), new ceres::SubsetManifold(d, active));
+    if (static_cast<int>(active.size()) == d) break;
+    ceres::Solver::Options o;
+    o.linear_solver_type = ceres::DENSE_QR;
+    o.max_num_iterations = 1000;
+    o.function_tolerance = 1e-16;
+    o.gradient_tolerance = 1e-16;
+    o.parameter_tolerance = 1e-16;
+    o.logging_type = ceres::SILENT;
+    ceres::Solve(o, &problem, &summary);
+    const VecX<double> g = gradient();
+    active.clear();
+    for (int i = 0; i < d; ++i)
+      if (at_bound_pushing_out(g, i)) active.push_back(i);
+  }
+  if (kkt) {  // ‖x − clip(x − ∇f)‖∞
+    const VecX<double> g = gradient();
+    *kkt = (x - (x - g).cwiseMax(lo).cwiseMin(hi)).lpNorm<Eigen::Infinity>();
+  }
   return summary;
 }
 

@@ -1,0 +1,337 @@
+#include "lion_suite.hpp"
+
+#include <boost/random/mersenne_twister.hpp>
+#include <boost/random/normal_distribution.hpp>
+#include <boost/random/uniform_real_distribution.hpp>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include <convlab/optim/ceres_lbfgs.hpp>
+#include <convlab/optim/lion_composite.hpp>
+#include <convlab/optim/lion_k.hpp>
+#include <convlab/optim/lyapunov.hpp>
+#include <convlab/optim/minimize.hpp>
+#include <convlab/optim/proximal_gradient.hpp>
+#include <convlab/problems/data_io.hpp>
+#include <convlab/problems/least_squares.hpp>
+#include <convlab/problems/logistic.hpp>
+#include <convlab/problems/preprocessing.hpp>
+#include <convlab/problems/synthetic.hpp>
+#include <convlab/schedules/linear.hpp>
+
+#include "plots.hpp"
+#include "run_folder.hpp"
+#include "table_reader.hpp"
+
+namespace convlab::experiments {
+namespace {
+
+namespace cp = convlab::problems;
+namespace co = convlab::optim;
+
+const std::vector<std::string> kKappas{"l1", "huber", "relativistic", "dead_zone", "log_cosh", "quadratic", "l2", "linf"};
+const std::set<std::string> kSmooth{"huber", "relativistic", "log_cosh", "quadratic"};
+
+struct ProblemSpec {
+  std::string name, type, data, response = "y";
+  bool synthetic = false, standardize = true;
+  long long n = 500, d = 10, seed = 0;
+  double condition = 10, signal = 4, noise = 0.1;
+  std::vector<double> positive_labels, lambdas;
+};
+
+struct LionSpec {
+  long long steps = 6000;
+  double lr_lambda = 0.01, start_radius = 3.0, entry_tolerance = 1e-3, beta1 = 0.9, beta2 = 0.99;
+  double delta = 0.5, dead_zone_delta = 0.05, log_cosh_beta = 1.0;
+  std::vector<std::string> kappas;
+  std::vector<ProblemSpec> problems;
+};
+
+std::string resolve(const std::string& p, const std::filesystem::path& base) {
+  const std::filesystem::path path(p);
+  if (path.is_absolute()) return p;
+  if (std::filesystem::exists(base / path)) return (base / path).lexically_normal().string();
+  if (std::filesystem::exists(path)) return std::filesystem::absolute(path).lexically_normal().string();
+  return {};
+}
+
+LionSpec parse(const toml::table& t, const std::string& file, const std::filesystem::path& base, const Origins& origins) {
+  const TableReader r{file, origins};
+  r.only(t, "lion", {"steps", "lr_lambda", "start_radius", "entry_tolerance", "beta1", "beta2", "delta",
+                     "dead_zone_delta", "log_cosh_beta", "kappas", "problem"});
+  LionSpec s;
+  s.steps = r.integer(t, "lion", "steps", 6000, 10);
+  s.lr_lambda = r.number(t, "lion", "lr_lambda", 0.01, [](double v) { return v > 0 && v <= 1; }, "0 < lr·λ <= 1 (box invariance)");
+  s.start_radius = r.number(t, "lion", "start_radius", 3.0, [](double v) { return v > 1; }, "> 1 (start outside the set)");
+  s.entry_tolerance = r.number(t, "lion", "entry_tolerance", 1e-3, [](double v) { return v > 0 && v < 1; }, "0 < tol < 1");
+  s.beta1 = r.number(t, "lion", "beta1", 0.9, [](double v) { return v >= 0 && v < 1; }, "0 <= beta1 < 1");
+  s.beta2 = r.number(t, "lion", "beta2", 0.99, [](double v) { return v >= 0 && v < 1; }, "0 <= beta2 < 1");
+  s.delta = r.number(t, "lion", "delta", 0.5, [](double v) { return v > 0; }, "> 0");
+  s.dead_zone_delta = r.number(t, "lion", "dead_zone_delta", 0.05, [](double v) { return v > 0; }, "> 0");
+  s.log_cosh_beta = r.number(t, "lion", "log_cosh_beta", 1.0, [](double v) { return v > 0; }, "> 0");
+  if (const toml::array* k = t.get_as<toml::array>("kappas")) {
+    for (const auto& e : *k) {
+      const auto v = e.value<std::string>();
+      if (!v || std::find(kKappas.begin(), kKappas.end(), *v) == kKappas.end())
+        r.fail(e, "lion", "kappas", "entries must be l1 | huber | relativistic | dead_zone | log_cosh | quadratic | l2 | linf");
+      s.kappas.push_back(*v);
+    }
+  } else {
+    s.kappas = kKappas;
+  }
+  for (const auto& node : r.tables(t, "lion", "problem")) {
+    const auto& pt = *node.as_table();
+    r.only(pt, "lion.problem", {"name", "type", "data", "response", "synthetic", "positive_labels", "standardize", "lambdas"});
+    ProblemSpec p;
+    p.name = r.string(pt, "lion.problem", "name", "");
+    p.type = r.string(pt, "lion.problem", "type", "", {"least_squares", "logistic"});
+    p.standardize = r.boolean(pt, "lion.problem", "standardize", true);
+    p.lambdas = r.numbers(pt, "lion.problem", "lambdas", [](double v) { return v > 0; }, "> 0");
+    if (const toml::table* syn = pt.get_as<toml::table>("synthetic")) {
+      r.only(*syn, "lion.problem.synthetic", {"n", "d", "condition", "signal", "noise", "seed"});
+      p.synthetic = true;
+      p.n = r.integer(*syn, "lion.problem.synthetic", "n", 500, 2);
+      p.d = r.integer(*syn, "lion.problem.synthetic", "d", 10, 1);
+      p.condition = r.number(*syn, "lion.problem.synthetic", "condition", 10, [](double v) { return v >= 1; }, ">= 1");
+      p.signal = r.number(*syn, "lion.problem.synthetic", "signal", 4, [](double v) { return v > 0; }, "> 0");
+      p.noise = r.number(*syn, "lion.problem.synthetic", "noise", 0.1, [](double v) { return v >= 0; }, ">= 0");
+      p.seed = r.integer(*syn, "lion.problem.synthetic", "seed", 0, 0);
+    } else {
+      const std::string data = r.string(pt, "lion.problem", "data", "");
+      p.data = resolve(data, base);
+      if (p.data.empty()) r.fail(*pt.get("data"), "lion.problem", "data", "file '" + data + "' not found");
+      p.response = r.string(pt, "lion.problem", "response", "y");
+    }
+    if (pt.get("positive_labels"))
+      p.positive_labels = r.numbers(pt, "lion.problem", "positive_labels", [](double) { return true; }, "a label");
+    s.problems.push_back(std::move(p));
+  }
+  return s;
+}
+
+struct Data {
+  MatX<double> X;
+  VecX<double> y;
+};
+
+Data load(const ProblemSpec& p) {
+  Data d;
+  if (p.synthetic) {
+    auto g = cp::make_logistic_data<double>({.n = p.n, .d = p.d, .condition = p.condition, .signal = p.signal,
+                                             .seed = static_cast<unsigned long long>(p.seed)});
+    d.X = std::move(g.A);
+    d.y = std::move(g.y);
+    if (p.type == "least_squares") {  // planted coefficients in [−4, 4] plus Gaussian noise
+      boost::random::mt19937_64 rng(static_cast<unsigned long long>(p.seed) + 1);
+      boost::random::uniform_real_distribution<double> U(-4, 4);
+      boost::random::normal_distribution<double> N;
+      VecX<double> beta(p.d);
+      for (auto& v : beta) v = U(rng);
+      d.y = d.X * beta;
+      for (auto& v : d.y) v += p.noise * N(rng);
+    }
+  } else if (std::filesystem::path(p.data).extension() == ".csv") {
+    auto ds = cp::load_csv(p.data, {.response = p.response});
+    d.X = std::move(ds.X);
+    d.y = std::move(ds.y);
+  } else {
+    auto ds = cp::load_libsvm(p.data);
+    d.X = MatX<double>(ds.X);
+    d.y = std::move(ds.y);
+  }
+  if (!p.positive_labels.empty())
+    for (auto& v : d.y) v = std::find(p.positive_labels.begin(), p.positive_labels.end(), v) != p.positive_labels.end() ? 1 : 0;
+  if (p.standardize) cp::standardize(d.X);
+  if (p.type == "least_squares") d.y.array() -= d.y.mean();  // no intercept: center the response
+  return d;
+}
+
+struct RunMetrics {
+  bool entered = false;
+  long long entry = -1, predicted_entry = -1;
+  double envelope_excess = -1e300;  // max_t violation_t − Π_{s<t}(1 − η_s λ)·(initial excess), relative
+  double violation_once_inside = 0; // largest violation after the first exactly-feasible iterate
+  double distance = 0, gap = 0, lyapunov_increase = -1e300, kkt = 0;
+  double reference_value = 0;
+};
+
+template <class K, class P>
+RunMetrics run_one(const P& f, const K& kappa, double lambda, bool decay, const LionSpec& s, const std::filesystem::path& csv,
+                   double& ceres_distance, bool want_ceres, const MatX<double>* A, const VecX<double>* b) {
+  RunMetrics m;
+  const auto R = co::composite_term<double>(kappa, lambda);
+  VecX<double> xref = VecX<double>::Zero(f.dim());
+  const auto ref = co::proximal_gradient(f, R, xref, static_cast<double>(f.lipschitz()), {.max_iterations = 400000});
+  m.kkt = ref.kkt_residual;
+  m.reference_value = f.value(xref) + R.value(xref);
+  if (want_ceres && A && b) {
+    VecX<double> xc = VecX<double>::Zero(f.dim());
+    co::ceres_box_least_squares(*A, *b, -1 / lambda, 1 / lambda, xc);  // active-set loop around Ceres
+    ceres_distance = std::max(ceres_distance, (xc - xref).lpNorm<Eigen::Infinity>() * lambda);
+  }
+  const double lr = s.lr_lambda / lambda, radius = 1 / lambda;
+  (void)radius;
+  VecX<double> x(f.dim());
+  for (Eigen::Index i = 0; i < x.size(); ++i) x[i] = (i % 2 ? -1.0 : 1.0) * s.start_radius * radius;
+  co::LyapunovMonitor<double, K> mon(kappa, lambda, s.beta1, s.beta2);
+  const co::LionK<double, K> opt({.beta1 = s.beta1, .beta2 = s.beta2, .weight_decay = lambda}, kappa);
+  const co::MinimizeOptions mo{.max_iterations = s.steps};
+  const auto summary = decay ? co::minimize(f, opt, x, mo, schedules::linear_decay(lr, s.steps), mon)
+                             : co::minimize(f, opt, x, mo, lr, mon);
+  // Phase 1 (spec §3.5): for a norm κ the violation·λ is at most Π_{s<t}(1 − η_s λ)·(excess at
+  // t = 0); entry (violation ≤ tol) must come no later than that envelope reaches tol.
+  const double tol = s.entry_tolerance;
+  std::ostringstream out;
+  out.precision(12);
+  out << "iteration,value,violation,f_gap,lyapunov\n";  // violation·λ; f(x_t) − f(x*)
+  double envelope = mon.violation.empty() ? 0.0 : mon.violation.front() * lambda;
+  bool inside = false;
+  for (std::size_t t = 0; t < summary.history.size(); ++t) {
+    const double v = mon.violation[t] * lambda;
+    if (t > 0) envelope *= 1 - summary.history[t - 1].lr * lambda;
+    m.envelope_excess = std::max(m.envelope_excess, v - envelope);
+    if (m.predicted_entry < 0 && envelope <= tol) m.predicted_entry = summary.history[t].iteration;
+    if (!m.entered && v <= tol) {
+      m.entered = true;
+      m.entry = summary.history[t].iteration;
+    }
+    if (inside) m.violation_once_inside = std::max(m.violation_once_inside, v);
+    inside = inside || v == 0;
+    out << summary.history[t].iteration << ',' << summary.history[t].value << ',' << v << ',';
+    out << (summary.history[t].value - f.value(xref)) << ',' << (std::isfinite(mon.H[t]) ? mon.H[t] : std::nan("")) << '\n';
+    if (t > 0 && m.entered && std::isfinite(mon.H[t]) && std::isfinite(mon.H[t - 1]))
+      m.lyapunov_increase = std::max(m.lyapunov_increase, (mon.H[t] - mon.H[t - 1]) / std::max(1.0, std::abs(mon.H[t])));
+  }
+  write_atomic(csv, out.str());
+  const double Fx = f.value(x) + R.value(x);
+  m.gap = std::isfinite(Fx) ? (Fx - m.reference_value) / std::max(1.0, std::abs(m.reference_value)) : std::numeric_limits<double>::infinity();
+  m.distance = (x - xref).lpNorm<Eigen::Infinity>() * lambda;
+  return m;
+}
+
+template <class F>
+auto with_kappa(const std::string& name, const LionSpec& s, F&& fn) {
+  if (name == "l1") return fn(co::SignK{});
+  if (name == "huber") return fn(co::HuberK{s.delta});
+  if (name == "relativistic") return fn(co::RelativisticK{s.delta});
+  if (name == "dead_zone") return fn(co::DeadZoneK{s.dead_zone_delta});
+  if (name == "log_cosh") return fn(co::LogCoshK{s.log_cosh_beta});
+  if (name == "quadratic") return fn(co::QuadraticK{});
+  if (name == "l2") return fn(co::L2NormK{});
+  return fn(co::LInfK{});
+}
+
+}  // namespace
+
+const std::vector<std::string>& lion_metrics() {
+  static const std::vector<std::string> m{"lion_entry_fraction",           "lion_envelope_excess",
+                                          "lion_max_violation_once_inside",
+                                          "lion_entry_vs_bound",           "lion_distance_linear_decay",
+                                          "lion_distance_constant",        "kappa_max_gap_linear_decay",
+                                          "kappa_max_distance_linear_decay", "smooth_kappa_max_lyapunov_increase",
+                                          "lion_max_lyapunov_increase",    "reference_max_kkt",
+                                          "ceres_vs_reference_distance"};
+  return m;
+}
+
+void validate_lion_suite(const toml::table& lion, const std::string& file, const std::filesystem::path& base_dir,
+                         const Origins& origins) {
+  (void)parse(lion, file, base_dir, origins);
+}
+
+nlohmann::json run_lion_suite(const toml::table& lion, const std::string& file, const std::filesystem::path& base_dir,
+                              const std::filesystem::path& dir, const std::string& figure_prefix,
+                              const std::function<void(std::size_t, std::size_t)>& progress) {
+  const LionSpec s = parse(lion, file, base_dir, {});
+  std::filesystem::create_directories(dir);
+  std::size_t total = 0, done = 0;
+  for (const auto& p : s.problems) total += p.lambdas.size() * s.kappas.size() * 2;
+  double entered = 0, norm_runs = 0, envelope_excess = -1e300, once_inside = 0, entry_ratio = 0, dist_decay = 0,
+         dist_const = 0, gap_decay = -1e300, kdist_decay = 0, smooth_inc = -1e300, lion_inc = -1e300, max_kkt = 0,
+         ceres_dist = 0;
+  std::ostringstream md;
+  md << "One row per (problem, λ, κ); schedule: constant lr = lr·λ/λ, or linear decay from it to 0, " << s.steps
+     << " steps from ‖x₀‖ = " << s.start_radius << "/λ. Distance: ‖x_T − x*‖∞·λ; gap: (F(x_T) − F*)/max(1, |F*|) with "
+     << "F = f + (1/λ)κ*(λx); ΔH: the largest relative increase of the discrete Lyapunov function after entry.\n\n"
+     << "| problem | λ | κ | entry (envelope bound, constant lr) | distance const | distance decay | gap decay | max ΔH decay | ref KKT |\n"
+     << "|---|---|---|---|---|---|---|---|---|\n";
+  std::vector<std::string> figures;
+  std::string plot_error;
+  for (const auto& ps : s.problems) {
+    const Data d = load(ps);
+    for (double lambda : ps.lambdas) {
+      for (const auto& kname : s.kappas) {
+        RunMetrics mc, md_;
+        const std::string stem = ps.name + "_lambda" + fmt::format("{}", lambda) + "_" + kname;
+        auto go = [&](auto kappa) {
+          auto one = [&](const auto& f) {
+            const bool ceres = ps.type == "least_squares" && kname == "l1";
+            mc = run_one(f, kappa, lambda, false, s, dir / (stem + "_constant.csv"), ceres_dist, ceres, &d.X, &d.y);
+            progress(++done, total);
+            md_ = run_one(f, kappa, lambda, true, s, dir / (stem + "_decay.csv"), ceres_dist, false, nullptr, nullptr);
+            progress(++done, total);
+          };
+          if (ps.type == "least_squares") one(cp::LeastSquares<double>(d.X, d.y));
+          else one(cp::Logistic<double>(d.X, d.y));
+          return 0;
+        };
+        with_kappa(kname, s, go);
+        max_kkt = std::max({max_kkt, mc.kkt, md_.kkt});
+        gap_decay = std::max(gap_decay, md_.gap);
+        kdist_decay = std::max(kdist_decay, md_.distance);
+        if (kSmooth.count(kname)) smooth_inc = std::max(smooth_inc, md_.lyapunov_increase);
+        if (kname == "l1" || kname == "l2" || kname == "linf") {  // norms: phase-1 envelope and invariance
+          for (const auto* m : {&mc, &md_}) {
+            norm_runs += 1;
+            entered += m->entered;
+            envelope_excess = std::max(envelope_excess, m->envelope_excess);
+            once_inside = std::max(once_inside, m->violation_once_inside);
+            if (m->entered && m->predicted_entry > 0)
+              entry_ratio = std::max(entry_ratio, static_cast<double>(m->entry) / static_cast<double>(m->predicted_entry));
+          }
+        }
+        if (kname == "l1") {
+          dist_decay = std::max(dist_decay, md_.distance);
+          dist_const = std::max(dist_const, mc.distance);
+          lion_inc = std::max({lion_inc, mc.lyapunov_increase, md_.lyapunov_increase});
+          // The two phases: violation and gap against iterations.
+          std::ostringstream gp;
+          gp << "set title " << gnuplot_quote("Lion on " + ps.name + ", λ = " + fmt::format("{}", lambda) + ": entry, then optimization")
+             << " noenhanced\nset xlabel 'iteration'\nset ylabel 'violation·λ and f - f*'\nset logscale y\nset format y '10^{%L}'\n"
+             << "set grid\nset key outside right top noenhanced\nset datafile separator ','\nset datafile columnheaders\n"
+             << "plot " << gnuplot_quote((dir / (stem + "_constant.csv")).string()) << " using 1:($3 > 0 ? $3 : 1/0) with lines lw 2 title 'violation·λ (constant lr)', "
+             << gnuplot_quote((dir / (stem + "_constant.csv")).string()) << " using 1:($4 > 0 ? $4 : 1/0) with lines lw 2 title 'f - f* (constant lr)', "
+             << gnuplot_quote((dir / (stem + "_decay.csv")).string()) << " using 1:($4 > 0 ? $4 : 1/0) with lines lw 2 title 'f - f* (linear decay)'\n";
+          if (run_gnuplot(dir / (stem + "_phases.png"), gp.str(), plot_error)) figures.push_back(figure_prefix + stem + "_phases.png");
+        }
+        md << "| " << ps.name << " | " << lambda << " | " << kname << " | "
+           << fmt::format("{} ({})", mc.entry, mc.predicted_entry) << " | "
+           << fmt::format("{:.2g}", mc.distance) << " | " << fmt::format("{:.2g}", md_.distance) << " | "
+           << fmt::format("{:.2g}", md_.gap) << " | " << fmt::format("{:.2g}", md_.lyapunov_increase) << " | "
+           << fmt::format("{:.1g}", std::max(mc.kkt, md_.kkt)) << " |\n";
+      }
+    }
+  }
+  nlohmann::json j;
+  j["lion_entry_fraction"] = norm_runs > 0 ? entered / norm_runs : 0.0;
+  j["lion_envelope_excess"] = envelope_excess;
+  j["lion_max_violation_once_inside"] = once_inside;
+  j["lion_entry_vs_bound"] = entry_ratio;
+  j["lion_distance_linear_decay"] = dist_decay;
+  j["lion_distance_constant"] = dist_const;
+  j["kappa_max_gap_linear_decay"] = gap_decay;
+  j["kappa_max_distance_linear_decay"] = kdist_decay;
+  j["smooth_kappa_max_lyapunov_increase"] = smooth_inc;
+  j["lion_max_lyapunov_increase"] = lion_inc;
+  j["reference_max_kkt"] = max_kkt;
+  j["ceres_vs_reference_distance"] = ceres_dist;
+  j["details_markdown"] = md.str();
+  j["figures"] = figures;
+  if (!plot_error.empty()) j["plot_error"] = plot_error;
+  j["status"] = "done";
+  return j;
+}
+
+}  // namespace convlab::experiments

@@ -1,0 +1,100 @@
+#pragma once
+// Strict reading of a runner's own TOML tables: every key typed and range-checked, unknown
+// keys rejected, errors naming file:line (also for values copied by profile merges).
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+#include <toml++/toml.h>
+
+#include "config.hpp"
+
+namespace convlab::experiments {
+
+struct TableReader {
+  const std::string& file;
+  const Origins& origins;
+  std::string where(const toml::node& n) const {
+    if (n.source().path) return *n.source().path + ":" + std::to_string(n.source().begin.line);
+    if (auto it = origins.find(&n); it != origins.end()) return it->second;
+    return file;
+  }
+  [[noreturn]] void fail(const toml::node& n, const std::string& section, const std::string& key,
+                         const std::string& what) const {
+    throw ConfigError(where(n) + ": [" + section + "] key '" + key + "': " + what);
+  }
+  void only(const toml::table& t, const std::string& section, const std::set<std::string>& allowed) const {
+    for (auto&& [k, v] : t)
+      if (!allowed.count(std::string(k.str()))) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        throw ConfigError(where(v) + ": unknown key '" + std::string(k.str()) + "' in [" + section + "]; allowed keys: " + list);
+      }
+  }
+  double number(const toml::table& t, const std::string& section, const std::string& key, double def,
+                const std::function<bool(double)>& ok, const std::string& rule) const {
+    const toml::node* n = t.get(key);
+    if (!n) return def;
+    if (!n->is_number()) fail(*n, section, key, "expected a number");
+    const double v = *n->value<double>();
+    if (!ok(v)) fail(*n, section, key, fmt::format("{} is out of range; allowed: {}", v, rule));
+    return v;
+  }
+  long long integer(const toml::table& t, const std::string& section, const std::string& key, long long def,
+                    long long min) const {
+    const toml::node* n = t.get(key);
+    if (!n) return def;
+    if (!n->is_integer()) fail(*n, section, key, "expected an integer");
+    const long long v = *n->value<std::int64_t>();
+    if (v < min) fail(*n, section, key, fmt::format("{} is out of range; allowed: >= {}", v, min));
+    return v;
+  }
+  std::string string(const toml::table& t, const std::string& section, const std::string& key, const std::string& def,
+                     const std::vector<std::string>& allowed = {}) const {
+    const toml::node* n = t.get(key);
+    if (!n) {
+      if (def.empty()) throw ConfigError(where(t) + ": [" + section + "] is missing required key '" + key + "'");
+      return def;
+    }
+    if (!n->is_string()) fail(*n, section, key, "expected a string");
+    const std::string v = *n->value<std::string>();
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : " | ") + a;
+      fail(*n, section, key, "\"" + v + "\" is not one of " + list);
+    }
+    return v;
+  }
+  bool boolean(const toml::table& t, const std::string& section, const std::string& key, bool def) const {
+    const toml::node* n = t.get(key);
+    if (!n) return def;
+    if (!n->is_boolean()) fail(*n, section, key, "expected a boolean");
+    return *n->value<bool>();
+  }
+  std::vector<double> numbers(const toml::table& t, const std::string& section, const std::string& key,
+                              const std::function<bool(double)>& ok, const std::string& rule) const {
+    const toml::node* n = t.get(key);
+    if (!n) throw ConfigError(where(t) + ": [" + section + "] is missing required key '" + key + "'");
+    const toml::array* a = n->as_array();
+    if (!a || a->empty()) fail(*n, section, key, "expected a non-empty array of numbers");
+    std::vector<double> out;
+    for (const auto& e : *a) {
+      if (!e.is_number() || !ok(*e.value<double>())) fail(*n, section, key, "every entry must be a number, " + rule);
+      out.push_back(*e.value<double>());
+    }
+    return out;
+  }
+  const toml::array& tables(const toml::table& t, const std::string& section, const std::string& key) const {
+    const toml::array* a = t.get_as<toml::array>(key);
+    if (!a || a->empty() || !a->is_array_of_tables())
+      throw ConfigError(where(t) + ": [" + section + "] needs at least one [[" + section + "." + key + "]] table");
+    return *a;
+  }
+};
+
+
+}  // namespace convlab::experiments
