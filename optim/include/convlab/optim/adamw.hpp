@@ -58,15 +58,23 @@ class AdamW {
     const S b1 = static_cast<S>(opt_.beta1), b2 = static_cast<S>(opt_.beta2), eps = static_cast<S>(opt_.eps);
     S *xp = x.data(), *mp = state.m.data(), *vp = state.v.data(), *vmax = state.v_max.data();
     const S* gp = g.data();
-    const bool ams = opt_.amsgrad;
-    detail::for_each_index(x.size(), [=](Eigen::Index i) {
-      xp[i] *= decay;
-      mp[i] += (1 - b1) * (gp[i] - mp[i]);  // PyTorch's lerp form
-      vp[i] = b2 * vp[i] + (1 - b2) * gp[i] * gp[i];
-      S v = vp[i];
-      if (ams) v = vmax[i] = std::max(vmax[i], v);
-      xp[i] -= step_size * mp[i] / (std::sqrt(v) / sqrt_bc2 + eps);
-    });
+    // Two loops rather than a branch inside one, so the common case vectorizes.
+    if (opt_.amsgrad) {
+      detail::for_each_index(x.size(), [=](Eigen::Index i) {
+        xp[i] *= decay;
+        mp[i] += (1 - b1) * (gp[i] - mp[i]);  // PyTorch's lerp form
+        vp[i] = b2 * vp[i] + (1 - b2) * gp[i] * gp[i];
+        vmax[i] = std::max(vmax[i], vp[i]);
+        xp[i] -= step_size * mp[i] / (std::sqrt(vmax[i]) / sqrt_bc2 + eps);
+      });
+    } else {
+      detail::for_each_index(x.size(), [=](Eigen::Index i) {
+        xp[i] *= decay;
+        mp[i] += (1 - b1) * (gp[i] - mp[i]);
+        vp[i] = b2 * vp[i] + (1 - b2) * gp[i] * gp[i];
+        xp[i] -= step_size * mp[i] / (std::sqrt(vp[i]) / sqrt_bc2 + eps);
+      });
+    }
   }
 
  private:

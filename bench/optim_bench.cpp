@@ -1,0 +1,97 @@
+// Optimizer steps against memory bandwidth, in the same process: a STREAM-triad kernel
+// a = b + s·c over arrays of the same length and type is the baseline. Items are
+// coordinates; bytes are the minimal traffic (arrays read + written): triad 3, Lion 5
+// (x, g, m read; x, m written), AdamW 7. Thread counts 1 and 2 (OpenMP); wall time.
+// `--smoke` runs tiny sizes so CTest can execute every benchmark once.
+#include <benchmark/benchmark.h>
+
+#include <convlab/optim/adamw.hpp>
+#include <convlab/optim/detail/parallel.hpp>
+#include <convlab/optim/lion_k.hpp>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include <cstring>
+#include <vector>
+
+namespace co = convlab::optim;
+using convlab::VecX;
+
+namespace {
+bool smoke = false;
+
+void set_threads(int t) {
+#ifdef _OPENMP
+  omp_set_num_threads(t);
+#else
+  (void)t;
+#endif
+}
+
+template <class S>
+void report(benchmark::State& st, Eigen::Index n, int arrays) {
+  st.SetItemsProcessed(st.iterations() * n);
+  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations()) * n * static_cast<std::int64_t>(sizeof(S)) * arrays);
+}
+
+Eigen::Index size_of(const benchmark::State& st) { return smoke ? 1 << 12 : st.range(0); }
+
+template <class S>
+void BM_Triad(benchmark::State& st) {
+  const Eigen::Index n = size_of(st);
+  set_threads(static_cast<int>(st.range(1)));
+  VecX<S> a = VecX<S>::Zero(n), b = VecX<S>::Random(n), c = VecX<S>::Random(n);
+  S* ap = a.data();
+  const S *bp = b.data(), *cp = c.data();
+  const S s = S(0.5);
+  for (auto _ : st) {
+    co::detail::for_each_index(n, [=](Eigen::Index i) { ap[i] = bp[i] + s * cp[i]; });
+    benchmark::ClobberMemory();
+  }
+  report<S>(st, n, 3);
+}
+
+template <class S, class Opt>
+void BM_Step(benchmark::State& st, int arrays) {
+  const Eigen::Index n = size_of(st);
+  set_threads(static_cast<int>(st.range(1)));
+  VecX<S> x = VecX<S>::Random(n), g = VecX<S>::Random(n);
+  Opt opt;
+  auto state = opt.init(x);
+  for (auto _ : st) {
+    opt.step(x, g, state, S(1e-4));
+    benchmark::ClobberMemory();
+  }
+  report<S>(st, n, arrays);
+}
+
+template <class S> void BM_Lion(benchmark::State& st) { BM_Step<S, co::Lion<S>>(st, 5); }
+template <class S> void BM_AdamW(benchmark::State& st) { BM_Step<S, co::AdamW<S>>(st, 7); }
+
+void args(benchmark::internal::Benchmark* b) {
+  for (long n : {1000000L, 10000000L})
+    for (long t : {1L, 2L}) b->Args({n, t});
+  b->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+}  // namespace
+
+BENCHMARK_TEMPLATE(BM_Triad, float)->Apply(args);
+BENCHMARK_TEMPLATE(BM_Lion, float)->Apply(args);
+BENCHMARK_TEMPLATE(BM_AdamW, float)->Apply(args);
+BENCHMARK_TEMPLATE(BM_Triad, double)->Apply(args);
+BENCHMARK_TEMPLATE(BM_Lion, double)->Apply(args);
+BENCHMARK_TEMPLATE(BM_AdamW, double)->Apply(args);
+
+int main(int argc, char** argv) {
+  std::vector<char*> a;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--smoke") == 0) smoke = true;
+    else a.push_back(argv[i]);
+  }
+  int n = static_cast<int>(a.size());
+  benchmark::Initialize(&n, a.data());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
