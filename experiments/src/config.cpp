@@ -174,15 +174,6 @@ auto nonnegative = [](const double& v) { return v >= 0 && std::isfinite(v); };
 auto unit_open = [](const double& v) { return v >= 0 && v < 1; };
 auto nonnegative_int = [](const long long& v) { return v >= 0; };
 
-std::string resolve_path(const std::string& p, const std::filesystem::path& base_dir) {
-  namespace fs = std::filesystem;
-  const fs::path path(p);
-  if (path.is_absolute()) return path.string();
-  if (fs::exists(base_dir / path)) return (base_dir / path).lexically_normal().string();
-  if (fs::exists(path)) return fs::absolute(path).lexically_normal().string();
-  return {};
-}
-
 std::string lower_extension(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -265,7 +256,7 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   p.type = ps.choice("type", "logistic", {"least_squares", "logistic", "multinomial"});
   const std::string data = ps.get<std::string>("data", "", [](const std::string& s) { return !s.empty(); }, "a path");
   if (data.empty()) ps.fail_here("data", "required (a .csv, .libsvm or .svm file)");
-  p.data = resolve_path(data, base_dir);
+  p.data = resolve_data_path(data, base_dir);
   if (p.data.empty())
     ps.fail_here("data", "file '" + data + "' not found (looked in " + base_dir.string() + " and the current directory)");
   ex.back().value = show(p.data);  // the resolved path is what the run used
@@ -400,6 +391,15 @@ std::string RunConfig::to_toml() const {
   std::ostringstream os;
   os << root << '\n';
   return os.str();
+}
+
+std::string resolve_data_path(const std::string& p, const std::filesystem::path& base_dir) {
+  namespace fs = std::filesystem;
+  const fs::path path(p);
+  if (path.is_absolute()) return path.string();
+  if (fs::exists(base_dir / path)) return (base_dir / path).lexically_normal().string();
+  if (fs::exists(path)) return fs::absolute(path).lexically_normal().string();
+  return {};
 }
 
 std::string stable_hash(std::string_view text) {

@@ -108,6 +108,10 @@ RunConfig load_run_config(const std::string& path, const Overrides& overrides = 
 /// Parses a TOML file, turning syntax errors into ConfigError("file:line:col: ...").
 toml::table parse_toml_file(const std::string& path);
 
+/// A relative data path resolved against `base_dir` first, then the current directory; empty
+/// when the file exists in neither.
+std::string resolve_data_path(const std::string& path, const std::filesystem::path& base_dir);
+
 /// FNV-1a (64 bit) of `text` as 16 hex digits: stable across runs, platforms and versions.
 std::string stable_hash(std::string_view text);
 

@@ -49,13 +49,6 @@ struct LionSpec {
   std::vector<ProblemSpec> problems;
 };
 
-std::string resolve(const std::string& p, const std::filesystem::path& base) {
-  const std::filesystem::path path(p);
-  if (path.is_absolute()) return p;
-  if (std::filesystem::exists(base / path)) return (base / path).lexically_normal().string();
-  if (std::filesystem::exists(path)) return std::filesystem::absolute(path).lexically_normal().string();
-  return {};
-}
 
 LionSpec parse(const toml::table& t, const std::string& file, const std::filesystem::path& base, const Origins& origins) {
   const TableReader r{file, origins};
@@ -100,7 +93,7 @@ LionSpec parse(const toml::table& t, const std::string& file, const std::filesys
       p.seed = r.integer(*syn, "lion.problem.synthetic", "seed", 0, 0);
     } else {
       const std::string data = r.string(pt, "lion.problem", "data", "");
-      p.data = resolve(data, base);
+      p.data = resolve_data_path(data, base);
       if (p.data.empty()) r.fail(*pt.get("data"), "lion.problem", "data", "file '" + data + "' not found");
       p.response = r.string(pt, "lion.problem", "response", "y");
     }

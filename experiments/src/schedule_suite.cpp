@@ -60,13 +60,6 @@ struct SuiteSpec {
   std::vector<OptimizerSpec> optimizers;
 };
 
-std::string resolve(const std::string& p, const std::filesystem::path& base) {
-  const std::filesystem::path path(p);
-  if (path.is_absolute()) return p;
-  if (std::filesystem::exists(base / path)) return (base / path).lexically_normal().string();
-  if (std::filesystem::exists(path)) return std::filesystem::absolute(path).lexically_normal().string();
-  return {};
-}
 
 SuiteSpec parse_suite(const toml::table& t, const std::string& file, const std::filesystem::path& base,
                       const Origins& origins) {
@@ -109,7 +102,7 @@ SuiteSpec parse_suite(const toml::table& t, const std::string& file, const std::
       p.synth.seed = static_cast<unsigned long long>(r.integer(*syn, "suite.problem.synthetic", "seed", 0, 0));
     } else {
       const std::string data = r.string(pt, "suite.problem", "data", "");
-      p.data = resolve(data, base);
+      p.data = resolve_data_path(data, base);
       if (p.data.empty()) r.fail(*pt.get("data"), "suite.problem", "data", "file '" + data + "' not found");
       p.response = r.string(pt, "suite.problem", "response", "y");
     }
