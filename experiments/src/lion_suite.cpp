@@ -165,7 +165,6 @@ RunMetrics run_one(const P& f, const K& kappa, double lambda, bool decay, const 
     ceres_distance = std::max(ceres_distance, (xc - xref).lpNorm<Eigen::Infinity>() * lambda);
   }
   const double lr = s.lr_lambda / lambda, radius = 1 / lambda;
-  (void)radius;
   VecX<double> x(f.dim());
   for (Eigen::Index i = 0; i < x.size(); ++i) x[i] = (i % 2 ? -1.0 : 1.0) * s.start_radius * radius;
   co::LyapunovMonitor<double, K> mon(kappa, lambda, s.beta1, s.beta2);
