@@ -15,6 +15,7 @@ enum class Status {
   TimeLimit,          ///< the wall-clock budget is spent
   CallbackStop,       ///< a callback asked to stop (e.g. early stopping)
   NonFinite,          ///< f or ∇f became NaN/Inf; x holds the last finite iterate
+  TargetValue,        ///< f <= the requested target value (block coordinate descent)
 };
 
 inline const char* to_string(Status s) {
@@ -25,6 +26,7 @@ inline const char* to_string(Status s) {
     case Status::TimeLimit: return "time_limit";
     case Status::CallbackStop: return "callback_stop";
     case Status::NonFinite: return "non_finite";
+    case Status::TargetValue: return "target_value";
   }
   return "unknown";
 }

@@ -9,7 +9,11 @@
 #include <boost/random/uniform_real_distribution.hpp>
 #include <cmath>
 
+#include <Eigen/SparseCore>
+#include <vector>
+
 #include "concepts.hpp"
+#include "detail/linear_model.hpp"
 #include "errors.hpp"
 
 namespace convlab::problems {
@@ -83,6 +87,57 @@ LabeledData<S> make_logistic_data(const LogisticDataOptions& o) {
   margin *= sd > 0 ? o.signal / sd : 1.0;
   LabeledData<S> out{A.template cast<S>(), VecX<S>(o.n)};
   for (Eigen::Index i = 0; i < o.n; ++i) out.y[i] = uniform(rng) < 1 / (1 + std::exp(-margin[i])) ? S(1) : S(0);
+  return out;
+}
+
+
+/// The sparse, badly scaled design of Nutini, Laradji and Schmidt (data sets A, B, C):
+/// A_ij = (N(0,1) + 1)·s_j with column scales s_j = 10·N(0,1), each entry kept with
+/// probability `density` (default 10·ln(n)/n); a planted w with entries N(0,1) kept with
+/// probability `planted_density`. Column scales span orders of magnitude, so the coordinate
+/// Lipschitz constants do too — the setting where GSL and the Sort partition matter.
+struct ScaledSparseOptions {
+  Eigen::Index n = 1000;         ///< rows, >= 1
+  Eigen::Index d = 10000;        ///< columns, >= 1
+  double density = 0;            ///< in (0, 1]; 0 = 10·ln(n)/n
+  double planted_density = 0.1;  ///< in [0, 1]
+  Eigen::Index outputs = 1;      ///< columns of the planted W (multinomial: classes)
+  unsigned long long seed = 1;
+};
+
+template <class S = double>
+struct ScaledSparseData {
+  SparseDesign<S> A;  ///< n × d, row-major
+  MatX<S> W;          ///< d × outputs planted coefficients
+};
+
+template <class S = double>
+ScaledSparseData<S> make_scaled_sparse_design(const ScaledSparseOptions& o) {
+  detail::require(o.n >= 1, "ScaledSparseOptions::n", o.n, ">= 1");
+  detail::require(o.d >= 1, "ScaledSparseOptions::d", o.d, ">= 1");
+  detail::require(o.density >= 0 && o.density <= 1, "ScaledSparseOptions::density", o.density, "0 <= density <= 1");
+  detail::require(o.planted_density >= 0 && o.planted_density <= 1, "ScaledSparseOptions::planted_density",
+                  o.planted_density, "0 <= planted_density <= 1");
+  detail::require(o.outputs >= 1, "ScaledSparseOptions::outputs", o.outputs, ">= 1");
+  const double keep = o.density > 0 ? o.density : std::min(1.0, 10 * std::log(static_cast<double>(o.n)) / static_cast<double>(o.n));
+  boost::random::mt19937_64 rng(o.seed);
+  boost::random::normal_distribution<double> normal;
+  boost::random::uniform_real_distribution<double> uniform(0.0, 1.0);
+  VecX<double> scale(o.d);
+  for (Eigen::Index j = 0; j < o.d; ++j) scale[j] = 10 * normal(rng);
+  std::vector<Eigen::Triplet<S>> t;
+  for (Eigen::Index i = 0; i < o.n; ++i)
+    for (Eigen::Index j = 0; j < o.d; ++j) {
+      const double v = (normal(rng) + 1) * scale[j];
+      if (uniform(rng) < keep && v != 0) t.emplace_back(i, j, static_cast<S>(v));
+    }
+  ScaledSparseData<S> out{SparseDesign<S>(o.n, o.d), MatX<S>::Zero(o.d, o.outputs)};
+  out.A.setFromTriplets(t.begin(), t.end());
+  for (Eigen::Index k = 0; k < o.outputs; ++k)
+    for (Eigen::Index j = 0; j < o.d; ++j) {
+      const double w = normal(rng);
+      if (uniform(rng) < o.planted_density) out.W(j, k) = static_cast<S>(w);
+    }
   return out;
 }
 

@@ -1,0 +1,10 @@
+#pragma once
+/// \file
+/// Block coordinate descent: the driver and every partition, selection and update policy.
+/// See docs/bcd.md.
+
+#include "bcd/block_coordinate_descent.hpp"
+#include "bcd/context.hpp"
+#include "bcd/partitions.hpp"
+#include "bcd/selection.hpp"
+#include "bcd/updates.hpp"
