@@ -15,8 +15,6 @@
 #include "plots.hpp"
 #include "report.hpp"
 #include "run_folder.hpp"
-#include "lion_suite.hpp"
-#include "schedule_suite.hpp"
 #include "version.hpp"
 
 namespace convlab::experiments {
@@ -99,8 +97,7 @@ int command_reproduce(const ReproduceArgs& a) {
         fmt::print(stderr, "[{}/{}] {}/suite: running ({} profile)\n", done, total, e.name, profile);
         const double t0 = elapsed();
         std::size_t last_tenth = 0;
-        const auto run_suite = e.runner == "schedule_suite" ? run_schedule_suite : run_lion_suite;
-        summary = run_suite(
+        summary = find_suite_runner(e.runner)->run(
             suite, e.file, fs::absolute(e.file).parent_path(), dir, e.name + "/suite/",
             [&](std::size_t k, std::size_t n) {
               if (k * 10 / n > last_tenth || k == n) {

@@ -415,4 +415,10 @@ std::string stable_hash(std::string_view text) {
 
 std::string RunConfig::hash() const { return stable_hash(to_toml()); }
 
+std::string suite_fingerprint(const toml::table& suite) {
+  std::ostringstream os;
+  os << "schedule_suite v1\n" << suite;  // the prefix predates other runners; kept so hashes stay valid
+  return os.str();
+}
+
 }  // namespace convlab::experiments

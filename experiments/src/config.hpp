@@ -118,4 +118,7 @@ std::string stable_hash(std::string_view text);
 /// Deep-merges `over` into `base` (tables merge key by key, anything else replaces).
 void deep_merge(toml::table& base, const toml::table& over, Origins& origins);
 
+/// Text that changes whenever a suite runner's resolved table changes (its config hash input).
+std::string suite_fingerprint(const toml::table& suite);
+
 }  // namespace convlab::experiments

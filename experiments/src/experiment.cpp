@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "bcd_suite.hpp"
 #include "lion_suite.hpp"
 #include "schedule_suite.hpp"
 
@@ -44,6 +45,26 @@ const std::vector<std::string>& claim_metrics() {
 
 bool is_experiment_file(const toml::table& root) { return root.get("experiment") != nullptr; }
 
+const std::vector<SuiteRunner>& suite_runners() {
+  static const std::vector<SuiteRunner> r{
+      {"schedule_suite", "suite", suite_metrics, validate_suite, run_schedule_suite},
+      {"lion_kappa", "lion", lion_metrics, validate_lion_suite, run_lion_suite},
+      {"bcd", "bcd", bcd_metrics, validate_bcd_suite, run_bcd_suite},
+  };
+  return r;
+}
+
+const SuiteRunner* find_suite_runner(const std::string& name) {
+  for (const auto& r : suite_runners())
+    if (r.name == name) return &r;
+  return nullptr;
+}
+
+std::string ExperimentSpec::runner_table() const {
+  const SuiteRunner* r = find_suite_runner(runner);
+  return r ? r->table : "";
+}
+
 ExperimentSpec load_experiment(const std::filesystem::path& path, const std::string& name) {
   ExperimentSpec e;
   e.name = name;
@@ -53,9 +74,12 @@ ExperimentSpec load_experiment(const std::filesystem::path& path, const std::str
   if (!et) throw ConfigError(e.file + ": missing [experiment] table");
   only_keys(*et, {"title", "paper", "description", "figure_metric", "runner"}, e.file, "experiment");
   e.runner = et->get("runner") ? required_string(*et, "runner", e.file, "experiment") : "fit";
-  if (e.runner != "fit" && e.runner != "schedule_suite" && e.runner != "lion_kappa")
+  if (e.runner != "fit" && !find_suite_runner(e.runner)) {
+    std::string names = "fit";
+    for (const auto& r : suite_runners()) names += " | " + r.name;
     throw ConfigError(where(*et->get("runner"), e.file) + ": [experiment] key 'runner': \"" + e.runner +
-                      "\" is not one of fit | schedule_suite | lion_kappa");
+                      "\" is not one of " + names);
+  }
   e.title = required_string(*et, "title", e.file, "experiment");
   e.paper = required_string(*et, "paper", e.file, "experiment");
   e.description = et->get("description") ? required_string(*et, "description", e.file, "experiment") : "";
@@ -109,7 +133,7 @@ ExperimentSpec load_experiment(const std::filesystem::path& path, const std::str
           throw ConfigError(where(*ct->get("baseline"), e.file) + ": claim '" + c.id + "' names baseline run '" +
                             c.baseline + "', which is not a [[run]]");
       }
-      const auto& ms = e.runner == "fit" ? claim_metrics() : e.runner == "schedule_suite" ? suite_metrics() : lion_metrics();
+      const auto& ms = e.runner == "fit" ? claim_metrics() : find_suite_runner(e.runner)->metrics();
       if (std::find(ms.begin(), ms.end(), c.metric) == ms.end())
         throw ConfigError(where(*ct->get("metric"), e.file) + ": claim '" + c.id + "': unknown metric '" + c.metric + "'");
       if (c.op != "<=" && c.op != "<" && c.op != ">=" && c.op != ">")
@@ -134,8 +158,7 @@ ExperimentSpec load_experiment(const std::filesystem::path& path, const std::str
     else {
       Origins origins;
       const toml::table table = e.suite(profile, origins);
-      if (e.runner == "schedule_suite") validate_suite(table, e.file, base_dir, origins);
-      else validate_lion_suite(table, e.file, base_dir, origins);
+      find_suite_runner(e.runner)->validate(table, e.file, base_dir, origins);
     }
   }
   return e;

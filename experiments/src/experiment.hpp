@@ -2,9 +2,11 @@
 // Experiments: a TOML file under experiments/configs/<paper>/<name>.toml with a base run
 // config, [[run]] variants, [[claim]] checks and [profile.quick]/[profile.full] budgets.
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
 #include "config.hpp"
@@ -28,9 +30,9 @@ struct ExperimentSpec {
   std::string name;   // <paper>/<file stem>
   std::string file;
   std::string title, paper, description, figure_metric;
-  std::string runner = "fit";  // fit: [[run]] variants; schedule_suite: one [suite]; lion_kappa: one [lion]
-  /// The runner's own table: "suite" (schedule_suite) or "lion" (lion_kappa); empty for fit.
-  std::string runner_table() const { return runner == "schedule_suite" ? "suite" : runner == "lion_kappa" ? "lion" : ""; }
+  std::string runner = "fit";  // fit: [[run]] variants; otherwise one of suite_runners()
+  /// The runner's own table ([suite], [lion], [bcd]); empty for fit.
+  std::string runner_table() const;
   std::vector<std::string> run_names;
   std::vector<ClaimSpec> claims;
   /// The resolved config of each run (same order as run_names) under a profile.
@@ -43,6 +45,20 @@ struct ExperimentSpec {
   std::vector<toml::table> run_tables;
   Origins origins_;  // file:line of every value of base and run_tables
 };
+
+/// A runner that takes one table of its own instead of [[run]] variants.
+struct SuiteRunner {
+  std::string name, table;
+  const std::vector<std::string>& (*metrics)();
+  void (*validate)(const toml::table&, const std::string& file, const std::filesystem::path& base_dir, const Origins&);
+  nlohmann::json (*run)(const toml::table&, const std::string& file, const std::filesystem::path& base_dir,
+                        const std::filesystem::path& dir, const std::string& figure_prefix,
+                        const std::function<void(std::size_t, std::size_t)>& progress);
+};
+/// Every suite runner: schedule_suite [suite], lion_kappa [lion], bcd [bcd].
+const std::vector<SuiteRunner>& suite_runners();
+/// The runner called `name`, or null (for "fit" or an unknown name).
+const SuiteRunner* find_suite_runner(const std::string& name);
 
 /// Metrics a claim may check (keys of summary.json) for the `fit` runner.
 const std::vector<std::string>& claim_metrics();

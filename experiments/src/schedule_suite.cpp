@@ -267,12 +267,6 @@ void validate_suite(const toml::table& suite, const std::string& file, const std
   (void)parse_suite(suite, file, base_dir, origins);
 }
 
-std::string suite_fingerprint(const toml::table& suite) {
-  std::ostringstream os;
-  os << "schedule_suite v1\n" << suite;
-  return os.str();
-}
-
 nlohmann::json run_schedule_suite(const toml::table& suite, const std::string& file, const std::filesystem::path& base_dir,
                                   const std::filesystem::path& dir, const std::string& figure_prefix,
                                   const std::function<void(std::size_t, std::size_t)>& progress) {

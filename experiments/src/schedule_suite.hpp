@@ -21,9 +21,6 @@ const std::vector<std::string>& suite_metrics();
 void validate_suite(const toml::table& suite, const std::string& file, const std::filesystem::path& base_dir,
                     const Origins& origins);
 
-/// Text that changes whenever the suite's resolved settings change (its config hash input).
-std::string suite_fingerprint(const toml::table& suite);
-
 /// Runs the suite and writes <dir>/{results.csv, best.csv, refined_shapes.csv, schedules.csv,
 /// *.png, summary.json}. `figure_prefix` makes the figure paths relative to the report.
 /// `progress(done, total)` is called after every run.

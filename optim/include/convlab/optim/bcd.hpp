@@ -3,6 +3,7 @@
 /// Block coordinate descent: the driver and every partition, selection and update policy.
 /// See docs/bcd.md.
 
+#include "bcd/any_policy.hpp"
 #include "bcd/block_coordinate_descent.hpp"
 #include "bcd/context.hpp"
 #include "bcd/partitions.hpp"

@@ -298,7 +298,7 @@ class CoordinateLinearModel {
     MatX<S> C(K_, K_);
     for (Eigen::Index c = 0; c < K_; ++c)
       for (Eigen::Index c2 = 0; c2 < K_; ++c2) C(c, c2) = loss_.bound(c, c2, K_);
-    const MatX<S> W = C * U;
+    const MatX<S> W = C.lazyProduct(U);  // one dot per entry: no thread-count-dependent GEMM blocking
     for (Eigen::Index j = 0; j < p_; ++j)
       for (Eigen::Index c = 0; c < K_; ++c) {
         S sum = 0;

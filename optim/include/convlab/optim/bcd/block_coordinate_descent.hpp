@@ -102,8 +102,10 @@ class BlockCoordinateDescent {
     const auto start = Clock::now();
     auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
 
-    auto state = problem.make_state(x, Selection::needs_gradient);
-    BcdContext<P> ctx(problem, partition_.blocks(problem.coordinate_lipschitz()), partition_.tau, Partition::variable,
+    bool track = Selection::needs_gradient;
+    if constexpr (requires { selection_.tracks(); }) track = selection_.tracks();  // run-time rules
+    auto state = problem.make_state(x, track);
+    BcdContext<P> ctx(problem, partition_.blocks(problem.coordinate_lipschitz()), partition_.tau, partition_.variable,
                       options_.seed);
     update_.init(ctx, state);
     selection_.init(ctx, state);
