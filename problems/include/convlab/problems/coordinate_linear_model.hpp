@@ -107,6 +107,7 @@ class CoordinateLinearModel {
     std::vector<Eigen::Index> slot_;         // row → scratch slot, −1 when free
     std::vector<char> coord_mark_;           // coordinate already listed in `changed`
     MatX<S> scratch_;                        // K × |rows| trial scores
+    VecX<S> fresh_, delta_;                  // one row's new derivative and its change
   };
 
   /// `A` dense or sparse (any storage order), `loss` the row loss, `intercept`/`l2` as in
@@ -209,13 +210,16 @@ class CoordinateLinearModel {
         s.Z(c, it.row()) += it.value() * d[t];
       }
     }
-    VecX<S> fresh(K_);
+    s.fresh_.resize(K_);
+    s.delta_.resize(K_);
     const S inv_n = S(1) / static_cast<S>(n_);
     for (Eigen::Index i : s.touched_) {
       s.slot_[i] = -1;
+      auto& fresh = s.fresh_;
+      auto& delta = s.delta_;
       loss_.derivative(i, s.Z.col(i).data(), fresh.data());
       if (s.tracks_gradient) {
-        const VecX<S> delta = inv_n * (fresh - s.D.col(i));
+        delta = inv_n * (fresh - s.D.col(i));
         for (typename Eigen::SparseMatrix<S, Eigen::RowMajor>::InnerIterator it(rows_, i); it; ++it)
           for (Eigen::Index c = 0; c < K_; ++c) {
             const Eigen::Index a = c * p_ + it.col();
@@ -341,8 +345,16 @@ class CoordinateLinearModel {
     return l2_ / 2 * sq;
   }
 
-  static void mark(State& s, Eigen::Index a) {
-    if (s.coord_mark_[a]) return;
+  /// Lists coordinate a in s.changed once. Past a quarter of all coordinates the list stops
+  /// (all_changed): consumers rescan everything then, and marking would cost more than it saves.
+  void mark(State& s, Eigen::Index a) const {
+    if (s.all_changed || s.coord_mark_[a]) return;
+    if (4 * static_cast<Eigen::Index>(s.changed.size()) >= dim()) {
+      for (Eigen::Index c : s.changed) s.coord_mark_[c] = 0;
+      s.changed.clear();
+      s.all_changed = true;
+      return;
+    }
     s.coord_mark_[a] = 1;
     s.changed.push_back(a);
   }
@@ -365,23 +377,25 @@ class CoordinateLinearModel {
         throw InvalidArgument(name_ + ": block index " + std::to_string(a) + " outside [0, " + std::to_string(dim()) + ")");
   }
 
-  /// H(u, v) = Σᵢ ã_{i,j_u} ã_{i,j_v} w(i, c_u, c_v) / n + l2·δ_uv (penalized): one scatter of
-  /// column j_u into a dense work vector, then sparse dot products with every column j_v.
+  /// H(u, v) = Σᵢ ã_{i,j_u} ã_{i,j_v} w(i, c_u, c_v) / n + l2·δ_uv (penalized): column j_u is
+  /// scattered into a dense per-thread work vector (kept zero between calls, so no O(n) work or
+  /// allocation per call), then dotted with every sparse column j_v.
   template <class Weight>
   void block_gram(Block b, Eigen::Ref<MatX<S>> H, Weight&& w) const {
+    thread_local std::vector<S> work;
+    if (work.size() < static_cast<std::size_t>(n_)) work.assign(static_cast<std::size_t>(n_), S(0));
     const auto t = static_cast<Eigen::Index>(b.size());
-    VecX<S> work = VecX<S>::Zero(n_);
     for (Eigen::Index u = 0; u < t; ++u) {
       const Eigen::Index ju = feature_of(b[u]), cu = output_of(b[u]);
-      for (typename Eigen::SparseMatrix<S>::InnerIterator it(cols_, ju); it; ++it) work[it.row()] = it.value();
+      for (typename Eigen::SparseMatrix<S>::InnerIterator it(cols_, ju); it; ++it) work[static_cast<std::size_t>(it.row())] = it.value();
       for (Eigen::Index v = u; v < t; ++v) {
         const Eigen::Index jv = feature_of(b[v]), cv = output_of(b[v]);
         S sum = 0;
         for (typename Eigen::SparseMatrix<S>::InnerIterator it(cols_, jv); it; ++it)
-          sum += work[it.row()] * it.value() * w(it.row(), cu, cv);
+          sum += work[static_cast<std::size_t>(it.row())] * it.value() * w(it.row(), cu, cv);
         H(u, v) = H(v, u) = sum / static_cast<S>(n_);
       }
-      for (typename Eigen::SparseMatrix<S>::InnerIterator it(cols_, ju); it; ++it) work[it.row()] = S(0);
+      for (typename Eigen::SparseMatrix<S>::InnerIterator it(cols_, ju); it; ++it) work[static_cast<std::size_t>(it.row())] = S(0);
       if (penalized(b[u])) H(u, u) += l2_;
     }
   }
