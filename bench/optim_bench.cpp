@@ -5,6 +5,8 @@
 // `--smoke` runs tiny sizes so CTest can execute every benchmark once.
 #include <benchmark/benchmark.h>
 
+#include "smoke_main.hpp"
+
 #include <convlab/optim/adamw.hpp>
 #include <convlab/optim/detail/parallel.hpp>
 #include <convlab/optim/lion_k.hpp>
@@ -19,7 +21,7 @@ namespace co = convlab::optim;
 using convlab::VecX;
 
 namespace {
-bool smoke = false;
+using convlab::bench::smoke;
 
 void set_threads(int t) {
 #ifdef _OPENMP
@@ -83,15 +85,4 @@ BENCHMARK_TEMPLATE(BM_Triad, double)->Apply(args);
 BENCHMARK_TEMPLATE(BM_Lion, double)->Apply(args);
 BENCHMARK_TEMPLATE(BM_AdamW, double)->Apply(args);
 
-int main(int argc, char** argv) {
-  std::vector<char*> a;
-  for (int i = 0; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--smoke") == 0) smoke = true;
-    else a.push_back(argv[i]);
-  }
-  int n = static_cast<int>(a.size());
-  benchmark::Initialize(&n, a.data());
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return convlab::bench::run(argc, argv); }

@@ -4,6 +4,8 @@
 // CTest can run each benchmark once.
 #include <benchmark/benchmark.h>
 
+#include "smoke_main.hpp"
+
 #include <convlab/problems/logistic.hpp>
 
 #include <cstring>
@@ -14,7 +16,7 @@ using convlab::MatX;
 using convlab::VecX;
 
 namespace {
-bool smoke = false;
+using convlab::bench::smoke;
 
 struct Sizes {
   Eigen::Index n, d;
@@ -112,15 +114,4 @@ BENCHMARK(BM_Logistic_Dense)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_MatVec_Sparse)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Logistic_Sparse)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-int main(int argc, char** argv) {
-  std::vector<char*> args;
-  for (int i = 0; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--smoke") == 0) smoke = true;
-    else args.push_back(argv[i]);
-  }
-  int n = static_cast<int>(args.size());
-  benchmark::Initialize(&n, args.data());
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return convlab::bench::run(argc, argv); }

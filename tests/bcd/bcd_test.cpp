@@ -489,3 +489,19 @@ TEST(Driver, RandomRulesAreSeeded) {
   EXPECT_EQ(run(4), run(4));
   EXPECT_NE(run(4), run(5));
 }
+
+// float: the same driver and policies in single precision reach float accuracy.
+TEST(Driver, FloatProblemsConvergeToFloatPrecision) {
+  std::mt19937_64 rng(convlab::test::test_seed());
+  const MatX<float> A = convlab::test::random_matrix<float>(60, 10, rng);
+  VecX<float> b(60);
+  for (Index i = 0; i < 60; ++i) b[i] = static_cast<float>(std::normal_distribution<double>()(rng));
+  const VecX<double> xs = (A.cast<double>().transpose() * A.cast<double>()).ldlt().solve(A.cast<double>().transpose() * b.cast<double>());
+  auto ls = cp::coordinate_form(cp::LeastSquares<float>(A, b));
+  co::BlockCoordinateDescent bcd(co::VariableBlocks{3}, co::GaussSouthwellLipschitz{}, co::MatrixUpdate{},
+                                 {.max_iterations = 3000, .gradient_tolerance = 1e-5, .record_every = 0});
+  VecX<float> x = VecX<float>::Zero(10);
+  const auto s = bcd.minimize(ls, x);
+  EXPECT_EQ(s.status, co::Status::GradientTolerance) << s.brief_report();
+  EXPECT_LE((x.cast<double>() - xs).norm(), 1e-4 * xs.norm());
+}

@@ -90,8 +90,7 @@ class GraphQuadratic {
 
   void update_block(State& s, Block b, In<S> d) const {
     detail::require_size(d.size(), static_cast<long long>(b.size()), "GraphQuadratic: block step");
-    for (Eigen::Index a : s.changed) s.position_[a] = -1;  // reused below as the "listed" mark
-    s.changed.clear();
+    s.changed.clear();  // position_ (all −1 between calls) marks the listed coordinates below
     s.all_changed = false;
     for (std::size_t t = 0; t < b.size(); ++t) {
       s.x[b[t]] += d[t];

@@ -78,26 +78,26 @@ class PermutationWalk {
 
 }  // namespace detail
 
-struct Cyclic : detail::PermutationWalk {
+namespace detail {
+/// Cyclic (ShuffleBlocks = false) or random-permutation order over fixed blocks; for variable
+/// blocks both walk chunks of a random permutation ("Perm").
+template <bool ShuffleBlocks>
+struct PermutationRule : PermutationWalk {
   static constexpr bool needs_gradient = false;
-  static constexpr const char* name = "cyclic";
   template <class Ctx, class State>
   void init(Ctx&, const State&) {}
   template <class Ctx, class State>
-  SelectedBlock select(Ctx& ctx, const State&) { return walk(ctx, false); }
+  SelectedBlock select(Ctx& ctx, const State&) { return walk(ctx, ShuffleBlocks); }
   template <class Ctx, class State>
   void updated(Ctx&, const State&, const SelectedBlock&) {}
 };
+}  // namespace detail
 
-struct RandomPermutation : detail::PermutationWalk {
-  static constexpr bool needs_gradient = false;
+struct Cyclic : detail::PermutationRule<false> {
+  static constexpr const char* name = "cyclic";
+};
+struct RandomPermutation : detail::PermutationRule<true> {
   static constexpr const char* name = "random_permutation";
-  template <class Ctx, class State>
-  void init(Ctx&, const State&) {}
-  template <class Ctx, class State>
-  SelectedBlock select(Ctx& ctx, const State&) { return walk(ctx, true); }
-  template <class Ctx, class State>
-  void updated(Ctx&, const State&, const SelectedBlock&) {}
 };
 
 struct UniformRandom {
