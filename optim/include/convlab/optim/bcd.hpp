@@ -6,6 +6,8 @@
 #include "bcd/any_policy.hpp"
 #include "bcd/block_coordinate_descent.hpp"
 #include "bcd/context.hpp"
+#include "bcd/forest.hpp"
+#include "bcd/message_passing.hpp"
 #include "bcd/partitions.hpp"
 #include "bcd/selection.hpp"
 #include "bcd/updates.hpp"
