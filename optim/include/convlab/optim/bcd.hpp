@@ -9,5 +9,6 @@
 #include "bcd/forest.hpp"
 #include "bcd/message_passing.hpp"
 #include "bcd/partitions.hpp"
+#include "bcd/proximal.hpp"
 #include "bcd/selection.hpp"
 #include "bcd/updates.hpp"

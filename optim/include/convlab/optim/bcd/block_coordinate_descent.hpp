@@ -19,6 +19,8 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "../summary.hpp"
@@ -81,6 +83,12 @@ struct BcdSummary {
   }
 };
 
+/// The default observer of `BlockCoordinateDescent::minimize`: none.
+struct NoObserver {
+  template <class X>
+  void operator()(long long, const X&) const {}
+};
+
 template <class Partition, class Selection, class Update>
 class BlockCoordinateDescent {
  public:
@@ -94,9 +102,11 @@ class BlockCoordinateDescent {
   Selection& selection() { return selection_; }
   Update& update() { return update_; }
 
-  /// Minimizes from x (in) and writes the last iterate to x (out).
-  template <problems::BlockCoordinate P>
-  BcdSummary minimize(const P& problem, Out<typename P::Scalar> x) {
+  /// Minimizes from x (in) and writes the last iterate to x (out). `observe(k, x_k)`, if given,
+  /// sees the iterate after every iteration (e.g. to track the support for active-set
+  /// identification); it costs nothing when omitted.
+  template <problems::BlockCoordinate P, class Observer = NoObserver>
+  BcdSummary minimize(const P& problem, Out<typename P::Scalar> x, Observer&& observe = {}) {
     using S = typename P::Scalar;
     using Clock = std::chrono::steady_clock;
     const auto start = Clock::now();
@@ -130,6 +140,7 @@ class BlockCoordinateDescent {
       sum.line_search_trials += std::max(0, step.trials - 1);
       selection_.updated(ctx, state, b);
       sum.iterations = k + 1;
+      if constexpr (!std::is_same_v<std::remove_cvref_t<Observer>, NoObserver>) observe(k + 1, std::as_const(state.x));
       f -= static_cast<double>(step.decrease);
       if (options_.refresh_every > 0 && (k + 1) % options_.refresh_every == 0) {
         problem.refresh(state);

@@ -1,0 +1,169 @@
+// Proximal block coordinate descent (spec (g) 16–18): exact zeros from the prox, GS-q scores
+// vanishing exactly at optimal coordinates, support identification that stays, and lasso /
+// non-negative lasso solutions against an independent accelerated proximal-gradient solve.
+#include <gtest/gtest.h>
+
+#include <convlab/optim/bcd.hpp>
+#include <convlab/optim/proximal_gradient.hpp>
+#include <convlab/problems/coordinate_linear_model.hpp>
+#include <convlab/problems/regularizers.hpp>
+#include <random>
+
+#include "test_support.hpp"
+
+namespace cp = convlab::problems;
+namespace co = convlab::optim;
+using convlab::MatX;
+using convlab::VecX;
+using Index = Eigen::Index;
+
+namespace {
+
+// A small lasso with a planted sparse solution (columns of different scales).
+struct Lasso {
+  MatX<double> A;
+  VecX<double> b;
+};
+Lasso make_lasso(unsigned seed) {
+  std::mt19937_64 rng(seed);
+  Lasso l{convlab::test::random_matrix<double>(80, 40, rng), VecX<double>(80)};
+  for (Index j = 0; j < 40; ++j) l.A.col(j) *= std::exp(0.5 * std::normal_distribution<double>()(rng));
+  VecX<double> w = VecX<double>::Zero(40);
+  for (Index j = 0; j < 6; ++j) w[j * 6] = (j % 2 ? 1.0 : -1.0) * (1 + j);
+  l.b = l.A * w;
+  for (Index i = 0; i < 80; ++i) l.b[i] += 0.1 * std::normal_distribution<double>()(rng);
+  return l;
+}
+
+// The reference: FISTA on the same objective to a KKT residual of 1e-13.
+template <class R>
+VecX<double> reference(const Lasso& l, const R& reg) {
+  cp::LeastSquares<double> f(l.A, l.b);
+  VecX<double> x = VecX<double>::Zero(40);
+  const auto res = co::proximal_gradient(f, reg, x, f.lipschitz(), {.max_iterations = 2000000, .kkt_tolerance = 1e-13});
+  EXPECT_LE(res.kkt_residual, 1e-12);
+  return x;
+}
+
+std::vector<Index> support(const VecX<double>& x) {
+  std::vector<Index> s;
+  for (Index i = 0; i < x.size(); ++i)
+    if (x[i] != 0) s.push_back(i);
+  return s;
+}
+
+}  // namespace
+
+// Invariant 16: exact zeros, and the one-dimensional optimality condition.
+TEST(Prox, ExactZerosAndOptimality) {
+  std::mt19937_64 rng(convlab::test::test_seed());
+  std::uniform_real_distribution<double> U(-3, 3), P(0.1, 4);
+  const co::L1Penalty l1{0.7};
+  const co::NonNegativeL1 nn{0.7};
+  for (int k = 0; k < 2000; ++k) {
+    const double z = U(rng), L = P(rng);
+    const double y = l1.prox(z, L), v = nn.prox(z, L);
+    if (std::abs(z) <= 0.7 / L) {
+      EXPECT_EQ(y, 0.0);
+    }
+    if (y != 0) {
+      EXPECT_NEAR(L * (y - z) + 0.7 * (y > 0 ? 1 : -1), 0.0, 1e-12);
+    } else {
+      EXPECT_LE(std::abs(L * z), 0.7 + 1e-12);
+    }
+    if (z <= 0.7 / L) {
+      EXPECT_EQ(v, 0.0);
+    }
+    if (v > 0) {
+      EXPECT_NEAR(L * (v - z) + 0.7, 0.0, 1e-12);
+    } else {
+      EXPECT_LE(L * z - 0.7, 1e-12);  // 0 is optimal: the derivative at 0⁺ is ≥ 0
+    }
+  }
+}
+
+// Invariants 17 and 18 for the lasso and the non-negative lasso, with PG, PN and TMP updates.
+template <class R, class Update>
+void check_identification(const R& reg, Update update, bool variable, const char* what) {
+  SCOPED_TRACE(what);
+  const Lasso l = make_lasso(convlab::test::test_seed());
+  const VecX<double> xs = reference(l, [&] {
+    if constexpr (R::nonnegative) return cp::compose(cp::L1<double>{reg.lambda}, cp::NonNegative<double>{});
+    else return cp::L1<double>{reg.lambda};
+  }());
+  const auto target_support = support(xs);
+  ASSERT_GE(target_support.size(), 3u);
+  ASSERT_LT(target_support.size(), 30u);
+  co::Composite F(cp::coordinate_form(cp::LeastSquares<double>(l.A, l.b)), reg);
+  const double Fstar = F.value(F.make_state(xs, false));
+  long long identified = -1, left = 0;
+  auto watch = [&](long long k, const VecX<double>& x) {
+    const bool same = support(x) == target_support;
+    if (same && identified < 0) identified = k;
+    if (!same && identified >= 0) ++left, identified = -1;
+  };
+  auto run = [&](auto partition) {
+    co::BlockCoordinateDescent bcd(partition, co::GaussSouthwellProximal{}, update,
+                                   {.max_iterations = 3000, .target_value = Fstar + 1e-12 * (1 + std::abs(Fstar))});
+    VecX<double> x = VecX<double>::Zero(40);
+    const auto s = bcd.minimize(F, x, watch);
+    EXPECT_EQ(s.status, co::Status::TargetValue) << s.brief_report();
+    EXPECT_LE(s.final_value - Fstar, 1e-8 * (1 + std::abs(Fstar)));
+    for (std::size_t k = 1; k < s.history.size(); ++k)
+      EXPECT_LE(s.history[k].value, s.history[k - 1].value + 1e-12 * (1 + std::abs(s.history[k - 1].value)));
+    EXPECT_GE(identified, 0) << "support never identified";
+    EXPECT_EQ(left, 0) << "support left after identification";
+    // GS-q scores vanish exactly at coordinates that are zero and optimal.
+    auto st = F.make_state(x, true);
+    co::BcdContext<decltype(F)> ctx(F, {}, 1, true, 1);
+    co::GaussSouthwellProximal q;
+    for (Index i = 0; i < 40; ++i) {
+      const double score = q.coordinate_score(ctx, st, i);
+      EXPECT_GE(score, 0.0);
+      if (x[i] == 0) {
+        EXPECT_EQ(score, 0.0) << "coordinate " << i;
+      } else {
+        EXPECT_LE(score, 1e-12 * (1 + std::abs(Fstar)));
+      }
+    }
+    return s.iterations;
+  };
+  if (variable) run(co::VariableBlocks{5});
+  else run(co::SortPartition{5});
+}
+
+TEST(ProximalBcd, IdentifiesTheSupportAndSolvesLassoAndNonNegativeLasso) {
+  for (bool vb : {true, false}) {
+    check_identification(co::L1Penalty{0.5}, co::ProxGradientUpdate{}, vb, "lasso, PG");
+    check_identification(co::L1Penalty{0.5}, co::ProxNewtonUpdate{}, vb, "lasso, PN");
+    check_identification(co::NonNegativeL1{0.5}, co::ProxGradientUpdate{}, vb, "NN lasso, PG");
+    check_identification(co::NonNegativeL1{0.5}, co::ProxNewtonUpdate{}, vb, "NN lasso, PN");
+    check_identification(co::NonNegativeL1{0.5}, co::TwoMetricProjectionUpdate{}, vb, "NN lasso, TMP");
+  }
+}
+
+// On a quadratic, PN on a block holding the whole support is exact: from the identified
+// manifold one step finishes (finite termination).
+TEST(ProximalBcd, ProxNewtonOnTheSupportTerminates) {
+  const Lasso l = make_lasso(convlab::test::test_seed() + 1);
+  const co::L1Penalty reg{0.5};
+  const VecX<double> xs = reference(l, cp::L1<double>{0.5});
+  co::Composite F(cp::coordinate_form(cp::LeastSquares<double>(l.A, l.b)), reg);
+  const double Fstar = F.value(F.make_state(xs, false));
+  co::BlockCoordinateDescent one(co::OrderPartition{40}, co::Cyclic{}, co::ProxNewtonUpdate{}, {.max_iterations = 1});
+  VecX<double> x = VecX<double>::Zero(40);
+  const auto s = one.minimize(F, x);
+  EXPECT_LE(s.final_value - Fstar, 1e-12 * (1 + std::abs(Fstar)));
+  EXPECT_EQ(support(x), support(xs));
+  EXPECT_LE(F.kkt_residual(F.make_state(x, false)), 1e-10);
+}
+
+TEST(ProximalBcd, RejectsStartsOutsideTheDomain) {
+  const Lasso l = make_lasso(3);
+  co::Composite F(cp::coordinate_form(cp::LeastSquares<double>(l.A, l.b)), co::NonNegativeL1{0.5});
+  VecX<double> x = VecX<double>::Zero(40);
+  x[3] = -1;
+  EXPECT_THROW(F.make_state(x, false), convlab::InvalidArgument);
+  EXPECT_THROW(co::Composite(cp::coordinate_form(cp::LeastSquares<double>(l.A, l.b)), co::L1Penalty{-1}),
+               convlab::InvalidArgument);
+}
