@@ -6,8 +6,10 @@
 ///
 ///     auto part = optim::make_partition("sort", 5);              // order | sort | avg | random | vb
 ///     auto sel  = optim::make_selection<P>("gsl", BlockNorm::L2); // cyclic | random_permutation | random |
-///                                                               //   lipschitz | gs | gsl | gsd | gsq
-///     auto upd  = optim::make_update<P>("hb");                   // lb | global | la | hb | newton
+///                                                               //   lipschitz | gs | gsl | gsd | gsq; gs_q (composite);
+///                                                               //   greedy_tree | greedy_tree_l | random_tree (graphs)
+///     auto upd  = optim::make_update<P>("hb");                   // lb | global | la | hb | newton; pg | pn | tmp
+///                                                               //   (composite); forest (graphs)
 ///     optim::BlockCoordinateDescent bcd(part, std::move(sel), std::move(upd), options);
 ///
 /// The experiment runner uses them so one driver instantiation per problem type serves every
@@ -17,20 +19,25 @@
 #include <string>
 
 #include "context.hpp"
+#include "message_passing.hpp"
 #include "partitions.hpp"
+#include "proximal.hpp"
 #include "selection.hpp"
 #include "updates.hpp"
 
 namespace convlab::optim {
 
-/// A partition named at run time; `variable` is true for VB.
+/// A partition named at run time; `variable` is true for VB; kind "fixed" returns `list`
+/// (e.g. a graph partition from message_passing.hpp).
 struct AnyPartition {
   std::string kind = "order";
   Eigen::Index tau = 1;
   unsigned long long seed = 0;
   bool variable = false;
+  BlockList list;
   template <class V>
   BlockList blocks(const V& L) const {
+    if (kind == "fixed") return list;
     if (kind == "order") return OrderPartition{tau}.blocks(L);
     if (kind == "sort") return SortPartition{tau}.blocks(L);
     if (kind == "avg") return AvgPartition{tau}.blocks(L);
@@ -43,7 +50,7 @@ inline AnyPartition make_partition(const std::string& kind, Eigen::Index tau, un
   if (kind != "order" && kind != "sort" && kind != "avg" && kind != "random" && kind != "vb")
     throw InvalidArgument("BCD partition \"" + kind + "\" is not one of order | sort | avg | random | vb");
   detail::require_block_size(tau);
-  return {kind, tau, seed, kind == "vb"};
+  return {kind, tau, seed, kind == "vb", {}};
 }
 
 template <problems::BlockCoordinate P>
@@ -131,8 +138,24 @@ AnySelection<P> make_selection(const std::string& name, BlockNorm norm = BlockNo
   if (name == "gsl") return AnySelection<P>(GaussSouthwellLipschitz{norm});
   if (name == "gsd") return AnySelection<P>(GaussSouthwellDiagonal{norm});
   if (name == "gsq") return AnySelection<P>(GaussSouthwellQuadratic{});
+  if (name == "gs_q") {
+    if constexpr (CompositeProblem<P>) return AnySelection<P>(GaussSouthwellProximal{});
+    else throw InvalidArgument("BCD selection \"gs_q\" needs a composite problem (f + separable regularizer)");
+  }
+  if (name == "greedy_tree" || name == "greedy_tree_l" || name == "random_tree") {
+    if constexpr (SparseQuadratic<P>) {
+      using S = typename P::Scalar;
+      if (name == "random_tree") return AnySelection<P>(RandomTree<S>{});
+      GreedyTree<S> rule;
+      rule.lipschitz = name == "greedy_tree_l";
+      return AnySelection<P>(rule);
+    } else {
+      throw InvalidArgument("BCD selection \"" + name + "\" needs a sparse quadratic (a problem with matrix())");
+    }
+  }
   throw InvalidArgument("BCD selection \"" + name +
-                        "\" is not one of cyclic | random_permutation | random | lipschitz | gs | gsl | gsd | gsq");
+                        "\" is not one of cyclic | random_permutation | random | lipschitz | gs | gsl | gsd | gsq | gs_q | "
+                        "greedy_tree | greedy_tree_l | random_tree");
 }
 
 template <problems::BlockCoordinate P>
@@ -145,7 +168,22 @@ AnyUpdate<P> make_update(const std::string& name) {
     if constexpr (problems::BlockNewton<P>) return AnyUpdate<P>(NewtonUpdate{});
     else throw InvalidArgument("BCD update \"newton\" needs a problem with block Hessians (BlockNewton)");
   }
-  throw InvalidArgument("BCD update \"" + name + "\" is not one of lb | global | la | hb | newton");
+  if (name == "pg" || name == "pn" || name == "tmp") {
+    if constexpr (CompositeProblem<P>) {
+      if (name == "pg") return AnyUpdate<P>(ProxGradientUpdate{});
+      if (name == "pn") return AnyUpdate<P>(ProxNewtonUpdate{});
+      if constexpr (std::remove_cvref_t<decltype(std::declval<const P&>().regularizer())>::nonnegative)
+        return AnyUpdate<P>(TwoMetricProjectionUpdate{});
+      else throw InvalidArgument("BCD update \"tmp\" is for non-negative problems");
+    } else {
+      throw InvalidArgument("BCD update \"" + name + "\" needs a composite problem (f + separable regularizer)");
+    }
+  }
+  if (name == "forest") {
+    if constexpr (SparseQuadratic<P>) return AnyUpdate<P>(ForestUpdate<typename P::Scalar>{});
+    else throw InvalidArgument("BCD update \"forest\" needs a sparse quadratic (a problem with matrix())");
+  }
+  throw InvalidArgument("BCD update \"" + name + "\" is not one of lb | global | la | hb | newton | pg | pn | tmp | forest");
 }
 
 }  // namespace convlab::optim
