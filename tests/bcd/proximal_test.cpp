@@ -167,3 +167,20 @@ TEST(ProximalBcd, RejectsStartsOutsideTheDomain) {
   EXPECT_THROW(co::Composite(cp::coordinate_form(cp::LeastSquares<double>(l.A, l.b)), co::L1Penalty{-1}),
                convlab::InvalidArgument);
 }
+
+// Switching to Newton on the identified support: at most as many iterations as plain GS-q with
+// PN, and it finishes (the support block's Newton step is exact on least squares).
+TEST(ProximalBcd, ManifoldNewtonSwitchFinishesSooner) {
+  const Lasso l = make_lasso(convlab::test::test_seed() + 2);
+  const VecX<double> xs = reference(l, cp::L1<double>{0.3});
+  co::Composite F(cp::coordinate_form(cp::LeastSquares<double>(l.A, l.b)), co::L1Penalty{0.3});
+  const double Fstar = F.value(F.make_state(xs, false));
+  const co::BcdOptions opt{.max_iterations = 5000, .target_value = Fstar + 1e-13 * (1 + std::abs(Fstar)), .record_every = 0};
+  co::BlockCoordinateDescent plain(co::VariableBlocks{2}, co::GaussSouthwellProximal{}, co::ProxNewtonUpdate{}, opt);
+  co::BlockCoordinateDescent switching(co::VariableBlocks{2}, co::ManifoldNewtonSelection<>{}, co::ProxNewtonUpdate{}, opt);
+  VecX<double> x1 = VecX<double>::Zero(40), x2 = x1;
+  const auto s1 = plain.minimize(F, x1), s2 = switching.minimize(F, x2);
+  EXPECT_EQ(s2.status, co::Status::TargetValue) << s2.brief_report();
+  EXPECT_LE(s2.iterations, s1.iterations) << s1.brief_report() << " / " << s2.brief_report();
+  EXPECT_EQ(support(x2), support(xs));
+}

@@ -138,9 +138,13 @@ AnySelection<P> make_selection(const std::string& name, BlockNorm norm = BlockNo
   if (name == "gsl") return AnySelection<P>(GaussSouthwellLipschitz{norm});
   if (name == "gsd") return AnySelection<P>(GaussSouthwellDiagonal{norm});
   if (name == "gsq") return AnySelection<P>(GaussSouthwellQuadratic{});
-  if (name == "gs_q") {
-    if constexpr (CompositeProblem<P>) return AnySelection<P>(GaussSouthwellProximal{});
-    else throw InvalidArgument("BCD selection \"gs_q\" needs a composite problem (f + separable regularizer)");
+  if (name == "gs_q" || name == "gs_q_manifold") {
+    if constexpr (CompositeProblem<P>) {
+      if (name == "gs_q") return AnySelection<P>(GaussSouthwellProximal{});
+      return AnySelection<P>(ManifoldNewtonSelection<>{});
+    } else {
+      throw InvalidArgument("BCD selection \"" + name + "\" needs a composite problem (f + separable regularizer)");
+    }
   }
   if (name == "greedy_tree" || name == "greedy_tree_l" || name == "random_tree") {
     if constexpr (SparseQuadratic<P>) {
@@ -154,7 +158,7 @@ AnySelection<P> make_selection(const std::string& name, BlockNorm norm = BlockNo
     }
   }
   throw InvalidArgument("BCD selection \"" + name +
-                        "\" is not one of cyclic | random_permutation | random | lipschitz | gs | gsl | gsd | gsq | gs_q | "
+                        "\" is not one of cyclic | random_permutation | random | lipschitz | gs | gsl | gsd | gsq | gs_q | gs_q_manifold | "
                         "greedy_tree | greedy_tree_l | random_tree");
 }
 

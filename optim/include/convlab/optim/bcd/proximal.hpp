@@ -13,6 +13,7 @@
 /// | `GaussSouthwellProximal` ("GS-q") | per coordinate q_i = min_d ∇_i f·d + (L_i/2)d² + r(x_i + d) − r(x_i) ≤ 0; VB: the τ most negative, FB: the largest Σ\|q_i\| |
 /// | `ProxGradientUpdate` ("PG") | x_b⁺ = prox_{r/L_b}(x_b − ∇_b f/L_b); guaranteed decrease (L_b/2)‖d‖² |
 /// | `ProxNewtonUpdate` ("PN") | d = argmin ∇_b fᵀd + ½dᵀ∇²_bb f d + r(x_b + d) (coordinate descent on the block model to rounding), Armijo on F; exact block minimization when f is quadratic |
+/// | `ManifoldNewtonSelection<Inner>` | once the support is stable, the support as one block (Newton on the manifold with PN) |
 /// | `TwoMetricProjectionUpdate` ("TMP", non-negative L1) | ε-active coordinates take a scaled gradient step, the others a Newton step; projected Armijo search on F |
 
 #include <Eigen/Cholesky>
@@ -143,6 +144,53 @@ struct GaussSouthwellProximal : detail::GreedySelection<GaussSouthwellProximal> 
     for (Eigen::Index i : ctx.blocks[static_cast<std::size_t>(id)]) sum += coordinate_score(ctx, s, i);
     return sum;
   }
+};
+
+/// Switch to Newton on the identified manifold: wraps a selection rule (GS-q by default) and,
+/// once the iterate's support has stayed the same for `patience` iterations (and has at most
+/// `max_size` coordinates), selects the whole support as one block — with a Newton-type update
+/// (PN) that is a Newton step on the manifold the support defines, so convergence turns
+/// superlinear (finite on least squares). The next iteration goes back to the wrapped rule, so
+/// coordinates that should leave or join the support are still found; each switch costs one
+/// support-sized Newton step, O(|S|³).
+template <class Inner = GaussSouthwellProximal>
+struct ManifoldNewtonSelection {
+  static constexpr bool needs_gradient = Inner::needs_gradient;
+  static constexpr const char* name = "gs_q_manifold";
+  Inner inner{};
+  long long patience = 10;
+  Eigen::Index max_size = 500;
+
+  template <class Ctx, class State>
+  void init(Ctx& ctx, const State& s) {
+    inner.init(ctx, s);
+    support_.clear();
+    stable_ = 0;
+    switched_ = false;
+  }
+  template <class Ctx, class State>
+  SelectedBlock select(Ctx& ctx, const State& s) {
+    if (!switched_ && stable_ >= patience && !support_.empty() && static_cast<Eigen::Index>(support_.size()) <= max_size) {
+      switched_ = true;
+      return {problems::Block(support_), -1};
+    }
+    switched_ = false;
+    return inner.select(ctx, s);
+  }
+  template <class Ctx, class State>
+  void updated(Ctx& ctx, const State& s, const SelectedBlock& b) {
+    inner.updated(ctx, s, b);
+    next_.clear();
+    for (Eigen::Index i = 0; i < s.x.size(); ++i)
+      if (s.x[i] != 0) next_.push_back(i);
+    stable_ = next_ == support_ ? stable_ + 1 : 0;
+    support_.swap(next_);
+  }
+
+ private:
+  std::vector<Eigen::Index> support_, next_;
+  long long stable_ = 0;
+  bool switched_ = false;
 };
 
 struct ProxGradientUpdate {
