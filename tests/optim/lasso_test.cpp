@@ -1,0 +1,110 @@
+// The lasso / elastic-net coordinate-descent solver against an independent accelerated
+// proximal-gradient solve, its own duality-gap certificate, and its path.
+#include <gtest/gtest.h>
+
+#include <convlab/optim/lasso_cd.hpp>
+#include <convlab/optim/proximal_gradient.hpp>
+#include <convlab/problems/least_squares.hpp>
+#include <convlab/problems/regularizers.hpp>
+#include <random>
+
+#include "test_support.hpp"
+
+namespace cp = convlab::problems;
+namespace co = convlab::optim;
+using convlab::MatX;
+using convlab::VecX;
+using Index = Eigen::Index;
+
+namespace {
+struct Data {
+  MatX<double> X;
+  VecX<double> y;
+};
+Data make(Index n, Index p, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  Data d{convlab::test::random_matrix<double>(n, p, rng), VecX<double>(n)};
+  VecX<double> w = VecX<double>::Zero(p);
+  for (Index j = 0; j < 8; ++j) w[(j * 7) % p] = (j % 2 ? 1.0 : -2.0);
+  d.y = d.X * w;
+  for (Index i = 0; i < n; ++i) d.y[i] += 0.5 * std::normal_distribution<double>()(rng);
+  return d;
+}
+// P(w) for the solver's scaling.
+double objective(const Data& d, const VecX<double>& w, double lambda, double alpha) {
+  const double n = static_cast<double>(d.X.rows());
+  return (d.y - d.X * w).squaredNorm() / (2 * n) + lambda * (alpha * w.lpNorm<1>() + (1 - alpha) / 2 * w.squaredNorm());
+}
+// Reference: FISTA on the same objective (LeastSquares is 1/(2n)‖Xw − y‖² (+ l2/2‖w‖²)).
+VecX<double> reference(const Data& d, double lambda, double alpha) {
+  cp::LeastSquares<double> f(d.X, d.y, {0, lambda * (1 - alpha), false});
+  VecX<double> w = VecX<double>::Zero(d.X.cols());
+  const auto r = co::proximal_gradient(f, cp::L1<double>{lambda * alpha}, w, f.lipschitz(), {.max_iterations = 1000000, .kkt_tolerance = 1e-13});
+  EXPECT_LE(r.kkt_residual, 1e-12);
+  return w;
+}
+}  // namespace
+
+TEST(LassoCd, MatchesProximalGradientDenseAndSparseLassoAndElasticNet) {
+  for (auto [n, p] : {std::pair<Index, Index>{100, 40}, {60, 200}}) {
+    const Data d = make(n, p, convlab::test::test_seed());
+    const Eigen::SparseMatrix<double> Xs = d.X.sparseView();
+    for (double alpha : {1.0, 0.5}) {
+      co::LassoSolver<MatX<double>> probe(d.X, d.y, {.alpha = alpha});
+      const double lambda = 0.1 * probe.lambda_max();
+      const VecX<double> ws = reference(d, lambda, alpha);
+      const double pstar = objective(d, ws, lambda, alpha);
+      for (bool sparse : {false, true}) {
+        SCOPED_TRACE(testing::Message() << "n " << n << " p " << p << " alpha " << alpha << (sparse ? " sparse" : " dense"));
+        const auto r = sparse ? co::lasso_cd(Xs, d.y, lambda, {.alpha = alpha, .tolerance = 1e-10})
+                              : co::lasso_cd(d.X, d.y, lambda, {.alpha = alpha, .tolerance = 1e-10});
+        EXPECT_TRUE(r.converged);
+        EXPECT_LE(r.relative_gap, 1e-10);
+        EXPECT_NEAR(r.primal, objective(d, r.w, lambda, alpha), 1e-12 * r.primal);
+        EXPECT_LE(r.primal - pstar, 1e-8 * pstar) << "objective against the reference";
+        EXPECT_LE(r.dual, pstar * (1 + 1e-12)) << "the dual value must bound the optimum from below";
+        EXPECT_LE((r.w - ws).norm(), 1e-4 * (1 + ws.norm()));
+      }
+    }
+  }
+}
+
+// Every acceleration is optional and changes the path taken, not the answer.
+TEST(LassoCd, WorkingSetsScreeningAndAndersonDoNotChangeTheSolution) {
+  const Data d = make(80, 300, convlab::test::test_seed() + 1);
+  const double lambda = 0.05 * co::LassoSolver<MatX<double>>(d.X, d.y).lambda_max();
+  const auto plain = co::lasso_cd(d.X, d.y, lambda, {.tolerance = 1e-12, .working_sets = false, .screening = false, .anderson = false});
+  const auto fast = co::lasso_cd(d.X, d.y, lambda, {.tolerance = 1e-12});
+  EXPECT_TRUE(plain.converged && fast.converged);
+  EXPECT_NEAR(plain.primal, fast.primal, 1e-10 * plain.primal);
+  EXPECT_LE((plain.w - fast.w).norm(), 1e-5 * (1 + plain.w.norm()));
+  EXPECT_GT(fast.screened, 0) << "gap-safe screening removed nothing";
+  EXPECT_LT(fast.working_set, 300);
+}
+
+TEST(LassoCd, PathStartsAtZeroAndEveryPointIsCertified) {
+  const Data d = make(120, 60, convlab::test::test_seed() + 2);
+  const auto path = co::lasso_path(d.X, d.y, {.n_lambdas = 20, .lasso = {.tolerance = 1e-9}});
+  ASSERT_EQ(path.size(), 20u);
+  EXPECT_EQ(path.front().nonzeros, 0);
+  for (std::size_t k = 0; k < path.size(); ++k) {
+    EXPECT_TRUE(path[k].converged) << k;
+    if (k > 0) {
+      EXPECT_LT(path[k].lambda, path[k - 1].lambda);
+    }
+  }
+  EXPECT_GT(path.back().nonzeros, 8);
+  // The last point against the reference.
+  const VecX<double> ws = reference(d, path.back().lambda, 1.0);
+  EXPECT_LE(path.back().primal - objective(d, ws, path.back().lambda, 1.0), 1e-8 * path.back().primal);
+}
+
+TEST(LassoCd, RejectsBadInput) {
+  const Data d = make(20, 5, 1);
+  EXPECT_THROW(co::lasso_cd(d.X, d.y, -1.0), convlab::InvalidArgument);
+  EXPECT_THROW(co::lasso_cd(d.X, d.y, 0.1, {.alpha = 0}), convlab::InvalidArgument);
+  EXPECT_THROW(co::lasso_cd(d.X, VecX<double>::Zero(3), 0.1), convlab::InvalidArgument);
+  VecX<double> bad = d.y;
+  bad[2] = std::nan("");
+  EXPECT_THROW(co::lasso_cd(d.X, bad, 0.1), convlab::InvalidArgument);
+}
