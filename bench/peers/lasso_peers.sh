@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Lasso speed against glmnet (R) and scikit-learn (Python), side by side, on the same problems
+# and held to the same stopping criterion: a relative duality gap ≤ 1e-8, measured for every
+# solver's answer by one formula (bench/peers/lasso_tool gap). For each peer the fastest
+# stopping threshold of its ladder that reaches the gap is reported. The peers are installed
+# here from Debian packages (r-cran-glmnet, python3-sklearn); they are never library
+# dependencies. Usage: bench/peers/lasso_peers.sh [BUILD_DIR]   (after cmake --build)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../../build}
+tool=$build/bench/lasso_tool
+[ -x "$tool" ] || { echo "lasso_peers.sh: $tool not built (cmake --build $build)" >&2; exit 2; }
+py=/usr/bin/python3  # Debian's Python, where python3-sklearn lives (not a pyenv shim)
+if ! Rscript -e 'library(glmnet)' >/dev/null 2>&1 || ! $py -c 'import sklearn' >/dev/null 2>&1; then
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd=sudo
+  $sudo_cmd apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q r-cran-glmnet python3-sklearn
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$tool" write "$work" "$here/../../data"
+echo "| problem | solver | one λ (s) | gap | 50-λ path (s) | worst gap | ours / solver (one λ, path) |"
+echo "|---|---|---|---|---|---|---|"
+for name in sparse500x2000 diabetes; do
+  read -r ours1 ours2 gap1 gap2 < <("$tool" time "$work" "$name" 7)
+  echo "| $name | convlab lasso_cd (tolerance 1e-8) | $ours1 | $gap1 | $ours2 | $gap2 | 1, 1 |"
+  for peer in glmnet sklearn; do
+    if [ $peer = glmnet ]; then Rscript "$here/glmnet_lasso.R" "$work" "$name" "$work" > "$work/$peer.txt"
+    else $py "$here/sklearn_lasso.py" "$work" "$name" "$work" > "$work/$peer.txt"; fi
+    best1=""; best2=""; last1=""; last2=""
+    while read -r tol t1 t2; do
+      g1=$("$tool" gap "$work" "$name" "$work/${peer}_${name}_one_${tol}.csv" | cut -d' ' -f1)
+      g2=$("$tool" gap "$work" "$name" "$work/${peer}_${name}_path_${tol}.csv" | cut -d' ' -f1)
+      if [ -z "$best1" ] && awk -v g="$g1" 'BEGIN{exit !(g <= 1e-8)}'; then best1="$t1 $g1 $tol"; fi
+      if [ -z "$best2" ] && awk -v g="$g2" 'BEGIN{exit !(g <= 1e-8)}'; then best2="$t2 $g2 $tol"; fi
+      last1="$t1 $g1 ${tol}(gap-not-reached)"; last2="$t2 $g2 ${tol}(gap-not-reached)"
+    done < "$work/$peer.txt"
+    # A peer that never reaches the gap is reported at its tightest threshold, marked.
+    read -r p1 pg1 ptol1 <<< "${best1:-$last1}"
+    read -r p2 pg2 ptol2 <<< "${best2:-$last2}"
+    r1=$(awk -v a="$ours1" -v b="$p1" 'BEGIN{printf "%.3f", a/b}'); r2=$(awk -v a="$ours2" -v b="$p2" 'BEGIN{printf "%.3f", a/b}')
+    echo "| $name | $peer (threshold $ptol1 / $ptol2) | $p1 | $pg1 | $p2 | $pg2 | $r1, $r2 |"
+  done
+done

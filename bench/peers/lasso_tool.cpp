@@ -1,0 +1,160 @@
+// Helper of bench/peers/lasso_peers.sh: writes the benchmark problems, times convlab's lasso
+// solver on them, and measures the relative duality gap of any solution (ours or a peer's) with
+// the same formula, so every solver is held to the same stopping criterion.
+//
+//   lasso_tool write DIR            problems as DIR/<name>_X.csv (dense) and _y.csv, plus lambdas
+//   lasso_tool time DIR NAME REPS   median seconds for one λ and for the 50-λ path (ours)
+//   lasso_tool gap DIR NAME FILE    relative duality gap of the coefficients in FILE (one λ)
+#include <algorithm>
+#include <chrono>
+#include <convlab/optim/lasso_cd.hpp>
+#include <convlab/problems/data_io.hpp>
+#include <cmath>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+using convlab::MatX;
+using convlab::VecX;
+namespace co = convlab::optim;
+
+namespace {
+struct Problem {
+  MatX<double> X;
+  VecX<double> y;
+};
+
+Problem seeded_sparse() {  // n = 500, p = 2000, 20 non-zero coefficients, N(0,1) design
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> N;
+  Problem p{MatX<double>(500, 2000), VecX<double>(500)};
+  for (Eigen::Index j = 0; j < 2000; ++j)
+    for (Eigen::Index i = 0; i < 500; ++i) p.X(i, j) = N(rng);
+  VecX<double> w = VecX<double>::Zero(2000);
+  for (int k = 0; k < 20; ++k) w[k * 97] = (k % 2 ? 1.0 : -1.0) * (1 + 0.1 * k);
+  p.y = p.X * w;
+  for (Eigen::Index i = 0; i < 500; ++i) p.y[i] += N(rng);
+  return p;
+}
+
+Problem diabetes(const std::string& data_dir) {
+  auto ds = convlab::problems::load_csv(data_dir + "/diabetes.csv", {.response = "y"});
+  Problem p{std::move(ds.X), std::move(ds.y)};
+  // Centre y and the columns (no intercept in the objective), scale columns to unit variance.
+  p.y.array() -= p.y.mean();
+  for (Eigen::Index j = 0; j < p.X.cols(); ++j) {
+    p.X.col(j).array() -= p.X.col(j).mean();
+    p.X.col(j) /= std::sqrt(p.X.col(j).squaredNorm() / static_cast<double>(p.X.rows()));
+  }
+  return p;
+}
+
+Problem load(const std::string& dir, const std::string& name) {
+  auto read = [](const std::string& file) {
+    std::ifstream in(file);
+    std::vector<std::vector<double>> rows;
+    for (std::string line; std::getline(in, line);) {
+      std::vector<double> row;
+      std::size_t pos = 0;
+      while (pos <= line.size()) {
+        const auto comma = line.find(',', pos);
+        row.push_back(std::stod(line.substr(pos, comma - pos)));
+        if (comma == std::string::npos) break;
+        pos = comma + 1;
+      }
+      rows.push_back(std::move(row));
+    }
+    MatX<double> m(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(rows.at(0).size()));
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      for (std::size_t j = 0; j < rows[i].size(); ++j) m(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = rows[i][j];
+    return m;
+  };
+  Problem p{read(dir + "/" + name + "_X.csv"), VecX<double>()};
+  p.y = read(dir + "/" + name + "_y.csv").col(0);
+  return p;
+}
+
+void write_csv(const std::string& file, const MatX<double>& m) {
+  std::ofstream out(file);
+  out.precision(17);
+  for (Eigen::Index i = 0; i < m.rows(); ++i) {
+    for (Eigen::Index j = 0; j < m.cols(); ++j) out << (j ? "," : "") << m(i, j);
+    out << "\n";
+  }
+}
+
+double lambda_single(const Problem& p) { return 0.1 * co::LassoSolver<MatX<double>>(p.X, p.y).lambda_max(); }
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> a(argv + 1, argv + argc);
+  if (a.size() >= 3 && a[0] == "write") {
+    const std::string dir = a[1];
+    for (auto& [name, p] : std::vector<std::pair<std::string, Problem>>{{"sparse500x2000", seeded_sparse()}, {"diabetes", diabetes(a[2])}}) {
+      write_csv(dir + "/" + name + "_X.csv", p.X);
+      write_csv(dir + "/" + name + "_y.csv", p.y);
+      std::ofstream(dir + "/" + name + "_lambda.txt") << std::setprecision(17) << lambda_single(p) << "\n";
+      // The 50-λ path: λ_max down to 1e-2·λ_max, geometric (the grid of lasso_path).
+      std::ofstream grid(dir + "/" + name + "_path.txt");
+      grid << std::setprecision(17);
+      const double lmax = co::LassoSolver<MatX<double>>(p.X, p.y).lambda_max();
+      for (int k = 0; k < 50; ++k) grid << lmax * std::pow(1e-2, k / 49.0) << "\n";
+    }
+    return 0;
+  }
+  if (a.size() == 4 && a[0] == "time") {
+    const Problem p = load(a[1], a[2]);
+    const int reps = std::stoi(a[3]);
+    const double lambda = lambda_single(p);
+    auto median = [&](auto&& fn) {
+      std::vector<double> t;
+      for (int r = 0; r < reps; ++r) {
+        const auto s = std::chrono::steady_clock::now();
+        fn();
+        t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - s).count());
+      }
+      std::sort(t.begin(), t.end());
+      return t[t.size() / 2];
+    };
+    co::LassoResult one;
+    const double t1 = median([&] { one = co::lasso_cd(p.X, p.y, lambda, {.tolerance = 1e-8}); });
+    std::vector<co::LassoResult> path;
+    const double t2 = median([&] { path = co::lasso_path(p.X, p.y, {.n_lambdas = 50, .ratio = 1e-2, .lasso = {.tolerance = 1e-8}}); });
+    double worst = 0;
+    for (const auto& r : path) worst = std::max(worst, r.relative_gap);
+    std::cout << t1 << " " << t2 << " " << one.relative_gap << " " << worst << "\n";
+    return 0;
+  }
+  if (a.size() == 4 && a[0] == "gap") {
+    // FILE: one line per λ, "lambda,w_1,…,w_p"; prints the worst relative duality gap.
+    const Problem p = load(a[1], a[2]);
+    std::ifstream in(a[3]);
+    co::LassoSolver<MatX<double>> solver(p.X, p.y);
+    double worst = 0;
+    int lines = 0;
+    for (std::string line; std::getline(in, line);) {
+      std::vector<double> v;
+      std::size_t pos = 0;
+      while (pos <= line.size()) {
+        const auto comma = line.find(',', pos);
+        v.push_back(std::stod(line.substr(pos, comma - pos)));
+        if (comma == std::string::npos) break;
+        pos = comma + 1;
+      }
+      if (static_cast<Eigen::Index>(v.size()) != p.X.cols() + 1) {
+        std::cerr << a[3] << ":" << lines + 1 << ": expected lambda and " << p.X.cols() << " coefficients\n";
+        return 2;
+      }
+      const VecX<double> w = Eigen::Map<const VecX<double>>(v.data() + 1, p.X.cols());
+      worst = std::max(worst, solver.certify(v[0], w).relative_gap);
+      ++lines;
+    }
+    std::cout << worst << " " << lines << "\n";
+    return lines > 0 ? 0 : 2;
+  }
+  std::cerr << "usage: lasso_tool write DIR DATA_DIR | time DIR NAME REPS | gap DIR NAME FILE\n";
+  return 2;
+}

@@ -1,0 +1,42 @@
+# scikit-learn's coordinate descent (Lasso; the path by warm starts) on the problems written by lasso_tool:
+# for each tolerance of a ladder, the median time of one λ and of the 50-λ path, and the
+# coefficients (certified by lasso_tool gap). Objective: 1/(2n)·‖y − Xw‖² + α‖w‖₁, no intercept.
+import os, statistics, sys, time, warnings
+import numpy as np
+from sklearn.linear_model import Lasso
+from sklearn.exceptions import ConvergenceWarning
+
+warnings.simplefilter("ignore", ConvergenceWarning)
+d, name, out = sys.argv[1], sys.argv[2], sys.argv[3]
+X = np.loadtxt(os.path.join(d, f"{name}_X.csv"), delimiter=",", ndmin=2)
+X = np.asfortranarray(X)
+y = np.loadtxt(os.path.join(d, f"{name}_y.csv"), delimiter=",")
+lam = float(np.loadtxt(os.path.join(d, f"{name}_lambda.txt")))
+grid = np.loadtxt(os.path.join(d, f"{name}_path.txt"))
+
+def timed(f):  # median over 5 batches, each at least 0.2 s
+    inner = 1
+    while True:
+        t = time.perf_counter(); [f() for _ in range(inner)]
+        if time.perf_counter() - t >= 0.2: break
+        inner *= 2
+    ts = []
+    for _ in range(5):
+        t = time.perf_counter(); [f() for _ in range(inner)]; ts.append((time.perf_counter() - t) / inner)
+    return statistics.median(ts)
+
+for tol in [1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12]:
+    one = lambda: Lasso(alpha=lam, fit_intercept=False, tol=tol, max_iter=1000000).fit(X, y)
+    def path():  # warm-started Lasso over the grid (sklearn 1.2's lasso_path fails on this p > n input:
+        # "ndarray is not Fortran contiguous"); returns (alphas, coefs p × 50) like lasso_path
+        m = Lasso(alpha=grid[0], fit_intercept=False, tol=tol, max_iter=1000000, warm_start=True)
+        coefs = []
+        for a in grid:
+            m.set_params(alpha=a)
+            coefs.append(m.fit(X, y).coef_.copy())
+        return grid, np.array(coefs).T, None
+    t1, t2 = timed(one), timed(path)
+    np.savetxt(os.path.join(out, f"sklearn_{name}_one_{tol:g}.csv"), np.hstack([[lam], one().coef_])[None, :], delimiter=",")
+    alphas, coefs, _ = path()
+    np.savetxt(os.path.join(out, f"sklearn_{name}_path_{tol:g}.csv"), np.column_stack([alphas, coefs.T]), delimiter=",")
+    print(f"{tol:g} {t1:.6g} {t2:.6g}")
