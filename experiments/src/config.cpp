@@ -278,8 +278,8 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   const toml::table* ot = subtable(root, "optimizer", file, origins);
   Section os(ot, file, "optimizer", ex, ot ? ot->source() : top_region, origins);
   auto& o = c.optimizer;
-  o.type = os.choice("type", "gd", {"gd", "sgd", "momentum", "nesterov", "adamw"});
-  o.batch_size = os.get<long long>("batch_size", 0, nonnegative_int, ">= 0 (0 = full batch)");
+  o.type = os.choice("type", "gd", {"gd", "sgd", "momentum", "nesterov", "adamw", "lasso_cd"});
+  if (o.type != "lasso_cd") o.batch_size = os.get<long long>("batch_size", 0, nonnegative_int, ">= 0 (0 = full batch)");
   if (o.type == "sgd" || o.type == "momentum" || o.type == "nesterov") {
     o.momentum = os.get<double>("momentum", o.type == "sgd" ? 0.0 : 0.9, unit_open, "0 <= momentum < 1");
     if (o.type != "sgd" && o.momentum == 0) os.fail_here("momentum", "must be > 0 for '" + o.type + "'");
@@ -291,6 +291,11 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
     o.eps = os.get<double>("eps", 1e-8, positive, "> 0");
     o.weight_decay = os.get<double>("weight_decay", 0.0, nonnegative, ">= 0 (decoupled, scaled by lr)");
     o.amsgrad = os.get<bool>("amsgrad", false);
+  } else if (o.type == "lasso_cd") {
+    o.gap_tolerance = os.get<double>("gap_tolerance", 1e-8, positive, "> 0 (relative duality gap)");
+    o.working_sets = os.get<bool>("working_sets", true);
+    o.screening = os.get<bool>("screening", true);
+    o.anderson = os.get<bool>("anderson", true);
   }
   os.finish(" (optimizer type '" + o.type + "')");
 

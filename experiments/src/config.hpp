@@ -36,11 +36,14 @@ struct ProblemConfig {
 };
 
 struct OptimizerConfig {
-  std::string type = "gd";  // gd | sgd | momentum | nesterov | adamw
+  std::string type = "gd";  // gd | sgd | momentum | nesterov | adamw | lasso_cd
   long long batch_size = 0;
   double momentum = 0.9, dampening = 0, weight_decay = 0;
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
   bool amsgrad = false;
+  // lasso_cd (least squares with l1 > 0): relative duality gap and the accelerations
+  double gap_tolerance = 1e-8;
+  bool working_sets = true, screening = true, anderson = true;
 };
 
 struct ScheduleConfig {

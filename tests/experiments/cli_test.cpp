@@ -1,6 +1,9 @@
 // The experiments layer end to end: `convlab fit` against an independent Newton solve,
 // reproduce + resume, claims that fail, --set overrides, exit codes and determinism.
 #include <convlab/optim/newton.hpp>
+#include <convlab/optim/proximal_gradient.hpp>
+#include <convlab/problems/least_squares.hpp>
+#include <convlab/problems/regularizers.hpp>
 #include <convlab/problems/data_io.hpp>
 #include <convlab/problems/logistic.hpp>
 #include <convlab/problems/preprocessing.hpp>
@@ -412,4 +415,28 @@ blocks = ["vb"]
   const auto l1 = read_json(out / "b" / "l1" / "suite" / "summary.json");
   EXPECT_EQ(l1["prox_newton_vb_identified_fraction"].get<double>(), 1.0);
   EXPECT_NE(l1["details_markdown"].get<std::string>().find("certified"), std::string::npos);
+}
+
+// `type = "lasso_cd"` in a run config: the same optimum as accelerated proximal gradient on the
+// same LeastSquares + L1 objective, and clear errors where it does not apply.
+TEST(Fit, LassoCdConfigMatchesProximalGradient) {
+  const fs::path dir = fresh_dir("lasso-fit");
+  write(dir / "lasso.toml", "seed = 1\nreference = \"none\"\n[problem]\ntype = \"least_squares\"\ndata = \"" + source_dir() +
+                                "/data/diabetes.csv\"\nstandardize = true\nl1 = 0.5\nl2 = 0.1\n[optimizer]\ntype = \"lasso_cd\"\n"
+                                "gap_tolerance = 1e-10\n[stop]\nmax_iterations = 100000\n");
+  const auto c = ex::load_run_config((dir / "lasso.toml").string(), {});
+  const ex::FitResult r = ex::run_fit(c, false);
+  EXPECT_EQ(r.summary.status, convlab::optim::Status::DualityGap) << r.summary.message;
+  auto ds = convlab::problems::load_csv(source_dir() + "/data/diabetes.csv", {.response = "y"});
+  convlab::problems::standardize(ds.X);
+  convlab::problems::LeastSquares<double> f(ds.X, ds.y, {0, 0.1, false});
+  VecX<double> w = VecX<double>::Zero(10);
+  const auto ref = convlab::optim::proximal_gradient(f, convlab::problems::L1<double>{0.5}, w, f.lipschitz(),
+                                                     {.max_iterations = 2000000, .kkt_tolerance = 1e-12});
+  const double fref = f.value(w) + 0.5 * w.lpNorm<1>();
+  EXPECT_LE(r.summary.final_value - fref, 1e-8 * fref);
+  EXPECT_LE((r.x - w).norm(), 1e-5 * (1 + w.norm()));
+  write(dir / "bad.toml", "[problem]\ntype = \"least_squares\"\ndata = \"" + source_dir() +
+                              "/data/diabetes.csv\"\nintercept = true\nl1 = 0.5\n[optimizer]\ntype = \"lasso_cd\"\n");
+  EXPECT_EQ(run_cli("fit " + (dir / "bad.toml").string() + " --out " + dir.string()), 2);
 }

@@ -16,6 +16,7 @@ enum class Status {
   CallbackStop,       ///< a callback asked to stop (e.g. early stopping)
   NonFinite,          ///< f or ∇f became NaN/Inf; x holds the last finite iterate
   TargetValue,        ///< f <= the requested target value (block coordinate descent)
+  DualityGap,         ///< the relative duality gap is below its tolerance (lasso_cd)
 };
 
 inline const char* to_string(Status s) {
@@ -27,6 +28,7 @@ inline const char* to_string(Status s) {
     case Status::CallbackStop: return "callback_stop";
     case Status::NonFinite: return "non_finite";
     case Status::TargetValue: return "target_value";
+    case Status::DualityGap: return "duality_gap";
   }
   return "unknown";
 }
