@@ -5,6 +5,8 @@
 //   lasso_tool write DIR            problems as DIR/<name>_X.csv (dense) and _y.csv, plus lambdas
 //   lasso_tool time DIR NAME REPS   median seconds for one λ and for the 50-λ path (ours)
 //   lasso_tool gap DIR NAME FILE    relative duality gap of the coefficients in FILE (one λ)
+//   lasso_tool ltime DIR NAME REPS  L1-logistic (labels y > 0): median seconds for one λ (ours)
+//   lasso_tool lgap DIR NAME FILE   its relative duality gap for the coefficients in FILE
 #include <algorithm>
 #include <chrono>
 #include <convlab/optim/lasso_cd.hpp>
@@ -52,6 +54,17 @@ Problem diabetes(const std::string& data_dir) {
   return p;
 }
 
+Problem breast_cancer(const std::string& data_dir) {  // y in {0, 1}; columns standardized
+  auto ds = convlab::problems::load_csv(data_dir + "/breast_cancer.csv", {.response = "y"});
+  Problem p{std::move(ds.X), std::move(ds.y)};
+  for (Eigen::Index j = 0; j < p.X.cols(); ++j) {
+    p.X.col(j).array() -= p.X.col(j).mean();
+    p.X.col(j) /= std::sqrt(p.X.col(j).squaredNorm() / static_cast<double>(p.X.rows()));
+  }
+  p.y.array() -= 0.5;  // labels as ±0.5: y > 0 is the positive class, and a lasso on them is defined
+  return p;
+}
+
 Problem load(const std::string& dir, const std::string& name) {
   auto read = [](const std::string& file) {
     std::ifstream in(file);
@@ -93,10 +106,15 @@ int main(int argc, char** argv) {
   const std::vector<std::string> a(argv + 1, argv + argc);
   if (a.size() >= 3 && a[0] == "write") {
     const std::string dir = a[1];
-    for (auto& [name, p] : std::vector<std::pair<std::string, Problem>>{{"sparse500x2000", seeded_sparse()}, {"diabetes", diabetes(a[2])}}) {
+    for (auto& [name, p] : std::vector<std::pair<std::string, Problem>>{
+             {"sparse500x2000", seeded_sparse()}, {"diabetes", diabetes(a[2])}, {"breast_cancer", breast_cancer(a[2])}}) {
       write_csv(dir + "/" + name + "_X.csv", p.X);
       write_csv(dir + "/" + name + "_y.csv", p.y);
       std::ofstream(dir + "/" + name + "_lambda.txt") << std::setprecision(17) << lambda_single(p) << "\n";
+      // L1-logistic on labels y > 0: λ = 0.05·λ_max, λ_max = ‖Xᵀ(±1)‖∞/(2n).
+      VecX<double> pm = p.y.unaryExpr([](double v) { return v > 0 ? 1.0 : -1.0; });
+      std::ofstream(dir + "/" + name + "_llambda.txt") << std::setprecision(17)
+                                                      << 0.05 * (p.X.transpose() * pm).cwiseAbs().maxCoeff() / (2.0 * static_cast<double>(p.X.rows())) << "\n";
       // The 50-λ path: λ_max down to 1e-2·λ_max, geometric (the grid of lasso_path).
       std::ofstream grid(dir + "/" + name + "_path.txt");
       grid << std::setprecision(17);
@@ -126,6 +144,42 @@ int main(int argc, char** argv) {
     double worst = 0;
     for (const auto& r : path) worst = std::max(worst, r.relative_gap);
     std::cout << t1 << " " << t2 << " " << one.relative_gap << " " << worst << "\n";
+    return 0;
+  }
+  if (a.size() == 4 && a[0] == "ltime") {
+    const Problem p = load(a[1], a[2]);
+    const VecX<double> labels = p.y.unaryExpr([](double v) { return v > 0 ? 1.0 : 0.0; });
+    const double lambda = std::stod([&] { std::ifstream in(a[1] + "/" + a[2] + "_llambda.txt"); std::string l; std::getline(in, l); return l; }());
+    std::vector<double> t;
+    co::LassoResult r;
+    for (int k = 0; k < std::stoi(a[3]); ++k) {
+      const auto s = std::chrono::steady_clock::now();
+      r = co::logistic_l1(p.X, labels, lambda, {.tolerance = 1e-8});
+      t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - s).count());
+    }
+    std::sort(t.begin(), t.end());
+    std::cout << t[t.size() / 2] << " " << r.relative_gap << "\n";
+    return 0;
+  }
+  if (a.size() == 4 && a[0] == "lgap") {
+    // Certify a peer's L1-logistic coefficients: our solver started there with an infinite
+    // tolerance evaluates the gap and stops before its first step.
+    const Problem p = load(a[1], a[2]);
+    const VecX<double> labels = p.y.unaryExpr([](double v) { return v > 0 ? 1.0 : 0.0; });
+    std::ifstream in(a[3]);
+    std::string line;
+    std::getline(in, line);
+    std::vector<double> v;
+    for (std::size_t pos = 0; pos <= line.size();) {
+      const auto comma = line.find(',', pos);
+      v.push_back(std::stod(line.substr(pos, comma - pos)));
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+    if (static_cast<Eigen::Index>(v.size()) != p.X.cols() + 1) return 2;
+    const VecX<double> w = Eigen::Map<const VecX<double>>(v.data() + 1, p.X.cols());
+    const auto r = co::logistic_l1(p.X, labels, v[0], {.tolerance = 1e300}, w);  // tolerance ∞: evaluate, do not iterate
+    std::cout << r.relative_gap << " 1\n";
     return 0;
   }
   if (a.size() == 4 && a[0] == "gap") {
