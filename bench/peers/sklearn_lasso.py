@@ -1,10 +1,12 @@
 # scikit-learn's coordinate descent (Lasso; the path by warm starts) on the problems written by lasso_tool:
 # for each tolerance of a ladder, the median time of one λ and of the 50-λ path, and the
 # coefficients (certified by lasso_tool gap). Objective: 1/(2n)·‖y − Xw‖² + α‖w‖₁, no intercept.
-import os, statistics, sys, time, warnings
+import os, sys, warnings
 import numpy as np
 from sklearn.linear_model import Lasso
 from sklearn.exceptions import ConvergenceWarning
+
+from timing import timed
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 d, name, out = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -13,17 +15,6 @@ X = np.asfortranarray(X)
 y = np.loadtxt(os.path.join(d, f"{name}_y.csv"), delimiter=",")
 lam = float(np.loadtxt(os.path.join(d, f"{name}_lambda.txt")))
 grid = np.loadtxt(os.path.join(d, f"{name}_path.txt"))
-
-def timed(f):  # median over 5 batches, each at least 0.2 s
-    inner = 1
-    while True:
-        t = time.perf_counter(); [f() for _ in range(inner)]
-        if time.perf_counter() - t >= 0.2: break
-        inner *= 2
-    ts = []
-    for _ in range(5):
-        t = time.perf_counter(); [f() for _ in range(inner)]; ts.append((time.perf_counter() - t) / inner)
-    return statistics.median(ts)
 
 for tol in [1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12]:
     one = lambda: Lasso(alpha=lam, fit_intercept=False, tol=tol, max_iter=1000000).fit(X, y)

@@ -129,7 +129,7 @@ struct GapState {
 template <class Design>
 class LassoSolver {
  public:
-  LassoSolver(const Design& X, const VecX<double>& y, LassoOptions o = {}) : cols_(X), y_(y), opt_(o) {
+  LassoSolver(const Design& X, const VecX<double>& y, LassoOptions o = {}) : cols_(X), y_(y), r_(y), opt_(o) {
     opt_.validate();
     detail::require_size(y.size(), X.rows(), "lasso_cd: y (one per row of X)");
     if (!y.allFinite()) throw InvalidArgument("lasso_cd: y contains NaN or Inf");
@@ -138,6 +138,9 @@ class LassoSolver {
   }
 
   Eigen::Index num_features() const { return cols_.cols(); }
+
+  /// x_jᵀr with the residual of the last solve (r = y before any): the path's strong rule.
+  double residual_correlation(Eigen::Index j) const { return cols_.dot(j, r_); }
 
   /// P(w), D(θ) and the relative gap of a given w at λ, with no iteration: a certificate for
   /// any solver's answer (the peer benchmarks use it).
@@ -385,22 +388,17 @@ std::vector<LassoResult> lasso_path(const Design& X, const VecX<double>& y, cons
   LassoSolver<Design> solver(X, y, o.lasso);
   const double lmax = solver.lambda_max();
   const double ratio = o.ratio > 0 ? o.ratio : (X.rows() > X.cols() ? 1e-4 : 1e-2);
-  const detail::Columns<Design> cols(X);
   std::vector<LassoResult> path;
   VecX<double> w = VecX<double>::Zero(X.cols());
-  VecX<double> r = y;
   double prev = lmax;
   for (Eigen::Index k = 0; k < o.n_lambdas; ++k) {
     const double lambda = o.n_lambdas == 1 ? lmax : lmax * std::pow(ratio, static_cast<double>(k) / static_cast<double>(o.n_lambdas - 1));
     std::vector<Eigen::Index> strong;
     const double cut = o.lasso.alpha * (2 * lambda - prev) * static_cast<double>(X.rows());
     for (Eigen::Index j = 0; j < X.cols(); ++j)
-      if (w[j] != 0 || std::abs(cols.dot(j, r)) >= cut) strong.push_back(j);
+      if (w[j] != 0 || std::abs(solver.residual_correlation(j)) >= cut) strong.push_back(j);
     path.push_back(solver.solve(lambda, w, &strong));
     w = path.back().w;
-    r = y;
-    for (Eigen::Index j = 0; j < X.cols(); ++j)
-      if (w[j] != 0) cols.axpy(j, -w[j], r);
     prev = lambda;
   }
   return path;

@@ -1,0 +1,16 @@
+# Shared by the scikit-learn peer scripts: the median of 5 timed batches, each at least 0.2 s
+# (the same rule as the R scripts' timed()).
+import statistics
+import time
+
+
+def timed(f):
+    inner = 1
+    while True:
+        t = time.perf_counter(); [f() for _ in range(inner)]
+        if time.perf_counter() - t >= 0.2: break
+        inner *= 2
+    ts = []
+    for _ in range(5):
+        t = time.perf_counter(); [f() for _ in range(inner)]; ts.append((time.perf_counter() - t) / inner)
+    return statistics.median(ts)
