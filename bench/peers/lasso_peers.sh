@@ -6,6 +6,8 @@
 # here from Debian packages (r-cran-glmnet, python3-sklearn); they are never library
 # dependencies. Usage: bench/peers/lasso_peers.sh [BUILD_DIR]   (after cmake --build)
 set -euo pipefail
+# One thread for everyone: Eigen (OpenMP), numpy's BLAS, R's BLAS.
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../build}
 tool=$build/bench/lasso_tool
@@ -42,26 +44,31 @@ for name in sparse500x2000 diabetes; do  # lasso
   done
 done
 
-# L1-regularized logistic regression (labels y > 0, λ = 0.05·λ_max): one λ, the same gap rule.
-echo
-echo "| problem | solver | one λ (s) | gap | ours / solver |"
-echo "|---|---|---|---|---|"
-for name in sparse500x2000 breast_cancer; do
-  read -r ours gap < <("$tool" ltime "$work" "$name" 7)
-  echo "| $name | convlab logistic_l1 (tolerance 1e-8) | $ours | $gap | 1 |"
-  for peer in glmnet sklearn-liblinear sklearn-saga; do
-    case $peer in
-      glmnet) Rscript "$here/glmnet_logistic.R" "$work" "$name" "$work" > "$work/$peer.txt" ;;
-      sklearn-*) $py "$here/sklearn_logistic.py" "$work" "$name" "$work" "${peer#sklearn-}" > "$work/$peer.txt" ;;
-    esac
-    best=""; last=""
-    while read -r tol t1; do
-      g=$("$tool" lgap "$work" "$name" "$work/${peer}_${name}_l1log_${tol}.csv" | cut -d' ' -f1)
-      if [ -z "$best" ] && awk -v g="$g" 'BEGIN{exit !(g <= 1e-8)}'; then best="$t1 $g $tol"; fi
-      last="$t1 $g ${tol}(gap-not-reached)"
-    done < "$work/$peer.txt"
-    read -r p1 pg ptol <<< "${best:-$last}"
-    r1=$(awk -v a="$ours" -v b="$p1" 'BEGIN{printf "%.3f", a/b}')
-    echo "| $name | $peer (threshold $ptol) | $p1 | $pg | $r1 |"
+# Logistic regression, one λ, the same gap rule: L1 (labels y > 0, λ = 0.05·λ_max; lasso_tool
+# ltime / lgap) and L2 (λ = 1/n; rtime / rgap).
+for penalty in l1 l2; do
+  if [ $penalty = l1 ]; then mode=l; solvers="glmnet sklearn-liblinear sklearn-saga"
+  else mode=r; solvers="glmnet sklearn-liblinear sklearn-lbfgs sklearn-saga"; fi
+  echo
+  echo "| problem | solver ($penalty-logistic) | one λ (s) | gap | ours / solver |"
+  echo "|---|---|---|---|---|"
+  for name in sparse500x2000 breast_cancer; do
+    read -r ours gap < <("$tool" ${mode}time "$work" "$name" 7)
+    echo "| $name | convlab (tolerance 1e-8) | $ours | $gap | 1 |"
+    for peer in $solvers; do
+      case $peer in
+        glmnet) Rscript "$here/glmnet_logistic.R" "$work" "$name" "$work" $penalty > "$work/$peer.txt" ;;
+        sklearn-*) $py "$here/sklearn_logistic.py" "$work" "$name" "$work" "${peer#sklearn-}" $penalty > "$work/$peer.txt" ;;
+      esac
+      best=""; last=""
+      while read -r tol t1; do
+        g=$("$tool" ${mode}gap "$work" "$name" "$work/${peer}_${name}_${penalty}log_${tol}.csv" | cut -d' ' -f1)
+        if [ -z "$best" ] && awk -v g="$g" 'BEGIN{exit !(g <= 1e-8)}'; then best="$t1 $g $tol"; fi
+        last="$t1 $g ${tol}(gap-not-reached)"
+      done < "$work/$peer.txt"
+      read -r p1 pg ptol <<< "${best:-$last}"
+      r1=$(awk -v a="$ours" -v b="$p1" 'BEGIN{printf "%.3f", a/b}')
+      echo "| $name | $peer (threshold $ptol) | $p1 | $pg | $r1 |"
+    done
   done
 done

@@ -7,9 +7,12 @@
 //   lasso_tool gap DIR NAME FILE    relative duality gap of the coefficients in FILE (one λ)
 //   lasso_tool ltime DIR NAME REPS  L1-logistic (labels y > 0): median seconds for one λ (ours)
 //   lasso_tool lgap DIR NAME FILE   its relative duality gap for the coefficients in FILE
+//   lasso_tool rtime DIR NAME REPS  L2-logistic (λ = 1/n): median seconds for one λ (ours)
+//   lasso_tool rgap DIR NAME FILE   its relative duality gap for the coefficients in FILE
 #include <algorithm>
 #include <chrono>
 #include <convlab/optim/lasso_cd.hpp>
+#include <convlab/optim/logistic_ridge.hpp>
 #include <convlab/problems/data_io.hpp>
 #include <cmath>
 #include <fstream>
@@ -115,6 +118,8 @@ int main(int argc, char** argv) {
       VecX<double> pm = p.y.unaryExpr([](double v) { return v > 0 ? 1.0 : -1.0; });
       std::ofstream(dir + "/" + name + "_llambda.txt") << std::setprecision(17)
                                                       << 0.05 * (p.X.transpose() * pm).cwiseAbs().maxCoeff() / (2.0 * static_cast<double>(p.X.rows())) << "\n";
+      // L2-logistic: λ = 1/n (scikit-learn's default C = 1).
+      std::ofstream(dir + "/" + name + "_rlambda.txt") << std::setprecision(17) << 1.0 / static_cast<double>(p.X.rows()) << "\n";
       // The 50-λ path: λ_max down to 1e-2·λ_max, geometric (the grid of lasso_path).
       std::ofstream grid(dir + "/" + name + "_path.txt");
       grid << std::setprecision(17);
@@ -146,23 +151,25 @@ int main(int argc, char** argv) {
     std::cout << t1 << " " << t2 << " " << one.relative_gap << " " << worst << "\n";
     return 0;
   }
-  if (a.size() == 4 && a[0] == "ltime") {
+  if (a.size() == 4 && (a[0] == "ltime" || a[0] == "rtime")) {
+    const bool l1 = a[0] == "ltime";
     const Problem p = load(a[1], a[2]);
     const VecX<double> labels = p.y.unaryExpr([](double v) { return v > 0 ? 1.0 : 0.0; });
-    const double lambda = std::stod([&] { std::ifstream in(a[1] + "/" + a[2] + "_llambda.txt"); std::string l; std::getline(in, l); return l; }());
+    const double lambda = std::stod([&] { std::ifstream in(a[1] + "/" + a[2] + (l1 ? "_llambda.txt" : "_rlambda.txt")); std::string l; std::getline(in, l); return l; }());
     std::vector<double> t;
-    co::LassoResult r;
+    double gap = 0;
     for (int k = 0; k < std::stoi(a[3]); ++k) {
       const auto s = std::chrono::steady_clock::now();
-      r = co::logistic_l1(p.X, labels, lambda, {.tolerance = 1e-8});
+      gap = l1 ? co::logistic_l1(p.X, labels, lambda, {.tolerance = 1e-8}).relative_gap
+               : co::logistic_ridge(p.X, labels, lambda, {.tolerance = 1e-8}).relative_gap;
       t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - s).count());
     }
     std::sort(t.begin(), t.end());
-    std::cout << t[t.size() / 2] << " " << r.relative_gap << "\n";
+    std::cout << t[t.size() / 2] << " " << gap << "\n";
     return 0;
   }
-  if (a.size() == 4 && a[0] == "lgap") {
-    // Certify a peer's L1-logistic coefficients: our solver started there with an infinite
+  if (a.size() == 4 && (a[0] == "lgap" || a[0] == "rgap")) {
+    // Certify a peer's logistic coefficients: our solver started there with an infinite
     // tolerance evaluates the gap and stops before its first step.
     const Problem p = load(a[1], a[2]);
     const VecX<double> labels = p.y.unaryExpr([](double v) { return v > 0 ? 1.0 : 0.0; });
@@ -178,8 +185,10 @@ int main(int argc, char** argv) {
     }
     if (static_cast<Eigen::Index>(v.size()) != p.X.cols() + 1) return 2;
     const VecX<double> w = Eigen::Map<const VecX<double>>(v.data() + 1, p.X.cols());
-    const auto r = co::logistic_l1(p.X, labels, v[0], {.tolerance = 1e300}, w);  // tolerance ∞: evaluate, do not iterate
-    std::cout << r.relative_gap << " 1\n";
+    // tolerance ∞: evaluate, do not iterate
+    const double gap = a[0] == "lgap" ? co::logistic_l1(p.X, labels, v[0], {.tolerance = 1e300}, w).relative_gap
+                                      : co::logistic_ridge(p.X, labels, v[0], {.tolerance = 1e300}, w).relative_gap;
+    std::cout << gap << " 1\n";
     return 0;
   }
   if (a.size() == 4 && a[0] == "gap") {
@@ -209,6 +218,6 @@ int main(int argc, char** argv) {
     std::cout << worst << " " << lines << "\n";
     return lines > 0 ? 0 : 2;
   }
-  std::cerr << "usage: lasso_tool write DIR DATA_DIR | time DIR NAME REPS | gap DIR NAME FILE\n";
+  std::cerr << "usage: lasso_tool write DIR DATA_DIR | {time,ltime,rtime} DIR NAME REPS | {gap,lgap,rgap} DIR NAME FILE\n";
   return 2;
 }

@@ -65,6 +65,15 @@ inline void require_size(long long actual, long long expected, const char* what)
   throw InvalidArgument(os.str());
 }
 
+/// The same, for names built at run time ("level 3", "weight 17").
+template <class T>
+void require(bool ok, const std::string& name, const T& value, const char* rule) {
+  if (!ok) require(ok, name.c_str(), value, rule);
+}
+inline void require_size(long long actual, long long expected, const std::string& what) {
+  if (actual != expected) require_size(actual, expected, what.c_str());
+}
+
 }  // namespace detail
 
 // The validation helpers, visible to every component's detail namespace.

@@ -1,0 +1,167 @@
+#pragma once
+/// \file
+/// Non-crossing quantiles: operators that make each row of a quantile matrix non-decreasing
+/// across levels, and isotonic regression by the pool-adjacent-violators algorithm (PAVA) as a
+/// standalone utility for long vectors.
+///
+/// Which operators can be trusted (spec quantile-aggregation.md (c); tested): for ANY increasing
+/// levels, y and q, sorting and UNWEIGHTED isotonic regression never increase Σ_k ρ_{τ_k}(y − q_k),
+/// hence never increase WIS. Weighted isotonic regression, the cumulative max from the left and
+/// the median-anchored "MONO" operator can increase it (counter-examples in the tests). MONO only
+/// widens every central interval, so it is the one to apply after conformal calibration when the
+/// coverage guarantee must survive.
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <convlab/problems/concepts.hpp>
+#include <convlab/problems/errors.hpp>
+
+namespace convlab::quantile {
+
+/// Isotonic regression in place: v ← argmin Σ wᵢ(vᵢ − yᵢ)² subject to v₁ ≤ … ≤ vₙ, by PAVA in O(n)
+/// time. `w` may be null (unit weights) or point to n positive weights. The blocks are kept in
+/// the output array itself (a block's start holds its value), so the only extra memory is two
+/// arrays of n block boundaries and weights — one sweep, no allocation per element.
+inline void isotonic_inplace(double* y, const double* w, std::size_t n) {
+  if (n < 2) return;
+  // Stack of blocks: start index, total weight, weighted mean (stored at y[start]).
+  std::vector<std::size_t> start;
+  std::vector<double> weight;
+  start.reserve(n);
+  weight.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    double value = y[i], wt = w ? w[i] : 1.0;
+    std::size_t s = i;
+    // Merge while the previous block's mean exceeds the new one (a violation).
+    while (!start.empty() && y[start.back()] >= value) {
+      const double wp = weight.back();
+      value = (wp * y[start.back()] + wt * value) / (wp + wt);
+      wt += wp;
+      s = start.back();
+      start.pop_back();
+      weight.pop_back();
+    }
+    y[s] = value;
+    start.push_back(s);
+    weight.push_back(wt);
+  }
+  // Expand: every index of a block takes the block's value.
+  std::size_t end = n;
+  for (std::size_t b = start.size(); b-- > 0;) {
+    const double v = y[start[b]];
+    std::fill(y + start[b], y + end, v);
+    end = start[b];
+  }
+}
+
+/// Isotonic regression of y (optionally weighted, weights > 0 and finite).
+inline VecX<double> isotonic(const VecX<double>& y, const VecX<double>& w = {}) {
+  if (w.size() != 0) {
+    detail::require_size(w.size(), y.size(), "isotonic: weights (one per value)");
+    for (Eigen::Index i = 0; i < w.size(); ++i)
+      detail::require(w[i] > 0 && std::isfinite(w[i]), "isotonic: weight " + std::to_string(i), w[i], "0 < w < inf");
+  }
+  for (Eigen::Index i = 0; i < y.size(); ++i)
+    if (!std::isfinite(y[i])) throw InvalidArgument("isotonic: value " + std::to_string(i) + " is not finite");
+  VecX<double> v = y;
+  isotonic_inplace(v.data(), w.size() ? w.data() : nullptr, static_cast<std::size_t>(v.size()));
+  return v;
+}
+
+/// Isotonic regression of y on x (any order, ties in x pooled first as the weighted mean of
+/// their y, as scikit-learn's IsotonicRegression does): returns the fitted value at every input
+/// point, in the input order.
+inline VecX<double> isotonic_fit(const VecX<double>& x, const VecX<double>& y, const VecX<double>& w = {}) {
+  detail::require_size(x.size(), y.size(), "isotonic_fit: x (one per value of y)");
+  if (w.size() != 0) detail::require_size(w.size(), y.size(), "isotonic_fit: weights (one per value)");
+  const auto n = static_cast<std::size_t>(y.size());
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isfinite(x[static_cast<Eigen::Index>(i)]) || !std::isfinite(y[static_cast<Eigen::Index>(i)]))
+      throw InvalidArgument("isotonic_fit: point " + std::to_string(i) + " is not finite");
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return x[static_cast<Eigen::Index>(a)] < x[static_cast<Eigen::Index>(b)]; });
+  std::vector<double> value, weight;  // one entry per distinct x
+  std::vector<std::size_t> group(n);
+  value.reserve(n);
+  weight.reserve(n);
+  for (std::size_t r = 0; r < n; ++r) {
+    const auto i = static_cast<Eigen::Index>(order[r]);
+    const double wi = w.size() ? w[i] : 1.0;
+    detail::require(wi > 0 && std::isfinite(wi), "isotonic_fit: weight " + std::to_string(i), wi, "0 < w < inf");
+    if (r > 0 && x[i] == x[static_cast<Eigen::Index>(order[r - 1])]) {
+      value.back() += wi * y[i];
+      weight.back() += wi;
+    } else {
+      value.push_back(wi * y[i]);
+      weight.push_back(wi);
+    }
+    group[order[r]] = value.size() - 1;
+  }
+  for (std::size_t g = 0; g < value.size(); ++g) value[g] /= weight[g];
+  isotonic_inplace(value.data(), weight.data(), value.size());
+  VecX<double> out(y.size());
+  for (std::size_t i = 0; i < n; ++i) out[static_cast<Eigen::Index>(i)] = value[group[i]];
+  return out;
+}
+
+/// How a row of quantiles is made non-decreasing across levels.
+enum class Monotonize {
+  None,      ///< leave as is
+  Sort,      ///< rearrangement (never increases WIS)
+  Isotonic,  ///< unweighted PAVA, the L2 projection (never increases WIS)
+  Mono,      ///< the reference code's median-anchored cumulative min/max (widens every central interval)
+  CumMax,    ///< cumulative max from the left (can increase WIS: kept for comparison)
+};
+
+/// Parses "none" | "sort" | "isotonic" | "mono" | "cummax".
+inline Monotonize parse_monotonize(const std::string& name) {
+  if (name == "none") return Monotonize::None;
+  if (name == "sort") return Monotonize::Sort;
+  if (name == "isotonic") return Monotonize::Isotonic;
+  if (name == "mono") return Monotonize::Mono;
+  if (name == "cummax") return Monotonize::CumMax;
+  throw InvalidArgument("unknown monotonization '" + name + "' (none, sort, isotonic, mono, cummax)");
+}
+
+inline std::string to_string(Monotonize m) {
+  switch (m) {
+    case Monotonize::None: return "none";
+    case Monotonize::Sort: return "sort";
+    case Monotonize::Isotonic: return "isotonic";
+    case Monotonize::Mono: return "mono";
+    case Monotonize::CumMax: return "cummax";
+  }
+  return "?";
+}
+
+/// Applies `method` to one row of m quantiles in place.
+inline void monotonize_row(double* q, std::size_t m, Monotonize method) {
+  switch (method) {
+    case Monotonize::None: return;
+    case Monotonize::Sort: std::sort(q, q + m); return;
+    case Monotonize::Isotonic: isotonic_inplace(q, nullptr, m); return;
+    case Monotonize::CumMax:
+      for (std::size_t k = 1; k < m; ++k) q[k] = std::max(q[k], q[k - 1]);
+      return;
+    case Monotonize::Mono: {  // anchor m/2: cumulative min leftwards, cumulative max rightwards
+      const std::size_t a = m / 2;
+      for (std::size_t k = a; k-- > 0;) q[k] = std::min(q[k], q[k + 1]);
+      for (std::size_t k = a + 1; k < m; ++k) q[k] = std::max(q[k], q[k - 1]);
+      return;
+    }
+  }
+}
+
+/// Applies `method` to every row of a quantile matrix (samples × levels).
+inline MatX<double> monotonize(const MatX<double>& Q, Monotonize method) {
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  RowMajor R = Q;
+  for (Eigen::Index i = 0; i < R.rows(); ++i) monotonize_row(R.row(i).data(), static_cast<std::size_t>(R.cols()), method);
+  return R;
+}
+
+}  // namespace convlab::quantile
