@@ -5,6 +5,7 @@
 
 #include "bcd_suite.hpp"
 #include "lion_suite.hpp"
+#include "quantile_suite.hpp"
 #include "schedule_suite.hpp"
 
 namespace convlab::experiments {
@@ -50,6 +51,7 @@ const std::vector<SuiteRunner>& suite_runners() {
       {"schedule_suite", "suite", suite_metrics, validate_suite, run_schedule_suite},
       {"lion_kappa", "lion", lion_metrics, validate_lion_suite, run_lion_suite},
       {"bcd", "bcd", bcd_metrics, validate_bcd_suite, run_bcd_suite},
+      {"quantile", "quantile", quantile_metrics, validate_quantile_suite, run_quantile_suite},
   };
   return r;
 }

@@ -13,7 +13,10 @@
 /// by a Schur complement on the bordered system [A_B D A_Bᵀ, A_F; A_Fᵀ, 0].
 ///
 /// Stops when the relative primal, dual and bound residuals and the relative duality gap
-/// |cᵀx − (bᵀy − uᵀw)|/(1 + |cᵀx|) are all below `tolerance`; the result reports each.
+/// |cᵀx − (bᵀy − uᵀw)|/(1 + |cᵀx|) are all below `tolerance`; the result reports each. On a
+/// nearly degenerate problem (collinear rows of A) the normal matrix loses accuracy once the
+/// complementarity μ reaches rounding level; then the solver stops after `stall` iterations
+/// without improvement and returns the best iterate seen (by its largest residual or gap).
 
 #include <Eigen/Cholesky>
 #include <Eigen/LU>
@@ -31,7 +34,9 @@ namespace convlab::optim {
 struct BoundedLpOptions {
   double tolerance = 1e-10;  ///< relative residuals and gap, > 0
   int max_iterations = 200;  ///< >= 1
+  int stall = 15;            ///< iterations without improvement of the best iterate before stopping, >= 1
   void validate() const {
+    detail::require(stall >= 1, "BoundedLpOptions::stall", stall, ">= 1");
     detail::require(tolerance > 0, "BoundedLpOptions::tolerance", tolerance, "> 0");
     detail::require(max_iterations >= 1, "BoundedLpOptions::max_iterations", max_iterations, ">= 1");
   }
@@ -99,7 +104,9 @@ inline BoundedLpResult bounded_lp(const MatX<double>& A, const VecX<double>& b, 
   MatX<double> MinvAF;
   Eigen::FullPivLU<MatX<double>> schur;
 
-  BoundedLpResult res;
+  BoundedLpResult res, best;
+  double best_merit = std::numeric_limits<double>::infinity();
+  int since_best = 0;
   // Solves the Newton system for the right-hand sides rxz, rsw (residuals rb, rc, ru fixed).
   auto solve = [&]() {
     for (Eigen::Index j = 0; j < N; ++j) {
@@ -166,7 +173,17 @@ inline BoundedLpResult bounded_lp(const MatX<double>& A, const VecX<double>& b, 
     res.dual_residual = rc.norm() / (1 + c_norm);
     res.iterations = it;
     res.converged = res.relative_gap <= o.tolerance && res.primal_residual <= o.tolerance && res.dual_residual <= o.tolerance;
-    if (res.converged || it >= o.max_iterations || !std::isfinite(mu)) break;
+    const double merit = std::max({res.relative_gap, res.primal_residual, res.dual_residual});
+    if (merit < best_merit) {
+      best_merit = merit;
+      best = res;
+      best.x = x;
+      best.y = y;
+      since_best = 0;
+    } else {
+      ++since_best;
+    }
+    if (res.converged || it >= o.max_iterations || !std::isfinite(mu) || since_best >= o.stall) break;
 
     // Normal matrix A_B D A_Bᵀ, with a tiny diagonal shift against loss of definiteness.
     for (Eigen::Index j = 0; j < N; ++j) {
@@ -215,9 +232,13 @@ inline BoundedLpResult bounded_lp(const MatX<double>& A, const VecX<double>& b, 
     }
     y += ad * dy;
   }
-  res.x = std::move(x);
-  res.y = std::move(y);
-  return res;
+  if (res.converged || best_merit == std::numeric_limits<double>::infinity()) {
+    res.x = std::move(x);
+    res.y = std::move(y);
+    return res;
+  }
+  best.iterations = res.iterations;
+  return best;
 }
 
 }  // namespace convlab::optim

@@ -99,6 +99,9 @@ inline SimplexQuantileFit simplex_quantile_fit(const MatX<double>& F, const VecX
   const auto sol = optim::bounded_lp(A, b, c, u, {n + d}, lp);
   SimplexQuantileFit fit;
   fit.w = (-sol.y).cwiseMax(0.0);
+  if (!fit.w.allFinite() || !(fit.w.sum() > 0))
+    throw InvalidArgument("simplex_quantile_fit: the interior-point LP failed (relative gap " + std::to_string(sol.relative_gap) + " after " +
+                          std::to_string(sol.iterations) + " iterations)");
   fit.w /= fit.w.sum();  // remove the last 1e-10 of infeasibility
   fit.lp_gap = sol.relative_gap;
   fit.converged = sol.converged;

@@ -82,31 +82,38 @@ inline double empirical_quantile(std::vector<double>& v, double tau) {
 }
 }  // namespace detail_models
 
-/// Linear quantile regression with an intercept, one certified LP solve per level.
+/// Linear quantile regression with an intercept, one certified LP solve per level. Features are
+/// standardized first (the LP's conditioning depends on their scale; the fitted quantile
+/// functions do not), so coefficients() refer to standardized features.
 class LinearQuantileModel : public QuantileModel {
  public:
+  /// `l1`: the quantile-lasso weight per row, l1·n·Σ|β_j| over the non-intercept coefficients.
+  explicit LinearQuantileModel(double l1 = 0) : l1_(l1) { detail::require(l1 >= 0 && std::isfinite(l1), "LinearQuantileModel: l1", l1, "0 <= l1 < inf"); }
   std::string name() const override { return "linear"; }
   void fit(const MatX<double>& X, const VecX<double>& y, const VecX<double>& levels) override {
     detail_models::check_fit_input(X, y, levels, "LinearQuantileModel::fit");
     levels_ = levels;
-    const MatX<double> A = detail_models::with_intercept(X);
+    scale_.fit(X);
+    const MatX<double> A = detail_models::with_intercept(scale_.apply(X));
     coef_.resize(A.cols(), levels.size());
     certified_ = 0;
     for (Eigen::Index k = 0; k < levels.size(); ++k) {
-      const auto r = quantile_regression(A, y, levels[k]);
+      const auto r = quantile_regression(A, y, levels[k], {}, l1_ * static_cast<double>(A.rows()));
       coef_.col(k) = r.beta;
       certified_ += r.certified;
     }
   }
   MatX<double> predict(const MatX<double>& X) const override {
     detail::require_size(X.cols() + 1, coef_.rows(), "LinearQuantileModel::predict: columns of X + intercept");
-    return detail_models::with_intercept(X) * coef_;
+    return detail_models::with_intercept(scale_.apply(X)) * coef_;
   }
-  std::unique_ptr<QuantileModel> clone() const override { return std::make_unique<LinearQuantileModel>(); }
-  const MatX<double>& coefficients() const { return coef_; }  ///< (1 + d) × levels, intercept first
+  std::unique_ptr<QuantileModel> clone() const override { return std::make_unique<LinearQuantileModel>(l1_); }
+  const MatX<double>& coefficients() const { return coef_; }  ///< (1 + d) × levels, intercept first, standardized x
   Eigen::Index certified_levels() const { return certified_; }  ///< levels whose vertex was certified optimal
 
  private:
+  double l1_;
+  detail_models::Standardizer scale_;
   VecX<double> levels_;
   MatX<double> coef_;
   Eigen::Index certified_ = 0;
@@ -148,12 +155,13 @@ class KnnQuantileModel : public QuantileModel {
   VecX<double> y_, levels_;
 };
 
-/// Linear quantile regression on D random Fourier features √(2/D)·cos(Wz + b) of the
-/// standardized x z, W ~ N(0, 1/σ²), b ~ U(0, 2π), σ = `bandwidth` (in standardized units).
+/// Quantile regression on D random Fourier features √(2/D)·cos(Wz + b) of the standardized x z,
+/// W ~ N(0, 1/σ²), b ~ U(0, 2π), σ = `bandwidth` (in standardized units), with a small quantile-
+/// lasso penalty (`l1`, per row) because random features are nearly collinear.
 class FourierQuantileModel : public QuantileModel {
  public:
-  FourierQuantileModel(Eigen::Index features = 20, double bandwidth = 1.0, unsigned long long seed = 1)
-      : D_(features), bandwidth_(bandwidth), seed_(seed) {
+  FourierQuantileModel(Eigen::Index features = 20, double bandwidth = 1.0, unsigned long long seed = 1, double l1 = 1e-3)
+      : D_(features), bandwidth_(bandwidth), seed_(seed), l1_(l1), linear_(l1) {
     detail::require(features >= 1, "FourierQuantileModel: features", features, ">= 1");
     detail::require(bandwidth > 0 && std::isfinite(bandwidth), "FourierQuantileModel: bandwidth", bandwidth, "0 < bandwidth < inf");
   }
@@ -173,7 +181,7 @@ class FourierQuantileModel : public QuantileModel {
     linear_.fit(features(X), y, levels);
   }
   MatX<double> predict(const MatX<double>& X) const override { return linear_.predict(features(X)); }
-  std::unique_ptr<QuantileModel> clone() const override { return std::make_unique<FourierQuantileModel>(D_, bandwidth_, seed_); }
+  std::unique_ptr<QuantileModel> clone() const override { return std::make_unique<FourierQuantileModel>(D_, bandwidth_, seed_, l1_); }
 
  private:
   MatX<double> features(const MatX<double>& X) const {
@@ -184,6 +192,7 @@ class FourierQuantileModel : public QuantileModel {
   Eigen::Index D_;
   double bandwidth_;
   unsigned long long seed_;
+  double l1_;
   detail_models::Standardizer scale_;
   MatX<double> W_;
   VecX<double> b_;

@@ -71,8 +71,30 @@ inline double vertex_optimality_violation(const MatX<double>& X, const VecX<doub
 }
 
 /// Fits β̂ for one level τ. X should contain an intercept column if one is wanted.
-inline QuantileRegressionResult quantile_regression(const MatX<double>& X, const VecX<double>& y, double tau,
-                                                    const optim::BoundedLpOptions& lp = {}) {
+///
+/// With `l1` > 0 the objective becomes Σ ρ_τ(yᵢ − xᵢᵀβ) + l1·Σ_{j ≥ first_penalized} |β_j| (the
+/// quantile lasso), still an LP: each penalized coefficient adds the two pseudo-rows ±l1·e_j with
+/// response 0, since ρ_τ(−l1·β_j) + ρ_τ(l1·β_j) = l1·|β_j| (Koenker's rq.fit.lasso device). The
+/// certificate then certifies the penalized problem. A small l1 makes collinear designs (e.g.
+/// random features) well posed.
+inline QuantileRegressionResult quantile_regression(const MatX<double>& X_in, const VecX<double>& y_in, double tau,
+                                                    const optim::BoundedLpOptions& lp = {}, double l1 = 0,
+                                                    Eigen::Index first_penalized = 1) {
+  detail::require(l1 >= 0 && std::isfinite(l1), "quantile_regression: l1", l1, "0 <= l1 < inf");
+  detail::require_size(y_in.size(), X_in.rows(), "quantile_regression: y (one per row of X)");
+  MatX<double> X = X_in;
+  VecX<double> y = y_in;
+  if (l1 > 0) {
+    const Eigen::Index n0 = X_in.rows(), q = std::max<Eigen::Index>(0, X_in.cols() - first_penalized);
+    X = MatX<double>::Zero(n0 + 2 * q, X_in.cols());
+    y = VecX<double>::Zero(n0 + 2 * q);
+    X.topRows(n0) = X_in;
+    y.head(n0) = y_in;
+    for (Eigen::Index j = 0; j < q; ++j) {
+      X(n0 + 2 * j, first_penalized + j) = l1;
+      X(n0 + 2 * j + 1, first_penalized + j) = -l1;
+    }
+  }
   detail::require(tau > 0 && tau < 1, "quantile_regression: tau", tau, "0 < tau < 1");
   detail::require_size(y.size(), X.rows(), "quantile_regression: y (one per row of X)");
   const Eigen::Index n = X.rows(), p = X.cols();
@@ -117,6 +139,12 @@ inline QuantileRegressionResult quantile_regression(const MatX<double>& X, const
       res.basis = std::move(h);
     }
   }
+  // An uncertified solution (degenerate vertex, e.g. penalized coefficients at 0) is accepted on
+  // the LP's own duality gap.
+  if (!res.certified && (sol.relative_gap > 1e-6 || !res.beta.allFinite()))
+    throw InvalidArgument("quantile_regression: the interior-point LP did not converge (relative gap " + std::to_string(sol.relative_gap) +
+                          " after " + std::to_string(sol.iterations) + " iterations) and no optimal vertex was found; "
+                          "standardize the columns of X");
   return res;
 }
 
