@@ -440,3 +440,50 @@ TEST(Fit, LassoCdConfigMatchesProximalGradient) {
                               "/data/diabetes.csv\"\nintercept = true\nl1 = 0.5\n[optimizer]\ntype = \"lasso_cd\"\n");
   EXPECT_EQ(run_cli("fit " + (dir / "bad.toml").string() + " --out " + dir.string()), 2);
 }
+
+// The quantile-aggregation runner end to end on small data: the post-processing and nesting
+// guarantees hold on every row, the results do not depend on the thread count, and the CSV has
+// one row per (data set, repetition, method).
+TEST(QuantileSuite, GuaranteesHoldAndResultsAreThreadCountInvariant) {
+  const fs::path configs = fresh_dir("qa-configs");
+  fs::create_directories(configs / "q");
+  write(configs / "q" / "tiny.toml", R"(
+[experiment]
+title = "t"
+paper = "quantile-aggregation"
+runner = "quantile"
+[quantile]
+levels = 9
+repetitions = 2
+folds = 3
+local_steps = 100
+conformal_splits = 200
+models = ["linear", "knn", "ls_residual"]
+[[quantile.dataset]]
+name = "s"
+synthetic = { n = 300, seed = 4 }
+[[quantile.dataset]]
+name = "o"
+synthetic = { n = 300, seed = 5 }
+bases = "oracle"
+[[quantile.dataset]]
+name = "engel"
+data = ")" + source_dir() + R"(/data/engel.csv"
+)");
+  const fs::path out1 = fresh_dir("qa-results-1"), out2 = fresh_dir("qa-results-2");
+  ASSERT_EQ(run_cli("reproduce --configs " + configs.string() + " --out " + out1.string(), "OMP_NUM_THREADS=1"), 0);
+  ASSERT_EQ(run_cli("reproduce --configs " + configs.string() + " --out " + out2.string(), "OMP_NUM_THREADS=2"), 0);
+  const fs::path dir = out1 / "q" / "tiny" / "suite";
+  std::ifstream a(dir / "runs.csv"), b(out2 / "q" / "tiny" / "suite" / "runs.csv");
+  const std::string ca((std::istreambuf_iterator<char>(a)), {}), cb((std::istreambuf_iterator<char>(b)), {});
+  EXPECT_EQ(ca, cb) << "quantile results depend on the thread count";
+  // 3 data sets × 2 repetitions × (bases + best single + 7 aggregators + selected), plus the header.
+  const auto lines = std::count(ca.begin(), ca.end(), '\n');
+  EXPECT_EQ(lines, 1 + 2 * ((3 + 9) + (3 + 9) + (3 + 9)));
+  const auto s = read_json(dir / "summary.json");
+  EXPECT_EQ(s["qa_sort_violations"].get<double>(), 0.0);
+  EXPECT_EQ(s["qa_isotonic_violations"].get<double>(), 0.0);
+  EXPECT_LE(s["qa_nesting_violation"].get<double>(), 1e-8);
+  EXPECT_EQ(s["qa_coarse_crossing_monotone_bases"].get<double>(), 0.0);
+  EXPECT_GT(s["qa_rows_checked"].get<double>(), 0.0);
+}

@@ -191,7 +191,7 @@ inline BoundedLpResult bounded_lp(const MatX<double>& A, const VecX<double>& b, 
       D[j] = 1 / inv;
     }
     AD = A * D.asDiagonal();
-    M.noalias() = AD * A.transpose();
+    M.noalias() = AD.lazyProduct(A.transpose());  // coefficient-wise: the same bits for any thread count
     M.diagonal().array() += 1e-14 * (1 + M.diagonal().cwiseAbs().maxCoeff());
     llt.compute(M);
     if (llt.info() != Eigen::Success) break;

@@ -102,9 +102,8 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
   if (res.woodbury) {
     if constexpr (sparse) gram = MatX<double>(X * X.transpose());
     else {
-      gram = MatX<double>::Zero(n, n);
-      gram.template selfadjointView<Eigen::Lower>().rankUpdate(X);
-      gram.template triangularView<Eigen::StrictlyUpper>() = gram.transpose();
+      // lazyProduct: coefficient-wise, so the bits do not depend on Eigen's thread count.
+      gram = X.lazyProduct(X.transpose());
     }
   }
   VecX<double> z = X * res.w, s(n), root_h(n), hh(n), ys(n), g(p), d(p), u(n), zt(n), wt(p);
@@ -174,7 +173,7 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
         system = MatX<double>(X.transpose() * (root_h.cwiseAbs2().asDiagonal() * X));
       } else {
         scaled.noalias() = root_h.asDiagonal() * X;  // preallocated: a fresh n × p buffer per step costs an mmap
-        system.noalias() = scaled.transpose() * scaled;
+        system.noalias() = scaled.transpose().lazyProduct(scaled);  // thread-count independent
       }
       system.diagonal().array() += lambda;
       llt.compute(system);

@@ -22,38 +22,34 @@
 namespace convlab::quantile {
 
 /// Isotonic regression in place: v ← argmin Σ wᵢ(vᵢ − yᵢ)² subject to v₁ ≤ … ≤ vₙ, by PAVA in O(n)
-/// time. `w` may be null (unit weights) or point to n positive weights. The blocks are kept in
-/// the output array itself (a block's start holds its value), so the only extra memory is two
-/// arrays of n block boundaries and weights — one sweep, no allocation per element.
+/// time. `w` may be null (unit weights) or point to n positive weights. One forward sweep keeps a
+/// stack of pooled blocks (start, weight, weighted sum), one backward sweep writes the means.
 inline void isotonic_inplace(double* y, const double* w, std::size_t n) {
   if (n < 2) return;
-  // Stack of blocks: start index, total weight, weighted mean (stored at y[start]).
-  std::vector<std::size_t> start;
-  std::vector<double> weight;
-  start.reserve(n);
-  weight.reserve(n);
+  // Stack of blocks: start index, total weight and weighted sum. Means are compared by cross-
+  // multiplication (weights are positive), so merging needs no division.
+  struct Block {
+    std::size_t start;
+    double weight, sum;
+  };
+  std::vector<Block> blocks;
+  blocks.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
-    double value = y[i], wt = w ? w[i] : 1.0;
-    std::size_t s = i;
-    // Merge while the previous block's mean exceeds the new one (a violation).
-    while (!start.empty() && y[start.back()] >= value) {
-      const double wp = weight.back();
-      value = (wp * y[start.back()] + wt * value) / (wp + wt);
-      wt += wp;
-      s = start.back();
-      start.pop_back();
-      weight.pop_back();
+    Block cur{i, w ? w[i] : 1.0, 0.0};
+    cur.sum = cur.weight * y[i];
+    // Merge while the previous block's mean is at least the new one (a violation, or a tie).
+    while (!blocks.empty() && blocks.back().sum * cur.weight >= cur.sum * blocks.back().weight) {
+      const Block& b = blocks.back();
+      cur = {b.start, b.weight + cur.weight, b.sum + cur.sum};
+      blocks.pop_back();
     }
-    y[s] = value;
-    start.push_back(s);
-    weight.push_back(wt);
+    blocks.push_back(cur);
   }
-  // Expand: every index of a block takes the block's value.
+  // Expand: every index of a block takes the block's mean.
   std::size_t end = n;
-  for (std::size_t b = start.size(); b-- > 0;) {
-    const double v = y[start[b]];
-    std::fill(y + start[b], y + end, v);
-    end = start[b];
+  for (std::size_t b = blocks.size(); b-- > 0;) {
+    std::fill(y + blocks[b].start, y + end, blocks[b].sum / blocks[b].weight);
+    end = blocks[b].start;
   }
 }
 
@@ -81,25 +77,26 @@ inline VecX<double> isotonic_fit(const VecX<double>& x, const VecX<double>& y, c
   for (std::size_t i = 0; i < n; ++i)
     if (!std::isfinite(x[static_cast<Eigen::Index>(i)]) || !std::isfinite(y[static_cast<Eigen::Index>(i)]))
       throw InvalidArgument("isotonic_fit: point " + std::to_string(i) + " is not finite");
-  std::vector<std::size_t> order(n);
-  for (std::size_t i = 0; i < n; ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return x[static_cast<Eigen::Index>(a)] < x[static_cast<Eigen::Index>(b)]; });
+  // Sort (x, index) pairs held contiguously: much faster than sorting indices through x.
+  std::vector<std::pair<double, std::size_t>> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = {x[static_cast<Eigen::Index>(i)], i};
+  std::sort(order.begin(), order.end());
   std::vector<double> value, weight;  // one entry per distinct x
   std::vector<std::size_t> group(n);
   value.reserve(n);
   weight.reserve(n);
   for (std::size_t r = 0; r < n; ++r) {
-    const auto i = static_cast<Eigen::Index>(order[r]);
+    const auto i = static_cast<Eigen::Index>(order[r].second);
     const double wi = w.size() ? w[i] : 1.0;
-    detail::require(wi > 0 && std::isfinite(wi), "isotonic_fit: weight " + std::to_string(i), wi, "0 < w < inf");
-    if (r > 0 && x[i] == x[static_cast<Eigen::Index>(order[r - 1])]) {
+    if (w.size()) detail::require(wi > 0 && std::isfinite(wi), "isotonic_fit: weight " + std::to_string(i), wi, "0 < w < inf");
+    if (r > 0 && order[r].first == order[r - 1].first) {
       value.back() += wi * y[i];
       weight.back() += wi;
     } else {
       value.push_back(wi * y[i]);
       weight.push_back(wi);
     }
-    group[order[r]] = value.size() - 1;
+    group[order[r].second] = value.size() - 1;
   }
   for (std::size_t g = 0; g < value.size(); ++g) value[g] /= weight[g];
   isotonic_inplace(value.data(), weight.data(), value.size());
