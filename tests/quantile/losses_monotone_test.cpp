@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <convlab/problems/quantile_loss.hpp>
 #include <convlab/quantile/conformal.hpp>
+#include <convlab/quantile/aggregation.hpp>
 #include <convlab/quantile/monotone.hpp>
 #include <random>
 
@@ -300,4 +301,45 @@ TEST(Conformal, CalibrateKeepsEveryIntervalsRankRuleAndMonotonicity) {
   VecX<double> skew(3);
   skew << 0.1, 0.5, 0.8;
   EXPECT_THROW(cq::cqr_calibrate(Qc.leftCols(3), yc, Qt.leftCols(3), skew), convlab::InvalidArgument);
+}
+
+TEST(Monotonize, SoftSortIsMonotoneKeepsTheSumAndInterpolatesSortAndMean) {
+  std::mt19937_64 rng(convlab::test::test_seed() + 11);
+  std::normal_distribution<double> N;
+  for (int t = 0; t < 500; ++t) {
+    const int m = 2 + t % 15;
+    MatX<double> Q(1, m);
+    for (int k = 0; k < m; ++k) Q(0, k) = N(rng);
+    for (double eps : {1e-3, 0.1, 1.0, 10.0}) {
+      const MatX<double> S = cq::monotonize(Q, cq::Monotonize::SoftSort, eps);
+      for (int k = 1; k < m; ++k) ASSERT_LE(S(0, k - 1), S(0, k) + 1e-12);
+      EXPECT_NEAR(S.sum(), Q.sum(), 1e-9);
+      // In the permutahedron of q: every prefix of the ascending output is at least the sum of
+      // the same number of smallest entries of q (majorization).
+      std::vector<double> sorted(Q.data(), Q.data() + m);
+      std::sort(sorted.begin(), sorted.end());
+      double a = 0, b = 0;
+      for (int k = 0; k < m; ++k) {
+        a += S(0, k), b += sorted[static_cast<std::size_t>(k)];
+        EXPECT_GE(a, b - 1e-9);
+      }
+    }
+    // Small strength: the hard sort; large strength: every entry tends to the mean.
+    const MatX<double> hard = cq::monotonize(Q, cq::Monotonize::Sort);
+    EXPECT_LE((cq::monotonize(Q, cq::Monotonize::SoftSort, 1e-9) - hard).cwiseAbs().maxCoeff(), 1e-12);
+    EXPECT_LE((cq::monotonize(Q, cq::Monotonize::SoftSort, 1e9).array() - Q.mean()).abs().maxCoeff(), 1e-6);
+  }
+}
+
+TEST(LocalAggregator, ZeroWeightsAreTheAverage) {
+  std::mt19937_64 rng(convlab::test::test_seed() + 12);
+  const VecX<double> tau = grid(5);
+  const MatX<double> X = convlab::test::random_matrix<double>(60, 2, rng);
+  cq::BasePredictions Z;
+  for (int j = 0; j < 3; ++j) Z.push_back(cq::monotonize(convlab::test::random_matrix<double>(60, 5, rng), cq::Monotonize::Sort));
+  VecX<double> y = convlab::test::random_matrix<double>(60, 1, rng).col(0);
+  // One step of a vanishing learning rate leaves Θ at (numerically) 0: softmax(0) = 1/p.
+  cq::LocalAggregator local({.steps = 1, .lr = 1e-300});
+  local.fit(X, Z, y, tau, X, Z, y);
+  EXPECT_LE((local.predict(X, Z) - cq::average_aggregate(Z)).cwiseAbs().maxCoeff(), 1e-14);
 }

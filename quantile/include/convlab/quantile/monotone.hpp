@@ -112,6 +112,7 @@ enum class Monotonize {
   Isotonic,  ///< unweighted PAVA, the L2 projection (never increases WIS)
   Mono,      ///< the reference code's median-anchored cumulative min/max (widens every central interval)
   CumMax,    ///< cumulative max from the left (can increase WIS: kept for comparison)
+  SoftSort,  ///< Blondel et al.'s L2 soft sort (the reference code's default); → Sort as strength → 0
 };
 
 /// Parses "none" | "sort" | "isotonic" | "mono" | "cummax".
@@ -121,7 +122,8 @@ inline Monotonize parse_monotonize(const std::string& name) {
   if (name == "isotonic") return Monotonize::Isotonic;
   if (name == "mono") return Monotonize::Mono;
   if (name == "cummax") return Monotonize::CumMax;
-  throw InvalidArgument("unknown monotonization '" + name + "' (none, sort, isotonic, mono, cummax)");
+  if (name == "soft_sort") return Monotonize::SoftSort;
+  throw InvalidArgument("unknown monotonization '" + name + "' (none, sort, isotonic, mono, cummax, soft_sort)");
 }
 
 inline std::string to_string(Monotonize m) {
@@ -131,13 +133,34 @@ inline std::string to_string(Monotonize m) {
     case Monotonize::Isotonic: return "isotonic";
     case Monotonize::Mono: return "mono";
     case Monotonize::CumMax: return "cummax";
+    case Monotonize::SoftSort: return "soft_sort";
   }
   return "?";
 }
 
-/// Applies `method` to one row of m quantiles in place.
-inline void monotonize_row(double* q, std::size_t m, Monotonize method) {
+/// Soft sort with L2 regularization of strength ε > 0 (Blondel, Teboul, Berthet, Djolonga 2020),
+/// ascending, in place: the projection of ρ/ε, ρ = (1, …, m), onto the permutahedron of q,
+/// computed as s − iso(s − sort(q)) with s = ρ/ε (their Proposition 3, one PAVA). The output is
+/// non-decreasing, keeps Σq, tends to sort(q) as ε → 0 (exactly once 1/ε exceeds the largest gap
+/// of sort(q)) and to the mean as ε → ∞.
+inline void soft_sort_inplace(double* q, std::size_t m, double strength) {
+  detail::require(strength > 0 && std::isfinite(strength), "soft_sort: strength", strength, "0 < strength < inf");
+  std::sort(q, q + m);
+  // u_k = s_k − w_k with s increasing; the projection needs an increasing fit of u, so
+  // out = s − iso(u).
+  // out = s − iso(u) is written as w + (u − iso(u)): where PAVA pools nothing (all of it as ε → 0)
+  // the correction is exactly 0, so no O(1/ε) cancellation error reaches the output.
+  std::vector<double> u(m), fit(m);
+  for (std::size_t k = 0; k < m; ++k) u[k] = static_cast<double>(k + 1) / strength - q[k];
+  fit = u;
+  isotonic_inplace(fit.data(), nullptr, m);
+  for (std::size_t k = 0; k < m; ++k) q[k] += u[k] - fit[k];
+}
+
+/// Applies `method` to one row of m quantiles in place (`soft_strength`: ε of SoftSort).
+inline void monotonize_row(double* q, std::size_t m, Monotonize method, double soft_strength = 0.1) {
   switch (method) {
+    case Monotonize::SoftSort: soft_sort_inplace(q, m, soft_strength); return;
     case Monotonize::None: return;
     case Monotonize::Sort: std::sort(q, q + m); return;
     case Monotonize::Isotonic: isotonic_inplace(q, nullptr, m); return;
@@ -154,10 +177,10 @@ inline void monotonize_row(double* q, std::size_t m, Monotonize method) {
 }
 
 /// Applies `method` to every row of a quantile matrix (samples × levels).
-inline MatX<double> monotonize(const MatX<double>& Q, Monotonize method) {
+inline MatX<double> monotonize(const MatX<double>& Q, Monotonize method, double soft_strength = 0.1) {
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   RowMajor R = Q;
-  for (Eigen::Index i = 0; i < R.rows(); ++i) monotonize_row(R.row(i).data(), static_cast<std::size_t>(R.cols()), method);
+  for (Eigen::Index i = 0; i < R.rows(); ++i) monotonize_row(R.row(i).data(), static_cast<std::size_t>(R.cols()), method, soft_strength);
   return R;
 }
 
