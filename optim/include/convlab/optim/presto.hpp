@@ -1,0 +1,352 @@
+#pragma once
+/// \file
+/// PRESTO (Faletto & Bien, ICML 2023): the non-parallel cumulative-logit model shrunk toward
+/// proportional odds by an L1 penalty on the first weight vector and on adjacent differences,
+///
+///     min_{α, ψ}  −(1/n)Σ log P(yᵢ | xᵢ) + λ·Σ_j ( [penalize_first]·|ψ_{1j}| + Σ_{k≥2} |ψ_{kj}| ),
+///
+/// on standardized features (population SD; zero-SD columns keep SD 1), intercepts unpenalized,
+/// solved by proximal Newton: the exact Hessian of the mean NLL (problems/ordinal.hpp), cyclic
+/// coordinate descent on each model, and a backtracking line search that treats crossing
+/// cumulative curves on any training row as +∞, so every iterate is feasible. Stops on the KKT
+/// residual (max over coordinates; mean-NLL scaling, standardized scale). λ = +∞ holds every
+/// penalized coordinate at 0: with penalize_first = false that is the proportional-odds MLE,
+/// with penalize_first = true the intercept-only model.
+///
+///     auto fit  = optim::presto_fit(X, y, K, lambda);              // one λ
+///     auto path = optim::presto_path(X, y, K, {.n_lambdas = 50});  // λ_max … ratio·λ_max
+///     auto cv   = optim::presto_cv(X, y, K, {.folds = 5});         // λ by the Brier score
+
+#include <Eigen/Cholesky>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <convlab/problems/concepts.hpp>
+#include <convlab/problems/errors.hpp>
+#include <convlab/problems/ordinal.hpp>
+
+namespace convlab::optim {
+
+struct PrestoOptions {
+  bool penalize_first = true;  ///< penalize ψ_1 = β_1 too (the reference code's final version)
+  bool standardize = true;     ///< fit on centred, unit-SD columns; results in original units
+  double tolerance = 1e-8;     ///< KKT residual, > 0
+  int max_newton = 100;        ///< >= 1
+  int max_sweeps = 10000;      ///< coordinate sweeps per Newton model, >= 1
+  void validate() const {
+    detail::require(tolerance > 0, "PrestoOptions::tolerance", tolerance, "> 0");
+    detail::require(max_newton >= 1, "PrestoOptions::max_newton", max_newton, ">= 1");
+    detail::require(max_sweeps >= 1, "PrestoOptions::max_sweeps", max_sweeps, ">= 1");
+  }
+};
+
+struct PrestoFit {
+  double lambda = 0;
+  VecX<double> theta;     ///< (α, ψ_1, …, ψ_{K−1}) on the standardized scale (what λ acts on)
+  VecX<double> alpha;     ///< intercepts, original units
+  MatX<double> beta;      ///< p × (K−1) weights, original units
+  double objective = 0;   ///< mean NLL + penalty (standardized scale)
+  double kkt_residual = 0;
+  int newton_steps = 0;
+  bool converged = false;    ///< KKT residual ≤ tolerance
+  /// Stopped on the edge of the valid region: the penalized optimum would make the cumulative
+  /// curves cross on some training row (a class probability < 0), so the line search cannot
+  /// move further and the objective stalls there, as with the reference code's step halving.
+  /// The KKT residual is then not zero (the feasibility constraints are active).
+  bool on_boundary = false;
+  double min_margin = 0;     ///< min over training rows and k of η_k − η_{k−1} (0 on the boundary)
+  Eigen::Index nonzero_differences = 0;  ///< nonzero entries of ψ_2 … ψ_{K−1}
+  /// Class probabilities (rows × K) at new rows, in original units (may be invalid: see
+  /// problems::CumulativeLogit::valid).
+  MatX<double> predict(const MatX<double>& X) const { return problems::cumulative_logit_probabilities(X, alpha, beta); }
+};
+
+namespace detail_presto {
+
+struct Standardization {
+  VecX<double> mean, sd;
+};
+
+inline Standardization standardization(const MatX<double>& X, bool on) {
+  Standardization s{VecX<double>::Zero(X.cols()), VecX<double>::Ones(X.cols())};
+  if (!on) return s;
+  s.mean = X.colwise().mean().transpose();
+  for (Eigen::Index j = 0; j < X.cols(); ++j) {
+    const double v = (X.col(j).array() - s.mean[j]).square().mean();
+    s.sd[j] = v > 0 ? std::sqrt(v) : 1.0;
+  }
+  return s;
+}
+
+inline MatX<double> apply(const MatX<double>& X, const Standardization& s) {
+  return ((X.rowwise() - s.mean.transpose()).array().rowwise() / s.sd.transpose().array()).matrix();
+}
+
+/// Penalty factor per coordinate of θ: 0 for intercepts (and ψ_1 unless penalize_first).
+inline VecX<double> penalty_factors(const problems::CumulativeLogit& m, bool penalize_first) {
+  VecX<double> pf = VecX<double>::Ones(m.dim());
+  pf.head(m.categories() - 1).setZero();
+  if (!penalize_first) pf.segment(m.psi_offset(1), m.features()).setZero();
+  return pf;
+}
+
+/// Intercept-only start: α_k = logit of the cumulative class frequency (clipped to ±100), ψ = 0.
+inline VecX<double> null_start(const problems::CumulativeLogit& m) {
+  VecX<double> t = VecX<double>::Zero(m.dim());
+  const int K = m.categories();
+  std::vector<double> count(static_cast<std::size_t>(K), 0.0);
+  for (Eigen::Index i = 0; i < m.rows(); ++i) count[static_cast<std::size_t>(m.labels()[i] - 1)] += 1;
+  double cum = 0;
+  for (int k = 1; k < K; ++k) {
+    cum += count[static_cast<std::size_t>(k - 1)];
+    const double q = cum / static_cast<double>(m.rows());
+    t[k - 1] = q <= 0 ? -100.0 : q >= 1 ? 100.0 : std::clamp(std::log(q / (1 - q)), -100.0, 100.0);
+  }
+  // Empty categories give equal intercepts: separate them so the start is strictly feasible.
+  for (int k = 2; k < K; ++k) t[k - 1] = std::max(t[k - 1], t[k - 2] + 1e-6);
+  return t;
+}
+
+inline double penalty(const VecX<double>& theta, const VecX<double>& pf, double lambda) {
+  if (!std::isfinite(lambda)) return 0;  // penalized coordinates are held at 0
+  double s = 0;
+  for (Eigen::Index j = 0; j < theta.size(); ++j) s += pf[j] * std::abs(theta[j]);
+  return lambda * s;
+}
+
+/// KKT residual of mean NLL + λ·Σ pf|θ| at θ with gradient g (held coordinates ignored).
+inline double kkt_residual(const VecX<double>& theta, const VecX<double>& g, const VecX<double>& pf, double lambda) {
+  double r = 0;
+  for (Eigen::Index j = 0; j < theta.size(); ++j) {
+    if (pf[j] == 0) r = std::max(r, std::abs(g[j]));
+    else if (!std::isfinite(lambda)) continue;
+    else if (theta[j] == 0) r = std::max(r, std::abs(g[j]) - lambda * pf[j]);
+    else r = std::max(r, std::abs(g[j] + lambda * pf[j] * (theta[j] > 0 ? 1.0 : -1.0)));
+  }
+  return r;
+}
+
+/// Proximal Newton on the standardized model from θ (feasible) in place.
+inline PrestoFit solve(const problems::CumulativeLogit& m, double lambda, const PrestoOptions& o, VecX<double> theta) {
+  const Eigen::Index d = m.dim();
+  const VecX<double> pf = penalty_factors(m, o.penalize_first);
+  const bool held = !std::isfinite(lambda);
+  if (held)
+    for (Eigen::Index j = 0; j < d; ++j)
+      if (pf[j] > 0) theta[j] = 0;
+  VecX<double> g(d), step(d), Hd(d), trial(d);
+  MatX<double> H(d, d);
+  PrestoFit fit;
+  fit.lambda = lambda;
+  int stalled = 0;
+  double f = m.value_and_gradient(theta, g);
+  if (!std::isfinite(f)) throw InvalidArgument("presto: the starting point has crossing cumulative curves");
+  for (int it = 0;; ++it) {
+    fit.kkt_residual = kkt_residual(theta, g, pf, lambda);
+    fit.newton_steps = it;
+    if (fit.kkt_residual <= o.tolerance || it >= o.max_newton) break;
+    m.hessian(theta, H);
+    // Coordinate descent on gᵀs + ½sᵀHs + λΣpf|θ + s| (held coordinates stay 0).
+    step.setZero();
+    Hd.setZero();
+    const double ridge = 1e-12 * (1 + H.diagonal().cwiseAbs().maxCoeff());
+    for (int sweep = 0; sweep < o.max_sweeps; ++sweep) {
+      double largest = 0;
+      for (Eigen::Index j = 0; j < d; ++j) {
+        if (held && pf[j] > 0) continue;
+        const double a = H(j, j) + ridge;
+        const double w = theta[j] + step[j];
+        const double v = a * w - (g[j] + Hd[j]);
+        const double t = held || pf[j] == 0 ? 0.0 : lambda * pf[j];
+        const double next = v > t ? (v - t) / a : v < -t ? (v + t) / a : 0.0;
+        const double delta = next - w;
+        if (delta != 0) {
+          step[j] += delta;
+          Hd += delta * H.col(j);
+          largest = std::max(largest, std::abs(delta) * std::sqrt(a));
+        }
+      }
+      if (largest <= 1e-3 * o.tolerance) break;
+    }
+    // Backtracking on the penalized objective; infeasible points are +∞.
+    const double F = f + penalty(theta, pf, lambda);
+    const double decrease = g.dot(step) + penalty(VecX<double>(theta + step), pf, lambda) - penalty(theta, pf, lambda);
+    if (!(decrease < 0)) break;  // no descent direction left at this precision
+    double t = 1, f_trial = f;
+    bool accepted = false;
+    for (int ls = 0; ls < 60; ++ls, t /= 2) {
+      trial = theta + t * step;
+      f_trial = m.value(trial);
+      if (std::isfinite(f_trial) && f_trial + penalty(trial, pf, lambda) <= F + 1e-4 * t * decrease) {
+        accepted = true;
+        break;
+      }
+    }
+    if (!accepted) break;
+    theta = trial;
+    f = m.value_and_gradient(theta, g);
+    // Stalled (the step is cut short by feasibility and F no longer moves): stop.
+    const double F_new = f + penalty(theta, pf, lambda);
+    stalled = F - F_new <= 1e-13 * (1 + std::abs(F)) ? stalled + 1 : 0;
+    if (stalled >= 3) {
+      fit.kkt_residual = kkt_residual(theta, g, pf, lambda);
+      fit.newton_steps = it + 1;
+      break;
+    }
+  }
+  fit.theta = theta;
+  fit.objective = f + penalty(theta, pf, lambda);
+  fit.converged = fit.kkt_residual <= o.tolerance;
+  const MatX<double> eta = m.linear_predictors(m.X(), theta);
+  fit.min_margin = std::numeric_limits<double>::infinity();
+  for (int k = 1; k + 1 < m.categories(); ++k) fit.min_margin = std::min(fit.min_margin, (eta.col(k) - eta.col(k - 1)).minCoeff());
+  fit.on_boundary = !fit.converged && fit.min_margin <= 1e-6;
+  for (int k = 2; k < m.categories(); ++k)
+    fit.nonzero_differences += (theta.segment(m.psi_offset(k), m.features()).array() != 0).count();
+  return fit;
+}
+
+/// Original-unit α and β from the standardized θ: β_k = β̃_k / sd, α_k = α̃_k − β̃_kᵀ(mean/sd)
+/// (all of β̃_k = Σ_{l≤k} ψ̃_l — the reference code's defect D1 used ψ̃_k only).
+inline void back_transform(const problems::CumulativeLogit& m, const Standardization& s, PrestoFit& fit) {
+  const MatX<double> Bs = m.beta(fit.theta);
+  fit.beta = Bs.array().colwise() / s.sd.array();
+  fit.alpha = fit.theta.head(m.categories() - 1);
+  const VecX<double> shift = s.mean.cwiseQuotient(s.sd);
+  for (int k = 1; k < m.categories(); ++k) fit.alpha[k - 1] -= Bs.col(k - 1).dot(shift);
+}
+
+}  // namespace detail_presto
+
+/// The largest useful λ: at the λ = +∞ fit (penalized coordinates at 0), max |∂f/∂θ_j| over the
+/// penalized coordinates; for every λ ≥ λ_max that fit is the solution.
+inline double presto_lambda_max(const problems::CumulativeLogit& standardized_model, const VecX<double>& held_fit_theta, bool penalize_first) {
+  VecX<double> g(standardized_model.dim());
+  standardized_model.value_and_gradient(held_fit_theta, g);
+  const VecX<double> pf = detail_presto::penalty_factors(standardized_model, penalize_first);
+  double top = 0;
+  for (Eigen::Index j = 0; j < g.size(); ++j)
+    if (pf[j] > 0) top = std::max(top, std::abs(g[j]) / pf[j]);
+  return top;
+}
+
+/// PRESTO at one λ (λ = +∞ allowed; λ = 0 is the non-parallel MLE). y: labels 1 … K.
+inline PrestoFit presto_fit(const MatX<double>& X, const VecX<double>& y, int K, double lambda, const PrestoOptions& o = {}) {
+  o.validate();
+  detail::require(lambda >= 0 && !std::isnan(lambda), "presto_fit: lambda", lambda, ">= 0 (+inf allowed)");
+  const auto s = detail_presto::standardization(X, o.standardize);
+  const problems::CumulativeLogit m(detail_presto::apply(X, s), y, K);
+  // From the held (λ = ∞) fit, which is feasible and the path's first point.
+  PrestoFit start = detail_presto::solve(m, std::numeric_limits<double>::infinity(), o, detail_presto::null_start(m));
+  PrestoFit fit = std::isinf(lambda) ? start : detail_presto::solve(m, lambda, o, start.theta);
+  detail_presto::back_transform(m, s, fit);
+  return fit;
+}
+
+struct PrestoPathOptions {
+  int n_lambdas = 50;        ///< >= 1
+  double ratio = 1e-2;       ///< smallest λ / λ_max, in (0, 1)
+  PrestoOptions presto;
+  void validate() const {
+    detail::require(n_lambdas >= 1, "PrestoPathOptions::n_lambdas", n_lambdas, ">= 1");
+    detail::require(ratio > 0 && ratio < 1, "PrestoPathOptions::ratio", ratio, "0 < ratio < 1");
+    presto.validate();
+  }
+};
+
+/// Warm-started path over `lambdas` (decreasing), or over the geometric grid λ_max … ratio·λ_max
+/// when `lambdas` is empty.
+inline std::vector<PrestoFit> presto_path(const MatX<double>& X, const VecX<double>& y, int K, const PrestoPathOptions& o = {},
+                                          std::vector<double> lambdas = {}) {
+  o.validate();
+  const auto s = detail_presto::standardization(X, o.presto.standardize);
+  const problems::CumulativeLogit m(detail_presto::apply(X, s), y, K);
+  const PrestoFit held = detail_presto::solve(m, std::numeric_limits<double>::infinity(), o.presto, detail_presto::null_start(m));
+  if (lambdas.empty()) {
+    const double lmax = presto_lambda_max(m, held.theta, o.presto.penalize_first);
+    for (int k = 0; k < o.n_lambdas; ++k)
+      lambdas.push_back(o.n_lambdas == 1 ? lmax : lmax * std::pow(o.ratio, static_cast<double>(k) / (o.n_lambdas - 1)));
+  }
+  std::vector<PrestoFit> path;
+  VecX<double> warm = held.theta;
+  for (double lambda : lambdas) {
+    PrestoFit fit = detail_presto::solve(m, lambda, o.presto, warm);
+    warm = fit.theta;
+    detail_presto::back_transform(m, s, fit);
+    path.push_back(std::move(fit));
+  }
+  return path;
+}
+
+/// Multi-class Brier score (1/n)Σᵢ Σ_k (1{yᵢ = k} − p_ik)².
+inline double brier_score(const MatX<double>& P, const VecX<double>& y) {
+  detail::require_size(P.rows(), y.size(), "brier_score: rows of P (one per label)");
+  double s = 0;
+  for (Eigen::Index i = 0; i < P.rows(); ++i)
+    for (Eigen::Index k = 0; k < P.cols(); ++k) {
+      const double e = (static_cast<int>(y[i]) == k + 1 ? 1.0 : 0.0) - P(i, k);
+      s += e * e;
+    }
+  return s / static_cast<double>(std::max<Eigen::Index>(P.rows(), 1));
+}
+
+/// The CV rule: the LARGEST λ among those with the minimal mean score (exact ties → larger λ).
+inline std::size_t choose_lambda(const std::vector<double>& lambdas, const std::vector<double>& mean_score) {
+  detail::require(!lambdas.empty() && lambdas.size() == mean_score.size(), "choose_lambda: sizes", lambdas.size(), "equal and >= 1");
+  std::size_t best = 0;
+  for (std::size_t k = 1; k < lambdas.size(); ++k)
+    if (mean_score[k] < mean_score[best] || (mean_score[k] == mean_score[best] && lambdas[k] > lambdas[best])) best = k;
+  return best;
+}
+
+struct PrestoCvOptions {
+  int folds = 5;                 ///< >= 2
+  unsigned long long seed = 1;   ///< the random permutation cut into folds
+  PrestoPathOptions path;
+  void validate() const {
+    detail::require(folds >= 2, "PrestoCvOptions::folds", folds, ">= 2");
+    path.validate();
+  }
+};
+
+struct PrestoCv {
+  std::vector<double> lambdas, mean_brier;
+  std::size_t chosen = 0;
+  PrestoFit fit;  ///< all rows at the chosen λ
+};
+
+/// K-fold CV over the full-data λ path (standardization redone in every fold), scored by the
+/// out-of-fold Brier score with correctly back-transformed predictions (the reference code's
+/// defect D2 is not reproduced); λ chosen by `choose_lambda`, then refitted on all rows.
+inline PrestoCv presto_cv(const MatX<double>& X, const VecX<double>& y, int K, const PrestoCvOptions& o = {}) {
+  o.validate();
+  PrestoCv cv;
+  for (const auto& f : presto_path(X, y, K, o.path)) cv.lambdas.push_back(f.lambda);
+  const Eigen::Index n = X.rows();
+  std::vector<Eigen::Index> perm(static_cast<std::size_t>(n));
+  std::iota(perm.begin(), perm.end(), Eigen::Index{0});
+  std::shuffle(perm.begin(), perm.end(), std::mt19937_64(o.seed));
+  std::vector<double> total(cv.lambdas.size(), 0.0);
+  for (int f = 0; f < o.folds; ++f) {
+    std::vector<Eigen::Index> train, test;
+    for (Eigen::Index r = 0; r < n; ++r) (r * o.folds / n == f ? test : train).push_back(perm[static_cast<std::size_t>(r)]);
+    MatX<double> Xtr(static_cast<Eigen::Index>(train.size()), X.cols()), Xte(static_cast<Eigen::Index>(test.size()), X.cols());
+    VecX<double> ytr(Xtr.rows()), yte(Xte.rows());
+    for (std::size_t r = 0; r < train.size(); ++r) Xtr.row(static_cast<Eigen::Index>(r)) = X.row(train[r]), ytr[static_cast<Eigen::Index>(r)] = y[train[r]];
+    for (std::size_t r = 0; r < test.size(); ++r) Xte.row(static_cast<Eigen::Index>(r)) = X.row(test[r]), yte[static_cast<Eigen::Index>(r)] = y[test[r]];
+    const auto path = presto_path(Xtr, ytr, K, o.path, cv.lambdas);
+    for (std::size_t k = 0; k < path.size(); ++k) total[k] += brier_score(path[k].predict(Xte), yte);
+  }
+  for (double& t : total) t /= o.folds;
+  cv.mean_brier = total;
+  cv.chosen = choose_lambda(cv.lambdas, cv.mean_brier);
+  cv.fit = presto_fit(X, y, K, cv.lambdas[cv.chosen], o.path.presto);
+  return cv;
+}
+
+}  // namespace convlab::optim

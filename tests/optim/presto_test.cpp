@@ -1,0 +1,190 @@
+// PRESTO and the cumulative-logit model: derivatives against finite differences, the limits
+// (λ = 0, λ ≥ λ_max, λ = ∞ = proportional odds against MASS::polr), KKT, invariances, CV rule.
+#include <gtest/gtest.h>
+
+#include <convlab/optim/presto.hpp>
+#include <convlab/problems/data_io.hpp>
+#include <convlab/problems/ordinal.hpp>
+#include <random>
+
+#include "test_support.hpp"
+
+namespace cp = convlab::problems;
+namespace co = convlab::optim;
+using convlab::MatX;
+using convlab::VecX;
+using Index = Eigen::Index;
+
+namespace {
+struct Ordinal {
+  MatX<double> X;
+  VecX<double> y;
+};
+// The spec's sparse-differences design, small: X ~ U(−1, 1), K = 4.
+Ordinal simulate(Index n, Index p, unsigned seed, const VecX<double>& alpha, double diff = 0.5) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> U(-1, 1);
+  std::bernoulli_distribution coin(0.5);
+  MatX<double> B(p, alpha.size());
+  for (Index j = 0; j < p; ++j) B(j, 0) = coin(rng) ? 0.5 : 0.0;
+  for (Index k = 1; k < alpha.size(); ++k)
+    for (Index j = 0; j < p; ++j) B(j, k) = B(j, k - 1) + (coin(rng) ? diff * (coin(rng) ? 1 : -1) : 0.0);
+  Ordinal d{MatX<double>(n, p), VecX<double>(n)};
+  for (Index i = 0; i < n; ++i)
+    for (Index j = 0; j < p; ++j) d.X(i, j) = U(rng);
+  const MatX<double> P = cp::cumulative_logit_probabilities(d.X, alpha, B);
+  std::uniform_real_distribution<double> U01(0, 1);
+  for (Index i = 0; i < n; ++i) {
+    double u = U01(rng), c = 0;
+    Index k = 0;
+    for (; k + 1 < P.cols(); ++k) {
+      c += std::max(P(i, k), 0.0);
+      if (u < c) break;
+    }
+    d.y[i] = static_cast<double>(k + 1);
+  }
+  return d;
+}
+VecX<double> vec(std::initializer_list<double> v) {
+  VecX<double> out(static_cast<Index>(v.size()));
+  Index k = 0;
+  for (double x : v) out[k++] = x;
+  return out;
+}
+}  // namespace
+
+TEST(CumulativeLogit, GradientAndHessianMatchFiniteDifferencesAndProbabilitiesSumToOne) {
+  const auto d = simulate(200, 3, convlab::test::test_seed(), vec({-1, 0.5, 2}));
+  cp::CumulativeLogit m(d.X, d.y, 4);
+  std::mt19937_64 rng(convlab::test::test_seed());
+  std::normal_distribution<double> N(0, 0.1);
+  VecX<double> theta = m.theta_from(vec({-1, 0.5, 2}), MatX<double>::Zero(3, 3));
+  for (Index j = 3; j < theta.size(); ++j) theta[j] = N(rng);
+  ASSERT_TRUE(std::isfinite(m.value(theta)));
+  VecX<double> g(m.dim());
+  m.value_and_gradient(theta, g);
+  MatX<double> H(m.dim(), m.dim());
+  m.hessian(theta, H);
+  for (Index j = 0; j < m.dim(); ++j) {
+    VecX<double> a = theta, b = theta, ga(m.dim()), gb(m.dim());
+    a[j] += 1e-6, b[j] -= 1e-6;
+    EXPECT_NEAR((m.value(a) - m.value(b)) / 2e-6, g[j], 1e-7 * (1 + std::abs(g[j])));
+    m.value_and_gradient(a, ga), m.value_and_gradient(b, gb);
+    for (Index k = 0; k < m.dim(); ++k) EXPECT_NEAR((ga[k] - gb[k]) / 2e-6, H(k, j), 1e-6 * (1 + std::abs(H(k, j))));
+  }
+  const MatX<double> P = m.probabilities(d.X, theta);
+  EXPECT_LE((P.rowwise().sum().array() - 1).abs().maxCoeff(), 1e-12);
+  // Round trip β → ψ → β, and η from θ equals α + Xβ.
+  const MatX<double> B = m.beta(theta);
+  EXPECT_LE((m.theta_from(theta.head(3), B) - theta).cwiseAbs().maxCoeff(), 1e-15);
+  const MatX<double> eta = m.linear_predictors(d.X, theta);
+  EXPECT_LE(((d.X * B).rowwise() + theta.head(3).transpose() - eta).cwiseAbs().maxCoeff(), 1e-12);
+  // Crossing curves make θ infeasible.
+  VecX<double> bad = theta;
+  bad[1] = bad[0] - 5;
+  EXPECT_TRUE(std::isinf(m.value(bad)));
+  EXPECT_THROW(cp::CumulativeLogit(d.X, VecX<double>::Constant(200, 5), 4), convlab::InvalidArgument);
+}
+
+TEST(Presto, AtLambdaMaxWithPenalizeFirstTheFitIsTheInterceptOnlyModel) {
+  const auto d = simulate(300, 4, convlab::test::test_seed() + 1, vec({-0.5, 1, 2.5}));
+  const auto path = co::presto_path(d.X, d.y, 4, {.n_lambdas = 8, .ratio = 0.05, .presto = {}});
+  const auto& top = path.front();
+  EXPECT_EQ(top.beta.cwiseAbs().maxCoeff(), 0.0);
+  double cum = 0;
+  for (int k = 1; k <= 3; ++k) {
+    cum += static_cast<double>((d.y.array() == k).count()) / 300.0;
+    EXPECT_NEAR(top.alpha[k - 1], std::log(cum / (1 - cum)), 1e-9);
+  }
+  // Just below λ_max some coordinate is nonzero; nonzero differences grow (weakly) down the path.
+  EXPECT_GT(path[1].beta.cwiseAbs().maxCoeff(), 0.0);
+  for (std::size_t k = 0; k < path.size(); ++k) {
+    // Converged, or stopped on the edge of the valid region (some training row's curves touch).
+    EXPECT_TRUE(path[k].converged || path[k].on_boundary) << "lambda " << path[k].lambda << " kkt " << path[k].kkt_residual;
+    EXPECT_GE(path[k].min_margin, 0.0);
+    if (k > 0) {
+      EXPECT_LE(path[k].objective, path[k - 1].objective);  // smaller λ, smaller optimum (warm start from a feasible point)
+    }
+    if (k > 0) {
+      EXPECT_GT(path[k - 1].lambda, path[k].lambda);
+    }
+  }
+  EXPECT_LE(path.front().nonzero_differences, path.back().nonzero_differences);
+}
+
+TEST(Presto, KktHoldsAndLambdaZeroIsTheNonParallelMle) {
+  const auto d = simulate(400, 3, convlab::test::test_seed() + 2, vec({-1, 0.5, 2}));
+  for (double lambda : {0.0, 1e-3, 1e-2}) {
+    const auto fit = co::presto_fit(d.X, d.y, 4, lambda);
+    EXPECT_TRUE(fit.converged) << lambda;
+    EXPECT_LE(fit.kkt_residual, 1e-8);
+    // Every class probability on the training rows is valid.
+    EXPECT_GE(fit.predict(d.X).minCoeff(), 0.0);
+  }
+  // λ = 0: the gradient of the likelihood vanishes in original units too (a stationary point
+  // of a convex problem is its MLE), checked on an unstandardized model.
+  const auto mle = co::presto_fit(d.X, d.y, 4, 0.0);
+  cp::CumulativeLogit m(d.X, d.y, 4);
+  VecX<double> g(m.dim());
+  m.value_and_gradient(m.theta_from(mle.alpha, mle.beta), g);
+  EXPECT_LE(g.cwiseAbs().maxCoeff(), 1e-7);
+}
+
+TEST(Presto, InfiniteLambdaWithoutFirstPenaltyIsProportionalOddsAsMassPolr) {
+  // Reference values, obtained once with R 4.2 / MASS 7.3 on the shipped soup data:
+  //   d <- read.csv("data/soup.csv")   # the 0/1 dummy columns of ordinal::soup, y = SURENESS
+  //   f <- polr(factor(y) ~ PROD_Test + DAY_2 + COLD_Yes, data = d, method = "logistic",
+  //             control = list(reltol = 1e-14, maxit = 10000))
+  //   f$zeta; coef(f)    # polr: logit P(y ≤ k) = ζ_k − xᵀb, so α = ζ, β = −b
+  const auto ds = cp::load_csv(convlab::test::data_path("soup.csv"), {.response = "y"});
+  MatX<double> X(ds.X.rows(), 3);
+  int c = 0;
+  for (const char* name : {"PROD_Test", "DAY_2", "COLD_Yes"})
+    X.col(c++) = ds.X.col(std::find(ds.feature_names.begin(), ds.feature_names.end(), name) - ds.feature_names.begin());
+  const auto fit = co::presto_fit(X, ds.y, 6, std::numeric_limits<double>::infinity(), {.penalize_first = false});
+  const VecX<double> zeta = vec({-1.5247283243522, -0.5390465525727, -0.2129388135571, 0.0411905532527, 0.7075907088124});
+  const VecX<double> b = vec({1.153642927209, -0.290755819709, 0.267242675831});
+  EXPECT_LE((fit.alpha - zeta).cwiseAbs().maxCoeff(), 2e-5);
+  for (int k = 0; k < 5; ++k) EXPECT_LE((fit.beta.col(k) + b).cwiseAbs().maxCoeff(), 2e-5);
+}
+
+TEST(Presto, InvariantToAffineFeatureChangesRowOrderAndDuplication) {
+  const auto d = simulate(300, 3, convlab::test::test_seed() + 3, vec({-1, 0.5, 2}));
+  const double lambda = 5e-3;
+  const auto base = co::presto_fit(d.X, d.y, 4, lambda);
+  const MatX<double> P = base.predict(d.X);
+  // c·X + b with standardization: the same probabilities.
+  MatX<double> Xa = (3.0 * d.X).array() + 7.0;
+  EXPECT_LE((co::presto_fit(Xa, d.y, 4, lambda).predict(Xa) - P).cwiseAbs().maxCoeff(), 1e-7);
+  // Reversed row order; every row twice.
+  const MatX<double> Xr = d.X.colwise().reverse();
+  const VecX<double> yr = d.y.reverse();
+  EXPECT_LE((co::presto_fit(Xr, yr, 4, lambda).predict(d.X) - P).cwiseAbs().maxCoeff(), 1e-7);
+  MatX<double> X2(600, 3);
+  VecX<double> y2(600);
+  X2 << d.X, d.X;
+  y2 << d.y, d.y;
+  EXPECT_LE((co::presto_fit(X2, y2, 4, lambda).predict(d.X) - P).cwiseAbs().maxCoeff(), 1e-7);
+}
+
+TEST(Presto, CategoryReversalMapsTheMle) {
+  // λ = 0: reversing the categories maps (α_k, β_k) to (−α_{K−k}, −β_{K−k}).
+  const auto d = simulate(400, 2, convlab::test::test_seed() + 4, vec({-1, 0.5, 2}));
+  const auto fit = co::presto_fit(d.X, d.y, 4, 0.0);
+  const VecX<double> rev = (5.0 - d.y.array()).matrix();
+  const auto r = co::presto_fit(d.X, rev, 4, 0.0);
+  for (int k = 1; k <= 3; ++k) {
+    EXPECT_NEAR(r.alpha[k - 1], -fit.alpha[3 - k], 1e-6);
+    EXPECT_LE((r.beta.col(k - 1) + fit.beta.col(3 - k)).cwiseAbs().maxCoeff(), 1e-6);
+  }
+}
+
+TEST(Presto, CvChoosesTheLargestLambdaAmongTiesAndBeatsNothingWorse) {
+  EXPECT_EQ(co::choose_lambda({1.0, 0.5, 0.25}, {0.3, 0.2, 0.2}), 1u);
+  EXPECT_EQ(co::choose_lambda({1.0, 0.5, 0.25}, {0.1, 0.2, 0.1}), 0u);
+  const auto d = simulate(300, 3, convlab::test::test_seed() + 5, vec({-1, 0.5, 2}));
+  const auto cv = co::presto_cv(d.X, d.y, 4, {.folds = 3, .seed = 1, .path = {.n_lambdas = 6, .ratio = 0.01, .presto = {}}});
+  ASSERT_EQ(cv.mean_brier.size(), 6u);
+  for (double b : cv.mean_brier) EXPECT_GE(b, cv.mean_brier[cv.chosen]);
+  EXPECT_EQ(cv.fit.lambda, cv.lambdas[cv.chosen]);
+}
