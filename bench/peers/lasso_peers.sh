@@ -57,9 +57,11 @@ for penalty in l1 l2; do
     echo "| $name | convlab (tolerance 1e-8) | $ours | $gap | 1 |"
     for peer in $solvers; do
       case $peer in
-        glmnet) Rscript "$here/glmnet_logistic.R" "$work" "$name" "$work" $penalty > "$work/$peer.txt" ;;
-        sklearn-*) $py "$here/sklearn_logistic.py" "$work" "$name" "$work" "${peer#sklearn-}" $penalty > "$work/$peer.txt" ;;
+        # A ladder that runs past 5 minutes is cut: the thresholds it finished are still reported.
+        glmnet) timeout 300 Rscript "$here/glmnet_logistic.R" "$work" "$name" "$work" $penalty > "$work/$peer.txt" || true ;;
+        sklearn-*) timeout 300 $py "$here/sklearn_logistic.py" "$work" "$name" "$work" "${peer#sklearn-}" $penalty > "$work/$peer.txt" || true ;;
       esac
+      if [ ! -s "$work/$peer.txt" ]; then echo "| $name | $peer | no threshold finished within 5 minutes | | |"; continue; fi
       best=""; last=""
       while read -r tol t1; do
         g=$("$tool" ${mode}gap "$work" "$name" "$work/${peer}_${name}_${penalty}log_${tol}.csv" | cut -d' ' -f1)

@@ -5,6 +5,7 @@
 
 #include "bcd_suite.hpp"
 #include "lion_suite.hpp"
+#include "presto_suite.hpp"
 #include "quantile_suite.hpp"
 #include "schedule_suite.hpp"
 
@@ -52,6 +53,7 @@ const std::vector<SuiteRunner>& suite_runners() {
       {"lion_kappa", "lion", lion_metrics, validate_lion_suite, run_lion_suite},
       {"bcd", "bcd", bcd_metrics, validate_bcd_suite, run_bcd_suite},
       {"quantile", "quantile", quantile_metrics, validate_quantile_suite, run_quantile_suite},
+      {"presto", "presto", presto_metrics, validate_presto_suite, run_presto_suite},
   };
   return r;
 }
