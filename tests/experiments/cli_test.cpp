@@ -487,3 +487,48 @@ data = ")" + source_dir() + R"(/data/engel.csv"
   EXPECT_EQ(s["qa_coarse_crossing_monotone_bases"].get<double>(), 0.0);
   EXPECT_GT(s["qa_rows_checked"].get<double>(), 0.0);
 }
+
+// The PRESTO runner end to end on small designs: the CSV has a row per repetition and split,
+// every ratio is finite, and the results do not depend on the thread count.
+TEST(PrestoSuite, RunsDesignsAndSoupAndIsThreadCountInvariant) {
+  const fs::path configs = fresh_dir("presto-configs");
+  fs::create_directories(configs / "p");
+  write(configs / "p" / "tiny.toml", R"(
+[experiment]
+title = "t"
+paper = "presto"
+runner = "presto"
+[presto]
+repetitions = 2
+n = 400
+p = 4
+n_lambdas = 6
+folds = 3
+[[presto.design]]
+name = "s"
+type = "sparse"
+intercepts = [0.0, 2.0, 3.5]
+[[presto.design]]
+name = "po"
+type = "po"
+intercepts = [0.0, 2.0, 3.5]
+[presto.soup]
+data = ")" + source_dir() + R"(/data/soup.csv"
+splits = 1
+n_lambdas = 4
+)");
+  const fs::path out1 = fresh_dir("presto-results-1"), out2 = fresh_dir("presto-results-2");
+  ASSERT_EQ(run_cli("reproduce --configs " + configs.string() + " --out " + out1.string(), "OMP_NUM_THREADS=1"), 0);
+  ASSERT_EQ(run_cli("reproduce --configs " + configs.string() + " --out " + out2.string(), "OMP_NUM_THREADS=2"), 0);
+  const fs::path dir = out1 / "p" / "tiny" / "suite";
+  std::ifstream a(dir / "runs.csv"), b(out2 / "p" / "tiny" / "suite" / "runs.csv");
+  const std::string ca((std::istreambuf_iterator<char>(a)), {}), cb((std::istreambuf_iterator<char>(b)), {});
+  EXPECT_EQ(ca, cb) << "PRESTO results depend on the thread count";
+  EXPECT_EQ(std::count(ca.begin(), ca.end(), '\n'), 1 + 2 * 2 + 1);
+  const auto s = read_json(dir / "summary.json");
+  for (const char* m : {"presto_vs_logit_sparse", "presto_vs_po_sparse", "presto_vs_po_po_truth", "soup_logloss_presto_vs_po"}) {
+    ASSERT_TRUE(s.contains(m)) << m;
+    EXPECT_GT(s[m].get<double>(), 0.0) << m;
+    EXPECT_TRUE(std::isfinite(s[m].get<double>())) << m;
+  }
+}
