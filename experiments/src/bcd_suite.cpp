@@ -24,6 +24,7 @@
 #include <convlab/problems/preprocessing.hpp>
 #include <convlab/problems/synthetic.hpp>
 
+#include "parallel_runs.hpp"
 #include "plots.hpp"
 #include "run_folder.hpp"
 #include "table_reader.hpp"
@@ -586,22 +587,11 @@ nlohmann::json run_bcd_suite(const toml::table& table, const std::string& file, 
   // machine's threads; every run's numbers are the same whatever the thread count.
   std::vector<std::pair<const RunKey, Outcome>*> todo;
   for (auto& entry : runs) todo.push_back(&entry);
-  std::size_t done = 0;
-  std::exception_ptr failure;
-#pragma omp parallel for schedule(dynamic, 1)
-  for (std::size_t r = 0; r < todo.size(); ++r) {
-    try {
-      const RunKey& k = todo[r]->first;
-      const Prepared& p = data.at(k.dataset);
-      todo[r]->second = std::visit([&](const auto& prob) { return run_one(prob, p, k, s); }, p.problem);
-    } catch (...) {
-#pragma omp critical(bcd_failure)
-      if (!failure) failure = std::current_exception();
-    }
-#pragma omp critical(bcd_progress)
-    progress(++done, todo.size());
-  }
-  if (failure) std::rethrow_exception(failure);
+  parallel_runs(todo.size(), progress, [&](std::size_t r) {
+    const RunKey& k = todo[r]->first;
+    const Prepared& p = data.at(k.dataset);
+    todo[r]->second = std::visit([&](const auto& prob) { return run_one(prob, p, k, s); }, p.problem);
+  });
 
   // Tidy CSV of every curve; one wide CSV and one plot per figure panel (dataset × τ).
   std::ostringstream tidy;

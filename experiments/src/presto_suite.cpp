@@ -12,6 +12,7 @@
 #include <convlab/problems/logistic.hpp>
 #include <convlab/problems/ordinal.hpp>
 
+#include "parallel_runs.hpp"
 #include "plots.hpp"
 #include "run_folder.hpp"
 #include "table_reader.hpp"
@@ -242,26 +243,15 @@ nlohmann::json run_presto_suite(const toml::table& presto, const std::string& fi
   }
   std::vector<SimResult> sim(todo.size());
   std::vector<SoupResult> real(todo.size());
-  std::size_t done = 0;
-  std::exception_ptr failure;
-#pragma omp parallel for schedule(dynamic, 1)
-  for (std::size_t t = 0; t < todo.size(); ++t) {
+  parallel_runs(todo.size(), progress, [&](std::size_t t) {
     try {
-      try {
-        if (todo[t].design >= 0) sim[t] = run_design(s.designs[static_cast<std::size_t>(todo[t].design)], todo[t].index, s);
-        else real[t] = run_soup_split(soup.X, soup.y, todo[t].index, s);
-      } catch (const std::exception& e) {
-        throw std::runtime_error("[presto] " + (todo[t].design >= 0 ? "design '" + s.designs[static_cast<std::size_t>(todo[t].design)].name + "'" : std::string("soup split")) +
-                                 ", repetition " + std::to_string(todo[t].index) + ": " + e.what());
-      }
-    } catch (...) {
-#pragma omp critical(presto_failure)
-      if (!failure) failure = std::current_exception();
+      if (todo[t].design >= 0) sim[t] = run_design(s.designs[static_cast<std::size_t>(todo[t].design)], todo[t].index, s);
+      else real[t] = run_soup_split(soup.X, soup.y, todo[t].index, s);
+    } catch (const std::exception& e) {  // name the design or split at fault
+      throw std::runtime_error("[presto] " + (todo[t].design >= 0 ? "design '" + s.designs[static_cast<std::size_t>(todo[t].design)].name + "'" : std::string("soup split")) +
+                               ", repetition " + std::to_string(todo[t].index) + ": " + e.what());
     }
-#pragma omp critical(presto_progress)
-    progress(++done, todo.size());
-  }
-  if (failure) std::rethrow_exception(failure);
+  });
 
   std::ostringstream csv, md;
   csv << "study,repetition,rare_fraction,lambda,nonzero_differences,mse_presto,mse_po,mse_logit,brier_presto,brier_po,brier_logit,"

@@ -16,6 +16,7 @@
 #include <convlab/quantile/models.hpp>
 #include <convlab/quantile/monotone.hpp>
 
+#include "parallel_runs.hpp"
 #include "plots.hpp"
 #include "run_folder.hpp"
 #include "table_reader.hpp"
@@ -346,25 +347,14 @@ nlohmann::json run_quantile_suite(const toml::table& quantile, const std::string
   for (std::size_t k = 0; k < s.datasets.size(); ++k)
     for (long long r = 0; r < s.repetitions; ++r) todo.emplace_back(k, r);
   std::vector<RepResult> results(todo.size());
-  std::size_t done = 0;
-  std::exception_ptr failure;
-#pragma omp parallel for schedule(dynamic, 1)
-  for (std::size_t t = 0; t < todo.size(); ++t) {
+  parallel_runs(todo.size(), progress, [&](std::size_t t) {
+    const auto [k, r] = todo[t];
     try {
-      const auto [k, r] = todo[t];
-      try {
-        results[t] = run_rep(s.datasets[k], data[k].first, data[k].second, r, s);
-      } catch (const std::exception& e) {  // name the data set and repetition at fault
-        throw std::runtime_error("[quantile] data set '" + s.datasets[k].name + "', repetition " + std::to_string(r) + ": " + e.what());
-      }
-    } catch (...) {
-#pragma omp critical(quantile_failure)
-      if (!failure) failure = std::current_exception();
+      results[t] = run_rep(s.datasets[k], data[k].first, data[k].second, r, s);
+    } catch (const std::exception& e) {  // name the data set and repetition at fault
+      throw std::runtime_error("[quantile] data set '" + s.datasets[k].name + "', repetition " + std::to_string(r) + ": " + e.what());
     }
-#pragma omp critical(quantile_progress)
-    progress(++done, todo.size());
-  }
-  if (failure) std::rethrow_exception(failure);
+  });
 
   // Tidy CSV: one row per (data set, repetition, method).
   std::ostringstream csv;
