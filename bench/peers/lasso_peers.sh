@@ -69,7 +69,7 @@ for penalty in l1 l2; do
         last="$t1 $g ${tol}(gap-not-reached)"
       done < "$work/$peer.txt"
       read -r p1 pg ptol <<< "${best:-$last}"
-      r1=$(awk -v a="$ours" -v b="$p1" 'BEGIN{printf "%.3f", a/b}')
+      r1=$(awk -v a="$ours" -v b="$p1" 'BEGIN{printf "%.3g", a/b}')
       echo "| $name | $peer (threshold $ptol) | $p1 | $pg | $r1 |"
     done
   done
