@@ -214,9 +214,11 @@ int command_list(const std::string& configs_dir) {
 int command_validate(const std::string& config, const Overrides& overrides, bool explain) {
   const toml::table probe = parse_toml_file(config);
   std::vector<std::pair<std::string, RunConfig>> runs;
+  std::string runner = "fit";
   if (is_experiment_file(probe)) {
     if (!overrides.empty()) throw ConfigError("--set applies to run configs, not to experiment files");
     const auto e = load_experiment(config, fs::path(config).stem().string());
+    runner = e.runner;
     for (const std::string profile : {"quick", "full"}) {
       const auto cs = e.runs(profile);
       for (std::size_t i = 0; i < cs.size(); ++i) runs.emplace_back(e.run_names[i] + " (" + profile + ")", cs[i]);
@@ -233,7 +235,7 @@ int command_validate(const std::string& config, const Overrides& overrides, bool
                    row.rule.empty() ? "" : "; allowed " + row.rule);
     }
   }
-  if (runs.empty()) fmt::print("{}: ok (schedule suite, both profiles)\n", config);
+  if (runs.empty()) fmt::print("{}: ok ({} suite, both profiles)\n", config, runner);
   else fmt::print("{}: ok ({} run{})\n", config, runs.size(), runs.size() == 1 ? "" : "s");
   return 0;
 }

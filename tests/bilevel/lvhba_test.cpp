@@ -1,0 +1,194 @@
+// LV-HBA: the spec's golden two-step trace, exact feasibility, convergence to the LLC toy's
+// closed-form solution, oracle counts (no Hessians), the value-function gap, the constraint-free
+// reduction, and the affine projector.
+#include <gtest/gtest.h>
+
+#include <convlab/bilevel/lvhba.hpp>
+#include <convlab/bilevel/projections.hpp>
+#include <convlab/bilevel/toy_problems.hpp>
+#include <Eigen/LU>
+#include <random>
+
+#include "test_support.hpp"
+
+namespace cb = convlab::bilevel;
+using convlab::MatX;
+using convlab::VecX;
+using Index = Eigen::Index;
+
+namespace {
+VecX<double> vec(std::initializer_list<double> v) {
+  VecX<double> out(static_cast<Index>(v.size()));
+  Index k = 0;
+  for (double x : v) out[k++] = x;
+  return out;
+}
+}  // namespace
+
+TEST(Lvhba, GoldenTwoStepTraceOnTheLlcToy) {
+  // Spec bilevel-lvhba.md (d) 5: n = 2, α = β = η = 0.1, γ₁ = 2, γ₂ = 4, c_k = (k+1)^0.5, Z = [−5, 5].
+  const cb::LlcToy toy(2);
+  const cb::Lvhba<cb::LlcToy> solver({.alpha = 0.1, .beta = 0.1, .eta = 0.1, .gamma1 = 2, .gamma2 = 4, .c0 = 1, .p = 0.5, .box = 5});
+  cb::LvhbaState s{vec({1, 2}), vec({0.5, -1, -3, 0.5}), vec({-0.5}), VecX<double>::Zero(4), vec({0.5})};
+  solver.step(toy, s);
+  const double tol = 1e-9;
+  EXPECT_LE((s.theta - vec({0.075, 0.1, -0.3, -0.125})).cwiseAbs().maxCoeff(), tol);
+  EXPECT_NEAR(s.lambda[0], 0.775, tol);
+  EXPECT_LE((s.x - vec({0.6616666667, 1.7591666667})).cwiseAbs().maxCoeff(), tol);
+  EXPECT_LE((s.y - vec({0.5629166667, -0.6133333333, -2.8933333333, 0.5229166667})).cwiseAbs().maxCoeff(), tol);
+  EXPECT_NEAR(s.z[0], -0.468125, tol);
+  EXPECT_NEAR(s.x.sum() + s.y.sum(), 0.0, 1e-15);
+  solver.step(toy, s);
+  EXPECT_LE((s.theta - vec({0.0805625, 0.15275, -0.6071666667, -0.2701041667})).cwiseAbs().maxCoeff(), tol);
+  EXPECT_NEAR(s.lambda[0], 0.961005208333, tol);
+  EXPECT_LE((s.x - vec({0.5101101888, 1.6467268237})).cwiseAbs().maxCoeff(), tol);
+  EXPECT_LE((s.y - vec({0.5832998792, -0.3448235606, -2.9007811606, 0.5054678295})).cwiseAbs().maxCoeff(), tol);
+  EXPECT_NEAR(s.z[0], -0.432396744792, tol);
+  EXPECT_NEAR(s.x.sum() + s.y.sum(), 0.0, 1e-15);
+}
+
+TEST(Lvhba, ConvergesToTheClosedFormSolutionAndStaysFeasible) {
+  // Spec (d) 6: n = 100, α = 5e-3, β = 2e-3, η = 3e-2, γ₁ = 10, γ₂ = 1, c_k = (k+1)^0.3, Z = [−1, 1],
+  // λ₀ = z₀ = −1, x₀ = y₀ = θ₀ = 0. Thresholds: 0.25 at 1e3, 0.025 at 1e4, 0.012 at 1e5.
+  const cb::LlcToy toy(100);
+  const cb::Lvhba<cb::LlcToy> solver(cb::LvhbaOptions{});
+  cb::LvhbaState s{VecX<double>::Zero(100), VecX<double>::Zero(200), vec({-1}), VecX<double>::Zero(200), vec({-1})};
+  solver.init(toy, s);
+  const VecX<double> xs = toy.x_star();
+  double worst_feasibility = 0;
+  for (long long k = 1; k <= 100000; ++k) {
+    solver.step(toy, s);
+    worst_feasibility = std::max(worst_feasibility, std::abs(s.x.sum() + s.y.sum()));
+    ASSERT_LE(std::abs(s.lambda[0]), 1.0);
+    ASSERT_LE(std::abs(s.z[0]), 1.0);
+    const double rel = (s.x - xs).norm() / xs.norm();
+    if (k == 1000) {
+      EXPECT_LT(rel, 0.25);
+    } else if (k == 10000) {
+      EXPECT_LT(rel, 0.025);
+    } else if (k == 100000) {
+      EXPECT_LT(rel, 0.012);
+    }
+  }
+  EXPECT_LE(worst_feasibility, 1e-11);
+  EXPECT_NEAR(s.x.mean(), -0.3, 5e-3);
+  EXPECT_NEAR(s.lambda[0], -1.0, 1e-9);  // the true multiplier sits on the box edge
+}
+
+TEST(Lvhba, OracleCallsPerIterationAndNoSecondOrderInformation) {
+  const cb::LlcToy toy(3);
+  const cb::CountingBilevel<cb::LlcToy> counted(toy);
+  const cb::Lvhba<cb::CountingBilevel<cb::LlcToy>> solver(cb::LvhbaOptions{});
+  cb::LvhbaState s{VecX<double>::Ones(3), VecX<double>::Ones(6), vec({0}), VecX<double>::Zero(6), vec({0})};
+  solver.init(counted, s);
+  const auto before = counted.counts();
+  for (int k = 0; k < 10; ++k) solver.step(counted, s);
+  const auto& c = counted.counts();
+  EXPECT_EQ(c.upper_gradient - before.upper_gradient, 10);         // ∇F once
+  EXPECT_EQ(c.lower_gradient_y - before.lower_gradient_y, 20);     // ∇ᵧf at (x, θ) and (x, y)
+  EXPECT_EQ(c.lower_gradient_x - before.lower_gradient_x, 20);     // ∇ₓf at (x, y) and (x, θᵏ⁺¹)
+  EXPECT_EQ(c.constraint_value - before.constraint_value, 10);     // g at (x, θ)
+  EXPECT_EQ(c.jacobian_y - before.jacobian_y, 10);                 // ∇ᵧgᵀλ at (x, θ)
+  EXPECT_EQ(c.jacobian_x - before.jacobian_x, 10);                 // ∇ₓgᵀλ at (x, θᵏ⁺¹)
+  EXPECT_EQ(c.project_feasible - before.project_feasible, 10);
+  EXPECT_EQ(c.project_lower - before.project_lower, 10);
+  EXPECT_EQ(c.upper_value + c.lower_value, 0);                     // no function values needed
+}
+
+TEST(Lvhba, ValueFunctionGapIsNonNegativeOnCAndZeroAtLowerLevelSolutions) {
+  const Index n = 3;
+  const cb::LlcToy toy(n);
+  const cb::LvhbaOptions o{.gamma1 = 2, .gamma2 = 4, .box = 5};
+  std::mt19937_64 rng(convlab::test::test_seed());
+  std::normal_distribution<double> N;
+  for (int t = 0; t < 20; ++t) {
+    VecX<double> x(n), y(2 * n), z(1);
+    for (Index i = 0; i < n; ++i) x[i] = N(rng);
+    for (Index i = 0; i < 2 * n; ++i) y[i] = N(rng);
+    z[0] = 3 * N(rng);
+    toy.project_feasible(x, y);
+    const auto v = cb::proximal_lagrangian_value(toy, x, y, z, o, 0.05);
+    ASSERT_TRUE(v.converged);
+    EXPECT_GE(toy.lower_value(x, y) - v.value, -1e-10);
+  }
+  // A lower-level solution with its multiplier: y₁ = x + e, eᵀy₂ = −2eᵀx − n, z = −1 ⇒ gap 0.
+  VecX<double> x = vec({0.2, -0.5, 1.0}), y(2 * n), z = vec({-1});
+  y.head(n) = x.array() + 1.0;
+  y.tail(n).setConstant((-2 * x.sum() - static_cast<double>(n)) / static_cast<double>(n));
+  auto v = cb::proximal_lagrangian_value(toy, x, y, z, o, 0.05);
+  EXPECT_NEAR(toy.lower_value(x, y) - v.value, 0.0, 1e-10);
+  EXPECT_LE((v.theta - y).cwiseAbs().maxCoeff(), 1e-8);
+  EXPECT_NEAR(v.lambda[0], -1.0, 1e-8);
+  // Perturbing y₁ by δ opens a gap of order ‖δ‖².
+  double prev = 0;
+  for (double delta : {1e-1, 1e-2}) {
+    VecX<double> yp = y;
+    yp[0] += delta;
+    yp[n] -= delta;  // stay on C
+    v = cb::proximal_lagrangian_value(toy, x, yp, z, o, 0.05);
+    const double gap = toy.lower_value(x, yp) - v.value;
+    EXPECT_GT(gap, 0.0);
+    if (prev > 0) {
+      EXPECT_NEAR(prev / gap, 100.0, 5.0);  // quadratic in δ
+    }
+    prev = gap;
+  }
+}
+
+namespace {
+// No lower-level constraint (l = 0), F ≡ 0 and x frozen (X a single point): LV-HBA is then a
+// single-loop solver of min_y ½‖y − x‖², so y → x.
+struct UnconstrainedLower {
+  VecX<double> x0;
+  Eigen::Index upper_dim() const { return x0.size(); }
+  Eigen::Index lower_dim() const { return x0.size(); }
+  Eigen::Index constraints() const { return 0; }
+  bool equality_constraints() const { return false; }
+  double upper_value(convlab::In<double>, convlab::In<double>) const { return 0; }
+  void upper_gradient(convlab::In<double>, convlab::In<double>, convlab::Out<double> gx, convlab::Out<double> gy) const { gx.setZero(), gy.setZero(); }
+  double lower_value(convlab::In<double> x, convlab::In<double> y) const { return 0.5 * (y - x).squaredNorm(); }
+  void lower_gradient_x(convlab::In<double> x, convlab::In<double> y, convlab::Out<double> g) const { g = x - y; }
+  void lower_gradient_y(convlab::In<double> x, convlab::In<double> y, convlab::Out<double> g) const { g = y - x; }
+  void constraint_value(convlab::In<double>, convlab::In<double>, convlab::Out<double>) const {}
+  void constraint_jacobian_y_transpose(convlab::In<double>, convlab::In<double>, convlab::In<double>, convlab::Out<double> o) const { o.setZero(); }
+  void constraint_jacobian_x_transpose(convlab::In<double>, convlab::In<double>, convlab::In<double>, convlab::Out<double> o) const { o.setZero(); }
+  void project_feasible(VecX<double>& x, VecX<double>&) const { x = x0; }
+  void project_lower(VecX<double>&) const {}
+};
+}  // namespace
+
+TEST(Lvhba, WithoutConstraintsItIsASingleLoopLowerLevelSolver) {
+  const UnconstrainedLower p{vec({1.0, -2.0, 0.5})};
+  const cb::Lvhba<UnconstrainedLower> solver({.alpha = 0.1, .eta = 0.1, .gamma1 = 1});
+  cb::LvhbaState s{VecX<double>::Zero(3), VecX<double>::Zero(3), VecX<double>(), VecX<double>::Zero(3), VecX<double>()};
+  solver.init(p, s);
+  for (int k = 0; k < 2000; ++k) solver.step(p, s);
+  EXPECT_LE((s.y - p.x0).cwiseAbs().maxCoeff(), 1e-8);
+  EXPECT_EQ(s.lambda.size(), 0);
+  EXPECT_EQ(s.z.size(), 0);
+}
+
+TEST(AffineProjector, MatchesMeanRemovalAndHandlesRankDeficiency) {
+  std::mt19937_64 rng(convlab::test::test_seed() + 1);
+  const MatX<double> ones = MatX<double>::Ones(1, 6);
+  const cb::AffineProjector P(ones, VecX<double>::Zero(1));
+  VecX<double> w = convlab::test::random_matrix<double>(6, 1, rng).col(0), expected = w.array() - w.mean();
+  P(w);
+  EXPECT_LE((w - expected).cwiseAbs().maxCoeff(), 1e-14);
+  // Rank 2 of 4 rows: duplicated rows with consistent right-hand sides.
+  MatX<double> A = convlab::test::random_matrix<double>(2, 5, rng);
+  MatX<double> A4(4, 5);
+  A4 << A, A;
+  const VecX<double> v0 = convlab::test::random_matrix<double>(5, 1, rng).col(0);
+  const cb::AffineProjector Q(A4, A4 * v0);
+  VecX<double> u = convlab::test::random_matrix<double>(5, 1, rng).col(0);
+  const VecX<double> u0 = u;
+  Q(u);
+  EXPECT_LE(Q.residual(u), 1e-12);
+  // Optimality: u0 − u is orthogonal to the null space of A (it lies in the row space).
+  const Eigen::FullPivLU<MatX<double>> lu(A);
+  EXPECT_LE((lu.kernel().transpose() * (u0 - u)).cwiseAbs().maxCoeff(), 1e-12);
+  VecX<double> again = u;
+  Q(again);
+  EXPECT_LE((again - u).cwiseAbs().maxCoeff(), 1e-14);  // idempotent
+}
