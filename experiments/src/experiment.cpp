@@ -4,6 +4,7 @@
 #include <set>
 
 #include "bcd_suite.hpp"
+#include "bilevel_suite.hpp"
 #include "lion_suite.hpp"
 #include "presto_suite.hpp"
 #include "quantile_suite.hpp"
@@ -54,6 +55,7 @@ const std::vector<SuiteRunner>& suite_runners() {
       {"bcd", "bcd", bcd_metrics, validate_bcd_suite, run_bcd_suite},
       {"quantile", "quantile", quantile_metrics, validate_quantile_suite, run_quantile_suite},
       {"presto", "presto", presto_metrics, validate_presto_suite, run_presto_suite},
+      {"bilevel", "bilevel", bilevel_metrics, validate_bilevel_suite, run_bilevel_suite},
   };
   return r;
 }

@@ -532,3 +532,28 @@ n_lambdas = 4
     EXPECT_TRUE(std::isfinite(s[m].get<double>())) << m;
   }
 }
+
+// The bilevel runner on a small LLC toy: the converging configuration reaches the closed-form
+// solution, feasibility holds, the released defaults do not converge.
+TEST(BilevelSuite, LlcToyConvergesUnderTheConvergingConfigurationOnly) {
+  const fs::path configs = fresh_dir("bilevel-configs"), out = fresh_dir("bilevel-results");
+  fs::create_directories(configs / "b");
+  write(configs / "b" / "llc.toml", R"(
+[experiment]
+title = "t"
+paper = "bilevel-lvhba"
+runner = "bilevel"
+[bilevel]
+n = 20
+[bilevel.converging]
+iterations = 10000
+[bilevel.released]
+iterations = 4000
+)");
+  ASSERT_EQ(run_cli("reproduce --configs " + configs.string() + " --out " + out.string()), 0);
+  const auto s = read_json(out / "b" / "llc" / "suite" / "summary.json");
+  EXPECT_LT(s["llc_error_1e4"].get<double>(), 0.025);  // the toy's error does not depend on n (spec)
+  EXPECT_LE(s["llc_feasibility"].get<double>(), 1e-10);
+  EXPECT_GT(s["llc_released_error_median_last_half"].get<double>(), 1.0);
+  EXPECT_TRUE(fs::exists(out / "b" / "llc" / "suite" / "llc_converging.csv"));
+}

@@ -1,0 +1,172 @@
+#include "bilevel_suite.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include <convlab/bilevel/lvhba.hpp>
+#include <convlab/bilevel/toy_problems.hpp>
+
+#include "plots.hpp"
+#include "run_folder.hpp"
+#include "table_reader.hpp"
+
+namespace convlab::experiments {
+namespace {
+
+namespace cb = convlab::bilevel;
+
+struct RunSpec {
+  cb::LvhbaOptions options;
+  double x0 = 0, y0 = 0, theta0 = 0, lambda0 = -1, z0 = -1;
+  long long iterations = 100000;
+};
+
+struct BilevelSpec {
+  long long n = 100, record_every = 100;
+  RunSpec converging, released;
+};
+
+RunSpec parse_run(const toml::table* t, const std::string& section, const TableReader& r, RunSpec d) {
+  if (!t) return d;
+  r.only(*t, section, {"alpha", "beta", "eta", "gamma1", "gamma2", "c0", "p", "box", "x0", "y0", "theta0", "lambda0", "z0", "iterations"});
+  auto pos = [](double v) { return v > 0; };
+  d.options.alpha = r.number(*t, section, "alpha", d.options.alpha, pos, "> 0");
+  d.options.beta = r.number(*t, section, "beta", d.options.beta, pos, "> 0");
+  d.options.eta = r.number(*t, section, "eta", d.options.eta, pos, "> 0");
+  d.options.gamma1 = r.number(*t, section, "gamma1", d.options.gamma1, pos, "> 0");
+  d.options.gamma2 = r.number(*t, section, "gamma2", d.options.gamma2, pos, "> 0");
+  d.options.c0 = r.number(*t, section, "c0", d.options.c0, pos, "> 0");
+  d.options.p = r.number(*t, section, "p", d.options.p, [](double v) { return v > 0 && v <= 0.5; }, "0 < p <= 1/2");
+  d.options.box = r.number(*t, section, "box", d.options.box, pos, "> 0");
+  auto any = [](double v) { return std::isfinite(v); };
+  d.x0 = r.number(*t, section, "x0", d.x0, any, "finite");
+  d.y0 = r.number(*t, section, "y0", d.y0, any, "finite");
+  d.theta0 = r.number(*t, section, "theta0", d.theta0, any, "finite");
+  d.lambda0 = r.number(*t, section, "lambda0", d.lambda0, any, "finite");
+  d.z0 = r.number(*t, section, "z0", d.z0, any, "finite");
+  d.iterations = r.integer(*t, section, "iterations", d.iterations, 1);
+  return d;
+}
+
+BilevelSpec parse(const toml::table& t, const std::string& file, const Origins& origins) {
+  const TableReader r{file, origins};
+  r.only(t, "bilevel", {"n", "record_every", "converging", "released"});
+  BilevelSpec s;
+  s.n = r.integer(t, "bilevel", "n", 100, 1);
+  s.record_every = r.integer(t, "bilevel", "record_every", 100, 1);
+  // Defaults: spec b.5 row 6 (converging) and the released LLC script (row 1).
+  RunSpec conv;
+  RunSpec rel;
+  rel.options = {.alpha = 0.008, .beta = 0.02, .eta = 0.01, .gamma1 = 10, .gamma2 = 10, .c0 = 0.025, .p = 0.3, .box = 1000};
+  rel.x0 = rel.y0 = 10, rel.theta0 = 1, rel.lambda0 = 1, rel.z0 = -1, rel.iterations = 20000;
+  s.converging = parse_run(t.get_as<toml::table>("converging"), "bilevel.converging", r, conv);
+  s.released = parse_run(t.get_as<toml::table>("released"), "bilevel.released", r, rel);
+  return s;
+}
+
+struct Trace {
+  std::vector<long long> k;
+  std::vector<double> error, lambda;
+  double worst_feasibility = 0, lambda_at_edge = 0;
+};
+
+Trace run(const cb::LlcToy& toy, const RunSpec& rs, long long record_every) {
+  const Eigen::Index n = toy.upper_dim();
+  const cb::Lvhba<cb::LlcToy> solver(rs.options);
+  cb::LvhbaState s{VecX<double>::Constant(n, rs.x0), VecX<double>::Constant(2 * n, rs.y0), VecX<double>::Constant(1, rs.z0),
+                   VecX<double>::Constant(2 * n, rs.theta0), VecX<double>::Constant(1, rs.lambda0)};
+  solver.init(toy, s);
+  const VecX<double> xs = toy.x_star();
+  Trace t;
+  double edge = 0;
+  for (long long k = 1; k <= rs.iterations; ++k) {
+    const auto info = solver.step(toy, s);
+    edge += info.lambda_at_box_edge;
+    t.worst_feasibility = std::max(t.worst_feasibility, std::abs(s.x.sum() + s.y.sum()));
+    if (k % record_every == 0 || k == rs.iterations || k == 1000 || k == 10000 || k == 100000) {
+      t.k.push_back(k);
+      t.error.push_back((s.x - xs).norm() / xs.norm());
+      t.lambda.push_back(s.lambda[0]);
+    }
+  }
+  t.lambda_at_edge = edge / static_cast<double>(rs.iterations);
+  return t;
+}
+
+double error_at(const Trace& t, long long k) {
+  for (std::size_t i = 0; i < t.k.size(); ++i)
+    if (t.k[i] == k) return t.error[i];
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace
+
+const std::vector<std::string>& bilevel_metrics() {
+  static const std::vector<std::string> m{"llc_error_1e3", "llc_error_1e4", "llc_error_1e5", "llc_feasibility",
+                                          "llc_released_error_final", "llc_released_error_median_last_half", "llc_released_lambda_at_edge"};
+  return m;
+}
+
+void validate_bilevel_suite(const toml::table& bilevel, const std::string& file, const std::filesystem::path& /*base_dir*/,
+                            const Origins& origins) {
+  (void)parse(bilevel, file, origins);
+}
+
+nlohmann::json run_bilevel_suite(const toml::table& bilevel, const std::string& file, const std::filesystem::path& /*base_dir*/,
+                                 const std::filesystem::path& dir, const std::string& figure_prefix,
+                                 const std::function<void(std::size_t, std::size_t)>& progress) {
+  const BilevelSpec s = parse(bilevel, file, {});
+  std::filesystem::create_directories(dir);
+  const cb::LlcToy toy(s.n);
+  const Trace conv = run(toy, s.converging, s.record_every);
+  progress(1, 2);
+  const Trace rel = run(toy, s.released, s.record_every);
+  progress(2, 2);
+  for (const auto& [name, t] : {std::pair<std::string, const Trace*>{"converging", &conv}, {"released", &rel}}) {
+    std::ostringstream csv;
+    csv << "iteration,relative_x_error,lambda\n";
+    for (std::size_t i = 0; i < t->k.size(); ++i) csv << t->k[i] << "," << fmt::format("{:.10g},{:.10g}", t->error[i], t->lambda[i]) << "\n";
+    write_atomic(dir / ("llc_" + name + ".csv"), csv.str());
+  }
+  std::vector<double> second_half;
+  for (std::size_t i = 0; i < rel.k.size(); ++i)
+    if (rel.k[i] > s.released.iterations / 2) second_half.push_back(rel.error[i]);
+  std::sort(second_half.begin(), second_half.end());
+  const double released_median = second_half.empty() ? rel.error.back() : second_half[second_half.size() / 2];
+  const double released_min = second_half.empty() ? rel.error.back() : second_half.front();
+  nlohmann::json j;
+  j["llc_error_1e3"] = error_at(conv, 1000);
+  j["llc_error_1e4"] = error_at(conv, 10000);
+  j["llc_error_1e5"] = error_at(conv, 100000);
+  j["llc_feasibility"] = std::max(conv.worst_feasibility, rel.worst_feasibility);
+  j["llc_released_error_final"] = rel.error.back();
+  j["llc_released_error_median_last_half"] = released_median;
+  j["llc_released_lambda_at_edge"] = rel.lambda_at_edge;
+  std::ostringstream md;
+  md << fmt::format("LLC toy, n = {} (x* = −0.3·e). Converging configuration (α = {}, β = {}, η = {}, γ₁ = {}, γ₂ = {}, c_k = {}(k+1)^{}, "
+                    "Z = [−{}, {}]): relative x error {:.3g} (k = 1e3), {:.3g} (1e4), {:.3g} (1e5); λ ends at {:.6g}. Released defaults "
+                    "(α = {}, β = {}, η = {}, γ₁ = γ₂ = {}, c_k = {}(k+1)^{}, Z = [−{}, {}]): relative x error {:.3g} after {} iterations, "
+                    "median over the second half {:.3g} (smallest {:.3g}: the iterates swing through x* and away); λ on the box edge in {:.0f}% of the iterations. Largest |eᵀx + eᵀy| over both runs: {:.2g}.\n",
+                    s.n, s.converging.options.alpha, s.converging.options.beta, s.converging.options.eta, s.converging.options.gamma1,
+                    s.converging.options.gamma2, s.converging.options.c0, s.converging.options.p, s.converging.options.box, s.converging.options.box,
+                    error_at(conv, 1000), error_at(conv, 10000), error_at(conv, 100000), conv.lambda.back(), s.released.options.alpha,
+                    s.released.options.beta, s.released.options.eta, s.released.options.gamma1, s.released.options.c0, s.released.options.p,
+                    s.released.options.box, s.released.options.box, rel.error.back(), s.released.iterations, released_median, released_min, 100 * rel.lambda_at_edge,
+                    std::max(conv.worst_feasibility, rel.worst_feasibility));
+  std::vector<std::string> figures;
+  std::string plot_error;
+  std::ostringstream gp;
+  gp << "set title 'LV-HBA on the LLC toy: relative error of x' noenhanced\nset xlabel 'iteration'\nset ylabel '||x - x*|| / ||x*||'\n"
+     << "set logscale xy\nset format y '10^{%L}'\nset grid\nset key top right\nset datafile separator ','\nset datafile columnheaders\n"
+     << "plot " << gnuplot_quote((dir / "llc_converging.csv").string()) << " using 1:2 with lines lw 2 title 'converging configuration', "
+     << gnuplot_quote((dir / "llc_released.csv").string()) << " using 1:2 with lines lw 2 title 'released defaults'\n";
+  if (run_gnuplot(dir / "llc_error.png", gp.str(), plot_error)) figures.push_back(figure_prefix + "llc_error.png");
+  j["details_markdown"] = md.str();
+  j["figures"] = figures;
+  if (!plot_error.empty()) j["plot_error"] = plot_error;
+  j["status"] = "done";
+  return j;
+}
+
+}  // namespace convlab::experiments
