@@ -192,3 +192,62 @@ TEST(AffineProjector, MatchesMeanRemovalAndHandlesRankDeficiency) {
   Q(again);
   EXPECT_LE((again - u).cwiseAbs().maxCoeff(), 1e-14);  // idempotent
 }
+
+TEST(PolyhedralProjector, KktCertifiedAndAgreesWithBruteForceOverActiveSets) {
+  // Small polyhedra: the projection is the best feasible point among the projections onto every
+  // face {G_S v = h_S} (S a subset of rows) — enumerate them all.
+  std::mt19937_64 rng(convlab::test::test_seed() + 2);
+  std::normal_distribution<double> N;
+  for (int trial = 0; trial < 30; ++trial) {
+    const Index d = 3, m = 4;
+    MatX<double> G = convlab::test::random_matrix<double>(m, d, rng);
+    VecX<double> h(m);
+    for (Index i = 0; i < m; ++i) h[i] = std::abs(N(rng));  // 0 is feasible
+    const cb::PolyhedralProjector P(G.sparseView(), h, 1e-13);
+    VecX<double> w = 3.0 * VecX<double>(convlab::test::random_matrix<double>(d, 1, rng).col(0)), v = w, mu;
+    const auto r = P(v, mu);
+    ASSERT_TRUE(r.converged);
+    EXPECT_LE((G * v - h).maxCoeff(), 1e-10);
+    EXPECT_GE(mu.minCoeff(), 0.0);
+    EXPECT_LE((v - (w - G.transpose() * mu)).cwiseAbs().maxCoeff(), 1e-12);  // stationarity
+    double best = std::numeric_limits<double>::infinity();
+    for (int mask = 0; mask < (1 << m); ++mask) {
+      std::vector<Index> rows;
+      for (Index i = 0; i < m; ++i)
+        if (mask >> i & 1) rows.push_back(i);
+      VecX<double> u = w;
+      if (!rows.empty()) {
+        MatX<double> GS(static_cast<Index>(rows.size()), d);
+        VecX<double> hS(static_cast<Index>(rows.size()));
+        for (std::size_t k = 0; k < rows.size(); ++k) GS.row(static_cast<Index>(k)) = G.row(rows[k]), hS[static_cast<Index>(k)] = h[rows[k]];
+        cb::AffineProjector(GS, hS)(u);
+      }
+      if ((G * u - h).maxCoeff() <= 1e-9) best = std::min(best, (u - w).squaredNorm());
+    }
+    EXPECT_NEAR((v - w).squaredNorm(), best, 1e-8 * (1 + best));
+  }
+}
+
+TEST(Lvhba, LlscToyWithTheReleasedThetaProjectionDecreasesFAndTracksTheLowerLevel) {
+  // Spec c.2 settings: α = 0.02, β = 0.001, η = 0.1, γ₁ = γ₂ = 1, c_k = (k+1)^0.3, λ unbounded
+  // (a box of 1e6), x = y = P(10·e), θ ~ U[0, 1), λ = z = 0; the spec's re-run with the released
+  // matrices: F 1.263 (k = 200) → −0.470 (k = 1000), ‖y − y*(x)‖ 0.374 → 0.115.
+  const cb::LlscToyProjectedTheta toy(100, 90, 1);
+  const cb::Lvhba<cb::LlscToyProjectedTheta> solver({.alpha = 0.02, .beta = 0.001, .eta = 0.1, .gamma1 = 1, .gamma2 = 1, .c0 = 1, .p = 0.3, .box = 1e6});
+  std::mt19937_64 rng(convlab::test::test_seed());
+  std::uniform_real_distribution<double> U(0, 1);
+  VecX<double> theta(100);
+  for (Index i = 0; i < 100; ++i) theta[i] = U(rng);
+  cb::LvhbaState s{VecX<double>::Constant(100, 10), VecX<double>::Constant(100, 10), VecX<double>::Zero(90), theta, VecX<double>::Zero(90)};
+  solver.init(toy, s);
+  const double F0 = toy.upper_value(s.x, s.y), r0 = (s.y - toy.y_star(s.x)).norm();
+  double worst = 0;
+  for (int k = 0; k < 1000; ++k) {
+    solver.step(toy, s);
+    worst = std::max(worst, toy.infeasibility(s.x, s.y));
+  }
+  EXPECT_LE(worst, 1e-10);
+  EXPECT_GT(F0, 0.0);
+  EXPECT_LT(toy.upper_value(s.x, s.y), 0.0);
+  EXPECT_LT((s.y - toy.y_star(s.x)).norm(), 0.25 * r0);
+}

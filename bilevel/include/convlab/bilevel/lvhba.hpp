@@ -34,6 +34,12 @@
 
 namespace convlab::bilevel {
 
+/// Optional: a lower-level set that depends on x, Y(x) (outside the paper's setting; the released
+/// LLSC script projects θ onto {θ : Aθ + Hxᵏ = 0}). A problem that has `project_lower_at(x, θ)`
+/// gets it called for θ instead of `project_lower(θ)`.
+template <class P>
+concept HasXDependentLowerSet = requires(const P& p, In<double> x, VecX<double>& t) { p.project_lower_at(x, t); };
+
 struct LvhbaOptions {
   double alpha = 5e-3;    ///< (x, y) step, > 0
   double beta = 2e-3;     ///< z step, > 0
@@ -81,7 +87,8 @@ class Lvhba {
     detail::require_size(s.lambda.size(), p.constraints(), "Lvhba::init: lambda");
     detail::require_size(s.z.size(), p.constraints(), "Lvhba::init: z");
     p.project_feasible(s.x, s.y);
-    p.project_lower(s.theta);
+    if constexpr (HasXDependentLowerSet<P>) p.project_lower_at(s.x, s.theta);
+    else p.project_lower(s.theta);
     box(p, s.lambda);
     box(p, s.z);
   }
@@ -107,7 +114,8 @@ class Lvhba {
       for (Eigen::Index i = 0; i < l; ++i) info.lambda_at_box_edge = info.lambda_at_box_edge || std::abs(lambda_next[i]) >= o_.box;
     }
     theta_next -= o_.eta * d_theta;
-    p.project_lower(theta_next);
+    if constexpr (HasXDependentLowerSet<P>) p.project_lower_at(s.x, theta_next);
+    else p.project_lower(theta_next);
     // Step 2: projected gradient step on φ_k with (θᵏ⁺¹, λᵏ⁺¹).
     VecX<double> gFx(n), gFy(m), d_x(n), d_y(m), tmp_n(n);
     p.upper_gradient(s.x, s.y, gFx, gFy);

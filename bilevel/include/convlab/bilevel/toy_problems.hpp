@@ -9,10 +9,15 @@
 /// multiplier −1; the bilevel solution is x* = −0.3e, y₁* = 0.7e, y₂* = −0.4e, F* = 0.05n.
 /// C = {eᵀx + eᵀy = 0} (projection: remove the mean of the stacked vector); Y = R²ⁿ.
 
+#include <cmath>
+#include <memory>
+#include <random>
+
 #include <convlab/problems/concepts.hpp>
 #include <convlab/problems/errors.hpp>
 
 #include "constrained_bilevel.hpp"
+#include "projections.hpp"
 
 namespace convlab::bilevel {
 
@@ -58,6 +63,91 @@ class LlcToy {
 
  private:
   Eigen::Index n_;
+};
+
+/// LLSC toy (spec c.2, from the AiPOD paper): x, y ∈ Rᴺ, A, H ∈ R^{L×N}, B ∈ R^{L×N} whose second
+/// half of rows is zero (rank L/2), c, d ∈ Rᴺ, entries U[0, 1) from a seeded engine (the released
+/// .npy matrices are not shipped; the spec gives their generator):
+///     F(x, y) = sin(cᵀx + dᵀy) + log(‖x + y‖² + 1),   X = {x : Bx = 0}
+///     f(x, y) = ½‖x − y‖²,   coupled equality A y + H x = 0
+/// The lower level is strongly convex with y*(x) = x − A⁺(A + H)x (x projected onto
+/// {y : Ay = −Hx}); the upper level is nonconvex (no closed-form x*). C = {Hx + Ay = 0, Bx = 0},
+/// projected through the pseudo-inverse of [[H, A], [B, 0]] (computed once); Y = Rᴺ.
+class LlscToy {
+ public:
+  explicit LlscToy(Eigen::Index N = 100, Eigen::Index L = 90, unsigned long long seed = 1) : N_(N), L_(L) {
+    detail::require(N >= 1 && L >= 2 && L <= N, "LlscToy: sizes N, L", L, "2 <= L <= N");
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> U(0, 1);
+    auto fill = [&](Eigen::Index r, Eigen::Index c) {
+      MatX<double> M(r, c);
+      for (Eigen::Index i = 0; i < r; ++i)
+        for (Eigen::Index j = 0; j < c; ++j) M(i, j) = U(rng);
+      return M;
+    };
+    A_ = fill(L, N);
+    H_ = fill(L, N);
+    B_ = fill(L, N);
+    B_.bottomRows(L - L / 2).setZero();
+    c_ = fill(N, 1).col(0);
+    d_ = fill(N, 1).col(0);
+    MatX<double> M = MatX<double>::Zero(2 * L, 2 * N);
+    M.topLeftCorner(L, N) = H_;
+    M.topRightCorner(L, N) = A_;
+    M.bottomLeftCorner(L, N) = B_;
+    feasible_ = std::make_shared<AffineProjector>(M, VecX<double>::Zero(2 * L));
+    A_pinv_ = A_.completeOrthogonalDecomposition().pseudoInverse();
+  }
+  Eigen::Index upper_dim() const { return N_; }
+  Eigen::Index lower_dim() const { return N_; }
+  Eigen::Index constraints() const { return L_; }
+  bool equality_constraints() const { return true; }
+
+  double upper_value(In<double> x, In<double> y) const { return std::sin(c_.dot(x) + d_.dot(y)) + std::log((x + y).squaredNorm() + 1); }
+  void upper_gradient(In<double> x, In<double> y, Out<double> gx, Out<double> gy) const {
+    const double cs = std::cos(c_.dot(x) + d_.dot(y));
+    const VecX<double> s = 2 * (x + y) / ((x + y).squaredNorm() + 1);
+    gx = cs * c_ + s;
+    gy = cs * d_ + s;
+  }
+  double lower_value(In<double> x, In<double> y) const { return 0.5 * (x - y).squaredNorm(); }
+  void lower_gradient_x(In<double> x, In<double> y, Out<double> g) const { g = x - y; }
+  void lower_gradient_y(In<double> x, In<double> y, Out<double> g) const { g = y - x; }
+  void constraint_value(In<double> x, In<double> y, Out<double> out) const { out = A_ * y + H_ * x; }
+  void constraint_jacobian_y_transpose(In<double>, In<double>, In<double> lambda, Out<double> out) const { out = A_.transpose() * lambda; }
+  void constraint_jacobian_x_transpose(In<double>, In<double>, In<double> lambda, Out<double> out) const { out = H_.transpose() * lambda; }
+  void project_feasible(VecX<double>& x, VecX<double>& y) const {
+    VecX<double> v(2 * N_);
+    v << x, y;
+    (*feasible_)(v);
+    x = v.head(N_);
+    y = v.tail(N_);
+  }
+  void project_lower(VecX<double>&) const {}
+
+  /// The released script's x-dependent lower set: θ ← θ − A⁺(Aθ + Hx) (see HasXDependentLowerSet;
+  /// LlscToyProjectedTheta exposes it).
+  void project_theta_onto_constraint(In<double> x, VecX<double>& theta) const { theta -= A_pinv_ * (A_ * theta + H_ * x); }
+
+  /// The lower-level solution y*(x).
+  VecX<double> y_star(const VecX<double>& x) const { return x - A_pinv_ * (A_ * x + H_ * x); }
+  /// max(‖Bx‖∞, ‖Ay + Hx‖∞).
+  double infeasibility(const VecX<double>& x, const VecX<double>& y) const {
+    return std::max((B_ * x).cwiseAbs().maxCoeff(), (A_ * y + H_ * x).cwiseAbs().maxCoeff());
+  }
+
+ private:
+  Eigen::Index N_, L_;
+  MatX<double> A_, H_, B_, A_pinv_;
+  VecX<double> c_, d_;
+  std::shared_ptr<AffineProjector> feasible_;
+};
+
+/// The LLSC toy as the released script runs it: θ is also projected onto {θ : Aθ + Hxᵏ = 0}.
+class LlscToyProjectedTheta : public LlscToy {
+ public:
+  using LlscToy::LlscToy;
+  void project_lower_at(In<double> x, VecX<double>& theta) const { project_theta_onto_constraint(x, theta); }
 };
 
 /// Forwards every oracle of a ConstrainedBilevel problem and counts the calls, so a test can
