@@ -16,33 +16,24 @@ using convlab::MatX;
 using convlab::VecX;
 using Index = Eigen::Index;
 
-namespace {
-VecX<double> vec(std::initializer_list<double> v) {
-  VecX<double> out(static_cast<Index>(v.size()));
-  Index k = 0;
-  for (double x : v) out[k++] = x;
-  return out;
-}
-}  // namespace
-
 TEST(Lvhba, GoldenTwoStepTraceOnTheLlcToy) {
   // Spec bilevel-lvhba.md (d) 5: n = 2, α = β = η = 0.1, γ₁ = 2, γ₂ = 4, c_k = (k+1)^0.5, Z = [−5, 5].
   const cb::LlcToy toy(2);
   const cb::Lvhba<cb::LlcToy> solver({.alpha = 0.1, .beta = 0.1, .eta = 0.1, .gamma1 = 2, .gamma2 = 4, .c0 = 1, .p = 0.5, .box = 5});
-  cb::LvhbaState s{vec({1, 2}), vec({0.5, -1, -3, 0.5}), vec({-0.5}), VecX<double>::Zero(4), vec({0.5})};
+  cb::LvhbaState s{convlab::test::vec({1, 2}), convlab::test::vec({0.5, -1, -3, 0.5}), convlab::test::vec({-0.5}), VecX<double>::Zero(4), convlab::test::vec({0.5})};
   solver.step(toy, s);
   const double tol = 1e-9;
-  EXPECT_LE((s.theta - vec({0.075, 0.1, -0.3, -0.125})).cwiseAbs().maxCoeff(), tol);
+  EXPECT_LE((s.theta - convlab::test::vec({0.075, 0.1, -0.3, -0.125})).cwiseAbs().maxCoeff(), tol);
   EXPECT_NEAR(s.lambda[0], 0.775, tol);
-  EXPECT_LE((s.x - vec({0.6616666667, 1.7591666667})).cwiseAbs().maxCoeff(), tol);
-  EXPECT_LE((s.y - vec({0.5629166667, -0.6133333333, -2.8933333333, 0.5229166667})).cwiseAbs().maxCoeff(), tol);
+  EXPECT_LE((s.x - convlab::test::vec({0.6616666667, 1.7591666667})).cwiseAbs().maxCoeff(), tol);
+  EXPECT_LE((s.y - convlab::test::vec({0.5629166667, -0.6133333333, -2.8933333333, 0.5229166667})).cwiseAbs().maxCoeff(), tol);
   EXPECT_NEAR(s.z[0], -0.468125, tol);
   EXPECT_NEAR(s.x.sum() + s.y.sum(), 0.0, 1e-15);
   solver.step(toy, s);
-  EXPECT_LE((s.theta - vec({0.0805625, 0.15275, -0.6071666667, -0.2701041667})).cwiseAbs().maxCoeff(), tol);
+  EXPECT_LE((s.theta - convlab::test::vec({0.0805625, 0.15275, -0.6071666667, -0.2701041667})).cwiseAbs().maxCoeff(), tol);
   EXPECT_NEAR(s.lambda[0], 0.961005208333, tol);
-  EXPECT_LE((s.x - vec({0.5101101888, 1.6467268237})).cwiseAbs().maxCoeff(), tol);
-  EXPECT_LE((s.y - vec({0.5832998792, -0.3448235606, -2.9007811606, 0.5054678295})).cwiseAbs().maxCoeff(), tol);
+  EXPECT_LE((s.x - convlab::test::vec({0.5101101888, 1.6467268237})).cwiseAbs().maxCoeff(), tol);
+  EXPECT_LE((s.y - convlab::test::vec({0.5832998792, -0.3448235606, -2.9007811606, 0.5054678295})).cwiseAbs().maxCoeff(), tol);
   EXPECT_NEAR(s.z[0], -0.432396744792, tol);
   EXPECT_NEAR(s.x.sum() + s.y.sum(), 0.0, 1e-15);
 }
@@ -52,7 +43,7 @@ TEST(Lvhba, ConvergesToTheClosedFormSolutionAndStaysFeasible) {
   // λ₀ = z₀ = −1, x₀ = y₀ = θ₀ = 0. Thresholds: 0.25 at 1e3, 0.025 at 1e4, 0.012 at 1e5.
   const cb::LlcToy toy(100);
   const cb::Lvhba<cb::LlcToy> solver(cb::LvhbaOptions{});
-  cb::LvhbaState s{VecX<double>::Zero(100), VecX<double>::Zero(200), vec({-1}), VecX<double>::Zero(200), vec({-1})};
+  cb::LvhbaState s{VecX<double>::Zero(100), VecX<double>::Zero(200), convlab::test::vec({-1}), VecX<double>::Zero(200), convlab::test::vec({-1})};
   solver.init(toy, s);
   const VecX<double> xs = toy.x_star();
   double worst_feasibility = 0;
@@ -79,7 +70,7 @@ TEST(Lvhba, OracleCallsPerIterationAndNoSecondOrderInformation) {
   const cb::LlcToy toy(3);
   const cb::CountingBilevel<cb::LlcToy> counted(toy);
   const cb::Lvhba<cb::CountingBilevel<cb::LlcToy>> solver(cb::LvhbaOptions{});
-  cb::LvhbaState s{VecX<double>::Ones(3), VecX<double>::Ones(6), vec({0}), VecX<double>::Zero(6), vec({0})};
+  cb::LvhbaState s{VecX<double>::Ones(3), VecX<double>::Ones(6), convlab::test::vec({0}), VecX<double>::Zero(6), convlab::test::vec({0})};
   solver.init(counted, s);
   const auto before = counted.counts();
   for (int k = 0; k < 10; ++k) solver.step(counted, s);
@@ -112,7 +103,7 @@ TEST(Lvhba, ValueFunctionGapIsNonNegativeOnCAndZeroAtLowerLevelSolutions) {
     EXPECT_GE(toy.lower_value(x, y) - v.value, -1e-10);
   }
   // A lower-level solution with its multiplier: y₁ = x + e, eᵀy₂ = −2eᵀx − n, z = −1 ⇒ gap 0.
-  VecX<double> x = vec({0.2, -0.5, 1.0}), y(2 * n), z = vec({-1});
+  VecX<double> x = convlab::test::vec({0.2, -0.5, 1.0}), y(2 * n), z = convlab::test::vec({-1});
   y.head(n) = x.array() + 1.0;
   y.tail(n).setConstant((-2 * x.sum() - static_cast<double>(n)) / static_cast<double>(n));
   auto v = cb::proximal_lagrangian_value(toy, x, y, z, o, 0.05);
@@ -158,7 +149,7 @@ struct UnconstrainedLower {
 }  // namespace
 
 TEST(Lvhba, WithoutConstraintsItIsASingleLoopLowerLevelSolver) {
-  const UnconstrainedLower p{vec({1.0, -2.0, 0.5})};
+  const UnconstrainedLower p{convlab::test::vec({1.0, -2.0, 0.5})};
   const cb::Lvhba<UnconstrainedLower> solver({.alpha = 0.1, .eta = 0.1, .gamma1 = 1});
   cb::LvhbaState s{VecX<double>::Zero(3), VecX<double>::Zero(3), VecX<double>(), VecX<double>::Zero(3), VecX<double>()};
   solver.init(p, s);

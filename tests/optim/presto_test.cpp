@@ -45,20 +45,14 @@ Ordinal simulate(Index n, Index p, unsigned seed, const VecX<double>& alpha, dou
   }
   return d;
 }
-VecX<double> vec(std::initializer_list<double> v) {
-  VecX<double> out(static_cast<Index>(v.size()));
-  Index k = 0;
-  for (double x : v) out[k++] = x;
-  return out;
-}
 }  // namespace
 
 TEST(CumulativeLogit, GradientAndHessianMatchFiniteDifferencesAndProbabilitiesSumToOne) {
-  const auto d = simulate(200, 3, convlab::test::test_seed(), vec({-1, 0.5, 2}));
+  const auto d = simulate(200, 3, convlab::test::test_seed(), convlab::test::vec({-1, 0.5, 2}));
   cp::CumulativeLogit m(d.X, d.y, 4);
   std::mt19937_64 rng(convlab::test::test_seed());
   std::normal_distribution<double> N(0, 0.1);
-  VecX<double> theta = m.theta_from(vec({-1, 0.5, 2}), MatX<double>::Zero(3, 3));
+  VecX<double> theta = m.theta_from(convlab::test::vec({-1, 0.5, 2}), MatX<double>::Zero(3, 3));
   for (Index j = 3; j < theta.size(); ++j) theta[j] = N(rng);
   ASSERT_TRUE(std::isfinite(m.value(theta)));
   VecX<double> g(m.dim());
@@ -87,7 +81,7 @@ TEST(CumulativeLogit, GradientAndHessianMatchFiniteDifferencesAndProbabilitiesSu
 }
 
 TEST(Presto, AtLambdaMaxWithPenalizeFirstTheFitIsTheInterceptOnlyModel) {
-  const auto d = simulate(300, 4, convlab::test::test_seed() + 1, vec({-0.5, 1, 2.5}));
+  const auto d = simulate(300, 4, convlab::test::test_seed() + 1, convlab::test::vec({-0.5, 1, 2.5}));
   const auto path = co::presto_path(d.X, d.y, 4, {.n_lambdas = 8, .ratio = 0.05, .presto = {}});
   const auto& top = path.front();
   EXPECT_EQ(top.beta.cwiseAbs().maxCoeff(), 0.0);
@@ -113,7 +107,7 @@ TEST(Presto, AtLambdaMaxWithPenalizeFirstTheFitIsTheInterceptOnlyModel) {
 }
 
 TEST(Presto, KktHoldsAndLambdaZeroIsTheNonParallelMle) {
-  const auto d = simulate(400, 3, convlab::test::test_seed() + 2, vec({-1, 0.5, 2}));
+  const auto d = simulate(400, 3, convlab::test::test_seed() + 2, convlab::test::vec({-1, 0.5, 2}));
   for (double lambda : {0.0, 1e-3, 1e-2}) {
     const auto fit = co::presto_fit(d.X, d.y, 4, lambda);
     EXPECT_TRUE(fit.converged) << lambda;
@@ -142,14 +136,14 @@ TEST(Presto, InfiniteLambdaWithoutFirstPenaltyIsProportionalOddsAsMassPolr) {
   for (const char* name : {"PROD_Test", "DAY_2", "COLD_Yes"})
     X.col(c++) = ds.X.col(std::find(ds.feature_names.begin(), ds.feature_names.end(), name) - ds.feature_names.begin());
   const auto fit = co::presto_fit(X, ds.y, 6, std::numeric_limits<double>::infinity(), {.penalize_first = false});
-  const VecX<double> zeta = vec({-1.5247283243522, -0.5390465525727, -0.2129388135571, 0.0411905532527, 0.7075907088124});
-  const VecX<double> b = vec({1.153642927209, -0.290755819709, 0.267242675831});
+  const VecX<double> zeta = convlab::test::vec({-1.5247283243522, -0.5390465525727, -0.2129388135571, 0.0411905532527, 0.7075907088124});
+  const VecX<double> b = convlab::test::vec({1.153642927209, -0.290755819709, 0.267242675831});
   EXPECT_LE((fit.alpha - zeta).cwiseAbs().maxCoeff(), 2e-5);
   for (int k = 0; k < 5; ++k) EXPECT_LE((fit.beta.col(k) + b).cwiseAbs().maxCoeff(), 2e-5);
 }
 
 TEST(Presto, InvariantToAffineFeatureChangesRowOrderAndDuplication) {
-  const auto d = simulate(300, 3, convlab::test::test_seed() + 3, vec({-1, 0.5, 2}));
+  const auto d = simulate(300, 3, convlab::test::test_seed() + 3, convlab::test::vec({-1, 0.5, 2}));
   const double lambda = 5e-3;
   const auto base = co::presto_fit(d.X, d.y, 4, lambda);
   const MatX<double> P = base.predict(d.X);
@@ -169,7 +163,7 @@ TEST(Presto, InvariantToAffineFeatureChangesRowOrderAndDuplication) {
 
 TEST(Presto, CategoryReversalMapsTheMle) {
   // λ = 0: reversing the categories maps (α_k, β_k) to (−α_{K−k}, −β_{K−k}).
-  const auto d = simulate(400, 2, convlab::test::test_seed() + 4, vec({-1, 0.5, 2}));
+  const auto d = simulate(400, 2, convlab::test::test_seed() + 4, convlab::test::vec({-1, 0.5, 2}));
   const auto fit = co::presto_fit(d.X, d.y, 4, 0.0);
   const VecX<double> rev = (5.0 - d.y.array()).matrix();
   const auto r = co::presto_fit(d.X, rev, 4, 0.0);
@@ -182,7 +176,7 @@ TEST(Presto, CategoryReversalMapsTheMle) {
 TEST(Presto, CvChoosesTheLargestLambdaAmongTiesAndBeatsNothingWorse) {
   EXPECT_EQ(co::choose_lambda({1.0, 0.5, 0.25}, {0.3, 0.2, 0.2}), 1u);
   EXPECT_EQ(co::choose_lambda({1.0, 0.5, 0.25}, {0.1, 0.2, 0.1}), 0u);
-  const auto d = simulate(300, 3, convlab::test::test_seed() + 5, vec({-1, 0.5, 2}));
+  const auto d = simulate(300, 3, convlab::test::test_seed() + 5, convlab::test::vec({-1, 0.5, 2}));
   const auto cv = co::presto_cv(d.X, d.y, 4, {.folds = 3, .seed = 1, .path = {.n_lambdas = 6, .ratio = 0.01, .presto = {}}});
   ASSERT_EQ(cv.mean_brier.size(), 6u);
   for (double b : cv.mean_brier) EXPECT_GE(b, cv.mean_brier[cv.chosen]);

@@ -18,12 +18,6 @@ using convlab::VecX;
 using Index = Eigen::Index;
 
 namespace {
-VecX<double> levels_of(std::initializer_list<double> v) {
-  VecX<double> t(static_cast<Index>(v.size()));
-  Index k = 0;
-  for (double x : v) t[k++] = x;
-  return t;
-}
 VecX<double> grid(int m) {  // (k + 1)/(m + 1): symmetric, with the median when m is odd
   VecX<double> t(m);
   for (int k = 0; k < m; ++k) t[k] = (k + 1.0) / (m + 1.0);
@@ -199,7 +193,7 @@ TEST(Monotonize, SortAndIsotonicNeverIncreaseTheLossOnRandomLevels) {
 }
 
 TEST(Monotonize, DocumentedCounterExamplesWhereOtherOperatorsIncreaseTheLoss) {
-  const VecX<double> tau = levels_of({0.1, 0.9});
+  const VecX<double> tau = convlab::test::vec({0.1, 0.9});
   // Weighted isotonic regression: q = (1, 0), weights (19, 1), y = 0: 0.90 -> 0.95.
   VecX<double> q(2), w(2);
   q << 1, 0;

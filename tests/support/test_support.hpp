@@ -6,6 +6,7 @@
 #include <Eigen/SparseCore>
 #include <cstdlib>
 #include <random>
+#include <initializer_list>
 #include <string>
 #include <type_traits>
 
@@ -34,6 +35,14 @@ inline unsigned test_seed(unsigned fallback = 20261127u) {
 }
 
 inline std::string data_path(const std::string& file) { return std::string(CONVLAB_DATA_DIR) + "/" + file; }
+
+/// A double vector from a list: vec({1, 2, 3}).
+inline Eigen::VectorXd vec(std::initializer_list<double> v) {
+  Eigen::VectorXd out(static_cast<Eigen::Index>(v.size()));
+  Eigen::Index k = 0;
+  for (double x : v) out[k++] = x;
+  return out;
+}
 
 /// Dense random matrix with entries N(0, scale²) from a seeded engine.
 template <class S>
