@@ -84,8 +84,7 @@ VecX<double> logit_rare(const MatX<double>& X, const VecX<double>& y, int K, con
   co::newton(f, x, {.max_iterations = 200, .gradient_tolerance = 1e-10});
   VecX<double> out(X_eval.rows());
   for (Eigen::Index i = 0; i < X_eval.rows(); ++i) {
-    const double z = X_eval.row(i).dot(x.head(X.cols())) + x[X.cols()];
-    out[i] = z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z));
+    out[i] = cp::detail::sigmoid(X_eval.row(i).dot(x.head(X.cols())) + x[X.cols()]);
   }
   return out;
 }

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include <convlab/problems/concepts.hpp>
+#include <convlab/problems/detail/numerics.hpp>
 #include <convlab/problems/errors.hpp>
 
 namespace convlab::optim {
@@ -437,8 +438,8 @@ LassoResult logistic_l1(const Design& X, const VecX<double>& labels, double lamb
     else if (labels[i] == 0 || labels[i] == -1) y[i] = -1;
     else throw InvalidArgument("logistic_l1: labels must be 0/1 or -1/+1; row " + std::to_string(i) + " has " + std::to_string(labels[i]));
   }
-  auto softplus = [](double t) { return t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t)); };
-  auto sigmoid = [](double t) { return t >= 0 ? 1 / (1 + std::exp(-t)) : std::exp(t) / (1 + std::exp(t)); };
+  using problems::detail::sigmoid;  // the objectives' stable kernels
+  using problems::detail::softplus;
   auto objective = [&](const VecX<double>& z, const VecX<double>& w) {
     double f = 0;
     for (Eigen::Index i = 0; i < n; ++i) f += softplus(-y[i] * z[i]);

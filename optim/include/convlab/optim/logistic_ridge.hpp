@@ -25,6 +25,7 @@
 #include <type_traits>
 
 #include <convlab/problems/concepts.hpp>
+#include <convlab/problems/detail/numerics.hpp>
 #include <convlab/problems/errors.hpp>
 
 namespace convlab::optim {
@@ -85,8 +86,8 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
     else if (labels[i] == 0 || labels[i] == -1) y[i] = -1;
     else throw InvalidArgument("logistic_ridge: labels must be 0/1 or -1/+1; row " + std::to_string(i) + " has " + std::to_string(labels[i]));
   }
-  auto softplus = [](double t) { return t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t)); };
-  auto sigmoid = [](double t) { return t >= 0 ? 1 / (1 + std::exp(-t)) : std::exp(t) / (1 + std::exp(t)); };
+  using problems::detail::sigmoid;  // the objectives' stable kernels
+  using problems::detail::softplus;
   auto entropy = [](double a) { return -(a > 0 ? a * std::log(a) : 0.0) - (a < 1 ? (1 - a) * std::log1p(-a) : 0.0); };
   auto objective = [&](const VecX<double>& z, const VecX<double>& w) {
     double f = 0;
