@@ -3,6 +3,7 @@
 // reduction, and the affine projector.
 #include <gtest/gtest.h>
 
+#include <convlab/bilevel/implicit_gradient.hpp>
 #include <convlab/bilevel/lvhba.hpp>
 #include <convlab/bilevel/projections.hpp>
 #include <convlab/bilevel/toy_problems.hpp>
@@ -241,4 +242,125 @@ TEST(Lvhba, LlscToyWithTheReleasedThetaProjectionDecreasesFAndTracksTheLowerLeve
   EXPECT_GT(F0, 0.0);
   EXPECT_LT(toy.upper_value(s.x, s.y), 0.0);
   EXPECT_LT((s.y - toy.y_star(s.x)).norm(), 0.25 * r0);
+}
+
+TEST(Lvhba, ValueFunctionGradientsMatchFiniteDifferences) {
+  // Spec (d) 3 with the b.1 formulas: ∇ₓv = ∇ₓf(x, θ*) + ∇ₓg(x, θ*)ᵀλ*, ∇ᵧv = (y − θ*)/γ₁,
+  // ∇_z v = (λ* − z)/γ₂, the inner saddle point solved accurately; LLC toy, n = 2 (the box does
+  // not bind).
+  const Index n = 2;
+  const cb::LlcToy toy(n);
+  const cb::LvhbaOptions o{.gamma1 = 2, .gamma2 = 4, .box = 50};
+  const VecX<double> x = convlab::test::vec({0.3, -0.7}), y = convlab::test::vec({0.5, -1.0, 2.0, 0.25}), z = convlab::test::vec({0.4});
+  const auto v = cb::proximal_lagrangian_value(toy, x, y, z, o, 0.05);
+  ASSERT_TRUE(v.converged);
+  ASSERT_LT(std::abs(v.lambda[0]), 40);
+  VecX<double> gx(n), jx(n);
+  toy.lower_gradient_x(x, v.theta, gx);
+  toy.constraint_jacobian_x_transpose(x, v.theta, v.lambda, jx);
+  const VecX<double> grad_x = gx + jx, grad_y = (y - v.theta) / o.gamma1;
+  const double grad_z = (v.lambda[0] - z[0]) / o.gamma2;
+  const double h = 1e-5;
+  auto value = [&](const VecX<double>& xx, const VecX<double>& yy, const VecX<double>& zz) {
+    return cb::proximal_lagrangian_value(toy, xx, yy, zz, o, 0.05).value;
+  };
+  for (Index i = 0; i < n; ++i) {
+    VecX<double> xp = x, xm = x;
+    xp[i] += h, xm[i] -= h;
+    EXPECT_NEAR((value(xp, y, z) - value(xm, y, z)) / (2 * h), grad_x[i], 1e-6 * (1 + std::abs(grad_x[i]))) << "x " << i;
+  }
+  for (Index i = 0; i < 2 * n; ++i) {
+    VecX<double> yp = y, ym = y;
+    yp[i] += h, ym[i] -= h;
+    EXPECT_NEAR((value(x, yp, z) - value(x, ym, z)) / (2 * h), grad_y[i], 1e-6 * (1 + std::abs(grad_y[i]))) << "y " << i;
+  }
+  VecX<double> zp = z, zm = z;
+  zp[0] += h, zm[0] -= h;
+  EXPECT_NEAR((value(x, y, zp) - value(x, y, zm)) / (2 * h), grad_z, 1e-6 * (1 + std::abs(grad_z)));
+  EXPECT_GT(grad_x.norm() + grad_y.norm() + std::abs(grad_z), 1e-3);  // non-trivial gradients
+}
+
+namespace {
+// 1-D inner problem (spec (d) 4): f = ½θ², equality g = θ − 1 = 0, x unused. The simultaneous GDA
+// on L = ½θ² + λ(θ − 1) + (θ − y)²/(2γ₁) − (λ − z)²/(2γ₂) is linear with matrix I − ηK,
+// K = [[a, 1], [−1, b]], a = 1 + 1/γ₁, b = 1/γ₂; it contracts iff η < (a + b)/(ab + 1) (complex
+// eigenvalues: |1 − ημ|² < 1 ⟺ η < 2 Re μ/|μ|²).
+struct OneDimensionalInner {
+  Eigen::Index upper_dim() const { return 1; }
+  Eigen::Index lower_dim() const { return 1; }
+  Eigen::Index constraints() const { return 1; }
+  bool equality_constraints() const { return true; }
+  double upper_value(convlab::In<double>, convlab::In<double>) const { return 0; }
+  void upper_gradient(convlab::In<double>, convlab::In<double>, convlab::Out<double> gx, convlab::Out<double> gy) const { gx.setZero(), gy.setZero(); }
+  double lower_value(convlab::In<double>, convlab::In<double> y) const { return 0.5 * y[0] * y[0]; }
+  void lower_gradient_x(convlab::In<double>, convlab::In<double>, convlab::Out<double> g) const { g.setZero(); }
+  void lower_gradient_y(convlab::In<double>, convlab::In<double> y, convlab::Out<double> g) const { g[0] = y[0]; }
+  void constraint_value(convlab::In<double>, convlab::In<double> y, convlab::Out<double> o) const { o[0] = y[0] - 1; }
+  void constraint_jacobian_y_transpose(convlab::In<double>, convlab::In<double>, convlab::In<double> l, convlab::Out<double> o) const { o[0] = l[0]; }
+  void constraint_jacobian_x_transpose(convlab::In<double>, convlab::In<double>, convlab::In<double>, convlab::Out<double> o) const { o.setZero(); }
+  void project_feasible(VecX<double>&, VecX<double>&) const {}
+  void project_lower(VecX<double>&) const {}
+};
+}  // namespace
+
+TEST(Lvhba, InnerGdaConvergesBelowTheStepThresholdAndDivergesAbove) {
+  const OneDimensionalInner p;
+  const double gamma1 = 2, gamma2 = 4, a = 1 + 1 / gamma1, b = 1 / gamma2, threshold = (a + b) / (a * b + 1);
+  const cb::LvhbaOptions o{.gamma1 = gamma1, .gamma2 = gamma2, .box = 1e12};
+  const VecX<double> x = convlab::test::vec({0}), y = convlab::test::vec({0.3}), z = convlab::test::vec({-0.2});
+  // Saddle point: θ + λ + (θ − y)/γ₁ = 0 and θ − 1 − (λ − z)/γ₂ = 0.
+  Eigen::Matrix2d K;
+  K << a, 1, 1, -b;
+  const Eigen::Vector2d saddle = K.lu().solve(Eigen::Vector2d(y[0] / gamma1, 1 - z[0] / gamma2));
+  const auto below = cb::proximal_lagrangian_value(p, x, y, z, o, 0.9 * threshold, 200000);
+  ASSERT_TRUE(below.converged);
+  EXPECT_NEAR(below.theta[0], saddle[0], 1e-10);
+  EXPECT_NEAR(below.lambda[0], saddle[1], 1e-10);
+  const auto above = cb::proximal_lagrangian_value(p, x, y, z, o, 1.1 * threshold, 5000);
+  EXPECT_FALSE(above.converged);
+  EXPECT_GT(std::abs(above.theta[0]) + std::abs(above.lambda[0]), 1e6);
+}
+
+TEST(Lvhba, SameStartSameIteratesBitForBit) {
+  const cb::LlscToyProjectedTheta toy(30, 20, 4);
+  const cb::Lvhba<cb::LlscToyProjectedTheta> solver({.alpha = 0.02, .beta = 0.001, .eta = 0.1, .gamma1 = 1, .gamma2 = 1, .p = 0.3, .box = 1e6});
+  auto run = [&] {
+    cb::LvhbaState s{VecX<double>::Constant(30, 1), VecX<double>::Constant(30, 2), VecX<double>::Zero(20), VecX<double>::Constant(30, 0.5), VecX<double>::Zero(20)};
+    solver.init(toy, s);
+    for (int k = 0; k < 300; ++k) solver.step(toy, s);
+    return s;
+  };
+  const auto a = run(), b = run();
+  EXPECT_EQ(a.x, b.x);
+  EXPECT_EQ(a.y, b.y);
+  EXPECT_EQ(a.theta, b.theta);
+  EXPECT_EQ(a.lambda, b.lambda);
+}
+
+TEST(ImplicitGradient, LlscHypergradientMatchesFiniteDifferencesOfTheValueFunction) {
+  const cb::LlscToy toy(20, 12, 3);
+  std::mt19937_64 rng(convlab::test::test_seed());
+  std::normal_distribution<double> N;
+  VecX<double> x(20);
+  for (auto& v : x) v = N(rng);
+  VecX<double> y, mu;
+  toy.solve_lower(x, y, mu);
+  // The multipliers make the lower level stationary: (y − x) + Aᵀμ = 0.
+  VecX<double> gy(20), jt(20), g(12);
+  toy.lower_gradient_y(x, y, gy);
+  toy.constraint_jacobian_y_transpose(x, y, mu, jt);
+  toy.constraint_value(x, y, g);
+  EXPECT_LE((gy + jt).cwiseAbs().maxCoeff(), 1e-10);
+  EXPECT_LE(g.cwiseAbs().maxCoeff(), 1e-10);
+  const cb::ImplicitGradient<cb::LlscToy> ig;
+  cb::ImplicitGradientStep info;
+  const VecX<double> grad = ig.hypergradient(toy, x, y, mu, info);
+  EXPECT_EQ(info.active, 12);
+  auto phi = [&](const VecX<double>& xx) { return toy.upper_value(xx, toy.y_star(xx)); };
+  const double h = 1e-6;
+  for (Index i = 0; i < 20; ++i) {
+    VecX<double> xp = x, xm = x;
+    xp[i] += h, xm[i] -= h;
+    EXPECT_NEAR((phi(xp) - phi(xm)) / (2 * h), grad[i], 1e-6 * (1 + std::abs(grad[i]))) << "entry " << i;
+  }
 }

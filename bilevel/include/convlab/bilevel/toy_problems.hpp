@@ -13,6 +13,8 @@
 #include <memory>
 #include <random>
 
+#include <Eigen/SparseCore>
+
 #include <convlab/problems/concepts.hpp>
 #include <convlab/problems/errors.hpp>
 
@@ -96,6 +98,7 @@ class LlscToy {
     M.topRightCorner(L, N) = A_;
     M.bottomLeftCorner(L, N) = B_;
     feasible_ = std::make_shared<AffineProjector>(M, VecX<double>::Zero(2 * L));
+    upper_set_ = std::make_shared<AffineProjector>(B_, VecX<double>::Zero(L));
     A_pinv_ = A_.completeOrthogonalDecomposition().pseudoInverse();
   }
   Eigen::Index upper_dim() const { return N_; }
@@ -131,16 +134,35 @@ class LlscToy {
 
   /// The lower-level solution y*(x).
   VecX<double> y_star(const VecX<double>& x) const { return x - A_pinv_ * (A_ * x + H_ * x); }
+
+  // ImplicitDifferentiable (implicit_gradient.hpp): closed-form lower level and its KKT pieces.
+  /// y*(x) and the multipliers μ from stationarity (y − x) + Aᵀμ = 0. One "iteration".
+  long long solve_lower(In<double> x, VecX<double>& y, VecX<double>& mu) const {
+    y = y_star(x);
+    mu = -(A_pinv_.transpose() * (y - x));
+    return 1;
+  }
+  Eigen::SparseMatrix<double> lower_hessian_yy(In<double>, In<double>, In<double>) const { return identity(1.0); }
+  Eigen::SparseMatrix<double> lower_hessian_yx(In<double>, In<double>, In<double>) const { return identity(-1.0); }
+  Eigen::SparseMatrix<double> constraint_jacobian_y(In<double>, In<double>) const { return A_.sparseView(); }
+  Eigen::SparseMatrix<double> constraint_jacobian_x(In<double>, In<double>) const { return H_.sparseView(); }
+  /// x ← its projection onto X = {Bx = 0}.
+  void project_upper(VecX<double>& x) const { (*upper_set_)(x); }
   /// max(‖Bx‖∞, ‖Ay + Hx‖∞).
   double infeasibility(const VecX<double>& x, const VecX<double>& y) const {
     return std::max((B_ * x).cwiseAbs().maxCoeff(), (A_ * y + H_ * x).cwiseAbs().maxCoeff());
   }
 
  private:
+  Eigen::SparseMatrix<double> identity(double v) const {
+    Eigen::SparseMatrix<double> I(N_, N_);
+    I.setIdentity();
+    return v * I;
+  }
   Eigen::Index N_, L_;
   MatX<double> A_, H_, B_, A_pinv_;
   VecX<double> c_, d_;
-  std::shared_ptr<AffineProjector> feasible_;
+  std::shared_ptr<AffineProjector> feasible_, upper_set_;
 };
 
 /// The LLSC toy as the released script runs it: θ is also projected onto {θ : Aθ + Hxᵏ = 0}.
