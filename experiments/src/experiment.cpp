@@ -6,6 +6,7 @@
 #include "bcd_suite.hpp"
 #include "bilevel_suite.hpp"
 #include "bilevel_svm_suite.hpp"
+#include "fedau_suite.hpp"
 #include "lion_suite.hpp"
 #include "presto_suite.hpp"
 #include "quantile_suite.hpp"
@@ -58,6 +59,7 @@ const std::vector<SuiteRunner>& suite_runners() {
       {"presto", "presto", presto_metrics, validate_presto_suite, run_presto_suite},
       {"bilevel", "bilevel", bilevel_metrics, validate_bilevel_suite, run_bilevel_suite},
       {"bilevel_svm", "svm", bilevel_svm_metrics, validate_bilevel_svm_suite, run_bilevel_svm_suite},
+      {"fedau", "fedau", fedau_metrics, validate_fedau_suite, run_fedau_suite},
   };
   return r;
 }

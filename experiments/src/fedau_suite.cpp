@@ -1,0 +1,355 @@
+#include "fedau_suite.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include <convlab/federated/aggregators.hpp>
+#include <convlab/federated/heterogeneous_logistic.hpp>
+#include <convlab/federated/participation.hpp>
+#include <convlab/federated/partition.hpp>
+#include <convlab/federated/server.hpp>
+#include <convlab/federated/weighted_objective.hpp>
+#include <convlab/optim/ceres_lbfgs.hpp>
+#include <convlab/optim/sgd.hpp>
+#include <convlab/problems/data_io.hpp>
+#include <convlab/problems/multinomial.hpp>
+
+#include "parallel_runs.hpp"
+#include "plots.hpp"
+#include "run_folder.hpp"
+#include "table_reader.hpp"
+
+namespace convlab::experiments {
+namespace {
+
+namespace cf = convlab::federated;
+
+const std::vector<std::string> kPatterns{"bernoulli", "markov", "cyclic"};
+// "fedau_k" is FedAU with the finite cutoff `cutoff`.
+const std::vector<std::string> kMethods{"average_participating", "average_all", "known_prob", "fedau", "fedau_k", "mifa", "fedvarp"};
+
+struct FedauSpec {
+  std::string problem = "spec";  // spec | digits
+  std::string data;              // digits: resolved path of the LIBSVM file
+  long long clients = 20, rounds = 1000, seeds = 2, eval_every = 10, cutoff = 5, period = 100, data_seed = 1;
+  double markov_a = 0.05, global_lr = 1, mu = 0.01, test_fraction = 0.2;
+  cf::LocalTraining local{.steps = 5, .batch = 0, .lr = 0.05};
+  std::vector<std::string> patterns = kPatterns, methods = kMethods;
+};
+
+std::vector<std::string> string_list(const toml::table& t, const std::string& section, const std::string& key, const TableReader& r,
+                                     const std::vector<std::string>& allowed, std::vector<std::string> def) {
+  const toml::node* n = t.get(key);
+  if (!n) return def;
+  const toml::array* a = n->as_array();
+  if (!a || a->empty()) r.fail(*n, section, key, "expected a non-empty array of names");
+  std::vector<std::string> out;
+  for (const auto& e : *a) {
+    const auto v = e.value<std::string>();
+    if (!v || std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
+      std::string list;
+      for (const auto& s : allowed) list += (list.empty() ? "" : " | ") + s;
+      r.fail(e, section, key, "entries must be " + list);
+    }
+    out.push_back(*v);
+  }
+  return out;
+}
+
+FedauSpec parse(const toml::table& t, const std::string& file, const std::filesystem::path& base, const Origins& origins) {
+  const TableReader r{file, origins};
+  const std::string sec = "fedau";
+  r.only(t, sec, {"problem", "data", "clients", "rounds", "seeds", "eval_every", "cutoff", "period", "markov_a", "global_lr", "mu", "test_fraction",
+                  "data_seed", "patterns", "methods", "local"});
+  FedauSpec s;
+  s.problem = r.string(t, sec, "problem", "spec", {"spec", "digits"});
+  if (s.problem == "digits") {
+    const std::string data = r.string(t, sec, "data", "");
+    s.data = resolve_data_path(data, base);
+    if (s.data.empty()) r.fail(*t.get("data"), sec, "data", "file '" + data + "' not found");
+    s.clients = 250;
+  }
+  s.clients = r.integer(t, sec, "clients", s.clients, 2);
+  s.rounds = r.integer(t, sec, "rounds", s.rounds, 2);
+  s.seeds = r.integer(t, sec, "seeds", s.seeds, 1);
+  s.eval_every = r.integer(t, sec, "eval_every", s.eval_every, 1);
+  s.cutoff = r.integer(t, sec, "cutoff", s.cutoff, 1);
+  s.period = r.integer(t, sec, "period", s.period, 2);
+  s.data_seed = r.integer(t, sec, "data_seed", s.data_seed, 0);
+  s.markov_a = r.number(t, sec, "markov_a", s.markov_a, [](double v) { return v > 0 && v <= 1; }, "0 < a <= 1");
+  s.global_lr = r.number(t, sec, "global_lr", s.global_lr, [](double v) { return v > 0; }, "> 0");
+  s.mu = r.number(t, sec, "mu", s.mu, [](double v) { return v > 0; }, "> 0 (the references need a unique optimum)");
+  s.test_fraction = r.number(t, sec, "test_fraction", s.test_fraction, [](double v) { return v > 0 && v < 0.9; }, "0 < f < 0.9");
+  s.patterns = string_list(t, sec, "patterns", r, kPatterns, kPatterns);
+  s.methods = string_list(t, sec, "methods", r, kMethods, kMethods);
+  if (const toml::table* l = t.get_as<toml::table>("local")) {
+    r.only(*l, "fedau.local", {"steps", "batch", "lr"});
+    s.local.steps = r.integer(*l, "fedau.local", "steps", s.local.steps, 1);
+    s.local.batch = r.integer(*l, "fedau.local", "batch", s.local.batch, 0);
+    s.local.lr = r.number(*l, "fedau.local", "lr", s.local.lr, [](double v) { return v > 0; }, "> 0");
+  }
+  return s;
+}
+
+// The clients of either problem, their pₙ, and (digits) a test set.
+template <class P>
+struct Federation {
+  std::vector<P> clients;
+  std::vector<double> p;
+  MatX<double> Xtest;
+  VecX<double> ytest;
+};
+
+Federation<problems::Logistic<double>> spec_federation(const FedauSpec& s) {
+  auto h = cf::make_heterogeneous_logistic({.clients = static_cast<std::size_t>(s.clients), .mu = s.mu, .seed = static_cast<std::uint64_t>(s.data_seed)});
+  return {std::move(h.clients), std::move(h.probabilities), {}, {}};
+}
+
+Federation<problems::Multinomial<double>> digits_federation(const FedauSpec& s) {
+  const auto ds = problems::load_libsvm(s.data);
+  MatX<double> X = MatX<double>(ds.X) / 16.0;  // pixels 0..16
+  const VecX<double>& y = ds.y;
+  std::mt19937_64 rng(static_cast<std::uint64_t>(s.data_seed));
+  std::vector<Eigen::Index> perm(static_cast<std::size_t>(X.rows()));
+  std::iota(perm.begin(), perm.end(), 0);
+  std::shuffle(perm.begin(), perm.end(), rng);
+  const auto n_test = static_cast<Eigen::Index>(std::llround(s.test_fraction * static_cast<double>(X.rows())));
+  const Eigen::Index n_train = X.rows() - n_test;
+  MatX<double> Xtr(n_train, X.cols()), Xte(n_test, X.cols());
+  VecX<double> ytr(n_train), yte(n_test);
+  for (Eigen::Index i = 0; i < n_train; ++i) Xtr.row(i) = X.row(perm[static_cast<std::size_t>(i)]), ytr[i] = y[perm[static_cast<std::size_t>(i)]];
+  for (Eigen::Index i = 0; i < n_test; ++i)
+    Xte.row(i) = X.row(perm[static_cast<std::size_t>(n_train + i)]), yte[i] = y[perm[static_cast<std::size_t>(n_train + i)]];
+  const auto part = cf::partition_by_label(ytr, static_cast<std::size_t>(s.clients), {.seed = static_cast<std::uint64_t>(s.data_seed) + 17});
+  Federation<problems::Multinomial<double>> f;
+  for (const auto& rows : part.rows) {
+    MatX<double> A(static_cast<Eigen::Index>(rows.size()), X.cols());
+    VecX<double> b(static_cast<Eigen::Index>(rows.size()));
+    for (std::size_t k = 0; k < rows.size(); ++k) A.row(static_cast<Eigen::Index>(k)) = Xtr.row(rows[k]), b[static_cast<Eigen::Index>(k)] = ytr[rows[k]];
+    f.clients.emplace_back(std::move(A), b, 10, problems::LinearModelOptions{.l2 = s.mu, .intercept = true});
+  }
+  f.p = part.probabilities;
+  f.Xtest = std::move(Xte);
+  f.ytest = std::move(yte);
+  return f;
+}
+
+cf::ParticipationKind pattern_kind(const std::string& p) {
+  return p == "markov" ? cf::ParticipationKind::Markov : p == "cyclic" ? cf::ParticipationKind::Cyclic : cf::ParticipationKind::Bernoulli;
+}
+
+cf::AggregatorKind method_kind(const std::string& m) {
+  if (m == "average_participating") return cf::AggregatorKind::AverageParticipating;
+  if (m == "average_all") return cf::AggregatorKind::AverageAll;
+  if (m == "known_prob") return cf::AggregatorKind::KnownProbability;
+  if (m == "mifa") return cf::AggregatorKind::Mifa;
+  if (m == "fedvarp") return cf::AggregatorKind::FedVarp;
+  return cf::AggregatorKind::FedAU;
+}
+
+struct RunOut {
+  std::vector<long long> rounds;
+  std::vector<double> dist_star, objective;
+  VecX<double> tail, weights;
+  double test_accuracy = std::numeric_limits<double>::quiet_NaN();
+  std::size_t state_bytes = 0;
+};
+
+double mean(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
+
+template <class P>
+nlohmann::json run_problem(const FedauSpec& s, const Federation<P>& fed, const std::filesystem::path& dir, const std::string& figure_prefix,
+                           const std::function<void(std::size_t, std::size_t)>& progress) {
+  const std::size_t N = fed.clients.size();
+  const Eigen::Index d = fed.clients.front().dim();
+  auto optimum = [&](const std::vector<double>& w) {
+    const cf::WeightedObjective<P> f(fed.clients, w);
+    VecX<double> x = VecX<double>::Zero(d);
+    optim::ceres_lbfgs(f, x);
+    return x;
+  };
+  std::vector<double> weights_K;
+  for (double p : fed.p) weights_K.push_back(1 - std::pow(1 - p, static_cast<double>(s.cutoff)));
+  const VecX<double> x_star = optimum(std::vector<double>(N, 1.0)), x_bias = optimum(fed.p), x_K = optimum(weights_K);
+  const double D = (x_star - x_bias).norm();
+  const cf::WeightedObjective<P> f_all(fed.clients, std::vector<double>(N, 1.0));
+  const double f_star = f_all.value(x_star);
+
+  struct Job {
+    std::size_t pattern, method;
+    long long seed;
+  };
+  std::vector<Job> jobs;
+  for (std::size_t a = 0; a < s.patterns.size(); ++a)
+    for (std::size_t m = 0; m < s.methods.size(); ++m)
+      for (long long k = 0; k < s.seeds; ++k) jobs.push_back({a, m, k});
+  std::vector<RunOut> out(jobs.size());
+  const optim::Sgd<double> sgd;
+  // Runs in parallel, one thread each (the backend's loop over clients is then serial): the
+  // clients' work per round is too small to share among threads.
+  parallel_runs(jobs.size(), progress, [&](std::size_t j) {
+    const Job& job = jobs[j];
+    const std::string& method = s.methods[job.method];
+    const auto seed = static_cast<std::uint64_t>(1000 * (job.seed + 1) + 7 * job.pattern);
+    cf::Participation part(fed.p, {.kind = pattern_kind(s.patterns[job.pattern]), .markov_a = s.markov_a, .period = s.period, .seed = seed});
+    cf::Aggregator agg(method_kind(method), N, d, fed.p, method == "fedau_k" ? s.cutoff : cf::IntervalWeightEstimator::kNoCutoff);
+    cf::InProcessBackend backend(d);
+    cf::ServerState st{VecX<double>::Zero(d), VecX<double>(), 0, 0, {}};
+    RunOut& r = out[j];
+    cf::run_server(fed.clients, sgd, s.local, part, agg, {.rounds = s.rounds, .global_lr = s.global_lr, .eval_every = s.eval_every, .seed = seed},
+                   backend, st, [&](long long t, const VecX<double>& x, const std::vector<char>&) {
+                     if ((t + 1) % s.eval_every == 0) {
+                       r.rounds.push_back(t + 1);
+                       r.dist_star.push_back((x - x_star).norm());
+                     }
+                   });
+    r.tail = st.tail_average();
+    r.objective.push_back(f_all.value(r.tail) - f_star);
+    r.state_bytes = agg.state_bytes();
+    r.weights.resize(static_cast<Eigen::Index>(N));
+    for (std::size_t n = 0; n < N; ++n) r.weights[static_cast<Eigen::Index>(n)] = agg.weight(n);
+    if constexpr (requires { fed.clients.front().predict_proba(fed.Xtest, r.tail); }) {
+      const MatX<double> P_ = fed.clients.front().predict_proba(fed.Xtest, r.tail);
+      double correct = 0;
+      for (Eigen::Index i = 0; i < P_.rows(); ++i) {
+        Eigen::Index arg;
+        P_.row(i).maxCoeff(&arg);
+        correct += static_cast<double>(arg) == fed.ytest[i];
+      }
+      r.test_accuracy = correct / static_cast<double>(P_.rows());
+    }
+  });
+
+  nlohmann::json j;
+  std::ostringstream csv, traj;
+  csv << "pattern,method,seed,dist_to_x_star,dist_to_x_bias,dist_to_x_K,objective_gap,test_accuracy,state_bytes\n";
+  traj << "pattern,method,seed,round,dist_to_x_star\n";
+  std::ostringstream md;
+  md << fmt::format("{} clients, d = {}, {} rounds, I = {} local steps of SGD (batch {}, lr {}), η = {}, μ = {}; {} seeds per cell. "
+                    "D = ‖x* − x_bias‖ = {:.4g} (x* minimizes (1/N)ΣFₙ, x_bias minimizes ΣpₙFₙ; both by Ceres L-BFGS); x_K minimizes "
+                    "Σ(1 − (1 − pₙ)ᴷ)Fₙ, K = {} (‖x_K − x*‖ = {:.3g}·D). Distances of the tail average (rounds > T/2), relative to D, means over seeds.\n\n",
+                    N, d, s.rounds, s.local.steps, s.local.batch == 0 ? std::string("full") : std::to_string(s.local.batch), s.local.lr, s.global_lr, s.mu,
+                    s.seeds, D, s.cutoff, (x_K - x_star).norm() / D);
+  md << "| pattern | method | ‖x̄ − x*‖/D | ‖x̄ − x_bias‖/D | ‖x̄ − x_K‖/D | f(x̄) − f* |" << (fed.Xtest.rows() > 0 ? " test accuracy |" : "")
+     << " state bytes |\n|---|---|---|---|---|---|" << (fed.Xtest.rows() > 0 ? "---|" : "") << "---|\n";
+  for (std::size_t a = 0; a < s.patterns.size(); ++a) {
+    for (std::size_t m = 0; m < s.methods.size(); ++m) {
+      std::vector<double> ds, db, dk, gap, acc;
+      std::size_t bytes = 0;
+      for (std::size_t jj = 0; jj < jobs.size(); ++jj) {
+        if (jobs[jj].pattern != a || jobs[jj].method != m) continue;
+        const auto& r = out[jj];
+        ds.push_back((r.tail - x_star).norm() / D);
+        db.push_back((r.tail - x_bias).norm() / D);
+        dk.push_back((r.tail - x_K).norm() / D);
+        gap.push_back(r.objective.back());
+        acc.push_back(r.test_accuracy);
+        bytes = r.state_bytes;
+        csv << s.patterns[a] << "," << s.methods[m] << "," << jobs[jj].seed << ","
+            << fmt::format("{:.8g},{:.8g},{:.8g},{:.8g},{:.6g},{}", ds.back() * D, db.back() * D, dk.back() * D, gap.back(), r.test_accuracy, bytes) << "\n";
+        for (std::size_t q = 0; q < r.rounds.size(); ++q)
+          traj << s.patterns[a] << "," << s.methods[m] << "," << jobs[jj].seed << "," << r.rounds[q] << "," << fmt::format("{:.8g}", r.dist_star[q]) << "\n";
+      }
+      const std::string key = s.patterns[a] + "_" + s.methods[m];
+      j[key + "_dist_star"] = mean(ds);
+      j[key + "_dist_bias"] = mean(db);
+      j[key + "_dist_k"] = mean(dk);
+      j[key + "_objective_gap"] = mean(gap);
+      if (fed.Xtest.rows() > 0) j[key + "_test_accuracy"] = mean(acc);
+      j[s.methods[m] + "_state_bytes"] = static_cast<double>(bytes);
+      md << fmt::format("| {} | {} | {:.4f} | {:.4f} | {:.4f} | {:.3g} |", s.patterns[a], s.methods[m], mean(ds), mean(db), mean(dk), mean(gap))
+         << (fed.Xtest.rows() > 0 ? fmt::format(" {:.4f} |", mean(acc)) : "") << fmt::format(" {} |\n", bytes);
+    }
+  }
+  write_atomic(dir / "runs.csv", csv.str());
+  write_atomic(dir / "trajectories.csv", traj.str());
+  // Estimated weights against 1/pₙ (Bernoulli, first seed), for FedAU with K = ∞ and with K.
+  std::ostringstream wcsv;
+  wcsv << "client,p,inverse_p,cutoff_target,fedau_weight,fedau_k_weight\n";
+  std::vector<double> rel_inf, rel_k;
+  const auto find = [&](const std::string& pattern, const std::string& method) -> const RunOut* {
+    for (std::size_t jj = 0; jj < jobs.size(); ++jj)
+      if (s.patterns[jobs[jj].pattern] == pattern && s.methods[jobs[jj].method] == method && jobs[jj].seed == 0) return &out[jj];
+    return nullptr;
+  };
+  const RunOut* wi = find("bernoulli", "fedau");
+  const RunOut* wk = find("bernoulli", "fedau_k");
+  if (wi && wk) {
+    for (std::size_t n = 0; n < N; ++n) {
+      const double p = fed.p[n], target_k = (1 - std::pow(1 - p, static_cast<double>(s.cutoff))) / p;
+      const double a = wi->weights[static_cast<Eigen::Index>(n)], b = wk->weights[static_cast<Eigen::Index>(n)];
+      wcsv << n << "," << fmt::format("{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}", p, 1 / p, target_k, a, b) << "\n";
+      rel_inf.push_back(std::abs(a * p - 1));
+      rel_k.push_back(std::abs(b / target_k - 1));
+    }
+    j["weights_median_relative_error"] = median(rel_inf);
+    j["weights_k_median_relative_error"] = median(rel_k);
+    md << fmt::format("\nEstimated weights after {} rounds (Bernoulli, FedAU): median |ω̂ₙpₙ − 1| = {:.3f} (K = ∞); median |ω̂ₙ/((1 − (1−pₙ)ᴷ)/pₙ) − 1| = {:.3f} (K = {}).\n",
+                      s.rounds, median(rel_inf), median(rel_k), s.cutoff);
+  }
+  write_atomic(dir / "weights.csv", wcsv.str());
+  std::vector<std::string> figures;
+  std::string plot_error;
+  for (const auto& pattern : s.patterns) {
+    std::ostringstream gp;
+    gp << "set title 'Distance to x* over rounds (" << pattern << " participation, seed 0)' noenhanced\nset xlabel 'round'\nset ylabel '||x_t - x*||'\n"
+       << "set logscale y\nset grid\nset key outside right\nset datafile separator ','\nset datafile columnheaders\nplot ";
+    for (std::size_t m = 0; m < s.methods.size(); ++m)
+      gp << (m ? ", " : "") << gnuplot_quote((dir / "trajectories.csv").string()) << " using 4:((strcol(1) eq '" << pattern << "' && strcol(2) eq '"
+         << s.methods[m] << "' && $3 == 0) ? $5 : 1/0) with lines lw 2 title '" << s.methods[m] << "' noenhanced";
+    gp << "\n";
+    if (run_gnuplot(dir / ("distance_" + pattern + ".png"), gp.str(), plot_error)) figures.push_back(figure_prefix + "distance_" + pattern + ".png");
+  }
+  if (wi && wk) {
+    std::ostringstream gp;
+    gp << "set title 'FedAU weights against 1/p_n (Bernoulli, seed 0)' noenhanced\nset xlabel '1/p_n'\nset ylabel 'estimated weight'\n"
+       << "set logscale xy\nset grid\nset key top left\nset datafile separator ','\nset datafile columnheaders\n"
+       << "plot " << gnuplot_quote((dir / "weights.csv").string()) << " using 3:5 with points pt 7 title 'K = inf', '' using 3:6 with points pt 6 title 'K = "
+       << s.cutoff << "', x with lines dt 2 title 'y = 1/p', '' using 3:4 with lines lw 1 title '(1-(1-p)^K)/p'\n";
+    if (run_gnuplot(dir / "weights.png", gp.str(), plot_error)) figures.push_back(figure_prefix + "weights.png");
+  }
+  j["reference_distance"] = D;
+  j["details_markdown"] = md.str();
+  j["figures"] = figures;
+  if (!plot_error.empty()) j["plot_error"] = plot_error;
+  j["status"] = "done";
+  return j;
+}
+
+}  // namespace
+
+const std::vector<std::string>& fedau_metrics() {
+  static const std::vector<std::string> m = [] {
+    std::vector<std::string> out{"weights_median_relative_error", "weights_k_median_relative_error", "reference_distance"};
+    for (const auto& p : kPatterns)
+      for (const auto& meth : kMethods)
+        for (const char* k : {"dist_star", "dist_bias", "dist_k", "objective_gap", "test_accuracy"}) out.push_back(p + "_" + meth + "_" + k);
+    for (const auto& meth : kMethods) out.push_back(meth + "_state_bytes");
+    return out;
+  }();
+  return m;
+}
+
+void validate_fedau_suite(const toml::table& fedau, const std::string& file, const std::filesystem::path& base_dir, const Origins& origins) {
+  (void)parse(fedau, file, base_dir, origins);
+}
+
+nlohmann::json run_fedau_suite(const toml::table& fedau, const std::string& file, const std::filesystem::path& base_dir,
+                               const std::filesystem::path& dir, const std::string& figure_prefix,
+                               const std::function<void(std::size_t, std::size_t)>& progress) {
+  const FedauSpec s = parse(fedau, file, base_dir, {});
+  std::filesystem::create_directories(dir);
+  if (s.problem == "digits") return run_problem(s, digits_federation(s), dir, figure_prefix, progress);
+  return run_problem(s, spec_federation(s), dir, figure_prefix, progress);
+}
+
+}  // namespace convlab::experiments
