@@ -11,6 +11,7 @@
 #include <fmt/core.h>
 
 #include "experiment.hpp"
+#include "federated_fit.hpp"
 #include "fit.hpp"
 #include "plots.hpp"
 #include "report.hpp"
@@ -32,6 +33,7 @@ int command_fit(const FitArgs& a) {
   const toml::table probe = parse_toml_file(a.config);
   if (is_experiment_file(probe))
     throw ConfigError(a.config + ": this is an experiment file; run it with `convlab reproduce --only <name>`");
+  if (is_federated_config(probe)) return command_federated_fit(a.config, a.overrides, a.out);
   const RunConfig c = load_run_config(a.config, a.overrides);
   const FitResult r = run_fit(c, stderr_is_terminal());
   const std::string stem = fs::path(a.config).stem().string();

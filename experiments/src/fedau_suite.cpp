@@ -17,6 +17,7 @@
 #include <convlab/problems/data_io.hpp>
 #include <convlab/problems/multinomial.hpp>
 
+#include "federations.hpp"
 #include "parallel_runs.hpp"
 #include "plots.hpp"
 #include "run_folder.hpp"
@@ -94,61 +95,6 @@ FedauSpec parse(const toml::table& t, const std::string& file, const std::filesy
   return s;
 }
 
-// The clients of either problem, their pₙ, and (digits) a test set.
-template <class P>
-struct Federation {
-  std::vector<P> clients;
-  std::vector<double> p;
-  MatX<double> Xtest;
-  VecX<double> ytest;
-};
-
-Federation<problems::Logistic<double>> spec_federation(const FedauSpec& s) {
-  auto h = cf::make_heterogeneous_logistic({.clients = static_cast<std::size_t>(s.clients), .mu = s.mu, .seed = static_cast<std::uint64_t>(s.data_seed)});
-  return {std::move(h.clients), std::move(h.probabilities), {}, {}};
-}
-
-Federation<problems::Multinomial<double>> digits_federation(const FedauSpec& s) {
-  const auto ds = problems::load_libsvm(s.data);
-  MatX<double> X = MatX<double>(ds.X) / 16.0;  // pixels 0..16
-  const VecX<double>& y = ds.y;
-  std::mt19937_64 rng(static_cast<std::uint64_t>(s.data_seed));
-  std::vector<Eigen::Index> perm(static_cast<std::size_t>(X.rows()));
-  std::iota(perm.begin(), perm.end(), 0);
-  std::shuffle(perm.begin(), perm.end(), rng);
-  const auto n_test = static_cast<Eigen::Index>(std::llround(s.test_fraction * static_cast<double>(X.rows())));
-  const Eigen::Index n_train = X.rows() - n_test;
-  MatX<double> Xtr(n_train, X.cols()), Xte(n_test, X.cols());
-  VecX<double> ytr(n_train), yte(n_test);
-  for (Eigen::Index i = 0; i < n_train; ++i) Xtr.row(i) = X.row(perm[static_cast<std::size_t>(i)]), ytr[i] = y[perm[static_cast<std::size_t>(i)]];
-  for (Eigen::Index i = 0; i < n_test; ++i)
-    Xte.row(i) = X.row(perm[static_cast<std::size_t>(n_train + i)]), yte[i] = y[perm[static_cast<std::size_t>(n_train + i)]];
-  const auto part = cf::partition_by_label(ytr, static_cast<std::size_t>(s.clients), {.seed = static_cast<std::uint64_t>(s.data_seed) + 17});
-  Federation<problems::Multinomial<double>> f;
-  for (const auto& rows : part.rows) {
-    MatX<double> A(static_cast<Eigen::Index>(rows.size()), X.cols());
-    VecX<double> b(static_cast<Eigen::Index>(rows.size()));
-    for (std::size_t k = 0; k < rows.size(); ++k) A.row(static_cast<Eigen::Index>(k)) = Xtr.row(rows[k]), b[static_cast<Eigen::Index>(k)] = ytr[rows[k]];
-    f.clients.emplace_back(std::move(A), b, 10, problems::LinearModelOptions{.l2 = s.mu, .intercept = true});
-  }
-  f.p = part.probabilities;
-  f.Xtest = std::move(Xte);
-  f.ytest = std::move(yte);
-  return f;
-}
-
-cf::ParticipationKind pattern_kind(const std::string& p) {
-  return p == "markov" ? cf::ParticipationKind::Markov : p == "cyclic" ? cf::ParticipationKind::Cyclic : cf::ParticipationKind::Bernoulli;
-}
-
-cf::AggregatorKind method_kind(const std::string& m) {
-  if (m == "average_participating") return cf::AggregatorKind::AverageParticipating;
-  if (m == "average_all") return cf::AggregatorKind::AverageAll;
-  if (m == "known_prob") return cf::AggregatorKind::KnownProbability;
-  if (m == "mifa") return cf::AggregatorKind::Mifa;
-  if (m == "fedvarp") return cf::AggregatorKind::FedVarp;
-  return cf::AggregatorKind::FedAU;
-}
 
 struct RunOut {
   std::vector<long long> rounds;
@@ -348,8 +294,9 @@ nlohmann::json run_fedau_suite(const toml::table& fedau, const std::string& file
                                const std::function<void(std::size_t, std::size_t)>& progress) {
   const FedauSpec s = parse(fedau, file, base_dir, {});
   std::filesystem::create_directories(dir);
-  if (s.problem == "digits") return run_problem(s, digits_federation(s), dir, figure_prefix, progress);
-  return run_problem(s, spec_federation(s), dir, figure_prefix, progress);
+  const FederationData data{.clients = s.clients, .mu = s.mu, .test_fraction = s.test_fraction, .data_seed = s.data_seed, .data = s.data};
+  if (s.problem == "digits") return run_problem(s, digits_federation(data), dir, figure_prefix, progress);
+  return run_problem(s, spec_federation(data), dir, figure_prefix, progress);
 }
 
 }  // namespace convlab::experiments

@@ -6,6 +6,7 @@
 #include <convlab/problems/errors.hpp>
 
 #include "commands.hpp"
+#include "mpi_session.hpp"
 #include "version.hpp"
 
 int main(int argc, char** argv) {
@@ -53,24 +54,32 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Under mpirun every rank runs this program; errors name the rank and end the whole job.
+  ex::mpi_session::start(&argc, &argv);
+  const auto finish = [](int code) {
+    if (code != 0 && ex::mpi_session::size() > 1) ex::mpi_session::abort(code);
+    ex::mpi_session::stop();
+    return code;
+  };
+  const std::string who = ex::mpi_session::active() ? fmt::format(" (rank {} of {})", ex::mpi_session::rank(), ex::mpi_session::size()) : "";
   try {
-    if (*fit_cmd) return ex::command_fit(fit);
-    if (*rep_cmd) return ex::command_reproduce(rep);
-    if (*list_cmd) return ex::command_list(list_dir);
-    return ex::command_validate(validate_config, validate_overrides, explain);
+    if (*fit_cmd) return finish(ex::command_fit(fit));
+    if (*rep_cmd) return finish(ex::command_reproduce(rep));
+    if (*list_cmd) return finish(ex::command_list(list_dir));
+    return finish(ex::command_validate(validate_config, validate_overrides, explain));
   } catch (const ex::ConfigError& e) {
-    fmt::print(stderr, "convlab: error: {}\n", e.what());
+    fmt::print(stderr, "convlab: error{}: {}\n", who, e.what());
     if (verbose) fmt::print(stderr, "(configuration error; schema in docs/configs.md)\n");
-    return 2;
+    return finish(2);
   } catch (const convlab::DataError& e) {
-    fmt::print(stderr, "convlab: error: {}\n", e.what());
+    fmt::print(stderr, "convlab: error{}: {}\n", who, e.what());
     if (verbose) fmt::print(stderr, "(data error in file {}, line {}, field {})\n", e.file(), e.line(), e.field());
-    return 2;
+    return finish(2);
   } catch (const std::invalid_argument& e) {  // convlab::InvalidArgument and option validation
-    fmt::print(stderr, "convlab: error: {}\n", e.what());
-    return 2;
+    fmt::print(stderr, "convlab: error{}: {}\n", who, e.what());
+    return finish(2);
   } catch (const std::exception& e) {
-    fmt::print(stderr, "convlab: internal error: {}\n", e.what());
-    return 3;
+    fmt::print(stderr, "convlab: error{}: {}\n", who, e.what());
+    return finish(3);
   }
 }
