@@ -152,12 +152,12 @@ nlohmann::json run_problem(const FedauSpec& s, const Federation<P>& fed, const s
     cf::ServerState st{VecX<double>::Zero(d), VecX<double>(), 0, 0, {}};
     RunOut& r = out[j];
     cf::run_server(fed.clients, sgd, s.local, part, agg, {.rounds = s.rounds, .global_lr = s.global_lr, .eval_every = s.eval_every, .seed = seed},
-                   backend, st, [&](long long t, const VecX<double>& x, const std::vector<char>&) {
+                   backend, st, {.on_round = [&](long long t, const VecX<double>& x, const std::vector<char>&) {
                      if ((t + 1) % s.eval_every == 0) {
                        r.rounds.push_back(t + 1);
                        r.dist_star.push_back((x - x_star).norm());
                      }
-                   });
+                   }});
     r.tail = st.tail_average();
     r.objective.push_back(f_all.value(r.tail) - f_star);
     r.state_bytes = agg.state_bytes();

@@ -143,6 +143,26 @@ struct FaultInjecting {
   void broadcast(VecX<double>& x) { inner.broadcast(x); }
 };
 
+// Test accuracy of the multinomial model on the federation's test split (none for the spec problem).
+template <class P>
+std::function<double(const VecX<double>&)> test_accuracy(const Federation<P>& fed) {
+  if constexpr (requires { fed.clients.front().predict_proba(fed.Xtest, VecX<double>()); }) {
+    if (fed.Xtest.rows() == 0) return {};
+    return [&fed](const VecX<double>& x) {
+      const MatX<double> P_ = fed.clients.front().predict_proba(fed.Xtest, x);
+      double correct = 0;
+      for (Eigen::Index i = 0; i < P_.rows(); ++i) {
+        Eigen::Index arg = 0;
+        P_.row(i).maxCoeff(&arg);
+        correct += static_cast<double>(arg) == fed.ytest[i];
+      }
+      return correct / static_cast<double>(P_.rows());
+    };
+  } else {
+    return {};
+  }
+}
+
 template <class P, class O, class Backend>
 int run(const FederatedConfig& c, const Federation<P>& fed, const O& optimizer, Backend& backend, const fs::path& dir, const std::string& config_text,
         bool root, int ranks) {
@@ -180,13 +200,20 @@ int run(const FederatedConfig& c, const Federation<P>& fed, const O& optimizer, 
       fed.clients, optimizer, c.local, part, agg,
       {.rounds = c.rounds, .global_lr = c.global_lr, .eval_every = c.eval_every, .checkpoint_every = c.checkpoint_every,
        .seed = static_cast<std::uint64_t>(c.seed)},
-      backend, state, {}, [&](const std::vector<char>& bytes) { write_atomic(checkpoint, std::string(bytes.begin(), bytes.end())); });
+      backend, state,
+      {.test_metric = test_accuracy(fed), .record_weights = c.method == "fedau",
+       .on_checkpoint = [&](const std::vector<char>& bytes) { write_atomic(checkpoint, std::string(bytes.begin(), bytes.end())); }});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!root) return 0;
-  std::ostringstream csv;
-  csv << "round,objective,participants\n";
-  for (const auto& h : state.history) csv << h.round << "," << fmt::format("{:.17g}", h.objective) << "," << h.participants << "\n";
+  std::ostringstream csv, wcsv;
+  csv << "round,objective,participants,test_accuracy\n";
+  wcsv << "round,client,weight\n";
+  for (const auto& h : state.history) {
+    csv << h.round << "," << fmt::format("{:.17g}", h.objective) << "," << h.participants << "," << fmt::format("{:.6g}", h.test_metric) << "\n";
+    for (std::size_t n = 0; n < h.weights.size(); ++n) wcsv << h.round << "," << n << "," << fmt::format("{:.10g}", h.weights[n]) << "\n";
+  }
   write_atomic(dir / "metrics.csv", csv.str());
+  if (c.method == "fedau") write_atomic(dir / "weights.csv", wcsv.str());
   std::ostringstream xs;  // the model, one exact value per line (compare runs with cmp)
   for (Eigen::Index i = 0; i < state.x.size(); ++i) xs << fmt::format("{:.17g}\n", state.x[i]);
   write_atomic(dir / "x.csv", xs.str());

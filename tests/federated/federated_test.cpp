@@ -373,28 +373,33 @@ TEST(Server, ResumingFromACheckpointGivesTheUninterruptedResult) {
   // Uninterrupted.
   fresh(part, agg);
   cf::ServerState full{VecX<double>::Zero(5), VecX<double>(), 0, 0, {}};
-  cf::run_server(h.clients, sgd, lt, part, agg, {.rounds = 120, .eval_every = 7, .seed = 6}, backend, full);
+  cf::run_server(h.clients, sgd, lt, part, agg, {.rounds = 120, .eval_every = 7, .seed = 6}, backend, full, {.record_weights = true});
   // Killed in round 75 (the last checkpoint is at 60), then resumed in fresh objects.
   fresh(part, agg);
   std::vector<char> saved;
   cf::ServerState first{VecX<double>::Zero(5), VecX<double>(), 0, 0, {}};
   EXPECT_THROW(cf::run_server(
                    h.clients, sgd, lt, part, agg, {.rounds = 120, .eval_every = 7, .checkpoint_every = 30, .seed = 6}, backend, first,
-                   [](long long t, const VecX<double>&, const std::vector<char>&) {
-                     if (t == 75) throw std::runtime_error("killed");
-                   },
-                   [&](const std::vector<char>& b) { saved = b; }),
+                   {.record_weights = true,
+                    .on_round =
+                        [](long long t, const VecX<double>&, const std::vector<char>&) {
+                          if (t == 75) throw std::runtime_error("killed");
+                        },
+                    .on_checkpoint = [&](const std::vector<char>& b) { saved = b; }}),
                std::runtime_error);
   ASSERT_FALSE(saved.empty());
   fresh(part, agg);
   cf::ServerState resumed;
   cf::load_checkpoint(saved, resumed, part, agg);
   EXPECT_EQ(resumed.round, 60);
-  cf::run_server(h.clients, sgd, lt, part, agg, {.rounds = 120, .eval_every = 7, .seed = 6}, backend, resumed);
+  cf::run_server(h.clients, sgd, lt, part, agg, {.rounds = 120, .eval_every = 7, .seed = 6}, backend, resumed, {.record_weights = true});
   EXPECT_EQ(resumed.x, full.x);
   EXPECT_EQ(resumed.tail_average(), full.tail_average());
   ASSERT_EQ(resumed.history.size(), full.history.size());
-  for (std::size_t i = 0; i < full.history.size(); ++i) EXPECT_EQ(resumed.history[i].objective, full.history[i].objective);
+  for (std::size_t i = 0; i < full.history.size(); ++i) {
+    EXPECT_EQ(resumed.history[i].objective, full.history[i].objective);
+    EXPECT_EQ(resumed.history[i].weights, full.history[i].weights);
+  }
   // A corrupted checkpoint is refused.
   saved.resize(saved.size() / 2);
   EXPECT_THROW(cf::load_checkpoint(saved, resumed, part, agg), convlab::InvalidArgument);

@@ -16,7 +16,8 @@
 /// on the root; `client_values(N, value_of, values)` likewise for one number per client;
 /// `broadcast(VecX&)` and `broadcast(std::vector<char>&)` from the root.
 ///
-/// Checkpoints: every `checkpoint_every` rounds the root hands `on_checkpoint` the bytes of the
+/// Optional hooks (ServerHooks): a test metric and FedAU's weights at the evaluation rounds, a
+/// per-round observer, and checkpoints: every `checkpoint_every` rounds the root hands `on_checkpoint` the bytes of the
 /// whole state (x, round, participation, aggregator, tail average, history); `resume_from`
 /// restarts from such bytes with results identical to an uninterrupted run.
 
@@ -25,6 +26,7 @@
 #include <exception>
 #include <stdexcept>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -56,6 +58,16 @@ struct EvalRecord {
   long long round = 0;  ///< rounds completed
   double objective = 0;
   long long participants = 0;  ///< |S_t| of the last round
+  double test_metric = std::numeric_limits<double>::quiet_NaN();  ///< ServerHooks::test_metric(x), if given
+  std::vector<double> weights{};  ///< ω̂ₙ of every client, if ServerHooks::record_weights
+};
+
+/// Optional extras of the evaluation rounds (root only).
+struct ServerHooks {
+  std::function<double(const VecX<double>&)> test_metric{};  ///< e.g. test accuracy on a held-out split
+  bool record_weights = false;                              ///< keep FedAU's estimated weights over time
+  std::function<void(long long, const VecX<double>&, const std::vector<char>&)> on_round{};  ///< after every round, with the new model
+  std::function<void(const std::vector<char>&)> on_checkpoint{};  ///< checkpoint bytes every checkpoint_every rounds
 };
 
 /// The server's state; on the root complete, elsewhere x and round only.
@@ -124,7 +136,7 @@ inline std::vector<char> save_checkpoint(const ServerState& s, const Participati
   out.put_vector(ints);
   out.put_vector(reals);
   out.put(static_cast<std::uint64_t>(s.history.size()));
-  for (const auto& h : s.history) out.put(h.round), out.put(h.objective), out.put(h.participants);
+  for (const auto& h : s.history) out.put(h.round), out.put(h.objective), out.put(h.participants), out.put(h.test_metric), out.put_vector(h.weights);
   return out.b;
 }
 
@@ -146,17 +158,16 @@ inline void load_checkpoint(const std::vector<char>& bytes, ServerState& s, Part
     r.round = in.get<long long>();
     r.objective = in.get<double>();
     r.participants = in.get<long long>();
+    r.test_metric = in.get<double>();
+    r.weights = in.get_vector<double>();
     s.history.push_back(r);
   }
 }
 
 /// Runs the rounds `state.round` … T−1 (state.x must hold the start, or a checkpoint was loaded).
-/// `on_round(t, x, q)` is called on the root after every round with the new model.
 template <problems::FiniteSum P, optim::Optimizer<double> O, class Backend>
 void run_server(const std::vector<P>& clients, const O& optimizer, const LocalTraining& lt, Participation& part, Aggregator& agg,
-                const ServerOptions& so, Backend& backend, ServerState& state,
-                const std::function<void(long long, const VecX<double>&, const std::vector<char>&)>& on_round = {},
-                const std::function<void(const std::vector<char>&)>& on_checkpoint = {}) {
+                const ServerOptions& so, Backend& backend, ServerState& state, const ServerHooks& hooks = {}) {
   so.validate();
   lt.validate();
   const std::size_t N = clients.size();
@@ -174,7 +185,12 @@ void run_server(const std::vector<P>& clients, const O& optimizer, const LocalTr
   auto evaluate = [&](long long participants) {
     VecX<double> values;
     backend.client_values(N, [&](std::size_t n) { return clients[n].value(state.x); }, values);
-    if (backend.is_root()) state.history.push_back({state.round, values.sum() / static_cast<double>(N), participants});
+    if (!backend.is_root()) return;
+    EvalRecord rec{state.round, values.sum() / static_cast<double>(N), participants};
+    if (hooks.test_metric) rec.test_metric = hooks.test_metric(state.x);
+    if (hooks.record_weights)
+      for (std::size_t n = 0; n < N; ++n) rec.weights.push_back(agg.weight(n));
+    state.history.push_back(std::move(rec));
   };
   if (state.round == 0 && state.history.empty()) evaluate(0);
   for (; state.round < so.rounds;) {
@@ -199,9 +215,9 @@ void run_server(const std::vector<P>& clients, const O& optimizer, const LocalTr
       ++state.tail_count;
     }
     if (state.round % so.eval_every == 0 || state.round == so.rounds) evaluate(static_cast<long long>(S.size()));
-    if (backend.is_root() && on_round) on_round(t, state.x, q);
-    if (so.checkpoint_every > 0 && state.round % so.checkpoint_every == 0 && backend.is_root() && on_checkpoint)
-      on_checkpoint(save_checkpoint(state, part, agg));
+    if (backend.is_root() && hooks.on_round) hooks.on_round(t, state.x, q);
+    if (so.checkpoint_every > 0 && state.round % so.checkpoint_every == 0 && backend.is_root() && hooks.on_checkpoint)
+      hooks.on_checkpoint(save_checkpoint(state, part, agg));
   }
 }
 
