@@ -215,6 +215,7 @@ int command_list(const std::string& configs_dir) {
 
 int command_validate(const std::string& config, const Overrides& overrides, bool explain) {
   const toml::table probe = parse_toml_file(config);
+  if (is_federated_config(probe)) return command_federated_validate(config, overrides);
   std::vector<std::pair<std::string, RunConfig>> runs;
   std::string runner = "fit";
   if (is_experiment_file(probe)) {

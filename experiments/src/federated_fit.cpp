@@ -264,11 +264,39 @@ int run_with_optimizer(const FederatedConfig& c, const Federation<P>& fed, const
 
 bool is_federated_config(const toml::table& root) { return root.get("federated") != nullptr; }
 
-int command_federated_fit(const std::string& path, const Overrides& overrides, const std::string& out) {
-  toml::table root = parse_toml_file(path);
+namespace {
+FederatedConfig load(const std::string& path, const Overrides& overrides, toml::table& root) {
+  root = parse_toml_file(path);
   Origins origins;
   apply_overrides(root, overrides, origins);
-  const FederatedConfig c = parse(root, path, origins);
+  return parse(root, path, origins);
+}
+
+// Everything a run checks before its first round: the data, the trace, the probabilities.
+template <class P>
+void check(const FederatedConfig& c, const Federation<P>& fed) {
+  std::vector<double> p = fed.p;
+  MatX<double> trace;
+  if (c.participation == "trace") {
+    trace = load_trace(c.trace, static_cast<long long>(fed.clients.size()));
+    for (std::size_t n = 0; n < p.size(); ++n) p[n] = std::max(1.0 / static_cast<double>(trace.rows()), trace.col(static_cast<Eigen::Index>(n)).mean());
+  }
+  cf::Participation(p, {.kind = pattern_kind(c.participation), .markov_a = c.markov_a, .period = c.period}, trace);
+}
+}  // namespace
+
+int command_federated_validate(const std::string& path, const Overrides& overrides) {
+  toml::table root;
+  const FederatedConfig c = load(path, overrides, root);
+  if (c.problem == "digits") check(c, digits_federation(c.data));
+  else check(c, spec_federation(c.data));
+  fmt::print("{}: ok (federated run: {} over {} clients, {} participation)\n", path, c.method, c.data.clients, c.participation);
+  return 0;
+}
+
+int command_federated_fit(const std::string& path, const Overrides& overrides, const std::string& out) {
+  toml::table root;
+  const FederatedConfig c = load(path, overrides, root);
   std::ostringstream text;
   text << root;
   const fs::path dir = fs::path(out.empty() ? c.output_dir : out) / fs::path(path).stem() / "fit";

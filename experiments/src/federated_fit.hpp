@@ -11,6 +11,7 @@
 namespace convlab::experiments {
 
 bool is_federated_config(const toml::table& root);
+int command_federated_validate(const std::string& path, const Overrides& overrides);
 int command_federated_fit(const std::string& path, const Overrides& overrides, const std::string& out);
 
 }  // namespace convlab::experiments
