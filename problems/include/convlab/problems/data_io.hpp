@@ -42,6 +42,7 @@ struct LibsvmOptions {
   bool zero_based = false;            ///< indices start at 0 instead of LIBSVM's 1
   Eigen::Index num_features = 0;      ///< 0 = largest index seen; else an index beyond it is an error
   bool allow_nonfinite = false;       ///< accept NaN/Inf values and labels
+  std::size_t first_line = 1;         ///< line number of the text's first line, for errors (a shard of a file)
 };
 
 struct CsvOptions {
@@ -155,7 +156,8 @@ inline SparseDataset parse_libsvm(std::string_view text, const std::string& name
   const long long base = opt.zero_based ? 0 : 1;
   const long long limit = opt.num_features > 0 ? opt.num_features : std::numeric_limits<int>::max() - 1;
   constexpr std::size_t kMaxEntries = static_cast<std::size_t>(std::numeric_limits<int>::max());
-  detail::for_each_line(text, [&](std::size_t lineno, std::string_view line) {
+  detail::for_each_line(text, [&](std::size_t text_line, std::string_view line) {
+    const std::size_t lineno = text_line + opt.first_line - 1;
     if (const auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
     std::size_t pos = 0, token_no = 0;
     long long prev = -1;
