@@ -48,7 +48,7 @@ void check_problem(const std::string& path, MPI_Comm world, Make&& make, const s
   if (size > 1) expect(shard.data.X.rows() < shard.layout.rows(), name + ": a rank holds only part of the data");
   std::printf("rank %d: %s rows [%ld, %ld) of %ld (%ld nonzeros)\n", rank_, name.c_str(), static_cast<long>(shard.first_row),
               static_cast<long>(shard.first_row + mine), static_cast<long>(shard.layout.rows()), static_cast<long>(shard.data.X.nonZeros()));
-  const cm::ShardedProblem sharded(make(shard.data.X, shard.data.y), shard.layout, world);
+  const cm::ShardedProblem sharded(cm::split_into_blocks(shard.data.X, shard.data.y, shard.layout, rank_, make), shard.layout, world);
   const Eigen::Index d = sharded.dim();
   std::mt19937_64 rng(5);
   std::normal_distribution<double> G(0, 0.01);
@@ -67,7 +67,7 @@ void check_problem(const std::string& path, MPI_Comm world, Make&& make, const s
   if (rank_ != 0) return;
   // The one-process reference: the same reader and wrapper over MPI_COMM_SELF.
   const auto whole = cm::read_libsvm_shard(path, MPI_COMM_SELF, {}, block);
-  const cm::ShardedProblem single(make(whole.data.X, whole.data.y), whole.layout, MPI_COMM_SELF);
+  const cm::ShardedProblem single(cm::split_into_blocks(whole.data.X, whole.data.y, whole.layout, 0, make), whole.layout, MPI_COMM_SELF);
   VecX<double> g1(d), gb1(d);
   expect(single.value_and_gradient(x, g1) == f && g1 == g, name + ": value and gradient bit-identical to one process");
   expect(single.value(x, convlab::Batch(batch)) == fb, name + ": minibatch value bit-identical");

@@ -17,9 +17,9 @@ class BlockLayout {
  public:
   /// `block_rows` = 0: max(256, ⌈n / 1024⌉) (at most ~1024 partials to combine).
   BlockLayout(Eigen::Index rows, int ranks, Eigen::Index block_rows = 0) : rows_(rows), ranks_(ranks) {
-    detail::require(rows >= 1, "BlockLayout: rows", rows, ">= 1");
-    detail::require(ranks >= 1, "BlockLayout: ranks", ranks, ">= 1");
-    detail::require(block_rows >= 0, "BlockLayout: block_rows", block_rows, ">= 0");
+    convlab::detail::require(rows >= 1, "BlockLayout: rows", rows, ">= 1");
+    convlab::detail::require(ranks >= 1, "BlockLayout: ranks", ranks, ">= 1");
+    convlab::detail::require(block_rows >= 0, "BlockLayout: block_rows", block_rows, ">= 0");
     block_rows_ = block_rows > 0 ? block_rows : std::max<Eigen::Index>(256, (rows + 1023) / 1024);
     blocks_ = (rows_ + block_rows_ - 1) / block_rows_;
   }

@@ -1,25 +1,28 @@
 #pragma once
 /// \file
 /// Any finite-sum problem over rows spread across MPI ranks, with results that do not depend on
-/// the rank count. Every rank holds the problem over its own rows (`local`, e.g. from
-/// read_libsvm_shard) and calls every method collectively (SPMD: all ranks run the same
-/// optimizer on the same x). With our problems' convention — a minibatch value is the mean of
-/// the batch's losses plus a batch-independent penalty r(x) — a sum over blocks
+/// the rank count. Every rank holds one problem per block of its rows (`blocks`, built by
+/// `split_into_blocks` from its shard, e.g. read_libsvm_shard) and calls every method
+/// collectively (SPMD: all ranks run the same optimizer on the same x). With our problems'
+/// convention — a value is the mean of the losses plus a data-independent penalty r(x) — a sum
+/// over blocks
 ///
-///     f(x) = Σ_B (|B|/n) · f_B(x),     f_B(x) = local.value(x, rows of B)   (Σ |B|/n = 1, so r is counted once)
+///     f(x) = Σ_B (|B|/n) · f_B(x)      (Σ |B|/n = 1, so r is counted once)
 ///
-/// gives the full objective, and the same for gradients. Each rank evaluates its blocks
-/// (BlockLayout: the blocks never depend on the rank count), the partials are all-gathered and
-/// every rank sums them in block order: the same bits on any number of ranks, and the same as
-/// the 1-rank (in-process) result. A minibatch of global indices is cut at block boundaries the
-/// same way, so minibatch runs are rank-count invariant too. Bytes per evaluation: every rank
-/// receives (blocks or batch parts) × (d + 1) doubles.
+/// gives the full objective, and the same for gradients; each f_B is the block problem's own
+/// fused, vectorized full-batch evaluation. Each rank evaluates its blocks (BlockLayout: the
+/// blocks never depend on the rank count), the partials are all-gathered and every rank sums
+/// them in block order: the same bits on any number of ranks, and the same as the 1-rank
+/// (in-process) result. A minibatch of global indices is cut at block boundaries the same way,
+/// so minibatch runs are rank-count invariant too. Bytes per evaluation: every rank receives
+/// (blocks or batch parts) × (d + 1) doubles.
 ///
 /// Not here: Hessians, coordinate (BCD) state, Lipschitz bounds — see docs/distributed.md.
 
 #include <mpi.h>
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include <convlab/problems/concepts.hpp>
@@ -34,28 +37,32 @@ class ShardedProblem {
  public:
   using Scalar = double;
 
-  /// `local` holds global rows [layout.first_row(rank), layout.first_row(rank + 1)).
-  ShardedProblem(P local, BlockLayout layout, MPI_Comm comm) : local_(std::move(local)), layout_(layout), comm_(comm) {
+  /// `blocks`: one problem per block of this rank, in block order (split_into_blocks).
+  ShardedProblem(std::vector<P> blocks, BlockLayout layout, MPI_Comm comm) : blocks_(std::move(blocks)), layout_(layout), comm_(comm) {
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &size_);
     if (layout_.ranks() != size_)
       throw InvalidArgument("ShardedProblem: the layout is for " + std::to_string(layout_.ranks()) + " ranks, the communicator has " +
                             std::to_string(size_));
-    first_row_ = layout_.first_row(rank_);
-    const Eigen::Index mine = layout_.first_row(rank_ + 1) - first_row_;
-    if (local_.num_samples() != mine)
-      throw InvalidArgument("ShardedProblem: rank " + std::to_string(rank_) + " holds " + std::to_string(local_.num_samples()) +
-                            " rows, its blocks cover " + std::to_string(mine));
-    for (Eigen::Index b = layout_.first_block(rank_); b < layout_.first_block(rank_ + 1); ++b) {
-      std::vector<Eigen::Index> rows;
-      for (Eigen::Index i = layout_.block_begin(b); i < layout_.block_end(b); ++i) rows.push_back(i - first_row_);
-      block_rows_.push_back(std::move(rows));
-    }
+    const Eigen::Index first = layout_.first_block(rank_), count = layout_.first_block(rank_ + 1) - first;
+    if (static_cast<Eigen::Index>(blocks_.size()) != count || count == 0)
+      throw InvalidArgument("ShardedProblem: rank " + std::to_string(rank_) + " has " + std::to_string(blocks_.size()) + " block problems, its layout " +
+                            std::to_string(count) + (count == 0 ? " (no rows: use fewer ranks)" : ""));
+    for (Eigen::Index k = 0; k < count; ++k)
+      if (blocks_[static_cast<std::size_t>(k)].num_samples() != layout_.block_end(first + k) - layout_.block_begin(first + k))
+        throw InvalidArgument("ShardedProblem: block " + std::to_string(first + k) + " has " + std::to_string(blocks_[static_cast<std::size_t>(k)].num_samples()) +
+                              " rows, the layout " + std::to_string(layout_.block_end(first + k) - layout_.block_begin(first + k)));
+    for (const auto& b : blocks_)
+      if (b.dim() != blocks_.front().dim()) throw InvalidArgument("ShardedProblem: the block problems differ in dimension");
+    int d = static_cast<int>(blocks_.front().dim()), dmax = 0, dmin = 0;
+    MPI_Allreduce(&d, &dmax, 1, MPI_INT, MPI_MAX, comm_);
+    MPI_Allreduce(&d, &dmin, 1, MPI_INT, MPI_MIN, comm_);
+    if (dmax != dmin) throw InvalidArgument("ShardedProblem: ranks disagree on the dimension (" + std::to_string(dmin) + " vs " + std::to_string(dmax) + ")");
   }
 
-  Eigen::Index dim() const { return local_.dim(); }
+  Eigen::Index dim() const { return blocks_.front().dim(); }
   Eigen::Index num_samples() const { return layout_.rows(); }
-  const P& local() const { return local_; }
+  const std::vector<P>& blocks() const { return blocks_; }
   const BlockLayout& layout() const { return layout_; }
   /// Doubles this rank received in the last evaluation's all-gather.
   std::size_t last_exchange_doubles() const { return last_exchange_; }
@@ -71,16 +78,16 @@ class ShardedProblem {
   double full(In<double> x, Out<double>* g) const {
     const Eigen::Index d = dim(), width = d + 1;
     const double n = static_cast<double>(layout_.rows());
-    std::vector<double> mine(block_rows_.size() * static_cast<std::size_t>(width), 0.0);
+    std::vector<double> mine(blocks_.size() * static_cast<std::size_t>(width), 0.0);
     VecX<double> gb(d);
-    for (std::size_t k = 0; k < block_rows_.size(); ++k) {
-      const Batch rows(block_rows_[k]);
-      const double w = static_cast<double>(rows.size()) / n;
+    for (std::size_t k = 0; k < blocks_.size(); ++k) {
+      const double w = static_cast<double>(blocks_[k].num_samples()) / n;
       double* out = mine.data() + k * static_cast<std::size_t>(width);
-      out[0] = w * local_.value(x, rows);
       if (g) {
-        local_.gradient(x, rows, gb);
+        out[0] = w * problems::value_and_gradient(blocks_[k], x, gb);
         for (Eigen::Index j = 0; j < d; ++j) out[1 + j] = w * gb[j];
+      } else {
+        out[0] = w * blocks_[k].value(x);
       }
     }
     std::vector<int> counts(static_cast<std::size_t>(size_)), displs(static_cast<std::size_t>(size_));
@@ -113,12 +120,13 @@ class ShardedProblem {
     VecX<double> gb(d);
     for (std::size_t k = 0; k < parts.size(); ++k) {
       if (layout_.owner_of_block(part_block[k]) != rank_) continue;
+      const P& block = blocks_[static_cast<std::size_t>(part_block[k] - layout_.first_block(rank_))];
       std::vector<Eigen::Index> rows = parts[k];
-      for (auto& i : rows) i -= first_row_;
+      for (auto& i : rows) i -= layout_.block_begin(part_block[k]);
       const double w = static_cast<double>(rows.size()) / static_cast<double>(batch.size());
-      mine.push_back(w * local_.value(x, Batch(rows)));
+      mine.push_back(w * block.value(x, Batch(rows)));
       if (g) {
-        local_.gradient(x, Batch(rows), gb);
+        block.gradient(x, Batch(rows), gb);
         for (Eigen::Index j = 0; j < d; ++j) mine.push_back(w * gb[j]);
       } else {
         mine.insert(mine.end(), static_cast<std::size_t>(d), 0.0);
@@ -145,13 +153,27 @@ class ShardedProblem {
     return f;
   }
 
-  P local_;
+  std::vector<P> blocks_;
   BlockLayout layout_;
   MPI_Comm comm_;
   int rank_ = 0, size_ = 1;
-  Eigen::Index first_row_ = 0;
-  std::vector<std::vector<Eigen::Index>> block_rows_;
   mutable std::size_t last_exchange_ = 0;
 };
+
+/// One problem per block of this rank's rows: `make(X_block, y_block)` for each block, rows
+/// copied out of the shard (X, y: global rows layout.first_row(rank) …, in order).
+template <class Design, class Make>
+auto split_into_blocks(const Design& X, const VecX<double>& y, const BlockLayout& layout, int rank, Make&& make) {
+  using P = std::decay_t<decltype(make(X, y))>;
+  const Eigen::Index first_row = layout.first_row(rank);
+  convlab::detail::require_size(X.rows(), layout.first_row(rank + 1) - first_row, "split_into_blocks: rows of this rank's shard");
+  convlab::detail::require_size(y.size(), X.rows(), "split_into_blocks: labels");
+  std::vector<P> blocks;
+  for (Eigen::Index b = layout.first_block(rank); b < layout.first_block(rank + 1); ++b) {
+    const Eigen::Index start = layout.block_begin(b) - first_row, len = layout.block_end(b) - layout.block_begin(b);
+    blocks.push_back(make(Design(X.middleRows(start, len)), VecX<double>(y.segment(start, len))));
+  }
+  return blocks;
+}
 
 }  // namespace convlab::mpi
