@@ -56,7 +56,7 @@ Timing time_rounds(const std::vector<convlab::problems::Logistic<double>>& clien
   std::vector<double> p(N, 0.1);
   cf::Participation part(p, {.seed = 3});
   cf::Aggregator agg(cf::AggregatorKind::FedAU, N, d);
-  cf::ServerState s{VecX<double>::Zero(d), VecX<double>(), 0, 0, {}};
+  cf::ServerState s{.x = VecX<double>::Zero(d)};
   const convlab::optim::Sgd<double> sgd;
   const cf::LocalTraining lt{.steps = 5, .batch = 0, .lr = 0.01};
   const auto start = std::chrono::steady_clock::now();

@@ -149,7 +149,7 @@ nlohmann::json run_problem(const FedauSpec& s, const Federation<P>& fed, const s
     cf::Participation part(fed.p, {.kind = pattern_kind(s.patterns[job.pattern]), .markov_a = s.markov_a, .period = s.period, .seed = seed});
     cf::Aggregator agg(method_kind(method), N, d, fed.p, method == "fedau_k" ? s.cutoff : cf::IntervalWeightEstimator::kNoCutoff);
     cf::InProcessBackend backend(d);
-    cf::ServerState st{VecX<double>::Zero(d), VecX<double>(), 0, 0, {}};
+    cf::ServerState st{.x = VecX<double>::Zero(d)};
     RunOut& r = out[j];
     cf::run_server(fed.clients, sgd, s.local, part, agg, {.rounds = s.rounds, .global_lr = s.global_lr, .eval_every = s.eval_every, .seed = seed},
                    backend, st, {.on_round = [&](long long t, const VecX<double>& x, const std::vector<char>&) {

@@ -178,7 +178,7 @@ int run(const FederatedConfig& c, const Federation<P>& fed, const O& optimizer, 
   const long long K = c.cutoff == 0 ? cf::IntervalWeightEstimator::kNoCutoff : c.cutoff;
   // Only the root aggregates: the others hold a stateless aggregator (no N·d memory).
   cf::Aggregator agg(root ? method_kind(c.method) : cf::AggregatorKind::AverageAll, N, d, p, K);
-  cf::ServerState state{VecX<double>::Zero(d), VecX<double>(), 0, 0, {}};
+  cf::ServerState state{.x = VecX<double>::Zero(d)};
   // Resume from the checkpoint of the same config, if one exists (the root reads, all load).
   const auto hash = std::hash<std::string>{}(config_text);
   const fs::path checkpoint = dir / fmt::format("checkpoint-{:016x}.bin", hash);

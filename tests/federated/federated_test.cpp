@@ -289,7 +289,7 @@ SpecRun run_spec(const cf::HeterogeneousLogistic& h, cf::AggregatorKind kind, lo
   cf::Participation part(h.probabilities, {.seed = seed});
   cf::Aggregator agg(kind, h.clients.size(), 5, h.probabilities, K);
   cf::InProcessBackend backend(5);
-  cf::ServerState s{VecX<double>::Zero(5), VecX<double>(), 0, 0, {}};
+  cf::ServerState s{.x = VecX<double>::Zero(5)};
   cf::run_server(h.clients, sgd, {.steps = 5, .batch = 0, .lr = 0.05}, part, agg, {.rounds = rounds, .eval_every = 50, .seed = seed}, backend, s);
   return {s.tail_average(), s};
 }
@@ -346,7 +346,7 @@ TEST(Server, SameSeedSameBitsForAnyThreadCountAndMinibatches) {
     cf::Participation part(h.probabilities, {.kind = cf::ParticipationKind::Markov, .seed = 8});
     cf::Aggregator agg(cf::AggregatorKind::FedVarp, h.clients.size(), 5);
     cf::InProcessBackend backend(5);
-    cf::ServerState s{VecX<double>::Zero(5), VecX<double>(), 0, 0, {}};
+    cf::ServerState s{.x = VecX<double>::Zero(5)};
     cf::run_server(h.clients, sgd, {.steps = 5, .batch = 8, .lr = 0.05}, part, agg, {.rounds = 150, .seed = 8}, backend, s);
     return s;
   };
@@ -372,12 +372,12 @@ TEST(Server, ResumingFromACheckpointGivesTheUninterruptedResult) {
   cf::InProcessBackend backend(5);
   // Uninterrupted.
   fresh(part, agg);
-  cf::ServerState full{VecX<double>::Zero(5), VecX<double>(), 0, 0, {}};
+  cf::ServerState full{.x = VecX<double>::Zero(5)};
   cf::run_server(h.clients, sgd, lt, part, agg, {.rounds = 120, .eval_every = 7, .seed = 6}, backend, full, {.record_weights = true});
   // Killed in round 75 (the last checkpoint is at 60), then resumed in fresh objects.
   fresh(part, agg);
   std::vector<char> saved;
-  cf::ServerState first{VecX<double>::Zero(5), VecX<double>(), 0, 0, {}};
+  cf::ServerState first{.x = VecX<double>::Zero(5)};
   EXPECT_THROW(cf::run_server(
                    h.clients, sgd, lt, part, agg, {.rounds = 120, .eval_every = 7, .checkpoint_every = 30, .seed = 6}, backend, first,
                    {.record_weights = true,

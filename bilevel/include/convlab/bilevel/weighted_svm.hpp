@@ -26,7 +26,6 @@
 #include <string>
 #include <vector>
 
-#include <Eigen/Cholesky>
 #include <Eigen/SparseCore>
 
 #include <convlab/problems/concepts.hpp>
@@ -175,7 +174,7 @@ class WeightedSvmBilevel {
     return H;
   }
   /// ∇ᵧg (n × lower_dim) and ∇_c g (n × n, zero).
-  Eigen::SparseMatrix<double> constraint_jacobian_y(In<double>, In<double>) const { return projector_matrix(); }
+  Eigen::SparseMatrix<double> constraint_jacobian_y(In<double>, In<double>) const { return margin_jacobian(); }
   Eigen::SparseMatrix<double> constraint_jacobian_x(In<double>, In<double>) const { return Eigen::SparseMatrix<double>(n_, n_); }
 
   /// Surrogate loss and accuracy of the classifier in y = (w, b, …) on a labelled set.
@@ -206,7 +205,7 @@ class WeightedSvmBilevel {
         throw InvalidArgument("WeightedSvmBilevel: " + which + " label of row " + std::to_string(i) + " is " + std::to_string(s.y[i]) +
                               "; labels must be -1 or +1");
   }
-  Eigen::SparseMatrix<double> projector_matrix() const {
+  Eigen::SparseMatrix<double> margin_jacobian() const {
     Eigen::SparseMatrix<double> J(n_, lower_dim());
     std::vector<Eigen::Triplet<double>> t;
     for (Eigen::Index i = 0; i < n_; ++i) {

@@ -72,9 +72,9 @@ struct ServerHooks {
 
 /// The server's state; on the root complete, elsewhere x and round only.
 struct ServerState {
-  VecX<double> x, tail_sum;
+  VecX<double> x{}, tail_sum{};  ///< x: the model (set it to the start); tail_sum: kept by run_server
   long long round = 0, tail_count = 0;
-  std::vector<EvalRecord> history;
+  std::vector<EvalRecord> history{};
   VecX<double> tail_average() const { return tail_count > 0 ? VecX<double>(tail_sum / static_cast<double>(tail_count)) : x; }
 };
 
