@@ -190,8 +190,7 @@ int run(const FederatedConfig& c, const Federation<P>& fed, const O& optimizer, 
   if constexpr (requires { backend.inner.broadcast(saved); }) backend.inner.broadcast(saved);
   if (!saved.empty()) {
     cf::ServerState restored;
-    cf::Aggregator scratch = agg;
-    cf::load_checkpoint(saved, restored, part, root ? agg : scratch);
+    cf::load_checkpoint(saved, restored, part, root ? &agg : nullptr);
     state = std::move(restored);
     if (root) fmt::print(stderr, "resuming from {} at round {}\n", checkpoint.string(), state.round);
   }

@@ -2,12 +2,13 @@
 # MPI tests of `convlab fit` on a federated config (run by CTest):
 #   mpi_fit_test.sh CONVLAB CONFIG WORKDIR invariance R   — R ranks give the in-process model, bit for bit
 #   mpi_fit_test.sh CONVLAB CONFIG WORKDIR kill|throw     — rank 1 dies / throws: non-zero exit naming rank 1, no hang
-#   mpi_fit_test.sh CONVLAB CONFIG WORKDIR resume         — killed after a checkpoint, rerun on 3 ranks: the uninterrupted model
+#   mpi_fit_test.sh CONVLAB CONFIG WORKDIR resume [METHOD] — killed after a checkpoint, rerun on 3 ranks: the uninterrupted model
 set -u
 convlab=$1 config=$2 work=$3 mode=$4
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 rounds="--set federated.rounds=240 --set federated.checkpoint_every=100"
 stem=$(basename "$config" .toml)
+[ "$mode" = resume ] && [ $# -ge 5 ] && rounds="$rounds --set federated.method=$5" && mode="resume_$5"
 rm -rf "$work/$mode"
 reference() {
   "$convlab" fit "$config" $rounds --out "$work/$mode/ref" > /dev/null || { echo "in-process run failed"; exit 1; }
@@ -28,7 +29,7 @@ case $mode in
     echo "$out" | grep -q "rank 1" || { echo "the message does not name rank 1"; exit 1; }
     [ $(( $(date +%s) - start )) -lt 30 ] || { echo "took too long to end"; exit 1; }
     echo "exit $code, rank 1 named" ;;
-  resume)
+  resume*)
     reference
     CONVLAB_FAULT="1:150:kill" mpirun -n 2 -x CONVLAB_FAULT "$convlab" fit "$config" $rounds --out "$work/$mode/mpi" > /dev/null 2>&1 && { echo "the faulty run should fail"; exit 1; }
     mpirun -n 3 "$convlab" fit "$config" $rounds --out "$work/$mode/mpi" 2>&1 | grep "resuming" || { echo "did not resume"; exit 1; }

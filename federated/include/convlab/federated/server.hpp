@@ -140,7 +140,8 @@ inline std::vector<char> save_checkpoint(const ServerState& s, const Participati
   return out.b;
 }
 
-inline void load_checkpoint(const std::vector<char>& bytes, ServerState& s, Participation& part, Aggregator& agg) {
+/// Restores a checkpoint; `agg` may be null on processes that do not aggregate (MPI non-root).
+inline void load_checkpoint(const std::vector<char>& bytes, ServerState& s, Participation& part, Aggregator* agg) {
   detail::Reader in{bytes};
   if (in.get<std::uint64_t>() != detail::kCheckpointMagic) throw InvalidArgument("federated checkpoint: not a convlab federated checkpoint");
   s.round = in.get<long long>();
@@ -150,8 +151,9 @@ inline void load_checkpoint(const std::vector<char>& bytes, ServerState& s, Part
   part.restore(in.get_vector<long long>());
   const auto ints = in.get_vector<long long>();
   const auto reals = in.get_vector<double>();
-  agg.restore(ints, reals);
+  if (agg) agg->restore(ints, reals);
   const auto h = in.get<std::uint64_t>();
+  if (h > bytes.size()) throw InvalidArgument("federated checkpoint: truncated");
   s.history.clear();
   for (std::uint64_t i = 0; i < h; ++i) {
     EvalRecord r;
@@ -162,6 +164,10 @@ inline void load_checkpoint(const std::vector<char>& bytes, ServerState& s, Part
     r.weights = in.get_vector<double>();
     s.history.push_back(r);
   }
+}
+
+inline void load_checkpoint(const std::vector<char>& bytes, ServerState& s, Participation& part, Aggregator& agg) {
+  load_checkpoint(bytes, s, part, &agg);
 }
 
 /// Runs the rounds `state.round` … T−1 (state.x must hold the start, or a checkpoint was loaded).
