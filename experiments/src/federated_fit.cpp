@@ -143,6 +143,20 @@ struct FaultInjecting {
   void broadcast(VecX<double>& x) { inner.broadcast(x); }
 };
 
+// The configured participation process; with a trace, pₙ (used by known_prob) is the client's
+// fraction of active rounds (at least one round's worth).
+template <class P>
+cf::Participation participation(const FederatedConfig& c, const Federation<P>& fed) {
+  std::vector<double> p = fed.p;
+  MatX<double> trace;
+  if (c.participation == "trace") {
+    trace = load_trace(c.trace, static_cast<long long>(fed.clients.size()));
+    for (std::size_t n = 0; n < p.size(); ++n) p[n] = std::max(1.0 / static_cast<double>(trace.rows()), trace.col(static_cast<Eigen::Index>(n)).mean());
+  }
+  return cf::Participation(p, {.kind = pattern_kind(c.participation), .markov_a = c.markov_a, .period = c.period, .seed = static_cast<std::uint64_t>(c.seed)},
+                           trace);
+}
+
 // Test accuracy of the multinomial model on the federation's test split (none for the spec problem).
 template <class P>
 std::function<double(const VecX<double>&)> test_accuracy(const Federation<P>& fed) {
@@ -168,13 +182,8 @@ int run(const FederatedConfig& c, const Federation<P>& fed, const O& optimizer, 
         bool root, int ranks) {
   const std::size_t N = fed.clients.size();
   const Eigen::Index d = fed.clients.front().dim();
-  MatX<double> trace;
-  if (c.participation == "trace") trace = load_trace(c.trace, static_cast<long long>(N));
-  std::vector<double> p = fed.p;
-  if (c.participation == "trace")
-    for (std::size_t n = 0; n < N; ++n) p[n] = std::max(1.0 / static_cast<double>(trace.rows()), trace.col(static_cast<Eigen::Index>(n)).mean());
-  cf::Participation part(p, {.kind = pattern_kind(c.participation), .markov_a = c.markov_a, .period = c.period, .seed = static_cast<std::uint64_t>(c.seed)},
-                         trace);
+  cf::Participation part = participation(c, fed);
+  const std::vector<double>& p = part.probabilities();
   const long long K = c.cutoff == 0 ? cf::IntervalWeightEstimator::kNoCutoff : c.cutoff;
   // Only the root aggregates: the others hold a stateless aggregator (no N·d memory).
   cf::Aggregator agg(root ? method_kind(c.method) : cf::AggregatorKind::AverageAll, N, d, p, K);
@@ -274,13 +283,7 @@ FederatedConfig load(const std::string& path, const Overrides& overrides, toml::
 // Everything a run checks before its first round: the data, the trace, the probabilities.
 template <class P>
 void check(const FederatedConfig& c, const Federation<P>& fed) {
-  std::vector<double> p = fed.p;
-  MatX<double> trace;
-  if (c.participation == "trace") {
-    trace = load_trace(c.trace, static_cast<long long>(fed.clients.size()));
-    for (std::size_t n = 0; n < p.size(); ++n) p[n] = std::max(1.0 / static_cast<double>(trace.rows()), trace.col(static_cast<Eigen::Index>(n)).mean());
-  }
-  cf::Participation(p, {.kind = pattern_kind(c.participation), .markov_a = c.markov_a, .period = c.period}, trace);
+  (void)participation(c, fed);
 }
 }  // namespace
 
