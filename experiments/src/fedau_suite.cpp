@@ -260,7 +260,7 @@ nlohmann::json run_problem(const FedauSpec& s, const Federation<P>& fed, const s
     gp << "set title 'FedAU weights against 1/p_n (Bernoulli, seed 0)' noenhanced\nset xlabel '1/p_n'\nset ylabel 'estimated weight'\n"
        << "set logscale xy\nset grid\nset key top left\nset datafile separator ','\nset datafile columnheaders\n"
        << "plot " << gnuplot_quote((dir / "weights.csv").string()) << " using 3:5 with points pt 7 title 'K = inf', '' using 3:6 with points pt 6 title 'K = "
-       << s.cutoff << "', x with lines dt 2 title 'y = 1/p', '' using 3:4 with lines lw 1 title '(1-(1-p)^K)/p'\n";
+       << s.cutoff << "', x with lines dt 2 title 'y = 1/p', '' using 3:4 smooth unique with lines lw 1 title '(1-(1-p)^K)/p'\n";
     if (run_gnuplot(dir / "weights.png", gp.str(), plot_error)) figures.push_back(figure_prefix + "weights.png");
   }
   j["reference_distance"] = D;
