@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <string>
 
+#include <convlab/federated/random_streams.hpp>
 #include <convlab/problems/logistic.hpp>
 #include <convlab/problems/mpi/sharded_problem.hpp>
 
@@ -23,13 +24,8 @@ using convlab::MatX;
 using convlab::VecX;
 
 namespace {
-std::uint64_t mix(std::uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-double uniform(std::uint64_t row, std::uint64_t k) { return static_cast<double>(mix(mix(row) ^ k) >> 11) * 0x1.0p-53 * 2 - 1; }
+// Uniform on [−1, 1) keyed by (row, column): the same data for any rank count.
+double uniform(std::uint64_t row, std::uint64_t k) { return 2 * convlab::federated::stream_uniform(7, row, k) - 1; }
 
 template <class Design>
 void measure(const char* name, const Design& A, const VecX<double>& y, const cm::BlockLayout& layout, int evaluations, int rank, int size) {
@@ -91,7 +87,7 @@ int main(int argc, char** argv) {
     for (Eigen::Index i = 0; i < mine; ++i) {
       const auto row = static_cast<std::uint64_t>(first + i);
       for (Eigen::Index k = 0; k < nnz; ++k)  // column k·50 + offset: increasing, distinct
-        A.insert(i, k * (d / nnz) + static_cast<Eigen::Index>(mix(row * 131 + static_cast<std::uint64_t>(k)) % (d / nnz))) = uniform(row, static_cast<std::uint64_t>(k));
+        A.insert(i, k * (d / nnz) + static_cast<Eigen::Index>(convlab::federated::stream_key(7, row, 1000 + static_cast<std::uint64_t>(k)) % (d / nnz))) = uniform(row, static_cast<std::uint64_t>(k));
       y[i] = uniform(row, 999) > 0 ? 1 : -1;
     }
     A.makeCompressed();

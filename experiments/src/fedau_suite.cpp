@@ -163,16 +163,7 @@ nlohmann::json run_problem(const FedauSpec& s, const Federation<P>& fed, const s
     r.state_bytes = agg.state_bytes();
     r.weights.resize(static_cast<Eigen::Index>(N));
     for (std::size_t n = 0; n < N; ++n) r.weights[static_cast<Eigen::Index>(n)] = agg.weight(n);
-    if constexpr (requires { fed.clients.front().predict_proba(fed.Xtest, r.tail); }) {
-      const MatX<double> P_ = fed.clients.front().predict_proba(fed.Xtest, r.tail);
-      double correct = 0;
-      for (Eigen::Index i = 0; i < P_.rows(); ++i) {
-        Eigen::Index arg;
-        P_.row(i).maxCoeff(&arg);
-        correct += static_cast<double>(arg) == fed.ytest[i];
-      }
-      r.test_accuracy = correct / static_cast<double>(P_.rows());
-    }
+    if (const auto accuracy = test_accuracy(fed)) r.test_accuracy = accuracy(r.tail);
   });
 
   nlohmann::json j;

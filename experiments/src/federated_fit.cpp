@@ -157,26 +157,6 @@ cf::Participation participation(const FederatedConfig& c, const Federation<P>& f
                            trace);
 }
 
-// Test accuracy of the multinomial model on the federation's test split (none for the spec problem).
-template <class P>
-std::function<double(const VecX<double>&)> test_accuracy(const Federation<P>& fed) {
-  if constexpr (requires { fed.clients.front().predict_proba(fed.Xtest, VecX<double>()); }) {
-    if (fed.Xtest.rows() == 0) return {};
-    return [&fed](const VecX<double>& x) {
-      const MatX<double> P_ = fed.clients.front().predict_proba(fed.Xtest, x);
-      double correct = 0;
-      for (Eigen::Index i = 0; i < P_.rows(); ++i) {
-        Eigen::Index arg = 0;
-        P_.row(i).maxCoeff(&arg);
-        correct += static_cast<double>(arg) == fed.ytest[i];
-      }
-      return correct / static_cast<double>(P_.rows());
-    };
-  } else {
-    return {};
-  }
-}
-
 template <class P, class O, class Backend>
 int run(const FederatedConfig& c, const Federation<P>& fed, const O& optimizer, Backend& backend, const fs::path& dir, const std::string& config_text,
         bool root, int ranks) {
