@@ -28,10 +28,10 @@ namespace {
 double uniform(std::uint64_t row, std::uint64_t k) { return 2 * convlab::federated::stream_uniform(7, row, k) - 1; }
 
 template <class Design>
-void measure(const char* name, const Design& A, const VecX<double>& y, const cm::BlockLayout& layout, int evaluations, int rank, int size) {
+void measure(const char* name, const Design& A, const VecX<double>& y, const convlab::problems::BlockLayout& layout, int evaluations, int rank, int size) {
   using P = cp::Logistic<double, Design>;
   const auto make = [](Design X, VecX<double> labels) { return P(std::move(X), labels, {.l2 = 1e-4}); };
-  const cm::ShardedProblem<P> sharded(cm::split_into_blocks(A, y, layout, rank, make), layout, MPI_COMM_WORLD);
+  const cm::ShardedProblem<P> sharded(cp::split_into_blocks(A, y, layout, rank, make), layout, MPI_COMM_WORLD);
   const P local = make(A, y);
   VecX<double> x = VecX<double>::Constant(sharded.dim(), 0.01), g(sharded.dim());
   sharded.value_and_gradient(x, g);  // warm-up
@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
     if (a == "--smoke") rows = 5000, evaluations = 2;
     else if (a == "--rows" && i + 1 < argc) rows = std::atoll(argv[++i]);
   }
-  const cm::BlockLayout layout(rows, size);
+  const convlab::problems::BlockLayout layout(rows, size);
   const Eigen::Index first = layout.first_row(rank), mine = layout.first_row(rank + 1) - first;
   {
     const Eigen::Index d = 100;

@@ -49,6 +49,10 @@ struct CsvOptions {
   std::string response;               ///< name of the response column (required)
   char delimiter = ',';
   bool allow_nonfinite = false;       ///< accept NaN/Inf (written nan, inf) in any column
+  // A shard of a file (problems/mpi/csv_shard.hpp): the text holds only data rows.
+  std::string header{};               ///< the header line, when it is not the text's first line
+  std::size_t header_line = 1;        ///< its line number, for errors
+  std::size_t first_line = 1;         ///< line number of the text's first line, for errors
 };
 
 namespace detail {
@@ -227,23 +231,25 @@ inline DenseDataset parse_csv(std::string_view text, const std::string& name, co
   std::size_t header_line = 0;
   Eigen::Index response_col = -1;
   std::vector<double> values, responses;
-  detail::for_each_line(text, [&](std::size_t lineno, std::string_view line) {
+  const auto take_header = [&](std::size_t lineno, std::vector<std::string> fields) {
+    header = std::move(fields);
+    header_line = lineno;
+    for (std::size_t j = 0; j < header.size(); ++j) {
+      if (header[j].empty()) throw DataError(name, lineno, "column " + std::to_string(j + 1), "empty column name");
+      if (header[j] == opt.response) response_col = static_cast<Eigen::Index>(j);
+    }
+    if (response_col < 0) {
+      std::string names;
+      for (const auto& h : header) names += (names.empty() ? "" : ", ") + h;
+      throw DataError(name, lineno, "header", "no column named '" + opt.response + "' (columns: " + names + ")");
+    }
+  };
+  if (!opt.header.empty()) take_header(opt.header_line, detail::split_csv(opt.header, opt.delimiter, name, opt.header_line));
+  detail::for_each_line(text, [&](std::size_t text_line, std::string_view line) {
+    const std::size_t lineno = text_line + opt.first_line - 1;
     if (line.find_first_not_of(" \t") == std::string_view::npos) return;
     auto fields = detail::split_csv(line, opt.delimiter, name, lineno);
-    if (header.empty()) {
-      header = std::move(fields);
-      header_line = lineno;
-      for (std::size_t j = 0; j < header.size(); ++j) {
-        if (header[j].empty()) throw DataError(name, lineno, "column " + std::to_string(j + 1), "empty column name");
-        if (header[j] == opt.response) response_col = static_cast<Eigen::Index>(j);
-      }
-      if (response_col < 0) {
-        std::string names;
-        for (const auto& h : header) names += (names.empty() ? "" : ", ") + h;
-        throw DataError(name, lineno, "header", "no column named '" + opt.response + "' (columns: " + names + ")");
-      }
-      return;
-    }
+    if (header.empty()) return take_header(lineno, std::move(fields));
     if (fields.size() != header.size())
       throw DataError(name, lineno, "", "expected " + std::to_string(header.size()) + " fields as in the header (line " +
                                             std::to_string(header_line) + "), found " + std::to_string(fields.size()));

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "../concepts.hpp"
 #include "../errors.hpp"
@@ -77,8 +78,88 @@ class LinearModel {
   /// the Gram matrix) when p <= 500, else the bound min(‖Ã‖_F², ‖Ã‖₁‖Ã‖_∞). Computed on
   /// first call and cached; the first call is not thread-safe.
   S lipschitz() const {
-    if (!lambda_max_) lambda_max_ = spectral_bound();
-    return static_cast<S>(curvature_ * *lambda_max_ / static_cast<double>(A_.rows()) + opt_.l2);
+    if (!lipschitz_) {
+      std::vector<double> m(lipschitz_moments_size(), 0.0);
+      add_lipschitz_moments(m);
+      lipschitz_ = lipschitz_from_moments(m);
+    }
+    return *lipschitz_;
+  }
+
+  /// The sums over rows behind lipschitz() — [n, Gram of Ã] when p <= 500, else [n, ‖Ã‖_F²,
+  /// column |·| sums, largest row |·| sum] — are additive over row blocks (the last entry is a
+  /// max), so a problem cut into row blocks (blocked_problem.hpp) gets the bound of the whole
+  /// data: add every block's moments in block order, then lipschitz_from_moments.
+  std::size_t lipschitz_moments_size() const {
+    return static_cast<std::size_t>(p_ <= kExactGramLimit ? 1 + p_ * p_ : 3 + A_.cols());
+  }
+  /// acc += this problem's moments (acc sized by lipschitz_moments_size(), zeros to start).
+  void add_lipschitz_moments(std::vector<double>& acc) const {
+    detail::require_size(static_cast<Eigen::Index>(acc.size()), static_cast<Eigen::Index>(lipschitz_moments_size()), "add_lipschitz_moments: acc");
+    const double n = static_cast<double>(A_.rows());
+    acc[0] += n;
+    if (p_ <= kExactGramLimit) {
+      Eigen::Map<MatX<double>> G(acc.data() + 1, p_, p_);
+      MatX<double> ata;
+      if constexpr (is_sparse_design_v<Design>) {
+        const Eigen::SparseMatrix<double> Ad = A_.template cast<double>();
+        ata = MatX<double>(Ad.transpose() * Ad);
+      } else {
+        const MatX<double> Ad = A_.template cast<double>();
+        ata = Ad.transpose().lazyProduct(Ad);  // thread-count independent, unlike parallel GEMM
+      }
+      G.topLeftCorner(A_.cols(), A_.cols()) += ata;
+      if (opt_.intercept) {
+        VecX<double> colsum = VecX<double>::Zero(A_.cols());
+        if constexpr (is_sparse_design_v<Design>) {
+          for (Eigen::Index o = 0; o < A_.outerSize(); ++o)
+            for (typename Design::InnerIterator it(A_, o); it; ++it) colsum[it.col()] += it.value();
+        } else {
+          colsum = A_.template cast<double>().colwise().sum().transpose();
+        }
+        G.col(A_.cols()).head(A_.cols()) += colsum;
+        G.row(A_.cols()).head(A_.cols()) += colsum.transpose();
+        G(A_.cols(), A_.cols()) += n;
+      }
+      return;
+    }
+    Eigen::Map<VecX<double>> colabs(acc.data() + 2, A_.cols());
+    VecX<double> rowabs = VecX<double>::Constant(A_.rows(), opt_.intercept ? 1.0 : 0.0);
+    double fro = opt_.intercept ? n : 0.0;
+    if constexpr (is_sparse_design_v<Design>) {
+      for (Eigen::Index o = 0; o < A_.outerSize(); ++o)
+        for (typename Design::InnerIterator it(A_, o); it; ++it) {
+          const double v = std::abs(static_cast<double>(it.value()));
+          colabs[it.col()] += v;
+          rowabs[it.row()] += v;
+          fro += v * v;
+        }
+    } else {
+      const MatX<double> Aa = A_.template cast<double>().cwiseAbs();
+      colabs += Aa.colwise().sum().transpose();
+      rowabs += Aa.rowwise().sum();
+      fro += Aa.squaredNorm();
+    }
+    acc[1] += fro;
+    acc.back() = std::max(acc.back(), rowabs.size() ? rowabs.maxCoeff() : 0.0);
+  }
+  /// curvature · λ̂/n + l2 from moments summed over all rows: λ̂ = λ_max(Gram) (exact, eigen-solve)
+  /// when p <= 500, else the bound min(‖Ã‖_F², ‖Ã‖₁‖Ã‖_∞).
+  S lipschitz_from_moments(const std::vector<double>& m) const {
+    detail::require_size(static_cast<Eigen::Index>(m.size()), static_cast<Eigen::Index>(lipschitz_moments_size()), "lipschitz_from_moments: moments");
+    const double n = m[0];
+    double lambda = 0;
+    if (p_ <= kExactGramLimit) {
+      const MatX<double> G = Eigen::Map<const MatX<double>>(m.data() + 1, p_, p_);
+      Eigen::SelfAdjointEigenSolver<MatX<double>> es(G, Eigen::EigenvaluesOnly);
+      lambda = std::max(0.0, es.eigenvalues().maxCoeff()) * (1 + 1e-12) + 1e-300;
+    } else {
+      const Eigen::Map<const VecX<double>> colabs(m.data() + 2, A_.cols());
+      double one = colabs.size() ? colabs.maxCoeff() : 0.0;
+      if (opt_.intercept) one = std::max(one, n);
+      lambda = std::min(m[1], one * m.back());
+    }
+    return static_cast<S>(curvature_ * lambda / n + opt_.l2);
   }
 
   /// Per-coordinate Lipschitz constants of the smooth part: curvature·‖ã_j‖²/n (+ l2 on
@@ -237,60 +318,10 @@ class LinearModel {
   Eigen::Index p_;
 
  private:
-  double spectral_bound() const {
-    const double n = static_cast<double>(A_.rows());
-    if (p_ <= 500) {  // exact λ_max of the (augmented) Gram matrix
-      MatX<double> G(p_, p_);
-      MatX<double> ata;
-      if constexpr (is_sparse_design_v<Design>) {
-        const Eigen::SparseMatrix<double> Ad = A_.template cast<double>();
-        ata = MatX<double>(Ad.transpose() * Ad);
-      } else {
-        const MatX<double> Ad = A_.template cast<double>();
-        ata = Ad.transpose().lazyProduct(Ad);  // thread-count independent, unlike parallel GEMM
-      }
-      G.topLeftCorner(A_.cols(), A_.cols()) = ata;
-      if (opt_.intercept) {
-        VecX<double> colsum = VecX<double>::Zero(A_.cols());
-        if constexpr (is_sparse_design_v<Design>) {
-          for (Eigen::Index o = 0; o < A_.outerSize(); ++o)
-            for (typename Design::InnerIterator it(A_, o); it; ++it) colsum[it.col()] += it.value();
-        } else {
-          colsum = A_.template cast<double>().colwise().sum().transpose();
-        }
-        G.col(A_.cols()).head(A_.cols()) = colsum;
-        G.row(A_.cols()).head(A_.cols()) = colsum.transpose();
-        G(A_.cols(), A_.cols()) = n;
-      }
-      Eigen::SelfAdjointEigenSolver<MatX<double>> es(G, Eigen::EigenvaluesOnly);
-      return std::max(0.0, es.eigenvalues().maxCoeff()) * (1 + 1e-12) + 1e-300;
-    }
-    // ‖Ã‖₂² <= min(‖Ã‖_F², ‖Ã‖₁·‖Ã‖_∞)
-    VecX<double> colabs = VecX<double>::Zero(A_.cols());
-    VecX<double> rowabs = VecX<double>::Constant(A_.rows(), opt_.intercept ? 1.0 : 0.0);
-    double fro = opt_.intercept ? n : 0.0;
-    if constexpr (is_sparse_design_v<Design>) {
-      for (Eigen::Index o = 0; o < A_.outerSize(); ++o)
-        for (typename Design::InnerIterator it(A_, o); it; ++it) {
-          const double v = std::abs(static_cast<double>(it.value()));
-          colabs[it.col()] += v;
-          rowabs[it.row()] += v;
-          fro += v * v;
-        }
-    } else {
-      const MatX<double> Aa = A_.template cast<double>().cwiseAbs();
-      colabs = Aa.colwise().sum().transpose();
-      rowabs += Aa.rowwise().sum();
-      fro += Aa.squaredNorm();
-    }
-    double one = colabs.size() ? colabs.maxCoeff() : 0.0;
-    if (opt_.intercept) one = std::max(one, n);
-    return std::min(fro, one * rowabs.maxCoeff());
-  }
-
+  static constexpr Eigen::Index kExactGramLimit = 500;  // parameters per output up to which λ_max is exact
   double curvature_;  // sup of the loss's second derivative: 1 (LS), 1/4 (logistic), 1/2 (softmax, Böhning)
   std::string name_;
-  mutable std::optional<double> lambda_max_;
+  mutable std::optional<S> lipschitz_;
 };
 
 }  // namespace detail

@@ -1,17 +1,18 @@
 #pragma once
 /// \file
-/// How the rows of a data set are cut into blocks and the blocks spread over MPI ranks. The
-/// block size depends only on the number of rows, never on the rank count, so the per-block
-/// partial sums of a sharded problem — and their sum, taken in block order — are the same bits
-/// on 1, 2, 3 or 4 ranks. Ranks own contiguous runs of blocks (rank order = row order).
+/// How the rows of a data set are cut into blocks and the blocks spread over ranks (MPI or
+/// one process). The block size depends only on the number of rows, never on the rank count,
+/// so the per-block partial sums of a blocked problem — and their sum, taken in block order —
+/// are the same bits on 1, 2, 3 or 4 ranks. Ranks own contiguous runs of blocks (rank order =
+/// row order).
 
 #include <algorithm>
 
 #include <Eigen/Core>
 
-#include <convlab/problems/errors.hpp>
+#include "errors.hpp"
 
-namespace convlab::mpi {
+namespace convlab::problems {
 
 class BlockLayout {
  public:
@@ -44,4 +45,4 @@ class BlockLayout {
   int ranks_ = 1;
 };
 
-}  // namespace convlab::mpi
+}  // namespace convlab::problems

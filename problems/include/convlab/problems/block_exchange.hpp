@@ -1,0 +1,52 @@
+#pragma once
+/// \file
+/// How the ranks that hold the blocks of a blocked problem (blocked_problem.hpp) share their
+/// per-block partial sums. Two operations suffice, both giving every rank the same bits
+/// whatever the rank count:
+///
+/// - `allgatherv`: every rank contributes its parts (in block order; rank order = block order)
+///   and receives everyone's — for per-evaluation partials (values, gradients), summed in block
+///   order by the caller. Cost: latency of one collective.
+/// - `chain`: a running vector passes rank 0 → 1 → … → last, each rank adding its blocks in
+///   order, then the last rank broadcasts it — the same floating-point operations as one
+///   process adding the blocks in order, with only one vector per rank on the wire. For large
+///   one-off reductions (Gram matrices, Hessians, column moments).
+///
+/// `LocalExchange` is one process holding every block; `convlab::mpi::MpiExchange`
+/// (problems/mpi/mpi_exchange.hpp) spreads them over an MPI communicator. The calls are a few
+/// per evaluation, so a virtual call costs nothing measurable and keeps one instantiation of
+/// every algorithm for both.
+
+#include <functional>
+#include <vector>
+
+namespace convlab::problems {
+
+class BlockExchange {
+ public:
+  virtual ~BlockExchange() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  /// Every rank's `mine`, concatenated in rank order; `counts`/`displs` per rank (doubles).
+  virtual std::vector<double> allgatherv(const std::vector<double>& mine, const std::vector<int>& counts,
+                                         const std::vector<int>& displs) const = 0;
+  /// `acc` (the same size on every rank) is passed through the ranks in order; each calls
+  /// add_mine(acc) once. On return every rank holds the last rank's result.
+  virtual void chain(std::vector<double>& acc, const std::function<void(std::vector<double>&)>& add_mine) const = 0;
+  /// The largest of every rank's `value` (exact in any order).
+  virtual long long max(long long value) const = 0;
+};
+
+/// One process holding every block.
+class LocalExchange final : public BlockExchange {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  std::vector<double> allgatherv(const std::vector<double>& mine, const std::vector<int>&, const std::vector<int>&) const override {
+    return mine;
+  }
+  void chain(std::vector<double>& acc, const std::function<void(std::vector<double>&)>& add_mine) const override { add_mine(acc); }
+  long long max(long long value) const override { return value; }
+};
+
+}  // namespace convlab::problems
