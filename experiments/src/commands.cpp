@@ -13,6 +13,7 @@
 #include "experiment.hpp"
 #include "federated_fit.hpp"
 #include "fit.hpp"
+#include "mpi_session.hpp"
 #include "plots.hpp"
 #include "report.hpp"
 #include "run_folder.hpp"
@@ -35,7 +36,10 @@ int command_fit(const FitArgs& a) {
     throw ConfigError(a.config + ": this is an experiment file; run it with `convlab reproduce --only <name>`");
   if (is_federated_config(probe)) return command_federated_fit(a.config, a.overrides, a.out);
   const RunConfig c = load_run_config(a.config, a.overrides);
-  const FitResult r = run_fit(c, stderr_is_terminal());
+  // Under mpirun every rank runs the same optimizer on its rows (fit.cpp); rank 0 alone writes.
+  const bool root = mpi_session::rank() == 0;
+  const FitResult r = run_fit(c, root && stderr_is_terminal());
+  if (!root) return r.summary.is_solution_usable() ? 0 : 1;
   const std::string stem = fs::path(a.config).stem().string();
   const fs::path dir = fs::path(a.out.empty() ? c.output_dir : a.out) / stem / "fit";
   const auto summary = write_run_folder(dir, c, r, stem, "fit");

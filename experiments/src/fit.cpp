@@ -2,7 +2,9 @@
 
 #include <fmt/core.h>
 
+#include <cmath>
 #include <map>
+#include <memory>
 #include <unistd.h>
 
 #include <convlab/optim/adamw.hpp>
@@ -12,6 +14,7 @@
 #include <convlab/optim/minimize.hpp>
 #include <convlab/optim/newton.hpp>
 #include <convlab/optim/sgd.hpp>
+#include <convlab/problems/blocked_problem.hpp>
 #include <convlab/problems/data_io.hpp>
 #include <convlab/problems/least_squares.hpp>
 #include <convlab/problems/logistic.hpp>
@@ -26,6 +29,13 @@
 #include <convlab/schedules/polynomial.hpp>
 #include <convlab/schedules/warmup.hpp>
 #include <convlab/schedules/wsd.hpp>
+#ifdef CONVLAB_EXPERIMENTS_MPI
+#include <convlab/problems/mpi/csv_shard.hpp>
+#include <convlab/problems/mpi/libsvm_shard.hpp>
+#include <convlab/problems/mpi/mpi_exchange.hpp>
+#endif
+
+#include "mpi_session.hpp"
 
 namespace convlab::experiments {
 namespace {
@@ -33,7 +43,7 @@ namespace {
 namespace cp = convlab::problems;
 namespace co = convlab::optim;
 
-/// Builds the configured problem over `X` and calls fn(problem).
+/// Builds the configured problem over `X` and calls fn(problem) (lasso_cd: it needs the whole design).
 template <class Design, class Fn>
 auto with_problem(const ProblemConfig& pc, Design X, const VecX<double>& y, Fn&& fn) {
   if (pc.standardize) cp::standardize(X);
@@ -41,6 +51,23 @@ auto with_problem(const ProblemConfig& pc, Design X, const VecX<double>& y, Fn&&
   if (pc.type == "least_squares") return fn(cp::LeastSquares<double, Design>(std::move(X), y, opt));
   if (pc.type == "logistic") return fn(cp::Logistic<double, Design>(std::move(X), y, opt));
   return fn(cp::Multinomial<double, Design>(std::move(X), y, pc.num_classes, opt));
+}
+
+/// Builds the configured problem over this rank's rows `X` (global rows layout.first_row(rank) …)
+/// cut into row blocks, and calls fn(problem). Standardization, the Lipschitz bound and every
+/// evaluation are sums over blocks in block order, so one process and any number of MPI ranks
+/// compute the same bits (docs/distributed.md).
+template <class Design, class Fn>
+auto with_blocked_problem(const ProblemConfig& pc, Design X, const VecX<double>& y, const cp::BlockLayout& layout,
+                          std::shared_ptr<const cp::BlockExchange> ex, Fn&& fn) {
+  if (pc.standardize) cp::standardize_blocks(X, layout, *ex);
+  const cp::LinearModelOptions opt{.l1 = pc.l1, .l2 = pc.l2, .intercept = pc.intercept};
+  const auto run = [&](auto make) { return fn(cp::BlockedProblem(cp::split_into_blocks(X, y, layout, ex->rank(), make), layout, ex)); };
+  if (pc.type == "least_squares") return run([&](const Design& A, const VecX<double>& b) { return cp::LeastSquares<double, Design>(A, b, opt); });
+  if (pc.type == "logistic") return run([&](const Design& A, const VecX<double>& b) { return cp::Logistic<double, Design>(A, b, opt); });
+  // Every block needs the number of classes of the whole data set.
+  const long long K = pc.num_classes > 0 ? pc.num_classes : std::max(2LL, ex->max(y.size() ? std::llround(y.maxCoeff()) : 0) + 1);
+  return run([&](const Design& A, const VecX<double>& b) { return cp::Multinomial<double, Design>(A, b, K, opt); });
 }
 
 /// Reference optima are shared by the runs of an experiment that solve the same problem.
@@ -163,6 +190,10 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
   r.samples = p.num_samples();
   r.features = p.num_features();
   r.dim = p.dim();
+  if constexpr (requires { p.layout(); }) {
+    r.ranks = p.layout().ranks();
+    r.row_blocks = p.layout().blocks();
+  }
   r.lipschitz = static_cast<double>(p.lipschitz());
   if (!c.x0.empty() && static_cast<Eigen::Index>(c.x0.size()) != p.dim())
     throw ConfigError("[init] key 'x0' has " + std::to_string(c.x0.size()) + " entries, but the problem has dimension " +
@@ -195,12 +226,38 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
 }  // namespace
 
 FitResult run_fit(const RunConfig& c, bool show_progress, bool dry_run) {
-  if (c.problem.format == "csv") {
+  const auto fit = [&](const auto& p) { return fit_problem(p, c, show_progress, dry_run); };
+  const bool csv = c.problem.format == "csv";
+  if (c.optimizer.type == "lasso_cd") {
+    if (mpi_session::size() > 1)
+      throw ConfigError("[optimizer] type = \"lasso_cd\" runs on one process (its coordinate updates need every row); run it without mpirun");
+    if (csv) {
+      auto ds = cp::load_csv(c.problem.data, {.response = c.problem.response});
+      return with_problem(c.problem, std::move(ds.X), ds.y, fit);
+    }
+    auto ds = cp::load_libsvm(c.problem.data, {.zero_based = c.problem.zero_based});
+    return with_problem(c.problem, std::move(ds.X), ds.y, fit);
+  }
+#ifdef CONVLAB_EXPERIMENTS_MPI
+  if (mpi_session::size() > 1) {  // every rank reads only its rows
+    const auto ex = std::make_shared<convlab::mpi::MpiExchange>(MPI_COMM_WORLD);
+    if (csv) {
+      auto shard = convlab::mpi::read_csv_shard(c.problem.data, MPI_COMM_WORLD, {.response = c.problem.response});
+      return with_blocked_problem(c.problem, std::move(shard.data.X), shard.data.y, shard.layout, ex, fit);
+    }
+    auto shard = convlab::mpi::read_libsvm_shard(c.problem.data, MPI_COMM_WORLD, {.zero_based = c.problem.zero_based});
+    return with_blocked_problem(c.problem, std::move(shard.data.X), shard.data.y, shard.layout, ex, fit);
+  }
+#endif
+  const auto local = std::make_shared<cp::LocalExchange>();
+  if (csv) {
     auto ds = cp::load_csv(c.problem.data, {.response = c.problem.response});
-    return with_problem(c.problem, std::move(ds.X), ds.y, [&](const auto& p) { return fit_problem(p, c, show_progress, dry_run); });
+    const cp::BlockLayout layout(ds.X.rows(), 1);
+    return with_blocked_problem(c.problem, std::move(ds.X), ds.y, layout, local, fit);
   }
   auto ds = cp::load_libsvm(c.problem.data, {.zero_based = c.problem.zero_based});
-  return with_problem(c.problem, std::move(ds.X), ds.y, [&](const auto& p) { return fit_problem(p, c, show_progress, dry_run); });
+  const cp::BlockLayout layout(ds.X.rows(), 1);
+  return with_blocked_problem(c.problem, std::move(ds.X), ds.y, layout, local, fit);
 }
 
 }  // namespace convlab::experiments

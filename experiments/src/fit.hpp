@@ -24,6 +24,8 @@ struct FitResult {
   double lipschitz = 0;  // global bound of the smooth part
   double lr0 = 0;        // the learning rate the schedule starts from (after per_lipschitz)
   Eigen::Index samples = 0, features = 0, dim = 0;
+  int ranks = 1;                 // MPI ranks the rows were spread over
+  Eigen::Index row_blocks = 0;   // blocks of rows the sums run over (0: lasso_cd, unblocked)
   std::optional<Reference> reference;
 };
 

@@ -4,6 +4,9 @@
 #include <fmt/core.h>
 
 #include <convlab/problems/errors.hpp>
+#ifdef CONVLAB_EXPERIMENTS_MPI
+#include <convlab/problems/mpi/shard_text.hpp>
+#endif
 
 #include "commands.hpp"
 #include "mpi_session.hpp"
@@ -67,7 +70,16 @@ int main(int argc, char** argv) {
     if (*rep_cmd) return finish(ex::command_reproduce(rep));
     if (*list_cmd) return finish(ex::command_list(list_dir));
     return finish(ex::command_validate(validate_config, validate_overrides, explain));
-  } catch (const ex::ConfigError& e) {
+  }
+#ifdef CONVLAB_EXPERIMENTS_MPI
+  catch (const convlab::mpi::PeerFailure&) {
+    // Another rank failed reading its shard and reports it (then ends the job); this one stays
+    // quiet so the user sees one message, and waits in MPI_Finalize for that rank's abort.
+    ex::mpi_session::stop();
+    return 2;
+  }
+#endif
+  catch (const ex::ConfigError& e) {
     fmt::print(stderr, "convlab: error{}: {}\n", who, e.what());
     if (verbose) fmt::print(stderr, "(configuration error; schema in docs/configs.md)\n");
     return finish(2);

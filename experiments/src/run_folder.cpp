@@ -84,6 +84,8 @@ nlohmann::json write_run_folder(const fs::path& dir, const RunConfig& c, const F
   j["gradient_evaluations"] = s.gradient_evaluations;
   j["samples"] = r.samples;
   j["features"] = r.features;
+  j["ranks"] = r.ranks;
+  j["row_blocks"] = r.row_blocks;
   j["lipschitz"] = r.lipschitz;
   j["lr0"] = r.lr0;
   j["x"] = std::vector<double>(r.x.data(), r.x.data() + r.x.size());

@@ -210,7 +210,12 @@ auto split_into_blocks(const Design& X, const VecX<double>& y, const BlockLayout
   std::vector<P> blocks;
   for (Eigen::Index b = layout.first_block(rank); b < layout.first_block(rank + 1); ++b) {
     const Eigen::Index start = layout.block_begin(b) - first_row, len = layout.block_end(b) - layout.block_begin(b);
-    blocks.push_back(make(Design(X.middleRows(start, len)), VecX<double>(y.segment(start, len))));
+    try {
+      blocks.push_back(make(Design(X.middleRows(start, len)), VecX<double>(y.segment(start, len))));
+    } catch (const InvalidArgument& e) {  // rows in the block problem's message are block-local
+      throw InvalidArgument(std::string(e.what()) + " (in row block " + std::to_string(b) + ", whose row 0 is row " +
+                            std::to_string(layout.block_begin(b)) + " of the data, counting from 0)");
+    }
   }
   return blocks;
 }
