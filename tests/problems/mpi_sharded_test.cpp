@@ -4,7 +4,8 @@
 //     standardization and full-batch and minibatch optimizer runs are bit-identical to the same
 //     problem read and run by one process without MPI (rank 0 computes that reference: the
 //     whole file, BlockedProblem over LocalExchange — what `convlab fit` runs on one process)
-//     and within rounding of the plain, unblocked problem. LIBSVM (sparse) and CSV (dense).
+//     and within rounding of the plain, unblocked problem; so are block coordinate descent runs
+//     (BlockedCoordinate). LIBSVM (sparse) and CSV (dense).
 //   mpi_sharded_test bad FILE.libsvm
 //     a parse error in one rank's rows: that rank reports file:line, the others stay quiet.
 #include <mpi.h>
@@ -15,9 +16,12 @@
 #include <memory>
 #include <string>
 
+#include <convlab/optim/bcd.hpp>
 #include <convlab/optim/gradient_descent.hpp>
 #include <convlab/optim/minimize.hpp>
 #include <convlab/optim/sgd.hpp>
+#include <convlab/problems/blocked_coordinate.hpp>
+#include <convlab/problems/coordinate_linear_model.hpp>
 #include <convlab/problems/least_squares.hpp>
 #include <convlab/problems/logistic.hpp>
 #include <convlab/problems/mpi/csv_shard.hpp>
@@ -28,6 +32,7 @@
 #include <convlab/schedules/schedule.hpp>
 
 namespace cm = convlab::mpi;
+namespace co = convlab::optim;
 namespace cp = convlab::problems;
 using convlab::VecX;
 using Sparse = cp::SparseDesign<double>;
@@ -78,6 +83,19 @@ void check_problem(const std::string& path, MPI_Comm world, ReadShard&& read_sha
   convlab::optim::minimize(sharded, convlab::optim::GradientDescent<double>(), x_gd, {.max_iterations = 25}, convlab::schedules::constant(0.05));
   convlab::optim::minimize(sharded, convlab::optim::Sgd<double>({.momentum = 0.9}), x_sgd, {.max_iterations = 40, .batch_size = 16, .seed = 9},
                            convlab::schedules::constant(0.01));
+  // Block coordinate descent on the rows sharded: a greedy rule with a tracked gradient and the
+  // matrix update; cyclic blocks with Newton steps (BlockedCoordinate).
+  const auto coordinate = [&](const auto& A, const VecX<double>& y) { return cp::coordinate_form(make(A, y)); };
+  const auto run_bcd = [&](const auto& problem, VecX<double>& x_gs, VecX<double>& x_newton) {
+    x_gs = x_newton = VecX<double>::Zero(problem.dim());
+    co::BlockCoordinateDescent(co::VariableBlocks{3}, co::GaussSouthwellLipschitz{}, co::MatrixUpdate{}, {.max_iterations = 120, .record_every = 0})
+        .minimize(problem, x_gs);
+    co::BlockCoordinateDescent(co::OrderPartition{4}, co::Cyclic{}, co::NewtonUpdate{}, {.max_iterations = 120, .record_every = 0})
+        .minimize(problem, x_newton);
+  };
+  VecX<double> x_gs, x_newton;
+  run_bcd(cp::BlockedCoordinate(cp::split_into_blocks(shard.data.X, shard.data.y, shard.layout, rank_, coordinate), shard.layout, exchange), x_gs,
+          x_newton);
   const double L = sharded.lipschitz();
   convlab::MatX<double> H(d, d);
   if constexpr (cp::TwiceDifferentiable<std::decay_t<decltype(sharded.blocks().front())>>) sharded.hessian(x, H);
@@ -107,6 +125,10 @@ void check_problem(const std::string& path, MPI_Comm world, ReadShard&& read_sha
   expect(y_gd == x_gd, name + ": gradient descent bit-identical");
   expect(y_sgd == x_sgd, name + ": minibatch SGD bit-identical");
   expect(x_gd != VecX<double>::Zero(d), name + ": the run moved");
+  VecX<double> y_gs, y_newton;
+  run_bcd(cp::BlockedCoordinate(cp::split_into_blocks(whole.X, whole.y, layout, 0, coordinate), layout), y_gs, y_newton);
+  expect(y_gs == x_gs && x_gs != VecX<double>::Zero(d), name + ": BCD (Gauss-Southwell-Lipschitz, matrix update) bit-identical");
+  expect(y_newton == x_newton && x_newton != VecX<double>::Zero(d), name + ": BCD (cyclic, Newton) bit-identical");
   // Within rounding of the plain problem (standardized by the one-process standardize()).
   auto all = load(path);
   if (standardize) cp::standardize(all.X);

@@ -174,7 +174,11 @@ Summary minimize(const P& problem, const O& optimizer, Out<typename P::Scalar> x
       summary.message = "reached max_iterations";
       break;
     }
-    if (elapsed() > options.time_limit) {
+    bool out_of_time = elapsed() > options.time_limit;
+    // A problem spread over processes (problems::BlockedProblem) stops them all at one iteration.
+    if constexpr (requires { problem.any_rank(out_of_time); })
+      if (std::isfinite(options.time_limit)) out_of_time = problem.any_rank(out_of_time);
+    if (out_of_time) {
       summary.status = Status::TimeLimit;
       summary.message = "reached time_limit after " + std::to_string(k) + " iterations";
       summary.iterations = k;

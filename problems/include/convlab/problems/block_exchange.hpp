@@ -18,7 +18,11 @@
 /// every algorithm for both.
 
 #include <functional>
+#include <string>
 #include <vector>
+
+#include "block_layout.hpp"
+#include "errors.hpp"
 
 namespace convlab::problems {
 
@@ -35,6 +39,8 @@ class BlockExchange {
   virtual void chain(std::vector<double>& acc, const std::function<void(std::vector<double>&)>& add_mine) const = 0;
   /// The largest of every rank's `value` (exact in any order).
   virtual long long max(long long value) const = 0;
+  /// Whether any rank's `flag` is set (e.g. a rank ran out of time: all stop together).
+  virtual bool any(bool flag) const = 0;
 };
 
 /// One process holding every block.
@@ -47,6 +53,25 @@ class LocalExchange final : public BlockExchange {
   }
   void chain(std::vector<double>& acc, const std::function<void(std::vector<double>&)>& add_mine) const override { add_mine(acc); }
   long long max(long long value) const override { return value; }
+  bool any(bool flag) const override { return flag; }
 };
+
+/// Σ over every block of the data (in block order, the same bits on every rank) of `width`-long
+/// partials; `mine` holds this rank's blocks' partials back to back, in block order. `sum` gets
+/// the result (resized).
+inline void sum_in_block_order(const BlockExchange& ex, const BlockLayout& layout, const std::vector<double>& mine, Eigen::Index width,
+                               std::vector<double>& sum) {
+  const int size = ex.size();
+  std::vector<int> counts(static_cast<std::size_t>(size)), displs(static_cast<std::size_t>(size));
+  for (int r = 0; r < size; ++r) {
+    counts[static_cast<std::size_t>(r)] = static_cast<int>((layout.first_block(r + 1) - layout.first_block(r)) * width);
+    displs[static_cast<std::size_t>(r)] = static_cast<int>(layout.first_block(r) * width);
+  }
+  const std::vector<double> all = ex.allgatherv(mine, counts, displs);
+  detail::require_size(static_cast<Eigen::Index>(all.size()), layout.blocks() * width, "sum_in_block_order: exchanged partials");
+  sum.assign(static_cast<std::size_t>(width), 0.0);
+  for (Eigen::Index k = 0; k < layout.blocks(); ++k)
+    for (Eigen::Index j = 0; j < width; ++j) sum[static_cast<std::size_t>(j)] += all[static_cast<std::size_t>(k * width + j)];
+}
 
 }  // namespace convlab::problems

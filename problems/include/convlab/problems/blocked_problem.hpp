@@ -69,6 +69,10 @@ class BlockedProblem {
   const std::vector<P>& blocks() const { return blocks_; }
   const BlockLayout& layout() const { return layout_; }
   const BlockExchange& exchange() const { return *ex_; }
+  /// Whether `flag` is set on any rank. Drivers ask before stopping on something that differs
+  /// between ranks (the clock: MinimizeOptions::time_limit), so every rank stops at the same
+  /// iteration instead of one waiting forever for the others.
+  bool any_rank(bool flag) const { return ex_->any(flag); }
   /// Doubles this rank received in the last evaluation's exchange.
   std::size_t last_exchange_doubles() const { return last_exchange_; }
 
@@ -114,7 +118,7 @@ class BlockedProblem {
 
   // Each part: weight·(value, gradient) for one block (or one block's share of a batch).
   double full(In<double> x, Out<double>* g) const {
-    const Eigen::Index d = dim(), width = d + 1;
+    const Eigen::Index d = dim(), width = g ? d + 1 : 1;
     std::vector<double> mine(blocks_.size() * static_cast<std::size_t>(width), 0.0);
     VecX<double> gb(d);
     for (std::size_t k = 0; k < blocks_.size(); ++k) {
@@ -127,13 +131,11 @@ class BlockedProblem {
         out[0] = w * blocks_[k].value(x);
       }
     }
-    const int size = ex_->size();
-    std::vector<int> counts(static_cast<std::size_t>(size)), displs(static_cast<std::size_t>(size));
-    for (int r = 0; r < size; ++r) {
-      counts[static_cast<std::size_t>(r)] = static_cast<int>((layout_.first_block(r + 1) - layout_.first_block(r)) * width);
-      displs[static_cast<std::size_t>(r)] = static_cast<int>(layout_.first_block(r) * width);
-    }
-    return reduce(mine, counts, displs, layout_.blocks(), g);
+    std::vector<double> sum;
+    sum_in_block_order(*ex_, layout_, mine, width, sum);
+    last_exchange_ = ex_->size() > 1 ? static_cast<std::size_t>(layout_.blocks() * width) : 0;
+    if (g) *g = Eigen::Map<const VecX<double>>(sum.data() + 1, d);
+    return sum[0];
   }
 
   double minibatch(In<double> x, Batch batch, Out<double>* g) const {

@@ -166,7 +166,11 @@ class BlockCoordinateDescent {
           std::abs(f_checked - f) <= options_.relative_tolerance * std::max(1.0, std::abs(f)))
         return finish(sum, Status::RelativeDecrease, "relative decrease below tolerance", state, x, elapsed(), f);
       f_checked = f;
-      if (elapsed() >= options_.time_limit) return finish(sum, Status::TimeLimit, "time limit", state, x, elapsed(), f);
+      bool out_of_time = elapsed() >= options_.time_limit;
+      // Rows spread over processes (problems::BlockedCoordinate): every process stops together.
+      if constexpr (requires { problem.any_rank(out_of_time); })
+        if (std::isfinite(options_.time_limit)) out_of_time = problem.any_rank(out_of_time);
+      if (out_of_time) return finish(sum, Status::TimeLimit, "time limit", state, x, elapsed(), f);
     }
     return finish(sum, Status::MaxIterations, "iteration budget spent", state, x, elapsed(),
                   static_cast<double>(problem.value(state)));

@@ -68,6 +68,8 @@ class Composite {
   const R& regularizer() const { return r_; }
 
   Eigen::Index dim() const { return f_.dim(); }
+  /// Rows spread over processes (problems::BlockedCoordinate): the driver's stop agreement.
+  bool any_rank(bool flag) const requires requires(const P& f) { f.any_rank(flag); } { return f_.any_rank(flag); }
   State make_state(In<S> x, bool track) const {
     for (Eigen::Index i = 0; i < x.size(); ++i)
       if (!std::isfinite(static_cast<double>(r_.value(x[i]))))

@@ -45,6 +45,12 @@ class MpiExchange final : public problems::BlockExchange {
     return out;
   }
 
+  bool any(bool flag) const override {
+    int mine = flag ? 1 : 0, out = 0;
+    MPI_Allreduce(&mine, &out, 1, MPI_INT, MPI_MAX, comm_);
+    return out != 0;
+  }
+
  private:
   MPI_Comm comm_;
   int rank_ = 0, size_ = 1;
