@@ -53,6 +53,8 @@ int command_fit(const FitArgs& a) {
 }
 
 int command_reproduce(const ReproduceArgs& a) {
+  if (mpi_session::size() > 1)
+    throw ConfigError("`convlab reproduce` runs on one process (its runs share one output folder); under mpirun use `convlab fit CONFIG.toml`");
   const std::string profile = a.full ? "full" : "quick";
   auto experiments = discover_experiments(configs_or_default(a.configs_dir));
   if (!a.only.empty()) {

@@ -154,3 +154,46 @@ TEST(BlockedCoordinate, BcdRulesAndUpdatesReachTheUnblockedSolutions) {
   // Determinism: the same run twice gives the same bits.
   EXPECT_EQ(solve(co::BlockCoordinateDescent(co::VariableBlocks{3}, co::GaussSouthwellLipschitz{}, co::MatrixUpdate{}, bo), blocked), a1);
 }
+
+// Every selection rule and update of optim/bcd, on the row-blocked problem and on the plain one:
+// both reach the optimum (what the docs/distributed.md table promises).
+TEST(BlockedCoordinate, EveryRuleAndUpdateRuns) {
+  std::mt19937_64 rng(convlab::test::test_seed());
+  const Data s = make_data(400, 6, rng);
+  const cp::LinearModelOptions opt{.l1 = 0, .l2 = 0.05, .intercept = true};
+  const cp::BlockLayout layout(400, 1, 64);
+  auto make = [&](const MatX<double>& A, const VecX<double>& y) { return cp::Logistic<double>(A, y, opt); };
+  const auto blocked = blocked_form(s.A, s.y01, layout, make);
+  const auto plain = cp::coordinate_form(make(s.A, s.y01));
+  const Index n = plain.dim();
+  VecX<double> xstar = VecX<double>::Zero(n);
+  co::BlockCoordinateDescent(co::OrderPartition{n}, co::Cyclic{}, co::NewtonUpdate{}, {.max_iterations = 50, .record_every = 0}).minimize(plain, xstar);
+  const co::BcdOptions bo{.max_iterations = 6000, .check_every = 100, .record_every = 0, .seed = 3};
+  // Runs `bcd` on the blocked and the plain form of one problem; both must reach `optimum`.
+  auto reach = [&](const char* what, auto bcd, const auto& blocked_problem, const auto& plain_problem, const VecX<double>& optimum) {
+    SCOPED_TRACE(what);
+    VecX<double> x1 = VecX<double>::Zero(n), x2 = VecX<double>::Zero(n);
+    auto bcd2 = bcd;
+    bcd.minimize(blocked_problem, x1);
+    bcd2.minimize(plain_problem, x2);
+    EXPECT_LE((x1 - optimum).cwiseAbs().maxCoeff(), 1e-6);
+    EXPECT_LE((x2 - optimum).cwiseAbs().maxCoeff(), 1e-6);
+  };
+  auto check = [&](const char* what, auto bcd) { reach(what, bcd, blocked, plain, xstar); };
+  check("cyclic, gradient", co::BlockCoordinateDescent(co::OrderPartition{2}, co::Cyclic{}, co::GradientUpdate{}, bo));
+  check("random permutation, global", co::BlockCoordinateDescent(co::OrderPartition{2}, co::RandomPermutation{}, co::GlobalGradientUpdate{}, bo));
+  check("uniform, adaptive", co::BlockCoordinateDescent(co::OrderPartition{2}, co::UniformRandom{}, co::AdaptiveGradientUpdate{}, bo));
+  check("Lipschitz sampling, matrix", co::BlockCoordinateDescent(co::SortPartition{2}, co::LipschitzSampling{}, co::MatrixUpdate{}, bo));
+  check("GS, matrix", co::BlockCoordinateDescent(co::VariableBlocks{2}, co::GaussSouthwell{}, co::MatrixUpdate{}, bo));
+  check("GSD, matrix", co::BlockCoordinateDescent(co::VariableBlocks{2}, co::GaussSouthwellDiagonal{}, co::MatrixUpdate{}, bo));
+  check("GSQ, Newton", co::BlockCoordinateDescent(co::AvgPartition{3}, co::GaussSouthwellQuadratic{}, co::NewtonUpdate{}, bo));
+  // Proximal: non-negative L1 (two-metric projection needs a bound) against a long proximal Newton run.
+  const co::Composite Fb(blocked, co::NonNegativeL1{0.01});
+  const co::Composite Fp(plain, co::NonNegativeL1{0.01});
+  VecX<double> zstar = VecX<double>::Zero(n);
+  co::BlockCoordinateDescent(co::VariableBlocks{3}, co::GaussSouthwellProximal{}, co::ProxNewtonUpdate{}, {.max_iterations = 8000, .record_every = 0})
+      .minimize(Fp, zstar);
+  auto check_prox = [&](const char* what, auto bcd) { reach(what, bcd, Fb, Fp, zstar); };
+  check_prox("proximal GS, prox gradient", co::BlockCoordinateDescent(co::VariableBlocks{2}, co::GaussSouthwellProximal{}, co::ProxGradientUpdate{}, bo));
+  check_prox("manifold Newton, two-metric", co::BlockCoordinateDescent(co::VariableBlocks{2}, co::ManifoldNewtonSelection<>{}, co::TwoMetricProjectionUpdate{}, bo));
+}

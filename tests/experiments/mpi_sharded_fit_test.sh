@@ -6,6 +6,8 @@
 #   mpi_sharded_fit_test.sh CONVLAB EXAMPLES WORKDIR bad     — a parse error in rank 2's rows: one message,
 #       from rank 2, naming file:line
 #   mpi_sharded_fit_test.sh CONVLAB EXAMPLES WORKDIR kill    — rank 1 SIGKILLed mid-run: the job ends, no hang
+#   mpi_sharded_fit_test.sh CONVLAB EXAMPLES WORKDIR time    — a 1-second time limit on 3 ranks: all stop together
+#       (without the agreement the rank that stops first leaves the others waiting forever)
 set -u
 convlab=$1 examples=$2 work=$3 mode=$4
 shift 4
@@ -42,6 +44,15 @@ case $mode in
     echo "$log" | grep -q "convlab: error (rank 2 of 3): .*bad.csv:551" || { echo "expected rank 2 to report bad.csv:551"; exit 1; }
     [ "$(echo "$log" | grep -c '^convlab: error')" -eq 1 ] || { echo "expected exactly one error message"; exit 1; }
     echo "one message, from rank 2, with file:line" ;;
+  time)
+    start=$(date +%s)
+    timeout 60 mpirun -n 3 "$convlab" fit "$config" --set stop.max_iterations=100000000 --set stop.tolerance=0 --set stop.time_limit=1 \
+      --set reference=none --out "$out/run" > "$out/log" 2>&1
+    code=$?
+    tail -3 "$out/log"
+    [ "$code" -ne 124 ] || { echo "hung: the ranks did not stop together"; exit 1; }
+    grep -q '"status": "time_limit"' "$out/run"/*/fit/summary.json || { echo "expected status time_limit"; exit 1; }
+    echo "stopped together after $(( $(date +%s) - start )) s (exit $code)" ;;
   kill)
     start=$(date +%s)
     mpirun -n 2 "$convlab" fit "$config" --set stop.max_iterations=100000000 --set stop.tolerance=0 --set stop.time_limit=60 \

@@ -64,6 +64,9 @@ void check_problem(const std::string& path, MPI_Comm world, ReadShard&& read_sha
   if (size > 1) expect(shard.data.X.rows() < shard.layout.rows(), name + ": a rank holds only part of the data");
   std::printf("rank %d: %s rows [%ld, %ld) of %ld (%ld doubles of features)\n", rank_, name.c_str(), static_cast<long>(shard.first_row),
               static_cast<long>(shard.first_row + mine), static_cast<long>(shard.layout.rows()), static_cast<long>(stored(shard.data.X)));
+  // ... and the ranks' shards add up to the file: nothing is held twice.
+  long long held = stored(shard.data.X), held_total = 0;
+  MPI_Reduce(&held, &held_total, 1, MPI_LONG_LONG, MPI_SUM, 0, world);
   const auto exchange = std::make_shared<cm::MpiExchange>(world);
   cp::Standardization t;
   if (standardize) t = cp::standardize_blocks(shard.data.X, shard.layout, *exchange);
@@ -102,6 +105,7 @@ void check_problem(const std::string& path, MPI_Comm world, ReadShard&& read_sha
   if (rank_ != 0) return;
   // The one-process reference: the whole file, blocked the same way, no MPI.
   auto whole = load(path);
+  expect(held_total == stored(whole.X), name + ": the shards hold the file's entries exactly once");
   const cp::BlockLayout layout(whole.X.rows(), 1, shard.layout.block_rows());
   cp::Standardization t1;
   if (standardize) t1 = cp::standardize_blocks(whole.X, layout, cp::LocalExchange());

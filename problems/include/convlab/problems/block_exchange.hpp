@@ -56,6 +56,29 @@ class LocalExchange final : public BlockExchange {
   bool any(bool flag) const override { return flag; }
 };
 
+/// Checks that `blocks` (one problem per row block of this rank, in block order) match the
+/// layout — count, rows, dimension — and that every rank has the same dimension. `who` names
+/// the caller in messages.
+template <class P>
+void check_row_blocks(const std::vector<P>& blocks, const BlockLayout& layout, const BlockExchange& ex, const std::string& who) {
+  const int rank = ex.rank();
+  if (layout.ranks() != ex.size())
+    throw InvalidArgument(who + ": the layout is for " + std::to_string(layout.ranks()) + " ranks, the exchange has " + std::to_string(ex.size()));
+  const Eigen::Index first = layout.first_block(rank), count = layout.first_block(rank + 1) - first;
+  if (static_cast<Eigen::Index>(blocks.size()) != count || count == 0)
+    throw InvalidArgument(who + ": rank " + std::to_string(rank) + " has " + std::to_string(blocks.size()) + " block problems, its layout " +
+                          std::to_string(count) + (count == 0 ? " (no rows: use fewer ranks)" : ""));
+  for (Eigen::Index k = 0; k < count; ++k) {
+    const auto& b = blocks[static_cast<std::size_t>(k)];
+    const Eigen::Index rows = layout.block_end(first + k) - layout.block_begin(first + k);
+    if (b.num_samples() != rows || b.dim() != blocks.front().dim())
+      throw InvalidArgument(who + ": block " + std::to_string(first + k) + " has " + std::to_string(b.num_samples()) + " rows and dimension " +
+                            std::to_string(b.dim()) + "; expected " + std::to_string(rows) + " and " + std::to_string(blocks.front().dim()));
+  }
+  const long long d = blocks.front().dim(), dmax = ex.max(d), dmin = -ex.max(-d);
+  if (dmax != dmin) throw InvalidArgument(who + ": ranks disagree on the dimension (" + std::to_string(dmin) + " vs " + std::to_string(dmax) + ")");
+}
+
 /// Σ over every block of the data (in block order, the same bits on every rank) of `width`-long
 /// partials; `mine` holds this rank's blocks' partials back to back, in block order. `sum` gets
 /// the result (resized).

@@ -50,24 +50,7 @@ class BlockedCoordinate {
   /// `blocks`: the coordinate form of each row block of this rank, in block order.
   BlockedCoordinate(std::vector<P> blocks, BlockLayout layout, std::shared_ptr<const BlockExchange> exchange = std::make_shared<LocalExchange>())
       : blocks_(std::move(blocks)), layout_(layout), ex_(std::move(exchange)) {
-    const int rank = ex_->rank();
-    if (layout_.ranks() != ex_->size())
-      throw InvalidArgument("BlockedCoordinate: the layout is for " + std::to_string(layout_.ranks()) + " ranks, the exchange has " +
-                            std::to_string(ex_->size()));
-    const Eigen::Index first = layout_.first_block(rank), count = layout_.first_block(rank + 1) - first;
-    if (static_cast<Eigen::Index>(blocks_.size()) != count || count == 0)
-      throw InvalidArgument("BlockedCoordinate: rank " + std::to_string(rank) + " has " + std::to_string(blocks_.size()) +
-                            " block problems, its layout " + std::to_string(count));
-    for (Eigen::Index k = 0; k < count; ++k) {
-      const P& b = blocks_[static_cast<std::size_t>(k)];
-      if (b.num_samples() != layout_.block_end(first + k) - layout_.block_begin(first + k) || b.dim() != blocks_.front().dim())
-        throw InvalidArgument("BlockedCoordinate: block " + std::to_string(first + k) + " has " + std::to_string(b.num_samples()) +
-                              " rows and dimension " + std::to_string(b.dim()) + "; expected " +
-                              std::to_string(layout_.block_end(first + k) - layout_.block_begin(first + k)) + " and " +
-                              std::to_string(blocks_.front().dim()));
-    }
-    const long long d = blocks_.front().dim();
-    if (ex_->max(d) != -ex_->max(-d)) throw InvalidArgument("BlockedCoordinate: ranks disagree on the dimension");
+    check_row_blocks(blocks_, layout_, *ex_, "BlockedCoordinate");
   }
 
   Eigen::Index dim() const { return blocks_.front().dim(); }

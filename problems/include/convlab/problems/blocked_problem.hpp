@@ -41,25 +41,7 @@ class BlockedProblem {
   /// `blocks`: one problem per block of this rank, in block order (split_into_blocks).
   BlockedProblem(std::vector<P> blocks, BlockLayout layout, std::shared_ptr<const BlockExchange> exchange = std::make_shared<LocalExchange>())
       : blocks_(std::move(blocks)), layout_(layout), ex_(std::move(exchange)) {
-    const int rank = ex_->rank();
-    if (layout_.ranks() != ex_->size())
-      throw InvalidArgument("BlockedProblem: the layout is for " + std::to_string(layout_.ranks()) + " ranks, the exchange has " +
-                            std::to_string(ex_->size()));
-    const Eigen::Index first = layout_.first_block(rank), count = layout_.first_block(rank + 1) - first;
-    if (static_cast<Eigen::Index>(blocks_.size()) != count || count == 0)
-      throw InvalidArgument("BlockedProblem: rank " + std::to_string(rank) + " has " + std::to_string(blocks_.size()) + " block problems, its layout " +
-                            std::to_string(count) + (count == 0 ? " (no rows: use fewer ranks)" : ""));
-    for (Eigen::Index k = 0; k < count; ++k) {
-      const Eigen::Index rows = layout_.block_end(first + k) - layout_.block_begin(first + k);
-      if (block(k).num_samples() != rows)
-        throw InvalidArgument("BlockedProblem: block " + std::to_string(first + k) + " has " + std::to_string(block(k).num_samples()) +
-                              " rows, the layout " + std::to_string(rows));
-      if (block(k).dim() != blocks_.front().dim())
-        throw InvalidArgument("BlockedProblem: block " + std::to_string(first + k) + " has dimension " + std::to_string(block(k).dim()) +
-                              ", block " + std::to_string(first) + " " + std::to_string(blocks_.front().dim()));
-    }
-    const long long d = blocks_.front().dim(), dmax = ex_->max(d), dmin = -ex_->max(-d);
-    if (dmax != dmin) throw InvalidArgument("BlockedProblem: ranks disagree on the dimension (" + std::to_string(dmin) + " vs " + std::to_string(dmax) + ")");
+    check_row_blocks(blocks_, layout_, *ex_, "BlockedProblem");
   }
 
   Eigen::Index dim() const { return blocks_.front().dim(); }
