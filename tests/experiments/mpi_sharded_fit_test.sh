@@ -35,7 +35,7 @@ case $mode in
     done
     echo "summary.json x identical on $1 ranks (3 variants)" ;;
   bad)
-    # 600 rows, blocks of 256: rank 2 of 3 holds rows 512..599; the 550th data row is line 551.
+    # 600 rows, blocks of 64: rank 2 of 3 holds blocks 6..9 = rows 384..599; the 550th data row is line 551.
     awk 'BEGIN { print "y,a,b"; for (i = 1; i <= 600; ++i) print (i == 550 ? "1,0.5,oops" : (i % 2) ",0." i % 7 ",0.25") }' > "$out/bad.csv"
     log=$(mpirun -n 3 "$convlab" fit "$config" --set problem.data="$out/bad.csv" --out "$out/run" 2>&1)
     code=$?

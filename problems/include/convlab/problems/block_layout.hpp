@@ -16,12 +16,13 @@ namespace convlab::problems {
 
 class BlockLayout {
  public:
-  /// `block_rows` = 0: max(256, ⌈n / 1024⌉) (at most ~1024 partials to combine).
+  /// `block_rows` = 0: max(64, ⌈n / 1024⌉): at most ~1024 partials to combine, and small data sets
+  /// still cut into enough blocks for a few ranks (a rank needs at least one block).
   BlockLayout(Eigen::Index rows, int ranks, Eigen::Index block_rows = 0) : rows_(rows), ranks_(ranks) {
     convlab::detail::require(rows >= 1, "BlockLayout: rows", rows, ">= 1");
     convlab::detail::require(ranks >= 1, "BlockLayout: ranks", ranks, ">= 1");
     convlab::detail::require(block_rows >= 0, "BlockLayout: block_rows", block_rows, ">= 0");
-    block_rows_ = block_rows > 0 ? block_rows : std::max<Eigen::Index>(256, (rows + 1023) / 1024);
+    block_rows_ = block_rows > 0 ? block_rows : std::max<Eigen::Index>(64, (rows + 1023) / 1024);
     blocks_ = (rows_ + block_rows_ - 1) / block_rows_;
   }
   Eigen::Index rows() const { return rows_; }
