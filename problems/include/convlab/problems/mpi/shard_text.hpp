@@ -9,6 +9,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <exception>
 #include <fstream>
 #include <limits>
