@@ -227,17 +227,9 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
 
 FitResult run_fit(const RunConfig& c, bool show_progress, bool dry_run) {
   const auto fit = [&](const auto& p) { return fit_problem(p, c, show_progress, dry_run); };
-  const bool csv = c.problem.format == "csv";
-  if (c.optimizer.type == "lasso_cd") {
-    if (mpi_session::size() > 1)
-      throw ConfigError("[optimizer] type = \"lasso_cd\" runs on one process (its coordinate updates need every row); run it without mpirun");
-    if (csv) {
-      auto ds = cp::load_csv(c.problem.data, {.response = c.problem.response});
-      return with_problem(c.problem, std::move(ds.X), ds.y, fit);
-    }
-    auto ds = cp::load_libsvm(c.problem.data, {.zero_based = c.problem.zero_based});
-    return with_problem(c.problem, std::move(ds.X), ds.y, fit);
-  }
+  const bool csv = c.problem.format == "csv", lasso = c.optimizer.type == "lasso_cd";
+  if (lasso && mpi_session::size() > 1)
+    throw ConfigError("[optimizer] type = \"lasso_cd\" runs on one process (its coordinate updates need every row); run it without mpirun");
 #ifdef CONVLAB_EXPERIMENTS_MPI
   if (mpi_session::size() > 1) {  // every rank reads only its rows
     const auto ex = std::make_shared<convlab::mpi::MpiExchange>(MPI_COMM_WORLD);
@@ -249,15 +241,18 @@ FitResult run_fit(const RunConfig& c, bool show_progress, bool dry_run) {
     return with_blocked_problem(c.problem, std::move(shard.data.X), shard.data.y, shard.layout, ex, fit);
   }
 #endif
-  const auto local = std::make_shared<cp::LocalExchange>();
+  // One process: the whole file, blocked like an MPI run (lasso_cd needs the plain design).
+  const auto on_data = [&](auto X, const VecX<double>& y) {
+    if (lasso) return with_problem(c.problem, std::move(X), y, fit);
+    const cp::BlockLayout layout(X.rows(), 1);
+    return with_blocked_problem(c.problem, std::move(X), y, layout, std::make_shared<cp::LocalExchange>(), fit);
+  };
   if (csv) {
     auto ds = cp::load_csv(c.problem.data, {.response = c.problem.response});
-    const cp::BlockLayout layout(ds.X.rows(), 1);
-    return with_blocked_problem(c.problem, std::move(ds.X), ds.y, layout, local, fit);
+    return on_data(std::move(ds.X), ds.y);
   }
   auto ds = cp::load_libsvm(c.problem.data, {.zero_based = c.problem.zero_based});
-  const cp::BlockLayout layout(ds.X.rows(), 1);
-  return with_blocked_problem(c.problem, std::move(ds.X), ds.y, layout, local, fit);
+  return on_data(std::move(ds.X), ds.y);
 }
 
 }  // namespace convlab::experiments

@@ -79,9 +79,20 @@ void check_row_blocks(const std::vector<P>& blocks, const BlockLayout& layout, c
   if (dmax != dmin) throw InvalidArgument(who + ": ranks disagree on the dimension (" + std::to_string(dmin) + " vs " + std::to_string(dmax) + ")");
 }
 
-/// Σ over every block of the data (in block order, the same bits on every rank) of `width`-long
-/// partials; `mine` holds this rank's blocks' partials back to back, in block order. `sum` gets
-/// the result (resized).
+/// Σ of `width`-long parts over every rank, in rank order then part order (the same bits on
+/// every rank); `mine` holds this rank's parts back to back, `counts`/`displs` every rank's
+/// share (doubles). `sum` gets the result (resized).
+inline void sum_parts(const BlockExchange& ex, const std::vector<double>& mine, const std::vector<int>& counts, const std::vector<int>& displs,
+                      Eigen::Index width, std::vector<double>& sum) {
+  const std::vector<double> all = ex.allgatherv(mine, counts, displs);
+  detail::require(static_cast<Eigen::Index>(all.size()) % width == 0, "sum_parts: exchanged doubles", all.size(), "a multiple of the part width");
+  sum.assign(static_cast<std::size_t>(width), 0.0);
+  for (std::size_t k = 0; k < all.size(); k += static_cast<std::size_t>(width))
+    for (Eigen::Index j = 0; j < width; ++j) sum[static_cast<std::size_t>(j)] += all[k + static_cast<std::size_t>(j)];
+}
+
+/// sum_parts with one part per block of the data (rank order = block order): the blocked
+/// problems' full sums. `mine` holds this rank's blocks' parts, in block order.
 inline void sum_in_block_order(const BlockExchange& ex, const BlockLayout& layout, const std::vector<double>& mine, Eigen::Index width,
                                std::vector<double>& sum) {
   const int size = ex.size();
@@ -90,11 +101,7 @@ inline void sum_in_block_order(const BlockExchange& ex, const BlockLayout& layou
     counts[static_cast<std::size_t>(r)] = static_cast<int>((layout.first_block(r + 1) - layout.first_block(r)) * width);
     displs[static_cast<std::size_t>(r)] = static_cast<int>(layout.first_block(r) * width);
   }
-  const std::vector<double> all = ex.allgatherv(mine, counts, displs);
-  detail::require_size(static_cast<Eigen::Index>(all.size()), layout.blocks() * width, "sum_in_block_order: exchanged partials");
-  sum.assign(static_cast<std::size_t>(width), 0.0);
-  for (Eigen::Index k = 0; k < layout.blocks(); ++k)
-    for (Eigen::Index j = 0; j < width; ++j) sum[static_cast<std::size_t>(j)] += all[static_cast<std::size_t>(k * width + j)];
+  sum_parts(ex, mine, counts, displs, width, sum);
 }
 
 }  // namespace convlab::problems

@@ -122,7 +122,7 @@ class BlockedProblem {
 
   double minibatch(In<double> x, Batch batch, Out<double>* g) const {
     if (batch.empty()) throw InvalidArgument("BlockedProblem: empty minibatch");
-    const Eigen::Index d = dim(), width = d + 1, rows = layout_.block_rows();
+    const Eigen::Index d = dim(), width = g ? d + 1 : 1, rows = layout_.block_rows();
     // Parts: the batch cut at block boundaries, blocks in increasing order, rows in batch order.
     std::vector<Eigen::Index> order(batch.begin(), batch.end());
     for (Eigen::Index i : order)
@@ -151,29 +151,13 @@ class BlockedProblem {
       if (g) {
         b.gradient(x, Batch(local), gb);
         for (Eigen::Index j = 0; j < d; ++j) mine.push_back(w * gb[j]);
-      } else {
-        mine.insert(mine.end(), static_cast<std::size_t>(d), 0.0);
       }
     }
-    return reduce(mine, counts, displs, static_cast<Eigen::Index>(parts.size()), g);
-  }
-
-  // Exchanges the parts (rank order = block order) and sums them in that order on every rank.
-  double reduce(const std::vector<double>& mine, const std::vector<int>& counts, const std::vector<int>& displs, Eigen::Index parts,
-                Out<double>* g) const {
-    const Eigen::Index d = dim(), width = d + 1;
-    const std::vector<double> all = ex_->allgatherv(mine, counts, displs);
-    detail::require_size(static_cast<Eigen::Index>(all.size()), parts * width, "BlockedProblem: exchanged parts");
-    last_exchange_ = ex_->size() > 1 ? all.size() : 0;
-    double f = 0;
-    if (g) g->setZero();
-    for (Eigen::Index k = 0; k < parts; ++k) {
-      const double* p = all.data() + k * width;
-      f += p[0];
-      if (g)
-        for (Eigen::Index j = 0; j < d; ++j) (*g)[j] += p[1 + j];
-    }
-    return f;
+    std::vector<double> sum;
+    sum_parts(*ex_, mine, counts, displs, width, sum);
+    last_exchange_ = ex_->size() > 1 ? parts.size() * static_cast<std::size_t>(width) : 0;
+    if (g) *g = Eigen::Map<const VecX<double>>(sum.data() + 1, d);
+    return sum[0];
   }
 
   std::vector<P> blocks_;
