@@ -38,15 +38,17 @@ int command_fit(const FitArgs& a) {
   const RunConfig c = load_run_config(a.config, a.overrides);
   // Under mpirun every rank runs the same optimizer on its rows (fit.cpp); rank 0 alone writes.
   const bool root = mpi_session::rank() == 0;
-  const FitResult r = run_fit(c, root && stderr_is_terminal());
-  if (!root) return r.summary.is_solution_usable() ? 0 : 1;
   const std::string stem = fs::path(a.config).stem().string();
   const fs::path dir = fs::path(a.out.empty() ? c.output_dir : a.out) / stem / "fit";
+  if (root) prepare_output_dir(dir);  // a bad --out fails before the run, not after it
+  const FitResult r = run_fit(c, root && stderr_is_terminal());
+  if (!root) return r.summary.is_solution_usable() ? 0 : 1;
   const auto summary = write_run_folder(dir, c, r, stem, "fit");
   fmt::print("{}\n", r.summary.brief_report());
   if (r.reference)
     fmt::print("reference ({}) f* = {:.15e}; relative suboptimality {:.3e}\n", r.reference->method, r.reference->value,
                summary["relative_suboptimality"].get<double>());
+  if (summary.contains("warning")) fmt::print(stderr, "warning: {}\n", summary["warning"].get<std::string>());
   if (summary.contains("plot_error")) fmt::print(stderr, "warning: plots skipped: {}\n", summary["plot_error"].get<std::string>());
   fmt::print("run folder: {}\n", dir.string());
   return r.summary.is_solution_usable() ? 0 : 1;
@@ -81,6 +83,7 @@ int command_reproduce(const ReproduceArgs& a) {
     total += e.runner == "fit" ? configs.back().size() : 1;
   }
   const fs::path out(a.out);
+  prepare_output_dir(out);
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   std::size_t done = 0, ran = 0;
@@ -102,6 +105,7 @@ int command_reproduce(const ReproduceArgs& a) {
       if (summary) {
         fmt::print(stderr, "[{}/{}] {}/suite: already done (same config hash), skipped\n", done, total, e.name);
       } else {
+        const RunFolderLock lock(dir);
         fmt::print(stderr, "[{}/{}] {}/suite: running ({} profile)\n", done, total, e.name, profile);
         const double t0 = elapsed();
         std::size_t last_tenth = 0;
@@ -118,7 +122,7 @@ int command_reproduce(const ReproduceArgs& a) {
         (*summary)["config_hash"] = hash;
         (*summary)["version"] = kVersion;
         (*summary)["git_commit"] = kGitCommit;
-        write_atomic(dir / "summary.json", summary->dump(2) + "\n");
+        write_summary(dir / "summary.json", *summary);
         ran_seconds += elapsed() - t0;
         ++ran;
       }

@@ -1,6 +1,8 @@
 #include "experiment.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <set>
 
 #include "bcd_suite.hpp"
@@ -37,6 +39,19 @@ void only_keys(const toml::table& t, const std::set<std::string>& allowed, const
     throw ConfigError(where(v, file) + ": unknown key '" + std::string(k.str()) + "' in [" + section +
                       "]; allowed keys: " + list);
   }
+}
+
+/// A name that becomes a folder or file name: letters, digits, '_', '-', '.', not starting
+/// with '.', so it can never leave the output folder ("../x", "/abs") or hide a file.
+std::string plain_name(const toml::table& t, const std::string& key, const std::string& file, const std::string& section) {
+  const std::string v = required_string(t, key, file, section);
+  const bool plain = !v.empty() && v.front() != '.' && std::all_of(v.begin(), v.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
+  if (!plain)
+    throw ConfigError(where(*t.get(key), file) + ": [" + section + "] key '" + key + "': '" + v +
+                      "' is not a plain name (letters, digits, '_', '-', '.'; no path separators, not starting with '.')");
+  return v;
 }
 
 }  // namespace
@@ -91,7 +106,7 @@ ExperimentSpec load_experiment(const std::filesystem::path& path, const std::str
                       "\" is not one of " + names);
   }
   e.title = required_string(*et, "title", e.file, "experiment");
-  e.paper = required_string(*et, "paper", e.file, "experiment");
+  e.paper = plain_name(*et, "paper", e.file, "experiment");
   e.description = et->get("description") ? required_string(*et, "description", e.file, "experiment") : "";
   e.figure_metric = et->get("figure_metric") ? required_string(*et, "figure_metric", e.file, "experiment") : "value";
   if (e.figure_metric != "value" && e.figure_metric != "suboptimality" && e.figure_metric != "grad_norm")
@@ -107,10 +122,11 @@ ExperimentSpec load_experiment(const std::filesystem::path& path, const std::str
   } else if (!runs || runs->empty()) {
     throw ConfigError(e.file + ": an experiment needs at least one [[run]]");
   }
-  for (const auto& node : runs ? *runs : toml::array{}) {
+  static const toml::array no_runs;
+  for (const auto& node : runs ? *runs : no_runs) {  // by reference: a copy would lose the source lines
     const toml::table* rt = node.as_table();
     if (!rt) throw ConfigError(where(node, e.file) + ": [[run]] entries must be tables");
-    const std::string rname = required_string(*rt, "name", e.file, "run");
+    const std::string rname = plain_name(*rt, "name", e.file, "run");
     if (std::find(e.run_names.begin(), e.run_names.end(), rname) != e.run_names.end())
       throw ConfigError(where(*rt->get("name"), e.file) + ": duplicate run name '" + rname + "'");
     e.run_names.push_back(rname);
@@ -135,6 +151,8 @@ ExperimentSpec load_experiment(const std::filesystem::path& path, const std::str
       const toml::node* th = ct->get("threshold");
       if (!th || !th->is_number()) throw ConfigError(where(*ct, e.file) + ": [[claim]] '" + c.id + "' needs a numeric 'threshold'");
       c.threshold = *th->value<double>();
+      if (!std::isfinite(c.threshold))
+        throw ConfigError(where(*th, e.file) + ": [[claim]] '" + c.id + "': threshold must be a finite number, not " + std::to_string(c.threshold));
       if (std::find(e.run_names.begin(), e.run_names.end(), c.run) == e.run_names.end())
         throw ConfigError(where(*ct->get("run"), e.file) + ": claim '" + c.id + "' names run '" + c.run + "', which is not a [[run]]");
       if (ct->get("baseline")) {

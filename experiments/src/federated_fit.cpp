@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <convlab/federated/server.hpp>
@@ -179,7 +180,11 @@ int run(const FederatedConfig& c, const Federation<P>& fed, const O& optimizer, 
   if constexpr (requires { backend.inner.broadcast(saved); }) backend.inner.broadcast(saved);
   if (!saved.empty()) {
     cf::ServerState restored;
-    cf::load_checkpoint(saved, restored, part, root ? &agg : nullptr);
+    try {
+      cf::load_checkpoint(saved, restored, part, root ? &agg : nullptr);
+    } catch (const convlab::InvalidArgument& e) {  // bad input, exit 2, naming the file
+      throw ConfigError(checkpoint.string() + ": " + e.what());
+    }
     state = std::move(restored);
     if (root) fmt::print(stderr, "resuming from {} at round {}\n", checkpoint.string(), state.round);
   }
@@ -192,7 +197,8 @@ int run(const FederatedConfig& c, const Federation<P>& fed, const O& optimizer, 
       {.test_metric = test_accuracy(fed), .record_weights = c.method == "fedau",
        .on_checkpoint = [&](const std::vector<char>& bytes) { write_atomic(checkpoint, std::string(bytes.begin(), bytes.end())); }});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!root) return 0;
+  const int code = state.diverged ? 1 : 0;  // every rank saw the same broadcast model
+  if (!root) return code;
   std::ostringstream csv, wcsv;
   csv << "round,objective,participants,test_accuracy\n";
   wcsv << "round,client,weight\n";
@@ -206,6 +212,8 @@ int run(const FederatedConfig& c, const Federation<P>& fed, const O& optimizer, 
   for (Eigen::Index i = 0; i < state.x.size(); ++i) xs << fmt::format("{:.17g}\n", state.x[i]);
   write_atomic(dir / "x.csv", xs.str());
   nlohmann::json j;
+  j["status"] = state.diverged ? "non_finite" : "completed";
+  j["message"] = state.diverged ? state.message : fmt::format("completed {} rounds", state.round);
   j["method"] = c.method;
   j["participation"] = c.participation;
   j["clients"] = N;
@@ -222,11 +230,12 @@ int run(const FederatedConfig& c, const Federation<P>& fed, const O& optimizer, 
   for (std::size_t n = 0; n < N; ++n) w[n] = agg.weight(n);
   j["estimated_weights"] = w;
   j["probabilities"] = p;
-  write_atomic(dir / "summary.json", j.dump(1) + "\n");
+  write_summary(dir / "summary.json", j);
   write_atomic(dir / "config.toml", config_text);
+  if (state.diverged) fmt::print(stderr, "convlab: the run diverged: {}\n", state.message);
   fmt::print("{} over {} clients, {} participation, {} rounds on {} rank{}: f(x) = {:.10g}; state {} bytes; {:.2f} s\nrun folder: {}\n", c.method, N,
              c.participation, state.round, ranks, ranks == 1 ? "" : "s", j["final_objective"].get<double>(), agg.state_bytes(), seconds, dir.string());
-  return 0;
+  return code;
 }
 
 template <class P>
@@ -282,7 +291,10 @@ int command_federated_fit(const std::string& path, const Overrides& overrides, c
   std::ostringstream text;
   text << root;
   const fs::path dir = fs::path(out.empty() ? c.output_dir : out) / fs::path(path).stem() / "fit";
-  if (mpi_session::rank() == 0) fs::create_directories(dir);
+  // Rank 0 writes the folder (checkpoints during the run, results at the end) and holds its
+  // lock for the whole run: a second writer waits, and a folder never mixes two runs.
+  std::optional<RunFolderLock> lock;
+  if (mpi_session::rank() == 0) lock.emplace(dir);
   if (c.problem == "digits") return run_with_optimizer(c, digits_federation(c.data), dir, text.str());
   return run_with_optimizer(c, spec_federation(c.data), dir, text.str());
 }

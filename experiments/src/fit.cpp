@@ -53,6 +53,27 @@ auto with_problem(const ProblemConfig& pc, Design X, const VecX<double>& y, Fn&&
   return fn(cp::Multinomial<double, Design>(std::move(X), y, pc.num_classes, opt));
 }
 
+/// A class without rows leaves its unpenalized intercept without a minimizer (1-based labels
+/// make an empty class 0). Counted over the rows of every rank; labels outside 0..K-1 are the
+/// problem constructor's to report (with their row).
+inline void require_every_class_has_rows(const ProblemConfig& pc, const VecX<double>& y, long long K, Eigen::Index rows,
+                                         const cp::BlockExchange& ex) {
+  const std::string where = "[problem] data '" + pc.data + "'";
+  if (K > rows)  // also bounds what a stray label like 2e9 makes us allocate
+    throw ConfigError(fmt::format("{}: labels go up to class {} but the data has {} rows; every class needs rows{}", where,
+                                  K - 1, rows, pc.num_classes > 0 ? " (or lower [problem] num_classes)" : ""));
+  std::vector<double> count(static_cast<std::size_t>(K), 0.0);
+  ex.chain(count, [&](std::vector<double>& acc) {
+    for (Eigen::Index i = 0; i < y.size(); ++i)
+      if (y[i] >= 0 && y[i] < static_cast<double>(K) && y[i] == std::floor(y[i])) acc[static_cast<std::size_t>(y[i])] += 1;
+  });
+  for (long long k = 0; k < K; ++k)
+    if (count[static_cast<std::size_t>(k)] == 0)
+      throw ConfigError(fmt::format("{}: class {} of 0..{} has no rows{}; every class needs rows", where, k, K - 1,
+                                    k == 0 ? " (labels 1..K? class ids start at 0: subtract 1)"
+                                           : pc.num_classes > 0 ? " (check [problem] num_classes)" : ""));
+}
+
 /// Builds the configured problem over this rank's rows `X` (global rows layout.first_row(rank) …)
 /// cut into row blocks, and calls fn(problem). Standardization, the Lipschitz bound and every
 /// evaluation are sums over blocks in block order, so one process and any number of MPI ranks
@@ -67,6 +88,7 @@ auto with_blocked_problem(const ProblemConfig& pc, Design X, const VecX<double>&
   if (pc.type == "logistic") return run([&](const Design& A, const VecX<double>& b) { return cp::Logistic<double, Design>(A, b, opt); });
   // Every block needs the number of classes of the whole data set.
   const long long K = pc.num_classes > 0 ? pc.num_classes : std::max(2LL, ex->max(y.size() ? std::llround(y.maxCoeff()) : 0) + 1);
+  require_every_class_has_rows(pc, y, K, layout.rows(), *ex);
   return run([&](const Design& A, const VecX<double>& b) { return cp::Multinomial<double, Design>(A, b, K, opt); });
 }
 
@@ -117,11 +139,21 @@ co::Summary run_minimize(const P& p, const Opt& opt, VecX<double>& x, const co::
 /// `lasso_cd`: least squares with l1 > 0 is an elastic net, λ = l1 + l2, α = l1/λ; solved by the
 /// coordinate-descent solver to a relative duality gap (its own stopping rule, not [stop]'s).
 template <class P>
-co::Summary run_lasso_cd(const P& p, const OptimizerConfig& oc, VecX<double>& x, const co::MinimizeOptions& mo) {
+void check_lasso_cd(const P& p) {
   if constexpr (requires { p.response(); }) {
     const auto& o = p.options();
     if (o.l1 <= 0) throw ConfigError("[optimizer] type = \"lasso_cd\" needs [problem] l1 > 0 (it solves the lasso / elastic net)");
     if (o.intercept) throw ConfigError("[optimizer] type = \"lasso_cd\" fits no intercept: set [problem] intercept = false (centre the data)");
+  } else {
+    throw ConfigError("[optimizer] type = \"lasso_cd\" is for [problem] type = \"least_squares\"");
+  }
+}
+
+template <class P>
+co::Summary run_lasso_cd(const P& p, const OptimizerConfig& oc, VecX<double>& x, const co::MinimizeOptions& mo) {
+  check_lasso_cd(p);
+  if constexpr (requires { p.response(); }) {
+    const auto& o = p.options();
     const double lambda = o.l1 + o.l2;
     const auto r = co::lasso_cd(p.design(), p.response(), lambda,
                                 {.alpha = o.l1 / lambda, .tolerance = oc.gap_tolerance, .max_epochs = mo.max_iterations,
@@ -140,7 +172,7 @@ co::Summary run_lasso_cd(const P& p, const OptimizerConfig& oc, VecX<double>& x,
     s.final_grad_norm = std::numeric_limits<double>::quiet_NaN();  // non-smooth: the gap is the measure
     return s;
   } else {
-    throw ConfigError("[optimizer] type = \"lasso_cd\" is for [problem] type = \"least_squares\"");
+    return {};  // unreachable: check_lasso_cd refused it
   }
 }
 
@@ -202,6 +234,11 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
                       (p.num_outputs() > 1 ? ", x " + std::to_string(p.num_outputs()) + " outputs" : "") + ")");
   r.x = c.x0.empty() ? VecX<double>::Zero(p.dim())
                      : VecX<double>(Eigen::Map<const VecX<double>>(c.x0.data(), p.dim()));
+  // Every check a run makes, made before `validate` returns (dry_run) too.
+  if (c.optimizer.batch_size > r.samples)
+    throw ConfigError(fmt::format("[optimizer] key 'batch_size' = {} is larger than the number of samples ({}) in '{}'",
+                                  c.optimizer.batch_size, r.samples, c.problem.data));
+  if (c.optimizer.type == "lasso_cd") check_lasso_cd(p);
   if (dry_run) return r;
   const double unit = c.schedule.per_lipschitz ? 1.0 / r.lipschitz : 1.0;
   r.lr0 = c.schedule.lr * unit;

@@ -59,8 +59,11 @@ int main(int argc, char** argv) {
 
   // Under mpirun every rank runs this program; errors name the rank and end the whole job.
   ex::mpi_session::start(&argc, &argv);
+  // Exit 1 (diverged, a claim failed) is an outcome every rank agreed on (they share every
+  // evaluation), so the ranks end normally and rank 0 has written the run folder. Errors
+  // (2, 3) may be one rank's alone: they end the whole job.
   const auto finish = [](int code) {
-    if (code != 0 && ex::mpi_session::size() > 1) ex::mpi_session::abort(code);
+    if (code >= 2 && ex::mpi_session::size() > 1) ex::mpi_session::abort(code);
     ex::mpi_session::stop();
     return code;
   };

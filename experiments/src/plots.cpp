@@ -1,5 +1,8 @@
 #include "plots.hpp"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -12,9 +15,12 @@ std::string gnuplot_quote(const std::string& s) {
 }
 
 bool run_gnuplot(const std::filesystem::path& png, const std::string& body, std::string& error) {
-  const auto tmp_png = png.string() + ".tmp";
-  const auto script_path = png.string() + ".gp";
-  const auto log_path = png.string() + ".log";
+  // Names of this process and call: two writers of one folder never share a temporary.
+  static std::atomic<unsigned long> calls{0};
+  const std::string unique = "." + std::to_string(::getpid()) + "." + std::to_string(calls++);
+  const auto tmp_png = png.string() + ".tmp" + unique;
+  const auto script_path = png.string() + unique + ".gp";
+  const auto log_path = png.string() + unique + ".log";
   {
     std::ofstream gp(script_path);
     gp << "set terminal pngcairo size 900,560 enhanced font 'sans,11'\n"

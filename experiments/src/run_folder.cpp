@@ -1,8 +1,18 @@
 #include "run_folder.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include <boost/crc.hpp>
+#include <fmt/core.h>
 
 #include "plots.hpp"
 #include "version.hpp"
@@ -11,15 +21,47 @@ namespace convlab::experiments {
 
 void write_atomic(const fs::path& path, const std::string& content) {
   fs::create_directories(path.parent_path());
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write " + tmp.string());
-    out << content;
-    out.flush();
-    if (!out) throw std::runtime_error("write failed: " + tmp.string());
+  static std::atomic<unsigned long> calls{0};
+  const fs::path tmp = fmt::format("{}.tmp.{}.{}", path.string(), ::getpid(), calls++);
+  try {
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      if (!out) throw std::runtime_error("cannot write " + tmp.string());
+      out << content;
+      out.flush();
+      if (!out) throw std::runtime_error("write failed: " + tmp.string());
+    }
+    fs::rename(tmp, path);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw;
   }
-  fs::rename(tmp, path);
+}
+
+void prepare_output_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir))
+    throw ConfigError(fmt::format("output folder '{}' cannot be created: {}", dir.string(),
+                                  ec ? ec.message() : "a file of that name is in the way"));
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    throw ConfigError(fmt::format("output folder '{}' is not writable: {}", dir.string(), std::strerror(errno)));
+}
+
+RunFolderLock::RunFolderLock(const fs::path& dir) {
+  prepare_output_dir(dir);
+  const fs::path file = dir / ".lock";
+  fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw ConfigError(fmt::format("cannot open the lock file '{}': {}", file.string(), std::strerror(errno)));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
+  fmt::print(stderr, "convlab: waiting for another convlab process to finish writing {}\n", dir.string());
+  while (::flock(fd_, LOCK_EX) != 0)
+    if (errno != EINTR) throw std::runtime_error(fmt::format("cannot lock '{}': {}", file.string(), std::strerror(errno)));
+}
+
+RunFolderLock::~RunFolderLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the flock
 }
 
 int metrics_column(const std::string& name, bool with_reference) {
@@ -65,9 +107,21 @@ std::optional<double> linear_rate_ratio(const RunConfig& c, const FitResult& r) 
 
 }  // namespace
 
+std::string stop_warning(const FitResult& r) {
+  const auto& s = r.summary;
+  if (s.status != optim::Status::MaxIterations && s.status != optim::Status::TimeLimit) return "";
+  std::string w = fmt::format("stopped by {} after {} iterations before any tolerance was met", optim::to_string(s.status),
+                              s.iterations);
+  if (r.reference)
+    w += fmt::format("; relative suboptimality {:.3e} against the {} reference",
+                     std::abs(s.final_value - r.reference->value) / std::max(std::abs(r.reference->value), 1e-300),
+                     r.reference->method);
+  return w;
+}
+
 nlohmann::json write_run_folder(const fs::path& dir, const RunConfig& c, const FitResult& r,
                                 const std::string& experiment, const std::string& run) {
-  fs::create_directories(dir);
+  const RunFolderLock lock(dir);  // all files of one run, or wait for the other writer
   write_atomic(dir / "config.toml", c.to_toml());
   write_atomic(dir / "metrics.csv", metrics_csv(r));
   const auto& s = r.summary;
@@ -100,6 +154,7 @@ nlohmann::json write_run_folder(const fs::path& dir, const RunConfig& c, const F
     j["x_relative_error"] = (r.x - ref.x).norm() / std::max(ref.x.norm(), 1e-300);
   }
   if (const auto ratio = linear_rate_ratio(c, r)) j["linear_rate_ratio"] = *ratio;
+  if (const std::string w = stop_warning(r); !w.empty()) j["warning"] = w;
   if (c.plots) {
     std::string err;
     const fs::path csv = dir / "metrics.csv";
@@ -114,18 +169,37 @@ nlohmann::json write_run_folder(const fs::path& dir, const RunConfig& c, const F
     if (!ok) j["plot_error"] = err;
   }
   // summary.json last: its presence marks the run complete (resume relies on it).
-  write_atomic(dir / "summary.json", j.dump(2) + "\n");
+  write_summary(dir / "summary.json", j);
   return j;
 }
 
+namespace {
+/// CRC-32 of the compact dump of `j` without its "checksum" key, as 8 hex digits.
+std::string summary_checksum(nlohmann::json j) {
+  j.erase("checksum");
+  const std::string text = j.dump();
+  boost::crc_32_type crc;
+  crc.process_bytes(text.data(), text.size());
+  return fmt::format("{:08x}", crc.checksum());
+}
+}  // namespace
+
+void write_summary(const fs::path& path, nlohmann::json j) {
+  j["checksum"] = summary_checksum(j);
+  write_atomic(path, j.dump(2) + "\n");
+}
+
 std::optional<nlohmann::json> completed_run(const fs::path& dir, const std::string& hash) {
-  std::ifstream in(dir / "summary.json");
+  const fs::path file = dir / "summary.json";
+  std::ifstream in(file);
   if (!in) return std::nullopt;
   try {
     nlohmann::json j = nlohmann::json::parse(in);
-    if (j.value("config_hash", "") == hash) return j;
-  } catch (const nlohmann::json::exception&) {  // a damaged summary means: run again
+    if (j.value("config_hash", "") != hash) return std::nullopt;
+    if (j.value("checksum", "") == summary_checksum(j)) return j;
+  } catch (const nlohmann::json::exception&) {
   }
+  fmt::print(stderr, "warning: {} is damaged (checksum mismatch or invalid JSON): running again\n", file.string());
   return std::nullopt;
 }
 

@@ -67,6 +67,57 @@ TEST(Lvhba, ConvergesToTheClosedFormSolutionAndStaysFeasible) {
   EXPECT_NEAR(s.lambda[0], -1.0, 1e-9);  // the true multiplier sits on the box edge
 }
 
+namespace {
+/// The LLC toy with the lower level's linear term a·Σy₂: λ* = −a, x* = −(2a + 3)/10 · 1.
+struct ScaledLlcToy : cb::LlcToy {
+  double a;
+  ScaledLlcToy(Index n, double a) : cb::LlcToy(n), a(a) {}
+  double lower_value(convlab::In<double> x, convlab::In<double> y) const {
+    return cb::LlcToy::lower_value(x, y) + (a - 1) * y.tail(upper_dim()).sum();
+  }
+  void lower_gradient_y(convlab::In<double> x, convlab::In<double> y, convlab::Out<double> gy) const {
+    cb::LlcToy::lower_gradient_y(x, y, gy);
+    gy.tail(upper_dim()).setConstant(a);
+  }
+};
+}  // namespace
+
+// Regression: a box below the true multiplier made LV-HBA converge to a wrong point while the
+// only sign was a per-step flag; lvhba_run reports it in the status.
+TEST(Lvhba, RunReportsAMultiplierBoxThatBinds) {
+  auto run = [](const auto& toy, double box, long long iterations) {
+    using P = std::decay_t<decltype(toy)>;
+    const cb::Lvhba<P> solver({.box = box});
+    cb::LvhbaState s{VecX<double>::Zero(100), VecX<double>::Zero(200), convlab::test::vec({-1}), VecX<double>::Zero(200),
+                     convlab::test::vec({-1})};
+    solver.init(toy, s);
+    const auto summary = cb::lvhba_run(toy, solver, s, iterations);
+    return std::pair{summary, s};
+  };
+  // λ* = −2 outside Z = [−1, 1]: x stays near −0.30 (the a = 1 answer), far from x* = −0.70.
+  const auto [cut, s_cut] = run(ScaledLlcToy(100, 2.0), 1.0, 20000);
+  EXPECT_EQ(cut.status, cb::LvhbaStatus::MultiplierBoundActive) << cut.message;
+  EXPECT_FALSE(cut.is_solution_usable());
+  EXPECT_GT(cut.lambda_at_edge_fraction, 0.99);
+  EXPECT_NE(cut.message.find("raise LvhbaOptions::box"), std::string::npos) << cut.message;
+  EXPECT_GT(std::abs(s_cut.x.mean() - (-0.7)), 0.3) << "the clipped run is wrong, which is why it is flagged";
+  // The spec's toy: λ* = −1 sits exactly on the edge; the point is right but cannot be told apart
+  // from inside the run, so the status says so too (docs/bilevel.md).
+  const auto [edge, s_edge] = run(cb::LlcToy(100), 1.0, 20000);
+  EXPECT_EQ(edge.status, cb::LvhbaStatus::MultiplierBoundActive);
+  EXPECT_NEAR(s_edge.x.mean(), -0.3, 1e-2);
+  // The LLSC toy's multipliers are inside a box of 1e6: completed.
+  const cb::LlscToyProjectedTheta llsc(100, 90, 7);
+  const cb::Lvhba<cb::LlscToyProjectedTheta> solver({.alpha = 0.02, .beta = 0.001, .eta = 0.1, .gamma1 = 1, .gamma2 = 1, .c0 = 1, .p = 0.3, .box = 1e6});
+  cb::LvhbaState s{VecX<double>::Constant(100, 10), VecX<double>::Constant(100, 10), VecX<double>::Zero(90),
+                   VecX<double>::Constant(100, 0.5), VecX<double>::Zero(90)};
+  solver.init(llsc, s);
+  const auto ok = cb::lvhba_run(llsc, solver, s, 1000);
+  EXPECT_EQ(ok.status, cb::LvhbaStatus::Completed) << ok.message;
+  EXPECT_EQ(ok.iterations, 1000);
+  EXPECT_EQ(ok.lambda_at_edge_fraction, 0.0);
+}
+
 TEST(Lvhba, OracleCallsPerIterationAndNoSecondOrderInformation) {
   const cb::LlcToy toy(3);
   const cb::CountingBilevel<cb::LlcToy> counted(toy);

@@ -6,6 +6,7 @@ list(GET header 0 command_line)
 list(GET header 1 expect_line)
 string(REGEX REPLACE "^# command: *" "" command "${command_line}")
 string(REGEX REPLACE "^# expect: *" "" expect "${expect_line}")
+separate_arguments(command UNIX_COMMAND "${command}")  # e.g. "fit --out /dev/null"
 get_filename_component(dir "${CONFIG}" DIRECTORY)
 execute_process(COMMAND "${CONVLAB}" ${command} "${CONFIG}"
   WORKING_DIRECTORY "${dir}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)

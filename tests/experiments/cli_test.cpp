@@ -8,7 +8,10 @@
 #include <convlab/problems/logistic.hpp>
 #include <convlab/problems/preprocessing.hpp>
 
+#include <fmt/core.h>
+
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <nlohmann/json.hpp>
 
@@ -133,6 +136,84 @@ TEST(Reproduce, WritesTheReportAndResumesAnInterruptedRun) {
   write(configs / "test" / "tiny.toml", text);
   ASSERT_EQ(ex::command_reproduce(args), 0);
   EXPECT_EQ(read_json(gd / "summary.json")["iterations"], 301);
+}
+
+// Regression: an edited (or damaged) summary.json with a matching config hash was trusted.
+TEST(Reproduce, ATamperedSummaryIsNotTrustedOnResume) {
+  const fs::path configs = fresh_dir("configs-tamper"), out = fresh_dir("results-tamper");
+  fs::create_directories(configs / "test");
+  write(configs / "test" / "tiny.toml", tiny_experiment(1e-3));
+  ex::ReproduceArgs args{.full = false, .only = {}, .out = out.string(), .configs_dir = configs.string()};
+  ASSERT_EQ(ex::command_reproduce(args), 0);
+  const fs::path summary = out / "test" / "tiny" / "gd" / "summary.json";
+  auto j = read_json(summary);
+  const double honest = j["relative_suboptimality"].get<double>();
+  j["relative_suboptimality"] = 0.5;  // would fail the claim if it were believed
+  write(summary, j.dump(2));
+  ASSERT_EQ(ex::command_reproduce(args), 0) << "the run is redone, so the claim holds again";
+  EXPECT_EQ(read_json(summary)["relative_suboptimality"].get<double>(), honest);
+}
+
+// Regression: with evaluate_every > 1 the full-batch steps between evaluations reused the
+// gradient of the last evaluation (gd on diabetes blew up to 1e302).
+TEST(Fit, EvaluateEveryDoesNotChangeTheIterates) {
+  const fs::path out1 = fresh_dir("every1"), out100 = fresh_dir("every100");
+  const std::string config = source_dir() + "/experiments/examples/logistic_breast_cancer.toml";
+  const std::string sets = " --set problem.type=least_squares --set problem.data=" + source_dir() +
+                           "/data/diabetes.csv --set reference=none --set output.plots=false --set stop.max_iterations=1000"
+                           " --set stop.tolerance=0 --set stop.relative_tolerance=0";
+  ASSERT_EQ(run_cli("fit " + config + " --out " + out1.string() + sets + " --set stop.evaluate_every=1"), 0);
+  ASSERT_EQ(run_cli("fit " + config + " --out " + out100.string() + sets + " --set stop.evaluate_every=100"), 0);
+  const auto a = read_json(out1 / "logistic_breast_cancer" / "fit" / "summary.json");
+  const auto b = read_json(out100 / "logistic_breast_cancer" / "fit" / "summary.json");
+  EXPECT_EQ(a["x"], b["x"]);
+  EXPECT_EQ(a["final_value"], b["final_value"]);
+  EXPECT_EQ(b["status"], "max_iterations");
+}
+
+// A run that ends on its budget says so in summary.json, with the suboptimality when a
+// reference ran (gd on raw-feature data is far from optimal after a few steps).
+TEST(Fit, BudgetStopIsReportedWithTheSuboptimality) {
+  const fs::path out = fresh_dir("budget");
+  const std::string config = source_dir() + "/experiments/examples/logistic_breast_cancer.toml";
+  ASSERT_EQ(run_cli("fit " + config + " --out " + out.string() +
+                    " --set stop.max_iterations=5 --set stop.tolerance=0 --set output.plots=false"),
+            0);
+  const auto s = read_json(out / "logistic_breast_cancer" / "fit" / "summary.json");
+  ASSERT_TRUE(s.contains("reference"));
+  EXPECT_EQ(s["status"], "max_iterations");
+  const std::string w = s.value("warning", "");
+  EXPECT_NE(w.find("stopped by max_iterations after 5 iterations"), std::string::npos) << w;
+  EXPECT_NE(w.find(fmt::format("relative suboptimality {:.3e}", s["relative_suboptimality"].get<double>())), std::string::npos) << w;
+}
+
+// Regression: two processes writing one run folder mixed one run's config.toml with the
+// other's summary.json, and shared a temporary file name (invalid JSON). With the folder lock
+// and unique temporaries, every folder holds one run whole, whichever finished last.
+TEST(Fit, TwoWritersOfOneFolderNeverMixIt) {
+  const fs::path out = fresh_dir("two-writers");
+  const std::string config = source_dir() + "/experiments/examples/logistic_breast_cancer.toml";
+  const std::string base = std::string(CONVLAB_CLI) + " fit " + config + " --out " + out.string() +
+                           " --set reference=none --set output.plots=false --set stop.max_iterations=300";
+  const fs::path dir = out / "logistic_breast_cancer" / "fit";
+  std::map<std::string, nlohmann::json> alone;  // each variant's x, run alone
+  for (const std::string l2 : {"0.1", "0.2"}) {
+    ASSERT_EQ(std::system((base + " --set problem.l2=" + l2 + " >/dev/null 2>&1").c_str()), 0);
+    alone[l2] = read_json(dir / "summary.json")["x"];
+  }
+  ASSERT_NE(alone["0.1"], alone["0.2"]);
+  for (int trial = 0; trial < 6; ++trial) {
+    const std::string cmd = "(" + base + " --set problem.l2=0.1 >/dev/null 2>&1 & " + base +
+                            " --set problem.l2=0.2 >/dev/null 2>&1 & wait)";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    const auto s = read_json(dir / "summary.json");  // throws on invalid JSON
+    std::ifstream in(dir / "config.toml");
+    const std::string toml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string l2 = toml.find("l2 = 0.1") != std::string::npos ? "0.1" : "0.2";
+    EXPECT_EQ(s["x"], alone[l2]) << "config.toml (l2 = " << l2 << ") and summary.json are of one run";
+    for (const auto& f : fs::directory_iterator(dir))
+      EXPECT_EQ(f.path().string().find(".tmp"), std::string::npos) << "left behind: " << f.path();
+  }
 }
 
 TEST(Reproduce, AFailedClaimExitsWithOne) {

@@ -6,6 +6,8 @@
 #   mpi_sharded_fit_test.sh CONVLAB EXAMPLES WORKDIR bad     — a parse error in rank 2's rows: one message,
 #       from rank 2, naming file:line
 #   mpi_sharded_fit_test.sh CONVLAB EXAMPLES WORKDIR kill    — rank 1 SIGKILLed mid-run: the job ends, no hang
+#   mpi_sharded_fit_test.sh CONVLAB EXAMPLES WORKDIR diverge — a diverging run on 2 ranks: they agree, rank 0
+#       writes summary.json with status non_finite, and the job exits 1 (no MPI_Abort before the write)
 #   mpi_sharded_fit_test.sh CONVLAB EXAMPLES WORKDIR time    — a 1-second time limit on 3 ranks: all stop together
 #       (without the agreement the rank that stops first leaves the others waiting forever)
 set -u
@@ -44,6 +46,14 @@ case $mode in
     echo "$log" | grep -q "convlab: error (rank 2 of 3): .*bad.csv:551" || { echo "expected rank 2 to report bad.csv:551"; exit 1; }
     [ "$(echo "$log" | grep -c '^convlab: error')" -eq 1 ] || { echo "expected exactly one error message"; exit 1; }
     echo "one message, from rank 2, with file:line" ;;
+  diverge)
+    mpirun -n 2 "$convlab" fit "$config" --set schedule.lr=1e6 --set problem.type=least_squares --set reference=none \
+      --out "$out/run" > "$out/log" 2>&1
+    code=$?
+    tail -3 "$out/log"
+    [ "$code" -eq 1 ] || { echo "expected exit 1 (diverged), got $code"; exit 1; }
+    grep -q '"status": "non_finite"' "$out/run"/*/fit/summary.json || { echo "expected summary.json with status non_finite"; exit 1; }
+    echo "diverged on 2 ranks: exit 1, summary.json written" ;;
   time)
     start=$(date +%s)
     timeout 60 mpirun -n 3 "$convlab" fit "$config" --set stop.max_iterations=100000000 --set stop.tolerance=0 --set stop.time_limit=1 \

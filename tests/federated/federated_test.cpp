@@ -400,7 +400,43 @@ TEST(Server, ResumingFromACheckpointGivesTheUninterruptedResult) {
     EXPECT_EQ(resumed.history[i].objective, full.history[i].objective);
     EXPECT_EQ(resumed.history[i].weights, full.history[i].weights);
   }
-  // A corrupted checkpoint is refused.
-  saved.resize(saved.size() / 2);
-  EXPECT_THROW(cf::load_checkpoint(saved, resumed, part, agg), convlab::InvalidArgument);
+  // Regression: a diverging run threw (exit 3, no summary). Now it stops at the round that
+  // broke the model, keeps the model before it, and says so.
+  fresh(part, agg);
+  cf::ServerState diverging{.x = VecX<double>::Zero(5)};
+  std::vector<VecX<double>> models;
+  cf::run_server(h.clients, sgd, lt, part, agg, {.rounds = 120, .global_lr = 1e200, .eval_every = 7, .seed = 6}, backend, diverging,
+                 {.on_round = [&](long long, const VecX<double>& x, const std::vector<char>&) { models.push_back(x); }});
+  EXPECT_TRUE(diverging.diverged);
+  EXPECT_LT(diverging.round, 120);
+  EXPECT_TRUE(diverging.x.allFinite());
+  ASSERT_FALSE(models.empty());
+  EXPECT_EQ(diverging.x, models.back()) << "the last finite model, the one of the round before";
+  EXPECT_NE(diverging.message.find("non-finite in round " + std::to_string(diverging.round)), std::string::npos) << diverging.message;
+  // A damaged checkpoint is refused, wherever the damage is. Regression: 64 flipped bytes in
+  // the middle (inside x or the aggregator's state) used to resume silently.
+  auto refused = [&](const std::vector<char>& bytes, const std::string& why) {
+    try {
+      cf::load_checkpoint(bytes, resumed, part, agg);
+    } catch (const convlab::InvalidArgument& e) {
+      return std::string(e.what()).find(why) != std::string::npos;
+    }
+    return false;
+  };
+  std::mt19937_64 rng(20261203);
+  for (int trial = 0; trial < 20; ++trial) {
+    std::vector<char> flipped = saved;
+    const std::size_t at = std::uniform_int_distribution<std::size_t>(8, saved.size() - 64)(rng);
+    for (std::size_t i = at; i < at + 64; ++i) flipped[i] = static_cast<char>(~flipped[i]);
+    EXPECT_TRUE(refused(flipped, "checksum mismatch")) << "64 bytes flipped at " << at;
+    std::vector<char> one_bit = saved;
+    one_bit[at] ^= 1;
+    EXPECT_TRUE(refused(one_bit, "checksum mismatch")) << "one bit flipped at " << at;
+  }
+  std::vector<char> half(saved.begin(), saved.begin() + static_cast<std::ptrdiff_t>(saved.size() / 2));
+  EXPECT_TRUE(refused(half, "checksum mismatch"));
+  std::vector<char> v1 = saved;
+  v1[7] = '1';  // "CNLBFED1": the first format, without a checksum
+  EXPECT_TRUE(refused(v1, "format version 1"));
+  EXPECT_TRUE(refused(std::vector<char>(3, 'x'), "not a convlab federated checkpoint"));
 }

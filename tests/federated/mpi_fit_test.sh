@@ -2,6 +2,8 @@
 # MPI tests of `convlab fit` on a federated config (run by CTest):
 #   mpi_fit_test.sh CONVLAB CONFIG WORKDIR invariance R   — R ranks give the in-process model, bit for bit
 #   mpi_fit_test.sh CONVLAB CONFIG WORKDIR kill|throw     — rank 1 dies / throws: non-zero exit naming rank 1, no hang
+#   mpi_fit_test.sh CONVLAB CONFIG WORKDIR diverge        — a diverging run, in-process and on 2 ranks: exit 1,
+#       summary.json with status non_finite and the same last finite model
 #   mpi_fit_test.sh CONVLAB CONFIG WORKDIR resume [METHOD] — killed after a checkpoint, rerun on 3 ranks: the uninterrupted model
 set -u
 convlab=$1 config=$2 work=$3 mode=$4
@@ -29,6 +31,20 @@ case $mode in
     echo "$out" | grep -q "rank 1" || { echo "the message does not name rank 1"; exit 1; }
     [ $(( $(date +%s) - start )) -lt 30 ] || { echo "took too long to end"; exit 1; }
     echo "exit $code, rank 1 named" ;;
+  diverge)
+    sets="--set federated.rounds=40 --set federated.global_lr=1e150 --set federated.checkpoint_every=0"
+    "$convlab" fit "$config" $sets --out "$work/$mode/ref" > "$work/$mode.log" 2>&1
+    code=$?
+    [ "$code" -eq 1 ] || { cat "$work/$mode.log"; echo "in-process: expected exit 1 (diverged), got $code"; exit 1; }
+    mpirun -n 2 "$convlab" fit "$config" $sets --out "$work/$mode/mpi" > "$work/$mode.log" 2>&1
+    code=$?
+    [ "$code" -eq 1 ] || { cat "$work/$mode.log"; echo "2 ranks: expected exit 1 (diverged), got $code"; exit 1; }
+    for run in ref mpi; do
+      grep -q '"status": "non_finite"' "$work/$mode/$run/$stem/fit/summary.json" || { echo "$run: expected status non_finite"; exit 1; }
+      grep -qi 'nan\|inf' "$work/$mode/$run/$stem/fit/x.csv" && { echo "$run: x.csv is not the last finite model"; exit 1; }
+    done
+    cmp "$work/$mode/ref/$stem/fit/x.csv" "$work/$mode/mpi/$stem/fit/x.csv" || { echo "last finite model differs"; exit 1; }
+    echo "diverged: exit 1 and summary.json, in-process and on 2 ranks" ;;
   resume*)
     reference
     CONVLAB_FAULT="1:150:kill" mpirun -n 2 -x CONVLAB_FAULT "$convlab" fit "$config" $rounds --out "$work/$mode/mpi" > /dev/null 2>&1 && { echo "the faulty run should fail"; exit 1; }

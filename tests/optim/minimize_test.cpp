@@ -2,6 +2,7 @@
 // stopping rules, the NaN/Inf guard, callbacks and seeded minibatches.
 #include <convlab/optim/adamw.hpp>
 #include <convlab/optim/gradient_descent.hpp>
+#include <convlab/optim/lion_k.hpp>
 #include <convlab/optim/minimize.hpp>
 #include <convlab/optim/newton.hpp>
 #include <convlab/optim/sgd.hpp>
@@ -178,6 +179,35 @@ TEST(Minimize, SeededMinibatchesAreReproducible) {
   EXPECT_FALSE(a == c);
   const double fstar = p.value(newton_optimum(p));
   EXPECT_LT(fa - fstar, 0.05 * fstar) << "SGD with minibatches makes progress";
+}
+
+// Regression: full-batch steps between evaluations used the gradient of the last
+// evaluation (GD on diabetes with evaluate_every = 100 blew up to 1e302). Evaluations
+// only observe a run; the iterates must be the same bits for any evaluate_every.
+TEST(Minimize, FullBatchIteratesDoNotDependOnEvaluateEvery) {
+  std::mt19937_64 rng(convlab::test::test_seed());
+  const MatX<double> A = convlab::test::random_matrix<double>(80, 6, rng);
+  const VecX<double> b = A * VecX<double>::LinSpaced(6, -1, 1) + 0.1 * VecX<double>::Ones(80);
+  const cp::LeastSquares<double> ls(A, b);
+  const auto logistic = breast_cancer_logistic();
+  constexpr long long T = 60;
+  auto check = [&](const auto& problem, const auto& optimizer, double lr, const char* what) {
+    SCOPED_TRACE(what);
+    VecX<double> reference = VecX<double>::Zero(problem.dim());
+    co::minimize(problem, optimizer, reference, {.max_iterations = T, .evaluate_every = 1}, lr);
+    for (long long every : {2LL, 7LL, T, T + 5}) {
+      VecX<double> x = VecX<double>::Zero(problem.dim());
+      const auto s = co::minimize(problem, optimizer, x, {.max_iterations = T, .evaluate_every = every}, lr);
+      EXPECT_EQ(s.status, co::Status::MaxIterations);
+      EXPECT_TRUE(x == reference) << "evaluate_every = " << every << ": |x - x_ref| = " << (x - reference).norm();
+      EXPECT_EQ(s.gradient_evaluations, T + 1) << "one gradient per step and one at the end";
+      EXPECT_EQ(s.value_evaluations, (T - 1) / every + 2) << "k = 0, every, 2 every, ... and the end";
+    }
+  };
+  check(ls, co::GradientDescent<double>{}, 1.0 / ls.lipschitz(), "gd, least squares");
+  check(logistic, co::GradientDescent<double>{}, 0.5, "gd, logistic");
+  check(logistic, co::Lion<double>({.weight_decay = 0.1}), 1e-2, "lion, logistic");
+  check(ls, co::AdamW<double>({.weight_decay = 0}), 1e-2, "adamw, least squares");
 }
 
 TEST(Minimize, BadOptionsAndSizesAreNamed) {

@@ -246,6 +246,35 @@ TEST(Objectives, SizeErrorsNameTheDimension) {
   EXPECT_THROW(p.gradient(VecX<double>::Ones(3), out_of_range, g), convlab::InvalidArgument);
 }
 
+// Regression: labels that name one class twice or leave a class empty were accepted silently.
+TEST(Labels, MixedNegativeSpellingsAndEmptyInferredClassesAreRefused) {
+  const MatX<double> A = MatX<double>::Ones(3, 2);
+  auto message = [&](auto make) {
+    try {
+      make();
+    } catch (const convlab::InvalidArgument& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  VecX<double> y(3);
+  y << 0, -1, 1;  // 0 and -1 would both be the negative class
+  EXPECT_NE(message([&] { cp::Logistic<double>(A, y); }).find("not both 0 and -1 (row 0 has 0, row 1 has -1)"),
+            std::string::npos);
+  y << 0, 1, 0;
+  EXPECT_EQ(message([&] { cp::Logistic<double>(A, y); }), "accepted");
+  y << -1, 1, -1;
+  EXPECT_EQ(message([&] { cp::Logistic<double>(A, y); }), "accepted");
+  y << 1, 2, 3;  // 1-based: class 0 would be empty and its intercept unbounded below
+  EXPECT_NE(message([&] { cp::Multinomial<double>(A, y); }).find("class 0 of 0..3 has no rows (labels 1..K?"),
+            std::string::npos);
+  y << 0, 3, 1;  // a gap
+  EXPECT_NE(message([&] { cp::Multinomial<double>(A, y); }).find("class 2 of 0..3 has no rows"), std::string::npos);
+  EXPECT_EQ(message([&] { cp::Multinomial<double>(A, y, 4); }), "accepted") << "explicit K keeps empty classes";
+  y << 2, 0, 1;
+  EXPECT_EQ(message([&] { cp::Multinomial<double>(A, y); }), "accepted");
+}
+
 // Same numbers for any thread count: products with several right-hand sides must not go
 // through Eigen's parallel GEMM, whose blocking (and so rounding) depends on the threads.
 TEST(Objectives, ThreadCountDoesNotChangeValuesGradientsOrLipschitz) {

@@ -71,6 +71,9 @@ struct LvhbaState {
 struct LvhbaStep {
   double c = 0;                  ///< c_k used
   bool lambda_at_box_edge = false;  ///< a λ entry sits on ±r: if it stays there, r may be too small
+  /// How far past the box the λ step reached before it was clipped (max over entries, divided
+  /// by η): it fades when the true multiplier is on the edge, and stays when r cuts it off.
+  double lambda_push = 0;
 };
 
 template <ConstrainedBilevel P>
@@ -110,7 +113,9 @@ class Lvhba {
       p.constraint_value(s.x, s.theta, gval);
       const VecX<double> d_lambda = -gval + (s.lambda - s.z) / o_.gamma2;
       lambda_next = s.lambda - o_.eta * d_lambda;
+      const VecX<double> unclipped = lambda_next;
       box(p, lambda_next);
+      info.lambda_push = (unclipped - lambda_next).cwiseAbs().maxCoeff() / o_.eta;
       for (Eigen::Index i = 0; i < l; ++i) info.lambda_at_box_edge = info.lambda_at_box_edge || std::abs(lambda_next[i]) >= o_.box;
     }
     theta_next -= o_.eta * d_theta;
@@ -150,6 +155,69 @@ class Lvhba {
   }
   LvhbaOptions o_;
 };
+
+/// How a run of `lvhba_run` ended.
+enum class LvhbaStatus {
+  Completed,              ///< every iteration ran and the multiplier box was not binding
+  MultiplierBoundActive,  ///< λ sat on the box edge |λᵢ| = r in most of the second half: r likely cuts
+                          ///< off the true multiplier, so the point may be wrong (raise LvhbaOptions::box)
+  NonFinite,              ///< an iterate became NaN/Inf; the state holds the last finite one
+};
+
+inline const char* to_string(LvhbaStatus s) {
+  switch (s) {
+    case LvhbaStatus::Completed: return "completed";
+    case LvhbaStatus::MultiplierBoundActive: return "multiplier_bound_active";
+    case LvhbaStatus::NonFinite: return "non_finite";
+  }
+  return "unknown";
+}
+
+struct LvhbaSummary {
+  LvhbaStatus status = LvhbaStatus::Completed;
+  std::string message;
+  long long iterations = 0;             ///< completed in this call
+  double lambda_at_edge_fraction = 0;   ///< share of the second half's iterations with λ on the box edge
+  bool is_solution_usable() const { return status == LvhbaStatus::Completed; }
+};
+
+/// Runs `iterations` LV-HBA steps from `s` (which `solver.init` has prepared) and judges the
+/// run. A multiplier box that binds through the second half of the run is reported as
+/// MultiplierBoundActive (more than `edge_fraction` of those iterations with λ on ±r): the
+/// method then solves the problem with λ clipped, which is a different problem (docs/bilevel.md,
+/// "Choosing the multiplier box"). A non-finite iterate stops the run at the last finite state.
+template <ConstrainedBilevel P>
+LvhbaSummary lvhba_run(const P& p, const Lvhba<P>& solver, LvhbaState& s, long long iterations, double edge_fraction = 0.5) {
+  detail::require(iterations >= 1, "lvhba_run: iterations", iterations, ">= 1");
+  detail::require(edge_fraction > 0 && edge_fraction <= 1, "lvhba_run: edge_fraction", edge_fraction, "0 < f <= 1");
+  LvhbaSummary sum;
+  const long long second_half = iterations - iterations / 2;
+  long long at_edge = 0;
+  LvhbaState last_good = s;
+  for (long long k = 0; k < iterations; ++k) {
+    const LvhbaStep info = solver.step(p, s);
+    if (!(s.x.allFinite() && s.y.allFinite() && s.z.allFinite() && s.theta.allFinite() && s.lambda.allFinite())) {
+      s = std::move(last_good);
+      sum.status = LvhbaStatus::NonFinite;
+      sum.message = "non-finite iterate at iteration " + std::to_string(s.k + 1) + "; the state holds the last finite iterate";
+      return sum;
+    }
+    last_good = s;
+    ++sum.iterations;
+    if (k >= iterations / 2) at_edge += info.lambda_at_box_edge;
+  }
+  sum.lambda_at_edge_fraction = static_cast<double>(at_edge) / static_cast<double>(second_half);
+  if (p.constraints() > 0 && sum.lambda_at_edge_fraction > edge_fraction) {
+    sum.status = LvhbaStatus::MultiplierBoundActive;
+    sum.message = "the multiplier sat on the box edge (|lambda| = box = " + std::to_string(solver.options().box) + ") in " +
+                  std::to_string(static_cast<int>(std::lround(100 * sum.lambda_at_edge_fraction))) +
+                  "% of the second half of the run: the box likely cuts off the true multiplier and the point may be "
+                  "wrong; raise LvhbaOptions::box above the largest multiplier (docs/bilevel.md)";
+  } else {
+    sum.message = "completed " + std::to_string(iterations) + " iterations";
+  }
+  return sum;
+}
 
 /// The proximal Lagrangian value function v_γ(x, y, z) and its saddle point (θ*, λ*), by
 /// running step 1 with (x, y, z) frozen until the step is below `tolerance` (a diagnostic for

@@ -21,6 +21,7 @@
 /// whole state (x, round, participation, aggregator, tail average, history); `resume_from`
 /// restarts from such bytes with results identical to an uninterrupted run.
 
+#include <boost/crc.hpp>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -75,6 +76,10 @@ struct ServerState {
   VecX<double> x{}, tail_sum{};  ///< x: the model (set it to the start); tail_sum: kept by run_server
   long long round = 0, tail_count = 0;
   std::vector<EvalRecord> history{};
+  /// Set when the model became NaN/Inf: run_server stopped at `round` with x the last finite
+  /// model, on every process; `message` says where and why.
+  bool diverged = false;
+  std::string message{};
   VecX<double> tail_average() const { return tail_count > 0 ? VecX<double>(tail_sum / static_cast<double>(tail_count)) : x; }
 };
 
@@ -119,7 +124,15 @@ struct Reader {
     return Eigen::Map<const VecX<double>>(v.data(), static_cast<Eigen::Index>(v.size()));
   }
 };
-inline constexpr std::uint64_t kCheckpointMagic = 0x31444546424c4e43ULL;  // "CNLBFED1"
+// Format 2 = "CNLBFED2" + payload + CRC-32 of everything before it. Format 1 ("CNLBFED1") had
+// no checksum and is refused (a damaged one resumed silently).
+inline constexpr std::uint64_t kCheckpointMagicV1 = 0x31444546424c4e43ULL;  // "CNLBFED1"
+inline constexpr std::uint64_t kCheckpointMagic = 0x32444546424c4e43ULL;    // "CNLBFED2"
+inline std::uint32_t crc32(const char* data, std::size_t n) {
+  boost::crc_32_type crc;
+  crc.process_bytes(data, n);
+  return crc.checksum();
+}
 }  // namespace detail
 
 inline std::vector<char> save_checkpoint(const ServerState& s, const Participation& part, const Aggregator& agg) {
@@ -137,13 +150,28 @@ inline std::vector<char> save_checkpoint(const ServerState& s, const Participati
   out.put_vector(reals);
   out.put(static_cast<std::uint64_t>(s.history.size()));
   for (const auto& h : s.history) out.put(h.round), out.put(h.objective), out.put(h.participants), out.put(h.test_metric), out.put_vector(h.weights);
+  out.put(detail::crc32(out.b.data(), out.b.size()));
   return out.b;
 }
 
 /// Restores a checkpoint; `agg` may be null on processes that do not aggregate (MPI non-root).
+/// Throws InvalidArgument for another format, a checksum mismatch (a damaged file) or bytes
+/// that do not parse, before anything of `s`, `part` or `agg` is trusted.
 inline void load_checkpoint(const std::vector<char>& bytes, ServerState& s, Participation& part, Aggregator* agg) {
-  detail::Reader in{bytes};
-  if (in.get<std::uint64_t>() != detail::kCheckpointMagic) throw InvalidArgument("federated checkpoint: not a convlab federated checkpoint");
+  constexpr std::size_t crc_bytes = sizeof(std::uint32_t);
+  std::uint64_t magic = 0;
+  if (bytes.size() >= sizeof magic) std::memcpy(&magic, bytes.data(), sizeof magic);
+  if (magic == detail::kCheckpointMagicV1)
+    throw InvalidArgument("federated checkpoint: format version 1 (no checksum) is no longer read; delete it to start the run over");
+  if (magic != detail::kCheckpointMagic || bytes.size() < sizeof magic + crc_bytes)
+    throw InvalidArgument("federated checkpoint: not a convlab federated checkpoint (format version 2)");
+  std::uint32_t stored = 0;
+  std::memcpy(&stored, bytes.data() + bytes.size() - crc_bytes, crc_bytes);
+  if (stored != detail::crc32(bytes.data(), bytes.size() - crc_bytes))
+    throw InvalidArgument("federated checkpoint: checksum mismatch (the file is damaged); delete it to start the run over");
+  const std::vector<char> payload(bytes.begin(), bytes.end() - static_cast<std::ptrdiff_t>(crc_bytes));
+  detail::Reader in{payload};
+  in.get<std::uint64_t>();  // the magic, checked above
   s.round = in.get<long long>();
   s.tail_count = in.get<long long>();
   s.x = in.get_vec();
@@ -164,6 +192,7 @@ inline void load_checkpoint(const std::vector<char>& bytes, ServerState& s, Part
     r.weights = in.get_vector<double>();
     s.history.push_back(r);
   }
+  if (in.at != payload.size()) throw InvalidArgument("federated checkpoint: trailing bytes after the history");
 }
 
 inline void load_checkpoint(const std::vector<char>& bytes, ServerState& s, Participation& part, Aggregator& agg) {
@@ -187,7 +216,7 @@ void run_server(const std::vector<P>& clients, const O& optimizer, const LocalTr
   if (state.tail_sum.size() != d) state.tail_sum = VecX<double>::Zero(d);
   std::vector<char> q;
   MatX<double> deltas;
-  VecX<double> A;
+  VecX<double> A, last_finite;
   auto evaluate = [&](long long participants) {
     VecX<double> values;
     backend.client_values(N, [&](std::size_t n) { return clients[n].value(state.x); }, values);
@@ -209,12 +238,19 @@ void run_server(const std::vector<P>& clients, const O& optimizer, const LocalTr
                           deltas);
     if (backend.is_root()) {
       agg.aggregate(q, S, deltas, A);
+      last_finite = state.x;
       state.x += so.global_lr * A;
-      if (!state.x.allFinite())
-        throw std::runtime_error("federated server: the model became non-finite in round " + std::to_string(t) + " (" + aggregator_name(agg.kind()) +
-                                 "); lower the local or global learning rate");
     }  // other processes keep no aggregator state: only the root aggregates
+    // A non-finite model reaches every process through the broadcast itself, so all stop at
+    // the same round without another message; the root then restores the last finite model.
     backend.broadcast(state.x);
+    if (!state.x.allFinite()) {
+      if (backend.is_root()) state.x = last_finite;
+      state.diverged = true;
+      state.message = "the model became non-finite in round " + std::to_string(t) + " (" + aggregator_name(agg.kind()) +
+                      "); x is the model before that round; lower the local or global learning rate";
+      return;
+    }
     ++state.round;
     if (backend.is_root() && state.round > tail_from) {
       state.tail_sum += state.x;

@@ -193,6 +193,16 @@ Summary minimize(const P& problem, const O& optimizer, Out<typename P::Scalar> x
           break;
         }
       }
+    } else if (k % every != 0) {
+      // Full batch between evaluations: the step still needs the gradient at this x (only
+      // the value, the history and the stopping tests are skipped). Without this the step
+      // would reuse the gradient of the last evaluation.
+      problems::gradient(problem, x, g);
+      ++summary.gradient_evaluations;
+      if (!g.allFinite()) {
+        finish_nonfinite(k, "non-finite gradient");
+        break;
+      }
     }
     if (options.record_step_norms == StepNorm::L2) summary.step_gradient_norms.push_back(static_cast<double>(g.norm()));
     if (options.record_step_norms == StepNorm::L1)

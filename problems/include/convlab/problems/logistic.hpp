@@ -10,17 +10,28 @@
 
 namespace convlab::problems {
 
-/// Maps binary labels to {−1, +1}: accepts {−1, +1} or {0, 1} (0 ↦ −1). Any other value
-/// throws InvalidArgument naming the first offending row.
+/// Maps binary labels to {−1, +1}: accepts {−1, +1} or {0, 1} (0 ↦ −1). Any other value,
+/// or both 0 and −1 in one vector (two spellings of the negative class are a mix-up, not a
+/// coding), throws InvalidArgument naming the offending row.
 template <class S>
 VecX<S> to_plus_minus_one(const Eigen::Ref<const VecX<S>>& y) {
   VecX<S> out(y.size());
+  Eigen::Index first_zero = -1, first_minus_one = -1;
   for (Eigen::Index i = 0; i < y.size(); ++i) {
-    if (y[i] == S(1)) out[i] = S(1);
-    else if (y[i] == S(-1) || y[i] == S(0)) out[i] = S(-1);
-    else
+    if (y[i] == S(1)) {
+      out[i] = S(1);
+    } else if (y[i] == S(-1) || y[i] == S(0)) {
+      out[i] = S(-1);
+      Eigen::Index& first = y[i] == S(0) ? first_zero : first_minus_one;
+      if (first < 0) first = i;
+      if (first_zero >= 0 && first_minus_one >= 0)
+        throw InvalidArgument("binary labels must be -1/+1 or 0/1, not both 0 and -1 (row " +
+                              std::to_string(first_zero) + " has 0, row " + std::to_string(first_minus_one) +
+                              " has -1)");
+    } else {
       throw InvalidArgument("binary labels must be -1/+1 or 0/1; row " + std::to_string(i) + " has " +
                             std::to_string(static_cast<double>(y[i])));
+    }
   }
   return out;
 }

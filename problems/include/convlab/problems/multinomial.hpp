@@ -4,6 +4,7 @@
 /// + (l2/2)‖W‖² + l1‖W‖₁ with scores zᵢ = Wᵀaᵢ + b over K classes.
 
 #include <cmath>
+#include <vector>
 #include <string>
 
 #include "concepts.hpp"
@@ -124,7 +125,19 @@ class Multinomial : public detail::LinearModel<S, Design> {
       max_label = std::max(max_label, static_cast<Eigen::Index>(v));
     }
     if (K > 0) return K;
-    return std::max<Eigen::Index>(2, max_label + 1);
+    // Inferred K: a class id below the largest with no rows is almost always a labelling
+    // slip (1-based labels make an empty class 0), and that class's unpenalized intercept
+    // then has no minimizer. Passing num_classes keeps empty classes on purpose (e.g. a
+    // federated client that holds some classes of a global K).
+    K = std::max<Eigen::Index>(2, max_label + 1);
+    std::vector<Eigen::Index> count(static_cast<std::size_t>(K), 0);
+    for (Eigen::Index i = 0; i < labels.size(); ++i) ++count[static_cast<std::size_t>(labels[i])];
+    for (Eigen::Index k = 0; k < K; ++k)
+      if (count[static_cast<std::size_t>(k)] == 0)
+        throw InvalidArgument("Multinomial: class " + std::to_string(k) + " of 0.." + std::to_string(K - 1) +
+                              " has no rows" + (k == 0 && K > 2 ? " (labels 1..K? class ids start at 0: subtract 1)" : "") +
+                              "; pass num_classes to keep an empty class on purpose");
+    return K;
   }
 
   S n() const { return static_cast<S>(this->A_.rows()); }
