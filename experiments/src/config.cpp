@@ -341,9 +341,10 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
     h.shape = sc.choice("shape", "cosine", {"cosine", "linear"});
   }
   sc.finish(" (schedule type '" + h.type + "')");
-  {  // warmup must fit inside the schedule's length
+  {  // warmup must fit inside the schedule's length (for constant and inverse_sqrt too: a run
+     // that never leaves its warmup never reaches the configured lr)
     const long long length = h.steps > 0 ? h.steps : c.stop.max_iterations;
-    if (h.warmup_steps > 0 && h.warmup_steps >= length && h.type != "constant" && h.type != "inverse_sqrt")
+    if (h.warmup_steps > 0 && h.warmup_steps >= length)
       sc.fail_here("warmup_steps", std::to_string(h.warmup_steps) + " is not shorter than the schedule (" +
                                        std::to_string(length) + " steps, warmup included)");
   }

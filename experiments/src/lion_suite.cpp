@@ -83,6 +83,7 @@ LionSpec parse(const toml::table& t, const std::string& file, const std::filesys
     p.standardize = r.boolean(pt, "lion.problem", "standardize", true);
     p.lambdas = r.numbers(pt, "lion.problem", "lambdas", [](double v) { return v > 0; }, "> 0");
     if (const toml::table* syn = pt.get_as<toml::table>("synthetic")) {
+      if (pt.get("data")) r.fail(*pt.get("data"), "lion.problem", "data", "give either 'data' or a [synthetic] table, not both");
       r.only(*syn, "lion.problem.synthetic", {"n", "d", "condition", "signal", "noise", "seed"});
       p.synthetic = true;
       p.n = r.integer(*syn, "lion.problem.synthetic", "n", 500, 2);

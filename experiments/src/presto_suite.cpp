@@ -6,6 +6,8 @@
 #include <random>
 #include <sstream>
 
+#include <fmt/core.h>
+
 #include <convlab/optim/newton.hpp>
 #include <convlab/optim/presto.hpp>
 #include <convlab/problems/data_io.hpp>
@@ -217,9 +219,29 @@ const std::vector<std::string>& presto_metrics() {
   return m;
 }
 
+namespace {
+/// The soup data with its ordinal labels checked: integers 1..K, K >= 3 (PRESTO shrinks K − 2
+/// differences), every level present (an empty level has no intercept to fit).
+cp::DenseDataset load_soup(const std::string& path) {
+  cp::DenseDataset d = cp::load_csv(path, {.response = "y"});
+  const std::string where = "[presto.soup] data '" + path + "'";
+  for (Eigen::Index i = 0; i < d.y.size(); ++i)
+    if (!(d.y[i] >= 1 && d.y[i] == std::floor(d.y[i]) && d.y[i] <= static_cast<double>(d.y.size())))
+      throw ConfigError(where + ": data row " + std::to_string(i + 1) + " has label " + fmt::format("{}", d.y[i]) +
+                        "; ordinal labels must be integers 1..K");
+  const auto K = static_cast<long long>(d.y.maxCoeff());
+  if (K < 3) throw ConfigError(where + ": " + std::to_string(K) + " level(s); PRESTO needs K >= 3 ordered levels");
+  for (long long k = 1; k <= K; ++k)
+    if (!(d.y.array() == static_cast<double>(k)).any())
+      throw ConfigError(where + ": level " + std::to_string(k) + " of 1.." + std::to_string(K) + " has no rows");
+  return d;
+}
+}  // namespace
+
 void validate_presto_suite(const toml::table& presto, const std::string& file, const std::filesystem::path& base_dir,
                            const Origins& origins) {
-  (void)parse(presto, file, base_dir, origins);
+  const PrestoSpec s = parse(presto, file, base_dir, origins);
+  if (!s.soup.empty()) (void)load_soup(s.soup);  // the data is checked by validate, not after the suite ran
 }
 
 nlohmann::json run_presto_suite(const toml::table& presto, const std::string& file, const std::filesystem::path& base_dir,
@@ -237,7 +259,7 @@ nlohmann::json run_presto_suite(const toml::table& presto, const std::string& fi
     for (long long r = 0; r < s.repetitions; ++r) todo.push_back({static_cast<int>(d), r});
   cp::DenseDataset soup;
   if (!s.soup.empty()) {
-    soup = cp::load_csv(s.soup, {.response = "y"});
+    soup = load_soup(s.soup);
     for (long long k = 0; k < s.soup_splits; ++k) todo.push_back({-1, k});
   }
   std::vector<SimResult> sim(todo.size());

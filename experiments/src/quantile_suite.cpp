@@ -49,6 +49,7 @@ QuantileSpec parse(const toml::table& t, const std::string& file, const std::fil
                          "conformal_splits", "test_fraction", "validation_fraction", "models", "dataset"});
   QuantileSpec s;
   s.levels = static_cast<int>(r.integer(t, "quantile", "levels", 19, 3));
+  if (s.levels > 999) r.fail(*t.get("levels"), "quantile", "levels", std::to_string(s.levels) + " is more than 999 (every level is a model to fit)");
   if (s.levels % 2 == 0) r.fail(*t.get("levels"), "quantile", "levels", "must be odd (a symmetric grid k/(m+1) with the median)");
   s.repetitions = r.integer(t, "quantile", "repetitions", 3, 1);
   s.folds = r.integer(t, "quantile", "folds", 5, 2);
@@ -79,6 +80,7 @@ QuantileSpec parse(const toml::table& t, const std::string& file, const std::fil
     d.name = r.string(dt, "quantile.dataset", "name", "");
     d.oracle = r.string(dt, "quantile.dataset", "bases", "fitted", {"fitted", "oracle"}) == "oracle";
     if (const toml::table* syn = dt.get_as<toml::table>("synthetic")) {
+      if (dt.get("data")) r.fail(*dt.get("data"), "quantile.dataset", "data", "give either 'data' or a [synthetic] table, not both");
       r.only(*syn, "quantile.dataset.synthetic", {"n", "seed"});
       d.synthetic = true;
       d.n = r.integer(*syn, "quantile.dataset.synthetic", "n", 2000, 50);

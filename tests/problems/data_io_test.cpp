@@ -1,5 +1,8 @@
 // Loaders: the shipped data sets load with the documented shapes, and every malformed
 // input gives a DataError naming file, line and field.
+#include <unistd.h>
+
+#include <filesystem>
 #include <convlab/problems/data_io.hpp>
 
 #include "test_support.hpp"
@@ -70,6 +73,22 @@ TEST(Libsvm, MalformedInputsNameFileLineAndField) {
   expect_data_error(parse("1 1:1e999\n"), {":1:", "not a number"});
   expect_data_error(parse("\n# only comments\n"), {"bad.libsvm", "no samples"});
   expect_data_error([] { cp::load_libsvm("/nonexistent/file.libsvm"); }, {"/nonexistent/file.libsvm", "cannot open"});
+  // Regression: one stray index made the model's dense vectors gigabytes long (5e7 in 100 rows).
+  std::string stray;
+  for (int i = 0; i < 100; ++i) stray += "1 1:0.5 2:1\n";
+  expect_data_error(parse(stray + "0 50000000:1\n"), {"bad.libsvm:101:", "index 50000000", "implies 50000000 features",
+                                                        "holds only 201 values"});
+  expect_data_error(parse("1 2000000000:1\n"), {":1:", "implies 2000000000 features"});
+  EXPECT_EQ(cp::parse_libsvm("1 1048576:1\n", "ok").X.cols(), 1 << 20) << "2^20 features are always allowed";
+  EXPECT_EQ(cp::parse_libsvm("1 50000000:1\n", "ok", {.num_features = 50000000}).X.cols(), 50000000)
+      << "a count given by the caller is trusted (the matrix stays sparse)";
+  // Regression: devices were read until memory ran out; a directory read as an empty file.
+  expect_data_error([] { cp::load_libsvm("/dev/zero"); }, {"/dev/zero", "not a regular file"});
+  expect_data_error([] { cp::load_csv("/dev/urandom", {.response = "y"}); }, {"/dev/urandom", "not a regular file"});
+  const auto dir = std::filesystem::temp_directory_path() / ("convlab-dir-" + std::to_string(::getpid()) + ".csv");
+  std::filesystem::create_directories(dir);
+  expect_data_error([&] { cp::load_csv(dir.string(), {.response = "y"}); }, {".csv", "is a directory"});
+  std::filesystem::remove(dir);
   const auto ok = cp::parse_libsvm("1 1:nan\n", "nan.libsvm", {.allow_nonfinite = true});
   EXPECT_TRUE(std::isnan(ok.X.coeff(0, 0)));
 }
@@ -103,4 +122,5 @@ TEST(Csv, MalformedInputsNameFileLineAndColumn) {
   expect_data_error(parse("y,a\n"), {"bad.csv", "no data rows"});
   expect_data_error(parse(""), {"bad.csv", "empty file"});
   expect_data_error(parse("y,,b\n1,2,3\n"), {"bad.csv:1:", "empty column name"});
+  expect_data_error(parse("y,a,b,a\n1,2,3,4\n"), {"bad.csv:1:", "column 4", "duplicate column name 'a' (also column 2)"});
 }

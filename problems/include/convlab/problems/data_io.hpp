@@ -11,11 +11,13 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "concepts.hpp"
@@ -78,7 +80,32 @@ inline double parse_number(std::string_view tok, bool allow_nonfinite, const std
   return v;
 }
 
+/// Refuses what is not a regular file before it is read: a directory (named x.csv, say) or a
+/// device or pipe (/dev/zero, /dev/urandom would be read until memory runs out).
+inline void require_regular_file(const std::string& path) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st)) throw DataError(path, 0, "", "cannot open file (no such file)");
+  if (std::filesystem::is_directory(st)) throw DataError(path, 0, "", "is a directory, not a data file");
+  if (!std::filesystem::is_regular_file(st)) throw DataError(path, 0, "", "is not a regular file (a device, pipe or socket)");
+}
+
+/// When the caller did not fix the number of features, the largest LIBSVM index sets it, and
+/// with it the size of every dense vector of a model (x, gradients, optimizer state, column
+/// moments). A stray index (5e7 in a 100-row file: gigabytes) is refused unless the file holds
+/// values to match: at most max(2^20, 16 per stored value) features.
+inline void check_implied_features(const std::string& name, std::size_t line, long long index, long long features,
+                                   std::size_t values) {
+  const long long limit = std::max<long long>(1LL << 20, 16LL * static_cast<long long>(values));
+  if (features > limit)
+    throw DataError(name, line, "index " + std::to_string(index),
+                    "implies " + std::to_string(features) + " features, but the file holds only " + std::to_string(values) +
+                        " values (a stray index? at most max(2^20, 16 per value) features are inferred; set the number of "
+                        "features explicitly to allow more)");
+}
+
 inline std::string read_file(const std::string& path) {
+  require_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path, 0, "", "cannot open file");
   std::ostringstream ss;
@@ -157,6 +184,7 @@ inline SparseDataset parse_libsvm(std::string_view text, const std::string& name
   std::vector<int> outer{0}, inner;
   std::vector<double> values, labels;
   long long max_index = -1;
+  std::size_t max_index_line = 0;
   const long long base = opt.zero_based ? 0 : 1;
   const long long limit = opt.num_features > 0 ? opt.num_features : std::numeric_limits<int>::max() - 1;
   constexpr std::size_t kMaxEntries = static_cast<std::size_t>(std::numeric_limits<int>::max());
@@ -199,11 +227,12 @@ inline SparseDataset parse_libsvm(std::string_view text, const std::string& name
       if (inner.size() >= kMaxEntries) throw DataError(name, lineno, field, "too many nonzeros");
       inner.push_back(static_cast<int>(col));
       values.push_back(v);
-      max_index = std::max(max_index, col);
+      if (col > max_index) max_index = col, max_index_line = lineno;
     }
     if (have_label) outer.push_back(static_cast<int>(inner.size()));
   });
   if (labels.empty()) throw DataError(name, 0, "", "no samples");
+  if (opt.num_features == 0) detail::check_implied_features(name, max_index_line, max_index + base, max_index + 1, values.size());
   SparseDataset ds;
   const auto rows = static_cast<Eigen::Index>(labels.size());
   const Eigen::Index cols = opt.num_features > 0 ? opt.num_features : max_index + 1;
@@ -234,8 +263,12 @@ inline DenseDataset parse_csv(std::string_view text, const std::string& name, co
   const auto take_header = [&](std::size_t lineno, std::vector<std::string> fields) {
     header = std::move(fields);
     header_line = lineno;
+    std::unordered_map<std::string_view, std::size_t> seen;  // a repeated name makes `response` and features ambiguous
     for (std::size_t j = 0; j < header.size(); ++j) {
       if (header[j].empty()) throw DataError(name, lineno, "column " + std::to_string(j + 1), "empty column name");
+      if (const auto [it, fresh] = seen.emplace(header[j], j); !fresh)
+        throw DataError(name, lineno, "column " + std::to_string(j + 1),
+                        "duplicate column name '" + header[j] + "' (also column " + std::to_string(it->second + 1) + ")");
       if (header[j] == opt.response) response_col = static_cast<Eigen::Index>(j);
     }
     if (response_col < 0) {

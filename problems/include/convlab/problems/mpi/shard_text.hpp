@@ -17,6 +17,7 @@
 #include <string>
 
 #include <convlab/problems/block_layout.hpp>
+#include <convlab/problems/data_io.hpp>
 #include <convlab/problems/errors.hpp>
 
 namespace convlab::mpi {
@@ -104,6 +105,7 @@ inline ShardText read_shard_text(const std::string& path, MPI_Comm comm, detail:
   long long rows = 0;
   detail::collectively(comm, [&] {
     if (rank != 0) return;
+    problems::detail::require_regular_file(path);
     std::ifstream in(path);
     if (!in) throw DataError(path, 0, "", "cannot open file");
     detail::scan_lines(in, syntax, [&](std::size_t, const std::string&, bool row) { return rows += row, true; });
