@@ -183,7 +183,8 @@ std::string lower_extension(const std::string& path) {
 }  // namespace
 
 toml::table parse_toml_file(const std::string& path) {
-  if (!std::filesystem::exists(path)) throw ConfigError(path + ": config file not found");
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw ConfigError(path + ": config file not found (or not a regular file)");
   try {
     return toml::parse_file(path);
   } catch (const toml::parse_error& e) {
@@ -401,10 +402,13 @@ std::string RunConfig::to_toml() const {
 
 std::string resolve_data_path(const std::string& p, const std::filesystem::path& base_dir) {
   namespace fs = std::filesystem;
+  // error_code overloads: a name too long for the file system (or any other error) is "not
+  // found" for the caller's message, never an exception (found by the config fuzzer).
+  std::error_code ec;
   const fs::path path(p);
-  if (path.is_absolute()) return path.string();
-  if (fs::exists(base_dir / path)) return (base_dir / path).lexically_normal().string();
-  if (fs::exists(path)) return fs::absolute(path).lexically_normal().string();
+  if (path.is_absolute()) return fs::exists(path, ec) ? path.lexically_normal().string() : std::string();
+  if (fs::exists(base_dir / path, ec)) return (base_dir / path).lexically_normal().string();
+  if (fs::exists(path, ec)) return fs::absolute(path, ec).lexically_normal().string();
   return {};
 }
 

@@ -140,6 +140,44 @@ TEST(Presto, InfiniteLambdaWithoutFirstPenaltyIsProportionalOddsAsMassPolr) {
   const VecX<double> b = convlab::test::vec({1.153642927209, -0.290755819709, 0.267242675831});
   EXPECT_LE((fit.alpha - zeta).cwiseAbs().maxCoeff(), 2e-5);
   for (int k = 0; k < 5; ++k) EXPECT_LE((fit.beta.col(k) + b).cwiseAbs().maxCoeff(), 2e-5);
+  EXPECT_TRUE(fit.converged);
+  EXPECT_FALSE(fit.separation);
+}
+
+// Regression: a proportional-odds fit on separable data reported convergence with weights
+// near ±26 (the MLE does not exist). Complete and quasi-complete separation are reported, a
+// noisy version of the same data is not, and a penalized fit on the separable data is fine.
+TEST(Presto, SeparationIsReportedInsteadOfConvergence) {
+  std::mt19937_64 rng(convlab::test::test_seed() + 31);
+  std::uniform_real_distribution<double> U(-2, 2);
+  std::uniform_int_distribution<int> level3(1, 3), ternary(-1, 1);
+  std::normal_distribution<double> N(0, 1);
+  const Index n = 300;
+  MatX<double> X(n, 2), Xq(n, 2);
+  VecX<double> complete(n), quasi(n), noisy(n);
+  for (Index i = 0; i < n; ++i) {
+    X(i, 0) = U(rng), X(i, 1) = U(rng);
+    auto level = [](double t) { return t < -0.7 ? 1.0 : t < 0.7 ? 2.0 : 3.0; };
+    complete[i] = level(X(i, 0));        // x₁ orders the classes exactly
+    noisy[i] = level(X(i, 0) + N(rng));  // overlapping classes: a finite MLE
+    // x₁ ∈ {−1, 0, 1}: −1 is always class 1, +1 always class 3, 0 any class (the tie).
+    Xq(i, 0) = ternary(rng), Xq(i, 1) = U(rng);
+    quasi[i] = Xq(i, 0) == 0 ? level3(rng) : 2 + Xq(i, 0);
+  }
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const auto& [name, x, y, separable] : {std::tuple{"complete", X, complete, true}, std::tuple{"quasi-complete", Xq, quasi, true},
+                                              std::tuple{"overlapping", X, noisy, false}}) {
+    SCOPED_TRACE(name);
+    const auto po = co::presto_fit(x, y, 3, inf, {.penalize_first = false});
+    EXPECT_EQ(po.separation, separable) << "proportional odds, saturated rows " << po.saturated_rows << " beta " << po.beta.transpose() << " steps " << po.newton_steps << " kkt " << po.kkt_residual << " alpha " << po.alpha.transpose();
+    EXPECT_EQ(po.converged, !separable);
+    const auto mle = co::presto_fit(x, y, 3, 0.0);
+    EXPECT_EQ(mle.separation, separable) << "lambda = 0 (non-parallel MLE)";
+    if (!separable) EXPECT_LT(po.beta.cwiseAbs().maxCoeff(), 10.0);
+  }
+  const auto penalized = co::presto_fit(X, complete, 3, 0.01);
+  EXPECT_FALSE(penalized.separation) << "every weight penalized: a finite solution";
+  EXPECT_TRUE(penalized.converged || penalized.on_boundary);
 }
 
 TEST(Presto, InvariantToAffineFeatureChangesRowOrderAndDuplication) {

@@ -53,7 +53,18 @@ struct PrestoFit {
   double objective = 0;   ///< mean NLL + penalty (standardized scale)
   double kkt_residual = 0;
   int newton_steps = 0;
-  bool converged = false;    ///< KKT residual ≤ tolerance
+  bool converged = false;    ///< KKT residual ≤ tolerance, and no separation
+  /// The maximum-likelihood fit does not exist: with unpenalized weights (λ = 0, or ψ_1 with
+  /// penalize_first = false, as proportional odds is) a direction that orders the training rows'
+  /// classes perfectly (or all but ties) lets the weights grow without end, and the KKT test
+  /// passes only because the gradient of the separated rows vanishes like e^{−margin}. Detected
+  /// in two steps: some rows are fitted with probability 1 to within 1e-6 (`saturated_rows`),
+  /// and solving on with a 10⁴ times tighter tolerance moves θ by more than 1 (standardized
+  /// scale; a finite optimum moves by about the tolerance, a diverging one by ≈ ln 10⁴ / margin
+  /// slope). The coefficients are then arbitrary large numbers: penalize them (λ > 0 with
+  /// penalize_first) or remove the separating feature.
+  bool separation = false;
+  Eigen::Index saturated_rows = 0;
   /// Stopped on the edge of the valid region: the penalized optimum would make the cumulative
   /// curves cross on some training row (a class probability < 0), so the line search cannot
   /// move further and the objective stalls there, as with the reference code's step halving.
@@ -132,7 +143,8 @@ inline double kkt_residual(const VecX<double>& theta, const VecX<double>& g, con
 }
 
 /// Proximal Newton on the standardized model from θ (feasible) in place.
-inline PrestoFit solve(const problems::CumulativeLogit& m, double lambda, const PrestoOptions& o, VecX<double> theta) {
+inline PrestoFit solve(const problems::CumulativeLogit& m, double lambda, const PrestoOptions& o, VecX<double> theta,
+                       bool check_separation = true) {
   const Eigen::Index d = m.dim();
   const VecX<double> pf = penalty_factors(m, o.penalize_first);
   const bool held = !std::isfinite(lambda);
@@ -202,10 +214,23 @@ inline PrestoFit solve(const problems::CumulativeLogit& m, double lambda, const 
   fit.theta = theta;
   fit.objective = f + penalty(theta, pf, lambda);
   fit.converged = fit.kkt_residual <= o.tolerance;
+  const bool unpenalized_weights = lambda == 0 || !o.penalize_first;
+  if (check_separation && unpenalized_weights) {
+    const MatX<double> P = m.probabilities(m.X(), theta);
+    for (Eigen::Index i = 0; i < m.rows(); ++i) fit.saturated_rows += P(i, m.labels()[i] - 1) > 1 - 1e-6;
+    if (fit.saturated_rows > 0) {
+      PrestoOptions tight = o;
+      tight.tolerance = o.tolerance * 1e-4;
+      tight.max_newton = o.max_newton + 50;
+      const PrestoFit further = solve(m, lambda, tight, theta, false);
+      fit.separation = (further.theta - theta).cwiseAbs().maxCoeff() > 1.0;
+    }
+    fit.converged = fit.converged && !fit.separation;
+  }
   const MatX<double> eta = m.linear_predictors(m.X(), theta);
   fit.min_margin = std::numeric_limits<double>::infinity();
   for (int k = 1; k + 1 < m.categories(); ++k) fit.min_margin = std::min(fit.min_margin, (eta.col(k) - eta.col(k - 1)).minCoeff());
-  fit.on_boundary = !fit.converged && fit.min_margin <= 1e-6;
+  fit.on_boundary = fit.kkt_residual > o.tolerance && fit.min_margin <= 1e-6;
   for (int k = 2; k < m.categories(); ++k)
     fit.nonzero_differences += (theta.segment(m.psi_offset(k), m.features()).array() != 0).count();
   return fit;
