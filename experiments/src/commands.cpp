@@ -24,7 +24,19 @@ namespace {
 
 bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) != 0; }
 
-std::string configs_or_default(const std::string& dir) { return dir.empty() ? std::string(kConfigsDir) : dir; }
+/// The shipped experiment configs: beside an installed executable (<prefix>/bin/convlab reads
+/// <prefix>/share/convlab/experiments/configs, installed with the data they name), else the
+/// source tree this build came from.
+std::string configs_or_default(const std::string& dir) {
+  if (!dir.empty()) return dir;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed = exe.parent_path().parent_path() / "share" / "convlab" / "experiments" / "configs";
+    if (fs::is_directory(installed, ec)) return installed.string();
+  }
+  return kConfigsDir;
+}
 
 std::string seconds(double s) { return s < 60 ? fmt::format("{:.1f}s", s) : fmt::format("{:.0f}m{:02.0f}s", s / 60, std::fmod(s, 60)); }
 
@@ -210,7 +222,9 @@ int command_reproduce(const ReproduceArgs& a) {
 }
 
 int command_list(const std::string& configs_dir) {
-  for (const auto& e : discover_experiments(configs_or_default(configs_dir))) {
+  const std::string dir = configs_or_default(configs_dir);
+  fmt::print("experiments in {}\n", dir);
+  for (const auto& e : discover_experiments(dir)) {
     fmt::print("{}  ({} runs: ", e.name, e.run_names.size());
     for (std::size_t i = 0; i < e.run_names.size(); ++i) fmt::print("{}{}", i ? ", " : "", e.run_names[i]);
     fmt::print(")\n  {}\n", e.title);

@@ -29,10 +29,26 @@ using convlab::VecX;
 namespace {
 std::string source_dir() { return fs::path(CONVLAB_TESTS_DIR).parent_path().string(); }
 
+/// Removes the folders of fresh_dir when every test passed (kept for inspection otherwise).
+class RemoveTestFolders : public ::testing::Environment {
+ public:
+  static std::vector<fs::path>& folders() {
+    static std::vector<fs::path> f;
+    return f;
+  }
+  void TearDown() override {
+    if (!::testing::UnitTest::GetInstance()->Passed()) return;
+    std::error_code ignored;
+    for (const auto& d : folders()) fs::remove_all(d, ignored);
+  }
+};
+[[maybe_unused]] const auto* const remove_test_folders = ::testing::AddGlobalTestEnvironment(new RemoveTestFolders);
+
 fs::path fresh_dir(const std::string& name) {
   const fs::path d = fs::temp_directory_path() / ("convlab-test-" + name + "-" + std::to_string(::getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
+  RemoveTestFolders::folders().push_back(d);
   return d;
 }
 
