@@ -141,6 +141,44 @@ TEST(Pava, ReferenceVectorAndProjectionKkt) {
   EXPECT_EQ(cq::isotonic(sorted), sorted);
 }
 
+// Regression: zero weights were refused (scikit-learn accepts them) and there was no
+// decreasing fit. A zero-weight point leaves the fit of the others unchanged and keeps the
+// result monotone; decreasing is the mirror of increasing.
+TEST(Pava, ZeroWeightsAndDecreasingFits) {
+  std::mt19937_64 rng(convlab::test::test_seed() + 6);
+  std::normal_distribution<double> N;
+  std::uniform_real_distribution<double> W(0.1, 3);
+  std::bernoulli_distribution zero(0.3);
+  for (int t = 0; t < 500; ++t) {
+    const int n = 2 + t % 30;
+    VecX<double> y(n), w(n);
+    for (int i = 0; i < n; ++i) y[i] = N(rng) + 0.05 * i, w[i] = zero(rng) ? 0.0 : W(rng);
+    if (!(w.array() > 0).any()) w[n / 2] = 1.0;
+    const VecX<double> iso = cq::isotonic(y, w);
+    // The positive-weight points alone give the same fitted values there.
+    std::vector<double> kept, kept_w;
+    for (int i = 0; i < n; ++i)
+      if (w[i] > 0) kept.push_back(y[i]), kept_w.push_back(w[i]);
+    cq::isotonic_inplace(kept.data(), kept_w.data(), kept.size());
+    for (int i = 0, k = 0; i < n; ++i) {
+      if (i > 0) { ASSERT_LE(iso[i - 1], iso[i] + 1e-12); }
+      if (w[i] > 0) { EXPECT_NEAR(iso[i], kept[static_cast<std::size_t>(k++)], 1e-12); }
+    }
+    const VecX<double> dec = cq::isotonic(y, w, cq::Order::Decreasing);
+    EXPECT_EQ(dec, -cq::isotonic(-y, w));
+    for (int i = 1; i < n; ++i) { ASSERT_GE(dec[i - 1], dec[i] - 1e-12); }
+    const VecX<double> x = VecX<double>::LinSpaced(n, 0, 1);
+    EXPECT_LE((cq::isotonic_fit(x, y, w, cq::Order::Decreasing) - dec).cwiseAbs().maxCoeff(), 1e-12);
+    EXPECT_LE((cq::isotonic_fit(x, y, w) - iso).cwiseAbs().maxCoeff(), 1e-12);
+  }
+  VecX<double> y(3), w(3);
+  y << 3, 1, 2;
+  w << 0, 0, 0;
+  EXPECT_THROW(cq::isotonic(y, w), convlab::InvalidArgument);
+  w << 1, -1, 1;
+  EXPECT_THROW(cq::isotonic(y, w), convlab::InvalidArgument);
+}
+
 TEST(Pava, FitOnUnsortedXPoolsTiesAndMatchesSortedPava) {
   std::mt19937_64 rng(convlab::test::test_seed() + 5);
   std::normal_distribution<double> N;

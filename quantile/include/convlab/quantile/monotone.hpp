@@ -22,8 +22,11 @@
 namespace convlab::quantile {
 
 /// Isotonic regression in place: v ← argmin Σ wᵢ(vᵢ − yᵢ)² subject to v₁ ≤ … ≤ vₙ, by PAVA in O(n)
-/// time. `w` may be null (unit weights) or point to n positive weights. One forward sweep keeps a
-/// stack of pooled blocks (start, weight, weighted sum), one backward sweep writes the means.
+/// time. `w` may be null (unit weights) or point to n weights ≥ 0, at least one positive. One
+/// forward sweep keeps a stack of pooled blocks (start, weight, weighted sum), one backward
+/// sweep writes the means. A zero-weight point does not enter the objective: it is pooled with
+/// its left neighbour's block (or, at the start, with the first weighted block), which keeps v
+/// monotone, as scikit-learn's IsotonicRegression does with zero sample weights.
 inline void isotonic_inplace(double* y, const double* w, std::size_t n) {
   if (n < 2) return;
   // Stack of blocks: start index, total weight and weighted sum. Means are compared by cross-
@@ -53,55 +56,68 @@ inline void isotonic_inplace(double* y, const double* w, std::size_t n) {
   }
 }
 
-/// Isotonic regression of y (optionally weighted, weights > 0 and finite).
-inline VecX<double> isotonic(const VecX<double>& y, const VecX<double>& w = {}) {
-  if (w.size() != 0) {
-    detail::require_size(w.size(), y.size(), "isotonic: weights (one per value)");
-    for (Eigen::Index i = 0; i < w.size(); ++i)
-      detail::require(w[i] > 0 && std::isfinite(w[i]), "isotonic: weight " + std::to_string(i), w[i], "0 < w < inf");
-  }
+/// Direction of an isotonic fit.
+enum class Order { Increasing, Decreasing };
+
+namespace detail_isotonic {
+inline void require_weights(const VecX<double>& w, Eigen::Index n, const std::string& who) {
+  if (w.size() == 0) return;
+  detail::require_size(w.size(), n, who + ": weights (one per value)");
+  for (Eigen::Index i = 0; i < w.size(); ++i)
+    detail::require(w[i] >= 0 && std::isfinite(w[i]), who + ": weight " + std::to_string(i), w[i], "0 <= w < inf");
+  if (n > 0 && !(w.array() > 0).any()) throw InvalidArgument(who + ": every weight is 0 (at least one must be positive)");
+}
+}  // namespace detail_isotonic
+
+/// Isotonic regression of y: non-decreasing (or, with Order::Decreasing, non-increasing) least
+/// squares fit; optional weights ≥ 0, at least one positive (zero weights: see isotonic_inplace).
+inline VecX<double> isotonic(const VecX<double>& y, const VecX<double>& w = {}, Order order = Order::Increasing) {
+  detail_isotonic::require_weights(w, y.size(), "isotonic");
   for (Eigen::Index i = 0; i < y.size(); ++i)
     if (!std::isfinite(y[i])) throw InvalidArgument("isotonic: value " + std::to_string(i) + " is not finite");
-  VecX<double> v = y;
+  // Decreasing = increasing on −y, negated back (exact: negation is exact in floating point).
+  const double sign = order == Order::Increasing ? 1.0 : -1.0;
+  VecX<double> v = sign * y;
   isotonic_inplace(v.data(), w.size() ? w.data() : nullptr, static_cast<std::size_t>(v.size()));
-  return v;
+  return sign * v;
 }
 
 /// Isotonic regression of y on x (any order, ties in x pooled first as the weighted mean of
 /// their y, as scikit-learn's IsotonicRegression does): returns the fitted value at every input
 /// point, in the input order.
-inline VecX<double> isotonic_fit(const VecX<double>& x, const VecX<double>& y, const VecX<double>& w = {}) {
+inline VecX<double> isotonic_fit(const VecX<double>& x, const VecX<double>& y, const VecX<double>& w = {},
+                                 Order order = Order::Increasing) {
   detail::require_size(x.size(), y.size(), "isotonic_fit: x (one per value of y)");
-  if (w.size() != 0) detail::require_size(w.size(), y.size(), "isotonic_fit: weights (one per value)");
+  detail_isotonic::require_weights(w, y.size(), "isotonic_fit");
+  const double sign = order == Order::Increasing ? 1.0 : -1.0;
   const auto n = static_cast<std::size_t>(y.size());
   for (std::size_t i = 0; i < n; ++i)
     if (!std::isfinite(x[static_cast<Eigen::Index>(i)]) || !std::isfinite(y[static_cast<Eigen::Index>(i)]))
       throw InvalidArgument("isotonic_fit: point " + std::to_string(i) + " is not finite");
   // Sort (x, index) pairs held contiguously: much faster than sorting indices through x.
-  std::vector<std::pair<double, std::size_t>> order(n);
-  for (std::size_t i = 0; i < n; ++i) order[i] = {x[static_cast<Eigen::Index>(i)], i};
-  std::sort(order.begin(), order.end());
+  std::vector<std::pair<double, std::size_t>> by_x(n);
+  for (std::size_t i = 0; i < n; ++i) by_x[i] = {x[static_cast<Eigen::Index>(i)], i};
+  std::sort(by_x.begin(), by_x.end());
   std::vector<double> value, weight;  // one entry per distinct x
   std::vector<std::size_t> group(n);
   value.reserve(n);
   weight.reserve(n);
   for (std::size_t r = 0; r < n; ++r) {
-    const auto i = static_cast<Eigen::Index>(order[r].second);
+    const auto i = static_cast<Eigen::Index>(by_x[r].second);
     const double wi = w.size() ? w[i] : 1.0;
-    if (w.size()) detail::require(wi > 0 && std::isfinite(wi), "isotonic_fit: weight " + std::to_string(i), wi, "0 < w < inf");
-    if (r > 0 && order[r].first == order[r - 1].first) {
-      value.back() += wi * y[i];
+    if (r > 0 && by_x[r].first == by_x[r - 1].first) {
+      value.back() += wi * sign * y[i];
       weight.back() += wi;
     } else {
-      value.push_back(wi * y[i]);
+      value.push_back(wi * sign * y[i]);
       weight.push_back(wi);
     }
-    group[order[r].second] = value.size() - 1;
+    group[by_x[r].second] = value.size() - 1;
   }
-  for (std::size_t g = 0; g < value.size(); ++g) value[g] /= weight[g];
+  for (std::size_t g = 0; g < value.size(); ++g) value[g] = weight[g] > 0 ? value[g] / weight[g] : 0.0;  // 0-weight groups pool
   isotonic_inplace(value.data(), weight.data(), value.size());
   VecX<double> out(y.size());
-  for (std::size_t i = 0; i < n; ++i) out[static_cast<Eigen::Index>(i)] = value[group[i]];
+  for (std::size_t i = 0; i < n; ++i) out[static_cast<Eigen::Index>(i)] = sign * value[group[i]];
   return out;
 }
 
