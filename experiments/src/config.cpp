@@ -230,7 +230,10 @@ void apply_overrides(toml::table& root, const Overrides& overrides, Origins& ori
     while ((dot = key.find('.', start)) != std::string::npos) {
       const std::string part = key.substr(start, dot - start);
       toml::node* n = t->get(part);
-      if (!n) n = &t->insert_or_assign(part, toml::table{}).first->second;
+      if (!n) {  // a table made by --set: errors about it name the --set, not the file
+        n = &t->insert_or_assign(part, toml::table{}).first->second;
+        origins[n] = "--set " + key;
+      }
       if (!n->is_table()) throw ConfigError("--set " + key + ": '" + part + "' is not a table");
       t = n->as_table();
       start = dot + 1;
@@ -354,6 +357,7 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   const toml::table* it = subtable(root, "init", file, origins);
   Section is(it, file, "init", ex, it ? it->source() : top_region, origins);
   c.x0 = is.numbers("x0");
+  if (const toml::node* x0 = it ? it->get("x0") : nullptr) c.x0_origin = origin_of(*x0, origins, file);
   is.finish();
 
   // [output]

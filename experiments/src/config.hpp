@@ -78,6 +78,7 @@ struct RunConfig {
   ScheduleConfig schedule;
   StopConfig stop;
   std::vector<double> x0;         // [init] x0; empty = zeros
+  std::string x0_origin;          // where x0 was set (file:line or --set), for the size check
   std::string output_dir = "results";
   bool plots = true;
   std::string reference = "none"; // none | newton | lbfgs: the optimum the run is compared to

@@ -228,7 +228,7 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
   }
   r.lipschitz = static_cast<double>(p.lipschitz());
   if (!c.x0.empty() && static_cast<Eigen::Index>(c.x0.size()) != p.dim())
-    throw ConfigError("[init] key 'x0' has " + std::to_string(c.x0.size()) + " entries, but the problem has dimension " +
+    throw ConfigError(c.x0_origin + ": [init] key 'x0' has " + std::to_string(c.x0.size()) + " entries, but the problem has dimension " +
                       std::to_string(p.dim()) + " (" + std::to_string(p.num_features()) + " features" +
                       (c.problem.intercept ? " + intercept" : "") +
                       (p.num_outputs() > 1 ? ", x " + std::to_string(p.num_outputs()) + " outputs" : "") + ")");
