@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # AddressSanitizer + UndefinedBehaviorSanitizer build of convlab's tests, and a run of them.
 #   scripts/sanitize.sh        the CI subset: the library's unit tests of problems (loaders,
-#                              objectives), schedules, optim (minimize, optimizers, Lion-κ),
-#                              federated (server, checkpoints) and quantile, plus the loader fuzz
-#                              corpora — about 10 minutes on 2 cores from a cold cache
+#                              objectives), schedules, optim (minimize, optimizers, Lion-κ) and
+#                              federated (server, checkpoints), plus the loader fuzz corpora —
+#                              about 9 minutes on 2 cores from a cold cache
 #   scripts/sanitize.sh all    every target and the whole CTest suite (the CLI, bad configs,
 #                              MPI cases); about an hour on 2 cores
 # Build folder: $SANITIZE_BUILD_DIR (default build-sanitize). Exit code non-zero on any finding.
@@ -21,7 +21,7 @@ if [ "$mode" = all ]; then
   ctest --test-dir "$out" --output-on-failure -j2 -LE consumer
   exit
 fi
-binaries=(problems_tests schedules_tests optim_tests federated_tests quantile_tests fuzz_replay)
+binaries=(problems_tests schedules_tests optim_tests federated_tests fuzz_replay)
 cmake --build "$out" --target "${binaries[@]}"
 status=0
 for b in "${binaries[@]}"; do
