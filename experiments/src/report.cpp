@@ -125,7 +125,8 @@ void write_report(const std::filesystem::path& out, const std::vector<Experiment
   md << "# convlab reproduction report\n\n"
      << "Profile **" << profile << "**, convlab " << kVersion << " (commit " << kGitCommit << "), " << today() << ".\n\n"
      << "**" << passed << " of " << total << " claims hold.** Each claim is an explicit check in code: the metric "
-     << "of the named run compared with the stated threshold.\n\n";
+     << "of the named run compared with the stated threshold. A source that cites \"spec\" (a section such as (d) or "
+     << "§b.4) means the implementation spec the method was built from, `docs/specs/<paper>.md` in the repository.\n\n";
   html << "<!doctype html><html><head><meta charset=\"utf-8\"><title>convlab reproduction report</title><style>"
        << "body{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.4}"
        << "table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top}"
@@ -134,7 +135,8 @@ void write_report(const std::filesystem::path& out, const std::vector<Experiment
        << "<h1>convlab reproduction report</h1><p>Profile <b>" << profile << "</b>, convlab " << kVersion
        << " (commit " << kGitCommit << "), " << today() << ".</p><p><b>" << passed << " of " << total
        << " claims hold.</b> Each claim is an explicit check in code: the metric of the named run compared with the "
-          "stated threshold.</p>\n";
+          "stated threshold. A source that cites \"spec\" (a section such as (d) or §b.4) means the implementation spec "
+          "the method was built from, <code>docs/specs/&lt;paper&gt;.md</code> in the repository.</p>\n";
   for (const auto& r : results) {
     const auto& e = *r.spec;
     md << "## " << e.title << "\n\n`" << e.name << "` — paper: " << e.paper << " — config: `experiments/configs/" << e.name << ".toml`\n\n";

@@ -19,6 +19,7 @@
 
 #include "commands.hpp"
 #include "config.hpp"
+#include "experiment.hpp"
 #include "fit.hpp"
 #include "test_support.hpp"
 
@@ -230,6 +231,19 @@ TEST(Fit, TwoWritersOfOneFolderNeverMixIt) {
     for (const auto& f : fs::directory_iterator(dir))
       EXPECT_EQ(f.path().string().find(".tmp"), std::string::npos) << "left behind: " << f.path();
   }
+}
+
+// The report cites "spec" sections: each must be resolvable in the repository (docs/specs/).
+TEST(Reproduce, EverySpecCitationNamesAShippedSpec) {
+  int cited = 0;
+  for (const auto& e : ex::discover_experiments(source_dir() + "/experiments/configs"))
+    for (const auto& c : e.claims)
+      if ((c.source + c.paper_value).find("spec") != std::string::npos) {
+        ++cited;
+        EXPECT_TRUE(fs::exists(source_dir() + "/docs/specs/" + e.paper + ".md")) << e.name << ": claim " << c.id << " cites the spec of '"
+                                                                                << e.paper << "'";
+      }
+  EXPECT_GT(cited, 0);
 }
 
 TEST(Reproduce, AFailedClaimExitsWithOne) {

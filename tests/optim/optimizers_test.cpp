@@ -15,6 +15,7 @@
 #include "test_support.hpp"
 
 namespace co = convlab::optim;
+using convlab::MatX;
 using convlab::VecX;
 
 namespace {
@@ -43,6 +44,34 @@ void expect_rows(const std::vector<VecX<double>>& got, const double (*want)[2]) 
 // x ← x − lr/(1−β₁ᵗ)·m/(√v/√(1−β₂ᵗ) + ε), lr 0.1, β (0.9, 0.999), ε 1e-8, wd 0.01.
 // Step 1 by hand: x₀ = 1 decays to 0.999; m = 0.05, v = 2.5e-4, bias corrections 0.1 and
 // 1e-3, so the step is 1 · 0.05 / (0.5 + 1e-8) ≈ 0.1 and x₁ ≈ 0.899.
+// Regression: a MatrixXf passed to init/step bound to the vector argument through its first
+// column in Release builds (the state covered one column). A column-major matrix now steps as
+// its whole storage, the same bits as a copied vector, in both build types (this file keeps
+// assertions on; the Release CLI build exercises NDEBUG); a non-contiguous block is refused.
+template <class Opt>
+void expect_matrix_steps_as_its_storage(const Opt& opt) {
+  using S = typename Opt::Scalar;
+  std::mt19937_64 rng(convlab::test::test_seed() + 12);
+  MatX<S> W = convlab::test::random_matrix<S>(7, 5, rng), G = convlab::test::random_matrix<S>(7, 5, rng);
+  VecX<S> w = W.reshaped(), g = G.reshaped();
+  auto sm = opt.init(W);
+  auto sv = opt.init(w);
+  for (int t = 0; t < 3; ++t) {
+    opt.step(W, G, sm, S(0.01));
+    opt.step(w, g, sv, S(0.01));
+  }
+  EXPECT_TRUE(VecX<S>(W.reshaped()) == w);
+  MatX<S> big = MatX<S>::Ones(9, 9);
+  EXPECT_THROW((void)opt.init(big.topLeftCorner(7, 5)), convlab::InvalidArgument);
+}
+
+TEST(Optimizers, ColumnMajorMatricesStepAsTheirWholeStorage) {
+  expect_matrix_steps_as_its_storage(co::AdamW<float>({.weight_decay = 0.1}));
+  expect_matrix_steps_as_its_storage(co::AdamW<double>({.amsgrad = true}));
+  expect_matrix_steps_as_its_storage(co::Sgd<float>({.momentum = 0.9}));
+  expect_matrix_steps_as_its_storage(co::GradientDescent<double>{});
+}
+
 TEST(AdamW, MatchesTheTorchFormulasStepByStep) {
   const double want[3][2] = {{0.89900000199999996, -1.898000001},
                              {0.81779690638265168, -1.8533171424282264},

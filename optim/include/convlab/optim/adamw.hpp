@@ -26,8 +26,10 @@ struct AdamWOptions {
 };
 
 template <class S = double>
-class AdamW {
+class AdamW : public detail::VectorArguments<AdamW<S>, S> {
  public:
+  using detail::VectorArguments<AdamW, S>::init;  // a matrix steps as its whole storage
+  using detail::VectorArguments<AdamW, S>::step;
   using Scalar = S;
   using Options = AdamWOptions;
   struct State {

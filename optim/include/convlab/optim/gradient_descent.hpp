@@ -9,8 +9,10 @@ namespace convlab::optim {
 
 /// Plain (sub)gradient descent. Stateless; the step is one fused elementwise pass.
 template <class S = double>
-class GradientDescent {
+class GradientDescent : public detail::VectorArguments<GradientDescent<S>, S> {
  public:
+  using detail::VectorArguments<GradientDescent, S>::init;  // a matrix steps as its whole storage
+  using detail::VectorArguments<GradientDescent, S>::step;
   using Scalar = S;
   struct State {
     Eigen::Index size = 0;

@@ -41,8 +41,10 @@ struct LionOptions {
 
 template <class S = double, class K = SignK>
   requires Kappa<K, S>
-class LionK {
+class LionK : public detail::VectorArguments<LionK<S, K>, S> {
  public:
+  using detail::VectorArguments<LionK, S>::init;  // a matrix steps as its whole storage
+  using detail::VectorArguments<LionK, S>::step;
   using Scalar = S;
   using Options = LionOptions;
   using KappaType = K;

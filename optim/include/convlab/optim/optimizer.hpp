@@ -10,6 +10,7 @@
 /// `Eigen::Ref` arguments) and never allocates; `init` allocates the state once.
 
 #include <concepts>
+#include <type_traits>
 
 #include <convlab/problems/concepts.hpp>
 #include <convlab/problems/errors.hpp>
@@ -24,6 +25,58 @@ concept Optimizer = std::floating_point<S> && requires(const O& o, Out<S> x, In<
 };
 
 namespace detail {
+template <class T>
+concept EigenMatrixArgument = requires { std::remove_cvref_t<T>::ColsAtCompileTime; } &&
+                              (std::remove_cvref_t<T>::ColsAtCompileTime != 1);
+template <class T>
+inline constexpr bool always_false = false;
+
+/// The whole storage of `m` (column-major, contiguous) as one vector, without a copy.
+template <class S, class M>
+auto whole_storage(M&& m) {
+  using T = std::remove_cvref_t<M>;
+  static_assert(std::is_same_v<typename T::Scalar, S>, "the parameter's scalar type differs from the optimizer's");
+  static_assert(requires { m.data(); }, "a parameter expression without storage: evaluate it into a matrix or vector first");
+  static_assert(T::ColsAtCompileTime == 1 || !T::IsRowMajor,
+                "a row-major matrix: step its storage as a vector, Eigen::Map<VectorX>(W.data(), W.size())");
+  if (m.size() > 1 && (m.innerStride() != 1 || (m.cols() > 1 && m.outerStride() != m.rows())))
+    throw InvalidArgument("optimizer: a " + std::to_string(m.rows()) + " x " + std::to_string(m.cols()) +
+                          " parameter block is not contiguous; step a contiguous copy, or each column");
+  using V = std::conditional_t<std::is_const_v<std::remove_reference_t<decltype(*m.data())>>, const VecX<S>, VecX<S>>;
+  return Eigen::Map<V>(m.data(), m.size());
+}
+
+/// `m` itself when it has storage, else its value (a read-only expression such as
+/// MatrixXd::Ones(8, 1), as an Eigen::Ref<const VectorX> would hold it).
+template <class M>
+decltype(auto) with_storage(M&& m) {
+  if constexpr (requires { m.data(); }) return std::forward<M>(m);
+  else return typename std::remove_cvref_t<M>::PlainObject(m);
+}
+
+/// Matrices where an optimizer takes vectors. Without this, Eigen binds a MatrixXf to the
+/// vector argument (Eigen::Ref) through its first column in a Release build: the state covered
+/// one column and `step` failed far from the cause. Here a matrix steps as its whole storage
+/// (column-major; contiguity checked), as a Map over W.data() would. Every optimizer derives
+/// from it and brings its overloads in (`using ...::init;`, `step`); they are chosen only when
+/// an argument is not a column vector at compile time.
+template <class Derived, class S>
+struct VectorArguments {
+  template <EigenMatrixArgument X>
+  auto init(X&& x) const {
+    auto&& xs = with_storage(std::forward<X>(x));
+    return static_cast<const Derived&>(*this).init(In<S>(whole_storage<S>(xs)));
+  }
+  template <class X, class G, class St>
+    requires(EigenMatrixArgument<X> || EigenMatrixArgument<G>)
+  void step(X&& x, G&& g, St& state, S lr) const {
+    auto xs = whole_storage<S>(x);
+    static_assert(!std::is_const_v<std::remove_reference_t<decltype(*x.data())>>, "step updates x: pass writable memory");
+    auto&& gs = with_storage(std::forward<G>(g));
+    static_cast<const Derived&>(*this).step(Out<S>(xs), In<S>(whole_storage<S>(gs)), state, lr);
+  }
+};
+
 /// Both vectors must have the state's size; a mismatch names the sizes.
 inline void check_step_sizes(Eigen::Index x, Eigen::Index g, Eigen::Index state, const char* who) {
   if (x != g || x != state)

@@ -26,8 +26,10 @@ struct SgdOptions {
 };
 
 template <class S = double>
-class Sgd {
+class Sgd : public detail::VectorArguments<Sgd<S>, S> {
  public:
+  using detail::VectorArguments<Sgd, S>::init;  // a matrix steps as its whole storage
+  using detail::VectorArguments<Sgd, S>::step;
   using Scalar = S;
   using Options = SgdOptions;
   struct State {
