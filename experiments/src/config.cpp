@@ -246,6 +246,7 @@ void apply_overrides(toml::table& root, const Overrides& overrides, Origins& ori
 RunConfig parse_run_config(const toml::table& root, const std::string& file, const std::filesystem::path& base_dir,
                            const Origins& origins) {
   RunConfig c;
+  c.file = file;
   auto& ex = c.explain;
   const toml::source_region top_region = root.source();
   Section top(&root, file, "", ex, top_region, origins);

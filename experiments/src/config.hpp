@@ -72,6 +72,7 @@ struct StopConfig {
 };
 
 struct RunConfig {
+  std::string file;               // the config file it was read from (named in errors; not hashed)
   long long seed = 1;
   ProblemConfig problem;
   OptimizerConfig optimizer;

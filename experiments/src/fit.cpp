@@ -262,7 +262,8 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
 
 }  // namespace
 
-FitResult run_fit(const RunConfig& c, bool show_progress, bool dry_run) {
+namespace {
+FitResult run_fit_unnamed(const RunConfig& c, bool show_progress, bool dry_run) {
   const auto fit = [&](const auto& p) { return fit_problem(p, c, show_progress, dry_run); };
   const bool csv = c.problem.format == "csv", lasso = c.optimizer.type == "lasso_cd";
   if (lasso && mpi_session::size() > 1)
@@ -290,6 +291,20 @@ FitResult run_fit(const RunConfig& c, bool show_progress, bool dry_run) {
   }
   auto ds = cp::load_libsvm(c.problem.data, {.zero_based = c.problem.zero_based});
   return on_data(std::move(ds.X), ds.y);
+}
+}  // namespace
+
+FitResult run_fit(const RunConfig& c, bool show_progress, bool dry_run) {
+  // Errors found while building and checking the problem name the config they come from
+  // (DataError names the data file and line already).
+  const auto named = [&](const std::string& what) { return what.rfind(c.file, 0) == 0 ? what : c.file + ": " + what; };
+  try {
+    return run_fit_unnamed(c, show_progress, dry_run);
+  } catch (const ConfigError& e) {
+    throw ConfigError(named(e.what()));
+  } catch (const std::invalid_argument& e) {  // convlab::InvalidArgument from the library
+    throw ConfigError(named(e.what()));
+  }
 }
 
 }  // namespace convlab::experiments
