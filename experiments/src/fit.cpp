@@ -151,7 +151,6 @@ void check_lasso_cd(const P& p) {
 
 template <class P>
 co::Summary run_lasso_cd(const P& p, const OptimizerConfig& oc, VecX<double>& x, const co::MinimizeOptions& mo) {
-  check_lasso_cd(p);
   if constexpr (requires { p.response(); }) {
     const auto& o = p.options();
     const double lambda = o.l1 + o.l2;
@@ -172,7 +171,7 @@ co::Summary run_lasso_cd(const P& p, const OptimizerConfig& oc, VecX<double>& x,
     s.final_grad_norm = std::numeric_limits<double>::quiet_NaN();  // non-smooth: the gap is the measure
     return s;
   } else {
-    return {};  // unreachable: check_lasso_cd refused it
+    return {};  // unreachable: fit_problem's check_lasso_cd refused it
   }
 }
 
