@@ -6,6 +6,8 @@
 #include <cmath>
 #include <map>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <iostream>
 
 #include <fmt/core.h>
@@ -265,6 +267,32 @@ int command_validate(const std::string& config, const Overrides& overrides, bool
   if (runs.empty()) fmt::print("{}: ok ({} suite, both profiles)\n", config, runner);
   else fmt::print("{}: ok ({} run{})\n", config, runs.size(), runs.size() == 1 ? "" : "s");
   return 0;
+}
+
+int command_docs(const std::string& page, bool write) {
+  std::ifstream in(page, std::ios::binary);
+  if (!in) throw ConfigError(page + ": cannot read the page");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::map<std::string, std::string> sections{{"optimizer keys", optimizer_keys_markdown()}};
+  std::string updated = text;
+  for (const auto& [name, body] : sections) {
+    const std::string begin = "<!-- BEGIN generated: " + name + " -->\n", end = "<!-- END generated: " + name + " -->";
+    const auto b = updated.find(begin), e = updated.find(end);
+    if (b == std::string::npos || e == std::string::npos || e < b)
+      throw ConfigError(page + ": no section '" + begin.substr(0, begin.size() - 1) + "' ... '" + end + "'");
+    updated.replace(b + begin.size(), e - b - begin.size(), body);
+  }
+  if (updated == text) {
+    fmt::print("{}: generated sections up to date\n", page);
+    return 0;
+  }
+  if (write) {
+    write_atomic(page, updated);
+    fmt::print("{}: generated sections rewritten\n", page);
+    return 0;
+  }
+  fmt::print(stderr, "{}: generated sections differ from the code; run `convlab docs --write {}`\n", page, page);
+  return 1;
 }
 
 }  // namespace convlab::experiments

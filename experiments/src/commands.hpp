@@ -27,4 +27,9 @@ int command_list(const std::string& configs_dir);
 
 int command_validate(const std::string& config, const Overrides& overrides, bool explain);
 
+/// The generated sections of docs/configs.md (between "<!-- BEGIN generated: NAME -->" and
+/// "<!-- END generated: NAME -->"): with `write`, rewrites them in `page`; otherwise exits 1
+/// when the page differs from what the code generates (a CTest case).
+int command_docs(const std::string& page, bool write);
+
 }  // namespace convlab::experiments

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
+#include <tuple>
 #include <set>
 #include <sstream>
 
@@ -68,7 +70,8 @@ class Section {
       : t_(t), file_(std::move(file)), name_(std::move(name)), explain_(explain), where_(where), origins_(origins) {}
 
   template <class T>
-  T get(const std::string& key, T def, const std::function<bool(const T&)>& ok = {}, const std::string& rule = "") {
+  T get(const std::string& key, T def, const std::function<bool(const T&)>& ok = {}, const std::string& rule = "",
+        const std::string& doc = "") {
     used_.insert(key);
     T value = def;
     if (const toml::node* n = t_ ? t_->get(key) : nullptr) {
@@ -86,7 +89,7 @@ class Section {
       value = *v;
       if (ok && !ok(value)) fail(*n, key, show(value) + " is out of range; allowed: " + rule);
     }
-    explain_.push_back({qualified(key), show(value), show(def), rule});
+    explain_.push_back({qualified(key), show(value), show(def), rule, doc});
     return value;
   }
 
@@ -97,6 +100,9 @@ class Section {
         key, def, [&](const std::string& v) { return std::find(allowed.begin(), allowed.end(), v) != allowed.end(); },
         list);
   }
+
+  /// One line of doc for the key read last (docs/configs.md).
+  void document(const std::string& doc) { explain_.back().doc = doc; }
 
   std::vector<double> numbers(const std::string& key) {
     used_.insert(key);
@@ -114,7 +120,7 @@ class Section {
     }
     std::string text = "[";
     for (std::size_t i = 0; i < out.size(); ++i) text += (i ? ", " : "") + show(out[i]);
-    explain_.push_back({qualified(key), text + "]", "[]", "one number per parameter; [] = zeros"});
+    explain_.push_back({qualified(key), text + "]", "[]", "one number per parameter; [] = zeros", "starting point"});
     return out;
   }
 
@@ -159,6 +165,34 @@ class Section {
   std::set<std::string> used_;
 };
 
+/// Reads the declared fields of a library options struct (core/fields.hpp) as keys of `s`:
+/// the struct's rule checks the value, `defaults` (normally the struct's own initializers)
+/// fills absent keys, and `fixed` keys are not offered (the type name already set them).
+template <class Options>
+void read_declared(Section& s, Options& out, const Options& defaults = {}, const std::vector<std::string>& fixed = {}) {
+  out = defaults;
+  convlab::for_each_field<Options>([&](const auto& f) {
+    using T = typename std::decay_t<decltype(f)>::value_type;
+    const std::string key(f.name);
+    if (std::find(fixed.begin(), fixed.end(), key) != fixed.end()) return;
+    const auto ok = [&](const T& v) { return f.allows(v); };
+    const std::string rule = f.rule.empty() ? std::string() : std::string(f.rule);
+    if constexpr (std::is_same_v<T, double> || std::is_same_v<T, bool> || std::is_same_v<T, std::string> ||
+                  std::is_same_v<T, long long>) {
+      out.*(f.member) = s.get<T>(key, defaults.*(f.member), ok, rule, std::string(f.doc));
+    } else {
+      static_assert(std::is_integral_v<T>, "declared fields are numbers, integers, booleans or strings");
+      const long long v = s.get<long long>(
+          key, static_cast<long long>(defaults.*(f.member)),
+          [&](const long long& w) {
+            return w >= std::numeric_limits<T>::min() && w <= std::numeric_limits<T>::max() && ok(static_cast<T>(w));
+          },
+          rule, std::string(f.doc));
+      out.*(f.member) = static_cast<T>(v);
+    }
+  });
+}
+
 const toml::table* subtable(const toml::table& root, const std::string& name, const std::string& file,
                            const Origins& origins) {
   const toml::node* n = root.get(name);
@@ -180,7 +214,88 @@ std::string lower_extension(const std::string& path) {
   return ext;
 }
 
+/// [optimizer]: the type, then the keys of that type's options struct.
+OptimizerConfig read_optimizer(Section& os) {
+  OptimizerConfig o;
+  o.type = os.choice("type", "gd", optimizer_types());
+  os.document("the optimizer; the keys below depend on it");
+  if (o.type != "lasso_cd")
+    o.batch_size = os.get<long long>("batch_size", 0, nonnegative_int, ">= 0 (0 = full batch)", "minibatch size");
+  if (o.type == "sgd" || o.type == "momentum" || o.type == "nesterov") {
+    // momentum and nesterov are SGD with μ = 0.9 by default; nesterov fixes dampening = 0
+    optim::SgdOptions preset{.momentum = o.type == "sgd" ? 0.0 : 0.9, .nesterov = o.type == "nesterov"};
+    read_declared(os, o.sgd, preset, o.type == "nesterov" ? std::vector<std::string>{"nesterov", "dampening"}
+                                                          : std::vector<std::string>{"nesterov"});
+    if (o.type != "sgd" && o.sgd.momentum == 0) os.fail_here("momentum", "must be > 0 for '" + o.type + "'");
+  } else if (o.type == "adamw") {
+    read_declared(os, o.adamw);
+  } else if (o.type == "lion") {
+    read_declared(os, o.lion);
+    std::vector<std::string> kappas;
+    std::apply([&](const auto&... e) { (kappas.emplace_back(e.name), ...); }, optim::kappa_names);
+    o.kappa = os.choice("kappa", "sign", kappas);
+    os.document("κ of Lion-κ (docs/optim.md); its parameters follow");
+    optim::with_kappa_named(o.kappa, [&](const auto& entry) {
+      typename std::decay_t<decltype(entry)>::type kappa{};
+      read_declared(os, kappa);
+      o.kappa_object = kappa;
+    });
+  } else if (o.type == "lasso_cd") {
+    o.gap_tolerance = os.get<double>("gap_tolerance", 1e-8, positive, "> 0", "stop at this relative duality gap");
+    o.working_sets = os.get<bool>("working_sets", true, {}, "", "solve over growing working sets");
+    o.screening = os.get<bool>("screening", true, {}, "", "gap-safe screening");
+    o.anderson = os.get<bool>("anderson", true, {}, "", "Anderson extrapolation of the iterates");
+  }
+  os.finish(" (optimizer type '" + o.type + "'" + (o.type == "lion" ? ", kappa '" + o.kappa + "'" : std::string()) + ")");
+  return o;
+}
+
 }  // namespace
+
+const std::vector<std::string>& optimizer_types() {
+  static const std::vector<std::string> names{"gd", "sgd", "momentum", "nesterov", "adamw", "lion", "lasso_cd"};
+  return names;
+}
+
+std::string optimizer_keys_markdown() {
+  const auto rows_of = [](const toml::table& t) {
+    std::vector<ExplainRow> rows;
+    Section os(&t, "docs", "optimizer", rows, t.source(), Origins{});
+    read_optimizer(os);
+    return rows;
+  };
+  const auto cell = [](std::string text) {  // a table cell: escape the column separator
+    std::string out;
+    for (char ch : text) out += ch == '|' ? std::string("\\|") : std::string(1, ch);
+    return out;
+  };
+  const auto line = [&](const std::string& type, const ExplainRow& r) {
+    return fmt::format("| {} | `{}` | {} | {} | {} |\n", type, r.key.substr(r.key.find('.') + 1), cell(r.default_value),
+                       cell(r.rule), cell(r.doc));
+  };
+  std::string out = "| type | key | default | allowed | meaning |\n|---|---|---|---|---|\n";
+  out += line("every", rows_of(toml::table{}).front());
+  for (const auto& type : optimizer_types()) {
+    if (type == "lion") continue;
+    for (const auto& r : rows_of(toml::table{{"type", type}}))
+      if (r.key != "optimizer.type") out += line(type, r);
+  }
+  const auto lion = rows_of(toml::table{{"type", "lion"}});
+  for (const auto& r : lion)
+    if (r.key != "optimizer.type") out += line("lion", r);
+  std::apply(
+      [&](const auto&... e) {
+        ((out += [&] {
+           std::string more;
+           const auto rows = rows_of(toml::table{{"type", "lion"}, {"kappa", std::string(e.name)}});
+           for (std::size_t i = lion.size(); i < rows.size(); ++i) more += line("lion, kappa = \"" + std::string(e.name) + "\"", rows[i]);
+           return more;
+         }()),
+         ...);
+      },
+      optim::kappa_names);
+  return out;
+}
 
 toml::table parse_toml_file(const std::string& path) {
   std::error_code ec;
@@ -282,27 +397,7 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   // [optimizer]
   const toml::table* ot = subtable(root, "optimizer", file, origins);
   Section os(ot, file, "optimizer", ex, ot ? ot->source() : top_region, origins);
-  auto& o = c.optimizer;
-  o.type = os.choice("type", "gd", {"gd", "sgd", "momentum", "nesterov", "adamw", "lasso_cd"});
-  if (o.type != "lasso_cd") o.batch_size = os.get<long long>("batch_size", 0, nonnegative_int, ">= 0 (0 = full batch)");
-  if (o.type == "sgd" || o.type == "momentum" || o.type == "nesterov") {
-    o.momentum = os.get<double>("momentum", o.type == "sgd" ? 0.0 : 0.9, unit_open, "0 <= momentum < 1");
-    if (o.type != "sgd" && o.momentum == 0) os.fail_here("momentum", "must be > 0 for '" + o.type + "'");
-    if (o.type != "nesterov") o.dampening = os.get<double>("dampening", 0.0, [](const double& v) { return v >= 0 && v <= 1; }, "0 <= dampening <= 1");
-    o.weight_decay = os.get<double>("weight_decay", 0.0, nonnegative, ">= 0");
-  } else if (o.type == "adamw") {
-    o.beta1 = os.get<double>("beta1", 0.9, unit_open, "0 <= beta1 < 1");
-    o.beta2 = os.get<double>("beta2", 0.999, unit_open, "0 <= beta2 < 1");
-    o.eps = os.get<double>("eps", 1e-8, positive, "> 0");
-    o.weight_decay = os.get<double>("weight_decay", 0.0, nonnegative, ">= 0 (decoupled, scaled by lr)");
-    o.amsgrad = os.get<bool>("amsgrad", false);
-  } else if (o.type == "lasso_cd") {
-    o.gap_tolerance = os.get<double>("gap_tolerance", 1e-8, positive, "> 0 (relative duality gap)");
-    o.working_sets = os.get<bool>("working_sets", true);
-    o.screening = os.get<bool>("screening", true);
-    o.anderson = os.get<bool>("anderson", true);
-  }
-  os.finish(" (optimizer type '" + o.type + "')");
+  c.optimizer = read_optimizer(os);
 
   // [stop]
   const toml::table* stt = subtable(root, "stop", file, origins);

@@ -11,6 +11,7 @@
 #include <convlab/optim/ceres_lbfgs.hpp>
 #include <convlab/optim/gradient_descent.hpp>
 #include <convlab/optim/lasso_cd.hpp>
+#include <convlab/optim/lion_k.hpp>
 #include <convlab/optim/minimize.hpp>
 #include <convlab/optim/newton.hpp>
 #include <convlab/optim/sgd.hpp>
@@ -180,16 +181,13 @@ co::Summary dispatch_optimizer(const P& p, const OptimizerConfig& oc, VecX<doubl
                                Sched sched, bool progress) {
   if (oc.type == "lasso_cd") return run_lasso_cd(p, oc, x, mo);
   if (oc.type == "gd") return run_minimize(p, co::GradientDescent<double>{}, x, mo, sched, progress);
-  if (oc.type == "adamw")
-    return run_minimize(p,
-                        co::AdamW<double>({.beta1 = oc.beta1, .beta2 = oc.beta2, .eps = oc.eps,
-                                           .weight_decay = oc.weight_decay, .amsgrad = oc.amsgrad}),
-                        x, mo, sched, progress);
-  const co::SgdOptions so{.momentum = oc.momentum,
-                          .dampening = oc.dampening,
-                          .weight_decay = oc.weight_decay,
-                          .nesterov = oc.type == "nesterov"};
-  return run_minimize(p, co::Sgd<double>(so), x, mo, sched, progress);
+  if (oc.type == "adamw") return run_minimize(p, co::AdamW<double>(oc.adamw), x, mo, sched, progress);
+  if (oc.type == "lion") {
+    co::AnyKappa kappa = oc.kappa_object;
+    kappa.reshape(p.dim() / p.num_outputs(), p.num_outputs());  // the nuclear κ sees W: (d [+1]) × outputs
+    return run_minimize(p, co::LionK<double, co::AnyKappa>(oc.lion, kappa), x, mo, sched, progress);
+  }
+  return run_minimize(p, co::Sgd<double>(oc.sgd), x, mo, sched, progress);
 }
 
 /// The configured schedule; lr and end are multiplied by `unit` (1/L with per_lipschitz).

@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 #ifdef CONVLAB_EXPERIMENTS_MPI
 #include <convlab/problems/mpi/shard_text.hpp>
 #endif
@@ -45,6 +45,12 @@ int main(int argc, char** argv) {
   val_cmd->add_option("--set", validate_overrides, "override a key")->take_all();
   val_cmd->add_flag("--explain", explain, "print every key with its resolved value and default");
 
+  std::string docs_page;
+  bool docs_write = false;
+  auto* docs_cmd = app.add_subcommand("docs", "check (or --write) the generated key tables of docs/configs.md");
+  docs_cmd->add_option("page", docs_page, "the page, docs/configs.md")->required();
+  docs_cmd->add_flag("--write", docs_write, "rewrite the generated sections");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -72,6 +78,7 @@ int main(int argc, char** argv) {
     if (*fit_cmd) return finish(ex::command_fit(fit));
     if (*rep_cmd) return finish(ex::command_reproduce(rep));
     if (*list_cmd) return finish(ex::command_list(list_dir));
+    if (*docs_cmd) return finish(ex::command_docs(docs_page, docs_write));
     return finish(ex::command_validate(validate_config, validate_overrides, explain));
   }
 #ifdef CONVLAB_EXPERIMENTS_MPI

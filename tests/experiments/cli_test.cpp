@@ -11,6 +11,7 @@
 #include <fmt/core.h>
 
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <nlohmann/json.hpp>
@@ -266,7 +267,7 @@ TEST(Config, OverridesAndRelativePaths) {
   const auto c = ex::load_run_config((dir / "run.toml").string(),
                                      {"optimizer.type=adamw", "optimizer.beta1=0.5", "schedule.lr=0.25", "stop.max_iterations=7"});
   EXPECT_EQ(c.optimizer.type, "adamw");
-  EXPECT_EQ(c.optimizer.beta1, 0.5);
+  EXPECT_EQ(c.optimizer.adamw.beta1, 0.5);
   EXPECT_EQ(c.schedule.lr, 0.25);
   EXPECT_EQ(c.stop.max_iterations, 7);
   EXPECT_EQ(fs::path(c.problem.data), (dir / "data.csv").lexically_normal()) << "resolved against the config's folder";
@@ -667,4 +668,141 @@ iterations = 4000
   EXPECT_LE(s["llc_feasibility"].get<double>(), 1e-10);
   EXPECT_GT(s["llc_released_error_median_last_half"].get<double>(), 1.0);
   EXPECT_TRUE(fs::exists(out / "b" / "llc" / "suite" / "llc_converging.csv"));
+}
+
+// ---- optimizers from configs: the library's declared options, every κ ----------------------
+
+namespace {
+/// Every field of `got` equals the same field of `want` (the library's own defaults).
+template <class Options>
+void expect_same_fields(const Options& got, const Options& want, const std::string& what) {
+  convlab::for_each_field<Options>([&](const auto& f) {
+    EXPECT_EQ(got.*(f.member), want.*(f.member)) << what << ": " << f.name;
+  });
+}
+
+std::vector<std::string> kappa_names() {
+  std::vector<std::string> names;
+  std::apply([&](const auto&... e) { (names.emplace_back(e.name), ...); }, convlab::optim::kappa_names);
+  return names;
+}
+}  // namespace
+
+// A config that names only the type gets exactly the library's defaults (the CLI once set
+// AdamW's weight decay to 0 where the library has 1e-2); --explain lists them as defaults.
+TEST(Config, OptimizerDefaultsAreTheLibrarysDefaults) {
+  namespace co = convlab::optim;
+  const fs::path dir = fresh_dir("defaults");
+  write(dir / "data.csv", "y,a\n0,1\n1,2\n0,3\n");
+  write(dir / "run.toml", "[problem]\ntype = \"logistic\"\ndata = \"data.csv\"\n");
+  const auto load = [&](const ex::Overrides& o) { return ex::load_run_config((dir / "run.toml").string(), o); };
+  expect_same_fields(load({"optimizer.type=adamw"}).optimizer.adamw, co::AdamWOptions{}, "adamw");
+  expect_same_fields(load({"optimizer.type=sgd"}).optimizer.sgd, co::SgdOptions{}, "sgd");
+  expect_same_fields(load({"optimizer.type=momentum"}).optimizer.sgd, co::SgdOptions{.momentum = 0.9}, "momentum");
+  expect_same_fields(load({"optimizer.type=nesterov"}).optimizer.sgd, co::SgdOptions{.momentum = 0.9, .nesterov = true},
+                     "nesterov");
+  expect_same_fields(load({"optimizer.type=lion"}).optimizer.lion, co::LionOptions{}, "lion");
+  EXPECT_EQ(load({"optimizer.type=adamw"}).optimizer.adamw.weight_decay, 1e-2);
+  for (const auto& name : kappa_names()) {
+    const auto c = load({"optimizer.type=lion", "optimizer.kappa=" + name});
+    co::with_kappa_named(name, [&](const auto& entry) {
+      using K = typename std::decay_t<decltype(entry)>::type;
+      const K* k = std::get_if<K>(&c.optimizer.kappa_object.variant());
+      ASSERT_NE(k, nullptr) << name;
+      expect_same_fields(*k, K{}, name);
+    });
+  }
+  for (const auto& row : load({"optimizer.type=adamw"}).explain)
+    if (row.key.rfind("optimizer.", 0) == 0 && row.key != "optimizer.type") {
+      EXPECT_EQ(row.value, row.default_value) << row.key;
+    }
+}
+
+// Every optimizer type and κ: config → object → saved TOML → the same config (hash and every
+// resolved key); a non-default κ parameter reaches the κ object; a bad one names its key.
+TEST(Config, EveryOptimizerAndKappaRoundTrips) {
+  const fs::path dir = fresh_dir("roundtrip");
+  write(dir / "data.csv", "y,a\n0,1\n1,2\n0,3\n");
+  write(dir / "run.toml", "[problem]\ntype = \"logistic\"\ndata = \"data.csv\"\n");
+  std::vector<ex::Overrides> variants;
+  for (const auto& type : ex::optimizer_types())
+    if (type != "lion" && type != "lasso_cd") variants.push_back({"optimizer.type=" + type});
+  for (const auto& name : kappa_names()) variants.push_back({"optimizer.type=lion", "optimizer.kappa=" + name});
+  for (const auto& v : variants) {
+    const auto c = ex::load_run_config((dir / "run.toml").string(), v);
+    write(dir / "resolved.toml", c.to_toml());
+    const auto again = ex::load_run_config((dir / "resolved.toml").string());
+    EXPECT_EQ(again.hash(), c.hash()) << v.back();
+    ASSERT_EQ(again.explain.size(), c.explain.size()) << v.back();
+    for (std::size_t i = 0; i < c.explain.size(); ++i) EXPECT_EQ(again.explain[i].value, c.explain[i].value) << c.explain[i].key;
+  }
+  const auto huber = ex::load_run_config((dir / "run.toml").string(),
+                                         {"optimizer.type=lion", "optimizer.kappa=huber", "optimizer.delta=0.25"});
+  EXPECT_EQ(std::get<convlab::optim::HuberK>(huber.optimizer.kappa_object.variant()).delta, 0.25);
+  try {
+    ex::load_run_config((dir / "run.toml").string(), {"optimizer.type=lion", "optimizer.kappa=lp", "optimizer.p=1"});
+    FAIL() << "p = 1 accepted";
+  } catch (const ex::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--set optimizer.p: [optimizer] key 'p': 1 is out of range; allowed: 1 < p < inf"),
+              std::string::npos)
+        << e.what();
+  }
+  try {  // a κ parameter of another κ is an unknown key that lists the allowed ones
+    ex::load_run_config((dir / "run.toml").string(), {"optimizer.type=lion", "optimizer.delta=0.5"});
+    FAIL() << "delta accepted for sign";
+  } catch (const ex::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown key 'delta' in [optimizer] (optimizer type 'lion', kappa 'sign')"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// `convlab fit` runs Lion with every κ and a linear-decay schedule on a CSV file. Lion-κ with
+// decoupled decay λ and lr·λ <= 1 keeps λx in dom κ* (docs/optim.md): checked on the result
+// with the κ's own domain test; the nuclear κ acts on the multinomial weights as a matrix
+// (its operator norm is bounded, not the column's). Each run lowers the objective.
+TEST(Fit, LionWithEveryKappaStaysInItsFeasibleSet) {
+  namespace co = convlab::optim;
+  const fs::path dir = fresh_dir("lion-fit");
+  const double lambda = 2.0;
+  for (const auto& name : kappa_names()) {
+    const bool nuclear = name == "nuclear";
+    write(dir / "lion.toml",
+          "seed = 1\n[problem]\ntype = \"" + std::string(nuclear ? "multinomial" : "logistic") + "\"\ndata = \"" +
+              source_dir() + (nuclear ? "/data/iris.csv" : "/data/breast_cancer.csv") +
+              "\"\nstandardize = true\nintercept = true\n[optimizer]\ntype = \"lion\"\nkappa = \"" + name +
+              "\"\nweight_decay = " + std::to_string(lambda) +
+              "\n[schedule]\ntype = \"linear_decay\"\nlr = 0.05\n[stop]\nmax_iterations = 300\n[output]\nplots = false\n");
+    const auto c = ex::load_run_config((dir / "lion.toml").string());
+    const ex::FitResult r = ex::run_fit(c, false);
+    EXPECT_LT(r.summary.final_value, r.summary.initial_value) << name;
+    EXPECT_TRUE(r.x.allFinite()) << name;
+    co::AnyKappa kappa = c.optimizer.kappa_object;
+    const Eigen::Index outputs = nuclear ? 3 : 1;
+    kappa.reshape(r.x.size() / outputs, outputs);
+    const VecX<double> scaled = lambda * r.x;
+    EXPECT_LE(kappa.domain_violation<double>(scaled), 1e-9) << name;
+    EXPECT_GT(scaled.cwiseAbs().maxCoeff(), 0.05) << name << ": the run moved";
+    if (nuclear) {  // the matrix, not the column: outside the unit Frobenius ball, inside the operator-norm ball
+      EXPECT_GT(scaled.norm(), 1.2) << "the nuclear κ saw the weights as one column";
+    }
+  }
+  // and from the command line, with a run folder
+  ASSERT_EQ(run_cli("fit " + (dir / "lion.toml").string() + " --out " + (dir / "out").string()), 0);
+  const auto summary = read_json(dir / "out" / "lion" / "fit" / "summary.json");
+  EXPECT_TRUE(summary.contains("x")) << summary.dump();
+}
+
+// The key tables of docs/configs.md are what the code generates (also CTest docs_configs_generated).
+TEST(Docs, ConfigKeyTablesAreGenerated) {
+  EXPECT_EQ(run_cli("docs " + source_dir() + "/docs/configs.md"), 0);
+  const fs::path dir = fresh_dir("docs");
+  write(dir / "page.md", "x\n<!-- BEGIN generated: optimizer keys -->\nstale\n<!-- END generated: optimizer keys -->\n");
+  EXPECT_EQ(run_cli("docs " + (dir / "page.md").string()), 1);
+  EXPECT_EQ(run_cli("docs --write " + (dir / "page.md").string()), 0);
+  EXPECT_EQ(run_cli("docs " + (dir / "page.md").string()), 0);
+  std::ifstream in(dir / "page.md");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("| lion, kappa = \"huber\" | `delta` | 1 |"), std::string::npos) << text;
+  EXPECT_NE(text.find("| adamw | `weight_decay` | 0.01 |"), std::string::npos) << text;
 }

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 
 #include "config.hpp"
 

@@ -1,6 +1,7 @@
 // Lion and Lion-κ: golden and hand-computed steps, ∇κ against finite differences, the
 // Fenchel–Young equality on random inputs, box (and ball) invariance, float/double agreement,
 // allocation-free steps, msign against an SVD, blocks, and the Lyapunov monitor.
+#include <convlab/optim/any_kappa.hpp>
 #include <convlab/optim/ceres_lbfgs.hpp>
 #include <convlab/optim/lion_composite.hpp>
 #include <convlab/optim/lion_k.hpp>
@@ -11,6 +12,9 @@
 #include <convlab/problems/least_squares.hpp>
 
 #include <Eigen/SVD>
+
+#include <set>
+#include <typeinfo>
 
 #include "test_support.hpp"  // gtest before rapidcheck/gtest.h
 
@@ -305,4 +309,81 @@ TEST(LionReferences, ProximalGradientCeresAndLionAgree) {
   VecX<double> xh = VecX<double>::Zero(6);
   EXPECT_LE(co::proximal_gradient(f, Rh, xh, f.lipschitz()).kkt_residual, 1e-12);
   EXPECT_LE(xh.lpNorm<Eigen::Infinity>(), 1 / lambda + 1e-12);
+}
+
+// A κ chosen by name (AnyKappa) steps the same bits as the concrete κ, vector and blocks,
+// and validates its parameters like the concrete κ does.
+TEST(AnyKappa, StepsTheSameBitsAsTheConcreteKappa) {
+  std::mt19937_64 rng(convlab::test::test_seed() + 11);
+  const VecX<double> x0 = convlab::test::random_matrix<double>(12, 1, rng);
+  std::vector<VecX<double>> grads;
+  for (int t = 0; t < 20; ++t) grads.push_back(convlab::test::random_matrix<double>(12, 1, rng));
+  int checked = 0;
+  // every named κ, with non-default parameters where it has them
+  const auto run = [&](auto kappa) {
+    using K = decltype(kappa);
+    VecX<double> xk = x0, xa = x0;
+    const co::LionK<double, K> ok({.weight_decay = 0.3}, kappa);
+    const co::LionK<double, co::AnyKappa> oa({.weight_decay = 0.3}, co::AnyKappa(kappa));
+    auto sk = ok.init(xk);
+    auto sa = oa.init(xa);
+    for (const auto& g : grads) {
+      ok.step(xk, g, sk, 0.01);
+      Eigen::internal::set_is_malloc_allowed(false);
+      oa.step(xa, g, sa, 0.01);
+      Eigen::internal::set_is_malloc_allowed(true);
+    }
+    EXPECT_TRUE(xk == xa) << typeid(K).name();
+    EXPECT_FALSE(xk == x0) << typeid(K).name();
+    ++checked;
+  };
+  run(co::SignK{});
+  run(co::HuberK{0.5});
+  run(co::L2NormK{});
+  run(co::LInfK{});
+  run(co::LpNormK{2.5});
+  run(co::RelativisticK{0.3});
+  run(co::DeadZoneK{0.05});
+  run(co::LogCoshK{2.0});
+  run(co::QuadraticK{});
+  run(co::NuclearK(4, 3));
+  EXPECT_EQ(checked, static_cast<int>(std::tuple_size_v<decltype(co::kappa_names)>));
+}
+
+TEST(AnyKappa, BlocksGiveTheNuclearKappaEachBlocksShape) {
+  std::mt19937_64 rng(convlab::test::test_seed() + 12);
+  VecX<double> w = convlab::test::random_matrix<double>(6, 1, rng), b = convlab::test::random_matrix<double>(2, 1, rng);
+  VecX<double> w2 = w, b2 = b;
+  const co::LionK<double, co::NuclearK> typed({.weight_decay = 0.1});
+  const co::LionK<double, co::AnyKappa> named({.weight_decay = 0.1}, co::AnyKappa(co::NuclearK{}));
+  std::vector<co::LionK<double, co::NuclearK>::Block> p1{{w.data(), 3, 2}, {b.data(), 2, 1}};
+  std::vector<co::LionK<double, co::AnyKappa>::Block> p2{{w2.data(), 3, 2}, {b2.data(), 2, 1}};
+  auto s1 = typed.init_blocks(p1);
+  auto s2 = named.init_blocks(p2);
+  for (int t = 0; t < 5; ++t) {
+    const VecX<double> gw = convlab::test::random_matrix<double>(6, 1, rng), gb = convlab::test::random_matrix<double>(2, 1, rng);
+    typed.step_blocks(p1, std::vector<co::LionK<double, co::NuclearK>::ConstBlock>{{gw.data(), 3, 2}, {gb.data(), 2, 1}}, s1, 0.05);
+    named.step_blocks(p2, std::vector<co::LionK<double, co::AnyKappa>::ConstBlock>{{gw.data(), 3, 2}, {gb.data(), 2, 1}}, s2, 0.05);
+  }
+  EXPECT_TRUE(w == w2);
+  EXPECT_TRUE(b == b2);
+}
+
+TEST(AnyKappa, NamesFindTheirKappaAndParametersAreValidated) {
+  std::vector<std::string> names;
+  std::apply([&](const auto&... e) { (names.emplace_back(e.name), ...); }, co::kappa_names);
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());  // distinct
+  for (const auto& n : names) EXPECT_TRUE(co::with_kappa_named(n, [](const auto&) {})) << n;
+  EXPECT_FALSE(co::with_kappa_named("signum", [](const auto&) {}));
+  bool huber = false;
+  co::with_kappa_named("huber", [&](const auto& e) { huber = std::is_same_v<typename std::decay_t<decltype(e)>::type, co::HuberK>; });
+  EXPECT_TRUE(huber);
+  EXPECT_THROW((co::LionK<double, co::AnyKappa>({}, co::AnyKappa(co::HuberK{0.0}))), convlab::InvalidArgument);
+  EXPECT_THROW((co::LionK<double, co::AnyKappa>({}, co::AnyKappa(co::LpNormK{1.0}))), convlab::InvalidArgument);
+  try {
+    co::LogCoshK{-1.0}.validate();
+    ADD_FAILURE() << "no throw";
+  } catch (const convlab::InvalidArgument& e) {
+    EXPECT_STREQ(e.what(), "LogCoshK::beta = -1 violates beta > 0");
+  }
 }

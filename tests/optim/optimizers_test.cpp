@@ -6,7 +6,13 @@
 #endif
 #include <convlab/optim/adamw.hpp>
 #include <convlab/optim/gradient_descent.hpp>
+#include <convlab/optim/kappa.hpp>
+#include <convlab/optim/lion_k.hpp>
 #include <convlab/optim/sgd.hpp>
+
+#include <limits>
+#include <set>
+#include <string>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -182,4 +188,45 @@ TEST(Optimizers, EveryBadOptionIsNamed) {
   expect_rejected<co::Sgd<double>>(co::SgdOptions{.dampening = 2}, "SgdOptions::dampening");
   expect_rejected<co::Sgd<double>>(co::SgdOptions{.weight_decay = -2}, "SgdOptions::weight_decay");
   expect_rejected<co::Sgd<double>>(co::SgdOptions{.nesterov = true}, "SgdOptions::nesterov");
+}
+
+// Declared fields: the defaults obey their own rules, names are distinct keys, and a broken
+// rule is reported as "<Type>::<field> = <value> violates <rule>".
+template <class Options>
+void check_declared_fields() {
+  const Options defaults{};
+  std::set<std::string> names;
+  int count = 0;
+  convlab::for_each_field<Options>([&](const auto& f) {
+    EXPECT_TRUE(f.allows(defaults.*(f.member))) << Options::type_name << "::" << f.name;
+    EXPECT_FALSE(f.doc.empty()) << Options::type_name << "::" << f.name;
+    EXPECT_TRUE(names.insert(std::string(f.name)).second) << "duplicate " << f.name;
+    ++count;
+  });
+  EXPECT_GT(count, 0) << Options::type_name;
+  EXPECT_NO_THROW(defaults.validate());
+}
+
+TEST(DeclaredFields, DefaultsObeyTheirRulesAndBrokenRulesAreNamed) {
+  check_declared_fields<co::SgdOptions>();
+  check_declared_fields<co::AdamWOptions>();
+  check_declared_fields<co::LionOptions>();
+  check_declared_fields<co::HuberK>();
+  check_declared_fields<co::RelativisticK>();
+  check_declared_fields<co::DeadZoneK>();
+  check_declared_fields<co::LogCoshK>();
+  check_declared_fields<co::LpNormK>();
+  const auto message = [](auto options) {
+    try {
+      options.validate();
+    } catch (const convlab::InvalidArgument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message(co::AdamWOptions{.eps = 0}), "AdamWOptions::eps = 0 violates eps > 0");
+  EXPECT_EQ(message(co::SgdOptions{.dampening = 2}), "SgdOptions::dampening = 2 violates 0 <= dampening <= 1");
+  EXPECT_EQ(message(co::SgdOptions{.nesterov = true}), "SgdOptions::nesterov = 1 violates nesterov needs momentum > 0 and dampening = 0");
+  EXPECT_EQ(message(co::LionOptions{.weight_decay = std::numeric_limits<double>::infinity()}),
+            "LionOptions::weight_decay = inf violates 0 <= weight_decay < inf");
 }

@@ -6,6 +6,8 @@
 
 #include <cmath>
 
+#include <convlab/core/fields.hpp>
+
 #include "detail/parallel.hpp"
 #include "optimizer.hpp"
 
@@ -17,12 +19,19 @@ struct AdamWOptions {
   double eps = 1e-8;           ///< > 0, added to √v̂ (outside the root, as PyTorch)
   double weight_decay = 1e-2;  ///< decoupled, scaled by lr; >= 0 (PyTorch's default 1e-2)
   bool amsgrad = false;        ///< use the running max of v
-  void validate() const {
-    detail::require(beta1 >= 0 && beta1 < 1, "AdamWOptions::beta1", beta1, "0 <= beta1 < 1");
-    detail::require(beta2 >= 0 && beta2 < 1, "AdamWOptions::beta2", beta2, "0 <= beta2 < 1");
-    detail::require(eps > 0, "AdamWOptions::eps", eps, "eps > 0");
-    detail::require(weight_decay >= 0, "AdamWOptions::weight_decay", weight_decay, "weight_decay >= 0");
+
+  static constexpr std::string_view type_name = "AdamWOptions";
+  static constexpr auto fields() {
+    using O = AdamWOptions;
+    return std::tuple{
+        field("beta1", &O::beta1, "0 <= beta1 < 1", [](double v) { return v >= 0 && v < 1; }, "first-moment decay β₁"),
+        field("beta2", &O::beta2, "0 <= beta2 < 1", [](double v) { return v >= 0 && v < 1; }, "second-moment decay β₂"),
+        field("eps", &O::eps, "eps > 0", [](double v) { return v > 0 && std::isfinite(v); }, "added to √v̂, outside the root"),
+        field("weight_decay", &O::weight_decay, "weight_decay >= 0", [](double v) { return v >= 0 && std::isfinite(v); },
+              "decoupled decay, multiplied by the lr (PyTorch's default)"),
+        field("amsgrad", &O::amsgrad, "use the running maximum of v")};
   }
+  void validate() const { validate_fields(*this); }
 };
 
 template <class S = double>

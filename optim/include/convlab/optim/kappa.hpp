@@ -33,7 +33,8 @@
 #include <Eigen/SVD>
 
 #include <convlab/problems/concepts.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
+#include <convlab/core/fields.hpp>
 
 namespace convlab::optim {
 
@@ -80,6 +81,12 @@ struct SignK {
 /// Σ huber_δ: ∇κ = clip(v/δ, −1, 1) (optax scale_by_lion mode 'refined' with δ = 1).
 struct HuberK {
   double delta = 1.0;
+  static constexpr std::string_view type_name = "HuberK";
+  static constexpr auto fields() {
+    return std::tuple{field("delta", &HuberK::delta, "delta > 0", [](double v) { return v > 0 && std::isfinite(v); },
+                            "width of the quadratic zone of ∇κ = clip(v/δ, −1, 1)")};
+  }
+  void validate() const { validate_fields(*this); }
   template <class S> S value1(S v) const {
     const S d = static_cast<S>(delta), a = std::abs(v);
     return a <= d ? v * v / (2 * d) : a - d / 2;
@@ -93,6 +100,12 @@ struct HuberK {
 /// Σ √(v² + δ²): ∇κ = v/√(v² + δ²); the solution stays strictly inside the box.
 struct RelativisticK {
   double delta = 1.0;
+  static constexpr std::string_view type_name = "RelativisticK";
+  static constexpr auto fields() {
+    return std::tuple{field("delta", &RelativisticK::delta, "delta > 0", [](double v) { return v > 0 && std::isfinite(v); },
+                            "∇κ = v/√(v² + δ²)")};
+  }
+  void validate() const { validate_fields(*this); }
   template <class S> S value1(S v) const { return std::hypot(v, static_cast<S>(delta)); }
   template <class S> S grad1(S v) const { return v / std::hypot(v, static_cast<S>(delta)); }
   template <class S> S conjugate1(S y) const {
@@ -104,6 +117,12 @@ struct RelativisticK {
 /// Σ max(|v| − δ, 0): ∇κ = sign(v)·1{|v| > δ}; solves an L1-penalized problem in the box.
 struct DeadZoneK {
   double delta = 0.1;
+  static constexpr std::string_view type_name = "DeadZoneK";
+  static constexpr auto fields() {
+    return std::tuple{field("delta", &DeadZoneK::delta, "delta >= 0", [](double v) { return v >= 0 && std::isfinite(v); },
+                            "dead zone: ∇κ = 0 where |v| <= δ")};
+  }
+  void validate() const { validate_fields(*this); }
   template <class S> S value1(S v) const { return std::max(std::abs(v) - static_cast<S>(delta), S(0)); }
   template <class S> S grad1(S v) const { return std::abs(v) > static_cast<S>(delta) ? detail::sign_keep_nan(v) : (v != v ? v : S(0)); }
   template <class S> S conjugate1(S y) const {
@@ -114,6 +133,12 @@ struct DeadZoneK {
 /// Σ (1/β) log cosh(βv): ∇κ = tanh(βv) (optax mode 'smooth').
 struct LogCoshK {
   double beta = 1.0;
+  static constexpr std::string_view type_name = "LogCoshK";
+  static constexpr auto fields() {
+    return std::tuple{field("beta", &LogCoshK::beta, "beta > 0", [](double v) { return v > 0 && std::isfinite(v); },
+                            "sharpness: ∇κ = tanh(βv)")};
+  }
+  void validate() const { validate_fields(*this); }
   template <class S> S value1(S v) const {
     const S b = static_cast<S>(beta), a = std::abs(b * v);
     return (a + std::log1p(std::exp(-2 * a)) - std::log(S(2))) / b;  // log cosh without overflow
@@ -183,6 +208,12 @@ struct L2NormK {
 /// (scale-invariant), so large |v| and p neither overflow nor underflow.
 struct LpNormK {
   double p = 3.0;
+  static constexpr std::string_view type_name = "LpNormK";
+  static constexpr auto fields() {
+    return std::tuple{field("p", &LpNormK::p, "1 < p < inf", [](double v) { return v > 1 && v < 1e6; },
+                            "the norm ‖·‖_p; feasible set ‖x‖_q <= 1/λ")};
+  }
+  void validate() const { validate_fields(*this); }
   double q() const { return p / (p - 1); }
   template <class S> S value(In<S> v) const {
     const S m = v.template lpNorm<Eigen::Infinity>();
@@ -209,7 +240,6 @@ struct LpNormK {
   }
   template <class S> S conjugate(In<S> y) const { return dual_norm(y) <= S(1) * (1 + 64 * std::numeric_limits<S>::epsilon()) ? S(0) : detail::inf<S>(); }
   template <class S> S domain_violation(In<S> y) const { return std::max(S(0), dual_norm(y) - S(1)); }
-  void validate() const { convlab::detail::require(p > 1 && p < 1e6, "LpNormK::p", p, "1 < p < inf"); }
 };
 
 /// κ = ‖·‖∞: one coordinate per step (the first of the argmax set); feasible set ‖x‖₁ ≤ 1/λ.

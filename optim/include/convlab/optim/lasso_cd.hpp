@@ -27,7 +27,7 @@
 
 #include <convlab/problems/concepts.hpp>
 #include <convlab/problems/detail/numerics.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 
 namespace convlab::optim {
 

@@ -21,6 +21,8 @@
 #include <span>
 #include <vector>
 
+#include <convlab/core/fields.hpp>
+
 #include "detail/parallel.hpp"
 #include "kappa.hpp"
 #include "optimizer.hpp"
@@ -31,12 +33,19 @@ struct LionOptions {
   double beta1 = 0.9;         ///< interpolation, 0 <= β₁ < 1
   double beta2 = 0.99;        ///< momentum, 0 <= β₂ < 1
   double weight_decay = 0.0;  ///< λ >= 0, decoupled, multiplied by the current lr; radius 1/λ
-  void validate() const {
-    detail::require(beta1 >= 0 && beta1 < 1, "LionOptions::beta1", beta1, "0 <= beta1 < 1");
-    detail::require(beta2 >= 0 && beta2 < 1, "LionOptions::beta2", beta2, "0 <= beta2 < 1");
-    detail::require(weight_decay >= 0 && std::isfinite(weight_decay), "LionOptions::weight_decay", weight_decay,
-                    "0 <= weight_decay < inf");
+
+  static constexpr std::string_view type_name = "LionOptions";
+  static constexpr auto fields() {
+    using O = LionOptions;
+    return std::tuple{
+        field("beta1", &O::beta1, "0 <= beta1 < 1", [](double v) { return v >= 0 && v < 1; },
+              "interpolation between momentum and gradient β₁"),
+        field("beta2", &O::beta2, "0 <= beta2 < 1", [](double v) { return v >= 0 && v < 1; }, "momentum decay β₂"),
+        field("weight_decay", &O::weight_decay, "0 <= weight_decay < inf",
+              [](double v) { return v >= 0 && std::isfinite(v); },
+              "decoupled decay λ, multiplied by the lr; the solution lies in {x : λx ∈ dom κ*}")};
   }
+  void validate() const { validate_fields(*this); }
 };
 
 template <class S = double, class K = SignK>
@@ -80,10 +89,8 @@ class LionK : public detail::VectorArguments<LionK<S, K>, S> {
   State init(In<S> x) const {
     if constexpr (std::is_same_v<K, NuclearK>) {
       detail::require_size(x.size(), kappa_.rows * kappa_.cols, "LionK<NuclearK>::init: x (the kappa's rows * cols)");
-      return make_state(x.size(), kappa_.rows, kappa_.cols);
-    } else {
-      return make_state(x.size(), x.size(), 1);
     }
+    return make_state(x.size(), kappa_);  // a run-time κ (AnyKappa) keeps the shape it was given too
   }
 
   void step(Out<S> x, In<S> g, State& st, S lr) const {
@@ -93,7 +100,12 @@ class LionK : public detail::VectorArguments<LionK<S, K>, S> {
 
   MultiState init_blocks(std::span<const Block> params) const {
     MultiState ms;
-    for (const auto& b : params) ms.blocks.push_back(make_state(b.rows * b.cols, b.rows, b.cols));
+    for (const auto& b : params) {
+      K kappa = kappa_;  // each block's κ knows its block's shape (the nuclear κ needs it)
+      if constexpr (std::is_same_v<K, NuclearK>) kappa = NuclearK(b.rows, b.cols);
+      else if constexpr (requires { kappa.reshape(b.rows, b.cols); }) kappa.reshape(b.rows, b.cols);
+      ms.blocks.push_back(make_state(b.rows * b.cols, std::move(kappa)));
+    }
     return ms;
   }
 
@@ -108,11 +120,8 @@ class LionK : public detail::VectorArguments<LionK<S, K>, S> {
   }
 
  private:
-  State make_state(Eigen::Index n, Eigen::Index rows, Eigen::Index cols) const {
-    State st{VecX<S>::Zero(n), VecX<S>(), kappa_};
-    if constexpr (std::is_same_v<K, NuclearK>) st.kappa = NuclearK(rows, cols);
-    (void)rows;
-    (void)cols;
+  State make_state(Eigen::Index n, K kappa) const {
+    State st{VecX<S>::Zero(n), VecX<S>(), std::move(kappa)};
     if constexpr (!separable) {
       st.work = VecX<S>::Zero(n);
       kappa_grad<K, S>(st.kappa, st.m, st.work);  // sizes κ's own buffers now, not in the first step

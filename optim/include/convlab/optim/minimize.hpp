@@ -14,7 +14,7 @@
 #include <vector>
 
 #include <convlab/problems/concepts.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 #include <convlab/schedules/schedule.hpp>
 
 #include "callbacks.hpp"

@@ -13,7 +13,7 @@
 #include <type_traits>
 
 #include <convlab/problems/concepts.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 
 namespace convlab::optim {
 

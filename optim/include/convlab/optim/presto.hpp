@@ -27,7 +27,7 @@
 #include <vector>
 
 #include <convlab/problems/concepts.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 #include <convlab/problems/ordinal.hpp>
 
 namespace convlab::optim {

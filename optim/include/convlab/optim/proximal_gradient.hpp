@@ -9,7 +9,7 @@
 #include <cmath>
 
 #include <convlab/problems/concepts.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 
 #include "summary.hpp"
 

@@ -6,6 +6,8 @@
 
 #include <vector>
 
+#include <convlab/core/fields.hpp>
+
 #include "detail/parallel.hpp"
 #include "optimizer.hpp"
 
@@ -16,10 +18,21 @@ struct SgdOptions {
   double dampening = 0.0;     ///< τ, 0 <= τ <= 1 (must be 0 with Nesterov)
   double weight_decay = 0.0;  ///< L2 coupled into the gradient, >= 0
   bool nesterov = false;      ///< Nesterov's look-ahead (needs μ > 0)
+
+  static constexpr std::string_view type_name = "SgdOptions";
+  static constexpr auto fields() {
+    using O = SgdOptions;
+    return std::tuple{
+        field("momentum", &O::momentum, "0 <= momentum < 1", [](double v) { return v >= 0 && v < 1; },
+              "heavy-ball momentum μ; 0 is plain SGD"),
+        field("dampening", &O::dampening, "0 <= dampening <= 1", [](double v) { return v >= 0 && v <= 1; },
+              "dampening τ of the momentum buffer"),
+        field("weight_decay", &O::weight_decay, "weight_decay >= 0", [](double v) { return v >= 0 && std::isfinite(v); },
+              "L2 coupled into the gradient"),
+        field("nesterov", &O::nesterov, "Nesterov's look-ahead (needs momentum > 0, dampening = 0)")};
+  }
   void validate() const {
-    detail::require(momentum >= 0 && momentum < 1, "SgdOptions::momentum", momentum, "0 <= momentum < 1");
-    detail::require(dampening >= 0 && dampening <= 1, "SgdOptions::dampening", dampening, "0 <= dampening <= 1");
-    detail::require(weight_decay >= 0, "SgdOptions::weight_decay", weight_decay, "weight_decay >= 0");
+    validate_fields(*this);
     detail::require(!nesterov || (momentum > 0 && dampening == 0), "SgdOptions::nesterov", nesterov,
                     "nesterov needs momentum > 0 and dampening = 0");
   }

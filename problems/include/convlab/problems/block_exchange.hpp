@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "block_layout.hpp"
-#include "errors.hpp"
+#include <convlab/core/errors.hpp>
 
 namespace convlab::problems {
 

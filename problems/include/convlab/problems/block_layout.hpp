@@ -10,7 +10,7 @@
 
 #include <Eigen/Core>
 
-#include "errors.hpp"
+#include <convlab/core/errors.hpp>
 
 namespace convlab::problems {
 

@@ -34,7 +34,7 @@
 #include "block_coordinate.hpp"
 #include "block_exchange.hpp"
 #include "block_layout.hpp"
-#include "errors.hpp"
+#include <convlab/core/errors.hpp>
 
 namespace convlab::problems {
 

@@ -29,7 +29,7 @@
 #include "block_exchange.hpp"
 #include "block_layout.hpp"
 #include "concepts.hpp"
-#include "errors.hpp"
+#include <convlab/core/errors.hpp>
 
 namespace convlab::problems {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "block_coordinate.hpp"
-#include "errors.hpp"
+#include <convlab/core/errors.hpp>
 
 namespace convlab::problems {
 

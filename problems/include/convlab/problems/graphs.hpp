@@ -16,7 +16,7 @@
 #include <numeric>
 #include <vector>
 
-#include "errors.hpp"
+#include <convlab/core/errors.hpp>
 
 namespace convlab::problems {
 

@@ -22,7 +22,7 @@
 
 #include "concepts.hpp"
 #include "detail/numerics.hpp"
-#include "errors.hpp"
+#include <convlab/core/errors.hpp>
 
 namespace convlab::problems {
 

@@ -20,7 +20,7 @@
 #include <string>
 
 #include "concepts.hpp"
-#include "errors.hpp"
+#include <convlab/core/errors.hpp>
 
 namespace convlab::problems {
 

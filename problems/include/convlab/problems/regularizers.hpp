@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "concepts.hpp"
-#include "errors.hpp"
+#include <convlab/core/errors.hpp>
 
 namespace convlab::problems {
 

@@ -14,7 +14,7 @@
 
 #include "concepts.hpp"
 #include "detail/linear_model.hpp"
-#include "errors.hpp"
+#include <convlab/core/errors.hpp>
 
 namespace convlab::problems {
 

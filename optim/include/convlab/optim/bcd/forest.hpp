@@ -11,7 +11,7 @@
 #include <vector>
 
 #include <convlab/problems/block_coordinate.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 
 namespace convlab::optim {
 

@@ -22,7 +22,7 @@
 #include <numeric>
 #include <vector>
 
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 
 namespace convlab::optim {
 

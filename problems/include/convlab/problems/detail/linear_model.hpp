@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "../concepts.hpp"
-#include "../errors.hpp"
+#include <convlab/core/errors.hpp>
 
 namespace convlab::problems {
 

@@ -18,7 +18,7 @@
 
 #include <convlab/problems/block_layout.hpp>
 #include <convlab/problems/data_io.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 
 namespace convlab::mpi {
 
