@@ -27,7 +27,7 @@
 #include <Eigen/SparseLU>
 
 #include <convlab/problems/concepts.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 
 #include "constrained_bilevel.hpp"
 

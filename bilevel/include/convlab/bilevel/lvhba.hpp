@@ -28,7 +28,7 @@
 #include <string>
 
 #include <convlab/problems/concepts.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 
 #include "constrained_bilevel.hpp"
 

@@ -12,7 +12,7 @@
 #include <string>
 
 #include <convlab/problems/concepts.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 
 namespace convlab::bilevel {
 

@@ -20,7 +20,7 @@
 #include <Eigen/Cholesky>
 
 #include <convlab/problems/concepts.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 
 namespace convlab::bilevel {
 

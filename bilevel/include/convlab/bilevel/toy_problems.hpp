@@ -16,7 +16,7 @@
 #include <Eigen/SparseCore>
 
 #include <convlab/problems/concepts.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 
 #include "constrained_bilevel.hpp"
 #include "projections.hpp"

@@ -30,7 +30,7 @@
 
 #include <convlab/problems/concepts.hpp>
 #include <convlab/problems/detail/numerics.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 
 #include "squared_hinge.hpp"
 

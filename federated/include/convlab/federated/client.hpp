@@ -13,7 +13,7 @@
 
 #include <convlab/optim/optimizer.hpp>
 #include <convlab/problems/concepts.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 
 #include "random_streams.hpp"
 

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include <convlab/problems/concepts.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 
 #include "random_streams.hpp"
 

@@ -32,7 +32,7 @@
 #include <vector>
 
 #include <convlab/problems/concepts.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 
 #include "aggregators.hpp"
 #include "client.hpp"

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 
 namespace convlab::federated {
 

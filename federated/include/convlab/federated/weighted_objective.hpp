@@ -10,7 +10,7 @@
 #include <vector>
 
 #include <convlab/problems/concepts.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 
 namespace convlab::federated {
 

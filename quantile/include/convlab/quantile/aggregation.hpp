@@ -29,7 +29,7 @@
 #include <convlab/optim/adamw.hpp>
 #include <convlab/optim/bounded_lp.hpp>
 #include <convlab/problems/concepts.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 #include <convlab/problems/quantile_loss.hpp>
 
 #include "models.hpp"

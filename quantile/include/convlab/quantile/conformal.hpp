@@ -22,7 +22,7 @@
 #include <vector>
 
 #include <convlab/problems/concepts.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 #include <convlab/problems/quantile_loss.hpp>
 
 #include "monotone.hpp"

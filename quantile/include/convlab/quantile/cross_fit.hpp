@@ -12,7 +12,7 @@
 #include <vector>
 
 #include <convlab/problems/concepts.hpp>
-#include <convlab/problems/errors.hpp>
+#include <convlab/core/errors.hpp>
 
 #include "aggregation.hpp"
 #include "models.hpp"
