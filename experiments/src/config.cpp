@@ -96,9 +96,33 @@ class Section {
   std::string choice(const std::string& key, const std::string& def, const std::vector<std::string>& allowed) {
     std::string list;
     for (const auto& a : allowed) list += (list.empty() ? "" : " | ") + a;
+    if (const toml::node* n = t_ ? t_->get(key) : nullptr; n && n->is_string())
+      if (const auto v = *n->value<std::string>(); std::find(allowed.begin(), allowed.end(), v) == allowed.end())
+        fail(*n, key, show(v) + " is not one of: " + list);
     return get<std::string>(
         key, def, [&](const std::string& v) { return std::find(allowed.begin(), allowed.end(), v) != allowed.end(); },
         list);
+  }
+
+  /// An array of distinct, non-empty strings (column names).
+  std::vector<std::string> strings(const std::string& key, const std::string& doc) {
+    used_.insert(key);
+    std::vector<std::string> out;
+    if (const toml::node* n = t_ ? t_->get(key) : nullptr) {
+      const toml::array* arr = n->as_array();
+      if (!arr) fail(*n, key, "expected an array of strings, got " + describe_type(*n));
+      for (std::size_t i = 0; i < arr->size(); ++i) {
+        const toml::node& e = *arr->get(i);
+        if (!e.is_string() || e.value<std::string>()->empty())
+          fail(e, key, "entry " + std::to_string(i) + " is " + (e.is_string() ? "empty" : describe_type(e)) + ", expected a column name");
+        out.push_back(*e.value<std::string>());
+        if (std::find(out.begin(), out.end() - 1, out.back()) != out.end() - 1) fail(e, key, "'" + out.back() + "' is listed twice");
+      }
+    }
+    std::string text = "[";
+    for (std::size_t i = 0; i < out.size(); ++i) text += (i ? ", " : "") + show(out[i]);
+    explain_.push_back({qualified(key), text + "]", "[]", "column names", doc});
+    return out;
   }
 
   /// One line of doc for the key read last (docs/configs.md).
@@ -385,7 +409,13 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   p.format = ps.choice("format", inferred.empty() ? "csv" : inferred, {"csv", "libsvm"});
   if (inferred.empty() && !pt->get("format"))
     ps.fail_here("data", "cannot tell the format of '" + data + "' from its extension; set format = \"csv\" or \"libsvm\"");
-  if (p.format == "csv") p.response = ps.get<std::string>("response", "y");
+  if (p.format == "csv") {
+    p.response = ps.get<std::string>("response", "y");
+    p.features = ps.strings("features", "the feature columns, in this order; [] = every column but response and exclude");
+    p.exclude = ps.strings("exclude", "columns that are not features (ids, splits); not read");
+    if (!p.features.empty() && !p.exclude.empty())
+      ps.fail_here("exclude", "give either features or exclude, not both");
+  }
   else p.zero_based = ps.get<bool>("zero_based", false);
   p.l1 = ps.get<double>("l1", 0.0, nonnegative, ">= 0");
   p.l2 = ps.get<double>("l2", 0.0, nonnegative, ">= 0");
@@ -416,13 +446,14 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   auto& h = c.schedule;
   h.type = sc.choice("type", "constant",
                      {"constant", "linear_decay", "cosine", "step", "exponential", "polynomial", "inverse_sqrt", "wsd",
-                      "one_cycle"});
+                      "one_cycle", "refined"});
   h.lr = sc.get<double>("lr", 1e-2, nonnegative, ">= 0");
   h.per_lipschitz = sc.get<bool>("per_lipschitz", false);
   const auto& t = h.type;
-  if (t != "constant")
+  if (t != "constant" && t != "refined")
     h.steps = sc.get<long long>("steps", 0, nonnegative_int, ">= 0 (0 = stop.max_iterations; includes warmup)");
-  h.warmup_steps = sc.get<long long>("warmup_steps", 0, nonnegative_int, ">= 0 (linear warmup from 0)");
+  if (t != "refined")  // the refined schedule's warmup comes from the gradient norms
+    h.warmup_steps = sc.get<long long>("warmup_steps", 0, nonnegative_int, ">= 0 (linear warmup from 0)");
   if (t == "linear_decay" || t == "cosine" || t == "polynomial") h.end = sc.get<double>("end", 0.0, nonnegative, ">= 0");
   if (t == "cosine" || t == "polynomial") h.exponent = sc.get<double>("exponent", 1.0, positive, "> 0");
   if (t == "step" || t == "exponential") {
@@ -439,6 +470,10 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
     h.div = sc.get<double>("div", 25.0, positive, "> 0");
     h.final_div = sc.get<double>("final_div", 1e4, positive, "> 0");
     h.shape = sc.choice("shape", "cosine", {"cosine", "linear"});
+  }
+  if (t == "refined") {
+    h.first_lr = sc.get<double>("first_lr", 0.0, nonnegative, ">= 0 (0 = lr)", "peak of the first, linear-decay pass");
+    read_declared(sc, h.refine);
   }
   sc.finish(" (schedule type '" + h.type + "')");
   {  // warmup must fit inside the schedule's length (for constant and inverse_sqrt too: a run

@@ -16,6 +16,7 @@
 #include <convlab/optim/any_kappa.hpp>
 #include <convlab/optim/lion_k.hpp>
 #include <convlab/optim/sgd.hpp>
+#include <convlab/schedules/refined.hpp>
 
 namespace convlab::experiments {
 
@@ -35,6 +36,7 @@ struct ProblemConfig {
   std::string data;               // resolved path
   std::string format;             // csv | libsvm (from the extension when empty)
   std::string response = "y";     // CSV response column
+  std::vector<std::string> features, exclude;  // CSV: chosen feature columns, or columns left out
   double l1 = 0, l2 = 0;
   bool intercept = false, standardize = false, zero_based = false;
   long long num_classes = 0;      // multinomial; 0 = infer
@@ -77,6 +79,10 @@ struct ScheduleConfig {
   double cooldown_fraction = 0.2;   // wsd
   double pct_start = 0.3, div = 25, final_div = 1e4;  // one_cycle
   std::string shape = "cosine";     // one_cycle: cosine | linear
+  // refined: a first pass with linear decay from first_lr (0 = lr) records the gradient norms,
+  // refined into the schedule of the second pass (docs/schedules.md)
+  double first_lr = 0;
+  schedules::RefineOptions refine;
 };
 
 struct StopConfig {

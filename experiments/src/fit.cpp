@@ -15,6 +15,7 @@
 #include <convlab/optim/minimize.hpp>
 #include <convlab/optim/newton.hpp>
 #include <convlab/optim/sgd.hpp>
+#include <convlab/optim/two_pass_refinement.hpp>
 #include <convlab/problems/blocked_problem.hpp>
 #include <convlab/problems/data_io.hpp>
 #include <convlab/problems/least_squares.hpp>
@@ -176,18 +177,17 @@ co::Summary run_lasso_cd(const P& p, const OptimizerConfig& oc, VecX<double>& x,
   }
 }
 
-template <class P, class Sched>
-co::Summary dispatch_optimizer(const P& p, const OptimizerConfig& oc, VecX<double>& x, const co::MinimizeOptions& mo,
-                               Sched sched, bool progress) {
-  if (oc.type == "lasso_cd") return run_lasso_cd(p, oc, x, mo);
-  if (oc.type == "gd") return run_minimize(p, co::GradientDescent<double>{}, x, mo, sched, progress);
-  if (oc.type == "adamw") return run_minimize(p, co::AdamW<double>(oc.adamw), x, mo, sched, progress);
+/// Calls fn(optimizer) with the configured step optimizer (every type but lasso_cd).
+template <class P, class Fn>
+void with_optimizer(const P& p, const OptimizerConfig& oc, Fn&& fn) {
+  if (oc.type == "gd") return fn(co::GradientDescent<double>{});
+  if (oc.type == "adamw") return fn(co::AdamW<double>(oc.adamw));
   if (oc.type == "lion") {
     co::AnyKappa kappa = oc.kappa_object;
     kappa.reshape(p.dim() / p.num_outputs(), p.num_outputs());  // the nuclear κ sees W: (d [+1]) × outputs
-    return run_minimize(p, co::LionK<double, co::AnyKappa>(oc.lion, kappa), x, mo, sched, progress);
+    return fn(co::LionK<double, co::AnyKappa>(oc.lion, kappa));
   }
-  return run_minimize(p, co::Sgd<double>(oc.sgd), x, mo, sched, progress);
+  return fn(co::Sgd<double>(oc.sgd));
 }
 
 /// The configured schedule; lr and end are multiplied by `unit` (1/L with per_lipschitz).
@@ -246,8 +246,22 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
                                .batch_size = c.optimizer.batch_size,
                                .evaluate_every = c.stop.evaluate_every,
                                .seed = static_cast<unsigned long long>(c.seed)};
-  r.summary = dispatch_optimizer(p, c.optimizer, r.x, mo, make_schedule(c.schedule, unit, c.stop.max_iterations),
-                                 progress);
+  if (c.optimizer.type == "lasso_cd") {
+    r.summary = run_lasso_cd(p, c.optimizer, r.x, mo);
+  } else if (c.schedule.type == "refined") {  // two passes: linear decay recording ‖g‖, then refined
+    const auto& h = c.schedule;
+    with_optimizer(p, c.optimizer, [&](const auto& opt) {
+      auto two = co::two_pass_refinement(p, opt, r.x, mo, (h.first_lr > 0 ? h.first_lr : h.lr) * unit, h.lr * unit, h.refine);
+      r.summary = std::move(two.second);
+      r.first_pass = std::move(two.first);
+      r.first_pass->step_gradient_norms.clear();  // the shape is what the second pass used
+      r.refined_shape = std::move(two.shape);
+    });
+  } else {
+    with_optimizer(p, c.optimizer, [&](const auto& opt) {
+      r.summary = run_minimize(p, opt, r.x, mo, make_schedule(c.schedule, unit, c.stop.max_iterations), progress);
+    });
+  }
   if (c.reference != "none") {
     auto& cache = reference_cache();
     const std::string key = problem_key(c);
@@ -260,6 +274,10 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
 }  // namespace
 
 namespace {
+cp::CsvOptions csv_options(const ProblemConfig& pc) {
+  return {.response = pc.response, .features = pc.features, .exclude = pc.exclude};
+}
+
 FitResult run_fit_unnamed(const RunConfig& c, bool show_progress, bool dry_run) {
   const auto fit = [&](const auto& p) { return fit_problem(p, c, show_progress, dry_run); };
   const bool csv = c.problem.format == "csv", lasso = c.optimizer.type == "lasso_cd";
@@ -269,8 +287,11 @@ FitResult run_fit_unnamed(const RunConfig& c, bool show_progress, bool dry_run) 
   if (mpi_session::size() > 1) {  // every rank reads only its rows
     const auto ex = std::make_shared<convlab::mpi::MpiExchange>(MPI_COMM_WORLD);
     if (csv) {
-      auto shard = convlab::mpi::read_csv_shard(c.problem.data, MPI_COMM_WORLD, {.response = c.problem.response});
-      return with_blocked_problem(c.problem, std::move(shard.data.X), shard.data.y, shard.layout, ex, fit);
+      auto shard = convlab::mpi::read_csv_shard(c.problem.data, MPI_COMM_WORLD, csv_options(c.problem));
+      auto names = std::move(shard.data.feature_names);
+      auto r = with_blocked_problem(c.problem, std::move(shard.data.X), shard.data.y, shard.layout, ex, fit);
+      r.feature_names = std::move(names);
+      return r;
     }
     auto shard = convlab::mpi::read_libsvm_shard(c.problem.data, MPI_COMM_WORLD, {.zero_based = c.problem.zero_based});
     return with_blocked_problem(c.problem, std::move(shard.data.X), shard.data.y, shard.layout, ex, fit);
@@ -283,8 +304,10 @@ FitResult run_fit_unnamed(const RunConfig& c, bool show_progress, bool dry_run) 
     return with_blocked_problem(c.problem, std::move(X), y, layout, std::make_shared<cp::LocalExchange>(), fit);
   };
   if (csv) {
-    auto ds = cp::load_csv(c.problem.data, {.response = c.problem.response});
-    return on_data(std::move(ds.X), ds.y);
+    auto ds = cp::load_csv(c.problem.data, csv_options(c.problem));
+    auto r = on_data(std::move(ds.X), ds.y);
+    r.feature_names = std::move(ds.feature_names);
+    return r;
   }
   auto ds = cp::load_libsvm(c.problem.data, {.zero_based = c.problem.zero_based});
   return on_data(std::move(ds.X), ds.y);

@@ -2,6 +2,7 @@
 // One run: problem + data + optimizer + schedule + stopping rule, from a RunConfig.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <convlab/optim/summary.hpp>
 #include <convlab/problems/concepts.hpp>
@@ -24,9 +25,12 @@ struct FitResult {
   double lipschitz = 0;  // global bound of the smooth part
   double lr0 = 0;        // the learning rate the schedule starts from (after per_lipschitz)
   Eigen::Index samples = 0, features = 0, dim = 0;
+  std::vector<std::string> feature_names;  // CSV data: the feature columns, in the order of x
   int ranks = 1;                 // MPI ranks the rows were spread over
   Eigen::Index row_blocks = 0;   // blocks of rows the sums run over (0: lasso_cd, unblocked)
   std::optional<Reference> reference;
+  std::optional<optim::Summary> first_pass;  // schedule "refined": the linear-decay pass
+  std::vector<double> refined_shape;          // ... and the shape it gave (max 1)
 };
 
 /// Loads the data, builds everything, runs minimize and (if asked) the reference solver.

@@ -138,6 +138,7 @@ nlohmann::json write_run_folder(const fs::path& dir, const RunConfig& c, const F
   j["gradient_evaluations"] = s.gradient_evaluations;
   j["samples"] = r.samples;
   j["features"] = r.features;
+  if (!r.feature_names.empty()) j["feature_names"] = r.feature_names;
   j["ranks"] = r.ranks;
   j["row_blocks"] = r.row_blocks;
   j["lipschitz"] = r.lipschitz;
@@ -152,6 +153,15 @@ nlohmann::json write_run_folder(const fs::path& dir, const RunConfig& c, const F
     j["reference"] = {{"method", ref.method}, {"value", ref.value}, {"grad_norm", ref.grad_norm}};
     j["relative_suboptimality"] = std::abs(s.final_value - ref.value) / std::max(std::abs(ref.value), 1e-300);
     j["x_relative_error"] = (r.x - ref.x).norm() / std::max(ref.x.norm(), 1e-300);
+  }
+  if (r.first_pass) {
+    const auto& f = *r.first_pass;
+    j["first_pass"] = {{"schedule", "linear_decay"}, {"status", optim::to_string(f.status)}, {"iterations", f.iterations},
+                       {"final_value", f.final_value}, {"grad_norm", f.final_grad_norm}};
+    const auto& shape = r.refined_shape;  // 11 points of the refined lr/peak over the run, for a glance
+    std::vector<double> glance;
+    for (int i = 0; i <= 10 && !shape.empty(); ++i) glance.push_back(shape[(shape.size() - 1) * static_cast<std::size_t>(i) / 10]);
+    j["refined_shape_deciles"] = glance;
   }
   if (const auto ratio = linear_rate_ratio(c, r)) j["linear_rate_ratio"] = *ratio;
   if (const std::string w = stop_warning(r); !w.empty()) j["warning"] = w;

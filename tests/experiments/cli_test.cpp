@@ -2,6 +2,8 @@
 // reproduce + resume, claims that fail, --set overrides, exit codes and determinism.
 #include <convlab/optim/newton.hpp>
 #include <convlab/optim/proximal_gradient.hpp>
+#include <convlab/optim/sgd.hpp>
+#include <convlab/optim/two_pass_refinement.hpp>
 #include <convlab/problems/least_squares.hpp>
 #include <convlab/problems/regularizers.hpp>
 #include <convlab/problems/data_io.hpp>
@@ -805,4 +807,82 @@ TEST(Docs, ConfigKeyTablesAreGenerated) {
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("| lion, kappa = \"huber\" | `delta` | 1 |"), std::string::npos) << text;
   EXPECT_NE(text.find("| adamw | `weight_decay` | 0.01 |"), std::string::npos) << text;
+}
+
+// [problem] features / exclude: an id column and a split column are left out (or the features
+// named), the model is the same bits as on a file without them, and summary.json names the
+// columns of x.
+TEST(Fit, FeaturesAndExcludeChooseTheColumns) {
+  const fs::path dir = fresh_dir("features");
+  std::ifstream in(source_dir() + "/data/diabetes.csv");
+  std::string header, line, with_ids = "", plain;
+  std::getline(in, header);
+  with_ids = "id,split," + header + "\n";
+  plain = header + "\n";
+  for (int i = 0; std::getline(in, line); ++i) {
+    with_ids += "row" + std::to_string(i) + "," + (i % 5 ? "train" : "test") + "," + line + "\n";
+    plain += line + "\n";
+  }
+  write(dir / "ids.csv", with_ids);
+  write(dir / "plain.csv", plain);
+  const std::string body = "\"\nstandardize = true\n[stop]\nmax_iterations = 50\n[output]\nplots = false\n";
+  write(dir / "plain.toml", "[problem]\ntype = \"least_squares\"\ndata = \"plain.csv\"" + body.substr(1));
+  write(dir / "ids.toml", "[problem]\ntype = \"least_squares\"\ndata = \"ids.csv\"\nexclude = [\"id\", \"split\"]" + body.substr(1));
+  const auto plain_fit = ex::run_fit(ex::load_run_config((dir / "plain.toml").string()), false);
+  const auto ids_fit = ex::run_fit(ex::load_run_config((dir / "ids.toml").string()), false);
+  EXPECT_TRUE(plain_fit.x == ids_fit.x);
+  EXPECT_EQ(ids_fit.feature_names, plain_fit.feature_names);
+  EXPECT_EQ(ids_fit.feature_names.size(), 10u);
+  // two named features, in the order given
+  const auto two = ex::run_fit(ex::load_run_config((dir / "ids.toml").string(), {"problem.exclude=[]", "problem.features=[\"bmi\", \"age\"]"}), false);
+  EXPECT_EQ(two.feature_names, (std::vector<std::string>{"bmi", "age"}));
+  EXPECT_EQ(two.x.size(), 2);
+  // the id column is not numeric: without exclude the file is refused, never used as a feature
+  EXPECT_EQ(run_cli("validate " + (dir / "ids.toml").string() + " --set problem.exclude=[]"), 2);
+  ASSERT_EQ(run_cli("fit " + (dir / "ids.toml").string() + " --out " + (dir / "out").string()), 0);
+  const auto summary = read_json(dir / "out" / "ids" / "fit" / "summary.json");
+  EXPECT_EQ(summary["feature_names"].get<std::vector<std::string>>(), plain_fit.feature_names);
+}
+
+// [schedule] type = "refined": the CLI runs the paper's two passes (linear decay recording the
+// gradient norms, then the refined schedule) and agrees with the library's
+// two_pass_refinement on the same problem (up to the blockwise sums' rounding).
+TEST(Fit, RefinedScheduleRunsBothPassesLikeTheLibrary) {
+  const fs::path dir = fresh_dir("refined");
+  write(dir / "refined.toml", "seed = 1\n[problem]\ntype = \"least_squares\"\ndata = \"" + source_dir() +
+                                  "/data/diabetes.csv\"\nstandardize = true\nl2 = 0.1\n[optimizer]\ntype = \"momentum\"\n"
+                                  "[schedule]\ntype = \"refined\"\nlr = 0.05\nfirst_lr = 0.02\ntau = 0.2\n[stop]\n"
+                                  "max_iterations = 400\n[output]\nplots = false\n");
+  const auto c = ex::load_run_config((dir / "refined.toml").string());
+  const ex::FitResult r = ex::run_fit(c, false);
+  ASSERT_TRUE(r.first_pass.has_value());
+  auto ds = convlab::problems::load_csv(source_dir() + "/data/diabetes.csv", {.response = "y"});
+  convlab::problems::standardize(ds.X);
+  const convlab::problems::LeastSquares<double> f(ds.X, ds.y, {.l2 = 0.1});
+  VecX<double> x = VecX<double>::Zero(10);
+  const auto two = convlab::optim::two_pass_refinement(f, convlab::optim::Sgd<double>({.momentum = 0.9}), x,
+                                                       {.max_iterations = 400, .seed = 1}, 0.02, 0.05, {.tau = 0.2});
+  EXPECT_NEAR(r.first_pass->final_value, two.first.final_value, 1e-10 * two.first.final_value);
+  EXPECT_NEAR(r.summary.final_value, two.second.final_value, 1e-10 * two.second.final_value);
+  ASSERT_EQ(r.refined_shape.size(), two.shape.size());
+  for (std::size_t i = 0; i < two.shape.size(); i += 997) EXPECT_NEAR(r.refined_shape[i], two.shape[i], 1e-9) << i;
+  EXPECT_LE((r.x - x).norm(), 1e-8 * (1 + x.norm()));
+  EXPECT_LT(r.summary.final_value, r.summary.initial_value);
+  ASSERT_EQ(run_cli("fit " + (dir / "refined.toml").string() + " --out " + (dir / "out").string()), 0);
+  const auto summary = read_json(dir / "out" / "refined" / "fit" / "summary.json");
+  EXPECT_EQ(summary["first_pass"]["iterations"].get<long long>(), 400);
+  EXPECT_EQ(summary["refined_shape_deciles"].size(), 11u);
+  EXPECT_EQ(run_cli("validate " + (dir / "refined.toml").string() + " --set schedule.warmup_steps=10"), 2);
+  EXPECT_EQ(run_cli("validate " + (dir / "refined.toml").string() + " --set schedule.tau=0"), 2);
+}
+
+// Every shipped single-run example validates (and so names only keys that exist).
+TEST(Examples, EveryRunExampleValidates) {
+  int checked = 0;
+  for (const auto& e : fs::directory_iterator(source_dir() + "/experiments/examples")) {
+    if (e.path().extension() != ".toml") continue;
+    EXPECT_EQ(run_cli("validate " + e.path().string()), 0) << e.path();
+    ++checked;
+  }
+  EXPECT_GE(checked, 5);
 }

@@ -108,6 +108,34 @@ TEST(Csv, QuotesBlankLinesAndResponseColumnAnywhere) {
   EXPECT_EQ(ds.X(1, 1), 6.0);
 }
 
+// features / exclude choose the columns: an id or split column is never silently a feature,
+// and a non-numeric column that is not used is not parsed.
+TEST(Csv, FeaturesAndExcludeChooseTheColumns) {
+  const std::string text = "id,y,a,split,b\nr1,1,2,train,3\nr2,4,5,test,6\n";
+  const auto chosen = cp::parse_csv(text, "c.csv", {.response = "y", .features = {"b", "a"}});
+  EXPECT_EQ(chosen.feature_names, (std::vector<std::string>{"b", "a"}));  // the order given
+  EXPECT_EQ(chosen.X(1, 0), 6.0);
+  EXPECT_EQ(chosen.X(1, 1), 5.0);
+  EXPECT_EQ(chosen.y[1], 4.0);
+  const auto rest = cp::parse_csv(text, "c.csv", {.response = "y", .exclude = {"split", "id"}});
+  EXPECT_EQ(rest.feature_names, (std::vector<std::string>{"a", "b"}));  // file order
+  EXPECT_EQ(rest.X, chosen.X.rowwise().reverse());
+  // without a choice the non-numeric id is an error, not a feature
+  expect_data_error([&] { cp::parse_csv(text, "c.csv", {.response = "y"}); }, {"c.csv:2:", "column 1 (id)", "not a number"});
+  expect_data_error([&] { cp::parse_csv(text, "c.csv", {.response = "y", .features = {"a", "c"}}); },
+                    {"c.csv:1:", "no column named 'c' (in features; columns: id, y, a, split, b)"});
+  expect_data_error([&] { cp::parse_csv(text, "c.csv", {.response = "y", .exclude = {"idx"}}); },
+                    {"c.csv:1:", "no column named 'idx' (in exclude"});
+  expect_data_error([&] { cp::parse_csv(text, "c.csv", {.response = "y", .features = {"a", "y"}}); },
+                    {"'y' is the response"});
+  expect_data_error([&] { cp::parse_csv(text, "c.csv", {.response = "y", .features = {"a", "a"}}); },
+                    {"'a' is listed twice"});
+  expect_data_error([&] { cp::parse_csv("y,id\n1,2\n", "c.csv", {.response = "y", .exclude = {"id"}}); },
+                    {"c.csv:1:", "no feature columns"});
+  EXPECT_THROW(cp::parse_csv(text, "c.csv", {.response = "y", .features = {"a"}, .exclude = {"id"}}),
+               convlab::InvalidArgument);
+}
+
 TEST(Csv, MalformedInputsNameFileLineAndColumn) {
   auto parse = [](std::string text, std::string response = "y") {
     return [=] { cp::parse_csv(text, "bad.csv", {.response = response}); };

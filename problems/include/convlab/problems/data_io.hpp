@@ -49,6 +49,8 @@ struct LibsvmOptions {
 
 struct CsvOptions {
   std::string response;               ///< name of the response column (required)
+  std::vector<std::string> features{};  ///< the feature columns, in this order; empty = every other column
+  std::vector<std::string> exclude{};   ///< columns that are neither response nor feature (ids, splits); not parsed
   char delimiter = ',';
   bool allow_nonfinite = false;       ///< accept NaN/Inf (written nan, inf) in any column
   // A shard of a file (problems/mpi/csv_shard.hpp): the text holds only data rows.
@@ -252,14 +254,20 @@ inline SparseDataset load_libsvm(const std::string& path, const LibsvmOptions& o
   return parse_libsvm(detail::read_file(path), path, opt);
 }
 
-/// Parses CSV text whose first line is a header. Every other column is a feature, in
-/// file order. Blank lines are skipped; empty values are errors.
+/// Parses CSV text whose first line is a header. The features are the columns named in
+/// `opt.features` (in that order), else every column but the response and `opt.exclude` (in
+/// file order); columns that are neither are not parsed. Blank lines are skipped; empty values
+/// are errors.
 inline DenseDataset parse_csv(std::string_view text, const std::string& name, const CsvOptions& opt) {
   if (opt.response.empty()) throw InvalidArgument("CsvOptions::response is empty; name the response column");
+  if (!opt.features.empty() && !opt.exclude.empty())
+    throw InvalidArgument("CsvOptions: give either features or exclude, not both");
+  constexpr Eigen::Index kSkip = -2, kResponse = -1;
   std::vector<std::string> header;
+  std::vector<Eigen::Index> role;  // per column: its feature position, kResponse or kSkip
   std::size_t header_line = 0;
-  Eigen::Index response_col = -1;
-  std::vector<double> values, responses;
+  Eigen::Index d = 0;
+  std::vector<double> values, responses, row;
   const auto take_header = [&](std::size_t lineno, std::vector<std::string> fields) {
     header = std::move(fields);
     header_line = lineno;
@@ -269,13 +277,30 @@ inline DenseDataset parse_csv(std::string_view text, const std::string& name, co
       if (const auto [it, fresh] = seen.emplace(header[j], j); !fresh)
         throw DataError(name, lineno, "column " + std::to_string(j + 1),
                         "duplicate column name '" + header[j] + "' (also column " + std::to_string(it->second + 1) + ")");
-      if (header[j] == opt.response) response_col = static_cast<Eigen::Index>(j);
     }
-    if (response_col < 0) {
+    const auto column = [&](const std::string& wanted, const char* what) {
+      const auto it = seen.find(wanted);
+      if (it != seen.end()) return it->second;
       std::string names;
       for (const auto& h : header) names += (names.empty() ? "" : ", ") + h;
-      throw DataError(name, lineno, "header", "no column named '" + opt.response + "' (columns: " + names + ")");
+      throw DataError(name, lineno, "header", std::string("no column named '") + wanted + "' (" + what + "; columns: " + names + ")");
+    };
+    role.assign(header.size(), opt.features.empty() ? 0 : kSkip);
+    role[column(opt.response, "the response")] = kResponse;
+    for (const auto& e : opt.exclude) role[column(e, "in exclude")] = kSkip;
+    if (opt.features.empty()) {
+      for (auto& r : role)
+        if (r == 0) r = d++;
+    } else {
+      for (const auto& f : opt.features) {
+        Eigen::Index& r = role[column(f, "in features")];
+        if (r == kResponse) throw DataError(name, lineno, "header", "'" + f + "' is the response; it cannot be a feature too");
+        if (r >= 0) throw DataError(name, lineno, "header", "'" + f + "' is listed twice in features");
+        r = d++;
+      }
     }
+    if (d == 0) throw DataError(name, lineno, "header", "no feature columns (only the response and excluded columns)");
+    row.resize(static_cast<std::size_t>(d));
   };
   if (!opt.header.empty()) take_header(opt.header_line, detail::split_csv(opt.header, opt.delimiter, name, opt.header_line));
   detail::for_each_line(text, [&](std::size_t text_line, std::string_view line) {
@@ -287,23 +312,25 @@ inline DenseDataset parse_csv(std::string_view text, const std::string& name, co
       throw DataError(name, lineno, "", "expected " + std::to_string(header.size()) + " fields as in the header (line " +
                                             std::to_string(header_line) + "), found " + std::to_string(fields.size()));
     for (std::size_t j = 0; j < fields.size(); ++j) {
+      if (role[j] == kSkip) continue;
       const std::string field = "column " + std::to_string(j + 1) + " (" + header[j] + ")";
       if (fields[j].empty()) throw DataError(name, lineno, field, "empty value (missing values are not supported)");
       const double v = detail::parse_number(fields[j], opt.allow_nonfinite, name, lineno, field);
-      if (static_cast<Eigen::Index>(j) == response_col) responses.push_back(v);
-      else values.push_back(v);
+      if (role[j] == kResponse) responses.push_back(v);
+      else row[static_cast<std::size_t>(role[j])] = v;
     }
+    values.insert(values.end(), row.begin(), row.end());
   });
   if (header.empty()) throw DataError(name, 0, "", "empty file (no header)");
   if (responses.empty()) throw DataError(name, 0, "", "no data rows after the header");
   DenseDataset ds;
   const auto n = static_cast<Eigen::Index>(responses.size());
-  const auto d = static_cast<Eigen::Index>(header.size()) - 1;
   ds.X = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(values.data(), n, d);
   ds.y = Eigen::Map<const VecX<double>>(responses.data(), n);
   ds.response = opt.response;
+  ds.feature_names.resize(static_cast<std::size_t>(d));
   for (std::size_t j = 0; j < header.size(); ++j)
-    if (static_cast<Eigen::Index>(j) != response_col) ds.feature_names.push_back(header[j]);
+    if (role[j] >= 0) ds.feature_names[static_cast<std::size_t>(role[j])] = header[j];
   return ds;
 }
 

@@ -28,6 +28,8 @@
 #include <span>
 #include <vector>
 
+#include <convlab/core/fields.hpp>
+
 #include "bound.hpp"
 #include "detail/require.hpp"
 
@@ -40,12 +42,21 @@ struct RefineOptions {
   double q = 2;                    ///< weight exponent: 2 for L2 norms (SGD), 1 for L1 norms (Adam)
   std::int64_t drop_edges = 2;     ///< entries dropped at each end (logging artefacts), >= 0
   Window window = Window::FilteredLength;
-  void validate() const {
-    detail::require(tau > 0 && tau <= 1, "RefineOptions", "tau", tau, "0 < tau <= 1");
-    detail::require(resample >= 2, "RefineOptions", "resample", resample, "resample >= 2");
-    detail::require(q > 0 && q < 1e308, "RefineOptions", "q", q, "q > 0");
-    detail::require(drop_edges >= 0, "RefineOptions", "drop_edges", drop_edges, "drop_edges >= 0");
+
+  static constexpr std::string_view type_name = "RefineOptions";
+  static constexpr auto fields() {
+    using O = RefineOptions;
+    return std::tuple{
+        field("tau", &O::tau, "0 < tau <= 1", [](double v) { return v > 0 && v <= 1; },
+              "median-filter width, as a fraction of the run"),
+        field("resample", &O::resample, "2 <= resample <= 1e7", [](std::int64_t v) { return v >= 2 && v <= 10000000; },
+              "points the filtered norms are resampled to"),
+        field("q", &O::q, "q > 0", [](double v) { return v > 0 && v < 1e308; },
+              "weight exponent: 2 for L2 gradient norms (SGD), 1 for L1 norms (Adam, Lion)"),
+        field("drop_edges", &O::drop_edges, "drop_edges >= 0", [](std::int64_t v) { return v >= 0; },
+              "entries dropped at each end of the record (logging artefacts)")};
   }
+  void validate() const { validate_fields(*this); }
 };
 
 /// `x` linearly interpolated onto `n` points spread uniformly over normalized time [0, 1].
