@@ -260,8 +260,8 @@ int command_validate(const std::string& config, const Overrides& overrides, bool
     if (explain) {
       fmt::print("# {}: {} samples x {} features, dimension {}\n", name, r.samples, r.features, r.dim);
       for (const auto& row : c.explain)
-        fmt::print("{:<28} = {:<24} # default {}{}\n", row.key, row.value, row.default_value,
-                   row.rule.empty() ? "" : "; allowed " + row.rule);
+        fmt::print("{:<28} = {:<24} # default {}{}{}\n", row.key, row.value, row.default_value,
+                   row.rule.empty() ? "" : "; allowed " + row.rule, row.doc.empty() ? "" : "; " + row.doc);
     }
   }
   if (runs.empty()) fmt::print("{}: ok ({} suite, both profiles)\n", config, runner);

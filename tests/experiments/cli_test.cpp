@@ -886,3 +886,18 @@ TEST(Examples, EveryRunExampleValidates) {
   }
   EXPECT_GE(checked, 5);
 }
+
+// `validate --explain` prints each declared key with its default, rule and one line of doc.
+TEST(Config, ExplainPrintsTheDeclaredDoc) {
+  const fs::path dir = fresh_dir("explain");
+  write(dir / "run.toml", "[problem]\ntype = \"logistic\"\ndata = \"" + source_dir() +
+                              "/data/breast_cancer.csv\"\n[optimizer]\ntype = \"lion\"\nkappa = \"log_cosh\"\n");
+  ASSERT_EQ(std::system((std::string(CONVLAB_CLI) + " validate --explain " + (dir / "run.toml").string() + " > " +
+                         (dir / "explain.txt").string() + " 2>&1").c_str()),
+            0);
+  std::ifstream in(dir / "explain.txt");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("optimizer.beta               = 1                        # default 1; allowed beta > 0; sharpness: ∇κ = tanh(βv)"),
+            std::string::npos)
+      << text;
+}
