@@ -99,9 +99,7 @@ class Section {
     if (const toml::node* n = t_ ? t_->get(key) : nullptr; n && n->is_string())
       if (const auto v = *n->value<std::string>(); std::find(allowed.begin(), allowed.end(), v) == allowed.end())
         fail(*n, key, show(v) + " is not one of: " + list);
-    return get<std::string>(
-        key, def, [&](const std::string& v) { return std::find(allowed.begin(), allowed.end(), v) != allowed.end(); },
-        list);
+    return get<std::string>(key, def, {}, list);  // membership checked above, with its own message
   }
 
   /// An array of distinct, non-empty strings (column names).
@@ -200,7 +198,7 @@ void read_declared(Section& s, Options& out, const Options& defaults = {}, const
     const std::string key(f.name);
     if (std::find(fixed.begin(), fixed.end(), key) != fixed.end()) return;
     const auto ok = [&](const T& v) { return f.allows(v); };
-    const std::string rule = f.rule.empty() ? std::string() : std::string(f.rule);
+    const std::string rule(f.rule);
     if constexpr (std::is_same_v<T, double> || std::is_same_v<T, bool> || std::is_same_v<T, std::string> ||
                   std::is_same_v<T, long long>) {
       out.*(f.member) = s.get<T>(key, defaults.*(f.member), ok, rule, std::string(f.doc));

@@ -871,7 +871,9 @@ TEST(Fit, RefinedScheduleRunsBothPassesLikeTheLibrary) {
   ASSERT_EQ(run_cli("fit " + (dir / "refined.toml").string() + " --out " + (dir / "out").string()), 0);
   const auto summary = read_json(dir / "out" / "refined" / "fit" / "summary.json");
   EXPECT_EQ(summary["first_pass"]["iterations"].get<long long>(), 400);
-  EXPECT_EQ(summary["refined_shape_deciles"].size(), 11u);
+  ASSERT_EQ(summary["refined_shape_deciles"].size(), 11u);
+  for (std::size_t i = 0; i <= 10; ++i)  // the shape at 0, 10, ..., 100 % of the run
+    EXPECT_EQ(summary["refined_shape_deciles"][i].get<double>(), r.refined_shape[(r.refined_shape.size() - 1) * i / 10]) << i;
   EXPECT_EQ(run_cli("validate " + (dir / "refined.toml").string() + " --set schedule.warmup_steps=10"), 2);
   EXPECT_EQ(run_cli("validate " + (dir / "refined.toml").string() + " --set schedule.tau=0"), 2);
 }
