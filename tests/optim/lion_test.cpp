@@ -219,28 +219,6 @@ TEST(LionK, FloatAndDoubleAgreeAndStepsDoNotAllocate) {
   compare(co::NuclearK(4, 3));
 }
 
-TEST(LionK, BlocksStepLikeSeparateOptimizers) {
-  std::mt19937_64 rng(convlab::test::test_seed() + 4);
-  VecX<double> w = convlab::test::random_matrix<double>(6, 1, rng), b = convlab::test::random_matrix<double>(2, 1, rng);
-  VecX<double> w2 = w, b2 = b;
-  using Opt = co::LionK<double, co::NuclearK>;
-  const Opt opt({.weight_decay = 0.1});
-  std::vector<Opt::Block> params{{w.data(), 3, 2}, {b.data(), 2, 1}};
-  auto ms = opt.init_blocks(params);
-  const Opt single_w({.weight_decay = 0.1}, co::NuclearK(3, 2)), single_b({.weight_decay = 0.1}, co::NuclearK(2, 1));
-  auto sw = single_w.init(w2);
-  auto sb = single_b.init(b2);
-  for (int t = 0; t < 5; ++t) {
-    const VecX<double> gw = convlab::test::random_matrix<double>(6, 1, rng), gb = convlab::test::random_matrix<double>(2, 1, rng);
-    std::vector<Opt::ConstBlock> grads{{gw.data(), 3, 2}, {gb.data(), 2, 1}};
-    opt.step_blocks(params, grads, ms, 0.05);
-    single_w.step(w2, gw, sw, 0.05);
-    single_b.step(b2, gb, sb, 0.05);
-  }
-  EXPECT_TRUE(w == w2);
-  EXPECT_TRUE(b == b2);
-}
-
 TEST(LionK, BadOptionsAreNamed) {
   EXPECT_THROW(co::Lion<double>({.beta1 = 1.0}), convlab::InvalidArgument);
   EXPECT_THROW(co::Lion<double>({.beta2 = -0.5}), convlab::InvalidArgument);
@@ -356,14 +334,12 @@ TEST(AnyKappa, BlocksGiveTheNuclearKappaEachBlocksShape) {
   VecX<double> w2 = w, b2 = b;
   const co::LionK<double, co::NuclearK> typed({.weight_decay = 0.1});
   const co::LionK<double, co::AnyKappa> named({.weight_decay = 0.1}, co::AnyKappa(co::NuclearK{}));
-  std::vector<co::LionK<double, co::NuclearK>::Block> p1{{w.data(), 3, 2}, {b.data(), 2, 1}};
-  std::vector<co::LionK<double, co::AnyKappa>::Block> p2{{w2.data(), 3, 2}, {b2.data(), 2, 1}};
-  auto s1 = typed.init_blocks(p1);
-  auto s2 = named.init_blocks(p2);
+  auto s1 = typed.init({{w.data(), 3, 2}, {b.data(), 2, 1}});
+  auto s2 = named.init({{w2.data(), 3, 2}, {b2.data(), 2, 1}});
   for (int t = 0; t < 5; ++t) {
     const VecX<double> gw = convlab::test::random_matrix<double>(6, 1, rng), gb = convlab::test::random_matrix<double>(2, 1, rng);
-    typed.step_blocks(p1, std::vector<co::LionK<double, co::NuclearK>::ConstBlock>{{gw.data(), 3, 2}, {gb.data(), 2, 1}}, s1, 0.05);
-    named.step_blocks(p2, std::vector<co::LionK<double, co::AnyKappa>::ConstBlock>{{gw.data(), 3, 2}, {gb.data(), 2, 1}}, s2, 0.05);
+    typed.step({{w.data(), 3, 2}, {b.data(), 2, 1}}, {{gw.data(), 3, 2}, {gb.data(), 2, 1}}, s1, 0.05);
+    named.step({{w2.data(), 3, 2}, {b2.data(), 2, 1}}, {{gw.data(), 3, 2}, {gb.data(), 2, 1}}, s2, 0.05);
   }
   EXPECT_TRUE(w == w2);
   EXPECT_TRUE(b == b2);

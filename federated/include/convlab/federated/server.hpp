@@ -21,7 +21,6 @@
 /// whole state (x, round, participation, aggregator, tail average, history); `resume_from`
 /// restarts from such bytes with results identical to an uninterrupted run.
 
-#include <boost/crc.hpp>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -32,6 +31,7 @@
 #include <vector>
 
 #include <convlab/problems/concepts.hpp>
+#include <convlab/core/bytes.hpp>
 #include <convlab/core/errors.hpp>
 
 #include "aggregators.hpp"
@@ -84,64 +84,19 @@ struct ServerState {
 };
 
 namespace detail {
-struct Bytes {
-  std::vector<char> b;
-  template <class T>
-  void put(const T& v) {
-    const char* p = reinterpret_cast<const char*>(&v);
-    b.insert(b.end(), p, p + sizeof(T));
-  }
-  template <class T>
-  void put_vector(const std::vector<T>& v) {
-    put(static_cast<std::uint64_t>(v.size()));
-    const char* p = reinterpret_cast<const char*>(v.data());
-    b.insert(b.end(), p, p + v.size() * sizeof(T));
-  }
-  void put_vec(const VecX<double>& v) { put_vector(std::vector<double>(v.data(), v.data() + v.size())); }
-};
-struct Reader {
-  const std::vector<char>& b;
-  std::size_t at = 0;
-  template <class T>
-  T get() {
-    if (at + sizeof(T) > b.size()) throw InvalidArgument("federated checkpoint: truncated");
-    T v;
-    std::memcpy(&v, b.data() + at, sizeof(T));
-    at += sizeof(T);
-    return v;
-  }
-  template <class T>
-  std::vector<T> get_vector() {
-    const auto n = get<std::uint64_t>();
-    if (n > (b.size() - at) / sizeof(T)) throw InvalidArgument("federated checkpoint: truncated");
-    std::vector<T> v(n);
-    std::memcpy(v.data(), b.data() + at, n * sizeof(T));
-    at += n * sizeof(T);
-    return v;
-  }
-  VecX<double> get_vec() {
-    const auto v = get_vector<double>();
-    return Eigen::Map<const VecX<double>>(v.data(), static_cast<Eigen::Index>(v.size()));
-  }
-};
 // Format 2 = "CNLBFED2" + payload + CRC-32 of everything before it. Format 1 ("CNLBFED1") had
 // no checksum and is refused (a damaged one resumed silently).
 inline constexpr std::uint64_t kCheckpointMagicV1 = 0x31444546424c4e43ULL;  // "CNLBFED1"
 inline constexpr std::uint64_t kCheckpointMagic = 0x32444546424c4e43ULL;    // "CNLBFED2"
-inline std::uint32_t crc32(const char* data, std::size_t n) {
-  boost::crc_32_type crc;
-  crc.process_bytes(data, n);
-  return crc.checksum();
-}
 }  // namespace detail
 
 inline std::vector<char> save_checkpoint(const ServerState& s, const Participation& part, const Aggregator& agg) {
-  detail::Bytes out;
+  ByteWriter out;
   out.put(detail::kCheckpointMagic);
   out.put(s.round);
   out.put(s.tail_count);
-  out.put_vec(s.x);
-  out.put_vec(s.tail_sum);
+  out.put_array(s.x.data(), static_cast<std::size_t>(s.x.size()));
+  out.put_array(s.tail_sum.data(), static_cast<std::size_t>(s.tail_sum.size()));
   out.put_vector(part.state());
   std::vector<long long> ints;
   std::vector<double> reals;
@@ -150,8 +105,8 @@ inline std::vector<char> save_checkpoint(const ServerState& s, const Participati
   out.put_vector(reals);
   out.put(static_cast<std::uint64_t>(s.history.size()));
   for (const auto& h : s.history) out.put(h.round), out.put(h.objective), out.put(h.participants), out.put(h.test_metric), out.put_vector(h.weights);
-  out.put(detail::crc32(out.b.data(), out.b.size()));
-  return out.b;
+  seal(out.bytes);
+  return out.bytes;
 }
 
 /// Restores a checkpoint; `agg` may be null on processes that do not aggregate (MPI non-root).
@@ -167,15 +122,19 @@ inline void load_checkpoint(const std::vector<char>& bytes, ServerState& s, Part
     throw InvalidArgument("federated checkpoint: not a convlab federated checkpoint (format version 2)");
   std::uint32_t stored = 0;
   std::memcpy(&stored, bytes.data() + bytes.size() - crc_bytes, crc_bytes);
-  if (stored != detail::crc32(bytes.data(), bytes.size() - crc_bytes))
+  if (stored != crc32(bytes.data(), bytes.size() - crc_bytes))
     throw InvalidArgument("federated checkpoint: checksum mismatch (the file is damaged); delete it to start the run over");
   const std::vector<char> payload(bytes.begin(), bytes.end() - static_cast<std::ptrdiff_t>(crc_bytes));
-  detail::Reader in{payload};
+  ByteReader in{payload, "federated checkpoint"};
+  const auto get_vec = [&in] {
+    const auto v = in.get_vector<double>();
+    return VecX<double>(Eigen::Map<const VecX<double>>(v.data(), static_cast<Eigen::Index>(v.size())));
+  };
   in.get<std::uint64_t>();  // the magic, checked above
   s.round = in.get<long long>();
   s.tail_count = in.get<long long>();
-  s.x = in.get_vec();
-  s.tail_sum = in.get_vec();
+  s.x = get_vec();
+  s.tail_sum = get_vec();
   part.restore(in.get_vector<long long>());
   const auto ints = in.get_vector<long long>();
   const auto reals = in.get_vector<double>();
@@ -192,7 +151,7 @@ inline void load_checkpoint(const std::vector<char>& bytes, ServerState& s, Part
     r.weights = in.get_vector<double>();
     s.history.push_back(r);
   }
-  if (in.at != payload.size()) throw InvalidArgument("federated checkpoint: trailing bytes after the history");
+  if (!in.done()) throw InvalidArgument("federated checkpoint: trailing bytes after the history");
 }
 
 inline void load_checkpoint(const std::vector<char>& bytes, ServerState& s, Participation& part, Aggregator& agg) {

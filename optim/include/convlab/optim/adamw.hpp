@@ -41,9 +41,12 @@ class AdamW : public detail::VectorArguments<AdamW<S>, S> {
   using detail::VectorArguments<AdamW, S>::step;
   using Scalar = S;
   using Options = AdamWOptions;
+  static constexpr std::string_view name = "AdamW";
   struct State {
     VecX<S> m, v, v_max;  ///< first/second moments; v_max only with amsgrad
     long long t = 0;      ///< steps taken
+    auto saved() { return std::tie(m, v, v_max, t); }  ///< what state_io.hpp saves
+    auto saved() const { return std::tie(m, v, v_max, t); }
   };
 
   explicit AdamW(const AdamWOptions& options = {}) : opt_(options) { opt_.validate(); }
@@ -67,25 +70,27 @@ class AdamW : public detail::VectorArguments<AdamW<S>, S> {
     const S sqrt_bc2 = static_cast<S>(std::sqrt(bc2));
     const S decay = static_cast<S>(1 - static_cast<double>(lr) * opt_.weight_decay);
     const S b1 = static_cast<S>(opt_.beta1), b2 = static_cast<S>(opt_.beta2), eps = static_cast<S>(opt_.eps);
-    S *xp = x.data(), *mp = state.m.data(), *vp = state.v.data(), *vmax = state.v_max.data();
+    using Array = Eigen::Map<Eigen::Array<S, Eigen::Dynamic, 1>>;
+    using ConstArray = Eigen::Map<const Eigen::Array<S, Eigen::Dynamic, 1>>;
+    S *xp = x.data(), *mp = state.m.data(), *vp = state.v.data(), *vmaxp = state.v_max.data();
     const S* gp = g.data();
-    // Two loops rather than a branch inside one, so the common case vectorizes.
-    if (opt_.amsgrad) {
-      detail::for_each_index(x.size(), [=](Eigen::Index i) {
-        xp[i] *= decay;
-        mp[i] += (1 - b1) * (gp[i] - mp[i]);  // PyTorch's lerp form
-        vp[i] = b2 * vp[i] + (1 - b2) * gp[i] * gp[i];
-        vmax[i] = std::max(vmax[i], vp[i]);
-        xp[i] -= step_size * mp[i] / (std::sqrt(vmax[i]) / sqrt_bc2 + eps);
-      });
-    } else {
-      detail::for_each_index(x.size(), [=](Eigen::Index i) {
-        xp[i] *= decay;
-        mp[i] += (1 - b1) * (gp[i] - mp[i]);
-        vp[i] = b2 * vp[i] + (1 - b2) * gp[i] * gp[i];
-        xp[i] -= step_size * mp[i] / (std::sqrt(vp[i]) / sqrt_bc2 + eps);
-      });
-    }
+    const bool amsgrad = opt_.amsgrad;
+    // PyTorch's arithmetic, term by term: m.lerp_(g, 1 − β₁), v·β₂ + (1 − β₂)·g², the denominator
+    // √v / √bc₂ + ε. Elementwise: the same bits for any chunking or thread count.
+    detail::for_each_chunk(x.size(), [=](Eigen::Index b, Eigen::Index len) {
+      Array xs(xp + b, len), m(mp + b, len), v(vp + b, len);
+      ConstArray gs(gp + b, len);
+      xs *= decay;
+      m += (1 - b1) * (gs - m);
+      v = b2 * v + (1 - b2) * gs.square();
+      if (amsgrad) {
+        Array vmax(vmaxp + b, len);
+        vmax = vmax.max(v);
+        xs -= step_size * (m / (vmax.sqrt() / sqrt_bc2 + eps));  // addcdiv: value · (m / denom)
+      } else {
+        xs -= step_size * (m / (v.sqrt() / sqrt_bc2 + eps));
+      }
+    });
   }
 
  private:

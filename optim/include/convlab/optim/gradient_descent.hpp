@@ -14,8 +14,10 @@ class GradientDescent : public detail::VectorArguments<GradientDescent<S>, S> {
   using detail::VectorArguments<GradientDescent, S>::init;  // a matrix steps as its whole storage
   using detail::VectorArguments<GradientDescent, S>::step;
   using Scalar = S;
+  static constexpr std::string_view name = "GradientDescent";
   struct State {
     Eigen::Index size = 0;
+    auto saved() const { return std::tuple<>{}; }  ///< stateless: nothing to save
   };
   State init(In<S> x) const { return State{x.size()}; }
   void step(Out<S> x, In<S> g, State& state, S lr) const {

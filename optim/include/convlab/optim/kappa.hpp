@@ -277,7 +277,7 @@ namespace convlab::optim {
 /// msign is computed by the Newton–Schulz iteration X ← 1.5X − 0.5·X·(XᵀX) from V/‖V‖_F until
 /// it stops changing (at most 100 steps); zero singular values stay zero. Products use
 /// lazyProduct into preallocated buffers: no allocation, same result for any thread count.
-/// Not separable: Lion-κ needs the shape (see LionK::init_blocks); the buffers make a
+/// Not separable: Lion-κ needs the shape (a tensor's rows × cols, param_groups.hpp); the buffers make a
 /// NuclearK object single-threaded.
 struct NuclearK {
   Eigen::Index rows = 0, cols = 0;

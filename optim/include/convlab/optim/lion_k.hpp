@@ -14,11 +14,10 @@
 ///
 /// `step` works in place on the caller's memory, never allocates, and for separable κ is one
 /// fused OpenMP loop (elementwise: the same result for any thread count). Non-separable κ
-/// (L2, Lp, L∞, nuclear) use one state buffer per parameter block. `init_blocks`/`step_blocks`
-/// step a list of parameter blocks (a model's layers), each with its own shape; a vector-norm
-/// κ then acts per block.
+/// (L2, Lp, L∞, nuclear) use one state buffer per parameter tensor. A model's tensors step
+/// through the parameter-group API (param_groups.hpp), each with its own shape; a vector-norm
+/// κ then acts per tensor, the nuclear κ per matrix.
 
-#include <span>
 #include <vector>
 
 #include <convlab/core/fields.hpp>
@@ -56,26 +55,16 @@ class LionK : public detail::VectorArguments<LionK<S, K>, S> {
   using detail::VectorArguments<LionK, S>::step;
   using Scalar = S;
   using Options = LionOptions;
+  static constexpr std::string_view name = "LionK";
   using KappaType = K;
   static constexpr bool separable = SeparableKappa<K, S>;
 
   struct State {
     VecX<S> m;     ///< momentum (tracks +gradient)
     VecX<S> work;  ///< direction buffer, non-separable κ only
-    K kappa;       ///< this block's κ (carries the shape for the nuclear norm)
-  };
-
-  /// A parameter block: `rows × cols` values, column-major (a vector has cols = 1).
-  struct Block {
-    S* data;
-    Eigen::Index rows, cols = 1;
-  };
-  struct ConstBlock {
-    const S* data;
-    Eigen::Index rows, cols = 1;
-  };
-  struct MultiState {
-    std::vector<State> blocks;
+    K kappa;       ///< this tensor's κ (carries the shape for the nuclear norm)
+    auto saved() { return std::tie(m); }  ///< what state_io.hpp saves (work and κ come from init)
+    auto saved() const { return std::tie(m); }
   };
 
   explicit LionK(const LionOptions& options = {}, K kappa = {}) : opt_(options), kappa_(std::move(kappa)) {
@@ -98,25 +87,14 @@ class LionK : public detail::VectorArguments<LionK<S, K>, S> {
     step_raw(x.data(), g.data(), x.size(), st, lr);
   }
 
-  MultiState init_blocks(std::span<const Block> params) const {
-    MultiState ms;
-    for (const auto& b : params) {
-      K kappa = kappa_;  // each block's κ knows its block's shape (the nuclear κ needs it)
-      if constexpr (std::is_same_v<K, NuclearK>) kappa = NuclearK(b.rows, b.cols);
-      else if constexpr (requires { kappa.reshape(b.rows, b.cols); }) kappa.reshape(b.rows, b.cols);
-      ms.blocks.push_back(make_state(b.rows * b.cols, std::move(kappa)));
-    }
-    return ms;
-  }
-
-  void step_blocks(std::span<const Block> params, std::span<const ConstBlock> grads, MultiState& ms, S lr) const {
-    detail::require(params.size() == grads.size() && params.size() == ms.blocks.size(), "LionK::step_blocks: blocks",
-                    params.size(), "as many gradient blocks and states as parameter blocks");
-    for (std::size_t b = 0; b < params.size(); ++b) {
-      const Eigen::Index n = params[b].rows * params[b].cols;
-      detail::check_step_sizes(n, grads[b].rows * grads[b].cols, ms.blocks[b].m.size(), "LionK (block)");
-      step_raw(params[b].data, grads[b].data, n, ms.blocks[b], lr);
-    }
+  /// One tensor of a list or group (param_groups.hpp): a vector-norm κ acts on this tensor, the
+  /// nuclear κ on its rows × cols matrix.
+  State init(In<S> x, Eigen::Index rows, Eigen::Index cols) const {
+    detail::require_size(x.size(), rows * cols, "LionK::init: the tensor (rows * cols)");
+    K kappa = kappa_;
+    if constexpr (std::is_same_v<K, NuclearK>) kappa = NuclearK(rows, cols);
+    else if constexpr (requires { kappa.reshape(rows, cols); }) kappa.reshape(rows, cols);
+    return make_state(x.size(), std::move(kappa));
   }
 
  private:

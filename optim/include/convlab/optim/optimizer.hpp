@@ -15,6 +15,8 @@
 #include <convlab/problems/concepts.hpp>
 #include <convlab/core/errors.hpp>
 
+#include "param_groups.hpp"
+
 namespace convlab::optim {
 
 template <class O, class S = typename O::Scalar>
@@ -54,14 +56,17 @@ decltype(auto) with_storage(M&& m) {
   else return typename std::remove_cvref_t<M>::PlainObject(m);
 }
 
-/// Matrices where an optimizer takes vectors. Without this, Eigen binds a MatrixXf to the
-/// vector argument (Eigen::Ref) through its first column in a Release build: the state covered
-/// one column and `step` failed far from the cause. Here a matrix steps as its whole storage
-/// (column-major; contiguity checked), as a Map over W.data() would. Every optimizer derives
-/// from it and brings its overloads in (`using ...::init;`, `step`); they are chosen only when
-/// an argument is not a column vector at compile time.
+/// The overloads every optimizer shares; each derives from it and brings them in
+/// (`using ...::init;`, `using ...::step;`): parameter groups (param_groups.hpp), and matrices
+/// where an optimizer takes vectors. Without the latter, Eigen binds a MatrixXf to the vector
+/// argument (Eigen::Ref) through its first column in a Release build: the state covered one
+/// column and `step` failed far from the cause. Here a matrix steps as its whole storage
+/// (column-major; contiguity checked), as a Map over W.data() would; these overloads are chosen
+/// only when an argument is not a column vector at compile time.
 template <class Derived, class S>
-struct VectorArguments {
+struct VectorArguments : GroupApi<Derived, S> {
+  using GroupApi<Derived, S>::init;
+  using GroupApi<Derived, S>::step;
   template <EigenMatrixArgument X>
   auto init(X&& x) const {
     auto&& xs = with_storage(std::forward<X>(x));

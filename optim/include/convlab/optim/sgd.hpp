@@ -45,10 +45,13 @@ class Sgd : public detail::VectorArguments<Sgd<S>, S> {
   using detail::VectorArguments<Sgd, S>::step;
   using Scalar = S;
   using Options = SgdOptions;
+  static constexpr std::string_view name = "Sgd";
   struct State {
     VecX<S> buffer;  ///< momentum buffer b (empty when μ = 0)
     Eigen::Index size = 0;
     long long steps = 0;
+    auto saved() { return std::tie(buffer, steps); }  ///< what state_io.hpp saves
+    auto saved() const { return std::tie(buffer, steps); }
   };
 
   explicit Sgd(const SgdOptions& options = {}) : opt_(options) { opt_.validate(); }

@@ -3,6 +3,8 @@
 /// Elementwise loops, OpenMP-parallel over large vectors. Each index is written by one
 /// thread with no reduction, so results do not depend on the thread count.
 
+#include <algorithm>
+
 #include <Eigen/Core>
 
 namespace convlab::optim::detail {
@@ -22,6 +24,24 @@ void for_each_index(Eigen::Index n, Fn&& fn) {
   }
 #endif
   for (Eigen::Index i = 0; i < n; ++i) fn(i);
+}
+
+/// Chunks of at most kChunk elements, `fn(begin, length)`, in parallel over chunks for large
+/// `n`. A step written as several Eigen array expressions per chunk reads and writes each chunk
+/// while it is in L1 cache, so it costs one pass over memory, and Eigen vectorizes what a
+/// scalar loop cannot without flags users would have to set (std::sqrt sets errno).
+inline constexpr Eigen::Index kChunk = 512;
+template <class Fn>
+void for_each_chunk(Eigen::Index n, Fn&& fn) {
+  const Eigen::Index chunks = (n + kChunk - 1) / kChunk;
+#ifdef _OPENMP
+  if (n >= kParallelThreshold) {
+#pragma omp parallel for schedule(static)
+    for (Eigen::Index c = 0; c < chunks; ++c) fn(c * kChunk, std::min(kChunk, n - c * kChunk));
+    return;
+  }
+#endif
+  for (Eigen::Index c = 0; c < chunks; ++c) fn(c * kChunk, std::min(kChunk, n - c * kChunk));
 }
 
 }  // namespace convlab::optim::detail

@@ -1,0 +1,169 @@
+#pragma once
+/// \file
+/// Saving and restoring an optimizer's state in one's own training loop:
+///
+///     optim::save_state("run/opt.state", adamw, groups, state);   // atomic: temp file + rename
+///     ...
+///     auto state = adamw.init(groups);
+///     optim::load_state("run/opt.state", adamw, groups, state);   // all or nothing
+///
+/// The file (format 1): the magic "CNLBOPT1", a text description — the optimizer, its scalar
+/// type, every group's options (and κ) and lr multiplier, every tensor's shape — then each
+/// tensor's saved buffers, then a CRC-32 of everything before it (core/bytes.hpp). `load_state`
+/// rebuilds the description from the optimizer and groups it is given and refuses a file whose
+/// description differs (naming the first line that does), a damaged or truncated file, and a
+/// file of another kind; `state` is replaced only when the whole file has been read. A run
+/// resumed from a saved state reaches the same bits as one that never stopped.
+///
+/// What is saved is each optimizer's `State::saved()` (a tuple of references: moment buffers
+/// and step counters; scratch buffers and κ shapes are remade by `init`).
+
+#include <cstdint>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <type_traits>
+
+#include <convlab/core/bytes.hpp>
+#include <convlab/core/fields.hpp>
+
+#include "any_kappa.hpp"
+#include "param_groups.hpp"
+
+namespace convlab::optim {
+
+namespace detail {
+inline constexpr std::uint64_t kStateMagic = 0x3154504f424c4e43ULL;  // "CNLBOPT1"
+
+template <class T>
+void describe_fields(std::ostringstream& os, const T& options) {
+  for_each_field<T>([&](const auto& f) { os << ' ' << f.name << '=' << options.*(f.member); });
+}
+
+template <class K>
+void describe_kappa(std::ostringstream& os, const K& k) {
+  if constexpr (std::is_same_v<K, AnyKappa>) {
+    std::visit([&](const auto& inner) { describe_kappa(os, inner); }, k.variant());
+  } else {
+    std::string_view name = "custom";
+    std::apply([&](const auto&... e) { ((std::is_same_v<typename std::decay_t<decltype(e)>::type, K> ? (name = e.name) : name), ...); },
+               kappa_names);
+    os << " kappa=" << name;
+    describe_fields(os, k);
+  }
+}
+
+template <class O>
+void describe_optimizer(std::ostringstream& os, const O& o) {
+  if constexpr (requires { o.options(); }) describe_fields(os, o.options());
+  if constexpr (requires { o.kappa(); }) describe_kappa(os, o.kappa());
+}
+
+template <class O>
+std::string describe(const O& opt, const ParamGroups<O>* groups, const GroupState<O>& st) {
+  std::ostringstream os;
+  os.precision(17);
+  os << "optimizer " << O::name << '<' << (std::is_same_v<typename O::Scalar, float> ? "float" : "double") << ">:";
+  describe_optimizer(os, opt);
+  os << '\n';
+  if (groups) {
+    for (std::size_t i = 0; i < groups->size(); ++i) {
+      const auto& g = (*groups)[i];
+      os << "group " << i << ": " << g.params.size() << " tensors, lr_scale=" << g.lr_scale;
+      if (g.optimizer) describe_optimizer(os, *g.optimizer);
+      else os << ", the optimizer's options";
+      os << '\n';
+    }
+  }
+  for (std::size_t k = 0; k < st.shapes.size(); ++k)
+    os << "tensor " << k << ": " << st.shapes[k].rows << " x " << st.shapes[k].cols << '\n';
+  return os.str();
+}
+
+inline std::string first_difference(const std::string& want, const std::string& have) {
+  std::istringstream a(want), b(have);
+  std::string la, lb;
+  while (true) {
+    const bool ga = static_cast<bool>(std::getline(a, la)), gb = static_cast<bool>(std::getline(b, lb));
+    if (!ga && !gb) return {};
+    if (!ga) la = "(nothing)";
+    if (!gb) lb = "(nothing)";
+    if (la != lb) return "the file has '" + lb + "' where this run has '" + la + "'";
+  }
+}
+
+template <class Tuple, class Fn>
+void for_each_saved(Tuple&& t, Fn&& fn) {
+  std::apply([&](auto&... item) { (fn(item), ...); }, t);
+}
+
+template <class O>
+void save(const std::filesystem::path& path, const std::string& description, const GroupState<O>& st) {
+  ByteWriter out;
+  out.put(kStateMagic);
+  out.put_string(description);
+  for (const auto& s : st.tensors) {
+    for_each_saved(s.saved(), [&](const auto& item) {
+      using T = std::decay_t<decltype(item)>;
+      if constexpr (std::is_arithmetic_v<T>) out.put(item);
+      else out.put_array(item.data(), static_cast<std::size_t>(item.size()));
+    });
+  }
+  seal(out.bytes);
+  write_file_atomic(path, out.bytes);
+}
+
+template <class O>
+void load(const std::filesystem::path& path, const std::string& description, GroupState<O>& st) {
+  const std::string what = path.string();
+  std::vector<char> bytes = read_file_bytes(path);
+  ByteReader in{bytes, what};
+  if (bytes.size() < sizeof kStateMagic || in.get<std::uint64_t>() != kStateMagic)
+    throw InvalidArgument(what + ": not a convlab optimizer state file (format 1)");
+  unseal(bytes, what);
+  const std::string saved = in.get_string();
+  if (saved != description)
+    throw InvalidArgument(what + ": saved for another optimizer or model: " + first_difference(description, saved));
+  GroupState<O> loaded = st;  // the shapes and scratch buffers of `init`; `st` is untouched until the end
+  for (auto& s : loaded.tensors) {
+    for_each_saved(s.saved(), [&](auto& item) {
+      using T = std::decay_t<decltype(item)>;
+      if constexpr (std::is_arithmetic_v<T>) {
+        item = in.get<T>();
+      } else {
+        const std::size_t n = in.get_count<typename T::Scalar>();
+        if (n != static_cast<std::size_t>(item.size()))
+          throw InvalidArgument(what + ": a state buffer holds " + std::to_string(n) + " values where " +
+                                std::to_string(item.size()) + " are expected");
+        in.get_array(item.data(), n);
+      }
+    });
+  }
+  if (!in.done()) throw InvalidArgument(what + ": trailing bytes after the last tensor's state");
+  st = std::move(loaded);
+}
+}  // namespace detail
+
+/// Writes the state of groups' tensors (atomically). See the file comment for the format.
+template <class O>
+void save_state(const std::filesystem::path& path, const O& opt, const ParamGroups<O>& groups, const GroupState<O>& st) {
+  detail::save(path, detail::describe(opt, &groups, st), st);
+}
+/// Restores what save_state wrote for the same optimizer, options, groups and shapes; `st`
+/// comes from `opt.init(groups)` and is replaced only when everything was read.
+template <class O>
+void load_state(const std::filesystem::path& path, const O& opt, const ParamGroups<O>& groups, GroupState<O>& st) {
+  detail::load(path, detail::describe(opt, &groups, st), st);
+}
+
+/// The same for a plain tensor list (`opt.init({W, b})`).
+template <class O>
+void save_state(const std::filesystem::path& path, const O& opt, const GroupState<O>& st) {
+  detail::save(path, detail::describe<O>(opt, nullptr, st), st);
+}
+template <class O>
+void load_state(const std::filesystem::path& path, const O& opt, GroupState<O>& st) {
+  detail::load(path, detail::describe<O>(opt, nullptr, st), st);
+}
+
+}  // namespace convlab::optim
