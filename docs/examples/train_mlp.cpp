@@ -3,12 +3,14 @@
 // weights decayed and the biases not (two parameter groups). AdamW under warmup-cosine; Lion
 // under linear decay, then Lion again under the schedule refined from that run's gradient
 // norms (refined-schedules paper, docs/schedules.md); Lion-κ with the nuclear κ on the weight
-// matrices and sign on the biases; and an AdamW run saved to a file halfway and resumed, which
-// ends at the same bits as the run that never stopped. Built and run by CTest (label docs);
+// matrices and sign on the biases; AdamW on gradients clipped by their global norm, with an
+// exponential moving average of the weights; and an AdamW run saved to a file halfway and
+// resumed, which ends at the same bits as the run that never stopped. Built and run by CTest (label docs);
 // its output is train_mlp.out. The network's forward and backward passes are the example's
 // own (a real model would come from LibTorch).
 #include <convlab/optim/adamw.hpp>
 #include <convlab/optim/any_kappa.hpp>
+#include <convlab/optim/chain.hpp>
 #include <convlab/optim/lion_k.hpp>
 #include <convlab/optim/state_io.hpp>
 #include <convlab/problems/data_io.hpp>
@@ -94,11 +96,11 @@ optim::ParamGroups<O> groups(Mlp& m, const O& biases) {
 
 constexpr int kEpochs = 12, kBatch = 32;
 
-// Runs steps [from, to) of the epochs' shuffled minibatches; `norms` collects ‖g‖ per step.
-template <class O, class Schedule>
-void train(const O& opt, Mlp& m, optim::GroupState<O>& state, const O& biases, const Schedule& lr, const Data& train,
-           std::int64_t from, std::int64_t to, std::vector<double>* norms = nullptr) {
-  auto gs = groups(m, biases);
+// Runs steps [from, to) of the epochs' shuffled minibatches over the groups `gs` of `m`;
+// `norms` collects ‖g‖ per step. `opt` is an optimizer or a chain of transforms and one.
+template <class O, class State, class Groups, class Schedule>
+void train(const O& opt, Mlp& m, const Groups& gs, State& state, const Schedule& lr, const Data& train, std::int64_t from,
+           std::int64_t to, std::vector<double>* norms = nullptr) {
   Mlp g = m;
   std::vector<int> order(static_cast<std::size_t>(train.X.cols())), batch;
   std::int64_t step = 0;
@@ -130,8 +132,9 @@ template <class O, class Schedule>
 Mlp run(const char* name, const O& opt, const O& biases, const Schedule& lr, const Data& tr, const Data& te,
         std::vector<double>* norms = nullptr) {
   Mlp m(7);
-  auto state = opt.init(groups(m, biases));
-  train(opt, m, state, biases, lr, tr, 0, total_steps(tr), norms);
+  const auto gs = groups(m, biases);
+  auto state = opt.init(gs);
+  train(opt, m, gs, state, lr, tr, 0, total_steps(tr), norms);
   report(name, m, tr, te);
   return m;
 }
@@ -160,18 +163,36 @@ int main() {
   const LionKappa nuclear({.weight_decay = 0.1}, optim::NuclearK{}), sign_biases({.weight_decay = 0});
   run("Lion-kappa: nuclear on weights, sign on biases", nuclear, sign_biases, schedules::linear_decay(2e-2, T), tr, te);
 
+  // Gradients clipped to global norm 1, then AdamW; an exponential moving average of the
+  // weights is kept beside them (the chain's ParamAverage) and evaluated on its own.
+  const auto clipped = optim::chain(optim::ClipByGlobalNorm{1.0}, optim::ParamAverage{.decay = 0.99}, adamw);
+  {
+    Mlp m(7);
+    const auto gs = groups(m, adamw_biases);
+    auto state = clipped.init(gs);
+    train(clipped, m, gs, state, cosine, tr, 0, T);
+    report("AdamW, gradients clipped at global norm 1", m, tr, te);
+    const auto& average = std::get<1>(state.transforms).average;  // in the groups' tensor order
+    m.W1 = Eigen::Map<const Mat>(average[0].data(), 32, 64);
+    m.W2 = Eigen::Map<const Mat>(average[1].data(), 10, 32);
+    m.b1 = average[2];
+    m.b2 = average[3];
+    report("  ... its exponential moving average (0.99)", m, tr, te);
+  }
+
   // Halfway, the optimizer state goes to a file (the parameters are the loop's own to keep);
   // a fresh state loaded from it continues the run.
   const auto file = std::filesystem::temp_directory_path() / "convlab-train-mlp-adamw.state";
   Mlp resumed(7);
+  const auto gs = groups(resumed, adamw_biases);
   {
-    auto state = adamw.init(groups(resumed, adamw_biases));
-    train(adamw, resumed, state, adamw_biases, cosine, tr, 0, T / 2);
-    optim::save_state(file, adamw, groups(resumed, adamw_biases), state);
+    auto state = adamw.init(gs);
+    train(adamw, resumed, gs, state, cosine, tr, 0, T / 2);
+    optim::save_state(file, adamw, gs, state);
   }
-  auto state = adamw.init(groups(resumed, adamw_biases));
-  optim::load_state(file, adamw, groups(resumed, adamw_biases), state);
-  train(adamw, resumed, state, adamw_biases, cosine, tr, T / 2, T);
+  auto state = adamw.init(gs);
+  optim::load_state(file, adamw, gs, state);
+  train(adamw, resumed, gs, state, cosine, tr, T / 2, T);
   std::filesystem::remove(file);
   std::printf("AdamW saved at step %lld of %lld and resumed: %s\n", static_cast<long long>(T / 2),
               static_cast<long long>(T), resumed == adamw_model ? "the same bits as the run that never stopped" : "DIFFERENT");

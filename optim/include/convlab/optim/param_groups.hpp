@@ -22,6 +22,7 @@
 #include <cmath>
 #include <initializer_list>
 #include <optional>
+#include <tuple>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -117,6 +118,16 @@ struct GroupState {
   };
   std::vector<typename O::State> tensors;
   std::vector<Shape> shapes;
+
+  /// What state_io.hpp saves: each tensor's `State::saved()` items, in tensor order.
+  template <class Fn>
+  void visit_saved(Fn&& fn) {
+    for (auto& s : tensors) std::apply([&](auto&... item) { (fn(item), ...); }, s.saved());
+  }
+  template <class Fn>
+  void visit_saved(Fn&& fn) const {
+    for (const auto& s : tensors) std::apply([&](const auto&... item) { (fn(item), ...); }, s.saved());
+  }
 };
 
 namespace detail {

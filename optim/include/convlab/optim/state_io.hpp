@@ -16,7 +16,8 @@
 /// resumed from a saved state reaches the same bits as one that never stopped.
 ///
 /// What is saved is each optimizer's `State::saved()` (a tuple of references: moment buffers
-/// and step counters; scratch buffers and κ shapes are remade by `init`).
+/// and step counters; scratch buffers and κ shapes are remade by `init`) and, for a chain,
+/// each transform's.
 
 #include <cstdint>
 #include <filesystem>
@@ -55,12 +56,19 @@ void describe_kappa(std::ostringstream& os, const K& k) {
 
 template <class O>
 void describe_optimizer(std::ostringstream& os, const O& o) {
-  if constexpr (requires { o.options(); }) describe_fields(os, o.options());
-  if constexpr (requires { o.kappa(); }) describe_kappa(os, o.kappa());
+  if constexpr (requires { o.transforms(); }) {  // a chain: its transforms, then its optimizer
+    std::apply([&](const auto&... t) { ((os << ' ' << std::decay_t<decltype(t)>::type_name << ':', describe_fields(os, t), os << " |"), ...); },
+               o.transforms());
+    os << ' ' << std::decay_t<decltype(o.optimizer())>::name << ':';
+    describe_optimizer(os, o.optimizer());
+  } else {
+    if constexpr (requires { o.options(); }) describe_fields(os, o.options());
+    if constexpr (requires { o.kappa(); }) describe_kappa(os, o.kappa());
+  }
 }
 
-template <class O>
-std::string describe(const O& opt, const ParamGroups<O>* groups, const GroupState<O>& st) {
+template <class O, class State>
+std::string describe(const O& opt, const typename O::Groups* groups, const State& st) {
   std::ostringstream os;
   os.precision(17);
   os << "optimizer " << O::name << '<' << (std::is_same_v<typename O::Scalar, float> ? "float" : "double") << ">:";
@@ -75,8 +83,11 @@ std::string describe(const O& opt, const ParamGroups<O>* groups, const GroupStat
       os << '\n';
     }
   }
-  for (std::size_t k = 0; k < st.shapes.size(); ++k)
-    os << "tensor " << k << ": " << st.shapes[k].rows << " x " << st.shapes[k].cols << '\n';
+  const auto& shapes = [&]() -> const auto& {
+    if constexpr (requires { st.shapes(); }) return st.shapes();
+    else return st.shapes;
+  }();
+  for (std::size_t k = 0; k < shapes.size(); ++k) os << "tensor " << k << ": " << shapes[k].rows << " x " << shapes[k].cols << '\n';
   return os.str();
 }
 
@@ -92,29 +103,29 @@ inline std::string first_difference(const std::string& want, const std::string& 
   }
 }
 
-template <class Tuple, class Fn>
-void for_each_saved(Tuple&& t, Fn&& fn) {
-  std::apply([&](auto&... item) { (fn(item), ...); }, t);
-}
-
-template <class O>
-void save(const std::filesystem::path& path, const std::string& description, const GroupState<O>& st) {
+template <class State>
+void save(const std::filesystem::path& path, const std::string& description, const State& st) {
   ByteWriter out;
   out.put(kStateMagic);
   out.put_string(description);
-  for (const auto& s : st.tensors) {
-    for_each_saved(s.saved(), [&](const auto& item) {
-      using T = std::decay_t<decltype(item)>;
-      if constexpr (std::is_arithmetic_v<T>) out.put(item);
-      else out.put_array(item.data(), static_cast<std::size_t>(item.size()));
-    });
-  }
+  auto put = [&](const auto& item, auto& self) -> void {
+    using T = std::decay_t<decltype(item)>;
+    if constexpr (std::is_arithmetic_v<T>) {
+      out.put(item);
+    } else if constexpr (requires { item.data(); item.size(); item[0].size(); }) {  // a list of buffers
+      out.put(static_cast<std::uint64_t>(item.size()));
+      for (const auto& b : item) self(b, self);
+    } else {
+      out.put_array(item.data(), static_cast<std::size_t>(item.size()));
+    }
+  };
+  st.visit_saved([&](const auto& item) { put(item, put); });
   seal(out.bytes);
   write_file_atomic(path, out.bytes);
 }
 
-template <class O>
-void load(const std::filesystem::path& path, const std::string& description, GroupState<O>& st) {
+template <class State>
+void load(const std::filesystem::path& path, const std::string& description, State& st) {
   const std::string what = path.string();
   std::vector<char> bytes = read_file_bytes(path);
   ByteReader in{bytes, what};
@@ -124,46 +135,52 @@ void load(const std::filesystem::path& path, const std::string& description, Gro
   const std::string saved = in.get_string();
   if (saved != description)
     throw InvalidArgument(what + ": saved for another optimizer or model: " + first_difference(description, saved));
-  GroupState<O> loaded = st;  // the shapes and scratch buffers of `init`; `st` is untouched until the end
-  for (auto& s : loaded.tensors) {
-    for_each_saved(s.saved(), [&](auto& item) {
-      using T = std::decay_t<decltype(item)>;
-      if constexpr (std::is_arithmetic_v<T>) {
-        item = in.get<T>();
-      } else {
-        const std::size_t n = in.get_count<typename T::Scalar>();
-        if (n != static_cast<std::size_t>(item.size()))
-          throw InvalidArgument(what + ": a state buffer holds " + std::to_string(n) + " values where " +
-                                std::to_string(item.size()) + " are expected");
-        in.get_array(item.data(), n);
-      }
-    });
-  }
+  auto expect = [&](std::size_t n, std::size_t want) {
+    if (n != want)
+      throw InvalidArgument(what + ": a state buffer holds " + std::to_string(n) + " values where " + std::to_string(want) +
+                            " are expected");
+  };
+  auto get = [&](auto& item, auto& self) -> void {
+    using T = std::decay_t<decltype(item)>;
+    if constexpr (std::is_arithmetic_v<T>) {
+      item = in.get<T>();
+    } else if constexpr (requires { item.data(); item.size(); item[0].size(); }) {
+      expect(static_cast<std::size_t>(in.get<std::uint64_t>()), item.size());
+      for (auto& b : item) self(b, self);
+    } else {
+      const std::size_t n = in.get_count<typename T::Scalar>();
+      expect(n, static_cast<std::size_t>(item.size()));
+      in.get_array(item.data(), n);
+    }
+  };
+  State loaded = st;  // the shapes and scratch buffers of `init`; `st` is untouched until the end
+  loaded.visit_saved([&](auto& item) { get(item, get); });
   if (!in.done()) throw InvalidArgument(what + ": trailing bytes after the last tensor's state");
   st = std::move(loaded);
 }
 }  // namespace detail
 
-/// Writes the state of groups' tensors (atomically). See the file comment for the format.
-template <class O>
-void save_state(const std::filesystem::path& path, const O& opt, const ParamGroups<O>& groups, const GroupState<O>& st) {
+/// Writes the state of groups' tensors (atomically). `O` is an optimizer or a chain
+/// (chain.hpp); see the file comment for the format.
+template <class O, class State>
+void save_state(const std::filesystem::path& path, const O& opt, const typename O::Groups& groups, const State& st) {
   detail::save(path, detail::describe(opt, &groups, st), st);
 }
 /// Restores what save_state wrote for the same optimizer, options, groups and shapes; `st`
 /// comes from `opt.init(groups)` and is replaced only when everything was read.
-template <class O>
-void load_state(const std::filesystem::path& path, const O& opt, const ParamGroups<O>& groups, GroupState<O>& st) {
+template <class O, class State>
+void load_state(const std::filesystem::path& path, const O& opt, const typename O::Groups& groups, State& st) {
   detail::load(path, detail::describe(opt, &groups, st), st);
 }
 
 /// The same for a plain tensor list (`opt.init({W, b})`).
-template <class O>
-void save_state(const std::filesystem::path& path, const O& opt, const GroupState<O>& st) {
-  detail::save(path, detail::describe<O>(opt, nullptr, st), st);
+template <class O, class State>
+void save_state(const std::filesystem::path& path, const O& opt, const State& st) {
+  detail::save(path, detail::describe(opt, nullptr, st), st);
 }
-template <class O>
-void load_state(const std::filesystem::path& path, const O& opt, GroupState<O>& st) {
-  detail::load(path, detail::describe<O>(opt, nullptr, st), st);
+template <class O, class State>
+void load_state(const std::filesystem::path& path, const O& opt, State& st) {
+  detail::load(path, detail::describe(opt, nullptr, st), st);
 }
 
 }  // namespace convlab::optim
