@@ -281,6 +281,7 @@ namespace convlab::optim {
 /// NuclearK object single-threaded.
 struct NuclearK {
   Eigen::Index rows = 0, cols = 0;
+  mutable int last_iterations = 0;  ///< Newton–Schulz iterations of the latest grad (diagnostics)
   NuclearK() = default;
   NuclearK(Eigen::Index r, Eigen::Index c) : rows(r), cols(c) {}
 
@@ -307,7 +308,9 @@ struct NuclearK {
       return;
     }
     w.X /= fro;
+    last_iterations = 0;
     for (int it = 0; it < 100; ++it) {
+      ++last_iterations;
       if (tall) {
         w.G.noalias() = w.X.transpose().lazyProduct(w.X);
         w.Y.noalias() = w.X.lazyProduct(w.G);
