@@ -16,6 +16,8 @@ packages=(
   libfmt-dev libspdlog-dev                             # output
   gnuplot-nox                                          # plots for run folders and reports
   clang libclang-rt-14-dev                             # libFuzzer harnesses (tests/fuzz)
+  pybind11-dev python3-dev python3-numpy python3-pytest  # the Python package (python/) and its tests
+  python3-torch                                        # convlab.torch and its tests against torch.optim
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,12 @@
+"""convlab: the optimizers and schedules of the convlab C++ library, from Python (docs/python.md).
+
+    import numpy as np, convlab
+    w = np.zeros(10, dtype=np.float32)
+    opt = convlab.optim.Lion([w], weight_decay=0.1)           # steps w in place, no copy
+    lr = convlab.schedules.warmup_cosine(0.0, 1e-3, 100, 1000)
+    opt.step([grad], lr(t))
+"""
+from ._convlab import __version__
+from . import optim, schedules
+
+__all__ = ["__version__", "optim", "schedules"]

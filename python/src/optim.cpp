@@ -1,0 +1,298 @@
+// convlab.optim: the C++ optimizers stepping NumPy arrays in place (docs/python.md). A thin
+// layer: keyword arguments are the options' declared fields (core/fields.hpp), parameter groups
+// are optim::ParamGroups, the step is the C++ step on the arrays' own memory.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <convlab/optim/adamw.hpp>
+#include <convlab/optim/any_kappa.hpp>
+#include <convlab/optim/lion_k.hpp>
+#include <convlab/optim/sgd.hpp>
+#include <convlab/optim/state_io.hpp>
+
+#include <set>
+#include <variant>
+
+namespace py = pybind11;
+namespace co = convlab::optim;
+
+namespace {
+
+std::string shape_of(const py::array& a) {
+  std::string s = "(";
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
+  return s + (a.ndim() == 1 ? ",)" : ")");
+}
+
+template <class S>
+constexpr const char* dtype_name() {
+  return std::is_same_v<S, float> ? "float32" : "float64";
+}
+
+// An array as a tensor of its own memory. A C-contiguous array of shape (d0, d1, ...) is the
+// column-major (d1·d2·…) × d0 matrix — its transpose, which the nuclear κ treats alike, since
+// msign(Wᵀ) = msign(W)ᵀ; an F-contiguous 2-D array is (d0, d1) as it is.
+template <class T>
+co::Tensor<T> tensor_of(const py::array& a, const std::string& what) {
+  using S = std::remove_const_t<T>;
+  if (!py::isinstance<py::array_t<S>>(a))
+    throw py::type_error(what + " has dtype " + std::string(py::str(a.dtype())) + "; this optimizer steps " +
+                         dtype_name<S>() + " (all parameters and gradients of one optimizer share the dtype of the first parameter)");
+  const bool c = a.flags() & py::array::c_style, f = a.flags() & py::array::f_style;
+  if (!c && !f) throw py::value_error(what + " is not contiguous; pass numpy.ascontiguousarray(...) and step that array");
+  if constexpr (!std::is_const_v<T>) {
+    if (!a.writeable()) throw py::value_error(what + " is read-only; the optimizer updates parameters in place");
+  }
+  auto* data = static_cast<T*>(const_cast<void*>(a.data()));
+  if (a.ndim() == 2 && f && !c) return {data, a.shape(0), a.shape(1)};
+  if (a.ndim() <= 1) return {data, static_cast<Eigen::Index>(a.size()), 1};
+  return {data, static_cast<Eigen::Index>(a.size() / a.shape(0)), a.shape(0)};
+}
+
+// Keyword arguments into a declared options struct; unknown keys are left for the caller.
+template <class Options>
+void read_fields(Options& o, const py::dict& kw, std::set<std::string>& used) {
+  convlab::for_each_field<Options>([&](const auto& f) {
+    const std::string key(f.name);
+    if (!kw.contains(key)) return;
+    using T = typename std::decay_t<decltype(f)>::value_type;
+    try {
+      o.*(f.member) = kw[key.c_str()].template cast<T>();
+    } catch (const py::cast_error&) {
+      throw py::type_error("'" + key + "' must be a " + (std::is_same_v<T, bool> ? "bool" : std::is_integral_v<T> ? "int" : "float") +
+                           ", not " + std::string(py::str(kw[key.c_str()].get_type().attr("__name__"))));
+    }
+    used.insert(key);
+  });
+}
+
+void refuse_unknown(const py::dict& kw, const std::set<std::string>& used, const std::string& who, const std::string& known) {
+  for (const auto& item : kw) {
+    const auto key = item.first.cast<std::string>();
+    if (!used.count(key)) throw py::type_error(who + "() got an unexpected keyword argument '" + key + "'; known: " + known);
+  }
+}
+
+template <class Options>
+std::string field_names() {
+  std::string s;
+  convlab::for_each_field<Options>([&](const auto& f) { s += (s.empty() ? "" : ", ") + std::string(f.name); });
+  return s;
+}
+
+// How each optimizer family reads its options (and κ) from keyword arguments.
+struct SgdFamily {
+  static constexpr const char* name = "SGD";
+  template <class S> using Opt = co::Sgd<S>;
+  template <class S>
+  static Opt<S> make(const py::dict& kw, std::set<std::string>& used, const Opt<S>* base) {
+    co::SgdOptions o = base ? base->options() : co::SgdOptions{};
+    read_fields(o, kw, used);
+    return Opt<S>(o);
+  }
+  static std::string known() { return field_names<co::SgdOptions>() + ", lr_scale"; }
+};
+struct AdamWFamily {
+  static constexpr const char* name = "AdamW";
+  template <class S> using Opt = co::AdamW<S>;
+  template <class S>
+  static Opt<S> make(const py::dict& kw, std::set<std::string>& used, const Opt<S>* base) {
+    co::AdamWOptions o = base ? base->options() : co::AdamWOptions{};
+    read_fields(o, kw, used);
+    return Opt<S>(o);
+  }
+  static std::string known() { return field_names<co::AdamWOptions>() + ", lr_scale"; }
+};
+struct LionFamily {
+  static constexpr const char* name = "Lion";
+  template <class S> using Opt = co::LionK<S, co::AnyKappa>;
+  template <class S>
+  static Opt<S> make(const py::dict& kw, std::set<std::string>& used, const Opt<S>* base) {
+    co::LionOptions o = base ? base->options() : co::LionOptions{};
+    read_fields(o, kw, used);
+    co::AnyKappa kappa = base ? base->kappa() : co::AnyKappa{};
+    if (kw.contains("kappa")) {
+      const auto name = kw["kappa"].cast<std::string>();
+      used.insert("kappa");
+      const bool found = co::with_kappa_named(name, [&](const auto& entry) {
+        typename std::decay_t<decltype(entry)>::type k{};
+        read_fields(k, kw, used);
+        kappa = co::AnyKappa(k);
+      });
+      if (!found) {
+        std::string names;
+        std::apply([&](const auto&... e) { ((names += (names.empty() ? "" : " | ") + std::string(e.name)), ...); }, co::kappa_names);
+        throw py::value_error("kappa = '" + name + "' is not one of: " + names);
+      }
+    }
+    return Opt<S>(o, kappa);
+  }
+  static std::string known() { return field_names<co::LionOptions>() + ", kappa (and its delta, p or beta), lr_scale"; }
+};
+
+// One optimizer over the arrays of its groups, for one dtype.
+template <class Family, class S>
+class Stepper {
+ public:
+  using O = typename Family::template Opt<S>;
+
+  Stepper(O opt, std::vector<std::vector<py::array>> arrays, std::vector<std::optional<O>> own, std::vector<double> scales)
+      : opt_(std::move(opt)), arrays_(std::move(arrays)) {
+    for (std::size_t i = 0; i < arrays_.size(); ++i) {
+      co::ParamGroup<O> g{.params = {}, .optimizer = std::move(own[i]), .lr_scale = scales[i]};
+      for (std::size_t j = 0; j < arrays_[i].size(); ++j)
+        g.params.push_back(tensor_of<S>(arrays_[i][j], "parameter " + std::to_string(count_++)));
+      groups_.push_back(std::move(g));
+    }
+    state_ = opt_.init(groups_);
+    grads_.resize(static_cast<std::size_t>(count_), co::Tensor<const S>(nullptr, 0, 1));
+  }
+
+  void step(const std::vector<py::array>& grads, double lr) {
+    if (grads.size() != static_cast<std::size_t>(count_))
+      throw py::value_error(std::string(Family::name) + ".step: " + std::to_string(grads.size()) + " gradients for " +
+                            std::to_string(count_) + " parameters (one per parameter, in the order given)");
+    std::size_t k = 0;
+    for (const auto& group : arrays_)
+      for (const auto& p : group) {
+        const auto& g = grads[k];
+        if (g.ndim() != p.ndim() || !std::equal(g.shape(), g.shape() + g.ndim(), p.shape()))
+          throw py::value_error("gradient " + std::to_string(k) + " has shape " + shape_of(g) + ", its parameter " + shape_of(p));
+        grads_[k] = tensor_of<const S>(g, "gradient " + std::to_string(k));
+        // The same memory order as the parameter, so the two views line up value by value.
+        if ((p.flags() & py::array::c_style) != (g.flags() & py::array::c_style) && p.ndim() > 1)
+          throw py::value_error("gradient " + std::to_string(k) + " is stored in another order (C or Fortran) than its parameter");
+        ++k;
+      }
+    py::gil_scoped_release release;
+    opt_.step(groups_, grads_, state_, static_cast<S>(lr));
+  }
+  void save(const std::string& path) const { co::save_state(path, opt_, groups_, state_); }
+  void load(const std::string& path) { co::load_state(path, opt_, groups_, state_); }
+  std::vector<py::array> params() const {
+    std::vector<py::array> all;
+    for (const auto& g : arrays_) all.insert(all.end(), g.begin(), g.end());
+    return all;
+  }
+
+ private:
+  O opt_;
+  std::vector<std::vector<py::array>> arrays_;  // keeps the parameters alive
+  co::ParamGroups<O> groups_;
+  co::GroupState<O> state_;
+  std::vector<co::Tensor<const S>> grads_;
+  long long count_ = 0;
+};
+
+// The Python class: parameters as a list of arrays or of groups {"params": [...], key: value},
+// options as keyword arguments; the dtype of the first parameter chooses float or double.
+template <class Family>
+class PyOptimizer {
+ public:
+  PyOptimizer(const py::iterable& params, const py::kwargs& kwargs) : impl_(create(params, kwargs)) {}
+
+  void step(const py::iterable& grads, double lr) {
+    std::vector<py::array> g;
+    for (const auto& a : grads) g.push_back(as_array(a));
+    std::visit([&](auto& s) { s.step(g, lr); }, impl_);
+  }
+  void save(const std::string& path) const { std::visit([&](const auto& s) { s.save(path); }, impl_); }
+  void load(const std::string& path) { std::visit([&](auto& s) { s.load(path); }, impl_); }
+  std::vector<py::array> params() const { return std::visit([](const auto& s) { return s.params(); }, impl_); }
+  std::string dtype() const { return std::holds_alternative<Stepper<Family, float>>(impl_) ? "float32" : "float64"; }
+
+ private:
+  using Impl = std::variant<Stepper<Family, float>, Stepper<Family, double>>;
+
+  static Impl create(const py::iterable& params, const py::kwargs& kwargs) {
+    std::vector<py::dict> groups;
+    std::vector<py::array> loose;
+    for (const auto& item : params) {
+      if (py::isinstance<py::dict>(item)) groups.push_back(item.cast<py::dict>());
+      else loose.push_back(as_array(item));
+    }
+    if (!loose.empty() && !groups.empty())
+      throw py::type_error(std::string(Family::name) + "(): give a list of arrays or a list of groups (dicts), not both");
+    if (!loose.empty()) {
+      py::dict g;
+      g["params"] = loose;
+      groups.push_back(g);
+    }
+    if (groups.empty()) throw py::value_error(std::string(Family::name) + "(): no parameters given");
+    const py::dict defaults = kwargs;
+    std::vector<std::vector<py::array>> arrays;
+    for (const auto& g : groups) {
+      if (!g.contains("params")) throw py::value_error(std::string(Family::name) + "(): a group without 'params'");
+      std::vector<py::array> list;
+      for (const auto& a : g["params"].cast<py::iterable>()) list.push_back(as_array(a));
+      if (list.empty()) throw py::value_error(std::string(Family::name) + "(): a group with no parameters");
+      arrays.push_back(std::move(list));
+    }
+    if (py::isinstance<py::array_t<float>>(arrays[0][0])) return build<float>(defaults, groups, std::move(arrays));
+    return build<double>(defaults, groups, std::move(arrays));
+  }
+
+  static py::array as_array(const py::handle& h) {
+    if (!py::isinstance<py::array>(h))
+      throw py::type_error(std::string(Family::name) + ": expected a numpy array, got " +
+                           std::string(py::str(h.get_type().attr("__name__"))) + " (arrays are stepped in place, never copied)");
+    return py::reinterpret_borrow<py::array>(h);
+  }
+
+  template <class S>
+  static Stepper<Family, S> build(const py::dict& defaults, const std::vector<py::dict>& groups,
+                                  std::vector<std::vector<py::array>> arrays) {
+    using O = typename Family::template Opt<S>;
+    std::set<std::string> used;
+    O base = Family::template make<S>(defaults, used, nullptr);
+    refuse_unknown(defaults, used, Family::name, Family::known());
+    std::vector<std::optional<O>> own;
+    std::vector<double> scales;
+    for (const auto& g : groups) {
+      py::dict options;
+      double scale = 1.0;
+      for (const auto& item : g) {
+        const auto key = item.first.cast<std::string>();
+        if (key == "params") continue;
+        if (key == "lr_scale") scale = item.second.cast<double>();
+        else options[item.first] = item.second;
+      }
+      std::set<std::string> group_used;
+      if (options.empty()) {
+        own.emplace_back();
+      } else {
+        own.emplace_back(Family::template make<S>(options, group_used, &base));
+        refuse_unknown(options, group_used, Family::name, Family::known());
+      }
+      scales.push_back(scale);
+    }
+    return Stepper<Family, S>(std::move(base), std::move(arrays), std::move(own), std::move(scales));
+  }
+
+  Impl impl_;
+};
+
+template <class Family>
+void bind_optimizer(py::module_& m, const char* doc) {
+  py::class_<PyOptimizer<Family>>(m, Family::name, doc)
+      .def(py::init<const py::iterable&, const py::kwargs&>(), py::arg("params"))
+      .def("step", &PyOptimizer<Family>::step, py::arg("grads"), py::arg("lr"),
+           "Steps every parameter in place with its gradient (same order as the parameters) at learning rate lr.")
+      .def("save", &PyOptimizer<Family>::save, py::arg("path"), "Writes the optimizer state atomically (checked on load).")
+      .def("load", &PyOptimizer<Family>::load, py::arg("path"),
+           "Restores a state saved by the same optimizer, options, groups and shapes; all or nothing.")
+      .def_property_readonly("params", &PyOptimizer<Family>::params, "The parameter arrays, in order.")
+      .def_property_readonly("dtype", &PyOptimizer<Family>::dtype);
+}
+
+}  // namespace
+
+void bind_optim(py::module_& m) {
+  bind_optimizer<SgdFamily>(m, "SGD with heavy-ball or Nesterov momentum (torch.optim.SGD's step): "
+                               "SGD(params, momentum=0, dampening=0, weight_decay=0, nesterov=False).");
+  bind_optimizer<AdamWFamily>(m, "AdamW (torch.optim.AdamW's step): AdamW(params, beta1=0.9, beta2=0.999, eps=1e-8, "
+                                 "weight_decay=1e-2, amsgrad=False).");
+  bind_optimizer<LionFamily>(m, "Lion-κ (Chen et al. 2024): Lion(params, beta1=0.9, beta2=0.99, weight_decay=0, "
+                                "kappa='sign', and the κ's own delta, p or beta).");
+}
