@@ -39,6 +39,7 @@ struct ByteWriter {
   template <class T>
   void put_array(const T* data, std::size_t n) {
     put(static_cast<std::uint64_t>(n));
+    if (n == 0) return;  // data may be null
     const char* p = reinterpret_cast<const char*>(data);
     bytes.insert(bytes.end(), p, p + n * sizeof(T));
   }
@@ -72,6 +73,7 @@ struct ByteReader {
   }
   template <class T>
   void get_array(T* data, std::size_t n) {
+    if (n == 0) return;  // an empty buffer's data() may be null, which memcpy must not see
     std::memcpy(data, bytes.data() + at, n * sizeof(T));
     at += n * sizeof(T);
   }
