@@ -17,7 +17,7 @@ packages=(
   gnuplot-nox                                          # plots for run folders and reports
   clang libclang-rt-14-dev                             # libFuzzer harnesses (tests/fuzz)
   pybind11-dev python3-dev python3-numpy python3-pytest  # the Python package (python/) and its tests
-  python3-torch                                        # convlab.torch and its tests against torch.optim
+  python3-torch python3-sklearn python3-scipy          # convlab.torch, convlab.linear_model; tests against both
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -8,6 +8,7 @@ namespace py = pybind11;
 
 void bind_optim(py::module_& m);
 void bind_schedules(py::module_& m);
+void bind_linear_model(py::module_& m);
 
 PYBIND11_MODULE(_convlab, m) {
   m.doc() = "convlab: optimizers and schedules of the C++ library (docs/python.md)";
@@ -16,4 +17,6 @@ PYBIND11_MODULE(_convlab, m) {
   bind_optim(optim);
   auto schedules = m.def_submodule("schedules", "Learning-rate schedules as callables lr(step)");
   bind_schedules(schedules);
+  auto linear_model = m.def_submodule("linear_model", "Certified lasso, elastic-net and logistic solvers");
+  bind_linear_model(linear_model);
 }

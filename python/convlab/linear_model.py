@@ -1,0 +1,137 @@
+"""scikit-learn estimators over convlab's certified solvers (docs/python.md).
+
+``Lasso``, ``ElasticNet`` and ``LogisticRegression(penalty="l1" | "l2")`` solve scikit-learn's
+objectives to a relative duality gap ``tol`` (1e-8 by default) and report it: ``dual_gap_`` is
+the absolute gap P − D of the returned coefficients, ``relative_gap_`` the certified (P − D)/P.
+``lasso_path`` is the warm-started path. X may be a NumPy array or a SciPy CSR matrix (float64;
+other inputs are converted).
+
+Objectives (scikit-learn's scaling):
+  Lasso / ElasticNet   1/(2n)‖y − Xw − b‖² + alpha·(l1_ratio‖w‖₁ + (1 − l1_ratio)/2·‖w‖²)
+  LogisticRegression   C·Σ log(1 + exp(−yᵢxᵢᵀw)) + ‖w‖₁ (l1) or ½‖w‖² (l2), binary, no intercept
+"""
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from ._convlab import linear_model as _impl
+
+__all__ = ["Lasso", "ElasticNet", "LogisticRegression", "lasso_path"]
+
+
+def _design(X):
+    return X.tocsr() if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
+
+
+class ElasticNet(RegressorMixin, BaseEstimator):
+    """Elastic net by convlab's coordinate descent (working sets, gap-safe screening, Anderson
+    extrapolation), stopped at a certified relative duality gap ``tol``."""
+
+    def __init__(self, alpha=1.0, l1_ratio=0.5, fit_intercept=True, tol=1e-8, max_iter=100000):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def fit(self, X, y):
+        X, y = self._validate_data(X, y, accept_sparse="csr", dtype=np.float64, y_numeric=True)
+        if not self.alpha > 0:
+            raise ValueError(f"alpha = {self.alpha} violates alpha > 0 (use sklearn's LinearRegression for alpha = 0)")
+        if self.fit_intercept:
+            if sparse.issparse(X):
+                raise ValueError("fit_intercept=True needs a dense X (centering a sparse matrix would fill it); "
+                                 "pass fit_intercept=False with centered data")
+            x_mean, y_mean = X.mean(axis=0), y.mean()
+            X, y = X - x_mean, y - y_mean
+        r = _impl.lasso(_design(X), y, float(self.alpha), alpha=float(self._l1_ratio()), tol=float(self.tol),
+                        max_epochs=int(self.max_iter))
+        self.coef_ = np.asarray(r["w"])
+        self.intercept_ = float(y_mean - x_mean @ self.coef_) if self.fit_intercept else 0.0
+        self.dual_gap_ = r["primal"] - r["dual"]
+        self.relative_gap_ = r["relative_gap"]
+        self.converged_ = r["converged"]
+        self.n_iter_ = r["epochs"]
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self)
+        X = self._validate_data(X, accept_sparse="csr", dtype=np.float64, reset=False)
+        return np.asarray(X @ self.coef_).ravel() + self.intercept_
+
+    def _l1_ratio(self):
+        return self.l1_ratio
+
+
+class Lasso(ElasticNet):
+    """The lasso (ElasticNet with l1_ratio = 1)."""
+
+    def __init__(self, alpha=1.0, fit_intercept=True, tol=1e-8, max_iter=100000):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def _l1_ratio(self):
+        return 1.0
+
+
+def lasso_path(X, y, n_alphas=50, eps=0.0, l1_ratio=1.0, tol=1e-8, max_iter=100000):
+    """The warm-started path from alpha_max down a geometric grid to eps·alpha_max (0: glmnet's
+    default ratio). Returns (alphas, coefs of shape (n_features, n_alphas), relative gaps)."""
+    path = _impl.lasso_path(_design(X), np.asarray(y, dtype=np.float64), n_lambdas=int(n_alphas), ratio=float(eps),
+                            alpha=float(l1_ratio), tol=float(tol), max_epochs=int(max_iter))
+    return (np.array([r["lambda"] for r in path]), np.column_stack([r["w"] for r in path]),
+            np.array([r["relative_gap"] for r in path]))
+
+
+class LogisticRegression(ClassifierMixin, BaseEstimator):
+    """Binary logistic regression with an L1 (proximal Newton) or L2 (Newton) penalty, solved to a
+    certified relative duality gap ``tol``. No intercept (both solvers fit through the origin:
+    add a constant column to fit one, penalized)."""
+
+    def __init__(self, penalty="l2", C=1.0, tol=1e-8, max_iter=200):
+        self.penalty = penalty
+        self.C = C
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def fit(self, X, y):
+        X, y = self._validate_data(X, y, accept_sparse="csr", dtype=np.float64)
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        if len(self.classes_) != 2:
+            raise ValueError(f"LogisticRegression is binary: y has {len(self.classes_)} classes")
+        if self.penalty not in ("l1", "l2"):
+            raise ValueError(f"penalty = '{self.penalty}' is not one of: l1 | l2")
+        if not self.C > 0:
+            raise ValueError(f"C = {self.C} violates C > 0")
+        labels = (y == self.classes_[1]).astype(np.float64)
+        lam = 1.0 / (self.C * X.shape[0])  # C·Σ loss + R(w) = n·C·[(1/n)Σ loss + λR(w)]
+        solve = _impl.logistic_l1 if self.penalty == "l1" else _impl.logistic_ridge
+        r = solve(_design(X), labels, lam, tol=float(self.tol), max_newton=int(self.max_iter))
+        self.coef_ = np.asarray(r["w"]).reshape(1, -1)
+        self.intercept_ = np.zeros(1)
+        self.dual_gap_ = r["primal"] - r["dual"]
+        self.relative_gap_ = r["relative_gap"]
+        self.converged_ = r["converged"]
+        self.n_iter_ = np.array([r["epochs"]])
+        return self
+
+    def decision_function(self, X):
+        check_is_fitted(self)
+        X = self._validate_data(X, accept_sparse="csr", dtype=np.float64, reset=False)
+        return np.asarray(X @ self.coef_[0]).ravel()
+
+    def predict(self, X):
+        d = self.decision_function(X)  # checks fitted before classes_ is read
+        return self.classes_[(d > 0).astype(int)]
+
+    def predict_proba(self, X):
+        p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+        return np.column_stack([1 - p, p])
+
+    def _more_tags(self):
+        return {"binary_only": True}

@@ -1,0 +1,96 @@
+// convlab._convlab.linear_model: the certified solvers (lasso / elastic net by coordinate descent,
+// L1- and L2-logistic regression), each returning its solution and its duality-gap certificate.
+// The scikit-learn estimators of python/convlab/linear_model.py call these; X is a float64
+// NumPy array (any order; pybind11 copies into Eigen's layout when it must) or a scipy.sparse
+// CSR matrix.
+#include <pybind11/eigen.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <convlab/optim/lasso_cd.hpp>
+#include <convlab/optim/logistic_ridge.hpp>
+
+namespace py = pybind11;
+namespace co = convlab::optim;
+
+namespace {
+using Dense = Eigen::MatrixXd;
+using Sparse = Eigen::SparseMatrix<double, Eigen::RowMajor>;
+
+py::dict lasso_result(const co::LassoResult& r) {
+  py::dict d;
+  d["w"] = r.w;
+  d["lambda"] = r.lambda;
+  d["primal"] = r.primal;
+  d["dual"] = r.dual;
+  d["relative_gap"] = r.relative_gap;
+  d["converged"] = r.converged;
+  d["epochs"] = r.epochs;
+  d["nonzeros"] = r.nonzeros;
+  return d;
+}
+
+co::LassoOptions lasso_options(double alpha, double tol, long long max_epochs) {
+  co::LassoOptions o;
+  o.alpha = alpha;
+  o.tolerance = tol;
+  o.max_epochs = max_epochs;
+  o.validate();
+  return o;
+}
+
+template <class X>
+void bind_design(py::module_& m) {
+  m.def("lasso", [](const X& x, const Eigen::VectorXd& y, double lam, double alpha, double tol, long long max_epochs) {
+          py::gil_scoped_release release;
+          const auto r = co::lasso_cd(x, y, lam, lasso_options(alpha, tol, max_epochs));
+          py::gil_scoped_acquire acquire;
+          return lasso_result(r);
+        }, py::arg("X"), py::arg("y"), py::arg("lam"), py::arg("alpha") = 1.0, py::arg("tol") = 1e-8, py::arg("max_epochs") = 100000);
+  m.def("lasso_path", [](const X& x, const Eigen::VectorXd& y, Eigen::Index n_lambdas, double ratio, double alpha, double tol,
+                         long long max_epochs) {
+          co::LassoPathOptions o{.n_lambdas = n_lambdas, .ratio = ratio, .lasso = lasso_options(alpha, tol, max_epochs)};
+          std::vector<co::LassoResult> path;
+          {
+            py::gil_scoped_release release;
+            path = co::lasso_path(x, y, o);
+          }
+          py::list out;
+          for (const auto& r : path) out.append(lasso_result(r));
+          return out;
+        }, py::arg("X"), py::arg("y"), py::arg("n_lambdas") = 50, py::arg("ratio") = 0.0, py::arg("alpha") = 1.0,
+        py::arg("tol") = 1e-8, py::arg("max_epochs") = 100000);
+  m.def("logistic_l1", [](const X& x, const Eigen::VectorXd& labels, double lam, double tol, long long max_newton) {
+          co::LogisticL1Options o;
+          o.tolerance = tol;
+          o.max_newton = max_newton;
+          py::gil_scoped_release release;
+          const auto r = co::logistic_l1(x, labels, lam, o);
+          py::gil_scoped_acquire acquire;
+          return lasso_result(r);
+        }, py::arg("X"), py::arg("labels"), py::arg("lam"), py::arg("tol") = 1e-8, py::arg("max_newton") = 200);
+  m.def("logistic_ridge", [](const X& x, const Eigen::VectorXd& labels, double lam, double tol, long long max_newton) {
+          co::LogisticRidgeOptions o;
+          o.tolerance = tol;
+          o.max_newton = max_newton;
+          co::LogisticRidgeResult r;
+          {
+            py::gil_scoped_release release;
+            r = co::logistic_ridge(x, labels, lam, o);
+          }
+          py::dict d;
+          d["w"] = r.w;
+          d["primal"] = r.primal;
+          d["dual"] = r.dual;
+          d["relative_gap"] = r.relative_gap;
+          d["converged"] = r.converged;
+          d["epochs"] = r.newton_steps;
+          return d;
+        }, py::arg("X"), py::arg("labels"), py::arg("lam"), py::arg("tol") = 1e-8, py::arg("max_newton") = 100);
+}
+}  // namespace
+
+void bind_linear_model(py::module_& m) {
+  bind_design<Sparse>(m);  // first: a scipy CSR matrix must not be densified by the dense overload
+  bind_design<Dense>(m);
+}

@@ -1,0 +1,83 @@
+"""convlab.linear_model: scikit-learn's own estimator checks, the certified gap, agreement with
+scikit-learn's solvers on the same objectives, and dense = sparse."""
+import numpy as np
+import pytest
+
+sklearn = pytest.importorskip("sklearn")  # python3-sklearn; scripts/install-deps.sh installs it
+from scipy import sparse  # noqa: E402
+from sklearn import linear_model as sk  # noqa: E402
+from sklearn.datasets import load_breast_cancer, load_diabetes  # noqa: E402
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+from convlab import linear_model as cl  # noqa: E402
+
+
+@parametrize_with_checks([cl.Lasso(), cl.ElasticNet(), cl.LogisticRegression(), cl.LogisticRegression(penalty="l1")])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def lasso_objective(X, y, w, b, alpha, l1_ratio=1.0):
+    r = y - X @ w - b
+    return r @ r / (2 * len(y)) + alpha * (l1_ratio * np.abs(w).sum() + (1 - l1_ratio) / 2 * w @ w)
+
+
+def test_lasso_and_elastic_net_reach_sklearns_objective_with_a_certified_gap():
+    X, y = load_diabetes(return_X_y=True)
+    for l1_ratio, ours, theirs in [(1.0, cl.Lasso(alpha=0.05), sk.Lasso(alpha=0.05, tol=1e-12, max_iter=100000)),
+                                   (0.5, cl.ElasticNet(alpha=0.01, l1_ratio=0.5),
+                                    sk.ElasticNet(alpha=0.01, l1_ratio=0.5, tol=1e-12, max_iter=100000))]:
+        ours.fit(X, y)
+        theirs.fit(X, y)
+        mine = lasso_objective(X, y, ours.coef_, ours.intercept_, ours.alpha, l1_ratio)
+        peer = lasso_objective(X, y, theirs.coef_, theirs.intercept_, theirs.alpha, l1_ratio)
+        assert ours.converged_ and ours.relative_gap_ <= 1e-8
+        assert mine <= peer * (1 + 1e-8)
+        assert abs(mine - peer) <= 1e-8 * peer
+        np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-5, atol=1e-3)
+
+
+def test_dense_and_sparse_give_the_same_fit_and_the_path_ends_at_the_single_fit():
+    X, y = load_diabetes(return_X_y=True)
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    dense = cl.Lasso(alpha=0.1, fit_intercept=False).fit(Xc, yc)
+    csr = cl.Lasso(alpha=0.1, fit_intercept=False).fit(sparse.csr_matrix(Xc), yc)
+    np.testing.assert_allclose(dense.coef_, csr.coef_, rtol=1e-7, atol=1e-9)
+    alphas, coefs, gaps = cl.lasso_path(Xc, yc, n_alphas=20)
+    assert coefs.shape == (10, 20) and np.all(np.diff(alphas) < 0) and np.all(gaps <= 1e-8)
+    assert np.count_nonzero(coefs[:, 0]) == 0  # alpha_max: all zero
+    last = cl.Lasso(alpha=alphas[-1], fit_intercept=False).fit(Xc, yc)
+    np.testing.assert_allclose(coefs[:, -1], last.coef_, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="sparse"):
+        cl.Lasso().fit(sparse.csr_matrix(Xc), yc)
+
+
+def logistic_objective(X, y01, w, C, penalty):
+    m = (2 * y01 - 1) * (X @ w)
+    reg = np.abs(w).sum() if penalty == "l1" else 0.5 * w @ w
+    return C * np.logaddexp(0, -m).sum() + reg
+
+
+@pytest.mark.parametrize("penalty,solver", [("l1", "liblinear"), ("l2", "lbfgs")])
+def test_logistic_regression_reaches_sklearns_objective(penalty, solver):
+    X, y = load_breast_cancer(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    ours = cl.LogisticRegression(penalty=penalty, C=0.5).fit(X, y)
+    theirs = sk.LogisticRegression(penalty=penalty, C=0.5, solver=solver, fit_intercept=False, tol=1e-12,
+                                   max_iter=100000).fit(X, y)
+    mine = logistic_objective(X, y, ours.coef_[0], 0.5, penalty)
+    peer = logistic_objective(X, y, theirs.coef_[0], 0.5, penalty)
+    assert ours.converged_ and ours.relative_gap_ <= 1e-8
+    assert mine <= peer * (1 + 1e-8)
+    assert ours.score(X, y) > 0.95
+    np.testing.assert_allclose(ours.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_mistakes_are_named():
+    X, y = load_breast_cancer(return_X_y=True)
+    with pytest.raises(ValueError, match="penalty = 'l3' is not one of: l1 | l2"):
+        cl.LogisticRegression(penalty="l3").fit(X, y)
+    with pytest.raises(ValueError, match="binary"):
+        cl.LogisticRegression().fit(X[:30], np.arange(30) % 3)
+    with pytest.raises(ValueError, match="alpha = 0 violates alpha > 0"):
+        cl.Lasso(alpha=0).fit(X, y)
