@@ -9,6 +9,7 @@ namespace py = pybind11;
 void bind_optim(py::module_& m);
 void bind_schedules(py::module_& m);
 void bind_linear_model(py::module_& m);
+void bind_quantile(py::module_& m);
 
 PYBIND11_MODULE(_convlab, m) {
   m.doc() = "convlab: optimizers and schedules of the C++ library (docs/python.md)";
@@ -19,4 +20,6 @@ PYBIND11_MODULE(_convlab, m) {
   bind_schedules(schedules);
   auto linear_model = m.def_submodule("linear_model", "Certified lasso, elastic-net and logistic solvers");
   bind_linear_model(linear_model);
+  auto quantile = m.def_submodule("quantile", "Certified quantile regression and isotonic regression");
+  bind_quantile(quantile);
 }
