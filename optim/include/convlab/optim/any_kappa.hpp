@@ -1,10 +1,11 @@
 #pragma once
 /// \file
 /// A κ chosen at run time: one of the built-in κ of kappa.hpp held by value, for configs and
-/// bindings that pick κ by name (`LionK<S, AnyKappa>`). It is a non-separable κ: Lion-κ
-/// computes the direction argument into its work buffer and AnyKappa applies the chosen κ's
-/// gradient to the whole vector, one dispatch per step. The arithmetic is the same as with
-/// the concrete κ, so the iterates are the same bits (tests/optim/any_kappa_test.cpp).
+/// bindings that pick κ by name (`LionK<S, AnyKappa>`). To the type system it is a
+/// non-separable κ (it gives `value`, `grad`, ... on whole vectors, one dispatch per call); Lion-κ
+/// looks inside (`variant()`) and steps a separable held κ in that κ's own fused loop, the others
+/// through its work buffer. The arithmetic is the same as with the concrete κ, so the iterates
+/// are the same bits (tests/optim/lion_test.cpp, AnyKappa.*).
 /// The names are those of docs/configs.md: `kappa = "sign" | "huber" | ...`.
 
 #include <array>

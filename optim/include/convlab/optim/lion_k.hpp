@@ -18,6 +18,7 @@
 /// through the parameter-group API (param_groups.hpp), each with its own shape; a vector-norm
 /// κ then acts per tensor, the nuclear κ per matrix.
 
+#include <variant>
 #include <vector>
 
 #include <convlab/core/fields.hpp>
@@ -108,25 +109,50 @@ class LionK : public detail::VectorArguments<LionK<S, K>, S> {
   }
 
   void step_raw(S* xp, const S* gp, Eigen::Index n, State& st, S lr) const {
+    if constexpr (separable) {
+      fused(xp, gp, n, st.m.data(), st.kappa, lr);
+    } else if constexpr (requires { st.kappa.variant(); }) {
+      // A κ chosen at run time (AnyKappa): a separable one takes the same fused loop as its
+      // concrete type (same bits, one pass); the others the buffered path.
+      const bool done = std::visit(
+          [&](const auto& k) {
+            if constexpr (SeparableKappa<std::decay_t<decltype(k)>, S>) {
+              fused(xp, gp, n, st.m.data(), k, lr);
+              return true;
+            } else {
+              return false;
+            }
+          },
+          st.kappa.variant());
+      if (!done) buffered(xp, gp, n, st, lr);
+    } else {
+      buffered(xp, gp, n, st, lr);
+    }
+  }
+
+  // x ← x·(1 − lr·λ) + lr·∇κ(−c) and m ← β₂m + (1 − β₂)g in one elementwise pass.
+  template <class Sep>
+  void fused(S* xp, const S* gp, Eigen::Index n, S* mp, const Sep& k, S lr) const {
     const S b1 = static_cast<S>(opt_.beta1), b2 = static_cast<S>(opt_.beta2);
     const S decay = static_cast<S>(1 - static_cast<double>(lr) * opt_.weight_decay);
-    S* mp = st.m.data();
-    if constexpr (separable) {
-      const K k = st.kappa;
-      detail::for_each_index(n, [=](Eigen::Index i) {
-        const S c = b1 * mp[i] + (1 - b1) * gp[i];
-        xp[i] = xp[i] * decay + lr * static_cast<S>(k.grad1(-c));
-        mp[i] = b2 * mp[i] + (1 - b2) * gp[i];
-      });
-    } else {
-      S* wp = st.work.data();
-      detail::for_each_index(n, [=](Eigen::Index i) { wp[i] = -(b1 * mp[i] + (1 - b1) * gp[i]); });
-      kappa_grad<K, S>(st.kappa, st.work, st.work);
-      detail::for_each_index(n, [=](Eigen::Index i) {
-        xp[i] = xp[i] * decay + lr * wp[i];
-        mp[i] = b2 * mp[i] + (1 - b2) * gp[i];
-      });
-    }
+    detail::for_each_index(n, [=](Eigen::Index i) {
+      const S c = b1 * mp[i] + (1 - b1) * gp[i];
+      xp[i] = xp[i] * decay + lr * static_cast<S>(k.grad1(-c));
+      mp[i] = b2 * mp[i] + (1 - b2) * gp[i];
+    });
+  }
+
+  // A κ on the whole vector: the direction argument into the work buffer, ∇κ in place, then the update.
+  void buffered(S* xp, const S* gp, Eigen::Index n, State& st, S lr) const {
+    const S b1 = static_cast<S>(opt_.beta1), b2 = static_cast<S>(opt_.beta2);
+    const S decay = static_cast<S>(1 - static_cast<double>(lr) * opt_.weight_decay);
+    S *mp = st.m.data(), *wp = st.work.data();
+    detail::for_each_index(n, [=](Eigen::Index i) { wp[i] = -(b1 * mp[i] + (1 - b1) * gp[i]); });
+    kappa_grad<K, S>(st.kappa, st.work, st.work);
+    detail::for_each_index(n, [=](Eigen::Index i) {
+      xp[i] = xp[i] * decay + lr * wp[i];
+      mp[i] = b2 * mp[i] + (1 - b2) * gp[i];
+    });
   }
 
   LionOptions opt_;
