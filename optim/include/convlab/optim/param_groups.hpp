@@ -176,11 +176,10 @@ struct GroupApi {
     }
   }
 
-  /// The optimizer that steps group `g`.
-  const Derived& of(const ParamGroup<Derived>& g) const { return g.optimizer ? *g.optimizer : self(); }
-
  private:
   const Derived& self() const { return static_cast<const Derived&>(*this); }
+  /// The optimizer that steps group `g`.
+  const Derived& of(const ParamGroup<Derived>& g) const { return g.optimizer ? *g.optimizer : self(); }
 
   template <class List>
   static void add_states(const Derived& o, const List& params, States& st) {
