@@ -26,17 +26,23 @@ auto with_design(const py::object& X, Fn&& fn) {
   return fn(X.cast<Dense>());
 }
 
-py::dict lasso_result(const co::LassoResult& r) {
+// The solution and its certificate; `iterations` is the solver's own count (epochs, Newton steps).
+template <class Result>
+py::dict result_dict(const Result& r, long long iterations) {
   py::dict d;
   d["w"] = r.w;
-  d["lambda"] = r.lambda;
   d["primal"] = r.primal;
   d["dual"] = r.dual;
   d["relative_gap"] = r.relative_gap;
   d["converged"] = r.converged;
-  d["epochs"] = r.epochs;
-  d["nonzeros"] = r.nonzeros;
+  d["epochs"] = iterations;
   d["seconds"] = r.seconds;
+  return d;
+}
+py::dict lasso_result(const co::LassoResult& r) {
+  py::dict d = result_dict(r, r.epochs);
+  d["lambda"] = r.lambda;
+  d["nonzeros"] = r.nonzeros;
   return d;
 }
 
@@ -86,14 +92,7 @@ void bind_functions(py::module_& m) {
             py::gil_scoped_release release;
             return co::logistic_ridge(x, labels, lam, o);
           });
-          py::dict d;
-          d["w"] = r.w;
-          d["primal"] = r.primal;
-          d["dual"] = r.dual;
-          d["relative_gap"] = r.relative_gap;
-          d["converged"] = r.converged;
-          d["epochs"] = r.newton_steps;
-          return d;
+          return result_dict(r, r.newton_steps);
         }, py::arg("X"), py::arg("labels"), py::arg("lam"), py::arg("tol") = 1e-8, py::arg("max_newton") = 100);
 }
 }  // namespace

@@ -82,28 +82,22 @@ std::string field_names() {
 }
 
 // How each optimizer family reads its options (and κ) from keyword arguments.
-struct SgdFamily {
-  static constexpr const char* name = "SGD";
-  template <class S> using Opt = co::Sgd<S>;
+// An optimizer whose keyword arguments are exactly its Options' declared fields.
+template <class Options, template <class> class Optimizer, const char* Name>
+struct PlainFamily {
+  static constexpr const char* name = Name;
+  template <class S> using Opt = Optimizer<S>;
   template <class S>
   static Opt<S> make(const py::dict& kw, std::set<std::string>& used, const Opt<S>* base) {
-    co::SgdOptions o = base ? base->options() : co::SgdOptions{};
+    Options o = base ? base->options() : Options{};
     read_fields(o, kw, used);
     return Opt<S>(o);
   }
-  static std::string known() { return field_names<co::SgdOptions>() + ", lr_scale"; }
+  static std::string known() { return field_names<Options>() + ", lr_scale"; }
 };
-struct AdamWFamily {
-  static constexpr const char* name = "AdamW";
-  template <class S> using Opt = co::AdamW<S>;
-  template <class S>
-  static Opt<S> make(const py::dict& kw, std::set<std::string>& used, const Opt<S>* base) {
-    co::AdamWOptions o = base ? base->options() : co::AdamWOptions{};
-    read_fields(o, kw, used);
-    return Opt<S>(o);
-  }
-  static std::string known() { return field_names<co::AdamWOptions>() + ", lr_scale"; }
-};
+constexpr char kSgd[] = "SGD", kAdamW[] = "AdamW";
+using SgdFamily = PlainFamily<co::SgdOptions, co::Sgd, kSgd>;
+using AdamWFamily = PlainFamily<co::AdamWOptions, co::AdamW, kAdamW>;
 struct LionFamily {
   static constexpr const char* name = "Lion";
   template <class S> using Opt = co::LionK<S, co::AnyKappa>;

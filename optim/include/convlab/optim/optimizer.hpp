@@ -41,11 +41,8 @@ auto whole_storage(M&& m) {
   static_assert(requires { m.data(); }, "a parameter expression without storage: evaluate it into a matrix or vector first");
   static_assert(T::ColsAtCompileTime == 1 || !T::IsRowMajor,
                 "a row-major matrix: step its storage as a vector, Eigen::Map<VectorX>(W.data(), W.size())");
-  if (m.size() > 1 && (m.innerStride() != 1 || (m.cols() > 1 && m.outerStride() != m.rows())))
-    throw InvalidArgument("optimizer: a " + std::to_string(m.rows()) + " x " + std::to_string(m.cols()) +
-                          " parameter block is not contiguous; step a contiguous copy, or each column");
-  using V = std::conditional_t<std::is_const_v<std::remove_reference_t<decltype(*m.data())>>, const VecX<S>, VecX<S>>;
-  return Eigen::Map<V>(m.data(), m.size());
+  // Contiguity is Tensor's check (param_groups.hpp); the matrix steps as its storage.
+  return Tensor<std::remove_pointer_t<decltype(m.data())>>(m).vector();
 }
 
 /// `m` itself when it has storage, else its value (a read-only expression such as
