@@ -6,7 +6,11 @@ args <- commandArgs(TRUE)
 dir <- args[1]; name <- args[2]; out <- args[3]
 penalty <- if (length(args) > 3) args[4] else "l1"
 suppressMessages(library(glmnet))
-X <- as.matrix(read.csv(file.path(dir, paste0(name, "_X.csv")), header = FALSE))
+shape <- file.path(dir, paste0(name, "_shape.txt"))
+X <- if (file.exists(shape)) {  # raw float64, column-major (lasso_tool write)
+  d <- scan(shape, quiet = TRUE)
+  matrix(readBin(file.path(dir, paste0(name, "_X.f64")), "double", d[1] * d[2], size = 8, endian = "little"), nrow = d[1])
+} else as.matrix(read.csv(file.path(dir, paste0(name, "_X.csv")), header = FALSE))
 y <- as.integer(read.csv(file.path(dir, paste0(name, "_y.csv")), header = FALSE)[, 1] > 0)
 lam <- scan(file.path(dir, paste0(name, if (penalty == "l1") "_llambda.txt" else "_rlambda.txt")), quiet = TRUE)
 alpha <- if (penalty == "l1") 1 else 0

@@ -2,12 +2,14 @@
 // solver on them, and measures the relative duality gap of any solution (ours or a peer's) with
 // the same formula, so every solver is held to the same stopping criterion.
 //
-//   lasso_tool write DIR            problems as DIR/<name>_X.csv (dense) and _y.csv, plus lambdas
+//   lasso_tool write DIR            problems as DIR/<name>_X.csv (dense) and _y.csv, plus lambdas;
+//                                   the two large L2-logistic problems as DIR/<name>_X.f64 (raw
+//                                   little-endian float64, column-major) with <name>_shape.txt
 //   lasso_tool time DIR NAME REPS   median seconds for one λ and for the 50-λ path (ours)
 //   lasso_tool gap DIR NAME FILE    relative duality gap of the coefficients in FILE (one λ)
-//   lasso_tool ltime DIR NAME REPS  L1-logistic (labels y > 0): median seconds for one λ (ours)
+//   lasso_tool ltime DIR NAME REPS  L1-logistic (labels y > 0): median seconds for one λ (ours), gap, method
 //   lasso_tool lgap DIR NAME FILE   its relative duality gap for the coefficients in FILE
-//   lasso_tool rtime DIR NAME REPS  L2-logistic (λ = 1/n): median seconds for one λ (ours)
+//   lasso_tool rtime DIR NAME REPS  L2-logistic (λ = 1/n): median seconds for one λ (ours), gap, method
 //   lasso_tool rgap DIR NAME FILE   its relative duality gap for the coefficients in FILE
 #include <algorithm>
 #include <chrono>
@@ -20,6 +22,7 @@
 #include <iostream>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 using convlab::MatX;
@@ -32,17 +35,19 @@ struct Problem {
   VecX<double> y;
 };
 
-Problem seeded_sparse() {  // n = 500, p = 2000, 20 non-zero coefficients, N(0,1) design
+// N(0,1) design, response X·w + N(0,1) with 20 non-zero coefficients w at every `spacing`-th
+// feature (sparse500x2000: n = 500, p = 2000, spacing 97).
+Problem seeded_gaussian(Eigen::Index n, Eigen::Index p, Eigen::Index spacing) {
   std::mt19937_64 rng(7);
   std::normal_distribution<double> N;
-  Problem p{MatX<double>(500, 2000), VecX<double>(500)};
-  for (Eigen::Index j = 0; j < 2000; ++j)
-    for (Eigen::Index i = 0; i < 500; ++i) p.X(i, j) = N(rng);
-  VecX<double> w = VecX<double>::Zero(2000);
-  for (int k = 0; k < 20; ++k) w[k * 97] = (k % 2 ? 1.0 : -1.0) * (1 + 0.1 * k);
-  p.y = p.X * w;
-  for (Eigen::Index i = 0; i < 500; ++i) p.y[i] += N(rng);
-  return p;
+  Problem pr{MatX<double>(n, p), VecX<double>(n)};
+  for (Eigen::Index j = 0; j < p; ++j)
+    for (Eigen::Index i = 0; i < n; ++i) pr.X(i, j) = N(rng);
+  VecX<double> w = VecX<double>::Zero(p);
+  for (int k = 0; k < 20; ++k) w[k * spacing] = (k % 2 ? 1.0 : -1.0) * (1 + 0.1 * k);
+  pr.y = pr.X * w;
+  for (Eigen::Index i = 0; i < n; ++i) pr.y[i] += N(rng);
+  return pr;
 }
 
 Problem diabetes(const std::string& data_dir) {
@@ -88,7 +93,14 @@ Problem load(const std::string& dir, const std::string& name) {
       for (std::size_t j = 0; j < rows[i].size(); ++j) m(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = rows[i][j];
     return m;
   };
-  Problem p{read(dir + "/" + name + "_X.csv"), VecX<double>()};
+  Problem p;
+  std::ifstream shape(dir + "/" + name + "_shape.txt");
+  if (Eigen::Index n = 0, cols = 0; shape >> n >> cols) {  // raw float64, column-major
+    p.X.resize(n, cols);
+    std::ifstream(dir + "/" + name + "_X.f64", std::ios::binary).read(reinterpret_cast<char*>(p.X.data()), static_cast<std::streamsize>(p.X.size() * sizeof(double)));
+  } else {
+    p.X = read(dir + "/" + name + "_X.csv");
+  }
   p.y = read(dir + "/" + name + "_y.csv").col(0);
   return p;
 }
@@ -110,7 +122,7 @@ int main(int argc, char** argv) {
   if (a.size() >= 3 && a[0] == "write") {
     const std::string dir = a[1];
     for (auto& [name, p] : std::vector<std::pair<std::string, Problem>>{
-             {"sparse500x2000", seeded_sparse()}, {"diabetes", diabetes(a[2])}, {"breast_cancer", breast_cancer(a[2])}}) {
+             {"sparse500x2000", seeded_gaussian(500, 2000, 97)}, {"diabetes", diabetes(a[2])}, {"breast_cancer", breast_cancer(a[2])}}) {
       write_csv(dir + "/" + name + "_X.csv", p.X);
       write_csv(dir + "/" + name + "_y.csv", p.y);
       std::ofstream(dir + "/" + name + "_lambda.txt") << std::setprecision(17) << lambda_single(p) << "\n";
@@ -125,6 +137,14 @@ int main(int argc, char** argv) {
       grid << std::setprecision(17);
       const double lmax = co::LassoSolver<MatX<double>>(p.X, p.y).lambda_max();
       for (int k = 0; k < 50; ++k) grid << lmax * std::pow(1e-2, k / 49.0) << "\n";
+    }
+    // L2-logistic only, wider and taller: binary (a CSV of 2·10⁷ numbers takes minutes to parse).
+    for (auto [name, n, p] : {std::tuple{"wide1000x20000", 1000, 20000}, std::tuple{"tall20000x200", 20000, 200}}) {
+      const Problem pr = seeded_gaussian(n, p, p / 20);
+      std::ofstream(dir + "/" + name + "_X.f64", std::ios::binary).write(reinterpret_cast<const char*>(pr.X.data()), static_cast<std::streamsize>(pr.X.size() * sizeof(double)));
+      std::ofstream(dir + "/" + name + "_shape.txt") << n << " " << p << "\n";
+      write_csv(dir + "/" + name + "_y.csv", pr.y);
+      std::ofstream(dir + "/" + std::string(name) + "_rlambda.txt") << std::setprecision(17) << 1.0 / n << "\n";
     }
     return 0;
   }
@@ -158,14 +178,21 @@ int main(int argc, char** argv) {
     const double lambda = std::stod([&] { std::ifstream in(a[1] + "/" + a[2] + (l1 ? "_llambda.txt" : "_rlambda.txt")); std::string l; std::getline(in, l); return l; }());
     std::vector<double> t;
     double gap = 0;
+    std::string method = "proximal Newton";
     for (int k = 0; k < std::stoi(a[3]); ++k) {
       const auto s = std::chrono::steady_clock::now();
-      gap = l1 ? co::logistic_l1(p.X, labels, lambda, {.tolerance = 1e-8}).relative_gap
-               : co::logistic_ridge(p.X, labels, lambda, {.tolerance = 1e-8}).relative_gap;
+      if (l1) {
+        gap = co::logistic_l1(p.X, labels, lambda, {.tolerance = 1e-8}).relative_gap;
+      } else {
+        const auto r = co::logistic_ridge(p.X, labels, lambda, {.tolerance = 1e-8});
+        gap = r.relative_gap;
+        method = r.method == co::RidgeMethod::Lbfgs ? (r.single_precision ? "L-BFGS, float passes" : "L-BFGS")
+                 : r.method == co::RidgeMethod::NewtonCG ? "Newton-CG" : "Newton-Cholesky";
+      }
       t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - s).count());
     }
     std::sort(t.begin(), t.end());
-    std::cout << t[t.size() / 2] << " " << gap << "\n";
+    std::cout << t[t.size() / 2] << " " << gap << " " << method << "\n";
     return 0;
   }
   if (a.size() == 4 && (a[0] == "lgap" || a[0] == "rgap")) {

@@ -88,11 +88,11 @@ def lasso_path(X, y, n_alphas=50, eps=0.0, l1_ratio=1.0, tol=1e-8, max_iter=1000
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
-    """Binary logistic regression with an L1 (proximal Newton) or L2 (Newton) penalty, solved to a
-    certified relative duality gap ``tol``. No intercept (both solvers fit through the origin:
+    """Binary logistic regression with an L1 (proximal Newton) or L2 (Newton or L-BFGS, by shape)
+    penalty, solved to a certified relative duality gap ``tol``. No intercept (both solvers fit through the origin:
     add a constant column to fit one, penalized)."""
 
-    def __init__(self, penalty="l2", C=1.0, tol=1e-8, max_iter=200):
+    def __init__(self, penalty="l2", C=1.0, tol=1e-8, max_iter=1000):
         self.penalty = penalty
         self.C = C
         self.tol = tol
@@ -111,7 +111,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         labels = (y == self.classes_[1]).astype(np.float64)
         lam = 1.0 / (self.C * X.shape[0])  # C·Σ loss + R(w) = n·C·[(1/n)Σ loss + λR(w)]
         solve = _impl.logistic_l1 if self.penalty == "l1" else _impl.logistic_ridge
-        r = solve(_design(X), labels, lam, tol=float(self.tol), max_newton=int(self.max_iter))
+        r = solve(_design(X), labels, lam, tol=float(self.tol), max_iter=int(self.max_iter))
         self.coef_ = np.asarray(r["w"]).reshape(1, -1)
         self.intercept_ = np.zeros(1)
         self.dual_gap_ = r["primal"] - r["dual"]

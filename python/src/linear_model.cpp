@@ -75,25 +75,25 @@ void bind_functions(py::module_& m) {
           return out;
         }, py::arg("X"), py::arg("y"), py::arg("n_lambdas") = 50, py::arg("ratio") = 0.0, py::arg("alpha") = 1.0,
         py::arg("tol") = 1e-8, py::arg("max_epochs") = 100000);
-  m.def("logistic_l1", [](const py::object& X, const Eigen::VectorXd& labels, double lam, double tol, long long max_newton) {
+  m.def("logistic_l1", [](const py::object& X, const Eigen::VectorXd& labels, double lam, double tol, long long max_iter) {
           co::LogisticL1Options o;
           o.tolerance = tol;
-          o.max_newton = max_newton;
+          o.max_newton = max_iter;
           return lasso_result(with_design(X, [&](const auto& x) {
             py::gil_scoped_release release;
             return co::logistic_l1(x, labels, lam, o);
           }));
-        }, py::arg("X"), py::arg("labels"), py::arg("lam"), py::arg("tol") = 1e-8, py::arg("max_newton") = 200);
-  m.def("logistic_ridge", [](const py::object& X, const Eigen::VectorXd& labels, double lam, double tol, long long max_newton) {
+        }, py::arg("X"), py::arg("labels"), py::arg("lam"), py::arg("tol") = 1e-8, py::arg("max_iter") = 1000);
+  m.def("logistic_ridge", [](const py::object& X, const Eigen::VectorXd& labels, double lam, double tol, long long max_iter) {
           co::LogisticRidgeOptions o;
           o.tolerance = tol;
-          o.max_newton = max_newton;
+          o.max_iterations = max_iter;
           const auto r = with_design(X, [&](const auto& x) {
             py::gil_scoped_release release;
             return co::logistic_ridge(x, labels, lam, o);
           });
-          return result_dict(r, r.newton_steps);
-        }, py::arg("X"), py::arg("labels"), py::arg("lam"), py::arg("tol") = 1e-8, py::arg("max_newton") = 100);
+          return result_dict(r, r.iterations);
+        }, py::arg("X"), py::arg("labels"), py::arg("lam"), py::arg("tol") = 1e-8, py::arg("max_iter") = 1000);
 }
 }  // namespace
 

@@ -1,6 +1,6 @@
-// L2-logistic Newton solver: against the generic damped Newton on problems::Logistic (an
-// independent Hessian assembly), its duality-gap certificate, and the three linear-algebra branches
-// (Cholesky p × p, Woodbury n × n, truncated Newton-CG).
+// L2-logistic solver: against the generic damped Newton on problems::Logistic (an independent
+// Hessian assembly) for every method (Newton-Cholesky p × p and Woodbury n × n, truncated
+// Newton-CG, L-BFGS), and its duality-gap certificate against the dual objective written out.
 #include <gtest/gtest.h>
 
 #include <convlab/optim/logistic_ridge.hpp>
@@ -39,34 +39,54 @@ TEST(LogisticRidge, MatchesGenericNewtonOnTallAndWideDenseAndSparse) {
     VecX<double> ref = VecX<double>::Zero(p);
     co::newton(f, ref, {.max_iterations = 200, .gradient_tolerance = 1e-13});
     const Eigen::SparseMatrix<double> Xs = d.X.sparseView();
-    for (auto solve : {co::RidgeNewtonSolve::Direct, co::RidgeNewtonSolve::ConjugateGradient, co::RidgeNewtonSolve::Auto})
+    using M = co::RidgeMethod;
+    for (auto method : {M::NewtonCholesky, M::NewtonCG, M::Lbfgs, M::Auto})
     for (bool sparse : {false, true}) {
-      SCOPED_TRACE(testing::Message() << "n " << n << " p " << p << (sparse ? " sparse" : " dense") << " solve " << static_cast<int>(solve));
-      const co::LogisticRidgeOptions o{.tolerance = 1e-12, .solve = solve};
+      SCOPED_TRACE(testing::Message() << "n " << n << " p " << p << (sparse ? " sparse" : " dense") << " method " << static_cast<int>(method));
+      const co::LogisticRidgeOptions o{.tolerance = 1e-12, .method = method};
       const auto r = sparse ? co::logistic_ridge(Xs, d.labels, lambda, o) : co::logistic_ridge(d.X, d.labels, lambda, o);
       EXPECT_TRUE(r.converged);
-      const bool cg = solve == co::RidgeNewtonSolve::ConjugateGradient || (solve == co::RidgeNewtonSolve::Auto && std::min(n, p) > 16);
-      EXPECT_EQ(r.woodbury, !cg && p > n);
-      EXPECT_EQ(r.cg_iterations > 0, cg);
+      const M automatic = std::min(n, p) <= 16 ? M::NewtonCholesky : p <= 64 ? M::NewtonCG : M::Lbfgs;
+      EXPECT_EQ(r.method, method == M::Auto ? automatic : method);
+      EXPECT_EQ(r.woodbury, method == M::NewtonCholesky && p > n);
+      EXPECT_EQ(r.cg_iterations > 0, r.method == M::NewtonCG);
       EXPECT_LE((r.w - ref).norm(), 1e-6 * (1 + ref.norm()));
       EXPECT_NEAR(r.primal, f.value(ref), 1e-11);
       // The gap certifies: P(w) − P* ≤ P − D, and D ≤ P* ≤ P.
       EXPECT_LE(r.dual, f.value(ref) + 1e-12);
       EXPECT_LE(r.relative_gap, 1e-12);
-      EXPECT_LT(r.newton_steps, 30);  // quadratic convergence, not a first-order crawl
+      EXPECT_LT(r.iterations, method == M::Lbfgs ? 200 : 30);  // Newton: quadratic convergence, not a first-order crawl
     }
   }
 }
 
-TEST(LogisticRidge, GapIsNonNegativeAtAnyPointAndZeroOnlyAtTheOptimum) {
-  // Weak duality at random (non-optimal) starting points: one Newton step is not taken when the
-  // budget is 1, so the reported gap is that of w0 itself.
+TEST(LogisticRidge, CertificateIsTheDualObjectiveAndBoundsTheOptimum) {
+  // At random (non-optimal) points — an infinite tolerance stops before the first step, so the
+  // result is the certificate of w0 itself — the reported dual equals D(α) written out with the
+  // entropy, α = σ(−yᵢxᵢᵀw0), and lies below the optimum P* (weak duality), as P(w0) lies above.
+  const double lambda = 0.1;
   const Data d = make(50, 8, convlab::test::test_seed() + 1);
+  cp::Logistic<double> f(d.X, d.labels, {.l2 = lambda});
+  VecX<double> opt = VecX<double>::Zero(8);
+  co::newton(f, opt, {.max_iterations = 200, .gradient_tolerance = 1e-13});
+  const double optimum = f.value(opt);
   std::mt19937_64 rng(convlab::test::test_seed());
   for (int trial = 0; trial < 20; ++trial) {
     const VecX<double> w0 = VecX<double>(convlab::test::random_matrix<double>(8, 1, rng).col(0));
-    const auto r = co::logistic_ridge(d.X, d.labels, 0.1, {.tolerance = 1e-300, .max_newton = 1}, w0);
-    EXPECT_GE(r.primal - r.dual, -1e-12);
+    const auto r = co::logistic_ridge(d.X, d.labels, lambda, {.tolerance = 1e300}, w0);
+    const double n = static_cast<double>(d.X.rows());
+    double entropy = 0;
+    VecX<double> y_alpha(d.X.rows());
+    for (Index i = 0; i < d.X.rows(); ++i) {
+      const double yi = d.labels[i] == 1 ? 1 : -1, a = 1 / (1 + std::exp(yi * d.X.row(i).dot(w0)));
+      entropy += -a * std::log(a) - (1 - a) * std::log(1 - a);
+      y_alpha[i] = yi * a;
+    }
+    const double dual = entropy / n - 0.5 * lambda * (d.X.transpose() * y_alpha / (n * lambda)).squaredNorm();
+    EXPECT_NEAR(r.dual, dual, 1e-12 * (1 + std::abs(dual)));
+    EXPECT_NEAR(r.primal, f.value(w0), 1e-12 * (1 + f.value(w0)));
+    EXPECT_LE(r.dual, optimum + 1e-12);
+    EXPECT_GE(r.primal, optimum - 1e-12);
   }
   const auto r = co::logistic_ridge(d.X, d.labels, 0.1, {.tolerance = 1e-13});
   EXPECT_LE(r.relative_gap, 1e-13);
@@ -87,4 +107,37 @@ TEST(LogisticRidge, RejectsBadInputWithAClearMessage) {
   X(2, 1) = std::nan("");
   EXPECT_THROW(co::logistic_ridge(X, d.labels, 0.1), convlab::InvalidArgument);
   EXPECT_THROW(co::logistic_ridge(d.X, d.labels.head(5).eval(), 0.1), convlab::InvalidArgument);
+  EXPECT_THROW(co::logistic_ridge(d.X, d.labels, 0.1, {.lbfgs_memory = 0}), convlab::InvalidArgument);
+}
+
+TEST(LogisticRidge, AutoPicksLbfgsOnWideDataAndEveryMemoryReachesTheNewtonAnswer) {
+  const Data d = make(60, 150, convlab::test::test_seed() + 2);
+  const double lambda = 1.0 / 60;
+  const auto newton = co::logistic_ridge(d.X, d.labels, lambda, {.tolerance = 1e-13, .method = co::RidgeMethod::NewtonCholesky});
+  ASSERT_TRUE(newton.converged);
+  EXPECT_TRUE(newton.woodbury);
+  const auto automatic = co::logistic_ridge(d.X, d.labels, lambda, {.tolerance = 1e-11});
+  EXPECT_EQ(automatic.method, co::RidgeMethod::Lbfgs);
+  EXPECT_TRUE(automatic.single_precision);
+  cp::Logistic<double> f(d.X, d.labels, {.l2 = lambda});
+  for (int memory : {1, 3, 10, 40})
+  for (long long single_bytes : {0LL, 1LL << 20}) {
+    SCOPED_TRACE(testing::Message() << "memory " << memory << " single precision up to " << single_bytes << " bytes");
+    const auto r = co::logistic_ridge(d.X, d.labels, lambda, {.tolerance = 1e-11, .method = co::RidgeMethod::Lbfgs, .lbfgs_memory = memory, .single_precision_max_bytes = single_bytes});
+    EXPECT_TRUE(r.converged);
+    EXPECT_EQ(r.single_precision, single_bytes > 0);
+    // The certificate, recomputed from the returned w by the problem's own value and gradient.
+    VecX<double> grad(150);
+    const double value = f.value_and_gradient(r.w, grad);
+    EXPECT_NEAR(r.primal, value, 1e-13 * value);
+    EXPECT_LE(grad.squaredNorm() / (2 * lambda) / value, 1e-11 * (1 + 1e-6));
+    // P(w) − P* ≤ gap·P, and strong convexity: ‖w − w*‖² ≤ 2(P(w) − P*)/λ.
+    EXPECT_LE(r.primal - newton.primal, 1e-11 * r.primal + 1e-15);
+    EXPECT_LE((r.w - newton.w).squaredNorm(), 2 * 1e-11 * r.primal / lambda * (1 + 1e-9) + 1e-24);
+  }
+  // A budget too small is reported, not hidden: the certificate of the last iterate.
+  const auto cut = co::logistic_ridge(d.X, d.labels, lambda, {.tolerance = 1e-11, .max_iterations = 3, .method = co::RidgeMethod::Lbfgs});
+  EXPECT_FALSE(cut.converged);
+  EXPECT_EQ(cut.iterations, 3);
+  EXPECT_GT(cut.relative_gap, 1e-11);
 }

@@ -1,17 +1,17 @@
 #pragma once
 /// \file
-/// L2-regularized logistic regression solved to a certified duality gap by Newton's method with
-/// an exact solve in the smaller of the two dimensions.
+/// L2-regularized logistic regression solved to a certified duality gap.
 ///
 ///     P(w) = (1/n)·Σ log(1 + exp(−yᵢxᵢᵀw)) + (λ/2)·‖w‖²,   labels ±1 or 0/1, no intercept
 ///
 /// (scikit-learn's LogisticRegression(C = 1/(nλ)) and glmnet's binomial ridge, alpha = 0, scale).
-/// The Newton system (XᵀHX + λI) d = −g, H = diag(σ(1−σ))/n, is solved by a Cholesky factor of
-/// the p × p matrix when p ≤ n, and otherwise through the Woodbury identity with the n × n matrix
-/// λI + H^½(XXᵀ)H^½, where the Gram XXᵀ is formed once: a wide problem costs O(n²p) once and
-/// O(n³) per step, not O(p³). Stopping: the relative duality gap (P − D)/P with the dual point
-/// αᵢ = σ(−yᵢxᵢᵀw), which is always feasible:
+/// Three methods (RidgeMethod): Newton with a Cholesky solve in the smaller dimension, truncated
+/// Newton-CG, and L-BFGS; `Auto` picks by shape. Stopping: the relative duality gap (P − D)/P
+/// with the dual point αᵢ = σ(−yᵢxᵢᵀw), which is always feasible:
 ///     D(α) = (1/n)·Σ h(αᵢ) − (λ/2)·‖Xᵀ(y∘α)/(nλ)‖²,   h the binary entropy.
+/// For this α, Fenchel–Young holds with equality row by row (log(1 + e^−m) = h(α) − α·m), so
+/// P − D = ‖∇P(w)‖²/(2λ) exactly: the gap is evaluated from the gradient, without the entropy
+/// sum's logarithms and without its cancellation near the optimum.
 ///
 ///     auto r = optim::logistic_ridge(X, labels, lambda);   // X dense or sparse
 
@@ -23,41 +23,67 @@
 #include <limits>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include <convlab/problems/concepts.hpp>
-#include <convlab/problems/detail/numerics.hpp>
 #include <convlab/core/errors.hpp>
 
 namespace convlab::optim {
 
-/// How each Newton system is solved. Direct: Cholesky in min(n, p) dimensions (p > n through
-/// Woodbury with the Gram XXᵀ formed once). ConjugateGradient: truncated Newton, Jacobi-
-/// preconditioned CG on Hessian-vector products λv + Xᵀ(h∘Xv) (two passes over X each), stopped
-/// at ‖r‖ ≤ min(½, √‖g‖)·‖g‖ (superlinear). Auto: Direct when min(n, p) ≤ 16, else CG — measured
-/// on breast cancer (569 × 30): CG 0.48 ms, Direct 1.0 ms; on 500 × 2000: CG 12 ms, Direct 60 ms.
-/// Direct remains the choice for ill-conditioned Hessians, where CG needs many iterations.
-enum class RidgeNewtonSolve { Auto, Direct, ConjugateGradient };
+/// How the problem is solved.
+/// - NewtonCholesky: Newton's method, each system by a Cholesky factor of the p × p Hessian, or
+///   for p > n through the Woodbury identity with the n × n matrix λI + H^½(XXᵀ)H^½ (the Gram
+///   XXᵀ formed once: O(n²p) once and O(n³) per step, not O(p³)).
+/// - NewtonCG: truncated Newton, Jacobi-preconditioned CG on Hessian-vector products
+///   λv + Xᵀ(h∘Xv) (two passes over X each), stopped at ‖r‖ ≤ min(½, √‖g‖)·‖g‖, or sooner once
+///   ‖r‖ is a third of the gradient norm at which the gap target holds.
+/// - Lbfgs: limited-memory BFGS with Armijo backtracking: two passes over X per iteration (X·d
+///   and the gradient), and no Hessian.
+/// - Auto: NewtonCholesky when min(n, p) ≤ 16, NewtonCG when p ≤ 64, else Lbfgs. From w = 0
+///   Newton gains only a constant factor per step while ‖w‖ grows (9 steps, ≈ 94 passes over X
+///   on 500 × 2000), where L-BFGS needs ≈ 50 passes; with few, correlated features (breast
+///   cancer, 569 × 30) L-BFGS needs more iterations and Newton-CG is faster. Measurements:
+///   docs/optim.md and bench/README.md.
+enum class RidgeMethod { Auto, NewtonCholesky, NewtonCG, Lbfgs };
 
 struct LogisticRidgeOptions {
-  double tolerance = 1e-8;      ///< relative duality gap at which to stop, > 0
-  long long max_newton = 100;   ///< Newton steps, >= 1
-  RidgeNewtonSolve solve = RidgeNewtonSolve::Auto;
+  double tolerance = 1e-8;          ///< relative duality gap at which to stop, > 0
+  long long max_iterations = 1000;  ///< Newton steps or L-BFGS iterations, >= 1
+  RidgeMethod method = RidgeMethod::Auto;
+  int lbfgs_memory = 10;            ///< (step, gradient change) pairs L-BFGS keeps, >= 1
+  /// Lbfgs on dense X iterates with a float copy of X when the copy (n·p·4 bytes) is at most
+  /// this size, and certifies in double; 0 never copies. Bounded because a large fresh buffer
+  /// costs page faults that can exceed what the halved passes save (docs/optim.md).
+  long long single_precision_max_bytes = 16LL << 20;
   void validate() const {
     detail::require(tolerance > 0, "LogisticRidgeOptions::tolerance", tolerance, "> 0");
-    detail::require(max_newton >= 1, "LogisticRidgeOptions::max_newton", max_newton, ">= 1");
+    detail::require(max_iterations >= 1, "LogisticRidgeOptions::max_iterations", max_iterations, ">= 1");
+    detail::require(lbfgs_memory >= 1, "LogisticRidgeOptions::lbfgs_memory", lbfgs_memory, ">= 1");
+    detail::require(single_precision_max_bytes >= 0, "LogisticRidgeOptions::single_precision_max_bytes", single_precision_max_bytes, ">= 0");
   }
 };
 
 struct LogisticRidgeResult {
   VecX<double> w;
-  double primal = 0, dual = 0;  ///< P(w) and D(α)
-  double relative_gap = 0;      ///< (P − D)/P
-  bool converged = false;       ///< relative_gap <= tolerance
-  long long newton_steps = 0;
-  long long cg_iterations = 0;  ///< in total (ConjugateGradient only)
-  bool woodbury = false;        ///< the direct n × n (p > n) form was used
+  double primal = 0, dual = 0;             ///< P(w) and D(α)
+  double relative_gap = 0;                 ///< (P − D)/P
+  bool converged = false;                  ///< relative_gap <= tolerance
+  RidgeMethod method = RidgeMethod::Auto;  ///< the method used (Auto resolved)
+  long long iterations = 0;                ///< Newton steps or L-BFGS iterations
+  long long cg_iterations = 0;             ///< in total (NewtonCG only)
+  bool woodbury = false;                   ///< NewtonCholesky used the n × n (p > n) form
+  bool single_precision = false;           ///< Lbfgs iterated with a float copy of X (see options)
   double seconds = 0;
 };
+
+namespace detail {
+/// log(1 + e^−m), and σ(−m) into `sigma`, from one exponential.
+inline double logistic_loss_and_weight(double m, double& sigma) {
+  const double e = std::exp(-std::abs(m));
+  sigma = m >= 0 ? e / (1 + e) : 1 / (1 + e);
+  return (m < 0 ? -m : 0.0) + std::log1p(e);
+}
+}  // namespace detail
 
 /// Minimizes P(w) above from w0 (zero if empty). Throws InvalidArgument on λ ≤ 0, labels other
 /// than 0/1 or ±1, mismatched sizes, or non-finite entries of X.
@@ -86,114 +112,226 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
     else if (labels[i] == 0 || labels[i] == -1) y[i] = -1;
     else throw InvalidArgument("logistic_ridge: labels must be 0/1 or -1/+1; row " + std::to_string(i) + " has " + std::to_string(labels[i]));
   }
-  using problems::detail::sigmoid;  // the objectives' stable kernels
-  using problems::detail::softplus;
-  auto entropy = [](double a) { return -(a > 0 ? a * std::log(a) : 0.0) - (a < 1 ? (1 - a) * std::log1p(-a) : 0.0); };
-  auto objective = [&](const VecX<double>& z, const VecX<double>& w) {
-    double f = 0;
-    for (Eigen::Index i = 0; i < n; ++i) f += softplus(-y[i] * z[i]);
-    return f / nd + 0.5 * lambda * w.squaredNorm();
-  };
 
   LogisticRidgeResult res;
-  const bool cg = o.solve == RidgeNewtonSolve::ConjugateGradient || (o.solve == RidgeNewtonSolve::Auto && std::min(n, p) > 16);
-  res.woodbury = !cg && p > n;
+  res.method = o.method != RidgeMethod::Auto ? o.method
+               : std::min(n, p) <= 16       ? RidgeMethod::NewtonCholesky
+               : p <= 64                    ? RidgeMethod::NewtonCG
+                                            : RidgeMethod::Lbfgs;
+  const bool cg = res.method == RidgeMethod::NewtonCG;
+  res.woodbury = res.method == RidgeMethod::NewtonCholesky && p > n;
   res.w = w0.size() == p ? w0 : VecX<double>::Zero(p);
-  MatX<double> gram;  // XXᵀ (wide problems only), formed once
-  if (res.woodbury) {
-    if constexpr (sparse) gram = MatX<double>(X * X.transpose());
-    else {
-      // lazyProduct: coefficient-wise, so the bits do not depend on Eigen's thread count.
-      gram = X.lazyProduct(X.transpose());
-    }
-  }
-  VecX<double> z = X * res.w, s(n), root_h(n), hh(n), ys(n), g(p), d(p), u(n), zt(n), wt(p);
-  MatX<double> system(cg ? 0 : res.woodbury ? n : p, cg ? 0 : res.woodbury ? n : p);
-  VecX<double> diag(cg ? p : 0), r(cg ? p : 0), zc(cg ? p : 0), q(cg ? p : 0), Hq(cg ? p : 0), Xq(cg ? n : 0);
-  MatX<double> scaled(!cg && !res.woodbury && !sparse ? n : 0, !cg && !res.woodbury && !sparse ? p : 0);
-  Eigen::LLT<MatX<double>> llt;
-  for (long long k = 0;; ++k) {
-    double dual = 0;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      s[i] = sigmoid(-y[i] * z[i]);
-      root_h[i] = std::sqrt(s[i] * (1 - s[i]) / nd);
-      dual += entropy(s[i]);
-    }
-    ys = y.cwiseProduct(s) / nd;
-    hh = root_h.cwiseAbs2();
-    if (cg && !sparse) {
-      // One pass over X for the gradient and CG's Jacobi preconditioner diag(λI + XᵀHX).
-      for (Eigen::Index j = 0; j < p; ++j) {
-        const auto col = X.col(j);
-        g[j] = lambda * res.w[j] - col.dot(ys);
-        diag[j] = lambda + col.cwiseAbs2().dot(hh);
-      }
-    } else {
-      g = lambda * res.w - X.transpose() * ys;
-      if (cg)
-        for (Eigen::Index j = 0; j < p; ++j) diag[j] = lambda + X.col(j).cwiseAbs2().dot(hh);
-    }
-    // w(α) = Xᵀ(y∘α)/(nλ) = w − g/λ.
-    res.primal = objective(z, res.w);
-    res.dual = dual / nd - 0.5 * lambda * (res.w - g / lambda).squaredNorm();
+  VecX<double> z = X * res.w, s(n), ys(n), g(p), d(p), u(n), zt(n), st(n), wt(p);
+  // P at margins zv = X·wv, with sv = σ(−y∘zv) (the dual point): one exponential per row.
+  auto evaluate = [&](const VecX<double>& zv, const VecX<double>& wv, VecX<double>& sv) {
+    double f = 0;
+    for (Eigen::Index i = 0; i < n; ++i) f += detail::logistic_loss_and_weight(y[i] * zv[i], sv[i]);
+    return f / nd + 0.5 * lambda * wv.squaredNorm();
+  };
+  auto certify = [&](double primal) {  // the gap at (w, g = ∇P(w)): P − D = ‖g‖²/(2λ)
+    res.primal = primal;
+    res.dual = primal - g.squaredNorm() / (2 * lambda);
     res.relative_gap = (res.primal - res.dual) / std::max(res.primal, std::numeric_limits<double>::min());
-    res.newton_steps = k;
-    if (res.relative_gap <= o.tolerance || k >= o.max_newton) break;
-    if (cg) {  // Jacobi-preconditioned CG on (λI + XᵀHX) d = −g from d = 0
-      auto hessian_times = [&](const VecX<double>& v) {  // Hq = λv + Xᵀ(h∘Xv)
-        Xq.noalias() = X * v;
-        Hq.noalias() = X.transpose() * hh.cwiseProduct(Xq);
-        Hq += lambda * v;
-      };
-      const double stop = std::min(0.5, std::sqrt(g.norm())) * g.norm();
-      d.setZero();
-      u.setZero();  // X·d, accumulated from the X·q products: the line search needs no extra pass
-      r = -g;
-      zc = r.cwiseQuotient(diag);
-      q = zc;
-      double rz = r.dot(zc);
-      for (Eigen::Index it = 0; it < 10 * p && r.norm() > stop; ++it, ++res.cg_iterations) {
-        hessian_times(q);
-        const double step = rz / q.dot(Hq);
-        d += step * q;
-        u += step * Xq;
-        r -= step * Hq;
-        zc = r.cwiseQuotient(diag);
-        const double rz_next = r.dot(zc);
-        q = zc + (rz_next / rz) * q;
-        rz = rz_next;
-      }
-    } else if (res.woodbury) {  // (λI + BᵀB)⁻¹ = (I − Bᵀ(λI + BBᵀ)⁻¹B)/λ, B = H^½X
-      system = root_h.asDiagonal() * gram * root_h.asDiagonal();
-      system.diagonal().array() += lambda;
-      llt.compute(system);
-      const VecX<double> Bg = root_h.cwiseProduct(X * g);
-      d = -(g - X.transpose() * root_h.cwiseProduct(llt.solve(Bg))) / lambda;
-    } else {
-      if constexpr (sparse) {
-        system = MatX<double>(X.transpose() * (root_h.cwiseAbs2().asDiagonal() * X));
-      } else {
-        scaled.noalias() = root_h.asDiagonal() * X;  // preallocated: a fresh n × p buffer per step costs an mmap
-        system.noalias() = scaled.transpose().lazyProduct(scaled);  // thread-count independent
-      }
-      system.diagonal().array() += lambda;
-      llt.compute(system);
-      d = -llt.solve(g);
-    }
-    if ((!cg && llt.info() != Eigen::Success) || !d.allFinite()) break;  // cannot happen for λ > 0 short of overflow
-    // Armijo backtracking; near the optimum the full step is taken (quadratic convergence).
-    if (!cg) u = X * d;
-    const double slope = g.dot(d);
-    if (!(slope < 0)) break;  // no descent left at this precision: the gap above is final
-    const double resolution = 64 * std::numeric_limits<double>::epsilon() * (1 + std::abs(res.primal));
-    double t = 1;
-    for (int ls = 0; ls < 60; ++ls, t /= 2) {
+    return res.relative_gap <= o.tolerance;
+  };
+  // Armijo backtracking from t = 1 along d (u = X·d, slope = gᵀd < 0): moves (w, z, s) to the
+  // accepted point and returns its P and t. Near the optimum the full step is taken.
+  auto step_along_d = [&](double primal, double slope) {
+    const double resolution = 64 * std::numeric_limits<double>::epsilon() * (1 + std::abs(primal));
+    double t = 1, value = primal;
+    for (int trial = 0; trial < 60; ++trial, t /= 2) {
       zt = z + t * u;
       wt = res.w + t * d;
-      if (objective(zt, wt) <= res.primal + 1e-4 * t * slope || -t * slope <= resolution) break;
+      value = evaluate(zt, wt, st);
+      if (value <= primal + 1e-4 * t * slope || -t * slope <= resolution) break;
     }
-    res.w = wt;
-    z = zt;
+    res.w.swap(wt);
+    z.swap(zt);
+    s.swap(st);
+    return std::pair{value, t};
+  };
+  double primal = evaluate(z, res.w, s);
+
+  if (res.method == RidgeMethod::Lbfgs) {
+    // The last m steps S and gradient changes Yd, in a ring of columns (newest at `newest`).
+    const Eigen::Index m = o.lbfgs_memory;
+    MatX<double> S(p, m), Yd(p, m);
+    VecX<double> rho(m), alpha(m), g_next(p);
+    Eigen::Index stored = 0, newest = 0;
+    // Single-precision passes (dense X): the products X·d and Xᵀ(y∘s) use a float copy of X, half
+    // the bytes and twice the SIMD width; everything else stays double. Their rounding (≈ 1e-7
+    // relative) only perturbs the search directions: the certificate is computed in double
+    // after `resync`, which recomputes z = X·w and the gradient from X itself.
+    MatX<float> Xf;
+    VecX<float> vf_n(0), vf_p(0);
+    bool single = false;  // iterating in single precision now
+    if constexpr (!sparse) {
+      // (and every |xᵢⱼ| representable in float with room to spare)
+      single = res.single_precision = static_cast<double>(n) * static_cast<double>(p) * sizeof(float) <= static_cast<double>(o.single_precision_max_bytes) &&
+                                      (X.size() == 0 || X.cwiseAbs().maxCoeff() < 1e30);
+      if (single) {
+        Xf = X.template cast<float>();
+        vf_n.resize(n);
+        vf_p.resize(p);
+      }
+    }
+    auto gradient_into = [&](VecX<double>& out) {  // ∇P at the current (w, s)
+      ys = y.cwiseProduct(s) / nd;
+      if (single) {
+        vf_n = ys.template cast<float>();
+        vf_p.noalias() = Xf.transpose() * vf_n;
+        out = lambda * res.w - vf_p.template cast<double>();
+      } else {
+        out.noalias() = X.transpose() * ys;
+        out = lambda * res.w - out;
+      }
+    };
+    auto resync = [&] {  // leave single precision: z, P and g recomputed from X in double
+      single = false;
+      z.noalias() = X * res.w;
+      primal = evaluate(z, res.w, s);
+      gradient_into(g);
+    };
+    // Single precision stops when its gap estimate reaches the tolerance (or 1e-11, above its
+    // rounding floor), or makes no progress for 10 iterations.
+    const double single_until = std::max(o.tolerance, 1e-11);
+    double best_gap = std::numeric_limits<double>::infinity();
+    long long best_at = 0;
+    gradient_into(g);
+    for (long long k = 0;; ++k) {
+      res.iterations = k;
+      bool stop = certify(primal) || k >= o.max_iterations;
+      if (res.relative_gap < best_gap) best_gap = res.relative_gap, best_at = k;
+      if (single && (stop || res.relative_gap <= single_until || k - best_at > 10)) {
+        resync();
+        stop = certify(primal) || k >= o.max_iterations;
+      }
+      if (stop) break;
+      d = -g;  // two-loop recursion: d = −H·g, H the L-BFGS inverse-Hessian estimate
+      for (Eigen::Index j = 0; j < stored; ++j) {
+        const Eigen::Index c = (newest - j + m) % m;
+        alpha[c] = rho[c] * S.col(c).dot(d);
+        d -= alpha[c] * Yd.col(c);
+      }
+      // H₀ = (sᵀy/yᵀy)·I; before any pair the first step has length one.
+      d *= stored > 0 ? 1 / (rho[newest] * Yd.col(newest).squaredNorm()) : 1 / g.norm();
+      for (Eigen::Index j = stored - 1; j >= 0; --j) {
+        const Eigen::Index c = (newest - j + m) % m;
+        d += (alpha[c] - rho[c] * Yd.col(c).dot(d)) * S.col(c);
+      }
+      const double slope = g.dot(d);
+      if (!d.allFinite() || !(slope < 0)) {  // no descent left at this precision
+        if (!single) break;        // the gap above is final
+        best_at = k - 11;          // certify in double at the top of the loop
+        continue;
+      }
+      if (single) {
+        vf_p = d.template cast<float>();
+        vf_n.noalias() = Xf * vf_p;
+        u = vf_n.template cast<double>();
+        if (!u.allFinite()) {  // beyond float's range: go on in double
+          best_at = k - 11;
+          continue;
+        }
+      } else {
+        u.noalias() = X * d;
+      }
+      const auto [value, t] = step_along_d(primal, slope);
+      primal = value;
+      gradient_into(g_next);
+      // sᵀy ≥ λ‖s‖² > 0 for this strongly convex P; a pair rounding made non-positive is skipped.
+      const double sy = t * d.dot(g_next - g);
+      if (sy > 0) {
+        newest = stored > 0 ? (newest + 1) % m : 0;
+        S.col(newest) = t * d;
+        Yd.col(newest) = g_next - g;
+        rho[newest] = 1 / sy;
+        stored = std::min(stored + 1, m);
+      }
+      g.swap(g_next);
+    }
+  } else {
+    VecX<double> hh(n), root_h(n);
+    MatX<double> gram;  // XXᵀ (Woodbury only), formed once
+    if (res.woodbury) {
+      if constexpr (sparse) gram = MatX<double>(X * X.transpose());
+      else gram = X.lazyProduct(X.transpose());  // coefficient-wise: bits independent of threads
+    }
+    const Eigen::Index dim = cg ? 0 : res.woodbury ? n : p;
+    MatX<double> system(dim, dim);
+    MatX<double> scaled(!cg && !res.woodbury && !sparse ? n : 0, !cg && !res.woodbury && !sparse ? p : 0);
+    VecX<double> diag(cg ? p : 0), r(cg ? p : 0), zc(cg ? p : 0), q(cg ? p : 0), Hq(cg ? p : 0), Xq(cg ? n : 0);
+    Eigen::LLT<MatX<double>> llt;
+    for (long long k = 0;; ++k) {
+      ys = y.cwiseProduct(s) / nd;
+      hh = s.cwiseProduct((1 - s.array()).matrix()) / nd;
+      if (cg && !sparse) {
+        // One pass over X for the gradient and CG's Jacobi preconditioner diag(λI + XᵀHX).
+        for (Eigen::Index j = 0; j < p; ++j) {
+          const auto col = X.col(j);
+          g[j] = lambda * res.w[j] - col.dot(ys);
+          diag[j] = lambda + col.cwiseAbs2().dot(hh);
+        }
+      } else {
+        g = lambda * res.w - X.transpose() * ys;
+        if (cg)
+          for (Eigen::Index j = 0; j < p; ++j) diag[j] = lambda + X.col(j).cwiseAbs2().dot(hh);
+      }
+      res.iterations = k;
+      if (certify(primal) || k >= o.max_iterations) break;
+      if (cg) {  // Jacobi-preconditioned CG on (λI + XᵀHX) d = −g from d = 0
+        auto hessian_times = [&](const VecX<double>& v) {  // Hq = λv + Xᵀ(h∘Xv)
+          Xq.noalias() = X * v;
+          Hq.noalias() = X.transpose() * hh.cwiseProduct(Xq);
+          Hq += lambda * v;
+        };
+        // The step leaves a gradient ≈ r, and the gap holds once ‖g‖ ≤ √(2λ·P·tolerance): a
+        // residual a third of that is enough.
+        const double target = std::sqrt(2 * lambda * primal * o.tolerance) / 3;
+        const double stop = std::max(std::min(0.5, std::sqrt(g.norm())) * g.norm(), target);
+        d.setZero();
+        u.setZero();  // X·d, accumulated from the X·q products: the line search needs no extra pass
+        r = -g;
+        zc = r.cwiseQuotient(diag);
+        q = zc;
+        double rz = r.dot(zc);
+        for (Eigen::Index it = 0; it < 10 * p && r.norm() > stop; ++it, ++res.cg_iterations) {
+          hessian_times(q);
+          const double step = rz / q.dot(Hq);
+          d += step * q;
+          u += step * Xq;
+          r -= step * Hq;
+          zc = r.cwiseQuotient(diag);
+          const double rz_next = r.dot(zc);
+          q = zc + (rz_next / rz) * q;
+          rz = rz_next;
+        }
+      } else {
+        root_h = hh.cwiseSqrt();
+        if (res.woodbury) {  // (λI + BᵀB)⁻¹ = (I − Bᵀ(λI + BBᵀ)⁻¹B)/λ, B = H^½X
+          system = root_h.asDiagonal() * gram * root_h.asDiagonal();
+          system.diagonal().array() += lambda;
+          llt.compute(system);
+          const VecX<double> Bg = root_h.cwiseProduct(X * g);
+          d = -(g - X.transpose() * root_h.cwiseProduct(llt.solve(Bg))) / lambda;
+        } else {
+          if constexpr (sparse) {
+            system = MatX<double>(X.transpose() * (hh.asDiagonal() * X));
+          } else {
+            scaled.noalias() = root_h.asDiagonal() * X;  // preallocated: a fresh n × p buffer per step costs an mmap
+            system.noalias() = scaled.transpose().lazyProduct(scaled);  // thread-count independent
+          }
+          system.diagonal().array() += lambda;
+          llt.compute(system);
+          d = -llt.solve(g);
+        }
+        if (llt.info() != Eigen::Success) break;  // cannot happen for λ > 0 short of overflow
+        u = X * d;
+      }
+      const double slope = g.dot(d);
+      if (!d.allFinite() || !(slope < 0)) break;  // no descent left at this precision: the gap above is final
+      primal = step_along_d(primal, slope).first;
+    }
   }
   res.converged = res.relative_gap <= o.tolerance;
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
