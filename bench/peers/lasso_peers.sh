@@ -4,12 +4,15 @@
 # solver's answer by one formula (bench/peers/lasso_tool gap). For each peer the fastest
 # stopping threshold of its ladder that reaches the gap is reported. The peers are installed
 # here from Debian packages (r-cran-glmnet, python3-sklearn); they are never library
-# dependencies. Usage: bench/peers/lasso_peers.sh [BUILD_DIR]   (after cmake --build)
+# dependencies. Usage: bench/peers/lasso_peers.sh [BUILD_DIR] [lasso|l1|l2|all]   (after cmake
+# --build; the second argument runs one table, default all)
 set -euo pipefail
 # One thread for everyone: Eigen (OpenMP), numpy's BLAS, R's BLAS.
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../build}
+only=${2:-all}
+case $only in lasso|l1|l2|all) ;; *) echo "lasso_peers.sh: '$only' is not one of lasso | l1 | l2 | all" >&2; exit 2 ;; esac
 tool=$build/bench/lasso_tool
 [ -x "$tool" ] || { echo "lasso_peers.sh: $tool not built (cmake --build $build)" >&2; exit 2; }
 py=/usr/bin/python3  # Debian's Python, where python3-sklearn lives (not a pyenv shim)
@@ -20,9 +23,12 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$tool" write "$work" "$here/../../data"
-echo "| problem | solver | one λ (s) | gap | 50-λ path (s) | worst gap | ours / solver (one λ, path) |"
-echo "|---|---|---|---|---|---|---|"
-for name in sparse500x2000 diabetes; do  # lasso
+lasso_names="sparse500x2000 diabetes"; [ "$only" = all ] || [ "$only" = lasso ] || lasso_names=""
+if [ -n "$lasso_names" ]; then
+  echo "| problem | solver | one λ (s) | gap | 50-λ path (s) | worst gap | ours / solver (one λ, path) |"
+  echo "|---|---|---|---|---|---|---|"
+fi
+for name in $lasso_names; do  # lasso
   read -r ours1 ours2 gap1 gap2 < <("$tool" time "$work" "$name" 7)
   echo "| $name | convlab lasso_cd (tolerance 1e-8) | $ours1 | $gap1 | $ours2 | $gap2 | 1, 1 |"
   for peer in glmnet sklearn; do
@@ -46,7 +52,8 @@ done
 
 # Logistic regression, one λ, the same gap rule: L1 (labels y > 0, λ = 0.05·λ_max; lasso_tool
 # ltime / lgap) and L2 (λ = 1/n; rtime / rgap).
-for penalty in l1 l2; do
+case $only in all) penalties="l1 l2" ;; lasso) penalties="" ;; *) penalties=$only ;; esac
+for penalty in $penalties; do
   if [ $penalty = l1 ]; then mode=l; solvers="glmnet sklearn-liblinear sklearn-saga"
   else mode=r; solvers="glmnet sklearn-liblinear sklearn-lbfgs sklearn-newton-cg sklearn-newton-cholesky sklearn-saga"; fi
   echo

@@ -141,3 +141,21 @@ TEST(LogisticRidge, AutoPicksLbfgsOnWideDataAndEveryMemoryReachesTheNewtonAnswer
   EXPECT_EQ(cut.iterations, 3);
   EXPECT_GT(cut.relative_gap, 1e-11);
 }
+
+TEST(LogisticRidge, MatrixVectorProductAgreesWithEigensOnEitherSideOfItsSizeRule) {
+  // detail::matrix_times switches to a column-by-column loop above 8 MiB (without AVX): both
+  // sides, both scalars, against Eigen's product.
+  std::mt19937_64 rng(convlab::test::test_seed());
+  for (Index rows : {300, 1100}) {
+    const MatX<double> A = convlab::test::random_matrix<double>(rows, 1000, rng);
+    const VecX<double> v = VecX<double>(convlab::test::random_matrix<double>(1000, 1, rng).col(0));
+    VecX<double> out(rows);
+    co::detail::matrix_times(A, v, out);
+    EXPECT_LE((out - A * v).norm(), 1e-12 * (A * v).norm());
+    const Eigen::MatrixXf Af = A.cast<float>();
+    const Eigen::VectorXf vf = v.cast<float>();
+    Eigen::VectorXf outf(rows);
+    co::detail::matrix_times(Af, vf, outf);
+    EXPECT_LE((outf - Af * vf).norm(), 1e-5f * (Af * vf).norm());
+  }
+}
