@@ -55,7 +55,9 @@ co::LassoOptions lasso_options(double alpha, double tol, long long max_epochs) {
   return o;
 }
 
-void bind_functions(py::module_& m) {
+}  // namespace
+
+void bind_linear_model(py::module_& m) {
   m.def("lasso", [](const py::object& X, const Eigen::VectorXd& y, double lam, double alpha, double tol, long long max_epochs) {
           const auto o = lasso_options(alpha, tol, max_epochs);
           return lasso_result(with_design(X, [&](const auto& x) {
@@ -95,6 +97,3 @@ void bind_functions(py::module_& m) {
           return result_dict(r, r.iterations);
         }, py::arg("X"), py::arg("labels"), py::arg("lam"), py::arg("tol") = 1e-8, py::arg("max_iter") = 1000);
 }
-}  // namespace
-
-void bind_linear_model(py::module_& m) { bind_functions(m); }

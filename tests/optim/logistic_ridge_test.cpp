@@ -135,6 +135,12 @@ TEST(LogisticRidge, AutoPicksLbfgsOnWideDataAndEveryMemoryReachesTheNewtonAnswer
     EXPECT_LE(r.primal - newton.primal, 1e-11 * r.primal + 1e-15);
     EXPECT_LE((r.w - newton.w).squaredNorm(), 2 * 1e-11 * r.primal / lambda * (1 + 1e-9) + 1e-24);
   }
+  // Entries beyond float's range keep the iteration in double (no float copy of infinities; at
+  // this scale the gradient's rounding alone keeps the gap from 1e-9, so only finiteness is asked).
+  const MatX<double> huge = d.X * 1e31;
+  const auto big = co::logistic_ridge(huge, d.labels, lambda, {.tolerance = 1e-9, .max_iterations = 50, .method = co::RidgeMethod::Lbfgs});
+  EXPECT_FALSE(big.single_precision);
+  EXPECT_TRUE(big.w.allFinite() && std::isfinite(big.primal));
   // A budget too small is reported, not hidden: the certificate of the last iterate.
   const auto cut = co::logistic_ridge(d.X, d.labels, lambda, {.tolerance = 1e-11, .max_iterations = 3, .method = co::RidgeMethod::Lbfgs});
   EXPECT_FALSE(cut.converged);

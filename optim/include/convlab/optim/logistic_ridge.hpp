@@ -212,16 +212,17 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
       gradient_into(g);
     };
     // Single precision stops when its gap estimate reaches the tolerance (or 1e-11, above its
-    // rounding floor), or makes no progress for 10 iterations.
+    // rounding floor), makes no progress for 10 iterations, or finds no descent direction.
     const double single_until = std::max(o.tolerance, 1e-11);
     double best_gap = std::numeric_limits<double>::infinity();
     long long best_at = 0;
+    bool leave_single = false;
     gradient_into(g);
     for (long long k = 0;; ++k) {
       res.iterations = k;
       bool stop = certify(primal) || k >= o.max_iterations;
       if (res.relative_gap < best_gap) best_gap = res.relative_gap, best_at = k;
-      if (single && (stop || res.relative_gap <= single_until || k - best_at > 10)) {
+      if (single && (stop || leave_single || res.relative_gap <= single_until || k - best_at > 10)) {
         resync();
         stop = certify(primal) || k >= o.max_iterations;
       }
@@ -240,8 +241,8 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
       }
       const double slope = g.dot(d);
       if (!d.allFinite() || !(slope < 0)) {  // no descent left at this precision
-        if (!single) break;        // the gap above is final
-        best_at = k - 11;          // certify in double at the top of the loop
+        if (!single) break;  // the gap above is final
+        leave_single = true;  // go on in double from the top of the loop
         continue;
       }
       if (single) {
@@ -249,7 +250,7 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
         detail::matrix_times(Xf, vf_p, vf_n);
         u = vf_n.template cast<double>();
         if (!u.allFinite()) {  // beyond float's range: go on in double
-          best_at = k - 11;
+          leave_single = true;
           continue;
         }
       } else {
