@@ -1,8 +1,8 @@
 #include "federations.hpp"
 
 #include <numeric>
-#include <random>
 
+#include <convlab/core/random.hpp>
 #include <convlab/federated/heterogeneous_logistic.hpp>
 #include <convlab/federated/partition.hpp>
 #include <convlab/problems/data_io.hpp>
@@ -20,10 +20,10 @@ Federation<problems::Multinomial<double>> digits_federation(const FederationData
   const auto ds = problems::load_libsvm(d.data);
   MatX<double> X = MatX<double>(ds.X) / 16.0;  // pixels 0..16
   const VecX<double>& y = ds.y;
-  std::mt19937_64 rng(static_cast<std::uint64_t>(d.data_seed));
+  convlab::Rng rng(static_cast<std::uint64_t>(d.data_seed));
   std::vector<Eigen::Index> perm(static_cast<std::size_t>(X.rows()));
   std::iota(perm.begin(), perm.end(), 0);
-  std::shuffle(perm.begin(), perm.end(), rng);
+  convlab::shuffle(perm.begin(), perm.end(), rng);
   const auto n_test = static_cast<Eigen::Index>(std::llround(d.test_fraction * static_cast<double>(X.rows())));
   const Eigen::Index n_train = X.rows() - n_test;
   MatX<double> Xtr(n_train, X.cols()), Xte(n_test, X.cols());

@@ -4,6 +4,7 @@
 // problem: FedAvg biased toward the p-weighted optimum, FedAU/known-p/MIFA/FedVarp at x*, FedAU(K)
 // at the K-weighted optimum; determinism over threads; checkpoint/resume equality.
 #include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
 
 #include <cmath>
 #include <convlab/federated/aggregators.hpp>
@@ -16,6 +17,7 @@
 #include <convlab/optim/newton.hpp>
 #include <convlab/optim/sgd.hpp>
 #include <random>
+#include <set>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -275,6 +277,103 @@ TEST(Partition, DisjointCoveringReproducibleAndProbabilitiesInRange) {
     if (*std::max_element(h.begin(), h.end()) >= 0.6 * static_cast<double>(rows.size())) ++concentrated;
   }
   EXPECT_GT(concentrated, 50);
+}
+
+namespace {
+// Every row in exactly one client, every client non-empty, each client's rows ascending.
+void expect_disjoint_covering(const cf::ClientRows& part, Eigen::Index n) {
+  std::vector<int> seen(static_cast<std::size_t>(n), 0);
+  for (const auto& rows : part) {
+    RC_ASSERT(!rows.empty());
+    RC_ASSERT(std::is_sorted(rows.begin(), rows.end()));
+    for (auto i : rows) ++seen[static_cast<std::size_t>(i)];
+  }
+  for (int s : seen) RC_ASSERT(s == 1);
+}
+
+VecX<double> random_labels(Eigen::Index n, int L) {
+  VecX<double> y(n);
+  for (Eigen::Index i = 0; i < n; ++i) y[i] = *rc::gen::inRange(0, L);
+  return y;
+}
+}  // namespace
+
+RC_GTEST_PROP(Partition, IidSizesDifferByAtMostOneAndRepeatForASeed, ()) {
+  const auto n = static_cast<Eigen::Index>(*rc::gen::inRange(1, 400));
+  const auto clients = static_cast<std::size_t>(*rc::gen::inRange<long>(1, n + 1));
+  const auto seed = *rc::gen::arbitrary<std::uint32_t>();
+  const auto a = cf::partition_iid(n, clients, seed);
+  RC_ASSERT(a.size() == clients);
+  expect_disjoint_covering(a, n);
+  std::size_t lo = a[0].size(), hi = lo;
+  for (const auto& r : a) lo = std::min(lo, r.size()), hi = std::max(hi, r.size());
+  RC_ASSERT(hi - lo <= 1);
+  RC_ASSERT(a == cf::partition_iid(n, clients, seed));
+}
+
+RC_GTEST_PROP(Partition, ShardsGiveEachClientKShardsOfNearEqualSize, ()) {
+  const int L = *rc::gen::inRange(1, 12);
+  const auto clients = static_cast<std::size_t>(*rc::gen::inRange(1, 30));
+  const auto k = static_cast<std::size_t>(*rc::gen::inRange(1, 4));
+  const auto n = static_cast<Eigen::Index>(clients * k + static_cast<std::size_t>(*rc::gen::inRange(0, 300)));
+  const VecX<double> y = random_labels(n, L);
+  const auto seed = *rc::gen::arbitrary<std::uint32_t>();
+  const auto a = cf::partition_shards(y, clients, k, seed);
+  expect_disjoint_covering(a, n);
+  // k shards of ⌊n/(clients·k)⌋ or one more rows each.
+  const std::size_t base = static_cast<std::size_t>(n) / (clients * k);
+  for (const auto& r : a) RC_ASSERT(r.size() >= k * base && r.size() <= k * (base + 1));
+  RC_ASSERT(a == cf::partition_shards(y, clients, k, seed));
+}
+
+TEST(Partition, ShardsOfOneLabelEachGiveClientsAtMostKLabels) {
+  // 10 labels × 20 rows, 10 clients × 2 shards of 10: every shard holds one label (McMahan et
+  // al.'s setting), so every client holds at most 2 labels, 20 rows.
+  VecX<double> y(200);
+  for (Eigen::Index i = 0; i < 200; ++i) y[i] = static_cast<double>((i * 7) % 10);
+  const auto a = cf::partition_shards(y, 10, 2, 3);
+  int two_labels = 0;
+  for (const auto& rows : a) {
+    std::set<double> labels;
+    for (auto i : rows) labels.insert(y[i]);
+    EXPECT_EQ(rows.size(), 20u);
+    EXPECT_LE(labels.size(), 2u);
+    two_labels += labels.size() == 2;
+  }
+  EXPECT_GT(two_labels, 0);  // the deal is random, not label order
+  EXPECT_THROW(cf::partition_shards(y, 101, 2, 3), convlab::InvalidArgument);
+}
+
+RC_GTEST_PROP(Partition, ColumnPutsEqualIdsTogetherInAscendingIdOrder, ()) {
+  const auto n = static_cast<Eigen::Index>(*rc::gen::inRange(1, 200));
+  VecX<double> ids(n);
+  for (Eigen::Index i = 0; i < n; ++i) ids[i] = 0.5 * *rc::gen::inRange(-5, 6);
+  std::vector<double> values;
+  const auto a = cf::partition_by_column(ids, &values);
+  expect_disjoint_covering(a, n);
+  RC_ASSERT(a.size() == values.size());
+  RC_ASSERT(std::is_sorted(values.begin(), values.end()));
+  for (std::size_t c = 0; c < a.size(); ++c)
+    for (auto i : a[c]) RC_ASSERT(ids[i] == values[c]);
+}
+
+TEST(Partition, LabelProbabilitiesFollowTheFormulaOnAnySplit) {
+  // pₙ = clamp(mean_p·L·Σ hₙ[l]·m[l]) over any split: closed form when m is uniform, clamped and
+  // reproducible otherwise.
+  const Eigen::Index n = 500;
+  VecX<double> y(n);
+  for (Eigen::Index i = 0; i < n; ++i) y[i] = static_cast<double>(i % 5);
+  const auto rows = cf::partition_iid(n, 25, 9);
+  const cf::PartitionOptions o{.alpha_participation = 1e6, .mean_p = 0.3, .p_min = 0.02, .seed = 2};
+  // α_p → ∞ makes m uniform (1/L): every client's rate is mean_p·L·(1/L) = mean_p.
+  for (double p : cf::label_probabilities(y, rows, o)) EXPECT_NEAR(p, 0.3, 1e-2);
+  const cf::PartitionOptions skew{.alpha_participation = 0.1, .seed = 2};
+  const auto p = cf::label_probabilities(y, rows, skew);
+  EXPECT_EQ(p, cf::label_probabilities(y, rows, skew));
+  for (double v : p) {
+    EXPECT_GE(v, skew.p_min);
+    EXPECT_LE(v, 1.0);
+  }
 }
 
 namespace {

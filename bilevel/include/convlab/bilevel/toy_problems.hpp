@@ -11,12 +11,13 @@
 
 #include <cmath>
 #include <memory>
-#include <random>
+#include <boost/random/uniform_real_distribution.hpp>
 
 #include <Eigen/SparseCore>
 
 #include <convlab/problems/concepts.hpp>
 #include <convlab/core/errors.hpp>
+#include <convlab/core/random.hpp>
 
 #include "constrained_bilevel.hpp"
 #include "projections.hpp"
@@ -79,8 +80,8 @@ class LlscToy {
  public:
   explicit LlscToy(Eigen::Index N = 100, Eigen::Index L = 90, unsigned long long seed = 1) : N_(N), L_(L) {
     detail::require(N >= 1 && L >= 2 && L <= N, "LlscToy: sizes N, L", L, "2 <= L <= N");
-    std::mt19937_64 rng(seed);
-    std::uniform_real_distribution<double> U(0, 1);
+    Rng rng(seed);
+    boost::random::uniform_real_distribution<double> U(0, 1);
     auto fill = [&](Eigen::Index r, Eigen::Index c) {
       MatX<double> M(r, c);
       for (Eigen::Index i = 0; i < r; ++i)

@@ -8,12 +8,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
-#include <random>
 #include <vector>
 
 #include <convlab/optim/optimizer.hpp>
 #include <convlab/problems/concepts.hpp>
 #include <convlab/core/errors.hpp>
+#include <convlab/core/random.hpp>
 
 #include "random_streams.hpp"
 
@@ -42,14 +42,14 @@ void local_update(const P& problem, const O& optimizer, const LocalTraining& lt,
   const bool full = lt.batch == 0 || lt.batch >= n;
   std::vector<Eigen::Index> idx(static_cast<std::size_t>(n));
   std::iota(idx.begin(), idx.end(), 0);
-  std::mt19937_64 rng(stream_key(seed, 0x636c69656e74ULL + client, static_cast<std::uint64_t>(round)));
+  Rng rng(stream_key(seed, 0x636c69656e74ULL + client, static_cast<std::uint64_t>(round)));
   for (long long i = 0; i < lt.steps; ++i) {
     if (full) {
       problems::gradient(problem, y, g);
     } else {
       // Partial Fisher–Yates: the first `batch` entries become a uniform sample without replacement.
       for (long long k = 0; k < lt.batch; ++k) {
-        std::uniform_int_distribution<Eigen::Index> pick(k, n - 1);
+        boost::random::uniform_int_distribution<Eigen::Index> pick(k, n - 1);
         std::swap(idx[static_cast<std::size_t>(k)], idx[static_cast<std::size_t>(pick(rng))]);
       }
       std::vector<Eigen::Index> b(idx.begin(), idx.begin() + lt.batch);

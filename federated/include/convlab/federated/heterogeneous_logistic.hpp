@@ -7,10 +7,11 @@
 /// second — correlated with the data, which is what biases FedAvg.
 
 #include <cstdint>
-#include <random>
 #include <vector>
+#include <boost/random/normal_distribution.hpp>
 
 #include <convlab/problems/logistic.hpp>
+#include <convlab/core/random.hpp>
 
 namespace convlab::federated {
 
@@ -29,8 +30,8 @@ struct HeterogeneousLogistic {
 inline HeterogeneousLogistic make_heterogeneous_logistic(const HeterogeneousLogisticOptions& o) {
   convlab::detail::require(o.clients >= 2, "HeterogeneousLogisticOptions::clients", o.clients, ">= 2");
   convlab::detail::require(o.features >= 1 && o.samples >= 2, "HeterogeneousLogisticOptions::samples", o.samples, ">= 2 (and features >= 1)");
-  std::mt19937_64 rng(o.seed);
-  std::normal_distribution<double> N(0, 1);
+  Rng rng(o.seed);
+  boost::random::normal_distribution<double> N(0, 1);
   HeterogeneousLogistic h;
   for (std::size_t c = 0; c < o.clients; ++c) {
     const double s = c < o.clients / 2 ? 1.0 : -1.0;
