@@ -230,12 +230,6 @@ auto nonnegative = [](const double& v) { return v >= 0 && std::isfinite(v); };
 auto unit_open = [](const double& v) { return v >= 0 && v < 1; };
 auto nonnegative_int = [](const long long& v) { return v >= 0; };
 
-std::string lower_extension(const std::string& path) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext;
-}
-
 /// [optimizer]: the type, then the keys of that type's options struct.
 OptimizerConfig read_optimizer(Section& os) {
   OptimizerConfig o;
@@ -531,6 +525,12 @@ std::string RunConfig::to_toml() const {
   std::ostringstream os;
   os << root << '\n';
   return os.str();
+}
+
+std::string lower_extension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext;
 }
 
 std::string resolve_data_path(const std::string& p, const std::filesystem::path& base_dir) {

@@ -139,6 +139,9 @@ toml::table parse_toml_file(const std::string& path);
 /// when the file exists in neither.
 std::string resolve_data_path(const std::string& path, const std::filesystem::path& base_dir);
 
+/// The extension of `path`, lower case, with its dot (".csv").
+std::string lower_extension(const std::string& path);
+
 /// FNV-1a (64 bit) of `text` as 16 hex digits: stable across runs, platforms and versions.
 std::string stable_hash(std::string_view text);
 

@@ -1,11 +1,18 @@
 #include "federations.hpp"
 
+#include <algorithm>
+#include <memory>
 #include <numeric>
+
+#include <fmt/core.h>
 
 #include <convlab/core/random.hpp>
 #include <convlab/federated/heterogeneous_logistic.hpp>
 #include <convlab/federated/partition.hpp>
 #include <convlab/problems/data_io.hpp>
+#include <convlab/problems/preprocessing.hpp>
+
+#include "config.hpp"
 
 namespace convlab::experiments {
 
@@ -44,6 +51,194 @@ Federation<problems::Multinomial<double>> digits_federation(const FederationData
   f.ytest = std::move(yte);
   return f;
 }
+
+namespace {
+namespace cp = convlab::problems;
+
+struct Table {
+  MatX<double> X;
+  VecX<double> y, ids;  // ids: the partition column, when asked for
+  std::vector<std::string> feature_names;
+};
+
+// `features`: the training file's feature columns, so a test file is read in the same order.
+Table load_table(const FederationData& d, const std::string& path, bool with_ids, const std::vector<std::string>& features, Eigen::Index columns) {
+  Table t;
+  if (d.format == "csv") {
+    cp::CsvOptions o{.response = d.response, .features = features};
+    if (with_ids && features.empty()) o.exclude = {d.partition_column};
+    auto ds = cp::load_csv(path, o);
+    t.X = std::move(ds.X);
+    t.y = std::move(ds.y);
+    t.feature_names = std::move(ds.feature_names);
+    if (with_ids) t.ids = cp::load_csv(path, {.response = d.partition_column, .features = {d.response}}).y;
+  } else {
+    auto ds = cp::load_libsvm(path, {.zero_based = d.zero_based, .num_features = columns});
+    t.X = MatX<double>(ds.X);
+    t.y = std::move(ds.y);
+  }
+  return t;
+}
+
+Table take_rows(const Table& t, const std::vector<Eigen::Index>& rows) {
+  Table out;
+  out.X.resize(static_cast<Eigen::Index>(rows.size()), t.X.cols());
+  out.y.resize(static_cast<Eigen::Index>(rows.size()));
+  if (t.ids.size()) out.ids.resize(static_cast<Eigen::Index>(rows.size()));
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    const auto i = static_cast<Eigen::Index>(k);
+    out.X.row(i) = t.X.row(rows[k]);
+    out.y[i] = t.y[rows[k]];
+    if (t.ids.size()) out.ids[i] = t.ids[rows[k]];
+  }
+  return out;
+}
+
+// Rates from a CSV with a header: column `rate`, one row per client in client order, or with a
+// column `id` naming the client (the column partition's ids) in any order.
+std::vector<double> load_rates(const std::string& path, const std::vector<double>& client_ids, std::size_t clients) {
+  namespace dd = cp::detail;
+  const std::string text = dd::read_file(path);
+  std::ptrdiff_t rate_col = -1, id_col = -1;
+  std::vector<double> rates, ids;
+  std::vector<std::size_t> lines;
+  dd::for_each_line(text, [&](std::size_t lineno, std::string_view line) {
+    if (line.find_first_not_of(" \t") == std::string_view::npos) return;
+    const auto fields = dd::split_csv(line, ',', path, lineno);
+    if (rate_col < 0) {  // the header
+      for (std::size_t k = 0; k < fields.size(); ++k) {
+        if (fields[k] == "rate") rate_col = static_cast<std::ptrdiff_t>(k);
+        if (fields[k] == "id") id_col = static_cast<std::ptrdiff_t>(k);
+      }
+      if (rate_col < 0) throw DataError(path, lineno, "header", "no column named 'rate'");
+      return;
+    }
+    const auto field = [&](std::ptrdiff_t k, const char* name) {
+      if (static_cast<std::size_t>(k) >= fields.size()) throw DataError(path, lineno, name, "missing");
+      return dd::parse_number(fields[static_cast<std::size_t>(k)], false, path, lineno, name);
+    };
+    const double r = field(rate_col, "rate");
+    if (!(r > 0 && r <= 1)) throw DataError(path, lineno, "rate", fmt::format("{} is not in (0, 1]", r));
+    rates.push_back(r);
+    if (id_col >= 0) ids.push_back(field(id_col, "id"));
+    lines.push_back(lineno);
+  });
+  if (rates.size() != clients) throw DataError(path, 0, "", fmt::format("{} rates for {} clients; give one row per client", rates.size(), clients));
+  if (id_col < 0) return rates;
+  if (client_ids.empty()) throw DataError(path, 1, "id", "an id column matches the clients of partition = \"column\" only; remove it");
+  std::vector<double> p(clients, 0.0);
+  for (std::size_t k = 0; k < rates.size(); ++k) {
+    const auto it = std::lower_bound(client_ids.begin(), client_ids.end(), ids[k]);
+    if (it == client_ids.end() || *it != ids[k]) throw DataError(path, lines[k], "id", fmt::format("{} is not a client id of the data", ids[k]));
+    double& slot = p[static_cast<std::size_t>(it - client_ids.begin())];
+    if (slot != 0) throw DataError(path, lines[k], "id", fmt::format("client {} has a rate already", ids[k]));
+    slot = rates[k];
+  }
+  return p;
+}
+
+template <class P>
+constexpr bool is_classification = !std::is_same_v<P, cp::LeastSquares<double>>;
+
+// Class indices 0..L−1 of the labels: logistic's {−1, +1} or {0, 1} become {0, 1}.
+template <class P>
+VecX<double> class_indices(const VecX<double>& y) {
+  if constexpr (std::is_same_v<P, cp::Logistic<double>>) return (y.array() > 0).cast<double>().matrix();
+  return y;
+}
+
+template <class P>
+P make_problem(MatX<double> A, const VecX<double>& b, long long K, double l2, bool intercept) {
+  const cp::LinearModelOptions o{.l2 = l2, .intercept = intercept};
+  if constexpr (std::is_same_v<P, cp::Multinomial<double>>) return P(std::move(A), b, K, o);
+  else return P(std::move(A), b, o);
+}
+}  // namespace
+
+template <class P>
+Federation<P> data_federation(const FederationData& d) {
+  const bool by_column = d.partition == "column";
+  Table all = load_table(d, d.data, by_column, d.features, 0);
+  Table train, test;
+  if (d.test_data.empty()) {  // a seeded split: the last round(f·n) rows (at least one) of a random order are the test rows
+    std::vector<Eigen::Index> perm(static_cast<std::size_t>(all.X.rows()));
+    std::iota(perm.begin(), perm.end(), Eigen::Index{0});
+    Rng rng(static_cast<std::uint64_t>(d.data_seed));
+    convlab::shuffle(perm.begin(), perm.end(), rng);
+    const auto n_test = std::max<Eigen::Index>(1, std::llround(d.test_fraction * static_cast<double>(all.X.rows())));
+    if (n_test >= all.X.rows()) throw ConfigError(fmt::format("[federated] test_fraction: {} rows leave no training rows", all.X.rows()));
+    const auto cut = perm.begin() + (all.X.rows() - n_test);
+    std::vector<Eigen::Index> tr(perm.begin(), cut), te(cut, perm.end());
+    std::sort(tr.begin(), tr.end());
+    std::sort(te.begin(), te.end());
+    train = take_rows(all, tr);
+    test = take_rows(all, te);
+  } else {
+    train = std::move(all);
+    test = load_table(d, d.test_data, false, train.feature_names, train.X.cols());
+    if (test.X.cols() != train.X.cols())
+      throw ConfigError(fmt::format("[federated] test_data '{}': {} feature columns, the training data has {}", d.test_data, test.X.cols(), train.X.cols()));
+  }
+  if (d.standardize) {  // the statistics of all clients' training rows, as a centralized fit uses
+    const cp::Standardization t = cp::standardize(train.X);
+    cp::apply_standardization(test.X, t);
+  }
+  const VecX<double> classes = class_indices<P>(train.y);
+  const bool needs_classes = d.partition == "dirichlet" || d.partition == "shards" || d.label_rates;
+  if (needs_classes && !is_classification<P>)
+    throw ConfigError("[federated] " + std::string(d.label_rates ? "rates = \"label\"" : "partition = \"" + d.partition + "\"") +
+                      " needs class labels: problem \"logistic\" or \"multinomial\"");
+  const auto N = static_cast<std::size_t>(d.clients);
+  const auto seed = static_cast<std::uint64_t>(d.data_seed) + 17;
+  const cf::PartitionOptions po{.alpha_data = d.alpha, .alpha_participation = d.alpha_participation, .mean_p = d.mean_p, .p_min = d.p_min, .seed = seed};
+  Federation<P> f;
+  cf::ClientRows rows;
+  if (d.partition == "iid") rows = cf::partition_iid(train.X.rows(), N, seed);
+  else if (d.partition == "shards") rows = cf::partition_shards(classes, N, static_cast<std::size_t>(d.shards_per_client), seed);
+  else if (by_column) {
+    rows = cf::partition_by_column(train.ids, &f.client_ids);
+    if (rows.size() < 2)
+      throw ConfigError(fmt::format("[federated] partition_column '{}': one client id in the training rows; a federation needs two or more", d.partition_column));
+  } else {
+    auto part = cf::partition_by_label(classes, N, po);
+    rows = std::move(part.rows);
+    if (d.label_rates) f.p = std::move(part.probabilities);  // the paper's split and rates, one draw
+  }
+  if (d.label_rates && f.p.empty()) f.p = cf::label_probabilities(classes, rows, {.alpha_participation = d.alpha_participation, .mean_p = d.mean_p, .p_min = d.p_min, .seed = seed + 12});
+  else if (d.participation_rate > 0) f.p.assign(rows.size(), d.participation_rate);
+  else if (!d.rates.empty()) {
+    if (d.rates.size() != rows.size())
+      throw ConfigError(fmt::format("[federated] rates: {} rates for {} clients; give one per client", d.rates.size(), rows.size()));
+    f.p = d.rates;
+  } else if (!d.rates_file.empty()) {
+    f.p = load_rates(d.rates_file, f.client_ids, rows.size());
+  }
+  long long K = 0;
+  if constexpr (std::is_same_v<P, cp::Multinomial<double>>) {
+    const double top = std::max(train.y.size() ? train.y.maxCoeff() : 0.0, test.y.size() ? test.y.maxCoeff() : 0.0);
+    K = d.num_classes > 0 ? d.num_classes : std::max(2LL, std::llround(top) + 1);
+  }
+  if constexpr (is_classification<P>) {
+    const Eigen::Index L = std::is_same_v<P, cp::Logistic<double>> ? 2 : K;
+    f.label_histogram = MatX<double>::Zero(static_cast<Eigen::Index>(rows.size()), L);
+    for (std::size_t c = 0; c < rows.size(); ++c)
+      for (const auto i : rows[c])
+        if (classes[i] >= 0 && classes[i] < static_cast<double>(L)) f.label_histogram(static_cast<Eigen::Index>(c), static_cast<Eigen::Index>(classes[i])) += 1;
+  }
+  for (const auto& r : rows) {
+    Table c = take_rows(train, r);
+    f.clients.push_back(make_problem<P>(std::move(c.X), c.y, K, d.mu, d.intercept));
+  }
+  auto tp = std::make_shared<const P>(make_problem<P>(test.X, test.y, K, 0.0, d.intercept));
+  f.test_loss = [tp](const VecX<double>& x) { return tp->value(x); };
+  f.Xtest = std::move(test.X);
+  f.ytest = std::move(test.y);
+  return f;
+}
+
+template Federation<cp::LeastSquares<double>> data_federation(const FederationData&);
+template Federation<cp::Logistic<double>> data_federation(const FederationData&);
+template Federation<cp::Multinomial<double>> data_federation(const FederationData&);
 
 cf::ParticipationKind pattern_kind(const std::string& p) {
   if (p == "markov") return cf::ParticipationKind::Markov;

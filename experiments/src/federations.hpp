@@ -4,10 +4,12 @@
 // of participation patterns and aggregators used in configs.
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <convlab/federated/aggregators.hpp>
 #include <convlab/federated/participation.hpp>
+#include <convlab/problems/least_squares.hpp>
 #include <convlab/problems/logistic.hpp>
 #include <convlab/problems/multinomial.hpp>
 
@@ -17,17 +19,42 @@ struct FederationData {
   long long clients = 20;
   double mu = 0.01, test_fraction = 0.2;
   long long data_seed = 1;
-  std::string data;  // digits: the LIBSVM file
+  std::string data;  // digits and the data problems: the data file
+  // The data problems (least_squares, logistic, multinomial; docs/federated.md):
+  std::string format = "csv", response = "y", test_data{};
+  std::vector<std::string> features{};
+  bool zero_based = false, standardize = false, intercept = false;
+  long long num_classes = 0;
+  std::string partition = "iid";  // iid | dirichlet | shards | column
+  double alpha = 0.1;             // dirichlet
+  long long shards_per_client = 2;
+  std::string partition_column{};
+  // Participation rates pₙ: one rate, one per client, or the paper's label formula.
+  double participation_rate = 0;
+  std::vector<double> rates{};
+  std::string rates_file{};  // a CSV with a column `rate` (and `id` to match column-partition clients)
+  bool label_rates = false;
+  double alpha_participation = 0.1, mean_p = 0.1, p_min = 0.02;
 };
 
-/// Client problems, their participation probabilities pₙ and (digits) a test set.
+/// Client problems, their participation probabilities pₙ and (digits, data problems) a test set.
 template <class P>
 struct Federation {
   std::vector<P> clients;
   std::vector<double> p;
   MatX<double> Xtest;
   VecX<double> ytest;
+  MatX<double> label_histogram{};         // clients × classes (classification), else empty
+  std::vector<double> client_ids{};       // partition = "column": each client's id
+  std::function<double(const VecX<double>&)> test_loss{};  // mean loss on the test rows, no penalty
 };
+
+/// A federation over a user's data file: a seeded test split (or `test_data`), standardization
+/// from the training rows of all clients together, the configured partition and rates. The
+/// problem type is P's: LeastSquares, Logistic or Multinomial over dense data. Errors name the
+/// config key or the data file.
+template <class P>
+Federation<P> data_federation(const FederationData& d);
 
 Federation<problems::Logistic<double>> spec_federation(const FederationData& d);
 /// Pixels scaled to [0, 1]; a seeded test split; the training rows partitioned over the clients
@@ -49,6 +76,16 @@ std::function<double(const VecX<double>&)> test_accuracy(const Federation<P>& fe
         correct += static_cast<double>(arg) == fed.ytest[i];
       }
       return correct / static_cast<double>(P_.rows());
+    };
+  } else if constexpr (std::is_same_v<P, problems::Logistic<double>>) {
+    if (fed.Xtest.rows() == 0) return {};
+    return [&fed](const VecX<double>& x) {  // x = (w, intercept?) : class 1 when the margin is positive
+      const Eigen::Index d = fed.Xtest.cols();
+      VecX<double> m = fed.Xtest * x.head(d);
+      if (x.size() > d) m.array() += x[d];
+      double correct = 0;
+      for (Eigen::Index i = 0; i < m.size(); ++i) correct += (m[i] > 0) == (fed.ytest[i] > 0);
+      return correct / static_cast<double>(m.size());
     };
   } else {
     return {};

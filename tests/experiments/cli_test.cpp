@@ -1,5 +1,6 @@
 // The experiments layer end to end: `convlab fit` against an independent Newton solve,
 // reproduce + resume, claims that fail, --set overrides, exit codes and determinism.
+#include <convlab/optim/ceres_lbfgs.hpp>
 #include <convlab/optim/newton.hpp>
 #include <convlab/optim/proximal_gradient.hpp>
 #include <convlab/optim/sgd.hpp>
@@ -23,6 +24,7 @@
 #include "commands.hpp"
 #include "config.hpp"
 #include "experiment.hpp"
+#include "federations.hpp"
 #include "fit.hpp"
 #include "test_support.hpp"
 
@@ -902,4 +904,221 @@ TEST(Config, ExplainPrintsTheDeclaredDoc) {
   EXPECT_NE(text.find("optimizer.beta               = 1                        # default 1; allowed beta > 0; sharpness: ∇κ = tanh(βv)"),
             std::string::npos)
       << text;
+}
+
+// ---- Federated runs on a user's data (docs/federated.md, issue 25) ----
+namespace {
+namespace cp = convlab::problems;
+
+// A column of a CSV with a header, by name.
+std::vector<double> csv_column(const fs::path& p, const std::string& name) {
+  const VecX<double> y = cp::load_csv(p.string(), {.response = name}).y;
+  return {y.data(), y.data() + y.size()};
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The digits federation of experiments/examples/federated_digits_iid.toml.
+ex::FederationData digits_iid() {
+  ex::FederationData d;
+  d.data = source_dir() + "/data/digits.libsvm";
+  d.format = "libsvm";
+  d.standardize = d.intercept = true;
+  d.mu = 0.001;
+  d.clients = 20;
+  d.participation_rate = 0.5;
+  return d;
+}
+
+std::string digits_config(const std::string& extra) {
+  return "[federated]\nproblem = \"multinomial\"\ndata = \"" + source_dir() +
+         "/data/digits.libsvm\"\nstandardize = true\nintercept = true\nmu = 0.001\nclients = 20\npartition = \"iid\"\n" + extra +
+         "\n[federated.local]\nsteps = 5\nbatch = 16\nlr = 0.05\n";
+}
+}  // namespace
+
+TEST(FederatedData, DigitsIidWithHalfParticipationComesWithinAFewPointsOfTheCentralizedFit) {
+  // Centralized: the same standardized training rows (all clients stacked) and penalty, solved by
+  // Ceres' L-BFGS, scored on the same test rows.
+  const auto fed = ex::data_federation<cp::Multinomial<double>>(digits_iid());
+  Eigen::Index n = 0;
+  for (const auto& c : fed.clients) n += c.num_samples();
+  convlab::MatX<double> A(n, fed.Xtest.cols());
+  VecX<double> b(n);
+  Eigen::Index row = 0;
+  for (const auto& c : fed.clients) {
+    A.middleRows(row, c.num_samples()) = c.design();
+    b.segment(row, c.num_samples()) = c.labels().cast<double>();
+    row += c.num_samples();
+  }
+  const cp::Multinomial<double> central(A, b, 10, {.l2 = 0.001, .intercept = true});
+  VecX<double> x = VecX<double>::Zero(central.dim());
+  convlab::optim::ceres_lbfgs(central, x);
+  VecX<double> g(x.size());
+  cp::gradient(central, x, g);
+  ASSERT_LT(g.norm(), 1e-8);
+  const double central_accuracy = ex::test_accuracy(fed)(x);
+  const fs::path dir = fresh_dir("fed-digits");
+  write(dir / "digits.toml", digits_config("participation_rate = 0.5\nrounds = 300\neval_every = 50\n"));
+  ASSERT_EQ(run_cli("fit " + (dir / "digits.toml").string() + " --out " + dir.string()), 0);
+  const auto j = read_json(dir / "digits" / "fit" / "summary.json");
+  const double federated_accuracy = j["final_test_accuracy"].get<double>();
+  std::cout << "digits, 20 iid clients, p = 0.5, 300 rounds: federated test accuracy " << federated_accuracy << ", centralized " << central_accuracy
+            << "\n";
+  EXPECT_GT(central_accuracy, 0.9);
+  EXPECT_GE(federated_accuracy, central_accuracy - 0.03);
+  // The summary's numbers are recomputed from what the run wrote.
+  VecX<double> xf(central.dim());
+  std::istringstream xs(slurp(dir / "digits" / "fit" / "x.csv"));
+  for (Eigen::Index i = 0; i < xf.size(); ++i) xs >> xf[i];
+  EXPECT_DOUBLE_EQ(federated_accuracy, ex::test_accuracy(fed)(xf));
+  EXPECT_NEAR(j["final_test_loss"].get<double>(), fed.test_loss(xf), 1e-12);
+  EXPECT_NEAR(fed.test_loss(xf), cp::Multinomial<double>(fed.Xtest, fed.ytest, 10, {.intercept = true}).value(xf), 0.0);
+  double best = 0;
+  for (double a : csv_column(dir / "digits" / "fit" / "metrics.csv", "test_accuracy")) best = std::max(best, a);
+  EXPECT_NEAR(j["best_test_accuracy"].get<double>(), best, 1e-6);
+}
+
+TEST(FederatedData, StandardizationUsesTheTrainingRowsOfAllClientsTogether) {
+  ex::FederationData d = digits_iid();
+  d.data = source_dir() + "/data/iris.csv";
+  d.format = "csv";
+  d.response = "y";
+  d.clients = 5;
+  const auto standardized = ex::data_federation<cp::Multinomial<double>>(d);
+  d.standardize = false;
+  const auto raw = ex::data_federation<cp::Multinomial<double>>(d);
+  ASSERT_EQ(standardized.clients.size(), raw.clients.size());
+  convlab::MatX<double> stacked_raw(0, 4), stacked_std(0, 4);
+  for (std::size_t c = 0; c < raw.clients.size(); ++c) {
+    const auto r = stacked_raw.rows(), k = raw.clients[c].num_samples();
+    stacked_raw.conservativeResize(r + k, 4);
+    stacked_std.conservativeResize(r + k, 4);
+    stacked_raw.bottomRows(k) = raw.clients[c].design();
+    stacked_std.bottomRows(k) = standardized.clients[c].design();
+  }
+  convlab::MatX<double> centralized = stacked_raw;
+  const cp::Standardization t = cp::standardize(centralized);  // what a centralized fit on the training rows uses
+  EXPECT_LT((centralized - stacked_std).cwiseAbs().maxCoeff(), 1e-12);
+  convlab::MatX<double> test = raw.Xtest;
+  cp::apply_standardization(test, t);
+  EXPECT_LT((test - standardized.Xtest).cwiseAbs().maxCoeff(), 1e-12);
+  EXPECT_GT((standardized.Xtest - raw.Xtest).cwiseAbs().maxCoeff(), 0.1);  // it did change something
+}
+
+TEST(FederatedData, ParticipationRatesHoldInExpectation) {
+  // Σ participants over R rounds is Binomial(R·N, p) for one rate, and a sum of two binomials
+  // for two: accepted within 4.5 standard deviations.
+  const fs::path dir = fresh_dir("fed-rates");
+  const auto total = [&](const std::string& name, const std::string& rates) {
+    write(dir / (name + ".toml"), digits_config(rates + "\nrounds = 400\neval_every = 1\ncheckpoint_every = 0\n"));
+    EXPECT_EQ(run_cli("fit " + (dir / (name + ".toml")).string() + " --out " + dir.string()), 0);
+    double s = 0;
+    for (double v : csv_column(dir / name / "fit" / "metrics.csv", "participants")) s += v;
+    return s;
+  };
+  const double one = total("one", "participation_rate = 0.3");
+  EXPECT_NEAR(one, 400 * 20 * 0.3, 4.5 * std::sqrt(400 * 20 * 0.3 * 0.7));
+  std::string list = "rates = [";
+  for (int n = 0; n < 20; ++n) list += n < 10 ? "0.1, " : "0.9, ";
+  list += "]";
+  const double two = total("two", list);
+  EXPECT_NEAR(two, 400 * (10 * 0.1 + 10 * 0.9), 4.5 * std::sqrt(400 * 20 * 0.09));
+}
+
+TEST(FederatedData, MethodsAreComparedOnTheSameDrawsAndEqualTheirSingleRuns) {
+  const fs::path dir = fresh_dir("fed-compare");
+  write(dir / "both.toml", digits_config("participation_rate = 0.4\nrounds = 60\neval_every = 10\nmethod = [\"fedau\", \"known_prob\"]\n"));
+  write(dir / "single.toml", digits_config("participation_rate = 0.4\nrounds = 60\neval_every = 10\nmethod = \"known_prob\"\n"));
+  ASSERT_EQ(run_cli("fit " + (dir / "both.toml").string() + " --out " + dir.string()), 0);
+  ASSERT_EQ(run_cli("fit " + (dir / "single.toml").string() + " --out " + dir.string()), 0);
+  EXPECT_EQ(csv_column(dir / "both" / "fit" / "fedau" / "metrics.csv", "participants"),
+            csv_column(dir / "both" / "fit" / "known_prob" / "metrics.csv", "participants"));
+  EXPECT_EQ(slurp(dir / "both" / "fit" / "known_prob" / "x.csv"), slurp(dir / "single" / "fit" / "x.csv"));
+  const std::string table = slurp(dir / "both" / "fit" / "comparison.csv");
+  EXPECT_NE(table.find("\nfedau,completed,"), std::string::npos) << table;
+  EXPECT_NE(table.find("\nknown_prob,completed,"), std::string::npos) << table;
+  const auto j = read_json(dir / "both" / "fit" / "known_prob" / "summary.json");
+  EXPECT_NE(table.find(fmt::format("{:.10g}", j["final_test_accuracy"].get<double>())), std::string::npos) << table;
+  // FedAU's weight error, recomputed from the weights and rates it reports.
+  const auto f = read_json(dir / "both" / "fit" / "fedau" / "summary.json");
+  const auto w = f["estimated_weights"].get<std::vector<double>>(), p = f["probabilities"].get<std::vector<double>>();
+  std::vector<double> rel;
+  for (std::size_t n = 0; n < w.size(); ++n) rel.push_back(std::abs(w[n] * p[n] - 1));
+  std::sort(rel.begin(), rel.end());
+  EXPECT_NEAR(f["weights_median_relative_error"].get<double>(), 0.5 * (rel[9] + rel[10]), 1e-12);
+  EXPECT_NEAR(f["weights_max_relative_error"].get<double>(), rel.back(), 1e-12);
+}
+
+TEST(FederatedData, LeastSquaresReportsTheTestLossOfItsModel) {
+  const fs::path dir = fresh_dir("fed-ls");
+  write(dir / "ls.toml", "[federated]\nproblem = \"least_squares\"\ndata = \"" + source_dir() +
+                             "/data/diabetes.csv\"\nstandardize = true\nintercept = true\nclients = 10\nparticipation_rate = 0.7\nrounds = 50\n"
+                             "eval_every = 5\nmu = 0\n");
+  ASSERT_EQ(run_cli("fit " + (dir / "ls.toml").string() + " --out " + dir.string()), 0);
+  const auto j = read_json(dir / "ls" / "fit" / "summary.json");
+  ex::FederationData d;
+  d.data = source_dir() + "/data/diabetes.csv";
+  d.standardize = d.intercept = true;
+  d.clients = 10;
+  d.mu = 0;
+  d.participation_rate = 0.7;
+  const auto fed = ex::data_federation<cp::LeastSquares<double>>(d);
+  const auto x = j["x"].get<std::vector<double>>();
+  const VecX<double> xv = Eigen::Map<const VecX<double>>(x.data(), static_cast<Eigen::Index>(x.size()));
+  // ½·mean((Xw + c − y)²) on the test rows, written out.
+  const Eigen::Index k = fed.Xtest.cols();
+  const double loss = 0.5 * ((fed.Xtest * xv.head(k)).array() + xv[k] - fed.ytest.array()).square().mean();
+  EXPECT_NEAR(j["final_test_loss"].get<double>(), loss, 1e-9 * loss);
+  const auto history = csv_column(dir / "ls" / "fit" / "metrics.csv", "test_loss");
+  EXPECT_NEAR(history.back(), loss, 1e-5 * loss);  // metrics.csv keeps 6 digits
+  EXPECT_NEAR(j["best_test_loss"].get<double>(), *std::min_element(history.begin(), history.end()), 1e-5 * loss);
+  EXPECT_FALSE(j.contains("final_test_accuracy"));
+}
+
+TEST(FederatedData, ColumnPartitionMakesOneClientPerIdAndWritesItsHistogram) {
+  const fs::path dir = fresh_dir("fed-column");
+  std::string csv = "site,y,a,b\n";
+  int count[3] = {0, 0, 0}, positives[3] = {0, 0, 0};
+  for (int i = 0; i < 60; ++i) {
+    const int site = (i * 7) % 3 * 10, y = i % 4 == 0;  // sites 0, 10, 20
+    csv += fmt::format("{},{},{},{}\n", site, y, 0.1 * i, (i % 5) - 2.0);
+    ++count[site / 10];
+    positives[site / 10] += y;
+  }
+  write(dir / "sites.csv", csv);
+  write(dir / "sites.toml", "[federated]\nproblem = \"logistic\"\ndata = \"sites.csv\"\ntest_data = \"sites.csv\"\npartition = \"column\"\n"
+                            "partition_column = \"site\"\nparticipation_rate = 1\nrounds = 5\n");
+  ASSERT_EQ(run_cli("fit " + (dir / "sites.toml").string() + " --out " + dir.string()), 0);
+  const fs::path clients = dir / "sites" / "fit" / "clients.csv";
+  EXPECT_EQ(csv_column(clients, "id"), (std::vector<double>{0, 10, 20}));
+  EXPECT_EQ(csv_column(clients, "rows"), (std::vector<double>{double(count[0]), double(count[1]), double(count[2])}));
+  EXPECT_EQ(csv_column(clients, "label_1"), (std::vector<double>{double(positives[0]), double(positives[1]), double(positives[2])}));
+  // Test accuracy (the test rows are the data), recomputed: class 1 where a·w > 0 (no intercept).
+  const auto j = read_json(dir / "sites" / "fit" / "summary.json");
+  const auto w = j["x"].get<std::vector<double>>();
+  ASSERT_EQ(w.size(), 2u);
+  double correct = 0;
+  for (int i = 0; i < 60; ++i) correct += ((0.1 * i * w[0] + ((i % 5) - 2.0) * w[1]) > 0) == (i % 4 == 0);
+  EXPECT_DOUBLE_EQ(j["final_test_accuracy"].get<double>(), correct / 60);
+  // A trace gives the rates (its column means) and is the only source of them.
+  write(dir / "trace.csv", "1,0,1\n1,1,0\n1,0,0\n0,0,1\n");
+  write(dir / "traced.toml", "[federated]\nproblem = \"logistic\"\ndata = \"sites.csv\"\ntest_data = \"sites.csv\"\npartition = \"column\"\n"
+                             "partition_column = \"site\"\nparticipation = \"trace\"\ntrace = \"trace.csv\"\nrounds = 8\n");
+  ASSERT_EQ(run_cli("fit " + (dir / "traced.toml").string() + " --out " + dir.string()), 0);
+  EXPECT_EQ(read_json(dir / "traced" / "fit" / "summary.json")["probabilities"].get<std::vector<double>>(), (std::vector<double>{0.75, 0.25, 0.5}));
+  write(dir / "both.toml", slurp(dir / "traced.toml") + "participation_rate = 0.5\n");
+  EXPECT_EQ(run_cli("fit " + (dir / "both.toml").string() + " --out " + dir.string()), 2);
+  // Rates from a CSV: matched to the clients by id, in any order.
+  write(dir / "rates.csv", "id,rate\n20,0.3\n0,0.9\n10,0.6\n");
+  const std::string by_file = "[federated]\nproblem = \"logistic\"\ndata = \"sites.csv\"\ntest_data = \"sites.csv\"\npartition = \"column\"\n"
+                              "partition_column = \"site\"\nrates = \"rates.csv\"\nrounds = 4\n";
+  write(dir / "by_file.toml", by_file);
+  ASSERT_EQ(run_cli("fit " + (dir / "by_file.toml").string() + " --out " + dir.string()), 0);
+  EXPECT_EQ(read_json(dir / "by_file" / "fit" / "summary.json")["probabilities"].get<std::vector<double>>(), (std::vector<double>{0.9, 0.6, 0.3}));
+  write(dir / "rates.csv", "id,rate\n20,0.3\n0,0.9\n11,0.6\n");  // no client 11
+  EXPECT_EQ(run_cli("fit " + (dir / "by_file.toml").string() + " --out " + dir.string()), 2);
 }
