@@ -146,8 +146,8 @@ nlohmann::json run_problem(const FedauSpec& s, const Federation<P>& fed, const s
     const Job& job = jobs[j];
     const std::string& method = s.methods[job.method];
     const auto seed = static_cast<std::uint64_t>(1000 * (job.seed + 1) + 7 * job.pattern);
-    cf::Participation part(fed.p, {.kind = pattern_kind(s.patterns[job.pattern]), .markov_a = s.markov_a, .period = s.period, .seed = seed});
-    cf::Aggregator agg(method_kind(method), N, d, fed.p, method == "fedau_k" ? s.cutoff : cf::IntervalWeightEstimator::kNoCutoff);
+    cf::Participation part(fed.p, {.kind = cf::participation_kind(s.patterns[job.pattern]), .markov_a = s.markov_a, .period = s.period, .seed = seed});
+    cf::Aggregator agg(cf::aggregator_kind(method == "fedau_k" ? "fedau" : method), N, d, fed.p, method == "fedau_k" ? s.cutoff : cf::IntervalWeightEstimator::kNoCutoff);
     cf::InProcessBackend backend(d);
     cf::ServerState st{.x = VecX<double>::Zero(d)};
     RunOut& r = out[j];
@@ -176,8 +176,8 @@ nlohmann::json run_problem(const FedauSpec& s, const Federation<P>& fed, const s
                     "Σ(1 − (1 − pₙ)ᴷ)Fₙ, K = {} (‖x_K − x*‖ = {:.3g}·D). Distances of the tail average (rounds > T/2), relative to D, means over seeds.\n\n",
                     N, d, s.rounds, s.local.steps, s.local.batch == 0 ? std::string("full") : std::to_string(s.local.batch), s.local.lr, s.global_lr, s.mu,
                     s.seeds, D, s.cutoff, (x_K - x_star).norm() / D);
-  md << "| pattern | method | ‖x̄ − x*‖/D | ‖x̄ − x_bias‖/D | ‖x̄ − x_K‖/D | f(x̄) − f* |" << (fed.Xtest.rows() > 0 ? " test accuracy |" : "")
-     << " state bytes |\n|---|---|---|---|---|---|" << (fed.Xtest.rows() > 0 ? "---|" : "") << "---|\n";
+  md << "| pattern | method | ‖x̄ − x*‖/D | ‖x̄ − x_bias‖/D | ‖x̄ − x_K‖/D | f(x̄) − f* |" << (fed.test ? " test accuracy |" : "")
+     << " state bytes |\n|---|---|---|---|---|---|" << (fed.test ? "---|" : "") << "---|\n";
   for (std::size_t a = 0; a < s.patterns.size(); ++a) {
     for (std::size_t m = 0; m < s.methods.size(); ++m) {
       std::vector<double> ds, db, dk, gap, acc;
@@ -201,10 +201,10 @@ nlohmann::json run_problem(const FedauSpec& s, const Federation<P>& fed, const s
       j[key + "_dist_bias"] = mean(db);
       j[key + "_dist_k"] = mean(dk);
       j[key + "_objective_gap"] = mean(gap);
-      if (fed.Xtest.rows() > 0) j[key + "_test_accuracy"] = mean(acc);
+      if (fed.test) j[key + "_test_accuracy"] = mean(acc);
       j[s.methods[m] + "_state_bytes"] = static_cast<double>(bytes);
       md << fmt::format("| {} | {} | {:.4f} | {:.4f} | {:.4f} | {:.3g} |", s.patterns[a], s.methods[m], mean(ds), mean(db), mean(dk), mean(gap))
-         << (fed.Xtest.rows() > 0 ? fmt::format(" {:.4f} |", mean(acc)) : "") << fmt::format(" {} |\n", bytes);
+         << (fed.test ? fmt::format(" {:.4f} |", mean(acc)) : "") << fmt::format(" {} |\n", bytes);
     }
   }
   write_atomic(dir / "runs.csv", csv.str());

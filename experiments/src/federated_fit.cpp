@@ -265,7 +265,7 @@ cf::Participation participation(const FederatedConfig& c, const Federation<P>& f
     trace = load_trace(c.trace, static_cast<long long>(fed.clients.size()));
     for (std::size_t n = 0; n < p.size(); ++n) p[n] = std::max(1.0 / static_cast<double>(trace.rows()), trace.col(static_cast<Eigen::Index>(n)).mean());
   }
-  return cf::Participation(p, {.kind = pattern_kind(c.participation), .markov_a = c.markov_a, .period = c.period, .seed = static_cast<std::uint64_t>(c.seed)},
+  return cf::Participation(p, {.kind = cf::participation_kind(c.participation), .markov_a = c.markov_a, .period = c.period, .seed = static_cast<std::uint64_t>(c.seed)},
                            trace);
 }
 
@@ -279,7 +279,7 @@ struct TestMetrics {
 
 template <class P>
 TestMetrics<P> test_metrics(const Federation<P>& fed) {
-  TestMetrics<P> m{test_accuracy(fed), fed.test_loss, "test_accuracy"};
+  TestMetrics<P> m{test_accuracy(fed), test_loss(fed), "test_accuracy"};
   if (!m.per_round && m.loss) m.per_round = m.loss, m.name = "test_loss";
   return m;
 }
@@ -318,7 +318,7 @@ int run(const FederatedConfig& c, const std::string& method, const Federation<P>
   const std::vector<double>& p = part.probabilities();
   const long long K = c.cutoff == 0 ? cf::IntervalWeightEstimator::kNoCutoff : c.cutoff;
   // Only the root aggregates: the others hold a stateless aggregator (no N·d memory).
-  cf::Aggregator agg(root ? method_kind(method) : cf::AggregatorKind::AverageAll, N, d, p, K);
+  cf::Aggregator agg(root ? cf::aggregator_kind(method) : cf::AggregatorKind::AverageAll, N, d, p, K);
   cf::ServerState state{.x = VecX<double>::Zero(d)};
   // Resume from the checkpoint of the same config, if one exists (the root reads, all load).
   const auto hash = std::hash<std::string>{}(config_text);

@@ -47,8 +47,7 @@ Federation<problems::Multinomial<double>> digits_federation(const FederationData
     f.clients.emplace_back(std::move(A), b, 10, problems::LinearModelOptions{.l2 = d.mu, .intercept = true});
   }
   f.p = part.probabilities;
-  f.Xtest = std::move(Xte);
-  f.ytest = std::move(yte);
+  f.test = std::make_shared<const problems::Multinomial<double>>(std::move(Xte), yte, 10, problems::LinearModelOptions{.intercept = true});
   return f;
 }
 
@@ -229,31 +228,12 @@ Federation<P> data_federation(const FederationData& d) {
     Table c = take_rows(train, r);
     f.clients.push_back(make_problem<P>(std::move(c.X), c.y, K, d.mu, d.intercept));
   }
-  auto tp = std::make_shared<const P>(make_problem<P>(test.X, test.y, K, 0.0, d.intercept));
-  f.test_loss = [tp](const VecX<double>& x) { return tp->value(x); };
-  f.Xtest = std::move(test.X);
-  f.ytest = std::move(test.y);
+  f.test = std::make_shared<const P>(make_problem<P>(std::move(test.X), test.y, K, 0.0, d.intercept));
   return f;
 }
 
 template Federation<cp::LeastSquares<double>> data_federation(const FederationData&);
 template Federation<cp::Logistic<double>> data_federation(const FederationData&);
 template Federation<cp::Multinomial<double>> data_federation(const FederationData&);
-
-cf::ParticipationKind pattern_kind(const std::string& p) {
-  if (p == "markov") return cf::ParticipationKind::Markov;
-  if (p == "cyclic") return cf::ParticipationKind::Cyclic;
-  if (p == "trace") return cf::ParticipationKind::Trace;
-  return cf::ParticipationKind::Bernoulli;
-}
-
-cf::AggregatorKind method_kind(const std::string& m) {
-  if (m == "average_participating") return cf::AggregatorKind::AverageParticipating;
-  if (m == "average_all") return cf::AggregatorKind::AverageAll;
-  if (m == "known_prob") return cf::AggregatorKind::KnownProbability;
-  if (m == "mifa") return cf::AggregatorKind::Mifa;
-  if (m == "fedvarp") return cf::AggregatorKind::FedVarp;
-  return cf::AggregatorKind::FedAU;
-}
 
 }  // namespace convlab::experiments

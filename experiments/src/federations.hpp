@@ -3,8 +3,8 @@
 // logistic clients (fedau.md (f)) and digits split non-iid by label (spec (d)); plus the names
 // of participation patterns and aggregators used in configs.
 #include <functional>
+#include <memory>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include <convlab/federated/aggregators.hpp>
@@ -42,11 +42,9 @@ template <class P>
 struct Federation {
   std::vector<P> clients;
   std::vector<double> p;
-  MatX<double> Xtest;
-  VecX<double> ytest;
-  MatX<double> label_histogram{};         // clients × classes (classification), else empty
-  std::vector<double> client_ids{};       // partition = "column": each client's id
-  std::function<double(const VecX<double>&)> test_loss{};  // mean loss on the test rows, no penalty
+  std::shared_ptr<const P> test{};  // the test rows as a problem without penalty (null: none)
+  MatX<double> label_histogram{};    // clients × classes (classification), else empty
+  std::vector<double> client_ids{};  // partition = "column": each client's id
 };
 
 /// A federation over a user's data file: a seeded test split (or `test_data`), standardization
@@ -61,40 +59,21 @@ Federation<problems::Logistic<double>> spec_federation(const FederationData& d);
 /// (Dirichlet 0.1 labels, pₙ from the labels); multinomial logistic with intercepts, K = 10.
 Federation<problems::Multinomial<double>> digits_federation(const FederationData& d);
 
-/// Test accuracy of a model on the federation's test split: empty for problems without a test
-/// split or class probabilities (the spec problem).
+/// Test accuracy of a model on the federation's test rows: empty without test rows or for
+/// least squares.
 template <class P>
 std::function<double(const VecX<double>&)> test_accuracy(const Federation<P>& fed) {
-  if constexpr (requires { fed.clients.front().predict_proba(fed.Xtest, VecX<double>()); }) {
-    if (fed.Xtest.rows() == 0) return {};
-    return [&fed](const VecX<double>& x) {
-      const MatX<double> P_ = fed.clients.front().predict_proba(fed.Xtest, x);
-      double correct = 0;
-      for (Eigen::Index i = 0; i < P_.rows(); ++i) {
-        Eigen::Index arg = 0;
-        P_.row(i).maxCoeff(&arg);
-        correct += static_cast<double>(arg) == fed.ytest[i];
-      }
-      return correct / static_cast<double>(P_.rows());
-    };
-  } else if constexpr (std::is_same_v<P, problems::Logistic<double>>) {
-    if (fed.Xtest.rows() == 0) return {};
-    return [&fed](const VecX<double>& x) {  // x = (w, intercept?) : class 1 when the margin is positive
-      const Eigen::Index d = fed.Xtest.cols();
-      VecX<double> m = fed.Xtest * x.head(d);
-      if (x.size() > d) m.array() += x[d];
-      double correct = 0;
-      for (Eigen::Index i = 0; i < m.size(); ++i) correct += (m[i] > 0) == (fed.ytest[i] > 0);
-      return correct / static_cast<double>(m.size());
-    };
-  } else {
-    return {};
+  if constexpr (requires(const VecX<double>& x) { fed.test->accuracy(x); }) {
+    if (fed.test) return [t = fed.test](const VecX<double>& x) { return t->accuracy(x); };
   }
+  return {};
 }
 
-/// "bernoulli" | "markov" | "cyclic" | "trace".
-federated::ParticipationKind pattern_kind(const std::string& name);
-/// "average_participating" | "average_all" | "known_prob" | "fedau" | "fedau_k" | "mifa" | "fedvarp".
-federated::AggregatorKind method_kind(const std::string& name);
+/// The model's mean loss on the test rows, without penalty: empty without test rows.
+template <class P>
+std::function<double(const VecX<double>&)> test_loss(const Federation<P>& fed) {
+  if (!fed.test) return {};
+  return [t = fed.test](const VecX<double>& x) { return t->value(x); };
+}
 
 }  // namespace convlab::experiments

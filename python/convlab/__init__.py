@@ -1,4 +1,5 @@
-"""convlab: the optimizers and schedules of the convlab C++ library, from Python (docs/python.md).
+"""convlab: the optimizers, schedules, federated runs and LV-HBA of the convlab C++ library, from
+Python (docs/python.md); scikit-learn estimators in convlab.linear_model and convlab.quantile.
 
     import numpy as np, convlab
     w = np.zeros(10, dtype=np.float32)
@@ -7,6 +8,6 @@
     opt.step([grad], lr(t))
 """
 from ._convlab import __version__
-from . import optim, schedules
+from . import bilevel, federated, optim, schedules
 
-__all__ = ["__version__", "optim", "schedules"]
+__all__ = ["__version__", "bilevel", "federated", "optim", "schedules"]

@@ -10,6 +10,8 @@ void bind_optim(py::module_& m);
 void bind_schedules(py::module_& m);
 void bind_linear_model(py::module_& m);
 void bind_quantile(py::module_& m);
+void bind_federated(py::module_& m);
+void bind_bilevel(py::module_& m);
 
 PYBIND11_MODULE(_convlab, m) {
   m.doc() = "convlab: optimizers and schedules of the C++ library (docs/python.md)";
@@ -22,4 +24,8 @@ PYBIND11_MODULE(_convlab, m) {
   bind_linear_model(linear_model);
   auto quantile = m.def_submodule("quantile", "Certified quantile regression and isotonic regression");
   bind_quantile(quantile);
+  auto federated = m.def_submodule("federated", "FedAU and its baselines over clients given as arrays, and partitions");
+  bind_federated(federated);
+  auto bilevel = m.def_submodule("bilevel", "LV-HBA on the toy problems with coupled lower-level constraints");
+  bind_bilevel(bilevel);
 }

@@ -946,7 +946,7 @@ TEST(FederatedData, DigitsIidWithHalfParticipationComesWithinAFewPointsOfTheCent
   const auto fed = ex::data_federation<cp::Multinomial<double>>(digits_iid());
   Eigen::Index n = 0;
   for (const auto& c : fed.clients) n += c.num_samples();
-  convlab::MatX<double> A(n, fed.Xtest.cols());
+  convlab::MatX<double> A(n, fed.test->num_features());
   VecX<double> b(n);
   Eigen::Index row = 0;
   for (const auto& c : fed.clients) {
@@ -975,8 +975,8 @@ TEST(FederatedData, DigitsIidWithHalfParticipationComesWithinAFewPointsOfTheCent
   std::istringstream xs(slurp(dir / "digits" / "fit" / "x.csv"));
   for (Eigen::Index i = 0; i < xf.size(); ++i) xs >> xf[i];
   EXPECT_DOUBLE_EQ(federated_accuracy, ex::test_accuracy(fed)(xf));
-  EXPECT_NEAR(j["final_test_loss"].get<double>(), fed.test_loss(xf), 1e-12);
-  EXPECT_NEAR(fed.test_loss(xf), cp::Multinomial<double>(fed.Xtest, fed.ytest, 10, {.intercept = true}).value(xf), 0.0);
+  EXPECT_NEAR(j["final_test_loss"].get<double>(), fed.test->value(xf), 1e-12);
+  EXPECT_EQ(fed.test->options().l2, 0.0);  // the test loss has no penalty
   double best = 0;
   for (double a : csv_column(dir / "digits" / "fit" / "metrics.csv", "test_accuracy")) best = std::max(best, a);
   EXPECT_NEAR(j["best_test_accuracy"].get<double>(), best, 1e-6);
@@ -1003,10 +1003,10 @@ TEST(FederatedData, StandardizationUsesTheTrainingRowsOfAllClientsTogether) {
   convlab::MatX<double> centralized = stacked_raw;
   const cp::Standardization t = cp::standardize(centralized);  // what a centralized fit on the training rows uses
   EXPECT_LT((centralized - stacked_std).cwiseAbs().maxCoeff(), 1e-12);
-  convlab::MatX<double> test = raw.Xtest;
+  convlab::MatX<double> test = raw.test->design();
   cp::apply_standardization(test, t);
-  EXPECT_LT((test - standardized.Xtest).cwiseAbs().maxCoeff(), 1e-12);
-  EXPECT_GT((standardized.Xtest - raw.Xtest).cwiseAbs().maxCoeff(), 0.1);  // it did change something
+  EXPECT_LT((test - standardized.test->design()).cwiseAbs().maxCoeff(), 1e-12);
+  EXPECT_GT((standardized.test->design() - raw.test->design()).cwiseAbs().maxCoeff(), 0.1);  // it did change something
 }
 
 TEST(FederatedData, ParticipationRatesHoldInExpectation) {
@@ -1070,8 +1070,8 @@ TEST(FederatedData, LeastSquaresReportsTheTestLossOfItsModel) {
   const auto x = j["x"].get<std::vector<double>>();
   const VecX<double> xv = Eigen::Map<const VecX<double>>(x.data(), static_cast<Eigen::Index>(x.size()));
   // ½·mean((Xw + c − y)²) on the test rows, written out.
-  const Eigen::Index k = fed.Xtest.cols();
-  const double loss = 0.5 * ((fed.Xtest * xv.head(k)).array() + xv[k] - fed.ytest.array()).square().mean();
+  const Eigen::Index k = fed.test->num_features();
+  const double loss = 0.5 * ((fed.test->design() * xv.head(k)).array() + xv[k] - fed.test->response().array()).square().mean();
   EXPECT_NEAR(j["final_test_loss"].get<double>(), loss, 1e-9 * loss);
   const auto history = csv_column(dir / "ls" / "fit" / "metrics.csv", "test_loss");
   EXPECT_NEAR(history.back(), loss, 1e-5 * loss);  // metrics.csv keeps 6 digits

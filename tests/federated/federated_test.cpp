@@ -539,3 +539,18 @@ TEST(Server, ResumingFromACheckpointGivesTheUninterruptedResult) {
   EXPECT_TRUE(refused(v1, "format version 1"));
   EXPECT_TRUE(refused(std::vector<char>(3, 'x'), "not a convlab federated checkpoint"));
 }
+
+TEST(Names, EveryKindRoundTripsThroughItsNameAndUnknownNamesAreListed) {
+  for (const auto k : {cf::AggregatorKind::AverageParticipating, cf::AggregatorKind::AverageAll, cf::AggregatorKind::KnownProbability,
+                       cf::AggregatorKind::FedAU, cf::AggregatorKind::Mifa, cf::AggregatorKind::FedVarp})
+    EXPECT_EQ(cf::aggregator_kind(cf::aggregator_name(k)), k);
+  for (const auto k : {cf::ParticipationKind::Bernoulli, cf::ParticipationKind::Markov, cf::ParticipationKind::Cyclic, cf::ParticipationKind::Trace})
+    EXPECT_EQ(cf::participation_kind(cf::participation_name(k)), k);
+  try {
+    (void)cf::aggregator_kind("fedavg");
+    ADD_FAILURE() << "no error";
+  } catch (const convlab::InvalidArgument& e) {
+    EXPECT_STREQ(e.what(), "aggregator 'fedavg' is not one of average_participating | average_all | known_prob | fedau | mifa | fedvarp");
+  }
+  EXPECT_THROW((void)cf::participation_kind("always"), convlab::InvalidArgument);
+}

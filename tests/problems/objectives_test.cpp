@@ -221,6 +221,27 @@ TEST(Multinomial, TwoClassesMatchLogisticWithDifferenceWeights) {
   EXPECT_NEAR(m.value(x), l.value(w1), 1e-12);
 }
 
+TEST(Accuracy, CountsRowsWhoseLabelIsThePredictedClass) {
+  // Hand-made: 2 features + intercept, the decision rule written out row by row.
+  MatX<double> A(5, 2);
+  A << 1, 0, 0, 1, -1, 0, 0, -1, 2, 2;
+  VecX<double> y(5);
+  y << 1, 1, 0, 0, 1;
+  const cp::Logistic<double> l(A, y, {.intercept = true});
+  VecX<double> x(3);
+  x << 1, -1, 0.5;  // scores 1.5, −0.5, −0.5, 1.5, 0.5: rows 1 and 3 wrong
+  EXPECT_DOUBLE_EQ(l.accuracy(x), 3.0 / 5);
+  // Three classes, scores of row i for class k = A_i · w_k + b_k: the argmax is written out.
+  VecX<double> labels(5);
+  labels << 0, 1, 2, 2, 1;
+  const cp::Multinomial<double> m(A, labels, 3, {.intercept = true});
+  VecX<double> z(9);
+  z << 1, 0, 0, /*class 1*/ 0, 1, 0, /*class 2*/ -1, -1, 0.5;
+  // Row scores (1, 0, −0.5), (0, 1, −0.5), (−1, 0, 1.5), (0, −1, 1.5), (2, 2, −3.5): rows 0–3
+  // right; row 4 ties classes 0 and 1, the first wins, its label 1 is missed.
+  EXPECT_DOUBLE_EQ(m.accuracy(z), 4.0 / 5);
+}
+
 TEST(Objectives, SizeErrorsNameTheDimension) {
   const MatX<double> A = MatX<double>::Ones(3, 2);
   EXPECT_THROW(cp::LeastSquares<double>(A, VecX<double>::Ones(4)), convlab::InvalidArgument);

@@ -24,6 +24,7 @@
 /// (xᵏ, θᵏ), ∇ₓg at (xᵏ, θᵏ⁺¹), no Hessian or Hessian-vector product.
 
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <string>
 
@@ -186,8 +187,10 @@ struct LvhbaSummary {
 /// MultiplierBoundActive (more than `edge_fraction` of those iterations with λ on ±r): the
 /// method then solves the problem with λ clipped, which is a different problem (docs/bilevel.md,
 /// "Choosing the multiplier box"). A non-finite iterate stops the run at the last finite state.
+/// `on_step`, if given, sees the state after every finite iteration (for histories).
 template <ConstrainedBilevel P>
-LvhbaSummary lvhba_run(const P& p, const Lvhba<P>& solver, LvhbaState& s, long long iterations, double edge_fraction = 0.5) {
+LvhbaSummary lvhba_run(const P& p, const Lvhba<P>& solver, LvhbaState& s, long long iterations, double edge_fraction = 0.5,
+                       const std::function<void(const LvhbaState&)>& on_step = {}) {
   detail::require(iterations >= 1, "lvhba_run: iterations", iterations, ">= 1");
   detail::require(edge_fraction > 0 && edge_fraction <= 1, "lvhba_run: edge_fraction", edge_fraction, "0 < f <= 1");
   LvhbaSummary sum;
@@ -204,6 +207,7 @@ LvhbaSummary lvhba_run(const P& p, const Lvhba<P>& solver, LvhbaState& s, long l
     }
     last_good = s;
     ++sum.iterations;
+    if (on_step) on_step(s);
     if (k >= iterations / 2) at_edge += info.lambda_at_box_edge;
   }
   sum.lambda_at_edge_fraction = static_cast<double>(at_edge) / static_cast<double>(second_half);

@@ -39,6 +39,17 @@ inline const char* aggregator_name(AggregatorKind k) {
   return "?";
 }
 
+/// The kind named `name` (an aggregator_name); InvalidArgument listing the names otherwise.
+inline AggregatorKind aggregator_kind(const std::string& name) {
+  std::string names;
+  for (const auto k : {AggregatorKind::AverageParticipating, AggregatorKind::AverageAll, AggregatorKind::KnownProbability, AggregatorKind::FedAU,
+                       AggregatorKind::Mifa, AggregatorKind::FedVarp}) {
+    if (name == aggregator_name(k)) return k;
+    names += (names.empty() ? "" : " | ") + std::string(aggregator_name(k));
+  }
+  throw InvalidArgument("aggregator '" + name + "' is not one of " + names);
+}
+
 class Aggregator {
  public:
   /// `probabilities` is needed (one per client, in (0, 1]) by KnownProbability only;

@@ -28,6 +28,26 @@ namespace convlab::federated {
 
 enum class ParticipationKind { Bernoulli, Markov, Cyclic, Trace };
 
+inline const char* participation_name(ParticipationKind k) {
+  switch (k) {
+    case ParticipationKind::Bernoulli: return "bernoulli";
+    case ParticipationKind::Markov: return "markov";
+    case ParticipationKind::Cyclic: return "cyclic";
+    case ParticipationKind::Trace: return "trace";
+  }
+  return "?";
+}
+
+/// The kind named `name` (a participation_name); InvalidArgument listing the names otherwise.
+inline ParticipationKind participation_kind(const std::string& name) {
+  std::string names;
+  for (const auto k : {ParticipationKind::Bernoulli, ParticipationKind::Markov, ParticipationKind::Cyclic, ParticipationKind::Trace}) {
+    if (name == participation_name(k)) return k;
+    names += (names.empty() ? "" : " | ") + std::string(participation_name(k));
+  }
+  throw InvalidArgument("participation '" + name + "' is not one of " + names);
+}
+
 struct ParticipationOptions {
   ParticipationKind kind = ParticipationKind::Bernoulli;
   double markov_a = 0.05;  ///< Markov: P(off → on) before rescaling, 0 < a <= 1

@@ -55,6 +55,17 @@ class Logistic : public detail::LinearModel<S, Design> {
   /// Labels in {−1, +1}.
   const VecX<S>& labels() const { return y_; }
 
+  /// Fraction of this problem's rows that the model x classifies correctly: +1 where the score
+  /// aᵢᵀw + b is positive, −1 otherwise (for a held-out set, build a problem on it).
+  double accuracy(In<S> x) const {
+    this->check_x(x, "accuracy");
+    VecX<S> z(this->A_.rows());
+    this->scores(x, 0, z);
+    Eigen::Index correct = 0;
+    for (Eigen::Index i = 0; i < z.size(); ++i) correct += (z[i] > 0) == (y_[i] > 0);
+    return static_cast<double>(correct) / static_cast<double>(z.size());
+  }
+
   S value(In<S> x) const {
     this->check_x(x, "value");
     VecX<S> z(this->A_.rows());

@@ -34,6 +34,21 @@ class Multinomial : public detail::LinearModel<S, Design> {
   Eigen::Index num_classes() const { return this->K_; }
   const Eigen::Matrix<Eigen::Index, Eigen::Dynamic, 1>& labels() const { return y_; }
 
+  /// Fraction of this problem's rows whose label is the model's highest-scoring class (the
+  /// first on ties); for a held-out set, build a problem on it.
+  double accuracy(In<S> x) const {
+    this->check_x(x, "accuracy");
+    MatX<S> Z(this->A_.rows(), this->K_);
+    all_scores(x, Z);
+    Eigen::Index correct = 0;
+    for (Eigen::Index i = 0; i < Z.rows(); ++i) {
+      Eigen::Index arg = 0;
+      Z.row(i).maxCoeff(&arg);
+      correct += arg == y_[i];
+    }
+    return static_cast<double>(correct) / static_cast<double>(Z.rows());
+  }
+
   S value(In<S> x) const {
     this->check_x(x, "value");
     MatX<S> Z(this->A_.rows(), this->K_);
