@@ -201,6 +201,39 @@ TEST(Presto, InvariantToAffineFeatureChangesRowOrderAndDuplication) {
   EXPECT_LE((co::presto_fit(X2, y2, 4, lambda).predict(d.X) - P).cwiseAbs().maxCoeff(), 1e-7);
 }
 
+TEST(Presto, IntegerWeightsEqualRepeatedRowsAndZeroWeightsAbsentRows) {
+  // PRESTO at λ > 0 (standardization and penalty included) and the non-parallel MLE.
+  const auto d = simulate(200, 3, convlab::test::test_seed() + 11, convlab::test::vec({-1, 0.5, 2}));
+  VecX<double> w(200);
+  std::vector<Index> repeated;
+  for (Index i = 0; i < 200; ++i) {
+    w[i] = static_cast<double>(i % 4);  // 0, 1, 2, 3 copies
+    for (int c = 0; c < i % 4; ++c) repeated.push_back(i);
+  }
+  MatX<double> Xr(static_cast<Index>(repeated.size()), 3);
+  VecX<double> yr(Xr.rows());
+  for (Index r = 0; r < Xr.rows(); ++r) Xr.row(r) = d.X.row(repeated[static_cast<std::size_t>(r)]), yr[r] = d.y[repeated[static_cast<std::size_t>(r)]];
+  for (const double lambda : {5e-3, 0.0}) {
+    const auto weighted = co::presto_fit(d.X, d.y, 4, lambda, {}, w), copies = co::presto_fit(Xr, yr, 4, lambda);
+    ASSERT_TRUE(weighted.converged && copies.converged) << lambda;
+    EXPECT_LE((weighted.predict(d.X) - copies.predict(d.X)).cwiseAbs().maxCoeff(), 1e-7) << lambda;
+    EXPECT_NEAR(weighted.objective, copies.objective, 1e-10) << lambda;
+  }
+  // Unit weights are no weights (to round-off: the weighted column means sum in another order).
+  const auto plain = co::presto_fit(d.X, d.y, 4, 5e-3), ones = co::presto_fit(d.X, d.y, 4, 5e-3, {}, VecX<double>::Ones(200));
+  EXPECT_LE((plain.theta - ones.theta).cwiseAbs().maxCoeff(), 1e-9);
+  // The weighted objective, written out: Σ wᵢ·(−log P(yᵢ)) / Σ wᵢ at a feasible θ.
+  const cp::CumulativeLogit m(d.X, d.y, 4, w);
+  const MatX<double> Pm = m.probabilities(d.X, plain.theta);
+  double f = 0;
+  for (Index i = 0; i < 200; ++i) f -= w[i] * std::log(Pm(i, static_cast<Index>(d.y[i]) - 1));
+  EXPECT_NEAR(m.value(plain.theta), f / w.sum(), 1e-12);
+  EXPECT_EQ(m.rows(), 150);  // the 50 rows of weight 0 are dropped
+  EXPECT_THROW(cp::CumulativeLogit(d.X, d.y, 4, VecX<double>::Zero(200)), convlab::InvalidArgument);
+  EXPECT_THROW(co::presto_fit(d.X, d.y, 4, 5e-3, {}, VecX<double>::Constant(200, -1)), convlab::InvalidArgument);
+  EXPECT_THROW(co::presto_fit(d.X, d.y, 4, 5e-3, {}, VecX<double>::Ones(7)), convlab::InvalidArgument);
+}
+
 TEST(Presto, CategoryReversalMapsTheMle) {
   // λ = 0: reversing the categories maps (α_k, β_k) to (−α_{K−k}, −β_{K−k}).
   const auto d = simulate(400, 2, convlab::test::test_seed() + 4, convlab::test::vec({-1, 0.5, 2}));

@@ -83,12 +83,19 @@ struct Standardization {
   VecX<double> mean, sd;
 };
 
-inline Standardization standardization(const MatX<double>& X, bool on) {
+// Column means and population SDs, weighted when `w` is given (so that integer weights act as
+// repeated rows and zero weights as absent ones, the penalty included).
+inline Standardization standardization(const MatX<double>& X, bool on, const VecX<double>& w = VecX<double>()) {
   Standardization s{VecX<double>::Zero(X.cols()), VecX<double>::Ones(X.cols())};
   if (!on) return s;
-  s.mean = X.colwise().mean().transpose();
+  if (w.size() == 0) {
+    s.mean = X.colwise().mean().transpose();
+  } else {
+    s.mean = (X.transpose() * w) / w.sum();
+  }
   for (Eigen::Index j = 0; j < X.cols(); ++j) {
-    const double v = (X.col(j).array() - s.mean[j]).square().mean();
+    const auto sq = (X.col(j).array() - s.mean[j]).square();
+    const double v = w.size() == 0 ? sq.mean() : (sq * w.array()).sum() / w.sum();
     s.sd[j] = v > 0 ? std::sqrt(v) : 1.0;
   }
   return s;
@@ -261,11 +268,14 @@ inline double presto_lambda_max(const problems::CumulativeLogit& standardized_mo
 }
 
 /// PRESTO at one λ (λ = +∞ allowed; λ = 0 is the non-parallel MLE). y: labels 1 … K.
-inline PrestoFit presto_fit(const MatX<double>& X, const VecX<double>& y, int K, double lambda, const PrestoOptions& o = {}) {
+/// `sample_weight` (optional): see problems::CumulativeLogit; the standardization is weighted too.
+inline PrestoFit presto_fit(const MatX<double>& X, const VecX<double>& y, int K, double lambda, const PrestoOptions& o = {},
+                            const VecX<double>& sample_weight = VecX<double>()) {
   o.validate();
   detail::require(lambda >= 0 && !std::isnan(lambda), "presto_fit: lambda", lambda, ">= 0 (+inf allowed)");
-  const auto s = detail_presto::standardization(X, o.standardize);
-  const problems::CumulativeLogit m(detail_presto::apply(X, s), y, K);
+  if (sample_weight.size()) detail::require_size(sample_weight.size(), X.rows(), "presto_fit: sample_weight (one per row of X)");
+  const auto s = detail_presto::standardization(X, o.standardize, sample_weight);
+  const problems::CumulativeLogit m(detail_presto::apply(X, s), y, K, sample_weight);
   // From the held (λ = ∞) fit, which is feasible and the path's first point.
   PrestoFit start = detail_presto::solve(m, std::numeric_limits<double>::infinity(), o, detail_presto::null_start(m));
   PrestoFit fit = std::isinf(lambda) ? start : detail_presto::solve(m, lambda, o, start.theta);

@@ -31,25 +31,44 @@ class CumulativeLogit {
   using Scalar = double;
 
   /// X: n × p features; y: labels in 1 … K (stored as doubles, must be integers); K ≥ 2.
-  CumulativeLogit(MatX<double> X, const VecX<double>& y, int K) : X_(std::move(X)), K_(K) {
+  /// `sample_weight` (optional, n entries ≥ 0, not all 0): the objective becomes the weighted
+  /// mean Σ wᵢℓᵢ / Σ wᵢ, so integer weights equal repeated rows; rows of weight 0 are dropped
+  /// (they neither count nor constrain the curves).
+  CumulativeLogit(MatX<double> X, const VecX<double>& y, int K, const VecX<double>& sample_weight = VecX<double>()) : K_(K) {
     detail::require(K >= 2, "CumulativeLogit: number of categories K", K, ">= 2");
-    detail::require_size(y.size(), X_.rows(), "CumulativeLogit: y (one label per row of X)");
-    if (!X_.allFinite()) throw InvalidArgument("CumulativeLogit: X has a non-finite entry");
-    y_.resize(y.size());
+    detail::require_size(y.size(), X.rows(), "CumulativeLogit: y (one label per row of X)");
+    if (!X.allFinite()) throw InvalidArgument("CumulativeLogit: X has a non-finite entry");
+    VecX<double> w = sample_weight.size() ? sample_weight : VecX<double>::Ones(X.rows());
+    detail::require_size(w.size(), X.rows(), "CumulativeLogit: sample_weight (one per row of X)");
+    for (Eigen::Index i = 0; i < w.size(); ++i)
+      if (!(w[i] >= 0 && std::isfinite(w[i])))
+        throw InvalidArgument("CumulativeLogit: sample_weight of row " + std::to_string(i) + " is " + std::to_string(w[i]) + "; weights must be finite and >= 0");
+    const Eigen::Index kept = (w.array() > 0).count();
+    if (kept == 0) throw InvalidArgument("CumulativeLogit: every sample_weight is 0");
+    X_.resize(kept, X.cols());
+    y_.resize(kept);
+    w_.resize(kept);
+    Eigen::Index r = 0;
     for (Eigen::Index i = 0; i < y.size(); ++i) {
       if (!(y[i] >= 1 && y[i] <= K && y[i] == std::floor(y[i])))
         throw InvalidArgument("CumulativeLogit: label of row " + std::to_string(i) + " is " + std::to_string(y[i]) +
                               "; labels must be integers 1 … " + std::to_string(K));
-      y_[i] = static_cast<int>(y[i]);
+      if (w[i] == 0) continue;
+      X_.row(r) = X.row(i);
+      y_[r] = static_cast<int>(y[i]);
+      w_[r++] = w[i];
     }
+    inv_total_ = 1.0 / w_.sum();
   }
 
   Eigen::Index dim() const { return static_cast<Eigen::Index>(K_ - 1) * (X_.cols() + 1); }
   Eigen::Index rows() const { return X_.rows(); }
   Eigen::Index features() const { return X_.cols(); }
   int categories() const { return K_; }
+  /// The rows of positive weight, their labels and their weights (as given; 1 without weights).
   const MatX<double>& X() const { return X_; }
   const Eigen::VectorXi& labels() const { return y_; }
+  const VecX<double>& weights() const { return w_; }
 
   /// Offset of ψ_k (k = 1 … K−1) in θ.
   Eigen::Index psi_offset(int k) const { return (K_ - 1) + static_cast<Eigen::Index>(k - 1) * X_.cols(); }
@@ -113,8 +132,8 @@ class CumulativeLogit {
     return true;
   }
 
-  /// Mean negative log-likelihood; +∞ if any training row's curves cross (the reference code's
-  /// rule: any negative class probability makes θ infeasible).
+  /// Mean (weighted mean) negative log-likelihood; +∞ if any training row's curves cross (the
+  /// reference code's rule: any negative class probability makes θ infeasible).
   double value(In<double> theta) const {
     return evaluate(theta, nullptr, nullptr);
   }
@@ -190,7 +209,6 @@ class CumulativeLogit {
     for (Eigen::Index i = 0; i < n; ++i)
       for (int k = 1; k + 1 < K_; ++k)
         if (eta(i, k) < eta(i, k - 1)) return std::numeric_limits<double>::infinity();
-    const double inv_n = 1.0 / static_cast<double>(n);
     double f = 0;
     VecX<double> u_a(dim()), u_b(dim());  // ∂η_{c−1}/∂θ and ∂η_c/∂θ for the current row
     for (Eigen::Index i = 0; i < n; ++i) {
@@ -198,7 +216,8 @@ class CumulativeLogit {
       const bool has_a = c >= 2, has_b = c <= K_ - 1;
       const RowTerms t = row_terms(has_a ? eta(i, c - 2) : 0.0, has_b ? eta(i, c - 1) : 0.0, has_a, has_b);
       if (!std::isfinite(t.value)) return std::numeric_limits<double>::infinity();
-      f += t.value;
+      f += w_[i] * t.value;  // w = 1 without weights: the same bits as an unweighted mean
+      const double w = w_[i] * inv_total_;
       if (!g) continue;
       // ∂η_k/∂α_k = 1, ∂η_k/∂ψ_l = x for l ≤ k.
       auto jacobian_row = [&](int k, VecX<double>& u) {
@@ -208,18 +227,20 @@ class CumulativeLogit {
       };
       if (has_a) jacobian_row(c - 1, u_a);
       if (has_b) jacobian_row(c, u_b);
-      if (has_a) *g += (t.da * inv_n) * u_a;
-      if (has_b) *g += (t.db * inv_n) * u_b;
+      if (has_a) *g += (t.da * w) * u_a;
+      if (has_b) *g += (t.db * w) * u_b;
       if (!H) continue;
-      if (has_a) H->noalias() += (t.daa * inv_n) * u_a * u_a.transpose();
-      if (has_b) H->noalias() += (t.dbb * inv_n) * u_b * u_b.transpose();
-      if (has_a && has_b) H->noalias() += (t.dab * inv_n) * (u_a * u_b.transpose() + u_b * u_a.transpose());
+      if (has_a) H->noalias() += (t.daa * w) * u_a * u_a.transpose();
+      if (has_b) H->noalias() += (t.dbb * w) * u_b * u_b.transpose();
+      if (has_a && has_b) H->noalias() += (t.dab * w) * (u_a * u_b.transpose() + u_b * u_a.transpose());
     }
-    return f * inv_n;
+    return f * inv_total_;
   }
 
   MatX<double> X_;
   Eigen::VectorXi y_;
+  VecX<double> w_;
+  double inv_total_ = 1;  // 1 / Σ w
   int K_;
 };
 
