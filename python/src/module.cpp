@@ -12,6 +12,7 @@ void bind_linear_model(py::module_& m);
 void bind_quantile(py::module_& m);
 void bind_federated(py::module_& m);
 void bind_bilevel(py::module_& m);
+void bind_ordinal(py::module_& m);
 
 PYBIND11_MODULE(_convlab, m) {
   m.doc() = "convlab: optimizers and schedules of the C++ library (docs/python.md)";
@@ -28,4 +29,6 @@ PYBIND11_MODULE(_convlab, m) {
   bind_federated(federated);
   auto bilevel = m.def_submodule("bilevel", "LV-HBA on the toy problems with coupled lower-level constraints");
   bind_bilevel(bilevel);
+  auto ordinal = m.def_submodule("ordinal", "PRESTO and proportional odds for ordinal outcomes");
+  bind_ordinal(ordinal);
 }
