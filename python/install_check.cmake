@@ -9,7 +9,7 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "cmake --install --component python failed (${rc})")
 endif()
 execute_process(COMMAND ${CMAKE_COMMAND} -E env PYTHONPATH=${dest}${SITE} ${PYTHON} -c
-                  "import convlab, convlab.optim, convlab.schedules; print(convlab.__version__, convlab.__file__)"
+                  "import convlab, convlab.optim, convlab.schedules, convlab.federated, convlab.bilevel, convlab.ordinal; print(convlab.__version__, convlab.__file__)"
                 WORKING_DIRECTORY ${dest} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0 OR NOT out MATCHES "^${VERSION} ${dest}")
   message(FATAL_ERROR "import convlab from the installed tree failed: ${out}${err}")
