@@ -21,6 +21,7 @@
 #include "parallel_runs.hpp"
 #include "plots.hpp"
 #include "run_folder.hpp"
+#include "statistics.hpp"
 #include "table_reader.hpp"
 
 namespace convlab::experiments {
@@ -106,11 +107,6 @@ struct RunOut {
 
 double mean(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()); }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
-}
 
 template <class P>
 nlohmann::json run_problem(const FedauSpec& s, const Federation<P>& fed, const std::filesystem::path& dir, const std::string& figure_prefix,
@@ -222,7 +218,7 @@ nlohmann::json run_problem(const FedauSpec& s, const Federation<P>& fed, const s
   const RunOut* wk = find("bernoulli", "fedau_k");
   if (wi && wk) {
     for (std::size_t n = 0; n < N; ++n) {
-      const double p = fed.p[n], target_k = (1 - std::pow(1 - p, static_cast<double>(s.cutoff))) / p;
+      const double p = fed.p[n], target_k = cf::expected_weight(p, s.cutoff);
       const double a = wi->weights[static_cast<Eigen::Index>(n)], b = wk->weights[static_cast<Eigen::Index>(n)];
       wcsv << n << "," << fmt::format("{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}", p, 1 / p, target_k, a, b) << "\n";
       rel_inf.push_back(std::abs(a * p - 1));

@@ -23,6 +23,7 @@
 #include "mpi_session.hpp"
 #include "plots.hpp"
 #include "run_folder.hpp"
+#include "statistics.hpp"
 #include "table_reader.hpp"
 
 namespace convlab::experiments {
@@ -39,8 +40,6 @@ struct FederatedConfig {
   double markov_a = 0.05, global_lr = 1, momentum = 0;
   cf::LocalTraining local{.steps = 5, .batch = 16, .lr = 0.05};
 };
-
-const std::vector<std::string> kMethods{"average_participating", "average_all", "known_prob", "fedau", "mifa", "fedvarp"};
 
 // A string or an array of distinct strings, each one of `allowed`.
 std::vector<std::string> string_list(const TableReader& r, const toml::table& t, const std::string& sec, const std::string& key,
@@ -166,7 +165,7 @@ FederatedConfig parse(const toml::table& root, const std::string& file, const Or
   c.data.test_fraction = r.number(*t, sec, "test_fraction", c.data.test_fraction, [](double v) { return v > 0 && v < 0.9; }, "0 < f < 0.9");
   c.data.data_seed = r.integer(*t, sec, "data_seed", 1, 0);
   c.rounds = r.integer(*t, sec, "rounds", c.rounds, 1);
-  c.methods = string_list(r, *t, sec, "method", {"fedau"}, kMethods);
+  c.methods = string_list(r, *t, sec, "method", {"fedau"}, cf::aggregator_names());
   c.cutoff = r.integer(*t, sec, "cutoff", 0, 0);
   c.participation = r.string(*t, sec, "participation", "bernoulli", {"bernoulli", "markov", "cyclic", "trace"});
   if (c.participation == "trace") {
@@ -261,9 +260,8 @@ cf::Participation participation(const FederatedConfig& c, const Federation<P>& f
   std::vector<double> p = fed.p;
   MatX<double> trace;
   if (c.participation == "trace") {
-    p.resize(fed.clients.size());
     trace = load_trace(c.trace, static_cast<long long>(fed.clients.size()));
-    for (std::size_t n = 0; n < p.size(); ++n) p[n] = std::max(1.0 / static_cast<double>(trace.rows()), trace.col(static_cast<Eigen::Index>(n)).mean());
+    p = cf::trace_probabilities(trace);
   }
   return cf::Participation(p, {.kind = cf::participation_kind(c.participation), .markov_a = c.markov_a, .period = c.period, .seed = static_cast<std::uint64_t>(c.seed)},
                            trace);
@@ -271,26 +269,16 @@ cf::Participation participation(const FederatedConfig& c, const Federation<P>& f
 
 // What a run reports on its test rows: accuracy for classifiers (also per evaluation round) and
 // the mean loss without penalty; for least squares the loss is the per-round metric.
-template <class P>
 struct TestMetrics {
   std::function<double(const VecX<double>&)> per_round, loss;
   std::string name;  // the metrics.csv column of per_round
 };
 
 template <class P>
-TestMetrics<P> test_metrics(const Federation<P>& fed) {
-  TestMetrics<P> m{test_accuracy(fed), test_loss(fed), "test_accuracy"};
+TestMetrics test_metrics(const Federation<P>& fed) {
+  TestMetrics m{test_accuracy(fed), test_loss(fed), "test_accuracy"};
   if (!m.per_round && m.loss) m.per_round = m.loss, m.name = "test_loss";
   return m;
-}
-
-// FedAU's estimated weight ω̂ₙ targets 1/pₙ, or (1 − (1 − pₙ)ᴷ)/pₙ with the cutoff K (fedau.md).
-double weight_target(double p, long long cutoff) { return cutoff == 0 ? 1 / p : (1 - std::pow(1 - p, static_cast<double>(cutoff))) / p; }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n == 0 ? 0.0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 // One gnuplot figure into `dir`, recorded in `figures`; a missing gnuplot is noted, not fatal.
@@ -339,7 +327,7 @@ int run(const FederatedConfig& c, const std::string& method, const Federation<P>
     state = std::move(restored);
     if (root) fmt::print(stderr, "resuming from {} at round {}\n", checkpoint.string(), state.round);
   }
-  const TestMetrics<P> tm = test_metrics(fed);
+  const TestMetrics tm = test_metrics(fed);
   const auto start = std::chrono::steady_clock::now();
   cf::run_server(
       fed.clients, optimizer, c.local, part, agg,
@@ -400,7 +388,7 @@ int run(const FederatedConfig& c, const std::string& method, const Federation<P>
     std::vector<double> rel(N);
     double lo = std::numeric_limits<double>::infinity(), hi = 0;  // one range for both axes, so y = x is the diagonal
     for (std::size_t n = 0; n < N; ++n) {
-      const double target = weight_target(p[n], c.cutoff);
+      const double target = cf::expected_weight(p[n], K);  // 1/pₙ, or the cutoff's (1 − (1 − pₙ)ᴷ)/pₙ
       lo = std::min({lo, target, w[n] > 0 ? w[n] : target}), hi = std::max({hi, target, w[n]});
       rel[n] = std::abs(w[n] / target - 1);
       fw << n << "," << fmt::format("{:.10g},{:.10g},{:.10g}", p[n], target, w[n]) << "\n";

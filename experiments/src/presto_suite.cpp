@@ -17,6 +17,7 @@
 #include "parallel_runs.hpp"
 #include "plots.hpp"
 #include "run_folder.hpp"
+#include "statistics.hpp"
 #include "table_reader.hpp"
 
 namespace convlab::experiments {
@@ -202,12 +203,6 @@ SoupResult run_soup_split(const MatX<double>& X, const VecX<double>& y_raw, long
   return r;
 }
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t h = v.size() / 2;
-  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
-}
 
 }  // namespace
 

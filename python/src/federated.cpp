@@ -58,12 +58,8 @@ py::dict run(const std::vector<std::pair<MatX<double>, VecX<double>>>& data, con
   if (test) test_problem = std::make_shared<const P>(make<P>(test->first, test->second, s, 0.0));
   const std::size_t N = clients.size();
   const Eigen::Index d = clients.front().dim();
-  std::vector<double> p = s.probabilities;
-  if (s.trace) {  // the trace's column means are the rates known_prob uses
-    p.resize(N);
-    for (std::size_t n = 0; n < N; ++n)
-      p[n] = std::max(1.0 / static_cast<double>(s.trace->rows()), s.trace->col(static_cast<Eigen::Index>(n)).mean());
-  }
+  if (s.trace) convlab::detail::require_size(s.trace->cols(), static_cast<Eigen::Index>(N), "simulate: columns of the trace (one per client)");
+  const std::vector<double> p = s.trace ? cf::trace_probabilities(*s.trace) : s.probabilities;  // known_prob's rates
   cf::Participation part(p, {.kind = cf::participation_kind(s.participation), .markov_a = s.markov_a, .period = s.period, .seed = s.seed},
                          s.trace ? *s.trace : MatX<double>());
   cf::Aggregator agg(cf::aggregator_kind(s.method), N, d, part.probabilities(),

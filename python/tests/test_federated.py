@@ -116,6 +116,8 @@ def test_trace_gives_the_participation():
     run = convlab.federated.simulate(c, problem="least_squares", participation="trace", trace=trace, rounds=8, eval_every=1)
     assert list(run["participants"][1:]) == [1, 2, 1, 2] * 2
     assert run["probabilities"] == [0.75, 0.75]
+    with pytest.raises(ValueError, match="columns of the trace"):
+        convlab.federated.simulate(c, problem="least_squares", participation="trace", trace=trace[:, :1], rounds=2)
 
 
 def test_lvhba_on_the_llc_toy_reaches_its_closed_form_solution():

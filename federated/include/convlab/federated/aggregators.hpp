@@ -39,15 +39,24 @@ inline const char* aggregator_name(AggregatorKind k) {
   return "?";
 }
 
+/// Every aggregator's name, in the order of AggregatorKind.
+inline std::vector<std::string> aggregator_names() {
+  std::vector<std::string> names;
+  for (const auto k : {AggregatorKind::AverageParticipating, AggregatorKind::AverageAll, AggregatorKind::KnownProbability, AggregatorKind::FedAU,
+                       AggregatorKind::Mifa, AggregatorKind::FedVarp})
+    names.emplace_back(aggregator_name(k));
+  return names;
+}
+
 /// The kind named `name` (an aggregator_name); InvalidArgument listing the names otherwise.
 inline AggregatorKind aggregator_kind(const std::string& name) {
-  std::string names;
-  for (const auto k : {AggregatorKind::AverageParticipating, AggregatorKind::AverageAll, AggregatorKind::KnownProbability, AggregatorKind::FedAU,
-                       AggregatorKind::Mifa, AggregatorKind::FedVarp}) {
-    if (name == aggregator_name(k)) return k;
-    names += (names.empty() ? "" : " | ") + std::string(aggregator_name(k));
+  const auto names = aggregator_names();
+  std::string list;
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    if (name == names[k]) return static_cast<AggregatorKind>(k);
+    list += (list.empty() ? "" : " | ") + names[k];
   }
-  throw InvalidArgument("aggregator '" + name + "' is not one of " + names);
+  throw InvalidArgument("aggregator '" + name + "' is not one of " + list);
 }
 
 class Aggregator {

@@ -14,6 +14,7 @@
 /// The state (round counter and per-client state) is plain integers: `state()` / `restore()`
 /// make checkpoints exact.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -54,6 +55,14 @@ struct ParticipationOptions {
   long long period = 100;  ///< Cyclic: P >= 2
   std::uint64_t seed = 1;
 };
+
+/// The long-run participation rate of every client of a rounds × clients 0/1 trace: its column
+/// mean, at least one round's worth (known_prob divides by it).
+inline std::vector<double> trace_probabilities(const MatX<double>& trace) {
+  std::vector<double> p(static_cast<std::size_t>(trace.cols()));
+  for (Eigen::Index n = 0; n < trace.cols(); ++n) p[static_cast<std::size_t>(n)] = std::max(1.0 / static_cast<double>(trace.rows()), trace.col(n).mean());
+  return p;
+}
 
 class Participation {
  public:

@@ -12,6 +12,7 @@
 /// Every interval lies in [1, K], so 1 ≤ ω ≤ K; K = 1 gives ω ≡ 1 (FedAvg over all clients).
 /// Under Bernoulli(p) the intervals are min(Geometric(p), K): ω → (1 − (1−p)ᴷ)/p, → 1/p as K → ∞.
 
+#include <cmath>
 #include <cstddef>
 #include <limits>
 #include <string>
@@ -73,5 +74,11 @@ class IntervalWeightEstimator {
   long long K_;
   std::vector<long long> c_, S_, M_;
 };
+
+/// The weight ω tends to for a client taking part in independent rounds with probability p:
+/// (1 − (1 − p)ᴷ)/p, and 1/p without a cutoff (the header's last paragraph).
+inline double expected_weight(double p, long long cutoff = IntervalWeightEstimator::kNoCutoff) {
+  return cutoff == IntervalWeightEstimator::kNoCutoff ? 1 / p : (1 - std::pow(1 - p, static_cast<double>(cutoff))) / p;
+}
 
 }  // namespace convlab::federated
