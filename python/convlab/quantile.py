@@ -5,14 +5,16 @@ linear program by convlab's interior-point method, then moved to a vertex whose 
 certified (Koenker's subgradient condition): ``certified_`` says whether it was.
 ``IsotonicRegression``: PAVA with scikit-learn's semantics (ties in X pooled, sample weights,
 ``increasing``, ``y_min``/``y_max``, ``out_of_bounds``).
+``QuantileAggregator``: Fakoor et al.'s aggregation of cross-fitted quantile models by a global
+aggregator (exact LPs), a non-crossing operator and optional split-conformal calibration (CQR).
 """
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from ._convlab import quantile as _impl
 
-__all__ = ["QuantileRegressor", "IsotonicRegression"]
+__all__ = ["QuantileRegressor", "IsotonicRegression", "QuantileAggregator"]
 
 _SKLEARN_SOLVERS = ("interior-point", "highs", "highs-ds", "highs-ipm", "revised simplex")
 
@@ -115,3 +117,86 @@ class IsotonicRegression(RegressorMixin, BaseEstimator):
 
     def _more_tags(self):
         return {"X_types": ["1darray"]}
+
+
+class QuantileAggregator(RegressorMixin, BaseEstimator):
+    """Quantiles at several levels from an aggregate of base quantile models (docs/python.md).
+
+    ``fit(X, y)`` shuffles the rows (``random_state``), keeps ``calibration_fraction`` of them for
+    conformal calibration, cross-fits the base ``models`` ("linear", "knn" with ``n_neighbors``,
+    "fourier" with ``n_features``/``bandwidth``, "ls_residual") on the rest with ``cv`` contiguous
+    folds, and fits the ``aggregator`` on their out-of-fold predictions: "average", "median", or
+    the global weights "coarse" (one simplex vector), "medium" (one per level) or "fine" (over
+    every model and level), each an exact LP. ``predict_quantiles(X)`` returns the aggregate with
+    one column per level; with calibration rows each central interval (τ, 1 − τ) is widened by
+    CQR so that it covers a new response with probability ≥ 1 − 2τ (exchangeable rows; needs a
+    symmetric grid), then ``noncrossing`` ("sort", "isotonic", "mono", "cummax", "soft_sort",
+    "none") makes each row non-decreasing ("mono" keeps the conformal guarantee, "sort" the
+    WIS bound). ``predict(X)`` is the column of the level nearest 0.5.
+
+    Pickling stores the training data and refits on load: the fit is deterministic, so the
+    restored estimator predicts the same bits (the k-NN model holds that data anyway).
+    """
+
+    def __init__(self, levels=(0.05, 0.25, 0.5, 0.75, 0.95), models=("linear", "knn", "ls_residual"), aggregator="medium",
+                 noncrossing="sort", calibration_fraction=0.0, cv=5, n_neighbors=30, n_features=20, bandwidth=1.0,
+                 random_state=0):
+        self.levels = levels
+        self.models = models
+        self.aggregator = aggregator
+        self.noncrossing = noncrossing
+        self.calibration_fraction = calibration_fraction
+        self.cv = cv
+        self.n_neighbors = n_neighbors
+        self.n_features = n_features
+        self.bandwidth = bandwidth
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        X, y = self._validate_data(X, y, dtype=np.float64, y_numeric=True)
+        levels = np.asarray(self.levels, dtype=np.float64)
+        if not 0 <= self.calibration_fraction < 1:
+            raise ValueError(f"calibration_fraction = {self.calibration_fraction} violates 0 <= calibration_fraction < 1")
+        models = [self.models] if isinstance(self.models, str) else list(self.models)
+        if not models:
+            raise ValueError("models is empty: give at least one of linear | knn | fourier | ls_residual")
+        n_fit = len(y) - int(np.ceil(self.calibration_fraction * len(y) - 1e-9))
+        if n_fit < 2 * self.cv:
+            raise ValueError(f"n_samples = {len(y)} leaves {n_fit} rows to cross-fit with cv = {self.cv} folds; "
+                             f"at least {2 * self.cv} are needed")
+        smallest_fold_fit = n_fit - -(-n_fit // self.cv)
+        if "linear" in models and smallest_fold_fit < X.shape[1] + 1:
+            raise ValueError(f"n_samples = {len(y)} leaves {smallest_fold_fit} rows to fit a fold's linear quantile model "
+                             f"with {X.shape[1]} features and an intercept; give more rows, fewer cv folds or other models")
+        seed = 0 if self.random_state is None else int(self.random_state)
+        self._fitted = _impl.Aggregation(X, y, levels, models, int(self.n_neighbors), int(self.n_features),
+                                         float(self.bandwidth), self.aggregator, self.noncrossing,
+                                         float(self.calibration_fraction), int(self.cv), seed)
+        self._train = (X, y)
+        self.levels_ = levels
+        self.model_names_ = list(self._fitted.names)
+        self.weights_ = np.asarray(self._fitted.weights)
+        self.max_lp_gap_ = self._fitted.max_lp_gap
+        self.fit_rows_ = np.asarray(self._fitted.fit_rows)
+        self.calibration_rows_ = np.asarray(self._fitted.calibration_rows)
+        self.oof_predictions_ = [np.asarray(z) for z in self._fitted.oof]
+        return self
+
+    def predict_quantiles(self, X):
+        check_is_fitted(self)
+        X = self._validate_data(X, dtype=np.float64, reset=False)
+        return np.asarray(self._fitted.predict(X))
+
+    def predict(self, X):
+        return self.predict_quantiles(X)[:, int(np.argmin(np.abs(self.levels_ - 0.5)))]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_fitted", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if "_train" in state:
+            fitted = clone(self).fit(*state["_train"])
+            self._fitted = fitted._fitted

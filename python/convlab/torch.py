@@ -10,7 +10,10 @@ group (`weight_decay`, `beta1`, `kappa`, ...; fixed once the optimizer is built)
 be contiguous CPU float32/float64 tensors; every parameter needs a gradient at each step (a
 missing one is an error, not a skipped parameter: skipping would desynchronize the state).
 `state_dict()` carries the C++ state (bytes checked on load: optimizer, options, shapes).
-`lr_scheduler(opt, schedule)` drives the lr with a convlab schedule.
+`lr_scheduler(opt, schedule)` drives the lr with a convlab schedule. `transforms=[...]` (see
+convlab.optim) act within each parameter group, so ClipByGlobalNorm needs a single group (for a
+norm over several groups, call torch.nn.utils.clip_grad_norm_ before step). `averaged_params()`
+returns the ParamAverage's iterates as tensors, in the order of `model.parameters()`.
 """
 import os
 import tempfile
@@ -27,6 +30,10 @@ class _ConvlabOptimizer(torch.optim.Optimizer):
 
     def __init__(self, params, lr=1e-3, **options):
         super().__init__(params, dict(lr=lr, **options))
+        if len(self.param_groups) > 1 and any(isinstance(t, _optim.ClipByGlobalNorm)
+                                               for g in self.param_groups for t in g.get("transforms", ())):
+            raise ValueError("ClipByGlobalNorm would clip each parameter group on its own here; use one group, or "
+                             "torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm) before step()")
         self._impls = [self._build(group) for group in self.param_groups]
 
     def _build(self, group):
@@ -54,6 +61,10 @@ class _ConvlabOptimizer(torch.optim.Optimizer):
                 grads.append(p.grad.contiguous().numpy())
             impl.step(grads, float(group["lr"]))
         return loss
+
+    def averaged_params(self):
+        """The averaged parameters of a ParamAverage transform, as new tensors in the parameters' order."""
+        return [torch.from_numpy(a) for impl in self._impls for a in impl.averaged_params()]
 
     def state_dict(self):
         state = super().state_dict()

@@ -7,11 +7,14 @@
 
 #include <convlab/optim/adamw.hpp>
 #include <convlab/optim/any_kappa.hpp>
+#include <convlab/optim/chain.hpp>
 #include <convlab/optim/lion_k.hpp>
 #include <convlab/optim/sgd.hpp>
 #include <convlab/optim/state_io.hpp>
+#include <convlab/optim/transform_list.hpp>
 
 #include <set>
+#include <sstream>
 #include <variant>
 
 namespace py = pybind11;
@@ -93,7 +96,7 @@ struct PlainFamily {
     read_fields(o, kw, used);
     return Opt<S>(o);
   }
-  static std::string known() { return field_names<Options>() + ", lr_scale"; }
+  static std::string known() { return field_names<Options>() + ", lr_scale, transforms"; }
 };
 constexpr char kSgd[] = "SGD", kAdamW[] = "AdamW";
 using SgdFamily = PlainFamily<co::SgdOptions, co::Sgd, kSgd>;
@@ -122,28 +125,33 @@ struct LionFamily {
     }
     return Opt<S>(o, kappa);
   }
-  static std::string known() { return field_names<co::LionOptions>() + ", kappa (and its delta, p or beta), lr_scale"; }
+  static std::string known() { return field_names<co::LionOptions>() + ", kappa (and its delta, p or beta), lr_scale, transforms"; }
 };
 
-// One optimizer over the arrays of its groups, for one dtype.
-template <class Family, class S>
+// One optimizer over the arrays of its groups, for one dtype; with transforms, the optimizer
+// inside a chain (chain.hpp) over a run-time TransformList.
+template <class Family, class S, bool Chained>
 class Stepper {
  public:
+  using Scalar = S;
   using O = typename Family::template Opt<S>;
+  using Runner = std::conditional_t<Chained, co::Chain<O, co::TransformList>, O>;
+  using State = decltype(std::declval<const Runner&>().init(std::declval<const co::ParamGroups<O>&>()));
 
-  Stepper(O opt, std::vector<std::vector<py::array>> arrays, std::vector<std::optional<O>> own, std::vector<double> scales)
-      : opt_(std::move(opt)), arrays_(std::move(arrays)) {
+  Stepper(O opt, co::TransformList transforms, std::vector<std::vector<py::array>> arrays, std::vector<std::optional<O>> own,
+          std::vector<double> scales)
+      : runner_(make_runner(std::move(opt), std::move(transforms))), arrays_(std::move(arrays)) {
     for (std::size_t i = 0; i < arrays_.size(); ++i) {
       co::ParamGroup<O> g{.params = {}, .optimizer = std::move(own[i]), .lr_scale = scales[i]};
       for (std::size_t j = 0; j < arrays_[i].size(); ++j)
         g.params.push_back(tensor_of<S>(arrays_[i][j], "parameter " + std::to_string(count_++)));
       groups_.push_back(std::move(g));
     }
-    state_ = opt_.init(groups_);
+    state_ = runner_.init(groups_);
     grads_.resize(static_cast<std::size_t>(count_), co::Tensor<const S>(nullptr, 0, 1));
   }
 
-  void step(const std::vector<py::array>& grads, double lr) {
+  bool step(const std::vector<py::array>& grads, double lr) {
     if (grads.size() != static_cast<std::size_t>(count_))
       throw py::value_error(std::string(Family::name) + ".step: " + std::to_string(grads.size()) + " gradients for " +
                             std::to_string(count_) + " parameters (one per parameter, in the order given)");
@@ -160,21 +168,53 @@ class Stepper {
         ++k;
       }
     py::gil_scoped_release release;
-    opt_.step(groups_, grads_, state_, static_cast<S>(lr));
+    if constexpr (Chained) {
+      return runner_.step(groups_, grads_, state_, static_cast<S>(lr));
+    } else {
+      runner_.step(groups_, grads_, state_, static_cast<S>(lr));
+      return true;
+    }
   }
-  void save(const std::string& path) const { co::save_state(path, opt_, groups_, state_); }
-  void load(const std::string& path) { co::load_state(path, opt_, groups_, state_); }
+  void save(const std::string& path) const { co::save_state(path, runner_, groups_, state_); }
+  void load(const std::string& path) { co::load_state(path, runner_, groups_, state_); }
   std::vector<py::array> params() const {
     std::vector<py::array> all;
     for (const auto& g : arrays_) all.insert(all.end(), g.begin(), g.end());
     return all;
   }
+  // Copies of the averaged parameters kept by the (last) ParamAverage transform, shaped and
+  // ordered as the parameters.
+  std::vector<py::array> averaged() const {
+    const co::ParamAverage::State<S>* avg = nullptr;
+    if constexpr (Chained)
+      for (const auto& item : std::get<0>(state_.transforms).items)
+        if (const auto* a = std::get_if<co::ParamAverage::State<S>>(&item)) avg = a;
+    if (!avg)
+      throw py::value_error(std::string(Family::name) + ".averaged_params: no ParamAverage among this optimizer's transforms");
+    std::vector<py::array> out;
+    std::size_t k = 0;
+    for (const auto& group : arrays_)
+      for (const auto& p : group) {
+        const bool fortran = p.ndim() > 1 && !(p.flags() & py::array::c_style);
+        std::vector<py::ssize_t> shape(p.shape(), p.shape() + p.ndim());
+        py::array a = fortran ? py::array(py::array_t<S, py::array::f_style>(shape)) : py::array(py::array_t<S, py::array::c_style>(shape));
+        std::copy_n(avg->average[k].data(), avg->average[k].size(), static_cast<S*>(a.mutable_data()));
+        out.push_back(a);
+        ++k;
+      }
+    return out;
+  }
 
  private:
-  O opt_;
+  static Runner make_runner(O opt, co::TransformList transforms) {
+    if constexpr (Chained) return Runner(std::move(transforms), std::move(opt));
+    else return opt;
+  }
+
+  Runner runner_;
   std::vector<std::vector<py::array>> arrays_;  // keeps the parameters alive
   co::ParamGroups<O> groups_;
-  co::GroupState<O> state_;
+  State state_;
   std::vector<co::Tensor<const S>> grads_;
   long long count_ = 0;
 };
@@ -186,18 +226,22 @@ class PyOptimizer {
  public:
   PyOptimizer(const py::iterable& params, const py::kwargs& kwargs) : impl_(create(params, kwargs)) {}
 
-  void step(const py::iterable& grads, double lr) {
+  bool step(const py::iterable& grads, double lr) {
     std::vector<py::array> g;
     for (const auto& a : grads) g.push_back(as_array(a));
-    std::visit([&](auto& s) { s.step(g, lr); }, impl_);
+    return std::visit([&](auto& s) { return s.step(g, lr); }, impl_);
   }
   void save(const std::string& path) const { std::visit([&](const auto& s) { s.save(path); }, impl_); }
   void load(const std::string& path) { std::visit([&](auto& s) { s.load(path); }, impl_); }
   std::vector<py::array> params() const { return std::visit([](const auto& s) { return s.params(); }, impl_); }
-  std::string dtype() const { return std::holds_alternative<Stepper<Family, float>>(impl_) ? "float32" : "float64"; }
+  std::vector<py::array> averaged() const { return std::visit([](const auto& s) { return s.averaged(); }, impl_); }
+  std::string dtype() const {
+    return std::visit([](const auto& s) { return std::string(dtype_name<typename std::decay_t<decltype(s)>::Scalar>()); }, impl_);
+  }
 
  private:
-  using Impl = std::variant<Stepper<Family, float>, Stepper<Family, double>>;
+  using Impl = std::variant<Stepper<Family, float, false>, Stepper<Family, float, true>, Stepper<Family, double, false>,
+                            Stepper<Family, double, true>>;
 
   static Impl create(const py::iterable& params, const py::kwargs& kwargs) {
     std::vector<py::dict> groups;
@@ -214,7 +258,13 @@ class PyOptimizer {
       groups.push_back(g);
     }
     if (groups.empty()) throw py::value_error(std::string(Family::name) + "(): no parameters given");
-    const py::dict defaults = kwargs;
+    py::dict defaults = kwargs;
+    co::TransformList transforms;
+    const bool chained = defaults.contains("transforms");
+    if (chained) {
+      for (const auto& t : defaults["transforms"].cast<py::iterable>()) transforms.items.push_back(as_transform(t));
+      PyDict_DelItemString(defaults.ptr(), "transforms");
+    }
     std::vector<std::vector<py::array>> arrays;
     for (const auto& g : groups) {
       if (!g.contains("params")) throw py::value_error(std::string(Family::name) + "(): a group without 'params'");
@@ -223,8 +273,20 @@ class PyOptimizer {
       if (list.empty()) throw py::value_error(std::string(Family::name) + "(): a group with no parameters");
       arrays.push_back(std::move(list));
     }
-    if (py::isinstance<py::array_t<float>>(arrays[0][0])) return build<float>(defaults, groups, std::move(arrays));
-    return build<double>(defaults, groups, std::move(arrays));
+    const bool single = py::isinstance<py::array_t<float>>(arrays[0][0]);
+    if (single && chained) return build<float, true>(defaults, std::move(transforms), groups, std::move(arrays));
+    if (single) return build<float, false>(defaults, {}, groups, std::move(arrays));
+    if (chained) return build<double, true>(defaults, std::move(transforms), groups, std::move(arrays));
+    return build<double, false>(defaults, {}, groups, std::move(arrays));
+  }
+
+  static co::AnyTransform as_transform(const py::handle& h) {
+    if (py::isinstance<co::ClipByGlobalNorm>(h)) return h.cast<co::ClipByGlobalNorm>();
+    if (py::isinstance<co::ClipByValue>(h)) return h.cast<co::ClipByValue>();
+    if (py::isinstance<co::Accumulate>(h)) return h.cast<co::Accumulate>();
+    if (py::isinstance<co::ParamAverage>(h)) return h.cast<co::ParamAverage>();
+    throw py::type_error(std::string(Family::name) + "(): transforms takes ClipByGlobalNorm, ClipByValue, Accumulate and "
+                         "ParamAverage objects, not " + std::string(py::str(h.get_type().attr("__name__"))));
   }
 
   static py::array as_array(const py::handle& h) {
@@ -234,9 +296,9 @@ class PyOptimizer {
     return py::reinterpret_borrow<py::array>(h);
   }
 
-  template <class S>
-  static Stepper<Family, S> build(const py::dict& defaults, const std::vector<py::dict>& groups,
-                                  std::vector<std::vector<py::array>> arrays) {
+  template <class S, bool Chained>
+  static Stepper<Family, S, Chained> build(const py::dict& defaults, co::TransformList transforms,
+                                           const std::vector<py::dict>& groups, std::vector<std::vector<py::array>> arrays) {
     using O = typename Family::template Opt<S>;
     std::set<std::string> used;
     O base = Family::template make<S>(defaults, used, nullptr);
@@ -249,6 +311,8 @@ class PyOptimizer {
       for (const auto& item : g) {
         const auto key = item.first.cast<std::string>();
         if (key == "params") continue;
+        if (key == "transforms")
+          throw py::value_error(std::string(Family::name) + "(): transforms apply to all groups together; give them as a keyword argument of the optimizer");
         if (key == "lr_scale") scale = item.second.cast<double>();
         else options[item.first] = item.second;
       }
@@ -261,7 +325,7 @@ class PyOptimizer {
       }
       scales.push_back(scale);
     }
-    return Stepper<Family, S>(std::move(base), std::move(arrays), std::move(own), std::move(scales));
+    return Stepper<Family, S, Chained>(std::move(base), std::move(transforms), std::move(arrays), std::move(own), std::move(scales));
   }
 
   Impl impl_;
@@ -272,17 +336,74 @@ void bind_optimizer(py::module_& m, const char* doc) {
   py::class_<PyOptimizer<Family>>(m, Family::name, doc)
       .def(py::init<const py::iterable&, const py::kwargs&>(), py::arg("params"))
       .def("step", &PyOptimizer<Family>::step, py::arg("grads"), py::arg("lr"),
-           "Steps every parameter in place with its gradient (same order as the parameters) at learning rate lr.")
+           "Steps every parameter in place with its gradient (same order as the parameters) at learning rate lr. "
+           "Returns False when an Accumulate transform only collected the gradients.")
       .def("save", &PyOptimizer<Family>::save, py::arg("path"), "Writes the optimizer state atomically (checked on load).")
       .def("load", &PyOptimizer<Family>::load, py::arg("path"),
            "Restores a state saved by the same optimizer, options, groups and shapes; all or nothing.")
       .def_property_readonly("params", &PyOptimizer<Family>::params, "The parameter arrays, in order.")
+      .def("averaged_params", &PyOptimizer<Family>::averaged,
+           "Copies of the averaged parameters kept by the ParamAverage transform (EMA or Polyak), in order.")
       .def_property_readonly("dtype", &PyOptimizer<Family>::dtype);
 }
 
 }  // namespace
 
+template <class T>
+T validated(T t) {
+  t.validate();
+  return t;
+}
+
+template <class T>
+py::class_<T> bind_transform(py::module_& m, const char* doc) {
+  py::class_<T> c(m, std::string(T::type_name).c_str(), doc);
+  convlab::for_each_field<T>([&](const auto& f) { c.def_readonly(std::string(f.name).c_str(), f.member); });
+  c.def("__repr__", [](const T& t) {
+    std::ostringstream os;
+    co::describe_transform(os, t);
+    return os.str().substr(1);
+  });
+  // Picklable (torch.save of a state_dict holds the groups' transforms): the declared fields, then ParamAverage's kind.
+  c.def(py::pickle(
+      [](const T& t) {
+        py::list values;
+        convlab::for_each_field<T>([&](const auto& f) { values.append(t.*(f.member)); });
+        if constexpr (std::is_same_v<T, co::ParamAverage>) values.append(t.kind == co::ParamAverage::Kind::Ema ? "ema" : "polyak");
+        return py::tuple(values);
+      },
+      [](const py::tuple& values) {
+        T t{};
+        std::size_t i = 0;
+        convlab::for_each_field<T>([&](const auto& f) {
+          t.*(f.member) = values[i++].template cast<typename std::decay_t<decltype(f)>::value_type>();
+        });
+        if constexpr (std::is_same_v<T, co::ParamAverage>)
+          t.kind = values[i].cast<std::string>() == "ema" ? co::ParamAverage::Kind::Ema : co::ParamAverage::Kind::Polyak;
+        return validated(t);
+      }));
+  return c;
+}
+void bind_transforms(py::module_& m) {
+  bind_transform<co::ClipByGlobalNorm>(m, "Scales all gradients together down to a global norm of at most max_norm (optax.clip_by_global_norm).")
+      .def(py::init([](double max_norm) { return validated(co::ClipByGlobalNorm{max_norm}); }), py::arg("max_norm") = 1.0);
+  bind_transform<co::ClipByValue>(m, "Clamps every gradient value to [-limit, limit] (optax.clip).")
+      .def(py::init([](double limit) { return validated(co::ClipByValue{limit}); }), py::arg("limit") = 1.0);
+  bind_transform<co::Accumulate>(m, "Sums `every` gradients; the optimizer steps on their mean on every `every`-th call (optax.MultiSteps).")
+      .def(py::init([](long long every) { return validated(co::Accumulate{every}); }), py::arg("every") = 1);
+  bind_transform<co::ParamAverage>(m, "After each step, an average of the iterates: kind='ema' (a <- decay*a + (1-decay)*x) "
+                                      "or 'polyak' (their mean); read it with averaged_params().")
+      .def(py::init([](const std::string& kind, double decay) {
+             if (kind != "ema" && kind != "polyak") throw py::value_error("kind = '" + kind + "' is not one of: ema | polyak");
+             return validated(co::ParamAverage{.kind = kind == "ema" ? co::ParamAverage::Kind::Ema : co::ParamAverage::Kind::Polyak,
+                                               .decay = decay});
+           }),
+           py::arg("kind") = "ema", py::arg("decay") = 0.999)
+      .def_property_readonly("kind", [](const co::ParamAverage& t) { return t.kind == co::ParamAverage::Kind::Ema ? "ema" : "polyak"; });
+}
+
 void bind_optim(py::module_& m) {
+  bind_transforms(m);
   bind_optimizer<SgdFamily>(m, "SGD with heavy-ball or Nesterov momentum (torch.optim.SGD's step): "
                                "SGD(params, momentum=0, dampening=0, weight_decay=0, nesterov=False).");
   bind_optimizer<AdamWFamily>(m, "AdamW (torch.optim.AdamW's step): AdamW(params, beta1=0.9, beta2=0.999, eps=1e-8, "

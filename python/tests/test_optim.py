@@ -179,3 +179,88 @@ def test_mistakes_are_named():
         optim.Lion([x], delta=0.5)  # the sign κ has no delta
     with pytest.raises(ValueError, match=r"lr_scale \(group 0\) = -1 violates finite and > 0"):
         optim.SGD([{"params": [x], "lr_scale": -1.0}])
+
+
+def test_transforms_clip_accumulate_and_average_as_their_closed_forms():
+    r = rng()
+    x0 = r.standard_normal(50)
+    grads = [3 * r.standard_normal(50) for _ in range(6)]
+    # Clipping by the global norm over two tensors: Lion's sign is scale-free, so use SGD, whose
+    # step is then -lr * g * min(1, c / ||g||) with ||g|| over both tensors together.
+    a, b = x0[:20].copy(), x0[20:].copy()
+    opt = optim.SGD([a, b], transforms=[optim.ClipByGlobalNorm(1.5)])
+    g = grads[0]
+    assert opt.step([g[:20], g[20:]], lr=0.1) is True
+    want = x0 - 0.1 * g * min(1.0, 1.5 / np.linalg.norm(g))
+    np.testing.assert_allclose(np.concatenate([a, b]), want, rtol=1e-13, atol=1e-15)
+    # Clipping by value, then accumulating two gradients: one AdamW step on their mean, equal
+    # bit for bit to a plain AdamW given that mean (the sum of two floats halved is exact).
+    x, y = x0.copy(), x0.copy()
+    acc = optim.AdamW([x], transforms=[optim.ClipByValue(2.0), optim.Accumulate(2)])
+    plain = optim.AdamW([y])
+    for t in range(0, 6, 2):
+        g0, g1 = np.clip(grads[t], -2, 2), np.clip(grads[t + 1], -2, 2)
+        assert acc.step([grads[t]], lr=0.01) is False
+        np.testing.assert_array_equal(x, y)  # collecting only
+        assert acc.step([grads[t + 1]], lr=0.01) is True
+        plain.step([(g0 + g1) / 2], lr=0.01)
+        np.testing.assert_array_equal(x, y)
+    # The EMA and the Polyak mean of the iterates, recomputed from the iterates themselves.
+    for kind in ("ema", "polyak"):
+        x = x0.copy()
+        opt = optim.Lion([x], weight_decay=0.1, transforms=[optim.ParamAverage(kind, decay=0.8)])
+        avg, iterates = x0.copy(), []
+        for g in grads:
+            opt.step([g], lr=0.05)
+            iterates.append(x.copy())
+            avg = 0.8 * avg + 0.2 * x
+        want = avg if kind == "ema" else np.mean(iterates, axis=0)
+        np.testing.assert_allclose(opt.averaged_params()[0], want, rtol=1e-12, atol=1e-14)
+
+
+def test_transforms_keep_the_callers_gradients_and_resume_from_a_saved_state():
+    r = rng()
+    W0 = r.standard_normal((4, 3)).astype(np.float32)
+    grads = [r.standard_normal((4, 3)).astype(np.float32) for _ in range(7)]
+    make = lambda W: optim.AdamW([W], weight_decay=0.1,
+                                 transforms=[optim.Accumulate(3), optim.ClipByGlobalNorm(0.5), optim.ParamAverage("ema", 0.9)])
+    straight = W0.copy()
+    opt = make(straight)
+    for g in grads:
+        before = g.copy()
+        opt.step([g], lr=0.01)
+        np.testing.assert_array_equal(g, before)
+    resumed = W0.copy()
+    first = make(resumed)
+    for g in grads[:4]:  # one gradient waits in the accumulator
+        first.step([g], lr=0.01)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "opt.state")
+        first.save(path)
+        second = make(resumed)
+        second.load(path)
+        for g in grads[4:]:
+            second.step([g], lr=0.01)
+        np.testing.assert_array_equal(resumed, straight)
+        np.testing.assert_array_equal(second.averaged_params()[0], opt.averaged_params()[0])
+        other = optim.AdamW([resumed], weight_decay=0.1,
+                            transforms=[optim.Accumulate(3), optim.ClipByGlobalNorm(0.5), optim.ParamAverage("polyak")])
+        with pytest.raises(ValueError, match="kind=ema"):
+            other.load(path)
+
+
+def test_transform_mistakes_are_named():
+    x = np.zeros(3)
+    with pytest.raises(ValueError, match="max_norm > 0"):
+        optim.ClipByGlobalNorm(0)
+    with pytest.raises(ValueError, match="every >= 1"):
+        optim.Accumulate(0)
+    with pytest.raises(ValueError, match="ema | polyak"):
+        optim.ParamAverage("mean")
+    with pytest.raises(TypeError, match="not str"):
+        optim.SGD([x], transforms=["clip"])
+    with pytest.raises(ValueError, match="all groups together"):
+        optim.SGD([{"params": [x], "transforms": [optim.ClipByValue(1.0)]}])
+    with pytest.raises(ValueError, match="no ParamAverage"):
+        optim.SGD([x], transforms=[optim.ClipByValue(1.0)]).averaged_params()
+    assert repr(optim.ParamAverage("polyak")) == "ParamAverage: decay=0.999 kind=polyak"

@@ -1,6 +1,7 @@
 """convlab.quantile: QuantileRegressor against scikit-learn's (same objective, certified vertex)
 and its check_estimator battery; IsotonicRegression against scikit-learn's on ties, weights and
-both directions."""
+both directions; QuantileAggregator's LP optimality over its base models, non-crossing rows and
+conformal coverage over random splits."""
 import os
 
 import numpy as np
@@ -16,7 +17,9 @@ from convlab import quantile as cq  # noqa: E402
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "data")
 
 
-@parametrize_with_checks([cq.QuantileRegressor(), cq.QuantileRegressor(alpha=0.0)])
+@parametrize_with_checks([cq.QuantileRegressor(), cq.QuantileRegressor(alpha=0.0), cq.QuantileAggregator(),
+                          cq.QuantileAggregator(models=("knn", "ls_residual"), aggregator="fine", calibration_fraction=0.3, cv=3,
+                                                noncrossing="mono")])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -74,3 +77,72 @@ def test_mistakes_are_named():
         cq.QuantileRegressor(solver="simplex").fit(X, y)
     with pytest.raises(ValueError, match="weight 1 = -1 violates 0 <= w < inf"):
         cq.IsotonicRegression().fit([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], sample_weight=[1.0, -1.0, 1.0])
+
+
+def pinball(q, y, tau):
+    r = y - q
+    return np.mean(np.maximum(tau * r, (tau - 1) * r))
+
+
+def heteroscedastic(n, seed):
+    r = np.random.default_rng(seed)
+    X = r.uniform(-2, 2, size=(n, 2))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] + (0.2 + 0.5 * np.abs(X[:, 0])) * r.standard_normal(n)
+    return X, y
+
+
+@pytest.mark.parametrize("aggregator", ["coarse", "medium", "fine"])
+def test_aggregate_weights_are_on_the_simplex_and_beat_every_base_model_out_of_fold(aggregator):
+    X, y = heteroscedastic(300, 1)
+    est = cq.QuantileAggregator(aggregator=aggregator, noncrossing="none").fit(X, y)
+    levels, Z, W = est.levels_, est.oof_predictions_, est.weights_
+    y_fit = y[est.fit_rows_]
+    assert sorted(est.fit_rows_) == list(range(300))
+    assert np.all(W >= -1e-12)
+    np.testing.assert_allclose(W.sum(axis=0), 1, atol=1e-9)
+    p, m = len(Z), len(levels)
+    for k, tau in enumerate(levels):
+        if aggregator == "coarse":
+            agg = sum(W[j, 0] * Z[j][:, k] for j in range(p))
+        elif aggregator == "medium":
+            agg = sum(W[j, k] * Z[j][:, k] for j in range(p))
+        else:  # row j*m + l: model j at level l
+            agg = sum(W[j * m + l, k] * Z[j][:, l] for j in range(p) for l in range(m))
+        best_base = min(pinball(Z[j][:, k], y_fit, tau) for j in range(p))
+        if aggregator != "coarse":  # coarse shares one weight vector over the levels
+            assert pinball(agg, y_fit, tau) <= best_base + 1e-9
+    if aggregator == "coarse":  # over all levels together it beats every single model
+        total = lambda q_of_k: sum(pinball(q_of_k(k), y_fit, t) for k, t in enumerate(levels))
+        agg_total = total(lambda k: sum(W[j, 0] * Z[j][:, k] for j in range(p)))
+        assert agg_total <= min(total(lambda k, j=j: Z[j][:, k]) for j in range(p)) + 1e-9
+
+
+def test_conformal_intervals_cover_at_their_level_over_random_splits_and_rows_do_not_cross():
+    coverage = []
+    for seed in range(40):
+        X, y = heteroscedastic(400, 100 + seed)
+        Xt, yt = heteroscedastic(2000, 200 + seed)
+        est = cq.QuantileAggregator(levels=(0.1, 0.5, 0.9), models=("linear",), calibration_fraction=0.5,
+                                    noncrossing="mono", random_state=seed).fit(X, y)
+        Q = est.predict_quantiles(Xt)
+        assert np.all(np.diff(Q, axis=1) >= 0)
+        np.testing.assert_array_equal(est.predict(Xt), Q[:, 1])
+        coverage.append(np.mean((Q[:, 0] <= yt) & (yt <= Q[:, 2])))
+    # CQR: each interval covers with probability >= 0.8 (and <= 0.8 + 1/201); 40 splits × 2000 test rows.
+    mean = np.mean(coverage)
+    se = np.std(coverage) / np.sqrt(40)
+    assert 0.8 - 3 * se <= mean <= 0.805 + 3 * se
+
+
+def test_aggregator_mistakes_are_named():
+    X, y = heteroscedastic(60, 3)
+    with pytest.raises(ValueError, match="aggregator = 'best' is not one of"):
+        cq.QuantileAggregator(aggregator="best").fit(X, y)
+    with pytest.raises(ValueError, match="unknown monotonization 'up'"):
+        cq.QuantileAggregator(noncrossing="up").fit(X, y)
+    with pytest.raises(ValueError, match="unknown quantile model 'forest'"):
+        cq.QuantileAggregator(models=("forest",)).fit(X, y)
+    with pytest.raises(ValueError, match="symmetric"):
+        cq.QuantileAggregator(levels=(0.1, 0.5, 0.8), calibration_fraction=0.5).fit(X, y)
+    with pytest.raises(ValueError, match="leaves 6 rows to cross-fit"):
+        cq.QuantileAggregator(calibration_fraction=0.9).fit(X, y)

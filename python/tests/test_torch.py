@@ -102,3 +102,39 @@ def test_mistakes_are_named():
     with pytest.raises(TypeError, match="dtype"):
         ctorch.AdamW([torch.nn.Parameter(torch.zeros(3, dtype=torch.float64)),
                       torch.nn.Parameter(torch.zeros(3, dtype=torch.float32))])
+
+
+def test_transforms_clip_like_torch_and_the_state_dict_with_transforms_survives_torch_save():
+    import io
+    from convlab import optim
+    model, X, y = model_and_data()
+    twin = clone(model)
+    ours = ctorch.AdamW(model.parameters(), lr=1e-2, transforms=[optim.ClipByGlobalNorm(0.1), optim.ParamAverage("ema", 0.9)])
+    ref = torch.optim.AdamW(twin.parameters(), lr=1e-2, weight_decay=1e-2)
+    ema = [p.detach().clone() for p in twin.parameters()]
+    for _ in range(20):
+        for m, opt in ((model, ours), (twin, ref)):
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(m(X), y).backward()
+        with torch.no_grad():  # clip_grad_norm_ without its 1e-6 in the denominator
+            norm = torch.sqrt(sum((p.grad ** 2).sum() for p in twin.parameters()))
+            for p in twin.parameters():
+                p.grad.mul_(min(1.0, 0.1 / float(norm)))
+        ours.step()
+        ref.step()
+        with torch.no_grad():
+            for a, p in zip(ema, twin.parameters()):
+                a.mul_(0.9).add_(0.1 * p)
+    for a, b in zip(model.parameters(), twin.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+    for a, b in zip(ours.averaged_params(), ema):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+    buffer = io.BytesIO()
+    torch.save(ours.state_dict(), buffer)  # the groups' transforms pickle
+    buffer.seek(0)
+    again = ctorch.AdamW(model.parameters(), lr=1e-2, transforms=[optim.ClipByGlobalNorm(0.1), optim.ParamAverage("ema", 0.9)])
+    again.load_state_dict(torch.load(buffer))
+    for a, b in zip(again.averaged_params(), ours.averaged_params()):
+        assert torch.equal(a, b)
+    with pytest.raises(ValueError, match="clip_grad_norm_"):
+        ctorch.AdamW([{"params": [model[0].weight]}, {"params": [model[0].bias]}], transforms=[optim.ClipByGlobalNorm(1.0)])

@@ -1,11 +1,13 @@
 // Gradient transforms and chain (transforms.hpp, chain.hpp): closed forms for clipping,
 // accumulation and averaging, no allocation in a chain's step, the caller's gradients left as
-// they were, and a chain resumed from a saved state mid-accumulation ends at the same bits.
+// they were, and a chain resumed from a saved state mid-accumulation ends at the same bits. A
+// run-time TransformList steps, saves and resumes as the same chain spelled at compile time.
 #include <convlab/optim/adamw.hpp>
 #include <convlab/optim/chain.hpp>
 #include <convlab/optim/gradient_descent.hpp>
 #include <convlab/optim/lion_k.hpp>
 #include <convlab/optim/state_io.hpp>
+#include <convlab/optim/transform_list.hpp>
 
 #include <filesystem>
 #include <unistd.h>
@@ -149,6 +151,70 @@ TEST(Chain, ResumingMidAccumulationGivesTheSameBits) {
   auto third = other.init({resumed});
   EXPECT_THROW(co::load_state(file, other, third), convlab::InvalidArgument);
   std::filesystem::remove(file);
+}
+
+TEST(TransformList, StepsAsTheSameChainSpelledAtCompileTimeAndResumesFromItsState) {
+  std::mt19937_64 rng(convlab::test::test_seed() + 45);
+  const MatX<float> W0 = convlab::test::random_matrix<float>(4, 3, rng);
+  std::vector<MatX<float>> g;
+  for (int t = 0; t < 9; ++t) g.push_back(convlab::test::random_matrix<float>(4, 3, rng));
+  const co::AdamW<float> adamw({.weight_decay = 0.1});
+  const auto fixed = co::chain(co::Accumulate{2}, co::ClipByGlobalNorm{0.5}, co::ClipByValue{0.1},
+                               co::ParamAverage{.kind = co::ParamAverage::Kind::Polyak}, adamw);
+  const auto listed = co::chain(co::TransformList{{co::Accumulate{2}, co::ClipByGlobalNorm{0.5}, co::ClipByValue{0.1},
+                                                   co::ParamAverage{.kind = co::ParamAverage::Kind::Polyak}}},
+                                adamw);
+  MatX<float> a = W0, b = W0;
+  auto sa = fixed.init({a});
+  auto sb = listed.init({b});
+  std::vector<bool> stepped_a, stepped_b;
+  for (int t = 0; t < 5; ++t) {
+    stepped_a.push_back(fixed.step({a}, {g[static_cast<std::size_t>(t)]}, sa, 0.01f));
+    stepped_b.push_back(listed.step({b}, {g[static_cast<std::size_t>(t)]}, sb, 0.01f));
+  }
+  EXPECT_EQ(stepped_a, stepped_b);
+  EXPECT_TRUE(a == b);
+  const auto& average = std::get<co::ParamAverage::State<float>>(std::get<0>(sb.transforms).items[3]).average[0];
+  EXPECT_TRUE(std::get<3>(sa.transforms).average[0] == average);
+
+  // Saved mid-accumulation (5 calls: one gradient waits), loaded into a fresh state, resumed.
+  const auto file = std::filesystem::temp_directory_path() / ("convlab-list-state-" + std::to_string(::getpid()));
+  co::save_state(file, listed, sb);
+  MatX<float> c = b;
+  auto sc = listed.init({c});
+  co::load_state(file, listed, sc);
+  for (int t = 5; t < 9; ++t) {
+    fixed.step({a}, {g[static_cast<std::size_t>(t)]}, sa, 0.01f);
+    listed.step({c}, {g[static_cast<std::size_t>(t)]}, sc, 0.01f);
+  }
+  EXPECT_TRUE(a == c);
+  // Another list (an EMA where the file has a Polyak average) refuses the file, naming the difference.
+  const auto other = co::chain(co::TransformList{{co::Accumulate{2}, co::ClipByGlobalNorm{0.5}, co::ClipByValue{0.1},
+                                                  co::ParamAverage{.kind = co::ParamAverage::Kind::Ema}}},
+                               adamw);
+  auto so = other.init({c});
+  try {
+    co::load_state(file, other, so);
+    ADD_FAILURE() << "no error";
+  } catch (const convlab::InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("kind=polyak"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(file);
+}
+
+TEST(TransformList, RefusesAnInvalidItemAndAnEmptyListIsThePlainOptimizer) {
+  EXPECT_THROW(co::chain(co::TransformList{{co::ClipByValue{-1}}}, co::Lion<double>{}), convlab::InvalidArgument);
+  VecX<double> a = VecX<double>::Ones(3), b = a;
+  const VecX<double> ga = VecX<double>::LinSpaced(3, -1, 2);
+  const co::Lion<double> lion({.weight_decay = 0.5});
+  const auto listed = co::chain(co::TransformList{}, lion);
+  auto sa = lion.init({a});
+  auto sb = listed.init({b});
+  for (int t = 0; t < 3; ++t) {
+    lion.step({a}, {ga}, sa, 0.1);
+    listed.step({b}, {ga}, sb, 0.1);
+  }
+  EXPECT_TRUE(a == b);
 }
 
 }  // namespace

@@ -160,6 +160,9 @@ TEST(BaseModels, LinearModelIsCertifiedKnnMatchesEmpiricalQuantilesAndCrossFitIs
   cq::ResidualQuantileModel ref;
   ref.fit(Xr, yr, tau);
   EXPECT_LE((cf.oof[0].middleRows(b, e - b) - ref.predict(s.X.middleRows(b, e - b))).cwiseAbs().maxCoeff(), 1e-12);
+  // The fitted model it keeps is the one that predicted the test rows.
+  ASSERT_EQ(cf.fitted.size(), 1u);
+  EXPECT_TRUE(cf.fitted[0]->predict(s.X.bottomRows(50)) == cf.test[0]);
   EXPECT_THROW(cq::make_quantile_model("forest"), convlab::InvalidArgument);
   VecX<double> bad = tau;
   bad[3] = bad[2];

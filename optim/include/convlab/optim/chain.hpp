@@ -103,7 +103,8 @@ class Chain {
   }
   template <class T, class Params>
   static auto init_one(const T& t, const GradientBuffers<S>& grads, const Params& params) {
-    if constexpr (requires { t.template init<S>(params); }) return t.template init<S>(params);
+    if constexpr (requires { t.template init<S>(grads, params); }) return t.template init<S>(grads, params);
+    else if constexpr (requires { t.template init<S>(params); }) return t.template init<S>(params);
     else return t.template init<S>(grads);
   }
 

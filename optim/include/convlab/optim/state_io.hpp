@@ -30,6 +30,7 @@
 
 #include "any_kappa.hpp"
 #include "param_groups.hpp"
+#include "transform_list.hpp"
 
 namespace convlab::optim {
 
@@ -39,6 +40,17 @@ inline constexpr std::uint64_t kStateMagic = 0x3154504f424c4e43ULL;  // "CNLBOPT
 template <class T>
 void describe_fields(std::ostringstream& os, const T& options) {
   for_each_field<T>([&](const auto& f) { os << ' ' << f.name << '=' << options.*(f.member); });
+}
+
+template <class T>
+void describe_chain_part(std::ostringstream& os, const T& t) {
+  if constexpr (requires { t.describe(os); }) {
+    os << ' ' << T::type_name << ':';
+    t.describe(os);
+  } else {
+    describe_transform(os, t);
+  }
+  os << " |";
 }
 
 template <class K>
@@ -57,8 +69,7 @@ void describe_kappa(std::ostringstream& os, const K& k) {
 template <class O>
 void describe_optimizer(std::ostringstream& os, const O& o) {
   if constexpr (requires { o.transforms(); }) {  // a chain: its transforms, then its optimizer
-    std::apply([&](const auto&... t) { ((os << ' ' << std::decay_t<decltype(t)>::type_name << ':', describe_fields(os, t), os << " |"), ...); },
-               o.transforms());
+    std::apply([&](const auto&... t) { (describe_chain_part(os, t), ...); }, o.transforms());
     os << ' ' << std::decay_t<decltype(o.optimizer())>::name << ':';
     describe_optimizer(os, o.optimizer());
   } else {
@@ -112,6 +123,8 @@ void save(const std::filesystem::path& path, const std::string& description, con
     using T = std::decay_t<decltype(item)>;
     if constexpr (std::is_arithmetic_v<T>) {
       out.put(item);
+    } else if constexpr (requires { item.for_each_saved([](const auto&) {}); }) {  // a run-time list (transform_list.hpp)
+      item.for_each_saved([&](const auto& v) { self(v, self); });
     } else if constexpr (requires { item.data(); item.size(); item[0].size(); }) {  // a list of buffers
       out.put(static_cast<std::uint64_t>(item.size()));
       for (const auto& b : item) self(b, self);
@@ -144,6 +157,8 @@ void load(const std::filesystem::path& path, const std::string& description, Sta
     using T = std::decay_t<decltype(item)>;
     if constexpr (std::is_arithmetic_v<T>) {
       item = in.get<T>();
+    } else if constexpr (requires { item.for_each_saved([](auto&) {}); }) {
+      item.for_each_saved([&](auto& v) { self(v, self); });
     } else if constexpr (requires { item.data(); item.size(); item[0].size(); }) {
       expect(static_cast<std::size_t>(in.get<std::uint64_t>()), item.size());
       for (auto& b : item) self(b, self);

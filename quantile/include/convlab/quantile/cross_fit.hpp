@@ -22,6 +22,7 @@ namespace convlab::quantile {
 struct CrossFitPredictions {
   std::vector<std::string> names;  ///< one per base model
   BasePredictions oof, val, test;  ///< per model: fit rows (out of fold), validation rows, test rows
+  std::vector<std::unique_ptr<QuantileModel>> fitted;  ///< per model: fitted on all fit rows (what predicted val and test)
 };
 
 /// Rows [begin, end) of fold `f` of `folds` over n rows (sizes differ by at most one).
@@ -44,6 +45,7 @@ inline CrossFitPredictions cross_fit(const std::vector<std::unique_ptr<QuantileM
     out.names.push_back(full->name());
     out.val.push_back(full->predict(X_val));
     out.test.push_back(full->predict(X_test));
+    out.fitted.push_back(std::move(full));
     MatX<double> oof(n, m);
     for (int f = 0; f < folds; ++f) {
       const auto [b, e] = fold_range(n, folds, f);
