@@ -18,6 +18,7 @@ packages=(
   clang libclang-rt-14-dev                             # libFuzzer harnesses (tests/fuzz)
   pybind11-dev python3-dev python3-numpy python3-pytest  # the Python package (python/) and its tests
   python3-torch python3-sklearn python3-scipy          # convlab.torch, convlab.linear_model; tests against both
+  libtorch-dev                                         # the LibTorch bridge (torch/), its tests and examples
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -115,7 +115,7 @@ inline std::string first_difference(const std::string& want, const std::string& 
 }
 
 template <class State>
-void save(const std::filesystem::path& path, const std::string& description, const State& st) {
+std::vector<char> encode(const std::string& description, const State& st) {
   ByteWriter out;
   out.put(kStateMagic);
   out.put_string(description);
@@ -134,13 +134,11 @@ void save(const std::filesystem::path& path, const std::string& description, con
   };
   st.visit_saved([&](const auto& item) { put(item, put); });
   seal(out.bytes);
-  write_file_atomic(path, out.bytes);
+  return std::move(out.bytes);
 }
 
 template <class State>
-void load(const std::filesystem::path& path, const std::string& description, State& st) {
-  const std::string what = path.string();
-  std::vector<char> bytes = read_file_bytes(path);
+void decode(std::vector<char> bytes, const std::string& what, const std::string& description, State& st) {
   ByteReader in{bytes, what};
   if (bytes.size() < sizeof kStateMagic || in.get<std::uint64_t>() != kStateMagic)
     throw InvalidArgument(what + ": not a convlab optimizer state file (format 1)");
@@ -175,27 +173,49 @@ void load(const std::filesystem::path& path, const std::string& description, Sta
 }
 }  // namespace detail
 
+/// The saved form of groups' state as bytes (what save_state writes; for archives that hold
+/// bytes, such as a LibTorch optimizer's state_dict). `O` is an optimizer or a chain.
+template <class O, class State>
+std::vector<char> state_bytes(const O& opt, const typename O::Groups& groups, const State& st) {
+  return detail::encode(detail::describe(opt, &groups, st), st);
+}
+/// Restores state_bytes' output under the same checks as load_state; `what` names the source
+/// in errors.
+template <class O, class State>
+void load_state_bytes(std::vector<char> bytes, const std::string& what, const O& opt, const typename O::Groups& groups,
+                      State& st) {
+  detail::decode(std::move(bytes), what, detail::describe(opt, &groups, st), st);
+}
+
 /// Writes the state of groups' tensors (atomically). `O` is an optimizer or a chain
 /// (chain.hpp); see the file comment for the format.
 template <class O, class State>
 void save_state(const std::filesystem::path& path, const O& opt, const typename O::Groups& groups, const State& st) {
-  detail::save(path, detail::describe(opt, &groups, st), st);
+  write_file_atomic(path, state_bytes(opt, groups, st));
 }
 /// Restores what save_state wrote for the same optimizer, options, groups and shapes; `st`
 /// comes from `opt.init(groups)` and is replaced only when everything was read.
 template <class O, class State>
 void load_state(const std::filesystem::path& path, const O& opt, const typename O::Groups& groups, State& st) {
-  detail::load(path, detail::describe(opt, &groups, st), st);
+  load_state_bytes(read_file_bytes(path), path.string(), opt, groups, st);
 }
 
 /// The same for a plain tensor list (`opt.init({W, b})`).
 template <class O, class State>
+std::vector<char> state_bytes(const O& opt, const State& st) {
+  return detail::encode(detail::describe(opt, nullptr, st), st);
+}
+template <class O, class State>
+void load_state_bytes(std::vector<char> bytes, const std::string& what, const O& opt, State& st) {
+  detail::decode(std::move(bytes), what, detail::describe(opt, nullptr, st), st);
+}
+template <class O, class State>
 void save_state(const std::filesystem::path& path, const O& opt, const State& st) {
-  detail::save(path, detail::describe(opt, nullptr, st), st);
+  write_file_atomic(path, state_bytes(opt, st));
 }
 template <class O, class State>
 void load_state(const std::filesystem::path& path, const O& opt, State& st) {
-  detail::load(path, detail::describe(opt, nullptr, st), st);
+  load_state_bytes(read_file_bytes(path), path.string(), opt, st);
 }
 
 }  // namespace convlab::optim
