@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cmath>
 #include <set>
 
@@ -10,6 +11,9 @@
 #include "bilevel_svm_suite.hpp"
 #include "fedau_suite.hpp"
 #include "lion_suite.hpp"
+#ifdef CONVLAB_EXPERIMENTS_TORCH
+#include "network_suite.hpp"
+#endif
 #include "presto_suite.hpp"
 #include "quantile_suite.hpp"
 #include "schedule_suite.hpp"
@@ -75,9 +79,27 @@ const std::vector<SuiteRunner>& suite_runners() {
       {"bilevel", "bilevel", bilevel_metrics, validate_bilevel_suite, run_bilevel_suite},
       {"bilevel_svm", "svm", bilevel_svm_metrics, validate_bilevel_svm_suite, run_bilevel_svm_suite},
       {"fedau", "fedau", fedau_metrics, validate_fedau_suite, run_fedau_suite},
+#ifdef CONVLAB_EXPERIMENTS_TORCH
+      {"network_schedules", "network_schedules", network_schedule_metrics, validate_network_schedules, run_network_schedules},
+      {"network_lion", "network_lion", network_lion_metrics, validate_network_lion, run_network_lion},
+#endif
   };
   return r;
 }
+
+namespace {
+// Runners that exist only in builds with LibTorch: their experiments are skipped, with a note,
+// by a build without it.
+bool needs_missing_torch(const toml::table& root) {
+#ifdef CONVLAB_EXPERIMENTS_TORCH
+  (void)root;
+  return false;
+#else
+  const auto runner = root["experiment"]["runner"].value<std::string>();
+  return runner && runner->rfind("network_", 0) == 0;
+#endif
+}
+}  // namespace
 
 const SuiteRunner* find_suite_runner(const std::string& name) {
   for (const auto& r : suite_runners())
@@ -231,6 +253,10 @@ std::vector<ExperimentSpec> discover_experiments(const std::filesystem::path& di
   std::vector<ExperimentSpec> out;
   for (const auto& f : files) {
     const std::string name = std::filesystem::relative(f, dir).replace_extension().generic_string();
+    if (needs_missing_torch(parse_toml_file(f.string()))) {
+      std::fprintf(stderr, "note: %s needs LibTorch, which this build of convlab lacks (CONVLAB_WITH_TORCH); skipped\n", name.c_str());
+      continue;
+    }
     out.push_back(load_experiment(f, name));
   }
   return out;

@@ -674,6 +674,52 @@ iterations = 4000
   EXPECT_TRUE(fs::exists(out / "b" / "llc" / "suite" / "llc_converging.csv"));
 }
 
+#ifdef CONVLAB_EXPERIMENTS_TORCH
+// The network experiments (LibTorch): both runners train, their metrics follow from their CSVs,
+// a second run gives the same bits, and a bad key is named.
+TEST(NetworkSuites, TrainRepeatBitForBitAndNameBadKeys) {
+  const auto read_file = [](const fs::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  const fs::path configs = fresh_dir("network-configs"), out1 = fresh_dir("network-results-1"), out2 = fresh_dir("network-results-2");
+  fs::create_directories(configs / "n");
+  const std::string data = "data = \"" + source_dir() + "/data/digits.libsvm\"\nepochs = 3\nseeds = [1, 2]\n";
+  write(configs / "n" / "schedules.toml", "[experiment]\ntitle = \"t\"\npaper = \"refined-schedules\"\nrunner = \"network_schedules\"\n"
+                                          "[network_schedules]\n" + data + "peaks = [0.1, 0.3]\n");
+  write(configs / "n" / "lion.toml", "[experiment]\ntitle = \"t\"\npaper = \"lion-kappa\"\nrunner = \"network_lion\"\n"
+                                     "[network_lion]\n" + data + "box_lr = 0.1\n[network_lion.kappa_lrs]\nsign = [0.01]\nnuclear = [0.03]\n");
+  ASSERT_EQ(run_cli("reproduce --configs " + configs.string() + " --out " + out1.string()), 0);
+  ASSERT_EQ(run_cli("reproduce --configs " + configs.string() + " --out " + out2.string()), 0);
+  for (const char* f : {"schedules/suite/runs.csv", "lion/suite/box.csv", "lion/suite/kappas.csv"})
+    EXPECT_EQ(read_file(out1 / "n" / f), read_file(out2 / "n" / f)) << f;
+  const auto lion = read_json(out1 / "n" / "lion" / "suite" / "summary.json");
+  // ηλ = 0.2: from 2 the bound reaches 2·0.8^54 ≈ 1e-5 within the 54 steps; measured <= bound.
+  EXPECT_LE(lion["box_bound_violation_max"].get<double>(), 1e-5);
+  EXPECT_LE(lion["box_final_excess_max"].get<double>(), 1e-4);
+  EXPECT_NEAR(lion["box_start_excess"].get<double>(), 2.0, 1e-5);
+  // The κ table's minimum is the smaller of the two κ's mean test accuracy in kappas.csv.
+  std::istringstream rows(read_file(out1 / "n" / "lion" / "suite" / "kappas.csv"));
+  std::string line;
+  std::getline(rows, line);
+  std::map<std::string, double> mean;
+  while (std::getline(rows, line)) {
+    const auto k = line.substr(0, line.find(','));
+    mean[k] += std::stod(line.substr(line.rfind(',') + 1)) / 2;
+  }
+  EXPECT_NEAR(lion["kappa_test_accuracy_min"].get<double>(), std::min(mean["sign"], mean["nuclear"]), 1e-5);
+  const auto sched = read_json(out1 / "n" / "schedules" / "suite" / "summary.json");
+  EXPECT_LE(sched["linear_vs_cosine_relative_ci_lower"].get<double>(), sched["linear_vs_cosine_relative_mean"].get<double>());
+  EXPECT_GE(sched["linear_vs_cosine_relative_ci_upper"].get<double>(), sched["linear_vs_cosine_relative_mean"].get<double>());
+  EXPECT_EQ(sched["steps"].get<long long>(), 3 * (1200 / 64));
+  write(configs / "n" / "lion.toml", "[experiment]\ntitle = \"t\"\npaper = \"lion-kappa\"\nrunner = \"network_lion\"\n"
+                                     "[network_lion]\n" + data + "box_lr = 0.5\n[network_lion.kappa_lrs]\nsign = [0.01]\n");
+  EXPECT_EQ(run_cli("validate " + (configs / "n" / "lion.toml").string() + " 2>" + (configs / "err.txt").string() + " #"), 2);
+  const std::string err = read_file(configs / "err.txt");
+  EXPECT_NE(err.find("lion.toml:9: [network_lion] key 'box_lr': box_lr · lambda must be < 1"), std::string::npos) << err;
+}
+#endif
+
 // ---- optimizers from configs: the library's declared options, every κ ----------------------
 
 namespace {

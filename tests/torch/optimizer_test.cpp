@@ -156,6 +156,28 @@ TEST(TorchOptimizer, NuclearKappaStepsEachWeightMatrixByItsPolarFactor) {
   EXPECT_LT((W.detach() - expected).abs().max().item<double>(), 1e-9);
 }
 
+TEST(TorchOptimizer, NuclearKappaRunsRepeatBitForBit) {
+  torch::manual_seed(3);
+  const auto X = torch::randn({128, 64}), y = torch::randint(0, 10, {128}, torch::kLong);
+  using LionK = cl::Optimizer<co::LionK<float, co::AnyKappa>>;
+  auto run = [&] {
+    torch::manual_seed(0);
+    torch::nn::Sequential net(torch::nn::Linear(64, 64), torch::nn::ReLU(), torch::nn::Linear(64, 10));
+    LionK opt(net->parameters(), LionK::Options(3e-2, co::LionK<float, co::AnyKappa>({.weight_decay = 0.1}, co::NuclearK{})));
+    for (int t = 0; t < 60; ++t) {
+      opt.zero_grad();
+      torch::nn::functional::cross_entropy(net->forward(X), y).backward();
+      opt.step();
+    }
+    return net->parameters();
+  };
+  const auto a = run();
+  for (int r = 0; r < 5; ++r) {
+    const auto b = run();
+    for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "tensor " << i << ", repeat " << r;
+  }
+}
+
 TEST(TorchOptimizer, SavedAndLoadedStateResumesToTheSameBits) {
   torch::manual_seed(4);
   const auto X = torch::randn({32, 8}), y = torch::randn({32, 1});

@@ -38,7 +38,7 @@ Data load_digits() {
   auto labels = torch::empty({X.rows()}, torch::kLong);
   for (std::size_t i = 0; i < order.size(); ++i) {
     const auto r = order[i];
-    for (int j = 0; j < 64; ++j) rows[static_cast<std::int64_t>(i)][j] = X(r, j + 1);  // LIBSVM indices start at 1
+    for (int j = 0; j < 64; ++j) rows[static_cast<std::int64_t>(i)][j] = X(r, j);  // column j: LIBSVM index j + 1
     labels[static_cast<std::int64_t>(i)] = static_cast<std::int64_t>(ds.y[r]);
   }
   return {rows.slice(0, 0, 1500), labels.slice(0, 0, 1500), rows.slice(0, 1500), labels.slice(0, 1500)};

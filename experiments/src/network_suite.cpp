@@ -1,0 +1,517 @@
+#include "network_suite.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <sstream>
+
+#include <boost/math/distributions/students_t.hpp>
+#include <convlab/core/random.hpp>
+#include <convlab/optim/any_kappa.hpp>
+#include <convlab/optim/lion_k.hpp>
+#include <convlab/optim/minimize.hpp>
+#include <convlab/optim/sgd.hpp>
+#include <convlab/problems/data_io.hpp>
+#include <convlab/schedules/cosine.hpp>
+#include <convlab/schedules/linear.hpp>
+#include <convlab/schedules/piecewise.hpp>
+#include <convlab/schedules/refined.hpp>
+#include <convlab/schedules/warmup.hpp>
+#include <convlab/torch/optimizer.hpp>
+#include <convlab/torch/problem.hpp>
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include "plots.hpp"
+#include "run_folder.hpp"
+#include "table_reader.hpp"
+
+namespace convlab::experiments {
+namespace {
+
+namespace co = convlab::optim;
+namespace cs = convlab::schedules;
+
+// ---- shared: the digits split, the network, the training loop ------------------------------
+
+struct Split {
+  torch::Tensor X_train, y_train, X_valid, y_valid, X_test, y_test;
+};
+
+struct DataSpec {
+  std::string data;
+  long long split_seed = 7, train = 1200, valid = 300;
+  std::vector<long long> hidden{32};
+  long long epochs = 20, batch = 64;
+  std::vector<long long> seeds{1, 2, 3, 4, 5};
+};
+
+DataSpec parse_data(const toml::table& t, const std::string& section, const TableReader& r, const std::filesystem::path& base) {
+  DataSpec d;
+  const std::string data = r.string(t, section, "data", "");
+  d.data = resolve_data_path(data, base);
+  if (d.data.empty()) r.fail(*t.get("data"), section, "data", "file '" + data + "' not found");
+  d.split_seed = r.integer(t, section, "split_seed", d.split_seed, 0);
+  d.train = r.integer(t, section, "train_rows", d.train, 10);
+  d.valid = r.integer(t, section, "valid_rows", d.valid, 10);
+  if (const toml::node* h = t.get("hidden")) {
+    d.hidden.clear();
+    for (double w : r.numbers(t, section, "hidden", [](double v) { return v >= 1 && v <= 4096 && v == std::floor(v); }, "an integer in [1, 4096]"))
+      d.hidden.push_back(static_cast<long long>(w));
+    (void)h;
+  }
+  d.epochs = r.integer(t, section, "epochs", d.epochs, 1);
+  d.batch = r.integer(t, section, "batch_size", d.batch, 1);
+  if (d.batch > d.train) r.fail(*t.get("batch_size"), section, "batch_size", fmt::format("{} is larger than train_rows ({})", d.batch, d.train));
+  if (t.get("seeds")) {
+    d.seeds.clear();
+    for (double s : r.numbers(t, section, "seeds", [](double v) { return v >= 0 && v == std::floor(v); }, "a non-negative integer"))
+      d.seeds.push_back(static_cast<long long>(s));
+  }
+  return d;
+}
+
+// The shipped digits (pixels 0..16 scaled to [0, 1]) in a seeded train / validation / test split.
+Split load_split(const DataSpec& d) {
+  const auto ds = problems::load_libsvm(d.data, {.num_features = 64});
+  const Eigen::Index n = ds.X.rows();
+  if (d.train + d.valid >= n)
+    throw ConfigError(fmt::format("{}: {} rows; train_rows + valid_rows must leave test rows", d.data, n));
+  const Eigen::MatrixXf X = (Eigen::MatrixXd(ds.X) / 16.0).cast<float>();
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  Rng rng(static_cast<std::uint64_t>(d.split_seed));
+  shuffle(order.begin(), order.end(), rng);
+  auto rows = torch::empty({n, 64});
+  auto labels = torch::empty({n}, torch::kLong);
+  auto* px = rows.data_ptr<float>();
+  auto* py = labels.data_ptr<std::int64_t>();
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    for (int j = 0; j < 64; ++j) px[i * 64 + static_cast<std::size_t>(j)] = X(order[i], j);  // column j: LIBSVM index j + 1
+    py[i] = static_cast<std::int64_t>(ds.y[order[i]]);
+  }
+  const std::int64_t a = d.train, b = d.train + d.valid;
+  return {rows.slice(0, 0, a), labels.slice(0, 0, a), rows.slice(0, a, b), labels.slice(0, a, b), rows.slice(0, b), labels.slice(0, b)};
+}
+
+torch::nn::Sequential make_mlp(const std::vector<long long>& hidden, long long seed) {
+  torch::manual_seed(static_cast<std::uint64_t>(seed));
+  torch::nn::Sequential net;
+  long long in = 64;
+  for (long long h : hidden) {
+    net->push_back(torch::nn::Linear(in, h));
+    net->push_back(torch::nn::ReLU());
+    in = h;
+  }
+  net->push_back(torch::nn::Linear(in, 10));
+  return net;
+}
+
+double accuracy(torch::nn::Sequential& net, const torch::Tensor& X, const torch::Tensor& y) {
+  torch::NoGradGuard no_grad;
+  return net->forward(X).argmax(1).eq(y).to(torch::kDouble).mean().item<double>();
+}
+
+std::pair<std::vector<torch::Tensor>, std::vector<torch::Tensor>> weights_and_biases(torch::nn::Sequential& net) {
+  std::vector<torch::Tensor> w, b;
+  for (const auto& p : net->named_parameters()) (p.key().find("weight") != std::string::npos ? w : b).push_back(p.value());
+  return {w, b};
+}
+
+struct Stats {
+  double mean = 0, lo = 0, hi = 0;
+};
+
+// Mean and 95% Student-t interval (Boost.Math).
+Stats mean_ci(const std::vector<double>& v) {
+  Stats s;
+  const double n = static_cast<double>(v.size());
+  for (double x : v) s.mean += x / n;
+  double ss = 0;
+  for (double x : v) ss += (x - s.mean) * (x - s.mean);
+  double half = 0;
+  if (v.size() > 1) {
+    const boost::math::students_t t(n - 1);
+    half = boost::math::quantile(boost::math::complement(t, 0.025)) * std::sqrt(ss / (n - 1) / n);
+  }
+  return {s.mean, s.mean - half, s.mean + half};
+}
+
+// ---- refined schedules on an MLP ------------------------------------------------------------
+
+struct ScheduleSpec {
+  DataSpec data;
+  std::vector<double> peaks{0.03, 0.1, 0.3};
+  double momentum = 0.9, refine_tau = 0.1;
+};
+
+const std::vector<std::string> kNetworkSchedules{"linear_decay", "cosine", "step", "refined"};
+
+ScheduleSpec parse_schedules(const toml::table& t, const std::string& file, const std::filesystem::path& base, const Origins& origins) {
+  const TableReader r{file, origins};
+  const std::string sec = "network_schedules";
+  r.only(t, sec, {"data", "split_seed", "train_rows", "valid_rows", "hidden", "epochs", "batch_size", "seeds", "peaks", "momentum", "refine_tau"});
+  ScheduleSpec s;
+  s.data = parse_data(t, sec, r, base);
+  if (t.get("peaks")) s.peaks = r.numbers(t, sec, "peaks", [](double v) { return v > 0 && std::isfinite(v); }, "> 0");
+  s.momentum = r.number(t, sec, "momentum", s.momentum, [](double v) { return v >= 0 && v < 1; }, "0 <= momentum < 1");
+  s.refine_tau = r.number(t, sec, "refine_tau", s.refine_tau, [](double v) { return v > 0 && v <= 1; }, "0 < tau <= 1");
+  return s;
+}
+
+struct ScheduleRun {
+  double train_loss = 0, test_accuracy = 0;
+};
+
+}  // namespace
+
+const std::vector<std::string>& network_schedule_metrics() {
+  static const std::vector<std::string> m{"linear_vs_cosine_relative_mean", "linear_vs_cosine_relative_ci_lower",
+                                          "linear_vs_cosine_relative_ci_upper", "linear_vs_step_relative_mean",
+                                          "linear_vs_step_relative_ci_lower", "linear_vs_step_relative_ci_upper",
+                                          "refined_vs_linear_relative_mean", "refined_vs_linear_relative_ci_lower",
+                                          "refined_vs_linear_relative_ci_upper",
+                                          "linear_decay_test_accuracy",     "refined_test_accuracy",
+                                          "steps"};
+  return m;
+}
+
+void validate_network_schedules(const toml::table& t, const std::string& file, const std::filesystem::path& base_dir,
+                                const Origins& origins) {
+  (void)parse_schedules(t, file, base_dir, origins);
+}
+
+nlohmann::json run_network_schedules(const toml::table& t, const std::string& file, const std::filesystem::path& base_dir,
+                                     const std::filesystem::path& dir, const std::string& figure_prefix,
+                                     const std::function<void(std::size_t, std::size_t)>& progress) {
+  const ScheduleSpec s = parse_schedules(t, file, base_dir, {});
+  std::filesystem::create_directories(dir);
+  const int threads_before = torch::get_num_threads();
+  torch::set_num_threads(1);  // LibTorch's kernels give the same bits only on one thread
+  const Split d = load_split(s.data);
+  const long long per_epoch = s.data.train / s.data.batch, T = s.data.epochs * per_epoch;
+  const co::Sgd<float> sgd({.momentum = s.momentum});
+  const co::MinimizeOptions base_options{.max_iterations = T, .batch_size = s.data.batch, .evaluate_every = per_epoch};
+  // result[schedule][peak][seed]
+  std::vector<std::vector<std::vector<ScheduleRun>>> result(
+      kNetworkSchedules.size(), std::vector<std::vector<ScheduleRun>>(s.peaks.size(), std::vector<ScheduleRun>(s.data.seeds.size())));
+  std::ostringstream runs_csv;
+  runs_csv << "schedule,peak_lr,seed,final_train_loss,test_accuracy\n";
+  const std::size_t total = s.peaks.size() * s.data.seeds.size();
+  std::size_t done = 0;
+  for (std::size_t pi = 0; pi < s.peaks.size(); ++pi)
+    for (std::size_t si = 0; si < s.data.seeds.size(); ++si) {
+      const long long seed = s.data.seeds[si];
+      auto net = make_mlp(s.data.hidden, seed);
+      const libtorch::TorchProblem<float> f(
+          net->parameters(), [net](const torch::Tensor& x) mutable { return net->forward(x); },
+          [](const torch::Tensor& out, const torch::Tensor& y) { return torch::nn::functional::cross_entropy(out, y); }, d.X_train,
+          d.y_train);
+      const Eigen::VectorXf x0 = f.parameters();
+      co::MinimizeOptions options = base_options;
+      options.seed = static_cast<unsigned long long>(seed);
+      const double peak = s.peaks[pi];
+      auto finish = [&](std::size_t k, const co::Summary& summary, const Eigen::VectorXf& x) {
+        f.set_parameters(x);
+        // A diverged run (x restored to its last finite iterate) counts as an infinite loss.
+        result[k][pi][si] = {summary.status == co::Status::NonFinite ? std::numeric_limits<double>::infinity() : summary.final_value,
+                             accuracy(net, d.X_test, d.y_test)};
+        runs_csv << fmt::format("{},{},{},{:.10g},{:.6g}\n", kNetworkSchedules[k], peak, seed, result[k][pi][si].train_loss,
+                                result[k][pi][si].test_accuracy);
+      };
+      // Linear decay, logging each step's gradient norm (L2: SGD), then the refined schedule.
+      Eigen::VectorXf x = x0;
+      options.record_step_norms = co::StepNorm::L2;
+      const auto linear = co::minimize(f, sgd, x, options, cs::linear_decay(peak, T));
+      finish(0, linear, x);
+      options.record_step_norms = co::StepNorm::None;
+      x = x0;
+      finish(1, co::minimize(f, sgd, x, options, cs::cosine(peak, T)), x);
+      x = x0;
+      finish(2, co::minimize(f, sgd, x, options, cs::piecewise(peak, {T / 2, (3 * T) / 4}, {0.1, 0.1})), x);
+      x = x0;
+      const auto shape = cs::refine(linear.step_gradient_norms, {.tau = s.refine_tau});
+      finish(3, co::minimize(f, sgd, x, options, cs::refined(shape, peak, T)), x);
+      progress(++done, total);
+    }
+  torch::set_num_threads(threads_before);
+  write_atomic(dir / "runs.csv", runs_csv.str());
+
+  // Each schedule at its best peak (lowest mean final training loss over seeds), as the paper tunes.
+  std::vector<std::size_t> best(kNetworkSchedules.size());
+  auto mean_loss = [&](std::size_t k, std::size_t pi) {
+    double m = 0;
+    for (const auto& r : result[k][pi]) m += r.train_loss / static_cast<double>(result[k][pi].size());
+    return m;
+  };
+  for (std::size_t k = 0; k < kNetworkSchedules.size(); ++k)
+    for (std::size_t pi = 1; pi < s.peaks.size(); ++pi)
+      if (mean_loss(k, pi) < mean_loss(k, best[k])) best[k] = pi;
+  // Paired over seeds: (L_a − L_b) / L_b, each at its own best peak.
+  auto relative = [&](std::size_t a, std::size_t b) {
+    std::vector<double> v;
+    for (std::size_t si = 0; si < s.data.seeds.size(); ++si)
+      v.push_back((result[a][best[a]][si].train_loss - result[b][best[b]][si].train_loss) / result[b][best[b]][si].train_loss);
+    return mean_ci(v);
+  };
+  const Stats lin_cos = relative(0, 1), lin_step = relative(0, 2), ref_lin = relative(3, 0);
+  nlohmann::json j;
+  j["linear_vs_cosine_relative_mean"] = lin_cos.mean;
+  j["linear_vs_cosine_relative_ci_lower"] = lin_cos.lo;
+  j["linear_vs_cosine_relative_ci_upper"] = lin_cos.hi;
+  j["linear_vs_step_relative_mean"] = lin_step.mean;
+  j["linear_vs_step_relative_ci_lower"] = lin_step.lo;
+  j["linear_vs_step_relative_ci_upper"] = lin_step.hi;
+  j["refined_vs_linear_relative_mean"] = ref_lin.mean;
+  j["refined_vs_linear_relative_ci_lower"] = ref_lin.lo;
+  j["refined_vs_linear_relative_ci_upper"] = ref_lin.hi;
+  auto mean_accuracy = [&](std::size_t k) {
+    double m = 0;
+    for (const auto& r : result[k][best[k]]) m += r.test_accuracy / static_cast<double>(result[k][best[k]].size());
+    return m;
+  };
+  j["linear_decay_test_accuracy"] = mean_accuracy(0);
+  j["refined_test_accuracy"] = mean_accuracy(3);
+  j["steps"] = T;
+
+  std::ostringstream md;
+  std::string hidden;
+  for (long long h : s.data.hidden) hidden += fmt::format("{}-", h);
+  md << fmt::format("MLP 64-{}10 (ReLU) on the digits ({} training rows, {} test rows), SGD with momentum {}, minibatches of {}, "
+                    "{} epochs = {} steps, {} seeds; each schedule's peak lr tuned on {{{}}} by mean final training loss.\n\n",
+                    hidden, s.data.train, d.X_test.size(0), s.momentum, s.data.batch, s.data.epochs, T, s.data.seeds.size(),
+                    fmt::join(s.peaks, ", "));
+  md << "| schedule | best peak lr | final training loss (mean, 95% CI) | test accuracy (mean) |\n|---|---|---|---|\n";
+  for (std::size_t k = 0; k < kNetworkSchedules.size(); ++k) {
+    std::vector<double> losses;
+    for (const auto& r : result[k][best[k]]) losses.push_back(r.train_loss);
+    const Stats st = mean_ci(losses);
+    md << fmt::format("| {} | {} | {:.4g} [{:.4g}, {:.4g}] | {:.4f} |\n", kNetworkSchedules[k], s.peaks[best[k]], st.mean, st.lo, st.hi,
+                      mean_accuracy(k));
+  }
+  md << fmt::format("\nPaired relative differences of the final training loss (negative: the first is lower): linear − cosine {:+.3f} "
+                    "[{:+.3f}, {:+.3f}], linear − step {:+.3f} [{:+.3f}, {:+.3f}], refined − linear {:+.3f} [{:+.3f}, {:+.3f}].\n",
+                    lin_cos.mean, lin_cos.lo, lin_cos.hi, lin_step.mean, lin_step.lo, lin_step.hi, ref_lin.mean, ref_lin.lo, ref_lin.hi);
+  j["details_markdown"] = md.str();
+  j["figures"] = nlohmann::json::array();
+  (void)figure_prefix;
+  j["status"] = "done";
+  return j;
+}
+
+// ---- Lion-κ on a network: the box, and κ compared ------------------------------------------
+
+namespace {
+
+struct LionSpec {
+  DataSpec data;
+  double lambda = 2, start_radius = 3, box_lr = 0.01;
+  std::vector<std::string> box_kappas{"sign", "nuclear"};
+  std::vector<std::string> kappas{"sign", "l2", "huber", "nuclear"};
+  std::map<std::string, std::vector<double>> kappa_lrs;
+  double compare_weight_decay = 0.1, bias_lr = 3e-3;
+};
+
+LionSpec parse_lion(const toml::table& t, const std::string& file, const std::filesystem::path& base, const Origins& origins) {
+  const TableReader r{file, origins};
+  const std::string sec = "network_lion";
+  r.only(t, sec, {"data", "split_seed", "train_rows", "valid_rows", "hidden", "epochs", "batch_size", "seeds", "lambda", "start_radius",
+                  "box_lr", "kappa_lrs", "compare_weight_decay", "bias_lr"});
+  LionSpec s;
+  s.data = parse_data(t, sec, r, base);
+  auto pos = [](double v) { return v > 0 && std::isfinite(v); };
+  s.lambda = r.number(t, sec, "lambda", s.lambda, pos, "> 0");
+  s.start_radius = r.number(t, sec, "start_radius", s.start_radius, [](double v) { return v > 1 && std::isfinite(v); }, "> 1 (a start outside the box)");
+  s.box_lr = r.number(t, sec, "box_lr", s.box_lr, pos, "> 0");
+  if (s.box_lr * s.lambda >= 1) r.fail(*t.get("box_lr"), sec, "box_lr", "box_lr · lambda must be < 1 (the box is then invariant)");
+  s.compare_weight_decay = r.number(t, sec, "compare_weight_decay", s.compare_weight_decay, [](double v) { return v >= 0; }, ">= 0");
+  s.bias_lr = r.number(t, sec, "bias_lr", s.bias_lr, pos, "> 0");
+  const toml::table* lrs = t.get_as<toml::table>("kappa_lrs");
+  if (!lrs) throw ConfigError(r.where(t) + ": [network_lion] is missing required table 'kappa_lrs' (a grid of peak lrs per κ)");
+  s.kappas.clear();
+  for (auto&& [k, v] : *lrs) {
+    const std::string name(k.str());
+    if (!co::with_kappa_named(name, [](auto) {}))
+      r.fail(v, "network_lion.kappa_lrs", name, "not a κ (sign, huber, l2, linf, lp, relativistic, dead_zone, log_cosh, quadratic, nuclear)");
+    s.kappas.push_back(name);
+    s.kappa_lrs[name] = r.numbers(*lrs, "network_lion.kappa_lrs", name, pos, "> 0");
+  }
+  return s;
+}
+
+co::AnyKappa kappa_named(const std::string& name) {
+  co::AnyKappa k;  // sign unless `name` names another κ (checked by parse_lion)
+  co::with_kappa_named(name, [&](auto entry) { k = co::AnyKappa(typename decltype(entry)::type{}); });
+  return k;
+}
+
+using LionTorch = libtorch::Optimizer<co::LionK<float, co::AnyKappa>>;
+
+// Group 0: the weight matrices with κ and weight decay; group 1: the biases, sign κ, no decay.
+std::unique_ptr<LionTorch> make_lion(torch::nn::Sequential& net, const std::string& kappa, double weight_decay) {
+  auto [w, b] = weights_and_biases(net);
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(w, std::make_unique<LionTorch::Options>(0.0, co::LionK<float, co::AnyKappa>({.weight_decay = weight_decay}, kappa_named(kappa))));
+  groups.emplace_back(b);
+  return std::make_unique<LionTorch>(std::move(groups), LionTorch::Options(0.0));
+}
+
+// Epochs of seeded minibatches (Boost.Random order per epoch); lr(t) for the weights (group 0),
+// bias_lr(t) for the biases (group 1); after_step(t) after each step.
+template <class Lr, class BiasLr, class After>
+void train(torch::nn::Sequential& net, torch::optim::Optimizer& opt, const Split& d, const DataSpec& spec, long long seed, const Lr& lr,
+           const BiasLr& bias_lr, const After& after_step) {
+  std::vector<std::int64_t> order(static_cast<std::size_t>(d.X_train.size(0)));
+  std::iota(order.begin(), order.end(), 0);
+  Rng rng(static_cast<std::uint64_t>(seed) + 1000);
+  long long t = 0;
+  for (long long e = 0; e < spec.epochs; ++e) {
+    shuffle(order.begin(), order.end(), rng);
+    for (std::size_t b = 0; b + static_cast<std::size_t>(spec.batch) <= order.size(); b += static_cast<std::size_t>(spec.batch), ++t) {
+      const auto idx = torch::from_blob(order.data() + b, {spec.batch}, torch::kLong);
+      opt.param_groups()[0].options().set_lr(lr(t));
+      opt.param_groups()[1].options().set_lr(bias_lr(t));
+      opt.zero_grad();
+      torch::nn::functional::cross_entropy(net->forward(d.X_train.index_select(0, idx)), d.y_train.index_select(0, idx)).backward();
+      opt.step();
+      after_step(t);
+    }
+  }
+}
+
+// λ·‖W‖ − 1 over the weight matrices, in the norm whose ball is κ's feasible set.
+double box_excess(const std::vector<torch::Tensor>& weights, const std::string& kappa, double lambda) {
+  torch::NoGradGuard no_grad;
+  double worst = -1;
+  for (const auto& w : weights) {
+    const double norm = kappa == "nuclear" ? torch::linalg_svdvals(w.to(torch::kDouble)).max().item<double>() : w.abs().max().item<double>();
+    worst = std::max(worst, lambda * norm - 1);
+  }
+  return worst;
+}
+
+}  // namespace
+
+const std::vector<std::string>& network_lion_metrics() {
+  static const std::vector<std::string> m{"box_final_excess_max", "box_bound_violation_max", "box_entry_step_max", "box_start_excess",
+                                          "kappa_test_accuracy_min", "kappa_test_accuracy_max"};
+  return m;
+}
+
+void validate_network_lion(const toml::table& t, const std::string& file, const std::filesystem::path& base_dir, const Origins& origins) {
+  (void)parse_lion(t, file, base_dir, origins);
+}
+
+nlohmann::json run_network_lion(const toml::table& t, const std::string& file, const std::filesystem::path& base_dir,
+                                const std::filesystem::path& dir, const std::string& figure_prefix,
+                                const std::function<void(std::size_t, std::size_t)>& progress) {
+  const LionSpec s = parse_lion(t, file, base_dir, {});
+  std::filesystem::create_directories(dir);
+  const int threads_before = torch::get_num_threads();
+  torch::set_num_threads(1);
+  const Split d = load_split(s.data);
+  const long long T = s.data.epochs * (s.data.train / s.data.batch);
+  std::size_t total = s.box_kappas.size() * s.data.seeds.size(), done = 0;
+  for (const auto& k : s.kappas) total += s.kappa_lrs.at(k).size() * s.data.seeds.size();
+
+  // 1. The box: start with every weight matrix at start_radius/λ in κ's norm, constant lr η;
+  //    Lion-κ's step gives λ‖W_{t+1}‖ − 1 <= (1 − ηλ)(λ‖W_t‖ − 1) (‖∇κ‖ <= 1 in the dual norm).
+  std::ostringstream box_csv;
+  box_csv << "kappa,seed,step,excess,bound\n";
+  double final_excess = -1, bound_violation = -1e300, start_excess = 0;
+  long long entry_max = 0;
+  std::ostringstream md;
+  for (const auto& kappa : s.box_kappas)
+    for (const long long seed : s.data.seeds) {
+      auto net = make_mlp(s.data.hidden, seed);
+      auto [weights, biases] = weights_and_biases(net);
+      {
+        torch::NoGradGuard no_grad;
+        for (auto& w : weights) {
+          const double norm = kappa == "nuclear" ? torch::linalg_svdvals(w.to(torch::kDouble)).max().item<double>() : w.abs().max().item<double>();
+          w.mul_(s.start_radius / s.lambda / norm);
+        }
+      }
+      auto opt = make_lion(net, kappa, s.lambda);
+      const double e0 = box_excess(weights, kappa, s.lambda);
+      start_excess = e0;
+      long long entry = -1;
+      double last = e0;
+      const auto constant = [&](long long) { return s.box_lr; };
+      train(net, *opt, d, s.data, seed, constant, constant, [&](long long step) {
+        last = box_excess(weights, kappa, s.lambda);
+        const double bound = std::max(0.0, std::pow(1 - s.box_lr * s.lambda, static_cast<double>(step + 1)) * e0);
+        bound_violation = std::max(bound_violation, last - bound);
+        if (entry < 0 && last <= 1e-3) entry = step + 1;
+        if ((step + 1) % 10 == 0) box_csv << fmt::format("{},{},{},{:.8g},{:.8g}\n", kappa, seed, step + 1, last, bound);
+      });
+      final_excess = std::max(final_excess, last);
+      entry_max = std::max(entry_max, entry < 0 ? T + 1 : entry);
+      md << fmt::format("- box, κ = {}, seed {}: λ‖W‖ − 1 from {:.3f} to {:.2e}, inside within 1e-3 after {} steps, test accuracy {:.3f}\n",
+                        kappa, seed, e0, last, entry < 0 ? std::string("(never)") : std::to_string(entry), accuracy(net, d.X_test, d.y_test));
+      progress(++done, total);
+    }
+  write_atomic(dir / "box.csv", box_csv.str());
+
+  // 2. κ compared at tuned lr: warmup-cosine, weight decay on the weight matrices, the lr chosen
+  //    by mean validation accuracy over seeds, test accuracy reported at that lr.
+  std::ostringstream cmp_csv;
+  cmp_csv << "kappa,peak_lr,seed,valid_accuracy,test_accuracy\n";
+  double acc_min = 1, acc_max = 0;
+  md << fmt::format("\nκ compared: default initialization, warmup (10%) + cosine over {} steps, weight decay {} on the weight matrices, "
+                    "biases stepped by sign with peak lr {}; peak lr tuned on validation rows, test accuracy (mean over {} seeds):\n\n"
+                    "| κ | lr grid | best lr | test accuracy |\n|---|---|---|---|\n",
+                    T, s.compare_weight_decay, s.bias_lr, s.data.seeds.size());
+  for (const auto& kappa : s.kappas) {
+    double best_valid = -1, best_test = 0, best_lr = 0;
+    const auto& grid = s.kappa_lrs.at(kappa);
+    for (const double peak : grid) {
+      double valid = 0, test = 0;
+      for (const long long seed : s.data.seeds) {
+        auto net = make_mlp(s.data.hidden, seed);
+        auto opt = make_lion(net, kappa, s.compare_weight_decay);
+        train(net, *opt, d, s.data, seed, cs::warmup_cosine(0.0, peak, T / 10, T), cs::warmup_cosine(0.0, s.bias_lr, T / 10, T),
+              [](long long) {});
+        const double va = accuracy(net, d.X_valid, d.y_valid), te = accuracy(net, d.X_test, d.y_test);
+        cmp_csv << fmt::format("{},{},{},{:.6g},{:.6g}\n", kappa, peak, seed, va, te);
+        valid += va / static_cast<double>(s.data.seeds.size());
+        test += te / static_cast<double>(s.data.seeds.size());
+        progress(++done, total);
+      }
+      if (valid > best_valid) best_valid = valid, best_test = test, best_lr = peak;
+    }
+    acc_min = std::min(acc_min, best_test);
+    acc_max = std::max(acc_max, best_test);
+    md << fmt::format("| {} | {{{}}} | {} | {:.4f} |\n", kappa, fmt::join(grid, ", "), best_lr, best_test);
+  }
+  torch::set_num_threads(threads_before);
+  write_atomic(dir / "kappas.csv", cmp_csv.str());
+
+  nlohmann::json j;
+  j["box_final_excess_max"] = final_excess;
+  j["box_bound_violation_max"] = bound_violation;
+  j["box_entry_step_max"] = entry_max;
+  j["box_start_excess"] = start_excess;
+  j["kappa_test_accuracy_min"] = acc_min;
+  j["kappa_test_accuracy_max"] = acc_max;
+  std::string head = fmt::format("MLP on the digits ({} training rows), Lion-κ (β = 0.9, 0.99) on the weight matrices, minibatches of {}, {} "
+                                 "steps. Box runs: λ = {}, constant lr {} (ηλ = {}), every weight matrix started at {}/λ in κ's norm "
+                                 "(max |w| for sign, the operator norm for nuclear); the bound is (1 − ηλ)ᵗ(λ‖W₀‖ − 1).\n\n",
+                                 s.data.train, s.data.batch, T, s.lambda, s.box_lr, s.box_lr * s.lambda, s.start_radius);
+  j["details_markdown"] = head + md.str();
+  std::vector<std::string> figures;
+  std::string plot_error;
+  std::ostringstream gp;
+  gp << "set title 'Lion-kappa on an MLP: lambda*||W|| - 1 against its bound' noenhanced\nset xlabel 'step'\nset ylabel 'lambda*||W|| - 1'\n"
+     << "set grid\nset key top right\nset datafile separator ','\nset datafile columnheaders\nplot "
+     << gnuplot_quote((dir / "box.csv").string()) << " using 3:4 with points pt 7 ps 0.3 title 'measured (every kappa and seed)', '' using 3:5 with lines lw 2 title 'bound'\n";
+  if (run_gnuplot(dir / "box.png", gp.str(), plot_error)) figures.push_back(figure_prefix + "box.png");
+  j["figures"] = figures;
+  if (!plot_error.empty()) j["plot_error"] = plot_error;
+  j["status"] = "done";
+  return j;
+}
+
+}  // namespace convlab::experiments
