@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
-#include <random>
+#include <boost/random/bernoulli_distribution.hpp>
+#include <boost/random/normal_distribution.hpp>
 #include <sstream>
 
 #include <convlab/bilevel/implicit_gradient.hpp>
+#include <convlab/core/random.hpp>
 #include <convlab/bilevel/lvhba.hpp>
 #include <convlab/bilevel/toy_problems.hpp>
 #include <convlab/bilevel/weighted_svm.hpp>
@@ -100,8 +102,8 @@ SvmSpec parse(const toml::table& t, const std::string& file, const std::filesyst
 
 // Two Gaussian blobs in 2-D whose boundary bends (x₂ = 0.5 sin 2x₁): a linear SVM cannot fit it
 // exactly, as with LIBSVM's fourclass.
-void synthetic_2d(long long rows, std::mt19937_64& rng, MatX<double>& X, VecX<double>& y) {
-  std::normal_distribution<double> N(0, 1);
+void synthetic_2d(long long rows, Rng& rng, MatX<double>& X, VecX<double>& y) {
+  boost::random::normal_distribution<double> N(0, 1);
   X.resize(rows, 2);
   y.resize(rows);
   for (long long i = 0; i < rows; ++i) {
@@ -116,14 +118,14 @@ struct Split {
   std::vector<char> flipped;
 };
 
-Split make_split(const TaskSpec& t, const MatX<double>& X, const VecX<double>& y, std::mt19937_64& rng) {
+Split make_split(const TaskSpec& t, const MatX<double>& X, const VecX<double>& y, Rng& rng) {
   const Eigen::Index n = X.rows();
   if (t.train + t.validation >= n)
     throw InvalidArgument("svm.task \"" + t.task + "\": train + validation = " + std::to_string(t.train + t.validation) +
                           " leaves no test rows (the data has " + std::to_string(n) + ")");
   std::vector<Eigen::Index> perm(static_cast<std::size_t>(n));
   std::iota(perm.begin(), perm.end(), 0);
-  std::shuffle(perm.begin(), perm.end(), rng);
+  convlab::shuffle(perm.begin(), perm.end(), rng);
   auto take = [&](Eigen::Index from, Eigen::Index count) {
     cb::LabelledSet s;
     s.Z.resize(count, X.cols());
@@ -142,7 +144,7 @@ Split make_split(const TaskSpec& t, const MatX<double>& X, const VecX<double>& y
     if (!(v > 1e-12)) v = 1;
   for (auto* s : {&sp.train, &sp.validation, &sp.test})
     s->Z = ((s->Z.rowwise() - mean.transpose()).array().rowwise() / sd.transpose().array()).matrix();
-  std::bernoulli_distribution flip(t.flip);
+  boost::random::bernoulli_distribution<double> flip(t.flip);
   sp.flipped.assign(static_cast<std::size_t>(t.train), 0);
   for (Eigen::Index i = 0; i < t.train; ++i)
     if (t.flip > 0 && flip(rng)) {
@@ -190,7 +192,7 @@ std::vector<long long> checkpoints(long long iterations, long long records) {
 }
 
 RunResult run_one(const SvmSpec& s, const TaskSpec& t, std::size_t task_index, long long seed_index) {
-  std::mt19937_64 rng(static_cast<unsigned long long>(s.seed) * 1000003ULL + task_index * 1009ULL + static_cast<unsigned long long>(seed_index));
+  Rng rng(static_cast<unsigned long long>(s.seed) * 1000003ULL + task_index * 1009ULL + static_cast<unsigned long long>(seed_index));
   MatX<double> X;
   VecX<double> y;
   if (t.data.empty()) {

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <random>
+#include <boost/random/bernoulli_distribution.hpp>
+#include <boost/random/uniform_real_distribution.hpp>
 #include <sstream>
 
 #include <fmt/core.h>
 
+#include <convlab/core/random.hpp>
 #include <convlab/optim/newton.hpp>
 #include <convlab/optim/presto.hpp>
 #include <convlab/problems/data_io.hpp>
@@ -100,13 +102,13 @@ struct SimResult {
 // One repetition of a synthetic design (spec (d)): X ~ U(−1, 1)^p; truth redrawn until every
 // class probability is ≥ 0 on X (≤ 100 tries), data redrawn until all K classes appear (≤ 10).
 SimResult run_design(const DesignSpec& d, long long rep, const PrestoSpec& s) {
-  std::mt19937_64 rng(static_cast<unsigned long long>(d.seed) * 1000003ULL + static_cast<unsigned long long>(rep));
+  Rng rng(static_cast<unsigned long long>(d.seed) * 1000003ULL + static_cast<unsigned long long>(rep));
   const Eigen::Index n = s.n, p = s.p, T = static_cast<Eigen::Index>(d.intercepts.size());
   const int K = static_cast<int>(T) + 1;
   VecX<double> alpha(T);
   for (Eigen::Index k = 0; k < T; ++k) alpha[k] = d.intercepts[static_cast<std::size_t>(k)];
-  std::uniform_real_distribution<double> U(-1, 1), U01(0, 1);
-  std::bernoulli_distribution coin(d.q), sign(0.5);
+  boost::random::uniform_real_distribution<double> U(-1, 1), U01(0, 1);
+  boost::random::bernoulli_distribution<double> coin(d.q), sign(0.5);
   MatX<double> X(n, p), B(p, T), P;
   VecX<double> y(n);
   for (int attempt = 0; attempt < 10; ++attempt) {
@@ -160,13 +162,13 @@ SoupResult run_soup_split(const MatX<double>& X, const VecX<double>& y_raw, long
   const int K = static_cast<int>(y_raw.maxCoeff());
   const VecX<double> y = (static_cast<double>(K + 1) - y_raw.array()).matrix();
   const Eigen::Index n = X.rows(), n_test = std::max<Eigen::Index>(K, std::llround(s.test_fraction * static_cast<double>(n)));
-  std::mt19937_64 rng(123571ULL + static_cast<unsigned long long>(split));
+  Rng rng(123571ULL + static_cast<unsigned long long>(split));
   std::vector<Eigen::Index> perm(static_cast<std::size_t>(n));
   std::iota(perm.begin(), perm.end(), Eigen::Index{0});
   MatX<double> Xtr, Xte;
   VecX<double> ytr, yte;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    std::shuffle(perm.begin(), perm.end(), rng);
+    convlab::shuffle(perm.begin(), perm.end(), rng);
     Xte.resize(n_test, X.cols()), yte.resize(n_test), Xtr.resize(n - n_test, X.cols()), ytr.resize(n - n_test);
     for (Eigen::Index i = 0; i < n; ++i) {
       const Eigen::Index r = perm[static_cast<std::size_t>(i)];

@@ -602,6 +602,28 @@ data = ")" + source_dir() + R"(/data/engel.csv"
   EXPECT_LE(s["qa_nesting_violation"].get<double>(), 1e-8);
   EXPECT_EQ(s["qa_coarse_crossing_monotone_bases"].get<double>(), 0.0);
   EXPECT_GT(s["qa_rows_checked"].get<double>(), 0.0);
+  // The selected-vs-best-single figures, recomputed from runs.csv: per fitted-base data set the
+  // ratio of mean sorted test WIS; the worst ratio, and the fraction of data sets within 2%.
+  std::map<std::string, std::map<std::string, double>> wis;  // data set → method → sum
+  std::istringstream rows(ca);
+  std::string line;
+  std::getline(rows, line);
+  ASSERT_EQ(line.rfind("dataset,repetition,method,test_wis,test_wis_sorted,", 0), 0u) << line;
+  while (std::getline(rows, line)) {
+    std::vector<std::string> f;
+    std::istringstream cells(line);
+    for (std::string c; std::getline(cells, c, ',');) f.push_back(c);
+    ASSERT_GE(f.size(), 5u) << line;
+    wis[f[0]][f[2]] += std::stod(f[4]);
+  }
+  double worst = 0, matches = 0;
+  for (const char* d : {"s", "engel"}) {
+    const double ratio = wis[d]["selected"] / wis[d]["best_single"];
+    worst = std::max(worst, ratio);
+    matches += ratio <= 1.02;
+  }
+  EXPECT_NEAR(s["qa_selected_vs_best_single"].get<double>(), worst, 1e-8);
+  EXPECT_DOUBLE_EQ(s["qa_selected_matches_best_single_fraction"].get<double>(), matches / 2);
 }
 
 // The PRESTO runner end to end on small designs: the CSV has a row per repetition and split,

@@ -22,12 +22,12 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
-#include <random>
 #include <string>
 #include <vector>
 
 #include <convlab/problems/concepts.hpp>
 #include <convlab/core/errors.hpp>
+#include <convlab/core/random.hpp>
 #include <convlab/problems/ordinal.hpp>
 
 namespace convlab::optim {
@@ -365,7 +365,8 @@ inline PrestoCv presto_cv(const MatX<double>& X, const VecX<double>& y, int K, c
   const Eigen::Index n = X.rows();
   std::vector<Eigen::Index> perm(static_cast<std::size_t>(n));
   std::iota(perm.begin(), perm.end(), Eigen::Index{0});
-  std::shuffle(perm.begin(), perm.end(), std::mt19937_64(o.seed));
+  Rng rng(o.seed);
+  convlab::shuffle(perm.begin(), perm.end(), rng);
   std::vector<double> total(cv.lambdas.size(), 0.0);
   for (int f = 0; f < o.folds; ++f) {
     std::vector<Eigen::Index> train, test;

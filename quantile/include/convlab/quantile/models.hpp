@@ -17,12 +17,14 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
-#include <random>
+#include <boost/random/normal_distribution.hpp>
+#include <boost/random/uniform_real_distribution.hpp>
 #include <string>
 #include <vector>
 
 #include <convlab/problems/concepts.hpp>
 #include <convlab/core/errors.hpp>
+#include <convlab/core/random.hpp>
 #include <convlab/problems/quantile_loss.hpp>
 
 #include "quantile_regression.hpp"
@@ -169,9 +171,9 @@ class FourierQuantileModel : public QuantileModel {
   void fit(const MatX<double>& X, const VecX<double>& y, const VecX<double>& levels) override {
     detail_models::check_fit_input(X, y, levels, "FourierQuantileModel::fit");
     scale_.fit(X);
-    std::mt19937_64 rng(seed_);
-    std::normal_distribution<double> N(0, 1 / bandwidth_);
-    std::uniform_real_distribution<double> U(0, 2 * M_PI);
+    Rng rng(seed_);
+    boost::random::normal_distribution<double> N(0, 1 / bandwidth_);
+    boost::random::uniform_real_distribution<double> U(0, 2 * M_PI);
     W_.resize(X.cols(), D_);
     b_.resize(D_);
     for (Eigen::Index j = 0; j < D_; ++j) {
