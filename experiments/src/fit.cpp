@@ -45,14 +45,18 @@ namespace {
 namespace cp = convlab::problems;
 namespace co = convlab::optim;
 
-/// Builds the configured problem over `X` and calls fn(problem) (lasso_cd: it needs the whole design).
-template <class Design, class Fn>
-auto with_problem(const ProblemConfig& pc, Design X, const VecX<double>& y, Fn&& fn) {
-  if (pc.standardize) cp::standardize(X);
+/// Builds the configured problem over `X` and returns fit(problem) (lasso_cd: it needs the whole
+/// design), with the standardization the run applied (predict applies it to new rows).
+template <class Design, class Fit>
+FitResult with_problem(const ProblemConfig& pc, Design X, const VecX<double>& y, Fit&& fit) {
+  std::optional<cp::Standardization> t;
+  if (pc.standardize) t = cp::standardize(X);
   const cp::LinearModelOptions opt{.l1 = pc.l1, .l2 = pc.l2, .intercept = pc.intercept};
-  if (pc.type == "least_squares") return fn(cp::LeastSquares<double, Design>(std::move(X), y, opt));
-  if (pc.type == "logistic") return fn(cp::Logistic<double, Design>(std::move(X), y, opt));
-  return fn(cp::Multinomial<double, Design>(std::move(X), y, pc.num_classes, opt));
+  FitResult r = pc.type == "least_squares" ? fit(cp::LeastSquares<double, Design>(std::move(X), y, opt))
+                : pc.type == "logistic"    ? fit(cp::Logistic<double, Design>(std::move(X), y, opt))
+                                           : fit(cp::Multinomial<double, Design>(std::move(X), y, pc.num_classes, opt));
+  r.standardization = std::move(t);
+  return r;
 }
 
 /// A class without rows leaves its unpenalized intercept without a minimizer (1-based labels
@@ -77,15 +81,20 @@ inline void require_every_class_has_rows(const ProblemConfig& pc, const VecX<dou
 }
 
 /// Builds the configured problem over this rank's rows `X` (global rows layout.first_row(rank) …)
-/// cut into row blocks, and calls fn(problem). Standardization, the Lipschitz bound and every
-/// evaluation are sums over blocks in block order, so one process and any number of MPI ranks
-/// compute the same bits (docs/distributed.md).
-template <class Design, class Fn>
-auto with_blocked_problem(const ProblemConfig& pc, Design X, const VecX<double>& y, const cp::BlockLayout& layout,
-                          std::shared_ptr<const cp::BlockExchange> ex, Fn&& fn) {
-  if (pc.standardize) cp::standardize_blocks(X, layout, *ex);
+/// cut into row blocks, and returns fit(problem) with the standardization it applied.
+/// Standardization, the Lipschitz bound and every evaluation are sums over blocks in block order,
+/// so one process and any number of MPI ranks compute the same bits (docs/distributed.md).
+template <class Design, class Fit>
+FitResult with_blocked_problem(const ProblemConfig& pc, Design X, const VecX<double>& y, const cp::BlockLayout& layout,
+                               std::shared_ptr<const cp::BlockExchange> ex, Fit&& fit) {
+  std::optional<cp::Standardization> t;
+  if (pc.standardize) t = cp::standardize_blocks(X, layout, *ex);
   const cp::LinearModelOptions opt{.l1 = pc.l1, .l2 = pc.l2, .intercept = pc.intercept};
-  const auto run = [&](auto make) { return fn(cp::BlockedProblem(cp::split_into_blocks(X, y, layout, ex->rank(), make), layout, ex)); };
+  const auto run = [&](auto make) {
+    FitResult r = fit(cp::BlockedProblem(cp::split_into_blocks(X, y, layout, ex->rank(), make), layout, ex));
+    r.standardization = t;
+    return r;
+  };
   if (pc.type == "least_squares") return run([&](const Design& A, const VecX<double>& b) { return cp::LeastSquares<double, Design>(A, b, opt); });
   if (pc.type == "logistic") return run([&](const Design& A, const VecX<double>& b) { return cp::Logistic<double, Design>(A, b, opt); });
   // Every block needs the number of classes of the whole data set.
@@ -219,6 +228,7 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
   r.samples = p.num_samples();
   r.features = p.num_features();
   r.dim = p.dim();
+  r.outputs = p.num_outputs();
   if constexpr (requires { p.layout(); }) {
     r.ranks = p.layout().ranks();
     r.row_blocks = p.layout().blocks();

@@ -6,6 +6,7 @@
 
 #include <convlab/optim/summary.hpp>
 #include <convlab/problems/concepts.hpp>
+#include <convlab/problems/preprocessing.hpp>
 
 #include "config.hpp"
 
@@ -25,6 +26,8 @@ struct FitResult {
   double lipschitz = 0;  // global bound of the smooth part
   double lr0 = 0;        // the learning rate the schedule starts from (after per_lipschitz)
   Eigen::Index samples = 0, features = 0, dim = 0;
+  Eigen::Index outputs = 1;  // columns of the coefficient matrix: classes (multinomial) or 1
+  std::optional<problems::Standardization> standardization;  // applied to the features before the fit
   std::vector<std::string> feature_names;  // CSV data: the feature columns, in the order of x
   int ranks = 1;                 // MPI ranks the rows were spread over
   Eigen::Index row_blocks = 0;   // blocks of rows the sums run over (0: lasso_cd, unblocked)

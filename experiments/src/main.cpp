@@ -1,4 +1,4 @@
-// convlab: run configs, reproduce the papers' claims, list and validate experiments.
+// convlab: run configs, predict with their models, reproduce the papers' claims, list and validate experiments.
 // Exit codes: 0 ok; 1 a claim failed or a run diverged; 2 bad input; 3 internal error.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "mpi_session.hpp"
+#include "predict.hpp"
 #include "version.hpp"
 
 int main(int argc, char** argv) {
@@ -25,6 +26,12 @@ int main(int argc, char** argv) {
   fit_cmd->add_option("config", fit.config, "run config (TOML)")->required();
   fit_cmd->add_option("--set", fit.overrides, "override a key, e.g. --set optimizer.type=adamw")->take_all();
   fit_cmd->add_option("--out", fit.out, "output folder (default: [output] dir)");
+
+  ex::PredictArgs pred;
+  auto* pred_cmd = app.add_subcommand("predict", "apply the model of a `fit` run folder to new rows (CSV or LIBSVM)");
+  pred_cmd->add_option("run_dir", pred.run_dir, "run folder written by `convlab fit` (holds summary.json)")->required();
+  pred_cmd->add_option("data", pred.data, "rows to predict, in the format the run was fitted on")->required();
+  pred_cmd->add_option("--out", pred.out, "predictions CSV (default: RUN_DIR/predictions.csv); metrics go beside it as .json");
 
   ex::ReproduceArgs rep;
   auto* rep_cmd = app.add_subcommand("reproduce", "run every experiment, then write report.md/report.html");
@@ -77,6 +84,7 @@ int main(int argc, char** argv) {
   try {
     if (*fit_cmd) return finish(ex::command_fit(fit));
     if (*rep_cmd) return finish(ex::command_reproduce(rep));
+    if (*pred_cmd) return finish(ex::command_predict(pred));
     if (*list_cmd) return finish(ex::command_list(list_dir));
     if (*docs_cmd) return finish(ex::command_docs(docs_page, docs_write));
     return finish(ex::command_validate(validate_config, validate_overrides, explain));

@@ -107,6 +107,18 @@ std::optional<double> linear_rate_ratio(const RunConfig& c, const FitResult& r) 
 
 }  // namespace
 
+nlohmann::json model_json(const RunConfig& c, const FitResult& r) {
+  const auto& pc = c.problem;
+  nlohmann::json m{{"problem", pc.type}, {"format", pc.format}, {"intercept", pc.intercept}, {"features", r.features},
+                   {"outputs", r.outputs}};
+  if (pc.format == "csv") m["response"] = pc.response, m["feature_names"] = r.feature_names;
+  else m["zero_based"] = pc.zero_based;
+  if (const auto& t = r.standardization)
+    m["standardization"] = {{"center", std::vector<double>(t->center.data(), t->center.data() + t->center.size())},
+                            {"scale", std::vector<double>(t->scale.data(), t->scale.data() + t->scale.size())}};
+  return m;
+}
+
 std::string stop_warning(const FitResult& r) {
   const auto& s = r.summary;
   if (s.status != optim::Status::MaxIterations && s.status != optim::Status::TimeLimit) return "";
@@ -164,6 +176,7 @@ nlohmann::json write_run_folder(const fs::path& dir, const RunConfig& c, const F
     j["refined_shape_deciles"] = glance;
   }
   if (const auto ratio = linear_rate_ratio(c, r)) j["linear_rate_ratio"] = *ratio;
+  j["model"] = model_json(c, r);
   if (const std::string w = stop_warning(r); !w.empty()) j["warning"] = w;
   if (c.plots) {
     std::string err;
@@ -193,6 +206,20 @@ std::string summary_checksum(nlohmann::json j) {
   return fmt::format("{:08x}", crc.checksum());
 }
 }  // namespace
+
+nlohmann::json read_summary(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) throw ConfigError(file.string() + ": cannot read (is this a run folder of `convlab fit`?)");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(file.string() + ": not valid JSON (" + e.what() + ")");
+  }
+  if (j.value("checksum", "") != summary_checksum(j))
+    throw ConfigError(file.string() + ": checksum mismatch (the file was damaged or edited)");
+  return j;
+}
 
 void write_summary(const fs::path& path, nlohmann::json j) {
   j["checksum"] = summary_checksum(j);

@@ -42,12 +42,19 @@ class RunFolderLock {
 /// to summary.json ("warning") and printed by `convlab fit`.
 std::string stop_warning(const FitResult& result);
 
+/// summary.json's "model": what `convlab predict` needs to apply the fitted x to new rows
+/// (problem, data format, feature names or count, intercept, outputs, standardization).
+nlohmann::json model_json(const RunConfig& config, const FitResult& result);
+
 /// Writes the folder of one finished run and returns its summary.json content.
 nlohmann::json write_run_folder(const fs::path& dir, const RunConfig& config, const FitResult& result,
                                 const std::string& experiment, const std::string& run);
 
 /// Writes summary.json with a "checksum" key (CRC-32 of the rest), which completed_run checks.
 void write_summary(const fs::path& path, nlohmann::json summary);
+
+/// A summary.json, parsed, with its checksum verified (ConfigError naming the file otherwise).
+nlohmann::json read_summary(const fs::path& file);
 
 /// The summary of a finished run in `dir` whose config hash equals `hash`, if any. A summary
 /// whose checksum does not match (damaged or edited) is not trusted: a warning, and the run

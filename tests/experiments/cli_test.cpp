@@ -26,6 +26,7 @@
 #include "experiment.hpp"
 #include "federations.hpp"
 #include "fit.hpp"
+#include "run_folder.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -1189,4 +1190,129 @@ TEST(FederatedData, ColumnPartitionMakesOneClientPerIdAndWritesItsHistogram) {
   EXPECT_EQ(read_json(dir / "by_file" / "fit" / "summary.json")["probabilities"].get<std::vector<double>>(), (std::vector<double>{0.9, 0.6, 0.3}));
   write(dir / "rates.csv", "id,rate\n20,0.3\n0,0.9\n11,0.6\n");  // no client 11
   EXPECT_EQ(run_cli("fit " + (dir / "by_file.toml").string() + " --out " + dir.string()), 2);
+}
+
+// ---- convlab predict (docs/predict.md) ----
+namespace {
+// Exit code and stderr of one CLI call.
+std::pair<int, std::string> run_cli_stderr(const std::string& args, const fs::path& err) {
+  const int status = std::system((std::string(CONVLAB_CLI) + " " + args + " >/dev/null 2>" + err.string()).c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(err)};
+}
+
+// A fitted run folder of the shipped example `name` with extra --set overrides.
+fs::path fitted(const fs::path& out, const std::string& name, const std::string& sets = "") {
+  EXPECT_EQ(run_cli("fit " + source_dir() + "/experiments/examples/" + name + ".toml --out " + out.string() + " " + sets), 0);
+  return out / name / "fit";
+}
+}  // namespace
+
+// On the rows it was fitted on, predict's log loss is the fit's objective without its penalty
+// (standardization and coefficient layout round-trip through summary.json), and its accuracy and
+// log loss are what the predictions CSV's own columns give.
+TEST(Predict, LogisticOnTheTrainingRowsGivesTheFitsLossAndMatchesItsColumns) {
+  const fs::path out = fresh_dir("predict-logistic");
+  const fs::path run = fitted(out, "logistic_breast_cancer");
+  ASSERT_EQ(run_cli("predict " + run.string() + " " + source_dir() + "/data/breast_cancer.csv"), 0);
+  const auto s = read_json(run / "summary.json"), m = read_json(run / "predictions.json");
+  const auto x = s["x"].get<std::vector<double>>();
+  double w2 = 0;
+  for (std::size_t j = 0; j + 1 < x.size(); ++j) w2 += x[j] * x[j];  // the intercept is not penalized
+  EXPECT_NEAR(m["log_loss"].get<double>(), s["final_value"].get<double>() - 1e-3 / 2 * w2, 1e-12);
+  EXPECT_EQ(m["rows"].get<int>(), 569);
+  const auto prob = csv_column(run / "predictions.csv", "probability"), label = csv_column(run / "predictions.csv", "label"),
+             y = csv_column(run / "predictions.csv", "y");
+  double correct = 0, loss = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    EXPECT_EQ(label[i], prob[i] > 0.5 ? 1.0 : 0.0) << "row " << i;
+    correct += label[i] == y[i];
+    loss -= y[i] == 1 ? std::log(prob[i]) : std::log1p(-prob[i]);
+  }
+  EXPECT_DOUBLE_EQ(m["accuracy"].get<double>(), correct / static_cast<double>(y.size()));
+  EXPECT_NEAR(m["log_loss"].get<double>(), loss / static_cast<double>(y.size()), 1e-9);
+}
+
+// New rows: the fitted columns are found by name in any order, other columns are ignored, and
+// without the response there are predictions but no metrics.
+TEST(Predict, ColumnsAreFoundByNameAndTheResponseMayBeAbsent) {
+  const fs::path out = fresh_dir("predict-columns");
+  const fs::path run = fitted(out, "logistic_breast_cancer", "--set stop.max_iterations=200");
+  const auto ds = cp::load_csv(source_dir() + "/data/breast_cancer.csv", {.response = "y"});
+  std::string text = "id";
+  for (auto it = ds.feature_names.rbegin(); it != ds.feature_names.rend(); ++it) text += "," + *it;
+  text += "\n";
+  for (Eigen::Index i = 0; i < ds.X.rows(); ++i) {
+    text += std::to_string(1000 + i);
+    for (Eigen::Index j = ds.X.cols() - 1; j >= 0; --j) text += fmt::format(",{:.17g}", ds.X(i, j));
+    text += "\n";
+  }
+  write(out / "new.csv", text);
+  ASSERT_EQ(run_cli("predict " + run.string() + " " + source_dir() + "/data/breast_cancer.csv --out " + (out / "a" / "train.csv").string()), 0);
+  ASSERT_EQ(run_cli("predict " + run.string() + " " + (out / "new.csv").string() + " --out " + (out / "b" / "new.csv").string()), 0);
+  EXPECT_EQ(csv_column(out / "a" / "train.csv", "probability"), csv_column(out / "b" / "new.csv", "probability"));
+  EXPECT_TRUE(fs::exists(out / "a" / "train.json"));
+  EXPECT_FALSE(fs::exists(out / "b" / "new.json"));
+}
+
+// Least squares (CSV) and multinomial (sparse LIBSVM, standardized by scaling only), unpenalized:
+// predict's RMSE and log loss are the fit's own objective on the same rows.
+TEST(Predict, LeastSquaresAndMultinomialOnLibsvmGiveTheFitsObjective) {
+  const fs::path out = fresh_dir("predict-models");
+  write(out / "ls.toml", "[problem]\ntype = \"least_squares\"\ndata = \"" + source_dir() +
+                            "/data/diabetes.csv\"\nstandardize = true\nintercept = true\n[optimizer]\ntype = \"gd\"\n"
+                            "[schedule]\ntype = \"constant\"\nlr = 1\nper_lipschitz = true\n[stop]\nmax_iterations = 500\n");
+  ASSERT_EQ(run_cli("fit " + (out / "ls.toml").string() + " --out " + out.string()), 0);
+  const fs::path ls = out / "ls" / "fit";
+  ASSERT_EQ(run_cli("predict " + ls.string() + " " + source_dir() + "/data/diabetes.csv"), 0);
+  const double f_ls = read_json(ls / "summary.json")["final_value"].get<double>();
+  EXPECT_NEAR(read_json(ls / "predictions.json")["rmse"].get<double>(), std::sqrt(2 * f_ls), 1e-10 * std::sqrt(2 * f_ls));
+  const fs::path mn = fitted(out, "multinomial_digits", "--set problem.l2=0 --set stop.max_iterations=300");
+  ASSERT_EQ(run_cli("predict " + mn.string() + " " + source_dir() + "/data/digits.libsvm"), 0);
+  const auto s = read_json(mn / "summary.json"), m = read_json(mn / "predictions.json");
+  EXPECT_NEAR(m["log_loss"].get<double>(), s["final_value"].get<double>(), 1e-12);
+  // Each row's probabilities sum to one and its label is their argmax.
+  const auto label = csv_column(mn / "predictions.csv", "label");
+  std::vector<std::vector<double>> p;
+  for (int k = 0; k < 10; ++k) p.push_back(csv_column(mn / "predictions.csv", "p_" + std::to_string(k)));
+  for (std::size_t i = 0; i < label.size(); ++i) {
+    double sum = 0, best = -1;
+    int arg = 0;
+    for (int k = 0; k < 10; ++k) {
+      sum += p[k][i];
+      if (p[k][i] > best) best = p[k][i], arg = k;
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-12);
+    EXPECT_EQ(label[i], arg) << "row " << i;
+  }
+}
+
+TEST(Predict, BadInputExitsTwoNamingTheCause) {
+  const fs::path out = fresh_dir("predict-bad");
+  const fs::path run = fitted(out, "logistic_breast_cancer", "--set stop.max_iterations=100");
+  const fs::path err = out / "err.txt";
+  auto [code, text] = run_cli_stderr("predict " + run.string() + " " + source_dir() + "/data/diabetes.csv", err);
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(text.find("no column named 'mean_radius'"), std::string::npos) << text;
+  std::tie(code, text) = run_cli_stderr("predict " + run.string() + " " + source_dir() + "/data/breast_cancer.csv --out x.json", err);
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(text.find("--out x.json"), std::string::npos) << text;
+  // A run folder from before predict: a valid summary.json without "model".
+  auto s = read_json(run / "summary.json");
+  s.erase("model");
+  ex::write_summary(run / "summary.json", s);
+  std::tie(code, text) = run_cli_stderr("predict " + run.string() + " " + source_dir() + "/data/breast_cancer.csv", err);
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(text.find("no \"model\""), std::string::npos) << text;
+  // An edited summary.json is not trusted.
+  s["x"][0] = 1.0;
+  write(run / "summary.json", s.dump());
+  std::tie(code, text) = run_cli_stderr("predict " + run.string() + " " + source_dir() + "/data/breast_cancer.csv", err);
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(text.find("checksum mismatch"), std::string::npos) << text;
+  // LIBSVM rows with a feature the model does not have.
+  const fs::path mn = fitted(out, "multinomial_digits", "--set stop.max_iterations=10");
+  write(out / "wide.libsvm", "1 1:0.5 65:1\n");
+  std::tie(code, text) = run_cli_stderr("predict " + mn.string() + " " + (out / "wide.libsvm").string(), err);
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(text.find("wide.libsvm"), std::string::npos) << text;
 }

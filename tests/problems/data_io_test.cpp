@@ -136,6 +136,22 @@ TEST(Csv, FeaturesAndExcludeChooseTheColumns) {
                convlab::InvalidArgument);
 }
 
+// New rows to predict may lack the response: with response_optional, y is empty and the rows
+// are still counted; a file that has the response reads as usual.
+TEST(Csv, AnOptionalResponseMayBeAbsent) {
+  const auto without = cp::parse_csv("b,a\n1,2\n3,4\n5,6\n", "n.csv", {.response = "y", .features = {"a", "b"}, .response_optional = true});
+  EXPECT_EQ(without.X.rows(), 3);
+  EXPECT_EQ(without.y.size(), 0);
+  EXPECT_EQ(without.X(2, 0), 6.0);
+  EXPECT_EQ(without.X(2, 1), 5.0);
+  EXPECT_TRUE(without.response.empty());
+  const auto with = cp::parse_csv("y,a\n7,1\n", "n.csv", {.response = "y", .response_optional = true});
+  EXPECT_EQ(with.y[0], 7.0);
+  EXPECT_EQ(with.response, "y");
+  expect_data_error([&] { cp::parse_csv("a\n1\n", "n.csv", {.response = "y"}); }, {"no column named 'y' (the response"});
+  expect_data_error([&] { cp::parse_csv("a,b\n", "n.csv", {.response = "y", .response_optional = true}); }, {"no data rows"});
+}
+
 TEST(Csv, MalformedInputsNameFileLineAndColumn) {
   auto parse = [](std::string text, std::string response = "y") {
     return [=] { cp::parse_csv(text, "bad.csv", {.response = response}); };

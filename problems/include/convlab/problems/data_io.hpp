@@ -53,6 +53,7 @@ struct CsvOptions {
   std::vector<std::string> exclude{};   ///< columns that are neither response nor feature (ids, splits); not parsed
   char delimiter = ',';
   bool allow_nonfinite = false;       ///< accept NaN/Inf (written nan, inf) in any column
+  bool response_optional = false;     ///< a file without the response column gives an empty y (new rows to predict)
   // A shard of a file (problems/mpi/csv_shard.hpp): the text holds only data rows.
   std::string header{};               ///< the header line, when it is not the text's first line
   std::size_t header_line = 1;        ///< its line number, for errors
@@ -268,6 +269,7 @@ inline DenseDataset parse_csv(std::string_view text, const std::string& name, co
   std::size_t header_line = 0;
   Eigen::Index d = 0;
   std::vector<double> values, responses, row;
+  Eigen::Index rows = 0;
   const auto take_header = [&](std::size_t lineno, std::vector<std::string> fields) {
     header = std::move(fields);
     header_line = lineno;
@@ -286,7 +288,7 @@ inline DenseDataset parse_csv(std::string_view text, const std::string& name, co
       throw DataError(name, lineno, "header", std::string("no column named '") + wanted + "' (" + what + "; columns: " + names + ")");
     };
     role.assign(header.size(), opt.features.empty() ? 0 : kSkip);
-    role[column(opt.response, "the response")] = kResponse;
+    if (!opt.response_optional || seen.count(opt.response)) role[column(opt.response, "the response")] = kResponse;
     for (const auto& e : opt.exclude) role[column(e, "in exclude")] = kSkip;
     if (opt.features.empty()) {
       for (auto& r : role)
@@ -320,14 +322,15 @@ inline DenseDataset parse_csv(std::string_view text, const std::string& name, co
       else row[static_cast<std::size_t>(role[j])] = v;
     }
     values.insert(values.end(), row.begin(), row.end());
+    ++rows;
   });
   if (header.empty()) throw DataError(name, 0, "", "empty file (no header)");
-  if (responses.empty()) throw DataError(name, 0, "", "no data rows after the header");
+  if (rows == 0) throw DataError(name, 0, "", "no data rows after the header");
   DenseDataset ds;
-  const auto n = static_cast<Eigen::Index>(responses.size());
+  const Eigen::Index n = rows;
   ds.X = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(values.data(), n, d);
-  ds.y = Eigen::Map<const VecX<double>>(responses.data(), n);
-  ds.response = opt.response;
+  ds.y = Eigen::Map<const VecX<double>>(responses.data(), static_cast<Eigen::Index>(responses.size()));  // empty: no response column
+  if (!responses.empty()) ds.response = opt.response;
   ds.feature_names.resize(static_cast<std::size_t>(d));
   for (std::size_t j = 0; j < header.size(); ++j)
     if (role[j] >= 0) ds.feature_names[static_cast<std::size_t>(role[j])] = header[j];

@@ -1,0 +1,170 @@
+#include "predict.hpp"
+
+#include <fmt/core.h>
+
+#include <cmath>
+#include <filesystem>
+#include <optional>
+
+#include <convlab/problems/data_io.hpp>
+#include <convlab/problems/least_squares.hpp>
+#include <convlab/problems/logistic.hpp>
+#include <convlab/problems/multinomial.hpp>
+#include <convlab/problems/preprocessing.hpp>
+
+#include "run_folder.hpp"
+
+namespace convlab::experiments {
+namespace {
+
+namespace cp = convlab::problems;
+
+/// What summary.json's "model" says, checked against the coefficients x.
+struct Model {
+  std::string problem, format, response;
+  bool intercept = false, zero_based = false;
+  Eigen::Index features = 0, outputs = 1;
+  std::vector<std::string> feature_names;
+  std::optional<cp::Standardization> standardization;
+  VecX<double> x;
+};
+
+Model read_model(const fs::path& run_dir) {
+  const fs::path file = run_dir / "summary.json";
+  const nlohmann::json j = read_summary(file);
+  if (!j.contains("model"))
+    throw ConfigError(file.string() + ": no \"model\" entry (only `convlab fit` run folders of version 0.1 with predict "
+                                      "support have one; fit again)");
+  try {
+    const auto& m = j.at("model");
+    Model model;
+    model.problem = m.at("problem").get<std::string>();
+    model.format = m.at("format").get<std::string>();
+    model.intercept = m.at("intercept").get<bool>();
+    model.features = m.at("features").get<Eigen::Index>();
+    model.outputs = m.at("outputs").get<Eigen::Index>();
+    if (model.format == "csv") {
+      model.response = m.at("response").get<std::string>();
+      model.feature_names = m.at("feature_names").get<std::vector<std::string>>();
+    } else {
+      model.zero_based = m.at("zero_based").get<bool>();
+    }
+    if (m.contains("standardization")) {
+      const auto center = m.at("standardization").at("center").get<std::vector<double>>();
+      const auto scale = m.at("standardization").at("scale").get<std::vector<double>>();
+      model.standardization = cp::Standardization{Eigen::Map<const VecX<double>>(center.data(), static_cast<Eigen::Index>(center.size())),
+                                                  Eigen::Map<const VecX<double>>(scale.data(), static_cast<Eigen::Index>(scale.size()))};
+    }
+    const auto x = j.at("x").get<std::vector<double>>();
+    model.x = Eigen::Map<const VecX<double>>(x.data(), static_cast<Eigen::Index>(x.size()));
+    const Eigen::Index p = model.features + (model.intercept ? 1 : 0);
+    if (model.x.size() != p * model.outputs || (model.format == "csv" && static_cast<Eigen::Index>(model.feature_names.size()) != model.features) ||
+        (model.standardization && model.standardization->center.size() != model.features))
+      throw ConfigError(file.string() + ": \"model\" and \"x\" disagree in size");
+    return model;
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(file.string() + ": \"model\" is incomplete (" + e.what() + ")");
+  }
+}
+
+std::string number(double v) { return fmt::format("{:.17g}", v); }
+
+/// Linear predictors Z = X·W (+ intercepts), W the (d [+1]) × outputs coefficient matrix.
+template <class Design>
+MatX<double> linear_predictors(const Design& X, const Model& m) {
+  const Eigen::Map<const MatX<double>> W(m.x.data(), m.features + (m.intercept ? 1 : 0), m.outputs);
+  MatX<double> Z = X * W.topRows(m.features);
+  if (m.intercept) Z.rowwise() += W.row(m.features);
+  return Z;
+}
+
+/// The predictions table and, with labels, the metrics; the metrics come from the library's
+/// own objectives (without penalty) on the new rows, so they mean what the fit's value means.
+template <class Design>
+std::pair<std::string, nlohmann::json> predict_rows(Design X, const VecX<double>& y, const Model& m) {
+  if (m.standardization) cp::apply_standardization(X, *m.standardization);
+  const MatX<double> Z = linear_predictors(X, m);
+  const Eigen::Index n = Z.rows();
+  const bool labelled = y.size() == n;
+  const cp::LinearModelOptions opt{.intercept = m.intercept};
+  std::string csv;
+  nlohmann::json metrics;
+  if (m.problem == "least_squares") {
+    csv = labelled ? "row,prediction,y\n" : "row,prediction\n";
+    for (Eigen::Index i = 0; i < n; ++i)
+      csv += fmt::format("{},{}{}\n", i, number(Z(i, 0)), labelled ? "," + number(y[i]) : "");
+    if (labelled) {
+      const cp::LeastSquares<double, Design> f(std::move(X), y, opt);
+      metrics["rmse"] = std::sqrt(2 * f.value(m.x));  // f = (1/2n)·‖r‖²
+      metrics["mae"] = (Z.col(0) - y).cwiseAbs().mean();
+    }
+  } else if (m.problem == "logistic") {
+    csv = labelled ? "row,probability,label,y\n" : "row,probability,label\n";
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double z = Z(i, 0), prob = z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z));
+      csv += fmt::format("{},{},{}{}\n", i, number(prob), z > 0 ? 1 : 0, labelled ? "," + number(y[i]) : "");
+    }
+    if (labelled) {
+      const cp::Logistic<double, Design> f(std::move(X), y, opt);
+      metrics["accuracy"] = f.accuracy(m.x);
+      metrics["log_loss"] = f.value(m.x);
+    }
+  } else {
+    csv = "row,label";
+    for (Eigen::Index k = 0; k < m.outputs; ++k) csv += fmt::format(",p_{}", k);
+    csv += labelled ? ",y\n" : "\n";
+    for (Eigen::Index i = 0; i < n; ++i) {
+      Eigen::Index best = 0;
+      const double top = Z.row(i).maxCoeff(&best);
+      const VecX<double> e = (Z.row(i).transpose().array() - top).exp().matrix();
+      csv += fmt::format("{},{}", i, best);
+      for (Eigen::Index k = 0; k < m.outputs; ++k) csv += "," + number(e[k] / e.sum());
+      csv += labelled ? "," + number(y[i]) + "\n" : "\n";
+    }
+    if (labelled) {
+      const cp::Multinomial<double, Design> f(std::move(X), y, m.outputs, opt);
+      metrics["accuracy"] = f.accuracy(m.x);
+      metrics["log_loss"] = f.value(m.x);
+    }
+  }
+  return {std::move(csv), std::move(metrics)};
+}
+
+}  // namespace
+
+int command_predict(const PredictArgs& a) {
+  const fs::path run_dir(a.run_dir);
+  const Model m = read_model(run_dir);
+  const fs::path out = a.out.empty() ? run_dir / "predictions.csv" : fs::path(a.out);
+  if (out.extension() == ".json" || fs::is_directory(out))
+    throw ConfigError("--out " + out.string() + ": name a CSV file (the metrics are written beside it as .json)");
+  prepare_output_dir(out.parent_path().empty() ? fs::path(".") : out.parent_path());
+  std::pair<std::string, nlohmann::json> result;
+  Eigen::Index rows = 0;
+  if (m.format == "csv") {
+    // The fitted feature columns by name (any order, extra columns ignored); the response may be absent.
+    auto ds = cp::load_csv(a.data, {.response = m.response, .features = m.feature_names, .response_optional = true});
+    rows = ds.X.rows();
+    result = predict_rows(std::move(ds.X), ds.y, m);
+  } else {
+    auto ds = cp::load_libsvm(a.data, {.zero_based = m.zero_based, .num_features = m.features});
+    rows = ds.X.rows();
+    result = predict_rows(std::move(ds.X), ds.y, m);
+  }
+  write_atomic(out, result.first);
+  std::string line = fmt::format("{} rows predicted by {} ({}): {}", rows, run_dir.string(), m.problem, out.string());
+  if (!result.second.empty()) {
+    nlohmann::json j = result.second;
+    j["rows"] = rows;
+    j["data"] = a.data;
+    j["run"] = run_dir.string();
+    fs::path metrics_file = out;
+    metrics_file.replace_extension(".json");
+    write_atomic(metrics_file, j.dump(2) + "\n");
+    for (const auto& [k, v] : result.second.items()) line += fmt::format("; {} {:.6g}", k, v.get<double>());
+  }
+  fmt::print("{}\n", line);
+  return 0;
+}
+
+}  // namespace convlab::experiments

@@ -1,0 +1,18 @@
+#pragma once
+// `convlab predict RUN_DIR DATA`: applies the model of a `convlab fit` run folder to new rows
+// (docs/predict.md).
+#include <string>
+
+namespace convlab::experiments {
+
+struct PredictArgs {
+  std::string run_dir;
+  std::string data;
+  std::string out;  // empty = <run_dir>/predictions.csv
+};
+
+/// Writes the predictions CSV and, when the data has the response, a metrics JSON beside it
+/// (same name, .json); prints the metrics. Returns 0; bad input throws (exit 2).
+int command_predict(const PredictArgs& args);
+
+}  // namespace convlab::experiments
