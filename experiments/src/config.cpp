@@ -126,7 +126,8 @@ class Section {
   /// One line of doc for the key read last (docs/configs.md).
   void document(const std::string& doc) { explain_.back().doc = doc; }
 
-  std::vector<double> numbers(const std::string& key) {
+  std::vector<double> numbers(const std::string& key, const std::string& rule = "one number per parameter; [] = zeros",
+                              const std::string& doc = "starting point") {
     used_.insert(key);
     std::vector<double> out;
     if (const toml::node* n = t_ ? t_->get(key) : nullptr) {
@@ -142,7 +143,7 @@ class Section {
     }
     std::string text = "[";
     for (std::size_t i = 0; i < out.size(); ++i) text += (i ? ", " : "") + show(out[i]);
-    explain_.push_back({qualified(key), text + "]", "[]", "one number per parameter; [] = zeros", "starting point"});
+    explain_.push_back({qualified(key), text + "]", "[]", rule, doc});
     return out;
   }
 
@@ -235,7 +236,7 @@ OptimizerConfig read_optimizer(Section& os) {
   OptimizerConfig o;
   o.type = os.choice("type", "gd", optimizer_types());
   os.document("the optimizer; the keys below depend on it");
-  if (o.type != "lasso_cd")
+  if (o.type != "lasso_cd" && o.type != "quantile_lp")
     o.batch_size = os.get<long long>("batch_size", 0, nonnegative_int, ">= 0 (0 = full batch)", "minibatch size");
   if (o.type == "sgd" || o.type == "momentum" || o.type == "nesterov") {
     // momentum and nesterov are SGD with μ = 0.9 by default; nesterov fixes dampening = 0
@@ -269,7 +270,7 @@ OptimizerConfig read_optimizer(Section& os) {
 }  // namespace
 
 const std::vector<std::string>& optimizer_types() {
-  static const std::vector<std::string> names{"gd", "sgd", "momentum", "nesterov", "adamw", "lion", "lasso_cd"};
+  static const std::vector<std::string> names{"gd", "sgd", "momentum", "nesterov", "adamw", "lion", "lasso_cd", "quantile_lp"};
   return names;
 }
 
@@ -389,7 +390,7 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   if (!pt) throw ConfigError(file + ": missing [problem] table (type and data are required)");
   Section ps(pt, file, "problem", ex, pt->source(), origins);
   auto& p = c.problem;
-  p.type = ps.choice("type", "logistic", {"least_squares", "logistic", "multinomial"});
+  p.type = ps.choice("type", "logistic", {"least_squares", "logistic", "multinomial", "quantile"});
   const std::string data = ps.get<std::string>("data", "", [](const std::string& s) { return !s.empty(); }, "a path");
   if (data.empty()) ps.fail_here("data", "required (a .csv, .libsvm or .svm file)");
   p.data = resolve_data_path(data, base_dir);
@@ -414,12 +415,30 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   p.intercept = ps.get<bool>("intercept", false);
   p.standardize = ps.get<bool>("standardize", false);
   if (p.type == "multinomial") p.num_classes = ps.get<long long>("num_classes", 0, [](const long long& v) { return v == 0 || v >= 2; }, "0 (infer) or >= 2");
+  if (p.type == "quantile") {  // one linear model per level, each the exact LP solution
+    if (p.l2 > 0) ps.fail_here("l2", "quantile regression takes l1 only (the problem stays a linear program)");
+    if (pt->get("tau") && pt->get("taus")) ps.fail_here("taus", "give either tau or taus, not both");
+    if (pt->get("taus")) {
+      p.taus = ps.numbers("taus", "increasing levels in (0, 1)", "quantile levels, one model each");
+      if (p.taus.empty()) ps.fail_here("taus", "needs at least one level");
+      for (std::size_t i = 0; i < p.taus.size(); ++i)
+        if (!(p.taus[i] > 0 && p.taus[i] < 1) || (i > 0 && !(p.taus[i] > p.taus[i - 1])))
+          ps.fail_here("taus", "entry " + std::to_string(i) + " = " + show(p.taus[i]) + ": levels must lie in (0, 1) and increase");
+    } else {
+      p.taus = {ps.get<double>("tau", 0.5, [](const double& v) { return v > 0 && v < 1; }, "0 < tau < 1", "the quantile level")};
+    }
+  }
   ps.finish(" (problem type '" + p.type + "', format '" + p.format + "')");
 
   // [optimizer]
   const toml::table* ot = subtable(root, "optimizer", file, origins);
   Section os(ot, file, "optimizer", ex, ot ? ot->source() : top_region, origins);
   c.optimizer = read_optimizer(os);
+  if ((p.type == "quantile") != (c.optimizer.type == "quantile_lp"))
+    os.fail_here("type", p.type == "quantile" ? "a quantile problem is solved by type = \"quantile_lp\" (the certified linear program)"
+                                               : "quantile_lp solves [problem] type = \"quantile\" only");
+  if (p.type == "quantile" && c.reference != "none")
+    top.fail_here("reference", "quantile_lp certifies its own answer (an optimal vertex); set reference = \"none\"");
 
   // [stop]
   const toml::table* stt = subtable(root, "stop", file, origins);

@@ -40,6 +40,7 @@ struct ProblemConfig {
   double l1 = 0, l2 = 0;
   bool intercept = false, standardize = false, zero_based = false;
   long long num_classes = 0;      // multinomial; 0 = infer
+  std::vector<double> taus;       // quantile: the levels, increasing
 };
 
 struct OptimizerConfig {

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -22,6 +23,8 @@
 #include <convlab/problems/logistic.hpp>
 #include <convlab/problems/multinomial.hpp>
 #include <convlab/problems/preprocessing.hpp>
+#include <convlab/problems/quantile_loss.hpp>
+#include <convlab/quantile/quantile_regression.hpp>
 #include <convlab/schedules/cosine.hpp>
 #include <convlab/schedules/exponential.hpp>
 #include <convlab/schedules/inverse_sqrt.hpp>
@@ -284,15 +287,64 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
 }  // namespace
 
 namespace {
+/// `quantile_lp`: one exact LP per level (quantile/quantile_regression.hpp), each certified optimal
+/// by Koenker's subgradient condition. The objective per level is the mean pinball loss +
+/// l1·‖w‖₁ (the scale of the other problems), so the LP gets the penalty n·l1; the intercept
+/// is not penalized. x holds one (d [+1]) column per level, the layout of a multinomial model.
+FitResult fit_quantile(const RunConfig& c, MatX<double> X, const VecX<double>& y, bool dry_run) {
+  const auto& pc = c.problem;
+  FitResult r;
+  const Eigen::Index n = X.rows(), d = X.cols(), p = d + (pc.intercept ? 1 : 0), T = static_cast<Eigen::Index>(pc.taus.size());
+  r.samples = n, r.features = d, r.outputs = T, r.dim = p * T;
+  if (dry_run) return r;
+  if (pc.standardize) r.standardization = cp::standardize(X);
+  MatX<double> A(n, p);  // the LP's design: the unpenalized intercept column first
+  if (pc.intercept) A.col(0).setOnes();
+  A.rightCols(d) = X;
+  const auto start = std::chrono::steady_clock::now();
+  r.x.resize(r.dim);
+  auto& s = r.summary;
+  s.status = co::Status::DualityGap;
+  s.initial_value = s.final_value = 0;
+  std::string levels;
+  for (Eigen::Index k = 0; k < T; ++k) {
+    const double tau = pc.taus[static_cast<std::size_t>(k)];
+    const auto q = quantile::quantile_regression(A, y, tau, {}, pc.l1 * static_cast<double>(n), pc.intercept ? 1 : 0);
+    r.x.segment(k * p, d) = q.beta.tail(d);
+    if (pc.intercept) r.x[k * p + d] = q.beta[0];
+    for (Eigen::Index i = 0; i < n; ++i) s.initial_value += cp::pinball(y[i], tau) / static_cast<double>(n);
+    s.final_value += quantile::quantile_objective(A, y, q.beta, tau) / static_cast<double>(n) + pc.l1 * q.beta.tail(d).lpNorm<1>();
+    s.iterations += q.lp_iterations;
+    if (!q.certified) s.status = co::Status::MaxIterations;
+    levels += fmt::format("{}τ = {}: {}", levels.empty() ? "" : "; ", tau,
+                          q.certified ? "certified vertex" : fmt::format("not certified, LP gap {:.1e}", q.lp_gap));
+  }
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  s.value_evaluations = 1;
+  s.final_grad_norm = std::numeric_limits<double>::quiet_NaN();  // non-smooth: the certificate is the measure
+  s.message = "quantile_lp (sum over levels of mean pinball loss + l1·|w|): " + levels;
+  return r;
+}
+
 cp::CsvOptions csv_options(const ProblemConfig& pc) {
   return {.response = pc.response, .features = pc.features, .exclude = pc.exclude};
 }
 
 FitResult run_fit_unnamed(const RunConfig& c, bool show_progress, bool dry_run) {
   const auto fit = [&](const auto& p) { return fit_problem(p, c, show_progress, dry_run); };
-  const bool csv = c.problem.format == "csv", lasso = c.optimizer.type == "lasso_cd";
-  if (lasso && mpi_session::size() > 1)
-    throw ConfigError("[optimizer] type = \"lasso_cd\" runs on one process (its coordinate updates need every row); run it without mpirun");
+  const bool csv = c.problem.format == "csv", lasso = c.optimizer.type == "lasso_cd", quantile = c.problem.type == "quantile";
+  if ((lasso || quantile) && mpi_session::size() > 1)
+    throw ConfigError("[optimizer] type = \"" + c.optimizer.type + "\" runs on one process (it needs every row); run it without mpirun");
+  if (quantile) {
+    if (csv) {
+      auto ds = cp::load_csv(c.problem.data, csv_options(c.problem));
+      auto r = fit_quantile(c, std::move(ds.X), ds.y, dry_run);
+      r.feature_names = std::move(ds.feature_names);
+      return r;
+    }
+    const auto ds = cp::load_libsvm(c.problem.data, {.zero_based = c.problem.zero_based});
+    return fit_quantile(c, ds.X.toDense(), ds.y, dry_run);
+  }
 #ifdef CONVLAB_EXPERIMENTS_MPI
   if (mpi_session::size() > 1) {  // every rank reads only its rows
     const auto ex = std::make_shared<convlab::mpi::MpiExchange>(MPI_COMM_WORLD);

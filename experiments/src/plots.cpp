@@ -30,18 +30,19 @@ bool run_gnuplot(const std::filesystem::path& png, const std::string& body, std:
   const std::string cmd = "gnuplot " + gnuplot_quote(script_path) + " 2>" + gnuplot_quote(log_path);
   const int rc = std::system(cmd.c_str());
   std::error_code ec;
-  if (rc != 0 || !std::filesystem::exists(tmp_png)) {
+  const bool ok = rc == 0 && std::filesystem::exists(tmp_png);
+  if (ok) {
+    std::filesystem::rename(tmp_png, png);
+  } else {
     std::ifstream log(log_path);
     std::stringstream ss;
     ss << log.rdbuf();
     error = "gnuplot failed (is gnuplot-nox installed? scripts/install-deps.sh installs it): " + ss.str();
     std::filesystem::remove(tmp_png, ec);
-    return false;
   }
-  std::filesystem::rename(tmp_png, png);
-  std::filesystem::remove(script_path, ec);
+  std::filesystem::remove(script_path, ec);  // the log's text is in `error`
   std::filesystem::remove(log_path, ec);
-  return true;
+  return ok;
 }
 
 bool plot_curves(const std::filesystem::path& png, const PlotSpec& spec, const std::vector<Curve>& curves,

@@ -11,6 +11,7 @@
 #include <convlab/problems/logistic.hpp>
 #include <convlab/problems/multinomial.hpp>
 #include <convlab/problems/preprocessing.hpp>
+#include <convlab/problems/quantile_loss.hpp>
 
 #include "run_folder.hpp"
 
@@ -25,6 +26,7 @@ struct Model {
   bool intercept = false, zero_based = false;
   Eigen::Index features = 0, outputs = 1;
   std::vector<std::string> feature_names;
+  std::vector<double> taus;  // quantile: the level of each output
   std::optional<cp::Standardization> standardization;
   VecX<double> x;
 };
@@ -49,6 +51,7 @@ Model read_model(const fs::path& run_dir) {
     } else {
       model.zero_based = m.at("zero_based").get<bool>();
     }
+    if (model.problem == "quantile") model.taus = m.at("taus").get<std::vector<double>>();
     if (m.contains("standardization")) {
       const auto center = m.at("standardization").at("center").get<std::vector<double>>();
       const auto scale = m.at("standardization").at("scale").get<std::vector<double>>();
@@ -59,7 +62,8 @@ Model read_model(const fs::path& run_dir) {
     model.x = Eigen::Map<const VecX<double>>(x.data(), static_cast<Eigen::Index>(x.size()));
     const Eigen::Index p = model.features + (model.intercept ? 1 : 0);
     if (model.x.size() != p * model.outputs || (model.format == "csv" && static_cast<Eigen::Index>(model.feature_names.size()) != model.features) ||
-        (model.standardization && model.standardization->center.size() != model.features))
+        (model.standardization && model.standardization->center.size() != model.features) ||
+        (model.problem == "quantile" && static_cast<Eigen::Index>(model.taus.size()) != model.outputs))
       throw ConfigError(file.string() + ": \"model\" and \"x\" disagree in size");
     return model;
   } catch (const nlohmann::json::exception& e) {
@@ -108,6 +112,26 @@ std::pair<std::string, nlohmann::json> predict_rows(Design X, const VecX<double>
       const cp::Logistic<double, Design> f(std::move(X), y, opt);
       metrics["accuracy"] = f.accuracy(m.x);
       metrics["log_loss"] = f.value(m.x);
+    }
+  } else if (m.problem == "quantile") {
+    csv = "row";
+    for (double tau : m.taus) csv += fmt::format(",q_{}", tau);
+    csv += labelled ? ",y\n" : "\n";
+    for (Eigen::Index i = 0; i < n; ++i) {
+      csv += std::to_string(i);
+      for (Eigen::Index k = 0; k < m.outputs; ++k) csv += "," + number(Z(i, k));
+      csv += labelled ? "," + number(y[i]) + "\n" : "\n";
+    }
+    const VecX<double> levels = Eigen::Map<const VecX<double>>(m.taus.data(), m.outputs);
+    metrics["crossing_fraction"] = cp::crossing_fraction(Z);
+    if (labelled) {  // docs/quantile.md: WIS = (2/m)·Σ pinball, so the mean pinball loss is WIS / 2
+      const VecX<double> per_level = cp::pinball_per_level(Z, y, levels);
+      for (Eigen::Index k = 0; k < m.outputs; ++k) metrics[fmt::format("pinball_{}", levels[k])] = per_level[k];
+      metrics["wis"] = cp::mean_wis(Z, y, levels);
+      if (m.outputs >= 2) {  // the outer interval [q_first, q_last]; nominal coverage τ_last − τ_first
+        const auto inside = ((y.array() >= Z.col(0).array()) && (y.array() <= Z.col(m.outputs - 1).array())).count();
+        metrics["interval_coverage"] = static_cast<double>(inside) / static_cast<double>(n);
+      }
     }
   } else {
     csv = "row,label";

@@ -112,6 +112,7 @@ nlohmann::json model_json(const RunConfig& c, const FitResult& r) {
   nlohmann::json m{{"problem", pc.type}, {"format", pc.format}, {"intercept", pc.intercept}, {"features", r.features},
                    {"outputs", r.outputs}};
   if (pc.format == "csv") m["response"] = pc.response, m["feature_names"] = r.feature_names;
+  if (pc.type == "quantile") m["taus"] = pc.taus;
   else m["zero_based"] = pc.zero_based;
   if (const auto& t = r.standardization)
     m["standardization"] = {{"center", std::vector<double>(t->center.data(), t->center.data() + t->center.size())},
@@ -178,7 +179,7 @@ nlohmann::json write_run_folder(const fs::path& dir, const RunConfig& c, const F
   if (const auto ratio = linear_rate_ratio(c, r)) j["linear_rate_ratio"] = *ratio;
   j["model"] = model_json(c, r);
   if (const std::string w = stop_warning(r); !w.empty()) j["warning"] = w;
-  if (c.plots) {
+  if (c.plots && !s.history.empty()) {  // solvers (lasso_cd, quantile_lp) record no history to plot
     std::string err;
     const fs::path csv = dir / "metrics.csv";
     const int x = metrics_column("iteration", false);

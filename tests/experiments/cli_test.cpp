@@ -799,8 +799,10 @@ TEST(Config, EveryOptimizerAndKappaRoundTrips) {
   write(dir / "run.toml", "[problem]\ntype = \"logistic\"\ndata = \"data.csv\"\n");
   std::vector<ex::Overrides> variants;
   for (const auto& type : ex::optimizer_types())
-    if (type != "lion" && type != "lasso_cd") variants.push_back({"optimizer.type=" + type});
+    if (type != "lion" && type != "lasso_cd" && type != "quantile_lp") variants.push_back({"optimizer.type=" + type});
   for (const auto& name : kappa_names()) variants.push_back({"optimizer.type=lion", "optimizer.kappa=" + name});
+  variants.push_back({"problem.type=quantile", "problem.taus=[0.1, 0.9]", "optimizer.type=quantile_lp"});
+  variants.push_back({"problem.type=quantile", "optimizer.type=quantile_lp"});
   for (const auto& v : variants) {
     const auto c = ex::load_run_config((dir / "run.toml").string(), v);
     write(dir / "resolved.toml", c.to_toml());
@@ -1315,4 +1317,56 @@ TEST(Predict, BadInputExitsTwoNamingTheCause) {
   std::tie(code, text) = run_cli_stderr("predict " + mn.string() + " " + (out / "wide.libsvm").string(), err);
   EXPECT_EQ(code, 2);
   EXPECT_NE(text.find("wide.libsvm"), std::string::npos) << text;
+}
+
+// Quantile regression from a config: on engel (food expenditure on income) the coefficients at
+// τ = 0.1, 0.5, 0.9 are those of an independent LP solver (SciPy's HiGHS on the primal LP; the
+// median fit is Koenker's textbook 81.482 + 0.5602·income), the objective is the sum of the
+// levels' mean pinball losses, and predict's metrics recompute from its own columns. With
+// standardized features the fitted quantiles are the same (the LP is equivariant under affine
+// maps of the features when there is an intercept).
+TEST(Predict, QuantileFitIsTheExactLpSolutionAndPredictsItsLevels) {
+  const fs::path out = fresh_dir("predict-quantile");
+  const std::string data = source_dir() + "/data/engel.csv";
+  const auto config = [&](const std::string& name, const std::string& extra) {
+    write(out / (name + ".toml"), "[problem]\ntype = \"quantile\"\ndata = \"" + data +
+                                      "\"\ntaus = [0.1, 0.5, 0.9]\nintercept = true\n" + extra + "[optimizer]\ntype = \"quantile_lp\"\n");
+    EXPECT_EQ(run_cli("fit " + (out / (name + ".toml")).string() + " --out " + out.string()), 0);
+    EXPECT_EQ(run_cli("predict " + (out / name / "fit").string() + " " + data), 0);
+    return out / name / "fit";
+  };
+  const fs::path raw = config("raw", ""), standardized = config("std", "standardize = true\n");
+  const auto s = read_json(raw / "summary.json");
+  const std::vector<double> highs{0.4017657593034804, 110.14157420494848, 0.5601805512094195, 81.48224741693612,
+                                  0.6862994803719054, 67.35087208012978};  // (slope, intercept) per level
+  const auto x = s["x"].get<std::vector<double>>();
+  ASSERT_EQ(x.size(), highs.size());
+  for (std::size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(x[i], highs[i], 1e-9 * std::abs(highs[i])) << i;
+  const double pinball[] = {16.46779642973034, 37.3615588247355, 14.433973238418078};  // HiGHS objective / n
+  EXPECT_NEAR(s["final_value"].get<double>(), pinball[0] + pinball[1] + pinball[2], 1e-9);
+  EXPECT_EQ(s["status"].get<std::string>(), "duality_gap");  // every level certified
+  const auto m = read_json(raw / "predictions.json");
+  EXPECT_NEAR(m["pinball_0.5"].get<double>(), pinball[1], 1e-9);
+  EXPECT_NEAR(m["wis"].get<double>(), 2.0 / 3 * (pinball[0] + pinball[1] + pinball[2]), 1e-9);
+  const auto lo = csv_column(raw / "predictions.csv", "q_0.1"), hi = csv_column(raw / "predictions.csv", "q_0.9"),
+             y = csv_column(raw / "predictions.csv", "y"), lo_std = csv_column(standardized / "predictions.csv", "q_0.1");
+  double inside = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    inside += y[i] >= lo[i] && y[i] <= hi[i];
+    EXPECT_NEAR(lo_std[i], lo[i], 1e-8 * std::abs(lo[i])) << "row " << i;
+  }
+  EXPECT_DOUBLE_EQ(m["interval_coverage"].get<double>(), inside / static_cast<double>(y.size()));
+  // Configs that cannot mean a quantile fit name the key.
+  const fs::path err = out / "err.txt";
+  const auto bad = [&](const std::string& problem, const std::string& optimizer, const std::string& needle) {
+    write(out / "bad.toml", "[problem]\ndata = \"" + data + "\"\n" + problem + "\n[optimizer]\ntype = \"" + optimizer + "\"\n");
+    const auto [code, text] = run_cli_stderr("validate " + (out / "bad.toml").string(), err);
+    EXPECT_EQ(code, 2) << text;
+    EXPECT_NE(text.find(needle), std::string::npos) << text;
+  };
+  bad("type = \"quantile\"", "gd", "key 'type': a quantile problem is solved by type = \"quantile_lp\"");
+  bad("type = \"least_squares\"", "quantile_lp", "quantile_lp solves [problem] type = \"quantile\" only");
+  bad("type = \"quantile\"\ntau = 0.5\ntaus = [0.5]", "quantile_lp", "give either tau or taus");
+  bad("type = \"quantile\"\ntaus = [0.5, 0.2]", "quantile_lp", "levels must lie in (0, 1) and increase");
+  bad("type = \"quantile\"\nl2 = 1", "quantile_lp", "takes l1 only");
 }
