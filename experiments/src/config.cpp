@@ -236,7 +236,7 @@ OptimizerConfig read_optimizer(Section& os) {
   OptimizerConfig o;
   o.type = os.choice("type", "gd", optimizer_types());
   os.document("the optimizer; the keys below depend on it");
-  if (o.type != "lasso_cd" && o.type != "quantile_lp")
+  if (o.type != "lasso_cd" && o.type != "quantile_lp" && o.type != "presto")
     o.batch_size = os.get<long long>("batch_size", 0, nonnegative_int, ">= 0 (0 = full batch)", "minibatch size");
   if (o.type == "sgd" || o.type == "momentum" || o.type == "nesterov") {
     // momentum and nesterov are SGD with μ = 0.9 by default; nesterov fixes dampening = 0
@@ -269,8 +269,12 @@ OptimizerConfig read_optimizer(Section& os) {
 
 }  // namespace
 
+std::string solver_for(const std::string& problem_type) {
+  return problem_type == "quantile" ? "quantile_lp" : problem_type == "ordinal" ? "presto" : "";
+}
+
 const std::vector<std::string>& optimizer_types() {
-  static const std::vector<std::string> names{"gd", "sgd", "momentum", "nesterov", "adamw", "lion", "lasso_cd", "quantile_lp"};
+  static const std::vector<std::string> names{"gd", "sgd", "momentum", "nesterov", "adamw", "lion", "lasso_cd", "quantile_lp", "presto"};
   return names;
 }
 
@@ -390,7 +394,7 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   if (!pt) throw ConfigError(file + ": missing [problem] table (type and data are required)");
   Section ps(pt, file, "problem", ex, pt->source(), origins);
   auto& p = c.problem;
-  p.type = ps.choice("type", "logistic", {"least_squares", "logistic", "multinomial", "quantile"});
+  p.type = ps.choice("type", "logistic", {"least_squares", "logistic", "multinomial", "quantile", "ordinal"});
   const std::string data = ps.get<std::string>("data", "", [](const std::string& s) { return !s.empty(); }, "a path");
   if (data.empty()) ps.fail_here("data", "required (a .csv, .libsvm or .svm file)");
   p.data = resolve_data_path(data, base_dir);
@@ -414,7 +418,23 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   p.l2 = ps.get<double>("l2", 0.0, nonnegative, ">= 0");
   p.intercept = ps.get<bool>("intercept", false);
   p.standardize = ps.get<bool>("standardize", false);
-  if (p.type == "multinomial") p.num_classes = ps.get<long long>("num_classes", 0, [](const long long& v) { return v == 0 || v >= 2; }, "0 (infer) or >= 2");
+  if (p.type == "multinomial" || p.type == "ordinal")
+    p.num_classes = ps.get<long long>("num_classes", 0, [](const long long& v) { return v == 0 || v >= 2; }, "0 (infer) or >= 2");
+  if (p.type == "ordinal") {  // labels 1 … K; docs/presto.md
+    if (p.l1 > 0 || p.l2 > 0) ps.fail_here(p.l1 > 0 ? "l1" : "l2", "ordinal models are penalized by lambda (PRESTO), not l1/l2");
+    if (p.intercept) ps.fail_here("intercept", "ordinal models always fit their K − 1 thresholds; leave intercept out");
+    p.model = ps.choice("model", "presto", {"proportional_odds", "presto", "non_parallel"});
+    ps.document("proportional odds (λ = ∞), PRESTO, or the non-parallel MLE (λ = 0)");
+    if (p.model == "presto") {
+      if (pt->get("lambda")) {
+        p.lambda = ps.get<double>("lambda", 1.0, positive, "> 0", "PRESTO's penalty on the differences of adjacent weight vectors");
+      } else {  // λ by K-fold cross-validation on the Brier score over a geometric path
+        p.folds = ps.get<long long>("folds", 5, [](const long long& v) { return v >= 2; }, ">= 2", "cross-validation folds (no lambda given)");
+        p.n_lambdas = ps.get<long long>("n_lambdas", 50, [](const long long& v) { return v >= 1 && v <= 10000; }, "1 … 10000", "values on the λ path");
+        p.lambda_ratio = ps.get<double>("lambda_ratio", 1e-2, [](const double& v) { return v > 0 && v < 1; }, "0 < ratio < 1", "smallest λ / λ_max");
+      }
+    }
+  }
   if (p.type == "quantile") {  // one linear model per level, each the exact LP solution
     if (p.l2 > 0) ps.fail_here("l2", "quantile regression takes l1 only (the problem stays a linear program)");
     if (pt->get("tau") && pt->get("taus")) ps.fail_here("taus", "give either tau or taus, not both");
@@ -434,11 +454,12 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   const toml::table* ot = subtable(root, "optimizer", file, origins);
   Section os(ot, file, "optimizer", ex, ot ? ot->source() : top_region, origins);
   c.optimizer = read_optimizer(os);
-  if ((p.type == "quantile") != (c.optimizer.type == "quantile_lp"))
-    os.fail_here("type", p.type == "quantile" ? "a quantile problem is solved by type = \"quantile_lp\" (the certified linear program)"
-                                               : "quantile_lp solves [problem] type = \"quantile\" only");
-  if (p.type == "quantile" && c.reference != "none")
-    top.fail_here("reference", "quantile_lp certifies its own answer (an optimal vertex); set reference = \"none\"");
+  if (const std::string needed = solver_for(p.type); !needed.empty() && c.optimizer.type != needed)
+    os.fail_here("type", "a " + p.type + " problem is solved by type = \"" + needed + "\"");
+  else if (needed.empty() && (c.optimizer.type == "quantile_lp" || c.optimizer.type == "presto"))
+    os.fail_here("type", c.optimizer.type + " solves [problem] type = \"" + (c.optimizer.type == "presto" ? "ordinal" : "quantile") + "\" only");
+  if (!solver_for(p.type).empty() && c.reference != "none")
+    top.fail_here("reference", c.optimizer.type + " certifies its own answer; set reference = \"none\"");
 
   // [stop]
   const toml::table* stt = subtable(root, "stop", file, origins);

@@ -41,7 +41,15 @@ struct ProblemConfig {
   bool intercept = false, standardize = false, zero_based = false;
   long long num_classes = 0;      // multinomial; 0 = infer
   std::vector<double> taus;       // quantile: the levels, increasing
+  // ordinal: the cumulative-logit model; presto at `lambda`, or (lambda < 0) λ chosen by CV
+  std::string model;
+  double lambda = -1, lambda_ratio = 1e-2;
+  long long folds = 5, n_lambdas = 50;
 };
+
+/// The solver a problem type needs ("" = any step optimizer): quantile → quantile_lp,
+/// ordinal → presto.
+std::string solver_for(const std::string& problem_type);
 
 struct OptimizerConfig {
   std::string type = "gd";  // one of optimizer_types()

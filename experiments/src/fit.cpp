@@ -15,6 +15,7 @@
 #include <convlab/optim/lion_k.hpp>
 #include <convlab/optim/minimize.hpp>
 #include <convlab/optim/newton.hpp>
+#include <convlab/optim/presto.hpp>
 #include <convlab/optim/sgd.hpp>
 #include <convlab/optim/two_pass_refinement.hpp>
 #include <convlab/problems/blocked_problem.hpp>
@@ -326,24 +327,85 @@ FitResult fit_quantile(const RunConfig& c, MatX<double> X, const VecX<double>& y
   return r;
 }
 
+/// `presto`: the cumulative-logit model (docs/presto.md) as proportional odds (λ = ∞, ψ_1
+/// unpenalized), the non-parallel MLE (λ = 0) or PRESTO at λ or with λ by K-fold CV. x holds one
+/// column per threshold k — its weights β_k, then α_k — so a model's linear predictors η_k are
+/// predict's columns, with the layout of a multinomial model with intercepts.
+FitResult fit_ordinal(const RunConfig& c, MatX<double> X, const VecX<double>& y, bool dry_run) {
+  const auto& pc = c.problem;
+  FitResult r;
+  const long long K = pc.num_classes > 0 ? pc.num_classes : std::max(2LL, y.size() ? std::llround(y.maxCoeff()) : 0);
+  if (K > X.rows())  // also bounds what a stray label like 2e9 makes us allocate
+    throw ConfigError(fmt::format("[problem] data '{}': labels go up to class {} but the data has {} rows", pc.data, K, X.rows()));
+  const Eigen::Index d = X.cols();
+  r.samples = X.rows(), r.features = d, r.outputs = K - 1, r.dim = (d + 1) * (K - 1);
+  const cp::CumulativeLogit labels_checked(X, y, static_cast<int>(K));  // labels 1 … K, or a clear error
+  if (dry_run) return r;
+  if (pc.standardize) r.standardization = cp::standardize(X);
+  const auto start = std::chrono::steady_clock::now();
+  co::PrestoFit fit;
+  std::string how;
+  if (pc.model == "proportional_odds") {
+    fit = co::presto_fit(X, y, static_cast<int>(K), std::numeric_limits<double>::infinity(), {.penalize_first = false});
+    how = "proportional odds";
+  } else if (pc.model == "non_parallel") {
+    fit = co::presto_fit(X, y, static_cast<int>(K), 0.0);
+    how = "non-parallel MLE";
+  } else if (pc.lambda > 0) {
+    fit = co::presto_fit(X, y, static_cast<int>(K), pc.lambda);
+    how = fmt::format("PRESTO at λ = {}", pc.lambda);
+  } else {
+    const auto cv = co::presto_cv(X, y, static_cast<int>(K), {.folds = static_cast<int>(pc.folds), .seed = static_cast<unsigned long long>(c.seed),
+                                                             .path = {.n_lambdas = static_cast<int>(pc.n_lambdas), .ratio = pc.lambda_ratio}});
+    fit = cv.fit;
+    how = fmt::format("PRESTO at λ = {:.6g}, chosen by {}-fold CV over {} values (mean Brier {:.6g})", fit.lambda, pc.folds,
+                      cv.lambdas.size(), cv.mean_brier[cv.chosen]);
+    r.solver["cv_mean_brier"] = cv.mean_brier[cv.chosen];
+  }
+  r.x.resize(r.dim);
+  for (Eigen::Index k = 0; k + 1 < K; ++k) r.x.segment(k * (d + 1), d) = fit.beta.col(k), r.x[k * (d + 1) + d] = fit.alpha[k];
+  auto& s = r.summary;
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  s.status = fit.converged ? co::Status::GradientTolerance : co::Status::MaxIterations;
+  s.final_value = fit.objective;
+  s.initial_value = labels_checked.value(co::detail_presto::null_start(labels_checked));  // thresholds only
+  s.final_grad_norm = fit.kkt_residual;
+  s.iterations = fit.newton_steps;
+  s.message = fmt::format("presto: {}; KKT residual {:.2e}, {} Newton steps", how, fit.kkt_residual, fit.newton_steps);
+  r.solver["classes"] = static_cast<double>(K);
+  r.solver["kkt_residual"] = fit.kkt_residual;
+  r.solver["nonzero_differences"] = static_cast<double>(fit.nonzero_differences);
+  if (std::isfinite(fit.lambda)) r.solver["lambda"] = fit.lambda;  // proportional odds: λ = ∞
+  if (fit.separation)
+    r.warning = fmt::format("the maximum-likelihood fit does not exist: {} training rows are fitted with probability 1 and the "
+                            "weights grow without end (separation); penalize (model = \"presto\" with lambda > 0) or drop the separating feature",
+                            fit.saturated_rows);
+  else if (fit.on_boundary)
+    r.warning = "stopped on the edge of the valid region: a larger step would make the cumulative curves cross on a training row";
+  return r;
+}
+
 cp::CsvOptions csv_options(const ProblemConfig& pc) {
   return {.response = pc.response, .features = pc.features, .exclude = pc.exclude};
 }
 
 FitResult run_fit_unnamed(const RunConfig& c, bool show_progress, bool dry_run) {
   const auto fit = [&](const auto& p) { return fit_problem(p, c, show_progress, dry_run); };
-  const bool csv = c.problem.format == "csv", lasso = c.optimizer.type == "lasso_cd", quantile = c.problem.type == "quantile";
-  if ((lasso || quantile) && mpi_session::size() > 1)
+  const bool csv = c.problem.format == "csv", lasso = c.optimizer.type == "lasso_cd", solver = !solver_for(c.problem.type).empty();
+  if ((lasso || solver) && mpi_session::size() > 1)
     throw ConfigError("[optimizer] type = \"" + c.optimizer.type + "\" runs on one process (it needs every row); run it without mpirun");
-  if (quantile) {
+  if (solver) {  // dense, one process: quantile_lp or presto
+    const auto fit_dense = [&](MatX<double> X, const VecX<double>& y) {
+      return c.problem.type == "quantile" ? fit_quantile(c, std::move(X), y, dry_run) : fit_ordinal(c, std::move(X), y, dry_run);
+    };
     if (csv) {
       auto ds = cp::load_csv(c.problem.data, csv_options(c.problem));
-      auto r = fit_quantile(c, std::move(ds.X), ds.y, dry_run);
+      auto r = fit_dense(std::move(ds.X), ds.y);
       r.feature_names = std::move(ds.feature_names);
       return r;
     }
     const auto ds = cp::load_libsvm(c.problem.data, {.zero_based = c.problem.zero_based});
-    return fit_quantile(c, ds.X.toDense(), ds.y, dry_run);
+    return fit_dense(ds.X.toDense(), ds.y);
   }
 #ifdef CONVLAB_EXPERIMENTS_MPI
   if (mpi_session::size() > 1) {  // every rank reads only its rows

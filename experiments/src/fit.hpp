@@ -1,5 +1,6 @@
 #pragma once
 // One run: problem + data + optimizer + schedule + stopping rule, from a RunConfig.
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,8 @@ struct FitResult {
   Eigen::Index samples = 0, features = 0, dim = 0;
   Eigen::Index outputs = 1;  // columns of the coefficient matrix: classes (multinomial) or 1
   std::optional<problems::Standardization> standardization;  // applied to the features before the fit
+  std::map<std::string, double> solver;  // facts of a model-specific solver (summary.json "solver")
+  std::string warning;                   // why the answer may not be the optimum (summary.json "warning")
   std::vector<std::string> feature_names;  // CSV data: the feature columns, in the order of x
   int ranks = 1;                 // MPI ranks the rows were spread over
   Eigen::Index row_blocks = 0;   // blocks of rows the sums run over (0: lasso_cd, unblocked)

@@ -6,10 +6,12 @@
 #include <filesystem>
 #include <optional>
 
+#include <convlab/optim/presto.hpp>
 #include <convlab/problems/data_io.hpp>
 #include <convlab/problems/least_squares.hpp>
 #include <convlab/problems/logistic.hpp>
 #include <convlab/problems/multinomial.hpp>
+#include <convlab/problems/ordinal.hpp>
 #include <convlab/problems/preprocessing.hpp>
 #include <convlab/problems/quantile_loss.hpp>
 
@@ -112,6 +114,35 @@ std::pair<std::string, nlohmann::json> predict_rows(Design X, const VecX<double>
       const cp::Logistic<double, Design> f(std::move(X), y, opt);
       metrics["accuracy"] = f.accuracy(m.x);
       metrics["log_loss"] = f.value(m.x);
+    }
+  } else if (m.problem == "ordinal") {  // labels 1 … K; column k of x is (β_k, α_k)
+    const Eigen::Map<const MatX<double>> W(m.x.data(), m.features + 1, m.outputs);
+    const MatX<double> B = W.topRows(m.features);
+    const VecX<double> alpha = W.row(m.features).transpose();
+    MatX<double> Xd;
+    if constexpr (requires { X.toDense(); }) Xd = X.toDense();
+    else Xd = std::move(X);
+    const MatX<double> P = cp::cumulative_logit_probabilities(Xd, alpha, B);
+    const Eigen::Index K = m.outputs + 1;
+    csv = "row,label";
+    for (Eigen::Index k = 1; k <= K; ++k) csv += fmt::format(",p_{}", k);
+    csv += labelled ? ",y\n" : "\n";
+    Eigen::Index correct = 0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      Eigen::Index best = 0;
+      P.row(i).maxCoeff(&best);
+      correct += labelled && y[i] == static_cast<double>(best + 1);
+      csv += fmt::format("{},{}", i, best + 1);
+      for (Eigen::Index k = 0; k < K; ++k) csv += "," + number(P(i, k));
+      csv += labelled ? "," + number(y[i]) + "\n" : "\n";
+    }
+    // Rows where the fitted cumulative curves cross: a class probability below 0 (docs/presto.md).
+    metrics["invalid_rows"] = static_cast<double>((P.array() < 0).rowwise().any().count());
+    if (labelled) {
+      const cp::CumulativeLogit f(Xd, y, static_cast<int>(K));  // labels must be 1 … K
+      metrics["accuracy"] = static_cast<double>(correct) / static_cast<double>(n);
+      metrics["log_loss"] = f.value(f.theta_from(alpha, B));
+      metrics["brier"] = optim::brier_score(P, y);
     }
   } else if (m.problem == "quantile") {
     csv = "row";

@@ -109,11 +109,12 @@ std::optional<double> linear_rate_ratio(const RunConfig& c, const FitResult& r) 
 
 nlohmann::json model_json(const RunConfig& c, const FitResult& r) {
   const auto& pc = c.problem;
-  nlohmann::json m{{"problem", pc.type}, {"format", pc.format}, {"intercept", pc.intercept}, {"features", r.features},
+  // Ordinal models keep their thresholds where the intercepts of the other models are.
+  nlohmann::json m{{"problem", pc.type}, {"format", pc.format}, {"intercept", pc.intercept || pc.type == "ordinal"}, {"features", r.features},
                    {"outputs", r.outputs}};
   if (pc.format == "csv") m["response"] = pc.response, m["feature_names"] = r.feature_names;
-  if (pc.type == "quantile") m["taus"] = pc.taus;
   else m["zero_based"] = pc.zero_based;
+  if (pc.type == "quantile") m["taus"] = pc.taus;
   if (const auto& t = r.standardization)
     m["standardization"] = {{"center", std::vector<double>(t->center.data(), t->center.data() + t->center.size())},
                             {"scale", std::vector<double>(t->scale.data(), t->scale.data() + t->scale.size())}};
@@ -178,7 +179,8 @@ nlohmann::json write_run_folder(const fs::path& dir, const RunConfig& c, const F
   }
   if (const auto ratio = linear_rate_ratio(c, r)) j["linear_rate_ratio"] = *ratio;
   j["model"] = model_json(c, r);
-  if (const std::string w = stop_warning(r); !w.empty()) j["warning"] = w;
+  if (!r.solver.empty()) j["solver"] = r.solver;
+  if (const std::string w = r.warning.empty() ? stop_warning(r) : r.warning; !w.empty()) j["warning"] = w;
   if (c.plots && !s.history.empty()) {  // solvers (lasso_cd, quantile_lp) record no history to plot
     std::string err;
     const fs::path csv = dir / "metrics.csv";

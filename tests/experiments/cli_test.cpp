@@ -2,6 +2,7 @@
 // reproduce + resume, claims that fail, --set overrides, exit codes and determinism.
 #include <convlab/optim/ceres_lbfgs.hpp>
 #include <convlab/optim/newton.hpp>
+#include <convlab/optim/presto.hpp>
 #include <convlab/optim/proximal_gradient.hpp>
 #include <convlab/optim/sgd.hpp>
 #include <convlab/optim/two_pass_refinement.hpp>
@@ -799,10 +800,13 @@ TEST(Config, EveryOptimizerAndKappaRoundTrips) {
   write(dir / "run.toml", "[problem]\ntype = \"logistic\"\ndata = \"data.csv\"\n");
   std::vector<ex::Overrides> variants;
   for (const auto& type : ex::optimizer_types())
-    if (type != "lion" && type != "lasso_cd" && type != "quantile_lp") variants.push_back({"optimizer.type=" + type});
+    if (type != "lion" && type != "lasso_cd" && type != "quantile_lp" && type != "presto") variants.push_back({"optimizer.type=" + type});
   for (const auto& name : kappa_names()) variants.push_back({"optimizer.type=lion", "optimizer.kappa=" + name});
   variants.push_back({"problem.type=quantile", "problem.taus=[0.1, 0.9]", "optimizer.type=quantile_lp"});
   variants.push_back({"problem.type=quantile", "optimizer.type=quantile_lp"});
+  variants.push_back({"problem.type=ordinal", "optimizer.type=presto"});
+  variants.push_back({"problem.type=ordinal", "problem.model=presto", "problem.lambda=0.5", "optimizer.type=presto"});
+  variants.push_back({"problem.type=ordinal", "problem.model=proportional_odds", "optimizer.type=presto"});
   for (const auto& v : variants) {
     const auto c = ex::load_run_config((dir / "run.toml").string(), v);
     write(dir / "resolved.toml", c.to_toml());
@@ -1369,4 +1373,84 @@ TEST(Predict, QuantileFitIsTheExactLpSolutionAndPredictsItsLevels) {
   bad("type = \"quantile\"\ntau = 0.5\ntaus = [0.5]", "quantile_lp", "give either tau or taus");
   bad("type = \"quantile\"\ntaus = [0.5, 0.2]", "quantile_lp", "levels must lie in (0, 1) and increase");
   bad("type = \"quantile\"\nl2 = 1", "quantile_lp", "takes l1 only");
+}
+
+// Ordinal regression from a config. Proportional odds on soup equals MASS::polr (reference values
+// of tests/optim/presto_test.cpp), and on its training rows predict's log loss is the fit's
+// objective; its class probabilities sum to one and its metrics recompute from its columns.
+// PRESTO with λ by cross-validation is the library's presto_cv with the run's seed. Separable
+// data get a warning instead of a silent fit, and wrong labels or keys exit 2.
+TEST(Predict, OrdinalFitsMatchPolrAndPredictClassProbabilities) {
+  const fs::path out = fresh_dir("predict-ordinal");
+  const std::string soup = source_dir() + "/data/soup.csv";
+  const auto fit = [&](const std::string& name, const std::string& problem) {
+    write(out / (name + ".toml"), "seed = 3\n[problem]\ntype = \"ordinal\"\n" + problem + "\n[optimizer]\ntype = \"presto\"\n");
+    const auto [code, text] = run_cli_stderr("fit " + (out / (name + ".toml")).string() + " --out " + out.string(), out / "err.txt");
+    EXPECT_EQ(code, 0) << text;
+    return out / name / "fit";
+  };
+  const fs::path po = fit("po", "data = \"" + soup + "\"\nfeatures = [\"PROD_Test\", \"DAY_2\", \"COLD_Yes\"]\nmodel = \"proportional_odds\"");
+  const auto s = read_json(po / "summary.json");
+  const auto x = s["x"].get<std::vector<double>>();
+  const double zeta[] = {-1.5247283243522, -0.5390465525727, -0.2129388135571, 0.0411905532527, 0.7075907088124};
+  const double b[] = {1.153642927209, -0.290755819709, 0.267242675831};
+  ASSERT_EQ(x.size(), 20u);  // per threshold: 3 weights, then α_k
+  for (int k = 0; k < 5; ++k) {
+    EXPECT_NEAR(x[static_cast<std::size_t>(4 * k + 3)], zeta[k], 2e-5) << k;
+    for (int j = 0; j < 3; ++j) EXPECT_NEAR(x[static_cast<std::size_t>(4 * k + j)], -b[j], 2e-5) << k << "," << j;
+  }
+  ASSERT_EQ(run_cli("predict " + po.string() + " " + soup), 0);
+  const auto m = read_json(po / "predictions.json");
+  EXPECT_NEAR(m["log_loss"].get<double>(), s["final_value"].get<double>(), 1e-12);
+  EXPECT_EQ(m["invalid_rows"].get<double>(), 0.0);
+  std::vector<std::vector<double>> p;
+  for (int k = 1; k <= 6; ++k) p.push_back(csv_column(po / "predictions.csv", "p_" + std::to_string(k)));
+  const auto label = csv_column(po / "predictions.csv", "label"), y = csv_column(po / "predictions.csv", "y");
+  double brier = 0, correct = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    double sum = 0, best = -1;
+    int arg = 0;
+    for (int k = 0; k < 6; ++k) {
+      sum += p[k][i];
+      brier += std::pow((y[i] == k + 1 ? 1.0 : 0.0) - p[k][i], 2);
+      if (p[k][i] > best) best = p[k][i], arg = k + 1;
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-12) << "row " << i;
+    EXPECT_EQ(label[i], arg) << "row " << i;
+    correct += label[i] == y[i];
+  }
+  EXPECT_NEAR(m["brier"].get<double>(), brier / static_cast<double>(y.size()), 1e-12);
+  EXPECT_DOUBLE_EQ(m["accuracy"].get<double>(), correct / static_cast<double>(y.size()));
+
+  // PRESTO with λ by 3-fold CV over 6 values: the library's presto_cv with the run's seed.
+  const fs::path cv = fit("cv", "data = \"" + soup + "\"\nfolds = 3\nn_lambdas = 6\nlambda_ratio = 0.05");
+  const auto ds = cp::load_csv(soup, {.response = "y"});
+  const auto want = convlab::optim::presto_cv(ds.X, ds.y, 6, {.folds = 3, .seed = 3, .path = {.n_lambdas = 6, .ratio = 0.05}});
+  const auto c = read_json(cv / "summary.json");
+  EXPECT_DOUBLE_EQ(c["solver"]["lambda"].get<double>(), want.fit.lambda);
+  const auto xc = c["x"].get<std::vector<double>>();
+  const Eigen::Index d = ds.X.cols();
+  for (Eigen::Index k = 0; k < 5; ++k) {
+    EXPECT_DOUBLE_EQ(xc[static_cast<std::size_t>(k * (d + 1) + d)], want.fit.alpha[k]);
+    for (Eigen::Index j = 0; j < d; ++j) EXPECT_DOUBLE_EQ(xc[static_cast<std::size_t>(k * (d + 1) + j)], want.fit.beta(j, k));
+  }
+
+  // Completely separated levels: no maximum-likelihood fit, and the summary says so.
+  std::string sep = "y,a\n";
+  for (int i = 0; i < 60; ++i) sep += fmt::format("{},{}\n", i < 20 ? 1 : i < 40 ? 2 : 3, i * 0.1);
+  write(out / "sep.csv", sep);
+  const fs::path separated = fit("sep", "data = \"" + (out / "sep.csv").string() + "\"\nmodel = \"proportional_odds\"");
+  EXPECT_NE(read_json(separated / "summary.json").value("warning", "").find("does not exist"), std::string::npos);
+
+  const auto bad = [&](const std::string& problem, const std::string& needle) {
+    write(out / "bad.toml", "[problem]\ntype = \"ordinal\"\n" + problem + "\n[optimizer]\ntype = \"presto\"\n");
+    const auto [code, text] = run_cli_stderr("validate " + (out / "bad.toml").string(), out / "err.txt");
+    EXPECT_EQ(code, 2) << text;
+    EXPECT_NE(text.find(needle), std::string::npos) << text;
+  };
+  write(out / "zero.csv", "y,a\n0,1\n1,2\n2,3\n1,4\n");
+  bad("data = \"" + (out / "zero.csv").string() + "\"", "labels must be integers 1");
+  bad("data = \"" + soup + "\"\nl1 = 0.1", "penalized by lambda");
+  bad("data = \"" + soup + "\"\nintercept = true", "always fit their K − 1 thresholds");
+  bad("data = \"" + soup + "\"\nlambda = 0.1\nfolds = 3", "unknown key 'folds'");
 }
