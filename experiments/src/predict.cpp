@@ -84,36 +84,76 @@ MatX<double> linear_predictors(const Design& X, const Model& m) {
   return Z;
 }
 
-/// The predictions table and, with labels, the metrics; the metrics come from the library's
-/// own objectives (without penalty) on the new rows, so they mean what the fit's value means.
+/// What one model says about the rows: the predicted columns (named), a predicted label per row
+/// for classifiers, and, for labelled rows, the metrics.
+struct Predictions {
+  std::vector<std::string> names;
+  MatX<double> values;
+  std::vector<long long> labels;
+  nlohmann::json metrics;
+};
+
+/// The CSV: row, [label,] the named columns, [y].
+std::string predictions_csv(const Predictions& p, const VecX<double>& y) {
+  const bool labelled = y.size() == p.values.rows();
+  std::string csv = p.labels.empty() ? "row" : "row,label";
+  for (const auto& name : p.names) csv += "," + name;
+  csv += labelled ? ",y\n" : "\n";
+  for (Eigen::Index i = 0; i < p.values.rows(); ++i) {
+    csv += std::to_string(i);
+    if (!p.labels.empty()) csv += "," + std::to_string(p.labels[static_cast<std::size_t>(i)]);
+    for (Eigen::Index k = 0; k < p.values.cols(); ++k) csv += "," + number(p.values(i, k));
+    csv += labelled ? "," + number(y[i]) + "\n" : "\n";
+  }
+  return csv;
+}
+
+/// Argmax of each row, plus `first` (ordinal labels start at 1).
+std::vector<long long> argmax_labels(const MatX<double>& P, long long first) {
+  std::vector<long long> labels(static_cast<std::size_t>(P.rows()));
+  for (Eigen::Index i = 0; i < P.rows(); ++i) {
+    Eigen::Index best = 0;
+    P.row(i).maxCoeff(&best);
+    labels[static_cast<std::size_t>(i)] = best + first;
+  }
+  return labels;
+}
+
+/// The metrics come from the library's own objectives (without penalty) on the new rows, so they
+/// mean what the fit's value means.
 template <class Design>
-std::pair<std::string, nlohmann::json> predict_rows(Design X, const VecX<double>& y, const Model& m) {
+Predictions predict_rows(Design X, const VecX<double>& y, const Model& m) {
   if (m.standardization) cp::apply_standardization(X, *m.standardization);
   const MatX<double> Z = linear_predictors(X, m);
   const Eigen::Index n = Z.rows();
   const bool labelled = y.size() == n;
   const cp::LinearModelOptions opt{.intercept = m.intercept};
-  std::string csv;
-  nlohmann::json metrics;
+  Predictions p;
   if (m.problem == "least_squares") {
-    csv = labelled ? "row,prediction,y\n" : "row,prediction\n";
-    for (Eigen::Index i = 0; i < n; ++i)
-      csv += fmt::format("{},{}{}\n", i, number(Z(i, 0)), labelled ? "," + number(y[i]) : "");
+    p.names = {"prediction"}, p.values = Z;
     if (labelled) {
       const cp::LeastSquares<double, Design> f(std::move(X), y, opt);
-      metrics["rmse"] = std::sqrt(2 * f.value(m.x));  // f = (1/2n)·‖r‖²
-      metrics["mae"] = (Z.col(0) - y).cwiseAbs().mean();
+      p.metrics["rmse"] = std::sqrt(2 * f.value(m.x));  // f = (1/2n)·‖r‖²
+      p.metrics["mae"] = (Z.col(0) - y).cwiseAbs().mean();
     }
-  } else if (m.problem == "logistic") {
-    csv = labelled ? "row,probability,label,y\n" : "row,probability,label\n";
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const double z = Z(i, 0), prob = z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z));
-      csv += fmt::format("{},{},{}{}\n", i, number(prob), z > 0 ? 1 : 0, labelled ? "," + number(y[i]) : "");
-    }
+  } else if (m.problem == "logistic") {  // label 1 where the score is positive, as Logistic::accuracy
+    p.names = {"probability"};
+    p.values = Z.unaryExpr([](double z) { return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z)); });
+    for (Eigen::Index i = 0; i < n; ++i) p.labels.push_back(Z(i, 0) > 0 ? 1 : 0);
     if (labelled) {
       const cp::Logistic<double, Design> f(std::move(X), y, opt);
-      metrics["accuracy"] = f.accuracy(m.x);
-      metrics["log_loss"] = f.value(m.x);
+      p.metrics["accuracy"] = f.accuracy(m.x);
+      p.metrics["log_loss"] = f.value(m.x);
+    }
+  } else if (m.problem == "multinomial") {  // softmax of the scores
+    for (Eigen::Index k = 0; k < m.outputs; ++k) p.names.push_back(fmt::format("p_{}", k));
+    p.values = (Z.colwise() - Z.rowwise().maxCoeff()).array().exp().matrix();
+    p.values.array().colwise() /= p.values.rowwise().sum().array();
+    p.labels = argmax_labels(Z, 0);
+    if (labelled) {
+      const cp::Multinomial<double, Design> f(std::move(X), y, m.outputs, opt);
+      p.metrics["accuracy"] = f.accuracy(m.x);
+      p.metrics["log_loss"] = f.value(m.x);
     }
   } else if (m.problem == "ordinal") {  // labels 1 … K; column k of x is (β_k, α_k)
     const Eigen::Map<const MatX<double>> W(m.x.data(), m.features + 1, m.outputs);
@@ -122,67 +162,36 @@ std::pair<std::string, nlohmann::json> predict_rows(Design X, const VecX<double>
     MatX<double> Xd;
     if constexpr (requires { X.toDense(); }) Xd = X.toDense();
     else Xd = std::move(X);
-    const MatX<double> P = cp::cumulative_logit_probabilities(Xd, alpha, B);
     const Eigen::Index K = m.outputs + 1;
-    csv = "row,label";
-    for (Eigen::Index k = 1; k <= K; ++k) csv += fmt::format(",p_{}", k);
-    csv += labelled ? ",y\n" : "\n";
-    Eigen::Index correct = 0;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      Eigen::Index best = 0;
-      P.row(i).maxCoeff(&best);
-      correct += labelled && y[i] == static_cast<double>(best + 1);
-      csv += fmt::format("{},{}", i, best + 1);
-      for (Eigen::Index k = 0; k < K; ++k) csv += "," + number(P(i, k));
-      csv += labelled ? "," + number(y[i]) + "\n" : "\n";
-    }
+    for (Eigen::Index k = 1; k <= K; ++k) p.names.push_back(fmt::format("p_{}", k));
+    p.values = cp::cumulative_logit_probabilities(Xd, alpha, B);
+    p.labels = argmax_labels(p.values, 1);
     // Rows where the fitted cumulative curves cross: a class probability below 0 (docs/presto.md).
-    metrics["invalid_rows"] = static_cast<double>((P.array() < 0).rowwise().any().count());
+    p.metrics["invalid_rows"] = static_cast<double>((p.values.array() < 0).rowwise().any().count());
     if (labelled) {
       const cp::CumulativeLogit f(Xd, y, static_cast<int>(K));  // labels must be 1 … K
-      metrics["accuracy"] = static_cast<double>(correct) / static_cast<double>(n);
-      metrics["log_loss"] = f.value(f.theta_from(alpha, B));
-      metrics["brier"] = optim::brier_score(P, y);
+      double correct = 0;
+      for (Eigen::Index i = 0; i < n; ++i) correct += y[i] == static_cast<double>(p.labels[static_cast<std::size_t>(i)]);
+      p.metrics["accuracy"] = correct / static_cast<double>(n);
+      p.metrics["log_loss"] = f.value(f.theta_from(alpha, B));
+      p.metrics["brier"] = optim::brier_score(p.values, y);
     }
-  } else if (m.problem == "quantile") {
-    csv = "row";
-    for (double tau : m.taus) csv += fmt::format(",q_{}", tau);
-    csv += labelled ? ",y\n" : "\n";
-    for (Eigen::Index i = 0; i < n; ++i) {
-      csv += std::to_string(i);
-      for (Eigen::Index k = 0; k < m.outputs; ++k) csv += "," + number(Z(i, k));
-      csv += labelled ? "," + number(y[i]) + "\n" : "\n";
-    }
+  } else {  // quantile: one column per level, unsorted
+    for (double tau : m.taus) p.names.push_back(fmt::format("q_{}", tau));
+    p.values = Z;
     const VecX<double> levels = Eigen::Map<const VecX<double>>(m.taus.data(), m.outputs);
-    metrics["crossing_fraction"] = cp::crossing_fraction(Z);
-    if (labelled) {  // docs/quantile.md: WIS = (2/m)·Σ pinball, so the mean pinball loss is WIS / 2
+    p.metrics["crossing_fraction"] = cp::crossing_fraction(Z);
+    if (labelled) {  // docs/quantile.md: WIS = (2/m)·Σ pinball
       const VecX<double> per_level = cp::pinball_per_level(Z, y, levels);
-      for (Eigen::Index k = 0; k < m.outputs; ++k) metrics[fmt::format("pinball_{}", levels[k])] = per_level[k];
-      metrics["wis"] = cp::mean_wis(Z, y, levels);
+      for (Eigen::Index k = 0; k < m.outputs; ++k) p.metrics[fmt::format("pinball_{}", levels[k])] = per_level[k];
+      p.metrics["wis"] = cp::mean_wis(Z, y, levels);
       if (m.outputs >= 2) {  // the outer interval [q_first, q_last]; nominal coverage τ_last − τ_first
         const auto inside = ((y.array() >= Z.col(0).array()) && (y.array() <= Z.col(m.outputs - 1).array())).count();
-        metrics["interval_coverage"] = static_cast<double>(inside) / static_cast<double>(n);
+        p.metrics["interval_coverage"] = static_cast<double>(inside) / static_cast<double>(n);
       }
     }
-  } else {
-    csv = "row,label";
-    for (Eigen::Index k = 0; k < m.outputs; ++k) csv += fmt::format(",p_{}", k);
-    csv += labelled ? ",y\n" : "\n";
-    for (Eigen::Index i = 0; i < n; ++i) {
-      Eigen::Index best = 0;
-      const double top = Z.row(i).maxCoeff(&best);
-      const VecX<double> e = (Z.row(i).transpose().array() - top).exp().matrix();
-      csv += fmt::format("{},{}", i, best);
-      for (Eigen::Index k = 0; k < m.outputs; ++k) csv += "," + number(e[k] / e.sum());
-      csv += labelled ? "," + number(y[i]) + "\n" : "\n";
-    }
-    if (labelled) {
-      const cp::Multinomial<double, Design> f(std::move(X), y, m.outputs, opt);
-      metrics["accuracy"] = f.accuracy(m.x);
-      metrics["log_loss"] = f.value(m.x);
-    }
   }
-  return {std::move(csv), std::move(metrics)};
+  return p;
 }
 
 }  // namespace
@@ -194,29 +203,30 @@ int command_predict(const PredictArgs& a) {
   if (out.extension() == ".json" || fs::is_directory(out))
     throw ConfigError("--out " + out.string() + ": name a CSV file (the metrics are written beside it as .json)");
   prepare_output_dir(out.parent_path().empty() ? fs::path(".") : out.parent_path());
-  std::pair<std::string, nlohmann::json> result;
-  Eigen::Index rows = 0;
+  Predictions p;
+  VecX<double> y;
   if (m.format == "csv") {
     // The fitted feature columns by name (any order, extra columns ignored); the response may be absent.
     auto ds = cp::load_csv(a.data, {.response = m.response, .features = m.feature_names, .response_optional = true});
-    rows = ds.X.rows();
-    result = predict_rows(std::move(ds.X), ds.y, m);
+    p = predict_rows(std::move(ds.X), ds.y, m);
+    y = std::move(ds.y);
   } else {
     auto ds = cp::load_libsvm(a.data, {.zero_based = m.zero_based, .num_features = m.features});
-    rows = ds.X.rows();
-    result = predict_rows(std::move(ds.X), ds.y, m);
+    p = predict_rows(std::move(ds.X), ds.y, m);
+    y = std::move(ds.y);
   }
-  write_atomic(out, result.first);
+  write_atomic(out, predictions_csv(p, y));
+  const Eigen::Index rows = p.values.rows();
   std::string line = fmt::format("{} rows predicted by {} ({}): {}", rows, run_dir.string(), m.problem, out.string());
-  if (!result.second.empty()) {
-    nlohmann::json j = result.second;
+  if (!p.metrics.empty()) {
+    nlohmann::json j = p.metrics;
     j["rows"] = rows;
     j["data"] = a.data;
     j["run"] = run_dir.string();
     fs::path metrics_file = out;
     metrics_file.replace_extension(".json");
     write_atomic(metrics_file, j.dump(2) + "\n");
-    for (const auto& [k, v] : result.second.items()) line += fmt::format("; {} {:.6g}", k, v.get<double>());
+    for (const auto& [k, v] : p.metrics.items()) line += fmt::format("; {} {:.6g}", k, v.get<double>());
   }
   fmt::print("{}\n", line);
   return 0;
