@@ -356,7 +356,7 @@ FitResult fit_ordinal(const RunConfig& c, MatX<double> X, const VecX<double>& y,
     how = fmt::format("PRESTO at λ = {}", pc.lambda);
   } else {
     const auto cv = co::presto_cv(X, y, static_cast<int>(K), {.folds = static_cast<int>(pc.folds), .seed = static_cast<unsigned long long>(c.seed),
-                                                             .path = {.n_lambdas = static_cast<int>(pc.n_lambdas), .ratio = pc.lambda_ratio}});
+                                                             .path = {.n_lambdas = static_cast<int>(pc.n_lambdas), .ratio = pc.lambda_ratio, .presto = {}}});
     fit = cv.fit;
     how = fmt::format("PRESTO at λ = {:.6g}, chosen by {}-fold CV over {} values (mean Brier {:.6g})", fit.lambda, pc.folds,
                       cv.lambdas.size(), cv.mean_brier[cv.chosen]);

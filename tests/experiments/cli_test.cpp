@@ -1425,7 +1425,7 @@ TEST(Predict, OrdinalFitsMatchPolrAndPredictClassProbabilities) {
   // PRESTO with λ by 3-fold CV over 6 values: the library's presto_cv with the run's seed.
   const fs::path cv = fit("cv", "data = \"" + soup + "\"\nfolds = 3\nn_lambdas = 6\nlambda_ratio = 0.05");
   const auto ds = cp::load_csv(soup, {.response = "y"});
-  const auto want = convlab::optim::presto_cv(ds.X, ds.y, 6, {.folds = 3, .seed = 3, .path = {.n_lambdas = 6, .ratio = 0.05}});
+  const auto want = convlab::optim::presto_cv(ds.X, ds.y, 6, {.folds = 3, .seed = 3, .path = {.n_lambdas = 6, .ratio = 0.05, .presto = {}}});
   const auto c = read_json(cv / "summary.json");
   EXPECT_DOUBLE_EQ(c["solver"]["lambda"].get<double>(), want.fit.lambda);
   const auto xc = c["x"].get<std::vector<double>>();
