@@ -236,7 +236,7 @@ OptimizerConfig read_optimizer(Section& os) {
   OptimizerConfig o;
   o.type = os.choice("type", "gd", optimizer_types());
   os.document("the optimizer; the keys below depend on it");
-  if (o.type != "lasso_cd" && o.type != "quantile_lp" && o.type != "presto")
+  if (o.type != "lasso_cd" && problem_for(o.type).empty())
     o.batch_size = os.get<long long>("batch_size", 0, nonnegative_int, ">= 0 (0 = full batch)", "minibatch size");
   if (o.type == "sgd" || o.type == "momentum" || o.type == "nesterov") {
     // momentum and nesterov are SGD with μ = 0.9 by default; nesterov fixes dampening = 0
@@ -269,8 +269,21 @@ OptimizerConfig read_optimizer(Section& os) {
 
 }  // namespace
 
+namespace {
+/// Problems that need a model-specific solver, and that solver (named as an [optimizer] type).
+const std::vector<std::pair<std::string, std::string>> kSolvers{{"quantile", "quantile_lp"}, {"ordinal", "presto"}};
+}  // namespace
+
 std::string solver_for(const std::string& problem_type) {
-  return problem_type == "quantile" ? "quantile_lp" : problem_type == "ordinal" ? "presto" : "";
+  for (const auto& [problem, solver] : kSolvers)
+    if (problem == problem_type) return solver;
+  return "";
+}
+
+std::string problem_for(const std::string& optimizer_type) {
+  for (const auto& [problem, solver] : kSolvers)
+    if (solver == optimizer_type) return problem;
+  return "";
 }
 
 const std::vector<std::string>& optimizer_types() {
@@ -456,8 +469,8 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   c.optimizer = read_optimizer(os);
   if (const std::string needed = solver_for(p.type); !needed.empty() && c.optimizer.type != needed)
     os.fail_here("type", "a " + p.type + " problem is solved by type = \"" + needed + "\"");
-  else if (needed.empty() && (c.optimizer.type == "quantile_lp" || c.optimizer.type == "presto"))
-    os.fail_here("type", c.optimizer.type + " solves [problem] type = \"" + (c.optimizer.type == "presto" ? "ordinal" : "quantile") + "\" only");
+  else if (const std::string solves = problem_for(c.optimizer.type); needed.empty() && !solves.empty())
+    os.fail_here("type", c.optimizer.type + " solves [problem] type = \"" + solves + "\" only");
   if (!solver_for(p.type).empty() && c.reference != "none")
     top.fail_here("reference", c.optimizer.type + " certifies its own answer; set reference = \"none\"");
 

@@ -51,6 +51,9 @@ struct ProblemConfig {
 /// ordinal → presto.
 std::string solver_for(const std::string& problem_type);
 
+/// The problem type a model-specific solver solves ("" for a step optimizer): solver_for's inverse.
+std::string problem_for(const std::string& optimizer_type);
+
 struct OptimizerConfig {
   std::string type = "gd";  // one of optimizer_types()
   long long batch_size = 0;

@@ -313,7 +313,7 @@ FitResult fit_quantile(const RunConfig& c, MatX<double> X, const VecX<double>& y
     const auto q = quantile::quantile_regression(A, y, tau, {}, pc.l1 * static_cast<double>(n), pc.intercept ? 1 : 0);
     r.x.segment(k * p, d) = q.beta.tail(d);
     if (pc.intercept) r.x[k * p + d] = q.beta[0];
-    for (Eigen::Index i = 0; i < n; ++i) s.initial_value += cp::pinball(y[i], tau) / static_cast<double>(n);
+    s.initial_value += quantile::quantile_objective(A, y, VecX<double>::Zero(p), tau) / static_cast<double>(n);
     s.final_value += quantile::quantile_objective(A, y, q.beta, tau) / static_cast<double>(n) + pc.l1 * q.beta.tail(d).lpNorm<1>();
     s.iterations += q.lp_iterations;
     if (!q.certified) s.status = co::Status::MaxIterations;
