@@ -1340,6 +1340,10 @@ TEST(Predict, QuantileFitIsTheExactLpSolutionAndPredictsItsLevels) {
     return out / name / "fit";
   };
   const fs::path raw = config("raw", ""), standardized = config("std", "standardize = true\n");
+  // A solver run has no history to plot: no plot, and no gnuplot temporaries left behind.
+  for (const auto& entry : fs::directory_iterator(raw))
+    EXPECT_TRUE(entry.path().extension() != ".gp" && entry.path().extension() != ".log" && entry.path().extension() != ".png")
+        << entry.path();
   const auto s = read_json(raw / "summary.json");
   const std::vector<double> highs{0.4017657593034804, 110.14157420494848, 0.5601805512094195, 81.48224741693612,
                                   0.6862994803719054, 67.35087208012978};  // (slope, intercept) per level
