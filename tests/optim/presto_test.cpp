@@ -5,6 +5,8 @@
 #include <convlab/optim/presto.hpp>
 #include <convlab/problems/data_io.hpp>
 #include <convlab/problems/ordinal.hpp>
+#include <convlab/core/random.hpp>
+#include <boost/random/uniform_real_distribution.hpp>
 #include <random>
 
 #include "test_support.hpp"
@@ -78,6 +80,58 @@ TEST(CumulativeLogit, GradientAndHessianMatchFiniteDifferencesAndProbabilitiesSu
   bad[1] = bad[0] - 5;
   EXPECT_TRUE(std::isinf(m.value(bad)));
   EXPECT_THROW(cp::CumulativeLogit(d.X, VecX<double>::Constant(200, 5), 4), convlab::InvalidArgument);
+}
+
+// The gradient and Hessian assembled per row from the textbook derivatives of
+// ℓ = −log(F(b) − F(a)) (F the logistic cdf, f = F(1 − F), f' = f(1 − 2F)) and the explicit
+// Jacobian rows ∂η_k/∂θ; the model assembles them through weighted Gram matrices per class.
+TEST(CumulativeLogit, DerivativesEqualTheRowByRowAssemblyWithWeightsEmptyClassesAndTwoCategories) {
+  for (const int K : {2, 3, 5}) {
+    const Index n = 120, p = 3, T = K - 1;
+    convlab::Rng rng(convlab::test::test_seed() + static_cast<unsigned>(K));
+    boost::random::uniform_real_distribution<double> U(-1, 1), W(0, 2);
+    MatX<double> X(n, p);
+    VecX<double> y(n), w(n);
+    for (Index i = 0; i < n; ++i) {
+      for (Index j = 0; j < p; ++j) X(i, j) = U(rng);
+      y[i] = 1 + static_cast<double>(i * 7 % K);
+      if (K == 5 && y[i] == 3) y[i] = 4;  // class 3 is empty
+      w[i] = i % 9 == 0 ? 0.0 : W(rng);
+    }
+    const cp::CumulativeLogit m(X, y, K, w);
+    VecX<double> theta = VecX<double>::Zero(m.dim());
+    for (Index k = 0; k < T; ++k) theta[k] = -1.0 + 1.5 * static_cast<double>(k);
+    for (Index j = T; j < m.dim(); ++j) theta[j] = 0.1 * U(rng);
+    ASSERT_TRUE(std::isfinite(m.value(theta))) << K;
+    const auto F = [](double t) { return 1 / (1 + std::exp(-t)); };
+    VecX<double> g_ref = VecX<double>::Zero(m.dim());
+    MatX<double> H_ref = MatX<double>::Zero(m.dim(), m.dim());
+    for (Index i = 0; i < n; ++i) {
+      if (w[i] == 0) continue;
+      const int c = static_cast<int>(y[i]);
+      auto jacobian_row = [&](int k) {  // ∂η_k/∂θ
+        VecX<double> u = VecX<double>::Zero(m.dim());
+        u[k - 1] = 1;
+        for (int l = 1; l <= k; ++l) u.segment(m.psi_offset(l), p) = X.row(i).transpose();
+        return u;
+      };
+      const VecX<double> ua = c >= 2 ? jacobian_row(c - 1) : VecX<double>::Zero(m.dim());
+      const VecX<double> ub = c <= T ? jacobian_row(c) : VecX<double>::Zero(m.dim());
+      const double Fa = c >= 2 ? F(ua.dot(theta)) : 0.0, Fb = c <= T ? F(ub.dot(theta)) : 1.0;
+      const double fa = Fa * (1 - Fa), fb = Fb * (1 - Fb), P = Fb - Fa;
+      const double s = w[i] / w.sum();
+      g_ref += s * ((fa / P) * ua - (fb / P) * ub);
+      H_ref += s * ((fa * (1 - 2 * Fa) / P + fa * fa / (P * P)) * ua * ua.transpose() +
+                    (-fb * (1 - 2 * Fb) / P + fb * fb / (P * P)) * ub * ub.transpose() -
+                    (fa * fb / (P * P)) * (ua * ub.transpose() + ub * ua.transpose()));
+    }
+    VecX<double> g(m.dim());
+    MatX<double> H(m.dim(), m.dim());
+    m.value_and_gradient(theta, g);
+    m.hessian(theta, H);
+    EXPECT_LE((g - g_ref).cwiseAbs().maxCoeff(), 1e-13 * (1 + g_ref.cwiseAbs().maxCoeff())) << K;
+    EXPECT_LE((H - H_ref).cwiseAbs().maxCoeff(), 1e-13 * (1 + H_ref.cwiseAbs().maxCoeff())) << K;
+  }
 }
 
 TEST(Presto, AtLambdaMaxWithPenalizeFirstTheFitIsTheInterceptOnlyModel) {
@@ -254,4 +308,28 @@ TEST(Presto, CvChoosesTheLargestLambdaAmongTiesAndBeatsNothingWorse) {
   ASSERT_EQ(cv.mean_brier.size(), 6u);
   for (double b : cv.mean_brier) EXPECT_GE(b, cv.mean_brier[cv.chosen]);
   EXPECT_EQ(cv.fit.lambda, cv.lambdas[cv.chosen]);
+}
+
+// The Hessian's Gram matrices and the linear predictors are sums over thousands of rows; through
+// Eigen's parallel GEMM their rounding would depend on the thread count. Sizes here are large
+// enough for Eigen to parallelize.
+TEST(Presto, ThreadCountDoesNotChangeDerivativesOrTheCvFit) {
+  const auto d = simulate(3000, 12, convlab::test::test_seed() + 21, convlab::test::vec({-1, 0.5, 2}));
+  auto run = [&](int threads) {
+    Eigen::setNbThreads(threads);
+    const cp::CumulativeLogit m(d.X, d.y, 4);
+    VecX<double> theta = m.theta_from(convlab::test::vec({-1, 0.5, 2}), MatX<double>::Constant(12, 3, 0.01));
+    VecX<double> g(m.dim());
+    MatX<double> H(m.dim(), m.dim());
+    m.value_and_gradient(theta, g);
+    m.hessian(theta, H);
+    const auto cv = co::presto_cv(d.X, d.y, 4, {.folds = 3, .seed = 2, .path = {.n_lambdas = 6, .ratio = 0.05, .presto = {}}});
+    return std::tuple{g, H, cv.fit.theta};
+  };
+  const auto [g1, H1, t1] = run(1);
+  const auto [g2, H2, t2] = run(2);
+  Eigen::setNbThreads(0);
+  EXPECT_TRUE(g1 == g2);
+  EXPECT_TRUE(H1 == H2);
+  EXPECT_TRUE(t1 == t2);
 }

@@ -19,6 +19,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "concepts.hpp"
 #include "detail/numerics.hpp"
@@ -34,7 +35,7 @@ class CumulativeLogit {
   /// `sample_weight` (optional, n entries ≥ 0, not all 0): the objective becomes the weighted
   /// mean Σ wᵢℓᵢ / Σ wᵢ, so integer weights equal repeated rows; rows of weight 0 are dropped
   /// (they neither count nor constrain the curves).
-  CumulativeLogit(MatX<double> X, const VecX<double>& y, int K, const VecX<double>& sample_weight = VecX<double>()) : K_(K) {
+  CumulativeLogit(const MatX<double>& X, const VecX<double>& y, int K, const VecX<double>& sample_weight = VecX<double>()) : K_(K) {
     detail::require(K >= 2, "CumulativeLogit: number of categories K", K, ">= 2");
     detail::require_size(y.size(), X.rows(), "CumulativeLogit: y (one label per row of X)");
     if (!X.allFinite()) throw InvalidArgument("CumulativeLogit: X has a non-finite entry");
@@ -43,40 +44,51 @@ class CumulativeLogit {
     for (Eigen::Index i = 0; i < w.size(); ++i)
       if (!(w[i] >= 0 && std::isfinite(w[i])))
         throw InvalidArgument("CumulativeLogit: sample_weight of row " + std::to_string(i) + " is " + std::to_string(w[i]) + "; weights must be finite and >= 0");
-    const Eigen::Index kept = (w.array() > 0).count();
-    if (kept == 0) throw InvalidArgument("CumulativeLogit: every sample_weight is 0");
-    X_.resize(kept, X.cols());
-    y_.resize(kept);
-    w_.resize(kept);
-    Eigen::Index r = 0;
-    for (Eigen::Index i = 0; i < y.size(); ++i) {
+    for (Eigen::Index i = 0; i < y.size(); ++i)
       if (!(y[i] >= 1 && y[i] <= K && y[i] == std::floor(y[i])))
         throw InvalidArgument("CumulativeLogit: label of row " + std::to_string(i) + " is " + std::to_string(y[i]) +
                               "; labels must be integers 1 … " + std::to_string(K));
-      if (w[i] == 0) continue;
-      X_.row(r) = X.row(i);
+    // Keep the rows of positive weight, grouped by label (stable), so that the Hessian's weighted
+    // Gram matrices run over one contiguous block of rows per class.
+    std::vector<Eigen::Index> order;
+    for (Eigen::Index i = 0; i < y.size(); ++i)
+      if (w[i] > 0) order.push_back(i);
+    if (order.empty()) throw InvalidArgument("CumulativeLogit: every sample_weight is 0");
+    std::stable_sort(order.begin(), order.end(), [&](Eigen::Index a, Eigen::Index b) { return y[a] < y[b]; });
+    const auto kept = static_cast<Eigen::Index>(order.size());
+    X1_.resize(kept, X.cols() + 1);
+    X1_.col(0).setOnes();
+    y_.resize(kept);
+    w_.resize(kept);
+    class_begin_.assign(static_cast<std::size_t>(K) + 1, 0);
+    for (Eigen::Index r = 0; r < kept; ++r) {
+      const Eigen::Index i = order[static_cast<std::size_t>(r)];
+      X1_.row(r).tail(X.cols()) = X.row(i);
       y_[r] = static_cast<int>(y[i]);
-      w_[r++] = w[i];
+      w_[r] = w[i];
+      ++class_begin_[static_cast<std::size_t>(y_[r])];
     }
+    for (std::size_t c = 1; c < class_begin_.size(); ++c) class_begin_[c] += class_begin_[c - 1];
     inv_total_ = 1.0 / w_.sum();
   }
 
-  Eigen::Index dim() const { return static_cast<Eigen::Index>(K_ - 1) * (X_.cols() + 1); }
-  Eigen::Index rows() const { return X_.rows(); }
-  Eigen::Index features() const { return X_.cols(); }
+  Eigen::Index dim() const { return static_cast<Eigen::Index>(K_ - 1) * X1_.cols(); }
+  Eigen::Index rows() const { return X1_.rows(); }
+  Eigen::Index features() const { return X1_.cols() - 1; }
   int categories() const { return K_; }
-  /// The rows of positive weight, their labels and their weights (as given; 1 without weights).
-  const MatX<double>& X() const { return X_; }
+  /// The rows of positive weight (grouped by label, in their given order within a label), their
+  /// labels and their weights (as given; 1 without weights).
+  auto X() const { return X1_.rightCols(features()); }
   const Eigen::VectorXi& labels() const { return y_; }
   const VecX<double>& weights() const { return w_; }
 
   /// Offset of ψ_k (k = 1 … K−1) in θ.
-  Eigen::Index psi_offset(int k) const { return (K_ - 1) + static_cast<Eigen::Index>(k - 1) * X_.cols(); }
+  Eigen::Index psi_offset(int k) const { return (K_ - 1) + static_cast<Eigen::Index>(k - 1) * features(); }
 
   /// β (p × (K−1)) from θ: β_k = Σ_{l ≤ k} ψ_l.
   MatX<double> beta(In<double> theta) const {
     check_theta(theta, "beta");
-    const Eigen::Index p = X_.cols();
+    const Eigen::Index p = features();
     MatX<double> B(p, K_ - 1);
     VecX<double> acc = VecX<double>::Zero(p);
     for (int k = 1; k < K_; ++k) {
@@ -89,17 +101,17 @@ class CumulativeLogit {
   /// θ from intercepts α (K−1) and weights β (p × (K−1)): ψ_1 = β_1, ψ_k = β_k − β_{k−1}.
   VecX<double> theta_from(const VecX<double>& alpha, const MatX<double>& B) const {
     detail::require_size(alpha.size(), K_ - 1, "CumulativeLogit::theta_from: intercepts");
-    detail::require_size(B.rows(), X_.cols(), "CumulativeLogit::theta_from: rows of beta (one per feature)");
+    detail::require_size(B.rows(), features(), "CumulativeLogit::theta_from: rows of beta (one per feature)");
     detail::require_size(B.cols(), K_ - 1, "CumulativeLogit::theta_from: columns of beta (one per threshold)");
     VecX<double> t(dim());
     t.head(K_ - 1) = alpha;
-    for (int k = 1; k < K_; ++k) t.segment(psi_offset(k), X_.cols()) = k == 1 ? VecX<double>(B.col(0)) : VecX<double>(B.col(k - 1) - B.col(k - 2));
+    for (int k = 1; k < K_; ++k) t.segment(psi_offset(k), features()) = k == 1 ? VecX<double>(B.col(0)) : VecX<double>(B.col(k - 1) - B.col(k - 2));
     return t;
   }
 
   /// η (rows × (K−1)) for any feature matrix with p columns.
-  MatX<double> linear_predictors(const MatX<double>& X, In<double> theta) const {
-    detail::require_size(X.cols(), X_.cols(), "CumulativeLogit: columns of X");
+  MatX<double> linear_predictors(const Eigen::Ref<const MatX<double>>& X, In<double> theta) const {
+    detail::require_size(X.cols(), features(), "CumulativeLogit: columns of X");
     const MatX<double> B = beta(theta);
     MatX<double> eta(X.rows(), K_ - 1);
     for (int k = 1; k < K_; ++k) eta.col(k - 1) = (X * B.col(k - 1)).array() + theta[k - 1];
@@ -108,7 +120,7 @@ class CumulativeLogit {
 
   /// Class probabilities (rows × K) at any X. Rows whose cumulative curves cross have negative
   /// entries: see `valid`.
-  MatX<double> probabilities(const MatX<double>& X, In<double> theta) const {
+  MatX<double> probabilities(const Eigen::Ref<const MatX<double>>& X, In<double> theta) const {
     const MatX<double> eta = linear_predictors(X, theta);
     MatX<double> P(X.rows(), K_);
     for (Eigen::Index i = 0; i < X.rows(); ++i) {
@@ -124,7 +136,7 @@ class CumulativeLogit {
   }
 
   /// True when η_1 ≤ … ≤ η_{K−1} on every row of X (all class probabilities ≥ 0).
-  bool valid(const MatX<double>& X, In<double> theta) const {
+  bool valid(const Eigen::Ref<const MatX<double>>& X, In<double> theta) const {
     const MatX<double> eta = linear_predictors(X, theta);
     for (Eigen::Index i = 0; i < eta.rows(); ++i)
       for (int k = 1; k + 1 < K_; ++k)
@@ -151,9 +163,8 @@ class CumulativeLogit {
   /// Exact Hessian of the mean NLL into H (dim × dim); requires a feasible θ.
   void hessian(In<double> theta, Eigen::Ref<MatX<double>> H) const {
     detail::require(H.rows() == dim() && H.cols() == dim(), "CumulativeLogit::hessian: size of H", H.rows(), "dim × dim");
-    VecX<double> g(dim());
     MatX<double> h;
-    const double f = evaluate(theta, &g, &h);
+    const double f = evaluate(theta, nullptr, &h);
     if (!std::isfinite(f)) throw InvalidArgument("CumulativeLogit::hessian: θ is infeasible (crossing cumulative curves)");
     H = h;
   }
@@ -199,45 +210,90 @@ class CumulativeLogit {
     return t;
   }
 
+  // The derivatives go through η: with x̃ = (1, x), ∂η_k/∂α_j = [j = k] and ∂η_k/∂ψ_l = x·[l ≤ k].
+  // A row of class c touches only η_{c−1} and η_c, so the gradient is X̃ᵀD for the n × (K−1)
+  // matrix D of ∂ℓ/∂η, and the Hessian is assembled from the weighted Gram matrices
+  // G_km = Σᵢ (∂²ℓᵢ/∂η_k∂η_m) x̃ᵢx̃ᵢᵀ (|k − m| ≤ 1), each summed over the rows of the classes that
+  // touch it, then summed over k ≥ l and m ≥ r for the block (ψ_l, ψ_r).
   double evaluate(In<double> theta, VecX<double>* g, MatX<double>* H) const {
     check_theta(theta, "value");
-    const Eigen::Index n = X_.rows(), p = X_.cols();
-    const MatX<double> eta = linear_predictors(X_, theta);
-    if (g) g->setZero(dim());
-    if (H) H->setZero(dim(), dim());
+    const Eigen::Index n = rows(), p = features(), q = p + 1, T = K_ - 1;
+    MatX<double> C(q, T);  // column k − 1: (α_k, β_k)
+    C.row(0) = theta.head(T).transpose();
+    C.bottomRows(p) = beta(theta);
+    // Matrix–vector products, column by column: unlike Eigen's parallel GEMM, whose blocking
+    // depends on the thread count, they give the same bits for any number of threads.
+    MatX<double> eta(n, T);
+    for (Eigen::Index k = 0; k < T; ++k) eta.col(k).noalias() = X1_ * C.col(k);
     // Infeasible if any row's curves cross anywhere (not only at the observed class).
     for (Eigen::Index i = 0; i < n; ++i)
-      for (int k = 1; k + 1 < K_; ++k)
+      for (Eigen::Index k = 1; k < T; ++k)
         if (eta(i, k) < eta(i, k - 1)) return std::numeric_limits<double>::infinity();
+    MatX<double> D, h;  // ∂ℓᵢ/∂η (n × T); ∂²ℓᵢ/∂a², ∂²ℓᵢ/∂b², ∂²ℓᵢ/∂a∂b (n × 3), weighted
+    if (g) D.setZero(n, T);
+    if (H) h.setZero(n, 3);
     double f = 0;
-    VecX<double> u_a(dim()), u_b(dim());  // ∂η_{c−1}/∂θ and ∂η_c/∂θ for the current row
     for (Eigen::Index i = 0; i < n; ++i) {
       const int c = y_[i];
-      const bool has_a = c >= 2, has_b = c <= K_ - 1;
+      const bool has_a = c >= 2, has_b = c <= T;
       const RowTerms t = row_terms(has_a ? eta(i, c - 2) : 0.0, has_b ? eta(i, c - 1) : 0.0, has_a, has_b);
       if (!std::isfinite(t.value)) return std::numeric_limits<double>::infinity();
       f += w_[i] * t.value;  // w = 1 without weights: the same bits as an unweighted mean
       const double w = w_[i] * inv_total_;
-      if (!g) continue;
-      // ∂η_k/∂α_k = 1, ∂η_k/∂ψ_l = x for l ≤ k.
-      auto jacobian_row = [&](int k, VecX<double>& u) {
-        u.setZero();
-        u[k - 1] = 1;
-        for (int l = 1; l <= k; ++l) u.segment(psi_offset(l), p) = X_.row(i).transpose();
-      };
-      if (has_a) jacobian_row(c - 1, u_a);
-      if (has_b) jacobian_row(c, u_b);
-      if (has_a) *g += (t.da * w) * u_a;
-      if (has_b) *g += (t.db * w) * u_b;
-      if (!H) continue;
-      if (has_a) H->noalias() += (t.daa * w) * u_a * u_a.transpose();
-      if (has_b) H->noalias() += (t.dbb * w) * u_b * u_b.transpose();
-      if (has_a && has_b) H->noalias() += (t.dab * w) * (u_a * u_b.transpose() + u_b * u_a.transpose());
+      if (g) {
+        if (has_a) D(i, c - 2) = t.da * w;
+        if (has_b) D(i, c - 1) = t.db * w;
+      }
+      if (H) h.row(i) << t.daa * w, t.dbb * w, t.dab * w;
     }
+    if (g) {
+      MatX<double> Ge(q, T);  // column k − 1: ∂f/∂(α_k, β_k)
+      for (Eigen::Index k = 0; k < T; ++k) Ge.col(k).noalias() = X1_.transpose() * D.col(k);
+      g->resize(dim());
+      g->head(T) = Ge.row(0).transpose();
+      VecX<double> acc = VecX<double>::Zero(p);  // ∂f/∂ψ_l = Σ_{k ≥ l} ∂f/∂β_k
+      for (int l = K_ - 1; l >= 1; --l) g->segment(psi_offset(l), p) = acc += Ge.col(l - 1).tail(p);
+    }
+    if (H) assemble_hessian(h, *H);
     return f * inv_total_;
   }
 
-  MatX<double> X_;
+  void assemble_hessian(const MatX<double>& h, MatX<double>& H) const {
+    const Eigen::Index p = features(), q = p + 1, T = K_ - 1;
+    MatX<double> G = MatX<double>::Zero(T * q, T * q);  // block (k−1, m−1): G_km
+    auto block = [&](Eigen::Index k, Eigen::Index m) { return G.block((k - 1) * q, (m - 1) * q, q, q); };
+    MatX<double> weighted;
+    for (int c = 1; c <= K_; ++c) {
+      const Eigen::Index begin = class_begin_[static_cast<std::size_t>(c - 1)], count = class_begin_[static_cast<std::size_t>(c)] - begin;
+      if (count == 0) continue;
+      const auto Xc = X1_.middleRows(begin, count);
+      auto add = [&](int column, Eigen::Index k, Eigen::Index m) {
+        weighted = Xc.array().colwise() * h.col(column).segment(begin, count).array();
+        for (Eigen::Index j = 0; j < q; ++j) block(k, m).col(j).noalias() += Xc.transpose() * weighted.col(j);
+      };
+      if (c >= 2) add(0, c - 1, c - 1);
+      if (c <= T) add(1, c, c);
+      if (c >= 2 && c <= T) add(2, c - 1, c);
+    }
+    for (Eigen::Index k = 1; k < T; ++k) block(k + 1, k) = block(k, k + 1);  // G is symmetric
+    H.setZero(dim(), dim());
+    for (Eigen::Index j = 1; j <= T; ++j)
+      for (Eigen::Index m = 1; m <= T; ++m) H(j - 1, m - 1) = block(j, m)(0, 0);
+    // Suffix sums over m, then over k: block (k, m) becomes Σ_{m' ≥ m} G_km', then Σ_{k' ≥ k, m' ≥ m} G_k'm'.
+    for (Eigen::Index m = T - 1; m >= 1; --m) G.middleCols((m - 1) * q, q) += G.middleCols(m * q, q);
+    for (Eigen::Index j = 1; j <= T; ++j)
+      for (Eigen::Index r = 1; r <= T; ++r) {
+        H.block(j - 1, psi_offset(static_cast<int>(r)), 1, p) = block(j, r).block(0, 1, 1, p);
+        H.block(psi_offset(static_cast<int>(r)), j - 1, p, 1) = block(j, r).block(0, 1, 1, p).transpose();
+      }
+    for (Eigen::Index k = T - 1; k >= 1; --k) G.middleRows((k - 1) * q, q) += G.middleRows(k * q, q);
+    for (Eigen::Index l = 1; l <= T; ++l)
+      for (Eigen::Index r = 1; r <= T; ++r)
+        H.block(psi_offset(static_cast<int>(l)), psi_offset(static_cast<int>(r)), p, p) = block(l, r).bottomRightCorner(p, p);
+  }
+
+  MatX<double> X1_;  // (1, x) of the rows of positive weight, grouped by label
+  std::vector<Eigen::Index> class_begin_;  // the rows of class c are [class_begin_[c − 1], class_begin_[c])
   Eigen::VectorXi y_;
   VecX<double> w_;
   double inv_total_ = 1;  // 1 / Σ w
