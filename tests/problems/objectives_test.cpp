@@ -8,6 +8,9 @@
 
 #include <Eigen/Eigenvalues>
 #include <numeric>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "test_support.hpp"
 
@@ -317,4 +320,46 @@ TEST(Objectives, ThreadCountDoesNotChangeValuesGradientsOrLipschitz) {
   EXPECT_EQ(f1, f2);
   EXPECT_TRUE(g1 == g2);
   EXPECT_EQ(L1, L2);
+}
+
+// Sparse designs large enough for several row chunks (detail::row_chunks): Aᵀr is a scatter done
+// per chunk on OpenMP threads. The values and gradients equal the dense design's to round-off,
+// and have the same bits for 1 and 2 threads (OpenMP's and Eigen's thread counts both set).
+TEST(Objectives, ChunkedSparseGradientsEqualDenseOnesAndIgnoreTheThreadCount) {
+  std::mt19937_64 rng(convlab::test::test_seed() + 8);
+  const Eigen::Index n = 4000, d = 40;
+  const cp::SparseDesign<double> As = convlab::test::sparsify<double>(convlab::test::random_matrix<double>(n, d, rng), 0.3, rng);
+  ASSERT_GE(cp::detail::row_chunks(As), 4);
+  const MatX<double> Ad(As);
+  VecX<double> y01(n), y3(n), b(n);
+  for (Eigen::Index i = 0; i < n; ++i) y01[i] = i % 3 == 0, y3[i] = static_cast<double>(i % 3), b[i] = std::sin(static_cast<double>(i));
+  const cp::LinearModelOptions opt{.l2 = 0.01, .intercept = true};
+  auto evaluate = [&](const auto& p, const VecX<double>& x) {
+    VecX<double> g(p.dim());
+    const double f = p.value_and_gradient(x, g);
+    return std::tuple{f, p.value(x), g};
+  };
+  auto check = [&](const auto& sparse, const auto& dense, const char* name) {
+    const VecX<double> x = convlab::test::random_matrix<double>(sparse.dim(), 1, rng, 0.3);
+    const auto [fd, vd, gd] = evaluate(dense, x);
+    auto with_threads = [&](int threads) {
+      Eigen::setNbThreads(threads);
+#ifdef _OPENMP
+      omp_set_num_threads(threads);
+#endif
+      return evaluate(sparse, x);
+    };
+    const auto [f1, v1, g1] = with_threads(1);
+    const auto [f2, v2, g2] = with_threads(2);
+    Eigen::setNbThreads(0);
+    EXPECT_NEAR(f1, fd, 1e-13 * std::abs(fd)) << name;
+    EXPECT_EQ(f1, v1) << name << ": value and value_and_gradient sum in the same order";
+    EXPECT_LE((g1 - gd).cwiseAbs().maxCoeff(), 1e-13 * (1 + gd.cwiseAbs().maxCoeff())) << name;
+    EXPECT_EQ(f1, f2) << name;
+    EXPECT_EQ(v1, v2) << name;
+    EXPECT_TRUE(g1 == g2) << name;
+  };
+  check(cp::LeastSquares<double, cp::SparseDesign<double>>(As, b, opt), cp::LeastSquares<double>(Ad, b, opt), "least squares");
+  check(cp::Logistic<double, cp::SparseDesign<double>>(As, y01, opt), cp::Logistic<double>(Ad, y01, opt), "logistic");
+  check(cp::Multinomial<double, cp::SparseDesign<double>>(As, y3, 3, opt), cp::Multinomial<double>(Ad, y3, 3, opt), "multinomial");
 }

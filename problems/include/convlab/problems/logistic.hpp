@@ -70,8 +70,7 @@ class Logistic : public detail::LinearModel<S, Design> {
     this->check_x(x, "value");
     VecX<S> z(this->A_.rows());
     this->scores(x, 0, z);
-    S sum = 0;
-    for (Eigen::Index i = 0; i < z.size(); ++i) sum += detail::softplus(-y_[i] * z[i]);
+    const S sum = detail::sum_rows<S>(this->A_, [&](Eigen::Index i) { return detail::softplus(-y_[i] * z[i]); });
     return sum / n() + this->penalty(x);
   }
 
@@ -80,13 +79,15 @@ class Logistic : public detail::LinearModel<S, Design> {
     this->check_g(g, "value_and_gradient");
     VecX<S> z(this->A_.rows());
     this->scores(x, 0, z);
-    S sum = 0;
-    for (Eigen::Index i = 0; i < z.size(); ++i) {
-      const S m = y_[i] * z[i];
-      sum += detail::softplus(-m);
-      z[i] = -y_[i] * detail::sigmoid(-m);  // d loss / d score
-    }
-    this->back_project(z, 0, S(1) / n(), g);
+    // Loss and d loss / d score per row, and g = Aᵀ(d loss / d score) / n in the same pass.
+    const S sum = detail::sum_and_transpose_times<S>(
+        this->A_,
+        [&](Eigen::Index i) {
+          const auto t = detail::softplus_and_sigmoid(-y_[i] * z[i]);
+          return std::pair{t.softplus, -y_[i] * t.sigmoid};
+        },
+        S(1) / n(), g.head(this->A_.cols()), &z);
+    if (this->opt_.intercept) g[this->A_.cols()] = S(1) / n() * z.sum();
     this->add_penalty_gradient(x, g);
     return sum / n() + this->penalty(x);
   }

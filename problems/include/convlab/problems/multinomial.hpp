@@ -72,7 +72,7 @@ class Multinomial : public detail::LinearModel<S, Design> {
     // One matrix-vector product per class rather than a GEMM: Eigen's parallel GEMM blocks by
     // thread count, which would make results depend on it.
     for (Eigen::Index k = 0; k < this->K_; ++k)
-      g.segment(k * p, d).noalias() = (S(1) / n()) * (this->A_.transpose() * Z.col(k));
+      detail::transpose_times<S>(this->A_, Z.col(k), S(1) / n(), g.segment(k * p, d));
     if (this->opt_.intercept)
       for (Eigen::Index k = 0; k < this->K_; ++k) g[k * p + d] = Z.col(k).sum() / n();
     this->add_penalty_gradient(x, g);

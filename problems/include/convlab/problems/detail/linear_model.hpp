@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "../concepts.hpp"
@@ -54,6 +55,98 @@ bool all_finite(const M& m) {
     return true;
   } else {
     return m.allFinite();
+  }
+}
+
+/// Row passes over a design. For a row-major sparse design, Aᵀr is a scatter (row i adds rᵢ·Aᵢ
+/// into the output), which Eigen runs on one core. Here the rows are cut into chunks whose number
+/// depends only on A's shape, never on the thread count; chunks run on OpenMP threads, each with
+/// its own partial sum and its own column of a d × chunks buffer, and the partials are added in
+/// chunk order. Results have the same bits for any number of threads. Dense designs take one
+/// chunk (a plain loop) and Eigen's matrix–vector product for Aᵀr.
+template <class Design>
+Eigen::Index row_chunks(const Design& A) {
+  if constexpr (is_sparse_design_v<Design>) {
+    // Enough chunks to balance the cores, few enough that zeroing and adding the buffer stays a
+    // small part of the scatter (at least 8 non-zeros per buffer entry).
+    return std::clamp<Eigen::Index>(A.nonZeros() / (8 * std::max<Eigen::Index>(A.cols(), 1)), 1, 16);
+  } else {
+    return 1;
+  }
+}
+
+/// body(c, begin, end) for each row chunk [begin, end) of A, chunks in parallel.
+template <class Design, class Body>
+void for_each_row_chunk(const Design& A, Body&& body) {
+  const Eigen::Index n = A.rows(), chunks = row_chunks(A);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) if (chunks > 1)
+#endif
+  for (Eigen::Index c = 0; c < chunks; ++c) body(c, c * n / chunks, (c + 1) * n / chunks);
+}
+
+/// Σᵢ loss(i) over the rows of A, in row chunks.
+template <class S, class Design, class Loss>
+S sum_rows(const Design& A, Loss&& loss) {
+  std::vector<S> partial(static_cast<std::size_t>(row_chunks(A)), S(0));
+  for_each_row_chunk(A, [&](Eigen::Index c, Eigen::Index begin, Eigen::Index end) {
+    S sum = 0;
+    for (Eigen::Index i = begin; i < end; ++i) sum += loss(i);
+    partial[static_cast<std::size_t>(c)] = sum;
+  });
+  S total = 0;
+  for (const S v : partial) total += v;
+  return total;
+}
+
+/// One pass over the rows: (ℓᵢ, rᵢ) = terms(i); returns Σᵢ ℓᵢ, stores r (when given) and sets
+/// out = s·Aᵀr.
+template <class S, class Design, class Terms>
+S sum_and_transpose_times(const Design& A, Terms&& terms, S s, Eigen::Ref<VecX<S>> out, VecX<S>* r = nullptr) {
+  if constexpr (is_sparse_design_v<Design>) {
+    static_assert(Design::IsRowMajor, "sum_and_transpose_times: sparse designs are row-major (SparseDesign)");
+    const Eigen::Index chunks = row_chunks(A);
+    MatX<S> scattered(A.cols(), chunks);
+    std::vector<S> partial(static_cast<std::size_t>(chunks), S(0));
+    for_each_row_chunk(A, [&](Eigen::Index c, Eigen::Index begin, Eigen::Index end) {
+      auto column = scattered.col(c);
+      column.setZero();
+      S sum = 0;
+      for (Eigen::Index i = begin; i < end; ++i) {
+        const auto [loss, ri] = terms(i);
+        sum += loss;
+        if (r) (*r)[i] = ri;
+        for (typename Design::InnerIterator it(A, i); it; ++it) column[it.index()] += ri * it.value();
+      }
+      partial[static_cast<std::size_t>(c)] = sum;
+    });
+    for (Eigen::Index c = 1; c < chunks; ++c) scattered.col(0) += scattered.col(c);
+    out.noalias() = s * scattered.col(0);
+    S total = 0;
+    for (const S v : partial) total += v;
+    return total;
+  } else {
+    VecX<S> local;
+    VecX<S>& rr = r ? *r : local;
+    rr.resize(A.rows());
+    S total = 0;
+    for (Eigen::Index i = 0; i < A.rows(); ++i) {
+      const auto [loss, ri] = terms(i);
+      total += loss;
+      rr[i] = ri;
+    }
+    out.noalias() = s * (A.transpose() * rr);
+    return total;
+  }
+}
+
+/// out = s·Aᵀr.
+template <class S, class Design>
+void transpose_times(const Design& A, const Eigen::Ref<const VecX<S>>& r, S s, Eigen::Ref<VecX<S>> out) {
+  if constexpr (is_sparse_design_v<Design>) {
+    sum_and_transpose_times<S>(A, [&](Eigen::Index i) { return std::pair{S(0), r[i]}; }, s, out);
+  } else {
+    out.noalias() = s * (A.transpose() * r);
   }
 }
 
@@ -225,7 +318,7 @@ class LinearModel {
 
   /// g_k = Aᵀ r / n_eff (and the intercept entry = Σ r / n_eff).
   void back_project(const In<S>& r, Eigen::Index k, S inv_n, Out<S> g) const {
-    g.segment(k * p_, A_.cols()).noalias() = inv_n * (A_.transpose() * r);
+    transpose_times<S>(A_, r, inv_n, g.segment(k * p_, A_.cols()));
     if (opt_.intercept) g[k * p_ + A_.cols()] = inv_n * r.sum();
   }
 

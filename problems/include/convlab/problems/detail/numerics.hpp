@@ -20,4 +20,16 @@ inline S sigmoid(S z) {
   return e / (S(1) + e);
 }
 
+/// softplus(z) and sigmoid(z) from one exponential, with the same bits as the two functions.
+template <class S>
+struct SoftplusSigmoid {
+  S softplus, sigmoid;
+};
+template <class S>
+inline SoftplusSigmoid<S> softplus_and_sigmoid(S z) {
+  const S e = std::exp(-std::abs(z));
+  if (z > S(0)) return {z + std::log1p(e), S(1) / (S(1) + e)};
+  return {std::log1p(e), e / (S(1) + e)};
+}
+
 }  // namespace convlab::problems::detail
