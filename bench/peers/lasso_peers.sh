@@ -4,15 +4,16 @@
 # solver's answer by one formula (bench/peers/lasso_tool gap). For each peer the fastest
 # stopping threshold of its ladder that reaches the gap is reported. The peers are installed
 # here from Debian packages (r-cran-glmnet, python3-sklearn); they are never library
-# dependencies. Usage: bench/peers/lasso_peers.sh [BUILD_DIR] [lasso|l1|l2|all]   (after cmake
-# --build; the second argument runs one table, default all)
+# dependencies. Usage: bench/peers/lasso_peers.sh [BUILD_DIR] [lasso|l1|l2|all|scale]   (after
+# cmake --build; the second argument runs one table, default all; `scale` runs the lasso table on
+# the two large problems of issue 24 instead, about an hour, not part of `all`)
 set -euo pipefail
 # One thread for everyone: Eigen (OpenMP), numpy's BLAS, R's BLAS.
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../build}
 only=${2:-all}
-case $only in lasso|l1|l2|all) ;; *) echo "lasso_peers.sh: '$only' is not one of lasso | l1 | l2 | all" >&2; exit 2 ;; esac
+case $only in lasso|l1|l2|all|scale) ;; *) echo "lasso_peers.sh: '$only' is not one of lasso | l1 | l2 | all | scale" >&2; exit 2 ;; esac
 tool=$build/bench/lasso_tool
 [ -x "$tool" ] || { echo "lasso_peers.sh: $tool not built (cmake --build $build)" >&2; exit 2; }
 py=/usr/bin/python3  # Debian's Python, where python3-sklearn lives (not a pyenv shim)
@@ -22,18 +23,27 @@ if ! Rscript -e 'library(glmnet)' >/dev/null 2>&1 || ! $py -c 'import sklearn' >
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$tool" write "$work" "$here/../../data"
-lasso_names="sparse500x2000 diabetes"; [ "$only" = all ] || [ "$only" = lasso ] || lasso_names=""
+reps=7 peer_limit=3600 glmnet_ladder="" sklearn_ladder=""
+if [ "$only" = scale ]; then
+  "$tool" writescale "$work"
+  # Shorter ladders around the thresholds that reached the gap on the small problems.
+  lasso_names="sparse100000x100000 wide1000x100000" reps=3 peer_limit=900 glmnet_ladder=1e-9,1e-11,1e-13 sklearn_ladder=1e-7,1e-8,1e-9
+else
+  "$tool" write "$work" "$here/../../data"
+  lasso_names="sparse500x2000 diabetes"; [ "$only" = all ] || [ "$only" = lasso ] || lasso_names=""
+fi
 if [ -n "$lasso_names" ]; then
   echo "| problem | solver | one λ (s) | gap | 50-λ path (s) | worst gap | ours / solver (one λ, path) |"
   echo "|---|---|---|---|---|---|---|"
 fi
 for name in $lasso_names; do  # lasso
-  read -r ours1 ours2 gap1 gap2 < <("$tool" time "$work" "$name" 7)
+  read -r ours1 ours2 gap1 gap2 < <("$tool" time "$work" "$name" $reps)
   echo "| $name | convlab lasso_cd (tolerance 1e-8) | $ours1 | $gap1 | $ours2 | $gap2 | 1, 1 |"
   for peer in glmnet sklearn; do
-    if [ $peer = glmnet ]; then Rscript "$here/glmnet_lasso.R" "$work" "$name" "$work" > "$work/$peer.txt"
-    else $py "$here/sklearn_lasso.py" "$work" "$name" "$work" > "$work/$peer.txt"; fi
+    # A ladder cut by the time limit still reports the thresholds it finished.
+    if [ $peer = glmnet ]; then timeout $peer_limit Rscript "$here/glmnet_lasso.R" "$work" "$name" "$work" $glmnet_ladder > "$work/$peer.txt" || true
+    else timeout $peer_limit $py "$here/sklearn_lasso.py" "$work" "$name" "$work" $sklearn_ladder > "$work/$peer.txt" || true; fi
+    if [ ! -s "$work/$peer.txt" ]; then echo "| $name | $peer | no threshold finished within $peer_limit s | | | | |"; continue; fi
     best1=""; best2=""; last1=""; last2=""
     while read -r tol t1 t2; do
       g1=$("$tool" gap "$work" "$name" "$work/${peer}_${name}_one_${tol}.csv" | cut -d' ' -f1)
@@ -52,7 +62,7 @@ done
 
 # Logistic regression, one λ, the same gap rule: L1 (labels y > 0, λ = 0.05·λ_max; lasso_tool
 # ltime / lgap) and L2 (λ = 1/n; rtime / rgap).
-case $only in all) penalties="l1 l2" ;; lasso) penalties="" ;; *) penalties=$only ;; esac
+case $only in all) penalties="l1 l2" ;; lasso|scale) penalties="" ;; *) penalties=$only ;; esac
 for penalty in $penalties; do
   if [ $penalty = l1 ]; then mode=l; solvers="glmnet sklearn-liblinear sklearn-saga"
   else mode=r; solvers="glmnet sklearn-liblinear sklearn-lbfgs sklearn-newton-cg sklearn-newton-cholesky sklearn-saga"; fi

@@ -5,6 +5,10 @@
 //   lasso_tool write DIR            problems as DIR/<name>_X.csv (dense) and _y.csv, plus lambdas;
 //                                   the two large L2-logistic problems as DIR/<name>_X.f64 (raw
 //                                   little-endian float64, column-major) with <name>_shape.txt
+//   lasso_tool writescale DIR       the lasso problems at scale: sparse100000x100000 (≈1e7
+//                                   non-zeros, 0-based int32 rows _i.i32 and columns _j.i32 and
+//                                   float64 values _x.f64, sorted by column; _shape.txt "n p nnz")
+//                                   and wide1000x100000 (dense, _X.f64)
 //   lasso_tool time DIR NAME REPS   median seconds for one λ and for the 50-λ path (ours)
 //   lasso_tool gap DIR NAME FILE    relative duality gap of the coefficients in FILE (one λ)
 //   lasso_tool ltime DIR NAME REPS  L1-logistic (labels y > 0): median seconds for one λ (ours), gap, method
@@ -15,7 +19,10 @@
 #include <chrono>
 #include <convlab/optim/lasso_cd.hpp>
 #include <convlab/optim/logistic_ridge.hpp>
+#include <convlab/core/random.hpp>
 #include <convlab/problems/data_io.hpp>
+#include <boost/random/normal_distribution.hpp>
+#include <boost/random/uniform_int_distribution.hpp>
 #include <cmath>
 #include <fstream>
 #include <iomanip>
@@ -33,14 +40,53 @@ namespace {
 struct Problem {
   MatX<double> X;
   VecX<double> y;
+  Eigen::SparseMatrix<double> S;  // the design when `sparse`
+  bool sparse = false;
 };
+
+// Runs fn on the problem's design, dense or sparse.
+template <class Fn>
+auto with_design(const Problem& p, Fn&& fn) {
+  return p.sparse ? fn(p.S) : fn(p.X);
+}
+
+// The lasso problems at scale (issue 24), drawn with Boost.Random: a response X·w + N(0,1) with
+// 20 non-zero coefficients at every (p/20)-th feature. Sparse: 100 entries N(0,1) per row at
+// uniform columns (repeats summed). Dense: N(0,1).
+Problem seeded_scale(Eigen::Index n, Eigen::Index p, bool sparse) {
+  convlab::Rng rng(11);
+  boost::random::normal_distribution<double> N;
+  Problem pr;
+  pr.sparse = sparse;
+  if (sparse) {
+    boost::random::uniform_int_distribution<Eigen::Index> column(0, p - 1);
+    std::vector<Eigen::Triplet<double>> t;
+    t.reserve(static_cast<std::size_t>(n) * 100);
+    for (Eigen::Index i = 0; i < n; ++i)
+      for (int k = 0; k < 100; ++k) {
+        const Eigen::Index j = column(rng);
+        t.emplace_back(i, j, N(rng));
+      }
+    pr.S.resize(n, p);
+    pr.S.setFromTriplets(t.begin(), t.end());
+  } else {
+    pr.X.resize(n, p);
+    for (Eigen::Index j = 0; j < p; ++j)
+      for (Eigen::Index i = 0; i < n; ++i) pr.X(i, j) = N(rng);
+  }
+  VecX<double> w = VecX<double>::Zero(p);
+  for (int k = 0; k < 20; ++k) w[k * (p / 20)] = (k % 2 ? 1.0 : -1.0) * (1 + 0.1 * k);
+  pr.y = sparse ? VecX<double>(pr.S * w) : VecX<double>(pr.X * w);
+  for (Eigen::Index i = 0; i < n; ++i) pr.y[i] += N(rng);
+  return pr;
+}
 
 // N(0,1) design, response X·w + N(0,1) with 20 non-zero coefficients w at every `spacing`-th
 // feature (sparse500x2000: n = 500, p = 2000, spacing 97).
 Problem seeded_gaussian(Eigen::Index n, Eigen::Index p, Eigen::Index spacing) {
   std::mt19937_64 rng(7);
   std::normal_distribution<double> N;
-  Problem pr{MatX<double>(n, p), VecX<double>(n)};
+  Problem pr{MatX<double>(n, p), VecX<double>(n), {}, false};
   for (Eigen::Index j = 0; j < p; ++j)
     for (Eigen::Index i = 0; i < n; ++i) pr.X(i, j) = N(rng);
   VecX<double> w = VecX<double>::Zero(p);
@@ -52,7 +98,7 @@ Problem seeded_gaussian(Eigen::Index n, Eigen::Index p, Eigen::Index spacing) {
 
 Problem diabetes(const std::string& data_dir) {
   auto ds = convlab::problems::load_csv(data_dir + "/diabetes.csv", {.response = "y"});
-  Problem p{std::move(ds.X), std::move(ds.y)};
+  Problem p{std::move(ds.X), std::move(ds.y), {}, false};
   // Centre y and the columns (no intercept in the objective), scale columns to unit variance.
   p.y.array() -= p.y.mean();
   for (Eigen::Index j = 0; j < p.X.cols(); ++j) {
@@ -64,7 +110,7 @@ Problem diabetes(const std::string& data_dir) {
 
 Problem breast_cancer(const std::string& data_dir) {  // y in {0, 1}; columns standardized
   auto ds = convlab::problems::load_csv(data_dir + "/breast_cancer.csv", {.response = "y"});
-  Problem p{std::move(ds.X), std::move(ds.y)};
+  Problem p{std::move(ds.X), std::move(ds.y), {}, false};
   for (Eigen::Index j = 0; j < p.X.cols(); ++j) {
     p.X.col(j).array() -= p.X.col(j).mean();
     p.X.col(j) /= std::sqrt(p.X.col(j).squaredNorm() / static_cast<double>(p.X.rows()));
@@ -95,7 +141,21 @@ Problem load(const std::string& dir, const std::string& name) {
   };
   Problem p;
   std::ifstream shape(dir + "/" + name + "_shape.txt");
-  if (Eigen::Index n = 0, cols = 0; shape >> n >> cols) {  // raw float64, column-major
+  Eigen::Index n = 0, cols = 0, nnz = 0;
+  if (shape >> n >> cols && shape >> nnz) {  // sparse: row, column, value arrays
+    std::vector<std::int32_t> rows(static_cast<std::size_t>(nnz)), columns(rows.size());
+    std::vector<double> values(rows.size());
+    auto read_raw = [&](const std::string& suffix, auto& v) {
+      std::ifstream(dir + "/" + name + suffix, std::ios::binary).read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(v[0])));
+    };
+    read_raw("_i.i32", rows), read_raw("_j.i32", columns), read_raw("_x.f64", values);
+    std::vector<Eigen::Triplet<double>> t;
+    t.reserve(rows.size());
+    for (std::size_t k = 0; k < rows.size(); ++k) t.emplace_back(rows[k], columns[k], values[k]);
+    p.S.resize(n, cols);
+    p.S.setFromTriplets(t.begin(), t.end());
+    p.sparse = true;
+  } else if (n > 0) {  // raw float64, column-major
     p.X.resize(n, cols);
     std::ifstream(dir + "/" + name + "_X.f64", std::ios::binary).read(reinterpret_cast<char*>(p.X.data()), static_cast<std::streamsize>(p.X.size() * sizeof(double)));
   } else {
@@ -114,7 +174,24 @@ void write_csv(const std::string& file, const MatX<double>& m) {
   }
 }
 
-double lambda_single(const Problem& p) { return 0.1 * co::LassoSolver<MatX<double>>(p.X, p.y).lambda_max(); }
+double lambda_max(const Problem& p) {
+  return with_design(p, [&](const auto& X) { return co::LassoSolver<std::decay_t<decltype(X)>>(X, p.y).lambda_max(); });
+}
+double lambda_single(const Problem& p) { return 0.1 * lambda_max(p); }
+
+// λ for one fit and the 50-λ path: λ_max down to 1e-2·λ_max, geometric (the grid of lasso_path).
+void write_lambdas(const std::string& dir, const std::string& name, const Problem& p) {
+  std::ofstream(dir + "/" + name + "_lambda.txt") << std::setprecision(17) << lambda_single(p) << "\n";
+  std::ofstream grid(dir + "/" + name + "_path.txt");
+  grid << std::setprecision(17);
+  const double lmax = lambda_max(p);
+  for (int k = 0; k < 50; ++k) grid << lmax * std::pow(1e-2, k / 49.0) << "\n";
+}
+
+template <class T>
+void write_raw(const std::string& file, const T* data, std::size_t count) {
+  std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * sizeof(T)));
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -125,18 +202,13 @@ int main(int argc, char** argv) {
              {"sparse500x2000", seeded_gaussian(500, 2000, 97)}, {"diabetes", diabetes(a[2])}, {"breast_cancer", breast_cancer(a[2])}}) {
       write_csv(dir + "/" + name + "_X.csv", p.X);
       write_csv(dir + "/" + name + "_y.csv", p.y);
-      std::ofstream(dir + "/" + name + "_lambda.txt") << std::setprecision(17) << lambda_single(p) << "\n";
+      write_lambdas(dir, name, p);
       // L1-logistic on labels y > 0: λ = 0.05·λ_max, λ_max = ‖Xᵀ(±1)‖∞/(2n).
       VecX<double> pm = p.y.unaryExpr([](double v) { return v > 0 ? 1.0 : -1.0; });
       std::ofstream(dir + "/" + name + "_llambda.txt") << std::setprecision(17)
                                                       << 0.05 * (p.X.transpose() * pm).cwiseAbs().maxCoeff() / (2.0 * static_cast<double>(p.X.rows())) << "\n";
       // L2-logistic: λ = 1/n (scikit-learn's default C = 1).
       std::ofstream(dir + "/" + name + "_rlambda.txt") << std::setprecision(17) << 1.0 / static_cast<double>(p.X.rows()) << "\n";
-      // The 50-λ path: λ_max down to 1e-2·λ_max, geometric (the grid of lasso_path).
-      std::ofstream grid(dir + "/" + name + "_path.txt");
-      grid << std::setprecision(17);
-      const double lmax = co::LassoSolver<MatX<double>>(p.X, p.y).lambda_max();
-      for (int k = 0; k < 50; ++k) grid << lmax * std::pow(1e-2, k / 49.0) << "\n";
     }
     // L2-logistic only, wider and taller: binary (a CSV of 2·10⁷ numbers takes minutes to parse).
     for (auto [name, n, p] : {std::tuple{"wide1000x20000", 1000, 20000}, std::tuple{"tall20000x200", 20000, 200}}) {
@@ -145,6 +217,30 @@ int main(int argc, char** argv) {
       std::ofstream(dir + "/" + name + "_shape.txt") << n << " " << p << "\n";
       write_csv(dir + "/" + name + "_y.csv", pr.y);
       std::ofstream(dir + "/" + std::string(name) + "_rlambda.txt") << std::setprecision(17) << 1.0 / n << "\n";
+    }
+    return 0;
+  }
+  if (a.size() == 2 && a[0] == "writescale") {
+    const std::string dir = a[1];
+    for (auto [name, n, p, sparse] : {std::tuple{"sparse100000x100000", 100000, 100000, true}, std::tuple{"wide1000x100000", 1000, 100000, false}}) {
+      const Problem pr = seeded_scale(n, p, sparse);
+      const std::string base = dir + "/" + name;
+      if (sparse) {
+        std::vector<std::int32_t> rows, columns;
+        std::vector<double> values;
+        for (Eigen::Index j = 0; j < pr.S.outerSize(); ++j)
+          for (Eigen::SparseMatrix<double>::InnerIterator it(pr.S, j); it; ++it)
+            rows.push_back(static_cast<std::int32_t>(it.row())), columns.push_back(static_cast<std::int32_t>(j)), values.push_back(it.value());
+        write_raw(base + "_i.i32", rows.data(), rows.size());
+        write_raw(base + "_j.i32", columns.data(), columns.size());
+        write_raw(base + "_x.f64", values.data(), values.size());
+        std::ofstream(base + "_shape.txt") << n << " " << p << " " << values.size() << "\n";
+      } else {
+        write_raw(base + "_X.f64", pr.X.data(), static_cast<std::size_t>(pr.X.size()));
+        std::ofstream(base + "_shape.txt") << n << " " << p << "\n";
+      }
+      write_csv(base + "_y.csv", pr.y);
+      write_lambdas(dir, name, pr);
     }
     return 0;
   }
@@ -163,9 +259,11 @@ int main(int argc, char** argv) {
       return t[t.size() / 2];
     };
     co::LassoResult one;
-    const double t1 = median([&] { one = co::lasso_cd(p.X, p.y, lambda, {.tolerance = 1e-8}); });
+    const double t1 = median([&] { one = with_design(p, [&](const auto& X) { return co::lasso_cd(X, p.y, lambda, {.tolerance = 1e-8}); }); });
     std::vector<co::LassoResult> path;
-    const double t2 = median([&] { path = co::lasso_path(p.X, p.y, {.n_lambdas = 50, .ratio = 1e-2, .lasso = {.tolerance = 1e-8}}); });
+    const double t2 = median([&] {
+      path = with_design(p, [&](const auto& X) { return co::lasso_path(X, p.y, {.n_lambdas = 50, .ratio = 1e-2, .lasso = {.tolerance = 1e-8}}); });
+    });
     double worst = 0;
     for (const auto& r : path) worst = std::max(worst, r.relative_gap);
     std::cout << t1 << " " << t2 << " " << one.relative_gap << " " << worst << "\n";
@@ -221,30 +319,30 @@ int main(int argc, char** argv) {
   if (a.size() == 4 && a[0] == "gap") {
     // FILE: one line per λ, "lambda,w_1,…,w_p"; prints the worst relative duality gap.
     const Problem p = load(a[1], a[2]);
-    std::ifstream in(a[3]);
-    co::LassoSolver<MatX<double>> solver(p.X, p.y);
-    double worst = 0;
-    int lines = 0;
-    for (std::string line; std::getline(in, line);) {
-      std::vector<double> v;
-      std::size_t pos = 0;
-      while (pos <= line.size()) {
-        const auto comma = line.find(',', pos);
-        v.push_back(std::stod(line.substr(pos, comma - pos)));
-        if (comma == std::string::npos) break;
-        pos = comma + 1;
+    return with_design(p, [&](const auto& X) {
+      co::LassoSolver<std::decay_t<decltype(X)>> solver(X, p.y);
+      std::ifstream in(a[3]);
+      double worst = 0;
+      int lines = 0;
+      for (std::string line; std::getline(in, line);) {
+        std::vector<double> v;
+        for (std::size_t pos = 0; pos <= line.size();) {
+          const auto comma = line.find(',', pos);
+          v.push_back(std::stod(line.substr(pos, comma - pos)));
+          if (comma == std::string::npos) break;
+          pos = comma + 1;
+        }
+        if (static_cast<Eigen::Index>(v.size()) != X.cols() + 1) {
+          std::cerr << a[3] << ":" << lines + 1 << ": expected lambda and " << X.cols() << " coefficients\n";
+          return 2;
+        }
+        worst = std::max(worst, solver.certify(v[0], Eigen::Map<const VecX<double>>(v.data() + 1, X.cols())).relative_gap);
+        ++lines;
       }
-      if (static_cast<Eigen::Index>(v.size()) != p.X.cols() + 1) {
-        std::cerr << a[3] << ":" << lines + 1 << ": expected lambda and " << p.X.cols() << " coefficients\n";
-        return 2;
-      }
-      const VecX<double> w = Eigen::Map<const VecX<double>>(v.data() + 1, p.X.cols());
-      worst = std::max(worst, solver.certify(v[0], w).relative_gap);
-      ++lines;
-    }
-    std::cout << worst << " " << lines << "\n";
-    return lines > 0 ? 0 : 2;
+      std::cout << worst << " " << lines << "\n";
+      return lines > 0 ? 0 : 2;
+    });
   }
-  std::cerr << "usage: lasso_tool write DIR DATA_DIR | {time,ltime,rtime} DIR NAME REPS | {gap,lgap,rgap} DIR NAME FILE\n";
+  std::cerr << "usage: lasso_tool write DIR DATA_DIR | writescale DIR | {time,ltime,rtime} DIR NAME REPS | {gap,lgap,rgap} DIR NAME FILE\n";
   return 2;
 }

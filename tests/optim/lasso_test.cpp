@@ -70,6 +70,33 @@ TEST(LassoCd, MatchesProximalGradientDenseAndSparseLassoAndElasticNet) {
   }
 }
 
+// A MatX<double> or compressed column-major sparse design is read in place; any other design is
+// converted once. Both give the same bits, and a temporary design cannot reach the solver.
+TEST(LassoCd, DesignsReadInPlaceAndConvertedGiveTheSameBits) {
+  static_assert(!std::is_constructible_v<co::LassoSolver<MatX<double>>, MatX<double>&&, const VecX<double>&>);
+  static_assert(std::is_constructible_v<co::LassoSolver<MatX<double>>, const MatX<double>&, const VecX<double>&>);
+  const Data d = make(80, 120, convlab::test::test_seed() + 5);
+  const double lambda = 0.05 * co::LassoSolver<MatX<double>>(d.X, d.y).lambda_max();
+  const co::LassoPathOptions path{.n_lambdas = 5, .ratio = 0.1, .lasso = {.tolerance = 1e-10}};
+  const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> Xrow = d.X;
+  const auto dense = co::lasso_cd(d.X, d.y, lambda), dense_converted = co::lasso_cd(Xrow, d.y, lambda);
+  EXPECT_TRUE(dense.w == dense_converted.w);
+  EXPECT_EQ(dense.primal, dense_converted.primal);
+  const Eigen::SparseMatrix<double> Xs = d.X.sparseView();
+  Eigen::SparseMatrix<double> Xs_uncompressed = Xs;
+  Xs_uncompressed.uncompress();
+  const Eigen::SparseMatrix<double, Eigen::RowMajor> Xs_row = Xs;
+  const auto sparse = co::lasso_path(Xs, d.y, path);
+  for (const auto& other : {co::lasso_path(Xs_uncompressed, d.y, path), co::lasso_path(Xs_row, d.y, path)}) {
+    ASSERT_EQ(other.size(), sparse.size());
+    for (std::size_t k = 0; k < sparse.size(); ++k) {
+      EXPECT_TRUE(other[k].w == sparse[k].w) << k;
+      EXPECT_EQ(other[k].relative_gap, sparse[k].relative_gap) << k;
+    }
+  }
+  EXPECT_TRUE(Xs_uncompressed.isCompressed() == false);  // the caller's matrix is left as it was
+}
+
 // Every acceleration is optional and changes the path taken, not the answer.
 TEST(LassoCd, WorkingSetsScreeningAndAndersonDoNotChangeTheSolution) {
   const Data d = make(80, 300, convlab::test::test_seed() + 1);

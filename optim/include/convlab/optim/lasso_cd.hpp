@@ -62,59 +62,90 @@ struct LassoResult {
 
 namespace detail {
 
-/// Column access to a dense (column-major) or sparse design.
+/// Column access to a dense (column-major) or sparse design. A design that already is what the
+/// loops read — `MatX<double>`, or a compressed column-major `Eigen::SparseMatrix<double>` — is
+/// read in place (copying 1e7 non-zeros cost more than a one-λ solve); any other is converted
+/// once into an owned copy. The design must outlive this object.
 template <class Design>
 class Columns {
+  static constexpr bool kSparse = std::is_base_of_v<Eigen::SparseMatrixBase<Design>, Design>;
+
  public:
-  explicit Columns(const Design& X) {
-    if constexpr (std::is_base_of_v<Eigen::SparseMatrixBase<Design>, Design>) {
-      sparse_ = X;
-      sparse_.makeCompressed();
-      is_sparse_ = true;
+  explicit Columns(const Design& X) : n_(X.rows()), p_(X.cols()) {
+    if constexpr (kSparse) {
+      const Eigen::SparseMatrix<double>* m = nullptr;
+      if constexpr (std::is_same_v<Design, Eigen::SparseMatrix<double>>)
+        if (X.isCompressed()) m = &X;
+      if (!m) {
+        owned_sparse_ = X.template cast<double>();
+        owned_sparse_.makeCompressed();
+        m = &owned_sparse_;
+      }
+      outer_ = m->outerIndexPtr();
+      inner_ = m->innerIndexPtr();
+      values_ = m->valuePtr();
     } else {
-      dense_ = X.template cast<double>();
+      const MatX<double>* m = nullptr;
+      if constexpr (std::is_same_v<Design, MatX<double>>) m = &X;
+      if (!m) {
+        owned_dense_ = X.template cast<double>();
+        m = &owned_dense_;
+      }
+      values_ = m->data();
     }
-    n_ = X.rows();
-    p_ = X.cols();
     sq_.resize(p_);
-    for (Eigen::Index j = 0; j < p_; ++j) sq_[j] = is_sparse_ ? sparse_.col(j).squaredNorm() : dense_.col(j).squaredNorm();
+    for (Eigen::Index j = 0; j < p_; ++j) {
+      if constexpr (kSparse) {
+        double s = 0;
+        for (int k = outer_[j]; k < outer_[j + 1]; ++k) s += values_[k] * values_[k];
+        sq_[j] = s;
+      } else {
+        sq_[j] = col(j).squaredNorm();
+      }
+    }
   }
+  Columns(Design&&) = delete;  // read in place: a temporary design would dangle
+
   Eigen::Index rows() const { return n_; }
   Eigen::Index cols() const { return p_; }
   double sq_norm(Eigen::Index j) const { return sq_[j]; }
   double dot(Eigen::Index j, const VecX<double>& r) const {
-    if (!is_sparse_) return dense_.col(j).dot(r);
+    if constexpr (!kSparse) return col(j).dot(r);
     double s = 0;
-    for (Eigen::SparseMatrix<double>::InnerIterator it(sparse_, j); it; ++it) s += it.value() * r[it.row()];
+    for (int k = outer_[j]; k < outer_[j + 1]; ++k) s += values_[k] * r[inner_[k]];
     return s;
   }
   /// Σᵢ wᵢ·x_ij·vᵢ.
   double wdot(Eigen::Index j, const VecX<double>& w, const VecX<double>& v) const {
-    if (!is_sparse_) return (dense_.col(j).array() * w.array() * v.array()).sum();
+    if constexpr (!kSparse) return (col(j).array() * w.array() * v.array()).sum();
     double s = 0;
-    for (Eigen::SparseMatrix<double>::InnerIterator it(sparse_, j); it; ++it) s += it.value() * w[it.row()] * v[it.row()];
+    for (int k = outer_[j]; k < outer_[j + 1]; ++k) s += values_[k] * w[inner_[k]] * v[inner_[k]];
     return s;
   }
   /// Σᵢ wᵢ·x_ij².
   double wsq(Eigen::Index j, const VecX<double>& w) const {
-    if (!is_sparse_) return (dense_.col(j).array().square() * w.array()).sum();
+    if constexpr (!kSparse) return (col(j).array().square() * w.array()).sum();
     double s = 0;
-    for (Eigen::SparseMatrix<double>::InnerIterator it(sparse_, j); it; ++it) s += it.value() * it.value() * w[it.row()];
+    for (int k = outer_[j]; k < outer_[j + 1]; ++k) s += values_[k] * values_[k] * w[inner_[k]];
     return s;
   }
   void axpy(Eigen::Index j, double a, VecX<double>& r) const {
-    if (!is_sparse_) {
-      r.noalias() += a * dense_.col(j);
-      return;
+    if constexpr (!kSparse) {
+      r.noalias() += a * col(j);
+    } else {
+      for (int k = outer_[j]; k < outer_[j + 1]; ++k) r[inner_[k]] += a * values_[k];
     }
-    for (Eigen::SparseMatrix<double>::InnerIterator it(sparse_, j); it; ++it) r[it.row()] += a * it.value();
   }
 
  private:
-  MatX<double> dense_;
-  Eigen::SparseMatrix<double> sparse_;
-  bool is_sparse_ = false;
+  Eigen::Map<const VecX<double>> col(Eigen::Index j) const { return {values_ + j * n_, n_}; }
+
   Eigen::Index n_ = 0, p_ = 0;
+  MatX<double> owned_dense_;                  // only for designs converted on construction
+  Eigen::SparseMatrix<double> owned_sparse_;  // idem
+  const double* values_ = nullptr;            // dense: column-major data; sparse: non-zero values
+  const int* outer_ = nullptr;                // sparse: column starts (p + 1)
+  const int* inner_ = nullptr;                // sparse: row of each non-zero
   VecX<double> sq_;
 };
 
@@ -127,13 +158,18 @@ struct GapState {
 
 }  // namespace detail
 
+/// The solver behind lasso_cd and lasso_path, for repeated solves and certificates on one design.
+/// X must outlive the solver: a `MatX<double>` or compressed `Eigen::SparseMatrix<double>` is read
+/// in place (see detail::Columns), so a temporary design is refused at compile time.
 template <class Design>
 class LassoSolver {
  public:
+  LassoSolver(Design&&, const VecX<double>&, LassoOptions = {}) = delete;
   LassoSolver(const Design& X, const VecX<double>& y, LassoOptions o = {}) : cols_(X), y_(y), r_(y), opt_(o) {
     opt_.validate();
     detail::require_size(y.size(), X.rows(), "lasso_cd: y (one per row of X)");
     if (!y.allFinite()) throw InvalidArgument("lasso_cd: y contains NaN or Inf");
+    active_.resize(static_cast<std::size_t>(cols_.cols()));
     for (Eigen::Index j = 0; j < cols_.cols(); ++j)
       if (!std::isfinite(cols_.sq_norm(j))) throw InvalidArgument("lasso_cd: column " + std::to_string(j) + " of X is not finite");
   }
@@ -153,7 +189,7 @@ class LassoSolver {
     r_ = y_;
     for (Eigen::Index j = 0; j < w.size(); ++j)
       if (w[j] != 0) cols_.axpy(j, -w[j], r_);
-    active_.assign(static_cast<std::size_t>(cols_.cols()), 1);
+    std::fill(active_.begin(), active_.end(), char{1});
     std::vector<Eigen::Index> all(static_cast<std::size_t>(cols_.cols()));
     std::iota(all.begin(), all.end(), Eigen::Index{0});
     const detail::GapState g = gap(w, all);
@@ -190,7 +226,7 @@ class LassoSolver {
     r_ = y_;
     for (Eigen::Index j = 0; j < p; ++j)
       if (res.w[j] != 0) cols_.axpy(j, -res.w[j], r_);
-    active_.assign(static_cast<std::size_t>(p), 1);  // not screened
+    std::fill(active_.begin(), active_.end(), char{1});  // not screened
     std::vector<Eigen::Index> all(static_cast<std::size_t>(p));
     std::iota(all.begin(), all.end(), Eigen::Index{0});
 
