@@ -119,21 +119,23 @@ Problem breast_cancer(const std::string& data_dir) {  // y in {0, 1}; columns st
   return p;
 }
 
+// The numbers of one comma-separated line.
+std::vector<double> parse_csv_line(const std::string& line) {
+  std::vector<double> v;
+  for (std::size_t pos = 0; pos <= line.size();) {
+    const auto comma = line.find(',', pos);
+    v.push_back(std::stod(line.substr(pos, comma - pos)));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return v;
+}
+
 Problem load(const std::string& dir, const std::string& name) {
   auto read = [](const std::string& file) {
     std::ifstream in(file);
     std::vector<std::vector<double>> rows;
-    for (std::string line; std::getline(in, line);) {
-      std::vector<double> row;
-      std::size_t pos = 0;
-      while (pos <= line.size()) {
-        const auto comma = line.find(',', pos);
-        row.push_back(std::stod(line.substr(pos, comma - pos)));
-        if (comma == std::string::npos) break;
-        pos = comma + 1;
-      }
-      rows.push_back(std::move(row));
-    }
+    for (std::string line; std::getline(in, line);) rows.push_back(parse_csv_line(line));
     MatX<double> m(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(rows.at(0).size()));
     for (std::size_t i = 0; i < rows.size(); ++i)
       for (std::size_t j = 0; j < rows[i].size(); ++j) m(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = rows[i][j];
@@ -301,13 +303,7 @@ int main(int argc, char** argv) {
     std::ifstream in(a[3]);
     std::string line;
     std::getline(in, line);
-    std::vector<double> v;
-    for (std::size_t pos = 0; pos <= line.size();) {
-      const auto comma = line.find(',', pos);
-      v.push_back(std::stod(line.substr(pos, comma - pos)));
-      if (comma == std::string::npos) break;
-      pos = comma + 1;
-    }
+    const std::vector<double> v = parse_csv_line(line);
     if (static_cast<Eigen::Index>(v.size()) != p.X.cols() + 1) return 2;
     const VecX<double> w = Eigen::Map<const VecX<double>>(v.data() + 1, p.X.cols());
     // tolerance ∞: evaluate, do not iterate
@@ -325,13 +321,7 @@ int main(int argc, char** argv) {
       double worst = 0;
       int lines = 0;
       for (std::string line; std::getline(in, line);) {
-        std::vector<double> v;
-        for (std::size_t pos = 0; pos <= line.size();) {
-          const auto comma = line.find(',', pos);
-          v.push_back(std::stod(line.substr(pos, comma - pos)));
-          if (comma == std::string::npos) break;
-          pos = comma + 1;
-        }
+        const std::vector<double> v = parse_csv_line(line);
         if (static_cast<Eigen::Index>(v.size()) != X.cols() + 1) {
           std::cerr << a[3] << ":" << lines + 1 << ": expected lambda and " << X.cols() << " coefficients\n";
           return 2;
