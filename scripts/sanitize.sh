@@ -5,7 +5,7 @@
 #                              federated (server, checkpoints), plus the loader fuzz corpora —
 #                              about 9 minutes on 2 cores from a cold cache
 #   scripts/sanitize.sh all    every target and the whole CTest suite (the CLI, bad configs,
-#                              MPI cases); about an hour on 2 cores
+#                              MPI cases without the leak check); about 45 minutes on 2 cores
 # Build folder: $SANITIZE_BUILD_DIR (default build-sanitize). Exit code non-zero on any finding.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,8 +19,13 @@ cmake -S "$root" -B "$out" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CX
   -DCONVLAB_SANITIZE=address,undefined -DCONVLAB_BUILD_BENCH=OFF -DCONVLAB_WITH_PYTHON=OFF -DCONVLAB_WITH_TORCH=OFF -DCONVLAB_BUILD_EXPERIMENTS="$([ "$mode" = all ] && echo ON || echo OFF)" > /dev/null
 if [ "$mode" = all ]; then
   cmake --build "$out"
-  ctest --test-dir "$out" --output-on-failure -j2 -LE consumer
-  exit
+  status=0
+  ctest --test-dir "$out" --output-on-failure -j2 -LE "consumer|mpi" || status=1
+  # Under mpirun, LeakSanitizer reports only Open MPI's own allocations (its plugins, hwloc, the
+  # PMIx client; Open MPI does not free them at MPI_Finalize), so the MPI cases run with the
+  # address and undefined-behaviour checks but without the leak check.
+  ASAN_OPTIONS=${ASAN_OPTIONS/detect_leaks=1/detect_leaks=0} ctest --test-dir "$out" --output-on-failure -j2 -L mpi || status=1
+  exit $status
 fi
 binaries=(problems_tests schedules_tests optim_tests federated_tests fuzz_replay)
 cmake --build "$out" --target "${binaries[@]}"
