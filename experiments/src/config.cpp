@@ -262,6 +262,7 @@ OptimizerConfig read_optimizer(Section& os) {
     o.working_sets = os.get<bool>("working_sets", true, {}, "", "solve over growing working sets");
     o.screening = os.get<bool>("screening", true, {}, "", "gap-safe screening");
     o.anderson = os.get<bool>("anderson", true, {}, "", "Anderson extrapolation of the iterates");
+    o.gram = os.get<bool>("gram", true, {}, "", "updates through the working set's Gram matrix when cheaper");
   }
   os.finish(" (optimizer type '" + o.type + "'" + (o.type == "lion" ? ", kappa '" + o.kappa + "'" : std::string()) + ")");
   return o;

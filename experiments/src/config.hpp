@@ -66,7 +66,7 @@ struct OptimizerConfig {
   optim::AnyKappa kappa_object;  // lion: that κ with its parameters
   // lasso_cd (least squares with l1 > 0): relative duality gap and the accelerations
   double gap_tolerance = 1e-8;
-  bool working_sets = true, screening = true, anderson = true;
+  bool working_sets = true, screening = true, anderson = true, gram = true;
 };
 
 /// The names `[optimizer] type` takes.

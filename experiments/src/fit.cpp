@@ -171,7 +171,7 @@ co::Summary run_lasso_cd(const P& p, const OptimizerConfig& oc, VecX<double>& x,
     const double lambda = o.l1 + o.l2;
     const auto r = co::lasso_cd(p.design(), p.response(), lambda,
                                 {.alpha = o.l1 / lambda, .tolerance = oc.gap_tolerance, .max_epochs = mo.max_iterations,
-                                 .working_sets = oc.working_sets, .screening = oc.screening, .anderson = oc.anderson},
+                                 .working_sets = oc.working_sets, .screening = oc.screening, .anderson = oc.anderson, .gram = oc.gram},
                                 x);
     co::Summary s;
     s.initial_value = p.value(x);

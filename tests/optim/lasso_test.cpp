@@ -110,6 +110,41 @@ TEST(LassoCd, WorkingSetsScreeningAndAndersonDoNotChangeTheSolution) {
   EXPECT_LT(fast.working_set, 300);
 }
 
+// Updates through the working set's Gram matrix (x_kᵀr kept, r rebuilt at the end) against the
+// residual updates, on warm-started paths: the same objective at every λ, each certified, with
+// the objective recomputed here from w (a lost update in either bookkeeping would show).
+TEST(LassoCd, GramUpdatesMatchResidualUpdatesOnPathsDenseAndSparse) {
+  const Data d = make(200, 80, convlab::test::test_seed() + 6);
+  std::mt19937_64 rng(convlab::test::test_seed() + 7);
+  MatX<double> thinned = d.X;
+  for (Index j = 0; j < thinned.cols(); ++j)
+    for (Index i = 0; i < thinned.rows(); ++i)
+      if (std::uniform_real_distribution<double>()(rng) < 0.7) thinned(i, j) = 0;
+  const Eigen::SparseMatrix<double> Xs = thinned.sparseView();
+  for (double alpha : {1.0, 0.5}) {
+    for (bool sparse : {false, true}) {
+      SCOPED_TRACE(testing::Message() << "alpha " << alpha << (sparse ? " sparse" : " dense"));
+      const Data problem{sparse ? thinned : d.X, d.y};
+      co::LassoPathOptions o{.n_lambdas = 15, .ratio = 0.01, .lasso = {.alpha = alpha, .tolerance = 1e-10}};
+      const auto gram = sparse ? co::lasso_path(Xs, d.y, o) : co::lasso_path(d.X, d.y, o);
+      o.lasso.gram = false;
+      const auto plain = sparse ? co::lasso_path(Xs, d.y, o) : co::lasso_path(d.X, d.y, o);
+      long long gram_epochs = 0, plain_gram_epochs = 0, passes = 0;
+      for (std::size_t k = 0; k < gram.size(); ++k) {
+        EXPECT_TRUE(gram[k].converged && plain[k].converged) << k;
+        EXPECT_NEAR(gram[k].primal, objective(problem, gram[k].w, gram[k].lambda, alpha), 1e-12 * gram[k].primal) << k;
+        EXPECT_NEAR(gram[k].primal, plain[k].primal, 3e-10 * plain[k].primal) << k;
+        gram_epochs += gram[k].gram_epochs, plain_gram_epochs += plain[k].gram_epochs, passes += gram[k].full_passes;
+      }
+      EXPECT_GT(gram_epochs, 0) << "the Gram updates never ran";
+      EXPECT_EQ(plain_gram_epochs, 0);
+      // A warm start from the previous λ reuses its residual and correlations: about one pass
+      // over X per λ (the strong rule and the first gap check are free).
+      EXPECT_LE(passes, 2 * o.n_lambdas);
+    }
+  }
+}
+
 TEST(LassoCd, PathStartsAtZeroAndEveryPointIsCertified) {
   const Data d = make(120, 60, convlab::test::test_seed() + 2);
   const auto path = co::lasso_path(d.X, d.y, {.n_lambdas = 20, .lasso = {.tolerance = 1e-9}});

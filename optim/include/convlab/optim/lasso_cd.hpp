@@ -25,6 +25,8 @@
 #include <type_traits>
 #include <vector>
 
+#include <convlab/optim/detail/design_columns.hpp>
+#include <convlab/optim/detail/gram_cache.hpp>
 #include <convlab/problems/concepts.hpp>
 #include <convlab/problems/detail/numerics.hpp>
 #include <convlab/core/errors.hpp>
@@ -38,6 +40,7 @@ struct LassoOptions {
   bool working_sets = true;      ///< grow working sets from the dual (celer/skglm); off: cyclic CD on all features
   bool screening = true;         ///< gap-safe screening (drop features certified to be 0)
   bool anderson = true;          ///< Anderson extrapolation of the working-set iterates
+  bool gram = true;              ///< update through the working set's Gram matrix when cheaper (glmnet's covariance updates)
   int anderson_memory = 5;       ///< iterates combined, >= 2
   void validate() const {
     detail::require(alpha > 0 && alpha <= 1, "LassoOptions::alpha", alpha, "0 < alpha <= 1");
@@ -54,100 +57,15 @@ struct LassoResult {
   double relative_gap = 0;       ///< (P − D)/P
   bool converged = false;        ///< relative_gap <= tolerance
   long long epochs = 0;          ///< coordinate passes (over the working set)
+  long long gram_epochs = 0;     ///< of which through the working set's Gram matrix (LassoOptions::gram)
   Eigen::Index working_set = 0;  ///< size of the last working set
   Eigen::Index screened = 0;     ///< features removed by gap-safe screening
   Eigen::Index nonzeros = 0;
+  long long full_passes = 0;     ///< products x_jᵀr over every feature (the gap checks)
   double seconds = 0;
 };
 
 namespace detail {
-
-/// Column access to a dense (column-major) or sparse design. A design that already is what the
-/// loops read — `MatX<double>`, or a compressed column-major `Eigen::SparseMatrix<double>` — is
-/// read in place (copying 1e7 non-zeros cost more than a one-λ solve); any other is converted
-/// once into an owned copy. The design must outlive this object.
-template <class Design>
-class Columns {
-  static constexpr bool kSparse = std::is_base_of_v<Eigen::SparseMatrixBase<Design>, Design>;
-
- public:
-  explicit Columns(const Design& X) : n_(X.rows()), p_(X.cols()) {
-    if constexpr (kSparse) {
-      const Eigen::SparseMatrix<double>* m = nullptr;
-      if constexpr (std::is_same_v<Design, Eigen::SparseMatrix<double>>)
-        if (X.isCompressed()) m = &X;
-      if (!m) {
-        owned_sparse_ = X.template cast<double>();
-        owned_sparse_.makeCompressed();
-        m = &owned_sparse_;
-      }
-      outer_ = m->outerIndexPtr();
-      inner_ = m->innerIndexPtr();
-      values_ = m->valuePtr();
-    } else {
-      const MatX<double>* m = nullptr;
-      if constexpr (std::is_same_v<Design, MatX<double>>) m = &X;
-      if (!m) {
-        owned_dense_ = X.template cast<double>();
-        m = &owned_dense_;
-      }
-      values_ = m->data();
-    }
-    sq_.resize(p_);
-    for (Eigen::Index j = 0; j < p_; ++j) {
-      if constexpr (kSparse) {
-        double s = 0;
-        for (int k = outer_[j]; k < outer_[j + 1]; ++k) s += values_[k] * values_[k];
-        sq_[j] = s;
-      } else {
-        sq_[j] = col(j).squaredNorm();
-      }
-    }
-  }
-  Columns(Design&&) = delete;  // read in place: a temporary design would dangle
-
-  Eigen::Index rows() const { return n_; }
-  Eigen::Index cols() const { return p_; }
-  double sq_norm(Eigen::Index j) const { return sq_[j]; }
-  double dot(Eigen::Index j, const VecX<double>& r) const {
-    if constexpr (!kSparse) return col(j).dot(r);
-    double s = 0;
-    for (int k = outer_[j]; k < outer_[j + 1]; ++k) s += values_[k] * r[inner_[k]];
-    return s;
-  }
-  /// Σᵢ wᵢ·x_ij·vᵢ.
-  double wdot(Eigen::Index j, const VecX<double>& w, const VecX<double>& v) const {
-    if constexpr (!kSparse) return (col(j).array() * w.array() * v.array()).sum();
-    double s = 0;
-    for (int k = outer_[j]; k < outer_[j + 1]; ++k) s += values_[k] * w[inner_[k]] * v[inner_[k]];
-    return s;
-  }
-  /// Σᵢ wᵢ·x_ij².
-  double wsq(Eigen::Index j, const VecX<double>& w) const {
-    if constexpr (!kSparse) return (col(j).array().square() * w.array()).sum();
-    double s = 0;
-    for (int k = outer_[j]; k < outer_[j + 1]; ++k) s += values_[k] * values_[k] * w[inner_[k]];
-    return s;
-  }
-  void axpy(Eigen::Index j, double a, VecX<double>& r) const {
-    if constexpr (!kSparse) {
-      r.noalias() += a * col(j);
-    } else {
-      for (int k = outer_[j]; k < outer_[j + 1]; ++k) r[inner_[k]] += a * values_[k];
-    }
-  }
-
- private:
-  Eigen::Map<const VecX<double>> col(Eigen::Index j) const { return {values_ + j * n_, n_}; }
-
-  Eigen::Index n_ = 0, p_ = 0;
-  MatX<double> owned_dense_;                  // only for designs converted on construction
-  Eigen::SparseMatrix<double> owned_sparse_;  // idem
-  const double* values_ = nullptr;            // dense: column-major data; sparse: non-zero values
-  const int* outer_ = nullptr;                // sparse: column starts (p + 1)
-  const int* inner_ = nullptr;                // sparse: row of each non-zero
-  VecX<double> sq_;
-};
 
 /// Primal, dual and the dual point's correlations for the elastic net as an augmented lasso:
 /// ½‖ỹ − X̃w‖² + λ'‖w‖₁ with λ' = nλα, c = nλ(1 − α), X̃ = [X; √c I], ỹ = [y; 0].
@@ -165,7 +83,7 @@ template <class Design>
 class LassoSolver {
  public:
   LassoSolver(Design&&, const VecX<double>&, LassoOptions = {}) = delete;
-  LassoSolver(const Design& X, const VecX<double>& y, LassoOptions o = {}) : cols_(X), y_(y), r_(y), opt_(o) {
+  LassoSolver(const Design& X, const VecX<double>& y, LassoOptions o = {}) : cols_(X), y_(y), r_(y), w_of_r_(VecX<double>::Zero(X.cols())), gram_(X.cols()), opt_(o) {
     opt_.validate();
     detail::require_size(y.size(), X.rows(), "lasso_cd: y (one per row of X)");
     if (!y.allFinite()) throw InvalidArgument("lasso_cd: y contains NaN or Inf");
@@ -176,8 +94,12 @@ class LassoSolver {
 
   Eigen::Index num_features() const { return cols_.cols(); }
 
-  /// x_jᵀr with the residual of the last solve (r = y before any): the path's strong rule.
-  double residual_correlation(Eigen::Index j) const { return cols_.dot(j, r_); }
+  /// x_jᵀr for every feature, with the residual of the last solve (r = y before any): the path's
+  /// strong rule. Free after a solve, whose last gap check computed them.
+  const VecX<double>& residual_correlations() {
+    if (!xtr_fresh_) refresh_correlations();
+    return xtr_;
+  }
 
   /// P(w), D(θ) and the relative gap of a given w at λ, with no iteration: a certificate for
   /// any solver's answer (the peer benchmarks use it).
@@ -186,13 +108,9 @@ class LassoSolver {
     const double nd = static_cast<double>(cols_.rows());
     l1_ = nd * lambda * opt_.alpha;
     c_ = nd * lambda * (1 - opt_.alpha);
-    r_ = y_;
-    for (Eigen::Index j = 0; j < w.size(); ++j)
-      if (w[j] != 0) cols_.axpy(j, -w[j], r_);
+    set_residual(w);
     std::fill(active_.begin(), active_.end(), char{1});
-    std::vector<Eigen::Index> all(static_cast<std::size_t>(cols_.cols()));
-    std::iota(all.begin(), all.end(), Eigen::Index{0});
-    const detail::GapState g = gap(w, all);
+    const detail::GapState g = global_gap(w);
     LassoResult res;
     res.w = w;
     res.lambda = lambda;
@@ -223,18 +141,16 @@ class LassoSolver {
     LassoResult res;
     res.lambda = lambda;
     res.w = w0.size() == p ? w0 : VecX<double>::Zero(p);
-    r_ = y_;
-    for (Eigen::Index j = 0; j < p; ++j)
-      if (res.w[j] != 0) cols_.axpy(j, -res.w[j], r_);
+    set_residual(res.w);
     std::fill(active_.begin(), active_.end(), char{1});  // not screened
-    std::vector<Eigen::Index> all(static_cast<std::size_t>(p));
-    std::iota(all.begin(), all.end(), Eigen::Index{0});
+    const long long passes_before = passes_;
 
     Eigen::Index ws_size = std::min<Eigen::Index>(p, std::max<Eigen::Index>(10, 2 * count_nonzeros(res.w)));
     if (hint) ws_size = std::min<Eigen::Index>(p, std::max<Eigen::Index>(ws_size, static_cast<Eigen::Index>(hint->size())));
     std::vector<Eigen::Index> ws;
+    bool hinted = false;
     while (true) {
-      const detail::GapState g = gap(res.w, all);
+      const detail::GapState g = global_gap(res.w);
       res.primal = g.primal;
       res.dual = g.dual;
       res.relative_gap = (g.primal - g.dual) / std::max(g.primal, std::numeric_limits<double>::min());
@@ -247,14 +163,21 @@ class LassoSolver {
           if (active_[j]) ws.push_back(j);
       } else {
         ws = choose_working_set(g, res.w, ws_size, hint);
+        hinted = hint != nullptr;
         hint = nullptr;
         ws_size = std::min<Eigen::Index>(p, 2 * ws_size);
       }
       res.working_set = static_cast<Eigen::Index>(ws.size());
-      solve_subproblem(ws, res, opt_.working_sets ? 0.3 * (g.primal - g.dual) : 0.0);
+      // celer's target, a fraction of the global gap, grows the working set in few passes over X;
+      // a set that holds the strong-rule survivors is usually right, so it is solved to the end.
+      const double target = opt_.working_sets && !hinted ? 0.3 * (g.primal - g.dual) : 0.0;
+      if (opt_.gram && gram_pays(ws, res.w) && gram_.gather(ws, cols_, gram_ws_)) solve_subproblem_gram(ws, res, target);
+      else solve_subproblem(ws, res, target);
     }
     res.converged = res.relative_gap <= opt_.tolerance;
     res.nonzeros = count_nonzeros(res.w);
+    res.full_passes = passes_ - passes_before;
+    w_of_r_ = res.w;
     res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return res;
   }
@@ -262,19 +185,46 @@ class LassoSolver {
  private:
   static Eigen::Index count_nonzeros(const VecX<double>& w) { return (w.array() != 0).count(); }
 
-  /// Primal/dual values (÷ n) with the dual point θ = r̃/max(λ', ‖X̃_Fᵀr̃‖∞) over features F.
-  detail::GapState gap(const VecX<double>& w, const std::vector<Eigen::Index>& features) const {
+  /// r = y − Xw, kept when r already is the residual of w (a warm start from the last solve:
+  /// the path), so that the correlations of the last gap check stay valid.
+  void set_residual(const VecX<double>& w) {
+    if (w_of_r_.size() == w.size() && w_of_r_ == w) return;
+    r_ = y_;
+    for (Eigen::Index j = 0; j < w.size(); ++j)
+      if (w[j] != 0) cols_.axpy(j, -w[j], r_);
+    xtr_fresh_ = false;
+    w_of_r_ = w;
+  }
+
+  void refresh_correlations() {
+    xtr_.resize(cols_.cols());
+    for (Eigen::Index j = 0; j < cols_.cols(); ++j) xtr_[j] = cols_.dot(j, r_);
+    xtr_fresh_ = true;
+    ++passes_;
+  }
+
+  /// The gap over every feature (screened ones too: θ must be dual feasible on every feature for
+  /// D(θ) to be a bound), from the cached correlations when r has not moved since they were taken.
+  detail::GapState global_gap(const VecX<double>& w) {
+    if (!xtr_fresh_) refresh_correlations();
     detail::GapState g;
+    g.corr = xtr_ - c_ * w;
+    return finish_gap(std::move(g), w);
+  }
+
+  /// The gap of the working-set problem: θ scaled to be feasible on the features `ws` only.
+  detail::GapState gap(const VecX<double>& w, const std::vector<Eigen::Index>& ws) const {
+    detail::GapState g;
+    g.corr.resize(static_cast<Eigen::Index>(ws.size()));
+    for (std::size_t k = 0; k < ws.size(); ++k) g.corr[static_cast<Eigen::Index>(k)] = cols_.dot(ws[k], r_) - c_ * w[ws[k]];
+    return finish_gap(std::move(g), w);
+  }
+
+  /// Primal/dual values (÷ n) with the dual point θ = r̃/max(λ', ‖g.corr‖∞).
+  detail::GapState finish_gap(detail::GapState g, const VecX<double>& w) const {
     const double nd = static_cast<double>(cols_.rows());
-    g.corr.resize(static_cast<Eigen::Index>(features.size()));
-    double top = 0, w_sq = 0, w_l1 = 0;
-    for (std::size_t k = 0; k < features.size(); ++k) {
-      const Eigen::Index j = features[k];
-      // Screened features too: θ must be dual feasible on every feature for D(θ) to be a bound.
-      const double v = cols_.dot(j, r_) - c_ * w[j];
-      g.corr[static_cast<Eigen::Index>(k)] = v;
-      top = std::max(top, std::abs(v));
-    }
+    const double top = g.corr.size() ? g.corr.cwiseAbs().maxCoeff() : 0.0;
+    double w_sq = 0, w_l1 = 0;
     for (Eigen::Index j = 0; j < w.size(); ++j) w_sq += w[j] * w[j], w_l1 += std::abs(w[j]);
     const double r_sq = r_.squaredNorm();
     const double rt_sq = r_sq + c_ * w_sq;  // ‖r̃‖²
@@ -297,7 +247,7 @@ class LassoSolver {
       if (!active_[j]) continue;
       const double norm = std::sqrt(cols_.sq_norm(j) + c_);
       if (std::abs(g.corr[j]) / g.scale + norm * radius < 1) {
-        if (w[j] != 0) cols_.axpy(j, w[j], r_), w[j] = 0;
+        if (w[j] != 0) cols_.axpy(j, w[j], r_), w[j] = 0, xtr_fresh_ = false;
         active_[j] = 0;
         ++dropped;
       }
@@ -328,7 +278,24 @@ class LassoSolver {
     return order;
   }
 
-  /// Cyclic CD epochs on the working set until its own gap ≤ `target` (or the epoch budget),
+  /// Whether the working set's Gram matrix makes updates cheaper: one costs m multiply-adds
+  /// instead of 2·nnz(x_j) (a dot and an axpy), so when m is at most twice the columns' mean
+  /// length. The whole support must be in the set (the Gram gap test counts only its coefficients).
+  bool gram_pays(const std::vector<Eigen::Index>& ws, const VecX<double>& w) const {
+    double entries = 0;
+    Eigen::Index support = 0;
+    for (Eigen::Index j : ws) entries += static_cast<double>(cols_.nnz(j)), support += w[j] != 0;
+    const auto m = static_cast<double>(ws.size());
+    return m * m <= 2 * entries && support == count_nonzeros(w);
+  }
+
+  /// Whether a working-set gap meets the subproblem's stopping rule: `gap` ≤ `target` (both ÷ n),
+  /// or, with no target, the relative gap ≤ 0.3·tolerance so the global check that follows passes.
+  bool subproblem_done(double gap, double primal, double target) const {
+    return target > 0 ? gap <= target : gap <= 0.3 * opt_.tolerance * primal;
+  }
+
+  /// Cyclic CD epochs on the working set until its own gap meets `target` (or the epoch budget),
   /// with Anderson extrapolation every `anderson_memory` epochs (kept only when P decreases).
   void solve_subproblem(const std::vector<Eigen::Index>& ws, LassoResult& res, double target) {
     const auto m = static_cast<Eigen::Index>(ws.size());
@@ -336,6 +303,7 @@ class LassoSolver {
     MatX<double> history(m, K + 1);
     int stored = 0;
     VecX<double> w_ws(m);
+    xtr_fresh_ = false;  // the coordinate updates move r
     while (res.epochs < opt_.max_epochs) {
       for (Eigen::Index k = 0; k < m; ++k) update_coordinate(ws[static_cast<std::size_t>(k)], res.w);
       ++res.epochs;
@@ -347,20 +315,80 @@ class LassoSolver {
           stored = 0;
         }
       }
-      if (res.epochs % 5 == 0 || target == 0) {
+      if (res.epochs % 5 == 0) {
         const detail::GapState g = gap(res.w, ws);
-        const double sub_gap = g.primal - g.dual;
-        if (target > 0 ? sub_gap <= target : (sub_gap / std::max(g.primal, 1e-300) <= opt_.tolerance)) return;
+        if (subproblem_done(g.primal - g.dual, g.primal, target)) return;
       }
     }
+  }
+
+  /// The same epochs through G = X_wsᵀX_ws (in gram_ws_): x_kᵀr is kept for the working set and
+  /// an update moves it by −δ·G_k, so r itself is rebuilt once, at the end.
+  void solve_subproblem_gram(const std::vector<Eigen::Index>& ws, LassoResult& res, double target) {
+    const auto m = static_cast<Eigen::Index>(ws.size());
+    const MatX<double>& G = gram_ws_;
+    VecX<double> w0(m), grad0(m);
+    for (Eigen::Index k = 0; k < m; ++k) {
+      const Eigen::Index j = ws[static_cast<std::size_t>(k)];
+      w0[k] = res.w[j];
+      grad0[k] = xtr_fresh_ ? xtr_[j] : cols_.dot(j, r_);
+    }
+    VecX<double> w = w0, grad = grad0;
+    const double r0_sq = r_.squaredNorm();
+    const int K = opt_.anderson_memory;
+    MatX<double> history(m, K + 1);
+    int stored = 0;
+    while (res.epochs < opt_.max_epochs) {
+      for (Eigen::Index k = 0; k < m; ++k) {
+        const Eigen::Index j = ws[static_cast<std::size_t>(k)];
+        const double sq = cols_.sq_norm(j);
+        if (sq == 0 || !active_[j]) continue;
+        const double next = shrink(grad[k] + sq * w[k], sq);
+        if (next != w[k]) {
+          grad.noalias() -= (next - w[k]) * G.col(k);
+          w[k] = next;
+        }
+      }
+      ++res.epochs, ++res.gram_epochs;
+      if (opt_.anderson) {
+        history.col(stored++) = w;
+        if (stored == K + 1) {
+          extrapolate_gram(history, G, w, grad);
+          stored = 0;
+        }
+      }
+      // The working-set gap from x_kᵀr alone: with y = r + Xw,
+      //   n(P − D) = ½(1 − t)²(‖r‖² + c‖w‖²) + λ'‖w‖₁ − t·wᵀX̃ᵀr̃,   t = λ'/max(λ', ‖X̃ᵀr̃‖∞),
+      // and ‖r‖² = ‖r₀‖² − (w − w₀)ᵀ(g₀ + g) enters only through (1 − t)², so its cancellation
+      // error fades as the iterates converge. The global check that follows uses r itself.
+      double top = 0, w_sq = 0, w_l1 = 0, w_corr = 0;
+      for (Eigen::Index k = 0; k < m; ++k) {
+        const double corr = grad[k] - c_ * w[k];
+        top = std::max(top, std::abs(corr));
+        w_sq += w[k] * w[k], w_l1 += std::abs(w[k]), w_corr += w[k] * corr;
+      }
+      const double r_sq = r0_sq - (w - w0).dot(grad0 + grad);
+      const double t = l1_ / std::max(l1_, top), nd = static_cast<double>(cols_.rows());
+      const double gap = 0.5 * (1 - t) * (1 - t) * (r_sq + c_ * w_sq) + l1_ * w_l1 - t * w_corr;
+      if (subproblem_done(gap / nd, (0.5 * r_sq + l1_ * w_l1 + 0.5 * c_ * w_sq) / nd, target)) break;
+    }
+    for (Eigen::Index k = 0; k < m; ++k) {
+      const Eigen::Index j = ws[static_cast<std::size_t>(k)];
+      if (w[k] != w0[k]) cols_.axpy(j, w0[k] - w[k], r_), res.w[j] = w[k];
+    }
+    xtr_fresh_ = false;
+  }
+
+  /// The coordinate minimizer from z = x_jᵀr + ‖x_j‖²·w_j (soft thresholding).
+  double shrink(double z, double sq) const {
+    return z > l1_ ? (z - l1_) / (sq + c_) : z < -l1_ ? (z + l1_) / (sq + c_) : 0.0;
   }
 
   void update_coordinate(Eigen::Index j, VecX<double>& w) {
     const double sq = cols_.sq_norm(j);
     if (sq == 0 || !active_[j]) return;
     const double old = w[j];
-    const double z = cols_.dot(j, r_) + sq * old;
-    const double next = z > l1_ ? (z - l1_) / (sq + c_) : z < -l1_ ? (z + l1_) / (sq + c_) : 0.0;
+    const double next = shrink(cols_.dot(j, r_) + sq * old, sq);
     if (next != old) {
       cols_.axpy(j, old - next, r_);
       w[j] = next;
@@ -368,16 +396,23 @@ class LassoSolver {
   }
 
   /// Anderson extrapolation (skglm): w_e = Σ c_k w_k with c ∝ (UᵀU)⁻¹1, U the successive
-  /// differences; accepted only if it lowers the primal objective.
-  void extrapolate(const std::vector<Eigen::Index>& ws, const MatX<double>& history, VecX<double>& w) {
-    const Eigen::Index K = history.cols() - 1, m = history.rows();
+  /// differences of the stored iterates; empty when the system is degenerate.
+  static VecX<double> anderson_point(const MatX<double>& history) {
+    const Eigen::Index K = history.cols() - 1;
     const MatX<double> U = history.rightCols(K) - history.leftCols(K);
     MatX<double> G = U.transpose() * U;
     G.diagonal().array() += 1e-12 * std::max(1.0, G.diagonal().maxCoeff());
     VecX<double> c = G.ldlt().solve(VecX<double>::Ones(K));
-    if (!c.allFinite() || c.sum() == 0) return;
+    if (!c.allFinite() || c.sum() == 0) return {};
     c /= c.sum();
-    const VecX<double> w_e = history.rightCols(K) * c;
+    return history.rightCols(K) * c;
+  }
+
+  /// The Anderson point, accepted only if it lowers the primal objective.
+  void extrapolate(const std::vector<Eigen::Index>& ws, const MatX<double>& history, VecX<double>& w) {
+    const Eigen::Index m = history.rows();
+    const VecX<double> w_e = anderson_point(history);
+    if (w_e.size() == 0) return;
     // Objective change restricted to the working set (other coordinates fixed).
     VecX<double> r_e = r_;
     double before = 0, after = 0;
@@ -395,8 +430,25 @@ class LassoSolver {
     }
   }
 
+  /// idem through the Gram matrix: ½‖r − Xe‖² − ½‖r‖² = −eᵀXᵀr + ½eᵀGe for the step e.
+  void extrapolate_gram(const MatX<double>& history, const MatX<double>& G, VecX<double>& w, VecX<double>& grad) const {
+    const VecX<double> w_e = anderson_point(history);
+    if (w_e.size() == 0) return;
+    const VecX<double> e = w_e - w;
+    const VecX<double> Ge = G * e;
+    const double change = -e.dot(grad) + 0.5 * e.dot(Ge) + l1_ * (w_e.lpNorm<1>() - w.lpNorm<1>()) +
+                          0.5 * c_ * (w_e.squaredNorm() - w.squaredNorm());
+    if (change < 0) w = w_e, grad -= Ge;
+  }
+
   detail::Columns<Design> cols_;
   VecX<double> y_, r_;
+  VecX<double> w_of_r_;     // the coefficients whose residual r_ is
+  VecX<double> xtr_;        // x_jᵀr for every feature, valid while xtr_fresh_
+  bool xtr_fresh_ = false;
+  long long passes_ = 0;    // refresh_correlations calls, for LassoResult::full_passes
+  detail::GramCache gram_;
+  MatX<double> gram_ws_;    // G restricted to the current working set
   LassoOptions opt_;
   double l1_ = 0, c_ = 0;
   std::vector<char> active_;
@@ -432,8 +484,9 @@ std::vector<LassoResult> lasso_path(const Design& X, const VecX<double>& y, cons
     const double lambda = o.n_lambdas == 1 ? lmax : lmax * std::pow(ratio, static_cast<double>(k) / static_cast<double>(o.n_lambdas - 1));
     std::vector<Eigen::Index> strong;
     const double cut = o.lasso.alpha * (2 * lambda - prev) * static_cast<double>(X.rows());
+    const VecX<double>& xtr = solver.residual_correlations();
     for (Eigen::Index j = 0; j < X.cols(); ++j)
-      if (w[j] != 0 || std::abs(solver.residual_correlation(j)) >= cut) strong.push_back(j);
+      if (w[j] != 0 || std::abs(xtr[j]) >= cut) strong.push_back(j);
     path.push_back(solver.solve(lambda, w, &strong));
     w = path.back().w;
     prev = lambda;
