@@ -171,13 +171,14 @@ class LassoSolver {
       // celer's target, a fraction of the global gap, grows the working set in few passes over X;
       // a set that holds the strong-rule survivors is usually right, so it is solved to the end.
       const double target = opt_.working_sets && !hinted ? 0.3 * (g.primal - g.dual) : 0.0;
-      if (opt_.gram && gram_pays(ws, res.w) && gram_.gather(ws, cols_, gram_ws_)) solve_subproblem_gram(ws, res, target);
+      if (opt_.gram && solved_before_ && gram_pays(ws, res.w) && gram_.gather(ws, cols_, gram_ws_)) solve_subproblem_gram(ws, res, target);
       else solve_subproblem(ws, res, target);
     }
     res.converged = res.relative_gap <= opt_.tolerance;
     res.nonzeros = count_nonzeros(res.w);
     res.full_passes = passes_ - passes_before;
     w_of_r_ = res.w;
+    solved_before_ = true;
     res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return res;
   }
@@ -281,6 +282,9 @@ class LassoSolver {
   /// Whether the working set's Gram matrix makes updates cheaper: one costs m multiply-adds
   /// instead of 2·nnz(x_j) (a dot and an axpy), so when m is at most twice the columns' mean
   /// length. The whole support must be in the set (the Gram gap test counts only its coefficients).
+  /// Only from the second solve on one solver: building G costs about as much as the few epochs
+  /// of one warm solve (one λ on 500 × 2000: 1.1 ms against 0.74 ms), and pays off across the
+  /// solves of a path, which share the cached products.
   bool gram_pays(const std::vector<Eigen::Index>& ws, const VecX<double>& w) const {
     double entries = 0;
     Eigen::Index support = 0;
@@ -357,6 +361,10 @@ class LassoSolver {
           stored = 0;
         }
       }
+      // The test costs O(m) here, so a final solve (no target) stops at the first epoch that meets
+      // it; a partial one checks every 5 epochs as with residual updates, to make as much progress
+      // per pass over X (checking each epoch, the one-λ solve took 11 outer iterations for 5).
+      if (target > 0 && res.epochs % 5 != 0) continue;
       // The working-set gap from x_kᵀr alone: with y = r + Xw,
       //   n(P − D) = ½(1 − t)²(‖r‖² + c‖w‖²) + λ'‖w‖₁ − t·wᵀX̃ᵀr̃,   t = λ'/max(λ', ‖X̃ᵀr̃‖∞),
       // and ‖r‖² = ‖r₀‖² − (w − w₀)ᵀ(g₀ + g) enters only through (1 − t)², so its cancellation
@@ -448,6 +456,7 @@ class LassoSolver {
   bool xtr_fresh_ = false;
   long long passes_ = 0;    // refresh_correlations calls, for LassoResult::full_passes
   detail::GramCache gram_;
+  bool solved_before_ = false;  // Gram updates only from the second solve on
   MatX<double> gram_ws_;    // G restricted to the current working set
   LassoOptions opt_;
   double l1_ = 0, c_ = 0;
