@@ -84,7 +84,7 @@ struct Trace {
   std::vector<long long> k;
   std::vector<double> error, lambda;
   double worst_feasibility = 0, lambda_at_edge = 0;
-  double lambda_at_edge_second_half = 0;  // lvhba_run's rule for multiplier_bound_active (> 0.5)
+  double lambda_at_edge_second_half = 0;  // what lvhba_run compares with kBoxEdgeFraction
 };
 
 Trace run(const cb::LlcToy& toy, const RunSpec& rs, long long record_every) {
@@ -233,7 +233,8 @@ nlohmann::json run_bilevel_suite(const toml::table& bilevel, const std::string& 
   // lvhba_run's status for the converging run. Here λ* = −1 lies exactly on the spec's edge r = 1,
   // so the status reads multiplier_bound_active although the answer is right; the error claims
   // check the point against the closed-form x* instead (docs/bilevel.md, "Choosing the multiplier box").
-  j["llc_converging_status"] = conv.lambda_at_edge_second_half > 0.5 ? "multiplier_bound_active" : "completed";
+  j["llc_converging_status"] = cb::to_string(conv.lambda_at_edge_second_half > cb::kBoxEdgeFraction ? cb::LvhbaStatus::MultiplierBoundActive
+                                                                                                    : cb::LvhbaStatus::Completed);
   j["llsc_upper_initial"] = llsc.upper.front();
   j["llsc_upper_final"] = llsc.upper.back();
   j["llsc_lower_residual_ratio"] = llsc.lower_residual.back() / llsc.lower_residual.front();

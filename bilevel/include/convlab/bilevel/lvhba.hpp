@@ -182,6 +182,10 @@ struct LvhbaSummary {
   bool is_solution_usable() const { return status == LvhbaStatus::Completed; }
 };
 
+/// lvhba_run's default: more than this share of the second half's iterations with λ on the box
+/// edge reads as MultiplierBoundActive.
+inline constexpr double kBoxEdgeFraction = 0.5;
+
 /// Runs `iterations` LV-HBA steps from `s` (which `solver.init` has prepared) and judges the
 /// run. A multiplier box that binds through the second half of the run is reported as
 /// MultiplierBoundActive (more than `edge_fraction` of those iterations with λ on ±r): the
@@ -189,7 +193,7 @@ struct LvhbaSummary {
 /// "Choosing the multiplier box"). A non-finite iterate stops the run at the last finite state.
 /// `on_step`, if given, sees the state after every finite iteration (for histories).
 template <ConstrainedBilevel P>
-LvhbaSummary lvhba_run(const P& p, const Lvhba<P>& solver, LvhbaState& s, long long iterations, double edge_fraction = 0.5,
+LvhbaSummary lvhba_run(const P& p, const Lvhba<P>& solver, LvhbaState& s, long long iterations, double edge_fraction = kBoxEdgeFraction,
                        const std::function<void(const LvhbaState&)>& on_step = {}) {
   detail::require(iterations >= 1, "lvhba_run: iterations", iterations, ">= 1");
   detail::require(edge_fraction > 0 && edge_fraction <= 1, "lvhba_run: edge_fraction", edge_fraction, "0 < f <= 1");
