@@ -695,6 +695,10 @@ iterations = 4000
   EXPECT_LT(s["llc_error_1e4"].get<double>(), 0.025);  // the toy's error does not depend on n (spec)
   EXPECT_LE(s["llc_feasibility"].get<double>(), 1e-10);
   EXPECT_GT(s["llc_released_error_median_last_half"].get<double>(), 1.0);
+  // λ* = −1 lies exactly on the converging configuration's box edge r = 1 (docs/bilevel.md), so λ
+  // sits there through the second half and lvhba_run's verdict reads multiplier_bound_active.
+  EXPECT_EQ(s["llc_converging_lambda_at_edge_second_half"].get<double>(), 1.0);
+  EXPECT_EQ(s["llc_converging_status"], "multiplier_bound_active");
   EXPECT_TRUE(fs::exists(out / "b" / "llc" / "suite" / "llc_converging.csv"));
 }
 
