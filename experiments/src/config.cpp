@@ -469,7 +469,7 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   Section os(ot, file, "optimizer", ex, ot ? ot->source() : top_region, origins);
   c.optimizer = read_optimizer(os);
   if (const std::string needed = solver_for(p.type); !needed.empty() && c.optimizer.type != needed)
-    os.fail_here("type", "a " + p.type + " problem is solved by type = \"" + needed + "\"");
+    os.fail_here("type", "[problem] type = \"" + p.type + "\" is solved by type = \"" + needed + "\"");
   else if (const std::string solves = problem_for(c.optimizer.type); needed.empty() && !solves.empty())
     os.fail_here("type", c.optimizer.type + " solves [problem] type = \"" + solves + "\" only");
   if (!solver_for(p.type).empty() && c.reference != "none")

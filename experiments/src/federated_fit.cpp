@@ -315,6 +315,8 @@ int run(const FederatedConfig& c, const std::string& method, const Federation<P>
   if (root && fs::exists(checkpoint)) {
     std::ifstream in(checkpoint, std::ios::binary);
     saved.assign(std::istreambuf_iterator<char>(in), {});
+    // An empty file is a checkpoint cut off before its first byte, not the absence of one.
+    if (saved.empty()) throw ConfigError(checkpoint.string() + ": the checkpoint is empty (damaged or truncated); delete it to start over");
   }
   if constexpr (requires { backend.inner.broadcast(saved); }) backend.inner.broadcast(saved);
   if (!saved.empty()) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <memory>
 #include <unistd.h>
@@ -84,6 +85,30 @@ inline void require_every_class_has_rows(const ProblemConfig& pc, const VecX<dou
                                            : pc.num_classes > 0 ? " (check [problem] num_classes)" : ""));
 }
 
+/// Logistic labels are 0/1 or −1/+1, and both classes have rows (with one class the weights grow
+/// without end: no minimizer). Checked here, over the rows of every rank, so the message names
+/// the data file and the row counted over the whole file, not a row of one block.
+inline void require_binary_labels(const ProblemConfig& pc, const VecX<double>& y, const cp::BlockLayout& layout,
+                                  const cp::BlockExchange& ex) {
+  const std::string where = "[problem] data '" + pc.data + "'";
+  const long long first = layout.first_row(ex.rank()), none = std::numeric_limits<long long>::min();
+  std::vector<double> count(3, 0.0);  // rows labelled −1, 0, 1
+  long long bad = none;               // −(the first row with another label), for ex.max
+  ex.chain(count, [&](std::vector<double>& acc) {
+    for (Eigen::Index i = 0; i < y.size(); ++i) {
+      if (y[i] == -1 || y[i] == 0 || y[i] == 1) acc[static_cast<std::size_t>(y[i] + 1)] += 1;
+      else if (bad == none) bad = -(first + i + 1);
+    }
+  });
+  if (const long long b = ex.max(bad); b != none)
+    throw ConfigError(fmt::format("{}: row {} (counting data rows from 1) has a label other than 0, 1 or -1; binary labels are 0/1 or -1/+1", where, -b));
+  if (count[0] > 0 && count[1] > 0)
+    throw ConfigError(where + ": labels 0 and -1 both appear, which would make them one class; binary labels are 0/1 or -1/+1");
+  if (count[2] == 0 || count[0] + count[1] == 0)
+    throw ConfigError(fmt::format("{}: every row has label {}; logistic regression needs rows of both classes (with one class the fit has no minimizer)",
+                                  where, count[2] == 0 ? (count[0] > 0 ? "-1" : "0") : "1"));
+}
+
 /// Builds the configured problem over this rank's rows `X` (global rows layout.first_row(rank) …)
 /// cut into row blocks, and returns fit(problem) with the standardization it applied.
 /// Standardization, the Lipschitz bound and every evaluation are sums over blocks in block order,
@@ -100,7 +125,10 @@ FitResult with_blocked_problem(const ProblemConfig& pc, Design X, const VecX<dou
     return r;
   };
   if (pc.type == "least_squares") return run([&](const Design& A, const VecX<double>& b) { return cp::LeastSquares<double, Design>(A, b, opt); });
-  if (pc.type == "logistic") return run([&](const Design& A, const VecX<double>& b) { return cp::Logistic<double, Design>(A, b, opt); });
+  if (pc.type == "logistic") {
+    require_binary_labels(pc, y, layout, *ex);
+    return run([&](const Design& A, const VecX<double>& b) { return cp::Logistic<double, Design>(A, b, opt); });
+  }
   // Every block needs the number of classes of the whole data set.
   const long long K = pc.num_classes > 0 ? pc.num_classes : std::max(2LL, ex->max(y.size() ? std::llround(y.maxCoeff()) : 0) + 1);
   require_every_class_has_rows(pc, y, K, layout.rows(), *ex);

@@ -65,6 +65,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // CLI11 reports a mistyped command as a missing one; name it and the commands there are.
+    if (argc > 1 && argv[1][0] != '-' && app.get_subcommands([&](CLI::App* s) { return s->get_name() == argv[1]; }).empty()) {
+      std::string names;
+      for (const CLI::App* s : app.get_subcommands([](CLI::App*) { return true; })) names += (names.empty() ? "" : ", ") + s->get_name();
+      fmt::print(stderr, "convlab: unknown command '{}'; the commands are {}\n", argv[1], names);
+      return 2;
+    }
     fmt::print(stderr, "convlab: {}\n", e.what());
     if (verbose) fmt::print(stderr, "{}", app.help());
     return 2;

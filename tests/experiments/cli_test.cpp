@@ -1376,7 +1376,7 @@ TEST(Predict, QuantileFitIsTheExactLpSolutionAndPredictsItsLevels) {
     EXPECT_EQ(code, 2) << text;
     EXPECT_NE(text.find(needle), std::string::npos) << text;
   };
-  bad("type = \"quantile\"", "gd", "key 'type': a quantile problem is solved by type = \"quantile_lp\"");
+  bad("type = \"quantile\"", "gd", "key 'type': [problem] type = \"quantile\" is solved by type = \"quantile_lp\"");
   bad("type = \"least_squares\"", "quantile_lp", "quantile_lp solves [problem] type = \"quantile\" only");
   bad("type = \"quantile\"\ntau = 0.5\ntaus = [0.5]", "quantile_lp", "give either tau or taus");
   bad("type = \"quantile\"\ntaus = [0.5, 0.2]", "quantile_lp", "levels must lie in (0, 1) and increase");
