@@ -16,7 +16,6 @@ Prints one line per case that is not handled and the counts; exits 1 when any ca
 handled. CTest runs it (test `fault_catalogue`). stdlib only.
 """
 import argparse
-import gzip
 import json
 import os
 import random
@@ -89,10 +88,10 @@ class Catalogue:
             p.write_text(content)
         return p
 
-    def config(self, name, data, problem="logistic", extra=""):
+    def config(self, name, data, problem="logistic"):
         return self.file(f"{name}.toml", f'[problem]\ntype = "{problem}"\ndata = "{data}"\n'
                          f'[optimizer]\ntype = "gd"\n[schedule]\nlr = 0.1\n[stop]\nmax_iterations = 20\n'
-                         f'[output]\nplots = false\n{extra}')
+                         '[output]\nplots = false\n')
 
     def cli_refuses(self, group, name, args, names, cwd=None, **kw):
         o = run(self.cli, args, cwd or self.work, **kw)
