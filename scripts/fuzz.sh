@@ -15,7 +15,7 @@ out=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 mkdir -p "$out"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -I"$root/problems/include" -isystem /usr/include/eigen3)
-clang++ "${flags[@]}" "$root/tests/fuzz/loaders_fuzz.cpp" -o "$out/loaders_fuzz"
+clang++ "${flags[@]}" "$root/tests/fuzz/loaders_fuzz.cpp" -o "$out/loaders_fuzz" -lz
 # Two toml++ 3.3 defects (upstream, in Debian 12's package) would stop the fuzzer before it
 # reaches our reader: an assert on some malformed table headers ("[(a]"; release builds report
 # the parse error), and a __builtin_unreachable reached for some non-ASCII characters where
@@ -23,7 +23,7 @@ clang++ "${flags[@]}" "$root/tests/fuzz/loaders_fuzz.cpp" -o "$out/loaders_fuzz"
 # tells users to keep non-ASCII text in strings and comments.
 clang++ "${flags[@]}" -fno-sanitize=unreachable -I"$root/experiments/src" -DCONVLAB_DATA_DIR="\"$root/data\"" \
   '-DTOML_ASSERT(expr)=((void)0)' \
-  "$root/tests/fuzz/config_fuzz.cpp" "$root/experiments/src/config.cpp" -o "$out/config_fuzz" -ltomlplusplus -lfmt
+  "$root/tests/fuzz/config_fuzz.cpp" "$root/experiments/src/config.cpp" -o "$out/config_fuzz" -ltomlplusplus -lfmt -lz
 for target in "${targets[@]}"; do
   binary=loaders_fuzz
   [ "$target" = config ] && binary=config_fuzz

@@ -8,6 +8,7 @@ packages=(
   libeigen3-dev                                        # linear algebra (header-only)
   libceres-dev                                         # reference solver, autodiff
   libboost-dev libboost-math-dev                       # Boost.Math, Boost.Random
+  zlib1g-dev                                           # .csv.gz / .libsvm.gz data
   libopenmpi-dev openmpi-bin                           # MPI simulator
   libgtest-dev libgmock-dev librapidcheck-dev          # tests, property tests
   libbenchmark-dev                                     # bench/

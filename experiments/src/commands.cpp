@@ -1,6 +1,5 @@
 #include "commands.hpp"
 
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -23,8 +22,6 @@
 
 namespace convlab::experiments {
 namespace {
-
-bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) != 0; }
 
 /// The shipped experiment configs: beside an installed executable (<prefix>/bin/convlab reads
 /// <prefix>/share/convlab/experiments/configs, installed with the data they name), else the
@@ -55,7 +52,7 @@ int command_fit(const FitArgs& a) {
   const std::string stem = fs::path(a.config).stem().string();
   const fs::path dir = fs::path(a.out.empty() ? c.output_dir : a.out) / stem / "fit";
   if (root) prepare_output_dir(dir);  // a bad --out fails before the run, not after it
-  const FitResult r = run_fit(c, root && stderr_is_terminal());
+  const FitResult r = run_fit(c, root);  // progress: a bar on a terminal, else a line every 10 s
   if (!root) return r.summary.is_solution_usable() ? 0 : 1;
   const auto summary = write_run_folder(dir, c, r, stem, "fit");
   fmt::print("{}\n", r.summary.brief_report());
@@ -160,7 +157,7 @@ int command_reproduce(const ReproduceArgs& a) {
       } else {
         fmt::print(stderr, "[{}/{}] {}: running ({} profile)\n", done, total, label, profile);
         const double t0 = elapsed();
-        const FitResult r = run_fit(c, stderr_is_terminal());
+        const FitResult r = run_fit(c, true);
         summary = write_run_folder(dir, c, r, e.name, run);
         ran_seconds += elapsed() - t0;
         ++ran;

@@ -11,6 +11,8 @@
 
 #include <fmt/core.h>
 
+#include <convlab/problems/data_io.hpp>
+
 namespace convlab::experiments {
 namespace {
 
@@ -410,13 +412,12 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   auto& p = c.problem;
   p.type = ps.choice("type", "logistic", {"least_squares", "logistic", "multinomial", "quantile", "ordinal"});
   const std::string data = ps.get<std::string>("data", "", [](const std::string& s) { return !s.empty(); }, "a path");
-  if (data.empty()) ps.fail_here("data", "required (a .csv, .libsvm or .svm file)");
+  if (data.empty()) ps.fail_here("data", "required (a .csv, .libsvm or .svm file, plain or gzip-compressed: .csv.gz)");
   p.data = resolve_data_path(data, base_dir);
   if (p.data.empty())
     ps.fail_here("data", "file '" + data + "' not found (looked in " + base_dir.string() + " and the current directory)");
   ex.back().value = show(p.data);  // the resolved path is what the run used
-  const std::string ext = lower_extension(p.data);
-  const std::string inferred = ext == ".csv" ? "csv" : (ext == ".libsvm" || ext == ".svm") ? "libsvm" : "";
+  const std::string inferred = problems::data_format_from_name(p.data);
   p.format = ps.choice("format", inferred.empty() ? "csv" : inferred, {"csv", "libsvm"});
   if (inferred.empty() && !pt->get("format"))
     ps.fail_here("data", "cannot tell the format of '" + data + "' from its extension; set format = \"csv\" or \"libsvm\"");
@@ -439,6 +440,11 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
     if (p.intercept) ps.fail_here("intercept", "ordinal models always fit their K − 1 thresholds; leave intercept out");
     p.model = ps.choice("model", "presto", {"proportional_odds", "presto", "non_parallel"});
     ps.document("proportional odds (λ = ∞), PRESTO, or the non-parallel MLE (λ = 0)");
+    if (p.format == "csv") {
+      p.weights = ps.get<std::string>("weights", "", {}, "a column name", "per-row weights (grouped data: counts); \"\" = none");
+      if (!p.weights.empty() && (p.weights == p.response || std::find(p.features.begin(), p.features.end(), p.weights) != p.features.end()))
+        ps.fail_here("weights", "column '" + p.weights + "' is the response or a feature; name a column of its own");
+    }
     if (p.model == "presto") {
       if (pt->get("lambda")) {
         p.lambda = ps.get<double>("lambda", 1.0, positive, "> 0", "PRESTO's penalty on the differences of adjacent weight vectors");
@@ -449,6 +455,9 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
       }
     }
   }
+  if (pt->get("weights") && !(p.type == "ordinal" && p.format == "csv"))
+    ps.fail_here("weights", p.type == "ordinal" ? "applies to CSV data (a column name)"
+                                                : "applies to ordinal problems only (per-row weights for the other problems: not yet)");
   if (p.type == "quantile") {  // one linear model per level, each the exact LP solution
     if (p.l2 > 0) ps.fail_here("l2", "quantile regression takes l1 only (the problem stays a linear program)");
     if (pt->get("tau") && pt->get("taus")) ps.fail_here("taus", "give either tau or taus, not both");
@@ -579,12 +588,6 @@ std::string RunConfig::to_toml() const {
   std::ostringstream os;
   os << root << '\n';
   return os.str();
-}
-
-std::string lower_extension(const std::string& path) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext;
 }
 
 std::string resolve_data_path(const std::string& p, const std::filesystem::path& base_dir) {

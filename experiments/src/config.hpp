@@ -37,6 +37,7 @@ struct ProblemConfig {
   std::string format;             // csv | libsvm (from the extension when empty)
   std::string response = "y";     // CSV response column
   std::vector<std::string> features, exclude;  // CSV: chosen feature columns, or columns left out
+  std::string weights;            // CSV, ordinal: the per-row weight column ("" = every row weighs 1)
   double l1 = 0, l2 = 0;
   bool intercept = false, standardize = false, zero_based = false;
   long long num_classes = 0;      // multinomial; 0 = infer
@@ -150,9 +151,6 @@ toml::table parse_toml_file(const std::string& path);
 /// A relative data path resolved against `base_dir` first, then the current directory; empty
 /// when the file exists in neither.
 std::string resolve_data_path(const std::string& path, const std::filesystem::path& base_dir);
-
-/// The extension of `path`, lower case, with its dot (".csv").
-std::string lower_extension(const std::string& path);
 
 /// FNV-1a (64 bit) of `text` as 16 hex digits: stable across runs, platforms and versions.
 std::string stable_hash(std::string_view text);

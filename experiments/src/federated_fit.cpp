@@ -68,8 +68,7 @@ void parse_data_problem(const TableReader& r, const toml::table& t, const std::s
   const std::string data = r.string(t, sec, "data", "");
   d.data = resolve_data_path(data, base);
   if (d.data.empty()) r.fail(*t.get("data"), sec, "data", "file '" + data + "' not found (looked in " + base.string() + " and the current directory)");
-  const std::string ext = lower_extension(d.data);
-  const std::string inferred = ext == ".csv" ? "csv" : (ext == ".libsvm" || ext == ".svm") ? "libsvm" : "";
+  const std::string inferred = problems::data_format_from_name(d.data);
   if (inferred.empty() && !t.get("format"))
     r.fail(*t.get("data"), sec, "data", "cannot tell the format of '" + data + "' from its extension; set format = \"csv\" or \"libsvm\"");
   d.format = r.string(t, sec, "format", inferred.empty() ? "csv" : inferred, {"csv", "libsvm"});
@@ -376,6 +375,7 @@ int run(const FederatedConfig& c, const std::string& method, const Federation<P>
   if (tm.loss) j["final_test_loss"] = tm.loss(state.x);
   j["aggregator_state_bytes"] = agg.state_bytes();
   j["x"] = std::vector<double>(state.x.data(), state.x.data() + state.x.size());
+  if (!fed.model.problem.empty()) j["model"] = model_json(fed.model);  // convlab predict applies x (docs/predict.md)
   const VecX<double> tail = state.tail_average();
   j["x_tail_average"] = std::vector<double>(tail.data(), tail.data() + tail.size());
   std::vector<double> w(N);

@@ -178,9 +178,10 @@ Federation<P> data_federation(const FederationData& d) {
     if (test.X.cols() != train.X.cols())
       throw ConfigError(fmt::format("[federated] test_data '{}': {} feature columns, the training data has {}", d.test_data, test.X.cols(), train.X.cols()));
   }
+  Federation<P> f;
   if (d.standardize) {  // the statistics of all clients' training rows, as a centralized fit uses
-    const cp::Standardization t = cp::standardize(train.X);
-    cp::apply_standardization(test.X, t);
+    f.model.standardization = cp::standardize(train.X);
+    cp::apply_standardization(test.X, *f.model.standardization);
   }
   const VecX<double> classes = class_indices<P>(train.y);
   const bool needs_classes = d.partition == "dirichlet" || d.partition == "shards" || d.label_rates;
@@ -190,7 +191,6 @@ Federation<P> data_federation(const FederationData& d) {
   const auto N = static_cast<std::size_t>(d.clients);
   const auto seed = static_cast<std::uint64_t>(d.data_seed) + 17;
   const cf::PartitionOptions po{.alpha_data = d.alpha, .alpha_participation = d.alpha_participation, .mean_p = d.mean_p, .p_min = d.p_min, .seed = seed};
-  Federation<P> f;
   cf::ClientRows rows;
   if (d.partition == "iid") rows = cf::partition_iid(train.X.rows(), N, seed);
   else if (d.partition == "shards") rows = cf::partition_shards(classes, N, static_cast<std::size_t>(d.shards_per_client), seed);
@@ -224,6 +224,10 @@ Federation<P> data_federation(const FederationData& d) {
       for (const auto i : rows[c])
         if (classes[i] >= 0 && classes[i] < static_cast<double>(L)) f.label_histogram(static_cast<Eigen::Index>(c), static_cast<Eigen::Index>(classes[i])) += 1;
   }
+  f.model.problem = std::is_same_v<P, cp::LeastSquares<double>> ? "least_squares" : std::is_same_v<P, cp::Logistic<double>> ? "logistic" : "multinomial";
+  f.model.format = d.format, f.model.response = d.response, f.model.zero_based = d.zero_based;
+  f.model.intercept = d.intercept, f.model.features = train.X.cols(), f.model.feature_names = train.feature_names;
+  f.model.outputs = std::is_same_v<P, cp::Multinomial<double>> ? K : 1;
   for (const auto& r : rows) {
     Table c = take_rows(train, r);
     f.clients.push_back(make_problem<P>(std::move(c.X), c.y, K, d.mu, d.intercept));

@@ -13,6 +13,8 @@
 #include <convlab/problems/logistic.hpp>
 #include <convlab/problems/multinomial.hpp>
 
+#include "model_description.hpp"
+
 namespace convlab::experiments {
 
 struct FederationData {
@@ -45,6 +47,7 @@ struct Federation {
   std::shared_ptr<const P> test{};  // the test rows as a problem without penalty (null: none)
   MatX<double> label_histogram{};    // clients × classes (classification), else empty
   std::vector<double> client_ids{};  // partition = "column": each client's id
+  ModelDescription model{};          // the data problems: what `convlab predict` needs (else problem empty)
 };
 
 /// A federation over a user's data file: a seeded test split (or `test_data`), standardization

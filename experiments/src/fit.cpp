@@ -359,7 +359,7 @@ FitResult fit_quantile(const RunConfig& c, MatX<double> X, const VecX<double>& y
 /// unpenalized), the non-parallel MLE (λ = 0) or PRESTO at λ or with λ by K-fold CV. x holds one
 /// column per threshold k — its weights β_k, then α_k — so a model's linear predictors η_k are
 /// predict's columns, with the layout of a multinomial model with intercepts.
-FitResult fit_ordinal(const RunConfig& c, MatX<double> X, const VecX<double>& y, bool dry_run) {
+FitResult fit_ordinal(const RunConfig& c, MatX<double> X, const VecX<double>& y, const VecX<double>& w, bool dry_run) {
   const auto& pc = c.problem;
   FitResult r;
   const long long K = pc.num_classes > 0 ? pc.num_classes : std::max(2LL, y.size() ? std::llround(y.maxCoeff()) : 0);
@@ -367,20 +367,23 @@ FitResult fit_ordinal(const RunConfig& c, MatX<double> X, const VecX<double>& y,
     throw ConfigError(fmt::format("[problem] data '{}': labels go up to class {} but the data has {} rows", pc.data, K, X.rows()));
   const Eigen::Index d = X.cols();
   r.samples = X.rows(), r.features = d, r.outputs = K - 1, r.dim = (d + 1) * (K - 1);
-  const cp::CumulativeLogit labels_checked(X, y, static_cast<int>(K));  // labels 1 … K, or a clear error
+  const cp::CumulativeLogit labels_checked(X, y, static_cast<int>(K), w);  // labels 1 … K, or a clear error
+  if (w.size() && pc.model == "presto" && !(pc.lambda > 0))
+    throw ConfigError("[problem] weights: λ by cross-validation does not take row weights yet; set lambda > 0, or model = "
+                      "\"proportional_odds\" or \"non_parallel\"");
   if (dry_run) return r;
   if (pc.standardize) r.standardization = cp::standardize(X);
   const auto start = std::chrono::steady_clock::now();
   co::PrestoFit fit;
   std::string how;
   if (pc.model == "proportional_odds") {
-    fit = co::presto_fit(X, y, static_cast<int>(K), std::numeric_limits<double>::infinity(), {.penalize_first = false});
+    fit = co::presto_fit(X, y, static_cast<int>(K), std::numeric_limits<double>::infinity(), {.penalize_first = false}, w);
     how = "proportional odds";
   } else if (pc.model == "non_parallel") {
-    fit = co::presto_fit(X, y, static_cast<int>(K), 0.0);
+    fit = co::presto_fit(X, y, static_cast<int>(K), 0.0, {}, w);
     how = "non-parallel MLE";
   } else if (pc.lambda > 0) {
-    fit = co::presto_fit(X, y, static_cast<int>(K), pc.lambda);
+    fit = co::presto_fit(X, y, static_cast<int>(K), pc.lambda, {}, w);
     how = fmt::format("PRESTO at λ = {}", pc.lambda);
   } else {
     const auto cv = co::presto_cv(X, y, static_cast<int>(K), {.folds = static_cast<int>(pc.folds), .seed = static_cast<unsigned long long>(c.seed),
@@ -396,7 +399,7 @@ FitResult fit_ordinal(const RunConfig& c, MatX<double> X, const VecX<double>& y,
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   s.status = fit.converged ? co::Status::GradientTolerance : co::Status::MaxIterations;
   s.final_value = fit.objective;
-  s.initial_value = labels_checked.value(co::detail_presto::null_start(labels_checked));  // thresholds only
+  s.initial_value = labels_checked.value(labels_checked.null_start());  // the intercept-only model
   s.final_grad_norm = fit.kkt_residual;
   s.iterations = fit.newton_steps;
   s.message = fmt::format("presto: {}; KKT residual {:.2e}, {} Newton steps", how, fit.kkt_residual, fit.newton_steps);
@@ -414,7 +417,23 @@ FitResult fit_ordinal(const RunConfig& c, MatX<double> X, const VecX<double>& y,
 }
 
 cp::CsvOptions csv_options(const ProblemConfig& pc) {
-  return {.response = pc.response, .features = pc.features, .exclude = pc.exclude};
+  cp::CsvOptions o{.response = pc.response, .features = pc.features, .exclude = pc.exclude};
+  if (!pc.weights.empty() && o.features.empty() && std::find(o.exclude.begin(), o.exclude.end(), pc.weights) == o.exclude.end())
+    o.exclude.push_back(pc.weights);  // a weight column is never a feature
+  return o;
+}
+
+/// The `weights` column of CSV data (empty without one): finite, >= 0, not all 0.
+VecX<double> row_weights(const ProblemConfig& pc) {
+  if (pc.weights.empty()) return {};
+  // Read as the "response" of a second pass, with the response as the only other column read.
+  const VecX<double> w = cp::load_csv(pc.data, {.response = pc.weights, .features = {pc.response}}).y;
+  for (Eigen::Index i = 0; i < w.size(); ++i)
+    if (!(w[i] >= 0))
+      throw ConfigError(fmt::format("[problem] weights: column '{}' of '{}': data row {} (counting from 1) has weight {}; weights must be >= 0",
+                                    pc.weights, pc.data, i + 1, w[i]));
+  if (!(w.array() > 0).any()) throw ConfigError(fmt::format("[problem] weights: column '{}' of '{}' is 0 in every row", pc.weights, pc.data));
+  return w;
 }
 
 FitResult run_fit_unnamed(const RunConfig& c, bool show_progress, bool dry_run) {
@@ -423,17 +442,17 @@ FitResult run_fit_unnamed(const RunConfig& c, bool show_progress, bool dry_run) 
   if ((lasso || solver) && mpi_session::size() > 1)
     throw ConfigError("[optimizer] type = \"" + c.optimizer.type + "\" runs on one process (it needs every row); run it without mpirun");
   if (solver) {  // dense, one process: quantile_lp or presto
-    const auto fit_dense = [&](MatX<double> X, const VecX<double>& y) {
-      return c.problem.type == "quantile" ? fit_quantile(c, std::move(X), y, dry_run) : fit_ordinal(c, std::move(X), y, dry_run);
+    const auto fit_dense = [&](MatX<double> X, const VecX<double>& y, const VecX<double>& w) {
+      return c.problem.type == "quantile" ? fit_quantile(c, std::move(X), y, dry_run) : fit_ordinal(c, std::move(X), y, w, dry_run);
     };
     if (csv) {
       auto ds = cp::load_csv(c.problem.data, csv_options(c.problem));
-      auto r = fit_dense(std::move(ds.X), ds.y);
+      auto r = fit_dense(std::move(ds.X), ds.y, row_weights(c.problem));
       r.feature_names = std::move(ds.feature_names);
       return r;
     }
     const auto ds = cp::load_libsvm(c.problem.data, {.zero_based = c.problem.zero_based});
-    return fit_dense(ds.X.toDense(), ds.y);
+    return fit_dense(ds.X.toDense(), ds.y, {});
   }
 #ifdef CONVLAB_EXPERIMENTS_MPI
   if (mpi_session::size() > 1) {  // every rank reads only its rows

@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   pred_cmd->add_option("run_dir", pred.run_dir, "run folder written by `convlab fit` (holds summary.json)")->required();
   pred_cmd->add_option("data", pred.data, "rows to predict, in the format the run was fitted on")->required();
   pred_cmd->add_option("--out", pred.out, "predictions CSV (default: RUN_DIR/predictions.csv); metrics go beside it as .json");
+  pred_cmd->add_option("--monotonize", pred.monotonize, "quantile models: make each row non-decreasing across levels by sort (default), isotonic, mono, cummax or none")
+      ->check(CLI::IsMember({"sort", "isotonic", "mono", "cummax", "none"}));
 
   ex::ReproduceArgs rep;
   auto* rep_cmd = app.add_subcommand("reproduce", "run every experiment, then write report.md/report.html");

@@ -14,7 +14,9 @@
 #include <convlab/problems/ordinal.hpp>
 #include <convlab/problems/preprocessing.hpp>
 #include <convlab/problems/quantile_loss.hpp>
+#include <convlab/quantile/monotone.hpp>
 
+#include "model_description.hpp"
 #include "run_folder.hpp"
 
 namespace convlab::experiments {
@@ -22,14 +24,8 @@ namespace {
 
 namespace cp = convlab::problems;
 
-/// What summary.json's "model" says, checked against the coefficients x.
-struct Model {
-  std::string problem, format, response;
-  bool intercept = false, zero_based = false;
-  Eigen::Index features = 0, outputs = 1;
-  std::vector<std::string> feature_names;
-  std::vector<double> taus;  // quantile: the level of each output
-  std::optional<cp::Standardization> standardization;
+/// What summary.json's "model" says, with the coefficients x it was checked against.
+struct Model : ModelDescription {
   VecX<double> x;
 };
 
@@ -122,7 +118,7 @@ std::vector<long long> argmax_labels(const MatX<double>& P, long long first) {
 /// The metrics come from the library's own objectives (without penalty) on the new rows, so they
 /// mean what the fit's value means.
 template <class Design>
-Predictions predict_rows(Design X, const VecX<double>& y, const Model& m) {
+Predictions predict_rows(Design X, const VecX<double>& y, const Model& m, quantile::Monotonize monotonize) {
   if (m.standardization) cp::apply_standardization(X, *m.standardization);
   const MatX<double> Z = linear_predictors(X, m);
   const Eigen::Index n = Z.rows();
@@ -176,17 +172,18 @@ Predictions predict_rows(Design X, const VecX<double>& y, const Model& m) {
       p.metrics["log_loss"] = f.value(f.theta_from(alpha, B));
       p.metrics["brier"] = optim::brier_score(p.values, y);
     }
-  } else {  // quantile: one column per level, unsorted
+  } else {  // quantile: one column per level, made non-decreasing across levels (docs/predict.md)
     for (double tau : m.taus) p.names.push_back(fmt::format("q_{}", tau));
-    p.values = Z;
+    p.metrics["crossing_fraction"] = cp::crossing_fraction(Z);  // of the linear models, before monotonizing
+    p.values = quantile::monotonize(Z, monotonize);
+    const MatX<double>& Q = p.values;
     const VecX<double> levels = Eigen::Map<const VecX<double>>(m.taus.data(), m.outputs);
-    p.metrics["crossing_fraction"] = cp::crossing_fraction(Z);
     if (labelled) {  // docs/quantile.md: WIS = (2/m)·Σ pinball
-      const VecX<double> per_level = cp::pinball_per_level(Z, y, levels);
+      const VecX<double> per_level = cp::pinball_per_level(Q, y, levels);
       for (Eigen::Index k = 0; k < m.outputs; ++k) p.metrics[fmt::format("pinball_{}", levels[k])] = per_level[k];
-      p.metrics["wis"] = cp::mean_wis(Z, y, levels);
+      p.metrics["wis"] = cp::mean_wis(Q, y, levels);
       if (m.outputs >= 2) {  // the outer interval [q_first, q_last]; nominal coverage τ_last − τ_first
-        const auto inside = ((y.array() >= Z.col(0).array()) && (y.array() <= Z.col(m.outputs - 1).array())).count();
+        const auto inside = ((y.array() >= Q.col(0).array()) && (y.array() <= Q.col(m.outputs - 1).array())).count();
         p.metrics["interval_coverage"] = static_cast<double>(inside) / static_cast<double>(n);
       }
     }
@@ -199,6 +196,9 @@ Predictions predict_rows(Design X, const VecX<double>& y, const Model& m) {
 int command_predict(const PredictArgs& a) {
   const fs::path run_dir(a.run_dir);
   const Model m = read_model(run_dir);
+  if (!a.monotonize.empty() && m.problem != "quantile")
+    throw ConfigError("--monotonize applies to quantile models; " + run_dir.string() + " holds a " + m.problem + " model");
+  const auto monotonize = quantile::parse_monotonize(a.monotonize.empty() ? "sort" : a.monotonize);
   const fs::path out = a.out.empty() ? run_dir / "predictions.csv" : fs::path(a.out);
   if (out.extension() == ".json" || fs::is_directory(out))
     throw ConfigError("--out " + out.string() + ": name a CSV file (the metrics are written beside it as .json)");
@@ -208,11 +208,11 @@ int command_predict(const PredictArgs& a) {
   if (m.format == "csv") {
     // The fitted feature columns by name (any order, extra columns ignored); the response may be absent.
     auto ds = cp::load_csv(a.data, {.response = m.response, .features = m.feature_names, .response_optional = true});
-    p = predict_rows(std::move(ds.X), ds.y, m);
+    p = predict_rows(std::move(ds.X), ds.y, m, monotonize);
     y = std::move(ds.y);
   } else {
     auto ds = cp::load_libsvm(a.data, {.zero_based = m.zero_based, .num_features = m.features});
-    p = predict_rows(std::move(ds.X), ds.y, m);
+    p = predict_rows(std::move(ds.X), ds.y, m, monotonize);
     y = std::move(ds.y);
   }
   write_atomic(out, predictions_csv(p, y));
@@ -223,6 +223,7 @@ int command_predict(const PredictArgs& a) {
     j["rows"] = rows;
     j["data"] = a.data;
     j["run"] = run_dir.string();
+    if (m.problem == "quantile") j["monotonize"] = quantile::to_string(monotonize);
     fs::path metrics_file = out;
     metrics_file.replace_extension(".json");
     write_atomic(metrics_file, j.dump(2) + "\n");

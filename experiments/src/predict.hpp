@@ -9,6 +9,9 @@ struct PredictArgs {
   std::string run_dir;
   std::string data;
   std::string out;  // empty = <run_dir>/predictions.csv
+  // Quantile models: how each row's quantiles are made non-decreasing across levels (a name of
+  // quantile::parse_monotonize); empty = "sort", which never increases the pinball loss or WIS.
+  std::string monotonize;
 };
 
 /// Writes the predictions CSV and, when the data has the response, a metrics JSON beside it

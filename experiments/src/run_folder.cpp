@@ -20,7 +20,7 @@
 namespace convlab::experiments {
 
 void write_atomic(const fs::path& path, const std::string& content) {
-  fs::create_directories(path.parent_path());
+  if (!path.parent_path().empty()) fs::create_directories(path.parent_path());  // "p.csv": the current folder
   static std::atomic<unsigned long> calls{0};
   const fs::path tmp = fmt::format("{}.tmp.{}.{}", path.string(), ::getpid(), calls++);
   try {
@@ -107,18 +107,12 @@ std::optional<double> linear_rate_ratio(const RunConfig& c, const FitResult& r) 
 
 }  // namespace
 
-nlohmann::json model_json(const RunConfig& c, const FitResult& r) {
+ModelDescription describe_model(const RunConfig& c, const FitResult& r) {
   const auto& pc = c.problem;
   // Ordinal models keep their thresholds where the intercepts of the other models are.
-  nlohmann::json m{{"problem", pc.type}, {"format", pc.format}, {"intercept", pc.intercept || pc.type == "ordinal"}, {"features", r.features},
-                   {"outputs", r.outputs}};
-  if (pc.format == "csv") m["response"] = pc.response, m["feature_names"] = r.feature_names;
-  else m["zero_based"] = pc.zero_based;
-  if (pc.type == "quantile") m["taus"] = pc.taus;
-  if (const auto& t = r.standardization)
-    m["standardization"] = {{"center", std::vector<double>(t->center.data(), t->center.data() + t->center.size())},
-                            {"scale", std::vector<double>(t->scale.data(), t->scale.data() + t->scale.size())}};
-  return m;
+  return {.problem = pc.type, .format = pc.format, .response = pc.response, .intercept = pc.intercept || pc.type == "ordinal",
+          .zero_based = pc.zero_based, .features = r.features, .outputs = r.outputs, .feature_names = r.feature_names,
+          .taus = pc.type == "quantile" ? pc.taus : std::vector<double>{}, .standardization = r.standardization};
 }
 
 std::string stop_warning(const FitResult& r) {
@@ -178,7 +172,7 @@ nlohmann::json write_run_folder(const fs::path& dir, const RunConfig& c, const F
     j["refined_shape_deciles"] = glance;
   }
   if (const auto ratio = linear_rate_ratio(c, r)) j["linear_rate_ratio"] = *ratio;
-  j["model"] = model_json(c, r);
+  j["model"] = model_json(describe_model(c, r));
   if (!r.solver.empty()) j["solver"] = r.solver;
   if (const std::string w = r.warning.empty() ? stop_warning(r) : r.warning; !w.empty()) j["warning"] = w;
   if (c.plots && !s.history.empty()) {  // solvers (lasso_cd, quantile_lp) record no history to plot

@@ -9,6 +9,7 @@
 
 #include "config.hpp"
 #include "fit.hpp"
+#include "model_description.hpp"
 
 namespace convlab::experiments {
 
@@ -42,9 +43,8 @@ class RunFolderLock {
 /// to summary.json ("warning") and printed by `convlab fit`.
 std::string stop_warning(const FitResult& result);
 
-/// summary.json's "model": what `convlab predict` needs to apply the fitted x to new rows
-/// (problem, data format, feature names or count, intercept, outputs, standardization).
-nlohmann::json model_json(const RunConfig& config, const FitResult& result);
+/// What `convlab predict` needs to apply a fit's x to new rows (summary.json's "model").
+ModelDescription describe_model(const RunConfig& config, const FitResult& result);
 
 /// Writes the folder of one finished run and returns its summary.json content.
 nlohmann::json write_run_folder(const fs::path& dir, const RunConfig& config, const FitResult& result,

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <tuple>
 #include <sstream>
 #include <nlohmann/json.hpp>
 
@@ -1158,6 +1159,30 @@ TEST(FederatedData, LeastSquaresReportsTheTestLossOfItsModel) {
   EXPECT_FALSE(j.contains("final_test_accuracy"));
 }
 
+// A federated run on a user's data keeps its model like `convlab fit` does: predict on the test
+// rows gives the run's own test loss and accuracy (standardization, intercept and the
+// multinomial layout round-trip through summary.json), for CSV and LIBSVM data.
+TEST(FederatedData, PredictAppliesTheFederatedModel) {
+  const fs::path dir = fresh_dir("fed-predict");
+  const std::string diabetes = source_dir() + "/data/diabetes.csv", digits = source_dir() + "/data/digits.libsvm";
+  write(dir / "ls.toml", "[federated]\nproblem = \"least_squares\"\ndata = \"" + diabetes + "\"\ntest_data = \"" + diabetes +
+                             "\"\nstandardize = true\nintercept = true\nclients = 5\nparticipation_rate = 0.7\nrounds = 20\n");
+  ASSERT_EQ(run_cli("fit " + (dir / "ls.toml").string() + " --out " + dir.string()), 0);
+  const fs::path ls = dir / "ls" / "fit";
+  ASSERT_EQ(run_cli("predict " + ls.string() + " " + diabetes), 0);
+  const double loss = read_json(ls / "summary.json")["final_test_loss"].get<double>();
+  EXPECT_NEAR(read_json(ls / "predictions.json")["rmse"].get<double>(), std::sqrt(2 * loss), 1e-12 * std::sqrt(2 * loss));
+  write(dir / "mn.toml", "[federated]\nproblem = \"multinomial\"\nformat = \"libsvm\"\ndata = \"" + digits + "\"\ntest_data = \"" + digits +
+                             "\"\nintercept = true\nclients = 4\nparticipation_rate = 1\nrounds = 10\n");
+  ASSERT_EQ(run_cli("fit " + (dir / "mn.toml").string() + " --out " + dir.string()), 0);
+  const fs::path mn = dir / "mn" / "fit";
+  ASSERT_EQ(run_cli("predict " + mn.string() + " " + digits), 0);
+  const auto s = read_json(mn / "summary.json"), m = read_json(mn / "predictions.json");
+  EXPECT_EQ(s["model"]["outputs"].get<int>(), 10);
+  EXPECT_NEAR(m["log_loss"].get<double>(), s["final_test_loss"].get<double>(), 1e-12);
+  EXPECT_DOUBLE_EQ(m["accuracy"].get<double>(), s["final_test_accuracy"].get<double>());
+}
+
 TEST(FederatedData, ColumnPartitionMakesOneClientPerIdAndWritesItsHistogram) {
   const fs::path dir = fresh_dir("fed-column");
   std::string csv = "site,y,a,b\n";
@@ -1200,6 +1225,29 @@ TEST(FederatedData, ColumnPartitionMakesOneClientPerIdAndWritesItsHistogram) {
   EXPECT_EQ(read_json(dir / "by_file" / "fit" / "summary.json")["probabilities"].get<std::vector<double>>(), (std::vector<double>{0.9, 0.6, 0.3}));
   write(dir / "rates.csv", "id,rate\n20,0.3\n0,0.9\n11,0.6\n");  // no client 11
   EXPECT_EQ(run_cli("fit " + (dir / "by_file.toml").string() + " --out " + dir.string()), 2);
+}
+
+// A gzip-compressed copy of the data (format from the name before .gz) fits to the same bits,
+// and predict reads compressed rows too.
+TEST(Fit, GzipDataFitsLikeThePlainFile) {
+  const fs::path out = fresh_dir("fit-gzip");
+  const std::string plain = source_dir() + "/data/breast_cancer.csv";
+  {
+    const std::string text = slurp(plain);
+    gzFile f = gzopen((out / "bc.csv.gz").c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(gzwrite(f, text.data(), static_cast<unsigned>(text.size())), static_cast<int>(text.size()));
+    ASSERT_EQ(gzclose(f), Z_OK);
+  }
+  const std::string config = source_dir() + "/experiments/examples/logistic_breast_cancer.toml";
+  const std::string sets = " --set output.plots=false --set stop.max_iterations=50";
+  ASSERT_EQ(run_cli("fit " + config + " --out " + (out / "plain").string() + sets), 0);
+  ASSERT_EQ(run_cli("fit " + config + " --out " + (out / "gz").string() + sets + " --set problem.data=" + (out / "bc.csv.gz").string()), 0);
+  const fs::path a = out / "plain" / "logistic_breast_cancer" / "fit", b = out / "gz" / "logistic_breast_cancer" / "fit";
+  EXPECT_EQ(read_json(a / "summary.json")["x"], read_json(b / "summary.json")["x"]);
+  ASSERT_EQ(run_cli("predict " + a.string() + " " + (out / "bc.csv.gz").string() + " --out " + (out / "p.csv").string()), 0);
+  ASSERT_EQ(run_cli("predict " + a.string() + " " + plain), 0);
+  EXPECT_EQ(csv_column(out / "p.csv", "probability"), csv_column(a / "predictions.csv", "probability"));
 }
 
 // ---- convlab predict (docs/predict.md) ----
@@ -1260,6 +1308,9 @@ TEST(Predict, ColumnsAreFoundByNameAndTheResponseMayBeAbsent) {
   ASSERT_EQ(run_cli("predict " + run.string() + " " + source_dir() + "/data/breast_cancer.csv --out " + (out / "a" / "train.csv").string()), 0);
   ASSERT_EQ(run_cli("predict " + run.string() + " " + (out / "new.csv").string() + " --out " + (out / "b" / "new.csv").string()), 0);
   EXPECT_EQ(csv_column(out / "a" / "train.csv", "probability"), csv_column(out / "b" / "new.csv", "probability"));
+  // --out a bare file name: the current folder (this failed with "cannot create directories").
+  ASSERT_EQ(std::system(("cd " + out.string() + " && " + CONVLAB_CLI + " predict " + run.string() + " new.csv --out bare.csv >/dev/null").c_str()), 0);
+  EXPECT_EQ(csv_column(out / "bare.csv", "probability"), csv_column(out / "b" / "new.csv", "probability"));
   EXPECT_TRUE(fs::exists(out / "a" / "train.json"));
   EXPECT_FALSE(fs::exists(out / "b" / "new.json"));
 }
@@ -1368,6 +1419,35 @@ TEST(Predict, QuantileFitIsTheExactLpSolutionAndPredictsItsLevels) {
     EXPECT_NEAR(lo_std[i], lo[i], 1e-8 * std::abs(lo[i])) << "row " << i;
   }
   EXPECT_DOUBLE_EQ(m["interval_coverage"].get<double>(), inside / static_cast<double>(y.size()));
+  // Below income ≈ 178 the fitted τ = 0.1 line lies above the median line: there predict's rows
+  // are the sorted values of the three lines (by default), `none` keeps them as fitted, and
+  // sorting cannot raise the pinball loss or WIS (docs/quantile.md).
+  std::string rows = "y,income\n";
+  for (int i = 0; i < 12; ++i) rows += fmt::format("{},{}\n", 40.0 + 13 * i, 25.0 * i);
+  write(out / "low.csv", rows);
+  const fs::path sorted = out / "sorted.csv", as_fitted = out / "none.csv";
+  ASSERT_EQ(run_cli("predict " + raw.string() + " " + (out / "low.csv").string() + " --out " + sorted.string()), 0);
+  ASSERT_EQ(run_cli("predict " + raw.string() + " " + (out / "low.csv").string() + " --out " + as_fitted.string() + " --monotonize none"), 0);
+  std::vector<std::vector<double>> q(3), fitted_q(3);
+  const char* names[] = {"q_0.1", "q_0.5", "q_0.9"};
+  for (int k = 0; k < 3; ++k) q[k] = csv_column(sorted, names[k]), fitted_q[k] = csv_column(as_fitted, names[k]);
+  int crossed = 0, crossed_pairs = 0;
+  for (int i = 0; i < 12; ++i) {
+    const double income = 25.0 * i;
+    std::vector<double> lines{highs[1] + highs[0] * income, highs[3] + highs[2] * income, highs[5] + highs[4] * income};
+    for (int k = 0; k < 3; ++k) EXPECT_NEAR(fitted_q[k][i], lines[k], 1e-8 * std::abs(lines[k])) << i;
+    crossed += lines[0] > lines[1];
+    crossed_pairs += (lines[0] > lines[1]) + (lines[0] > lines[2]) + (lines[1] > lines[2]);
+    std::sort(lines.begin(), lines.end());
+    for (int k = 0; k < 3; ++k) EXPECT_NEAR(q[k][i], lines[k], 1e-8 * std::abs(lines[k])) << i;
+  }
+  EXPECT_EQ(crossed, 8);  // incomes 0 … 175
+  const auto ms = read_json(out / "sorted.json"), mn = read_json(out / "none.json");
+  EXPECT_EQ(ms["monotonize"].get<std::string>(), "sort");
+  EXPECT_DOUBLE_EQ(ms["crossing_fraction"].get<double>(), mn["crossing_fraction"].get<double>());  // of the fitted lines
+  EXPECT_NEAR(ms["crossing_fraction"].get<double>(), crossed_pairs / 36.0, 1e-15);  // 12 rows × 3 pairs
+  EXPECT_LE(ms["wis"].get<double>(), mn["wis"].get<double>());
+  EXPECT_EQ(run_cli("predict " + raw.string() + " " + (out / "low.csv").string() + " --monotonize cummin"), 2);
   // Configs that cannot mean a quantile fit name the key.
   const fs::path err = out / "err.txt";
   const auto bad = [&](const std::string& problem, const std::string& optimizer, const std::string& needle) {
@@ -1381,6 +1461,53 @@ TEST(Predict, QuantileFitIsTheExactLpSolutionAndPredictsItsLevels) {
   bad("type = \"quantile\"\ntau = 0.5\ntaus = [0.5]", "quantile_lp", "give either tau or taus");
   bad("type = \"quantile\"\ntaus = [0.5, 0.2]", "quantile_lp", "levels must lie in (0, 1) and increase");
   bad("type = \"quantile\"\nl2 = 1", "quantile_lp", "takes l1 only");
+}
+
+// Grouped ordinal data: a `weights` column of counts fits exactly what the repeated rows fit
+// (proportional odds and PRESTO at λ), and the column is never a feature. Weights where they
+// cannot apply, negative weights and λ by CV with weights exit 2 naming the key.
+TEST(Predict, OrdinalWeightsEqualRepeatedRows) {
+  const fs::path out = fresh_dir("ordinal-weights");
+  std::map<std::tuple<int, int, int>, int> groups;
+  std::string expanded = "y,a,b\n";
+  for (int i = 0; i < 300; ++i) {
+    const int a = i % 5, b = (i / 5) % 3, y = 1 + (a + b + (i * 7919) % 13) % 4;
+    expanded += fmt::format("{},{},{}\n", y, a, b);
+    ++groups[{y, a, b}];
+  }
+  std::string grouped = "n,y,a,b\n";
+  for (const auto& [key, n] : groups) grouped += fmt::format("{},{},{},{}\n", n, std::get<0>(key), std::get<1>(key), std::get<2>(key));
+  write(out / "expanded.csv", expanded);
+  write(out / "grouped.csv", grouped);
+  const auto fit = [&](const std::string& name, const std::string& problem) {
+    write(out / (name + ".toml"), "[problem]\ntype = \"ordinal\"\n" + problem + "\n[optimizer]\ntype = \"presto\"\n[output]\nplots = false\n");
+    const auto [code, text] = run_cli_stderr("fit " + (out / (name + ".toml")).string() + " --out " + out.string(), out / "err.txt");
+    EXPECT_EQ(code, 0) << name << ": " << text;
+    return read_json(out / name / "fit" / "summary.json");
+  };
+  for (const std::string model : {"model = \"proportional_odds\"", "model = \"presto\"\nlambda = 0.05"}) {
+    const auto e = fit("e", "data = \"expanded.csv\"\n" + model), g = fit("g", "data = \"grouped.csv\"\nweights = \"n\"\n" + model);
+    EXPECT_EQ(g["model"]["feature_names"], e["model"]["feature_names"]) << model;  // a, b: not n
+    const auto xe = e["x"].get<std::vector<double>>(), xg = g["x"].get<std::vector<double>>();
+    ASSERT_EQ(xe.size(), xg.size());
+    for (std::size_t k = 0; k < xe.size(); ++k) EXPECT_NEAR(xg[k], xe[k], 1e-7 * (1 + std::abs(xe[k]))) << model << " " << k;
+    EXPECT_NEAR(g["final_value"].get<double>(), e["final_value"].get<double>(), 1e-10) << model;
+    EXPECT_NEAR(g["initial_value"].get<double>(), e["initial_value"].get<double>(), 1e-12) << model;
+  }
+  const auto refused = [&](const std::string& config, const std::string& needle) {
+    write(out / "bad.toml", config + "\n[optimizer]\ntype = \"presto\"\n");
+    const auto [code, text] = run_cli_stderr("fit " + (out / "bad.toml").string() + " --out " + out.string(), out / "err.txt");
+    EXPECT_EQ(code, 2) << config;
+    EXPECT_NE(text.find(needle), std::string::npos) << text;
+  };
+  refused("[problem]\ntype = \"ordinal\"\ndata = \"grouped.csv\"\nweights = \"n\"", "cross-validation does not take row weights");
+  refused("[problem]\ntype = \"ordinal\"\ndata = \"grouped.csv\"\nweights = \"y\"\nlambda = 1", "is the response or a feature");
+  write(out / "negative.csv", "n,y,a\n1,1,0\n2,2,1\n-1,3,0\n1,1,1\n");
+  refused("[problem]\ntype = \"ordinal\"\ndata = \"negative.csv\"\nweights = \"n\"\nmodel = \"non_parallel\"", "data row 3 (counting from 1) has weight -1");
+  write(out / "bad.toml", "[problem]\ntype = \"logistic\"\ndata = \"grouped.csv\"\nweights = \"n\"\n");
+  const auto [code, text] = run_cli_stderr("validate " + (out / "bad.toml").string(), out / "err.txt");
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(text.find("key 'weights': applies to ordinal problems only"), std::string::npos) << text;
 }
 
 // Ordinal regression from a config. Proportional odds on soup equals MASS::polr (reference values

@@ -16,6 +16,7 @@ Prints one line per case that is not handled and the counts; exits 1 when any ca
 handled. CTest runs it (test `fault_catalogue`). stdlib only.
 """
 import argparse
+import gzip
 import json
 import os
 import random
@@ -160,10 +161,18 @@ class Catalogue:
         self.cli_refuses("data", "directory_named_csv", ["validate", str(self.config("folder", folder))], r"folder\.csv.*directory")
         self.cli_refuses("data", "unknown_extension", ["validate", str(self.config("ext", self.file("data/x.parquet", good)))],
                          r"x\.parquet")
+        # gzip: cut off, damaged, or plain text under a .gz name.
+        packed = gzip.compress((good * 200).encode(), mtime=0)
+        for name, content, names in [("gzip_cut", packed[: len(packed) // 2], r"gzip_cut\.csv\.gz.*cut off"),
+                                     ("gzip_damaged", packed[:20] + bytes(b ^ 0x5A for b in packed[20:60]) + packed[60:],
+                                      r"gzip_damaged\.csv\.gz.*(damaged|cut off)"),
+                                     ("gzip_not_compressed", good, r"gzip_not_compressed\.csv\.gz.*not gzip")]:
+            data = self.file(f"data/{name}.csv.gz", content)
+            self.cli_refuses("data", name, ["validate", str(self.config(f"data_{name}", data))], names)
         # Inputs that must simply work.
-        for name, content in {"crlf": good.replace("\n", "\r\n"), "trailing_blank_lines": good + "\n\n",
-                              "no_final_newline": good.rstrip("\n")}.items():
-            data = self.file(f"data/{name}.csv", content)
+        for name, content, suffix in [("crlf", good.replace("\n", "\r\n"), ".csv"), ("trailing_blank_lines", good + "\n\n", ".csv"),
+                                      ("no_final_newline", good.rstrip("\n"), ".csv"), ("gzip", gzip.compress(good.encode()), ".csv.gz")]:
+            data = self.file(f"data/{name}{suffix}", content)
             o = run(self.cli, ["fit", str(self.config(f"ok_{name}", data)), "--out", str(self.work / "out")], self.work)
             s = read_json(self.work / "out" / f"ok_{name}" / "fit" / "summary.json")
             ok = o.rc == 0 and s is not None and len(s.get("x", [])) == 2

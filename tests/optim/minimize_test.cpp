@@ -162,6 +162,33 @@ TEST(Minimize, CallbacksSeeEveryEvaluationAndSchedulesAreCalledWithTheStep) {
   EXPECT_NE(log.str().find("max_iterations after 10 iterations"), std::string::npos) << log.str();
 }
 
+// Off a terminal the progress callback writes whole lines, at most one per line_seconds; on a
+// terminal it redraws one bar (carriage returns) and ends it with a newline.
+TEST(Minimize, ProgressWritesLinesOffTerminalAndABarOnOne) {
+  const auto p = breast_cancer_logistic();
+  std::size_t records = 0;
+  const auto progress = [&](bool terminal, double line_seconds) {
+    std::FILE* f = std::tmpfile();
+    VecX<double> x = VecX<double>::Zero(p.dim());
+    records = co::minimize(p, co::GradientDescent<double>{}, x, {.max_iterations = 4}, 1e-6,
+                 co::ProgressBar{.total = 4, .line_seconds = line_seconds, .out = f, .terminal = terminal}).history.size();
+    std::rewind(f);
+    std::string text;
+    for (int ch; (ch = std::fgetc(f)) != EOF;) text += static_cast<char>(ch);
+    std::fclose(f);
+    return text;
+  };
+  const std::string lines = progress(false, 1e-12);
+  EXPECT_EQ(static_cast<std::size_t>(std::count(lines.begin(), lines.end(), '\n')), records) << lines;  // one per evaluation
+  EXPECT_NE(lines.find("iteration 4 of 4 (100%)"), std::string::npos) << lines;
+  EXPECT_EQ(lines.find('\r'), std::string::npos) << lines;
+  EXPECT_EQ(progress(false, 3600), "");  // a short run in a log: nothing
+  const std::string bar = progress(true, 3600);
+  EXPECT_EQ(bar.front(), '\r');
+  EXPECT_EQ(bar.back(), '\n');
+  EXPECT_EQ(std::count(bar.begin(), bar.end(), '\n'), 1) << bar;
+}
+
 TEST(Minimize, SeededMinibatchesAreReproducible) {
   const auto p = breast_cancer_logistic();
   auto run = [&](unsigned long long seed) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <convlab/problems/data_io.hpp>
 
 #include "test_support.hpp"
@@ -167,4 +168,82 @@ TEST(Csv, MalformedInputsNameFileLineAndColumn) {
   expect_data_error(parse(""), {"bad.csv", "empty file"});
   expect_data_error(parse("y,,b\n1,2,3\n"), {"bad.csv:1:", "empty column name"});
   expect_data_error(parse("y,a,b,a\n1,2,3,4\n"), {"bad.csv:1:", "column 4", "duplicate column name 'a' (also column 2)"});
+}
+
+// ---- gzip-compressed data (a name ending in .gz) ----
+namespace {
+namespace fs = std::filesystem;
+
+std::string slurp_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// Writes `members` as consecutive gzip members of one file (zlib's writer, as gzip would).
+void write_gzip(const fs::path& p, const std::vector<std::string>& members) {
+  std::ofstream(p, std::ios::binary | std::ios::trunc);
+  for (const auto& m : members) {
+    gzFile f = gzopen(p.c_str(), "ab");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(gzwrite(f, m.data(), static_cast<unsigned>(m.size())), static_cast<int>(m.size()));
+    ASSERT_EQ(gzclose(f), Z_OK);
+  }
+}
+
+fs::path gz_dir() {
+  const fs::path d = fs::temp_directory_path() / ("convlab-gz-" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  return d;
+}
+}  // namespace
+
+// A compressed copy loads to the same bits as the plain file, in one gzip member or split over
+// several (as `cat a.gz b.gz` makes), for CSV and LIBSVM.
+TEST(Gzip, CompressedCopiesLoadLikeThePlainFiles) {
+  const fs::path d = gz_dir();
+  const std::string csv = slurp_bytes(convlab::test::data_path("breast_cancer.csv"));
+  const std::string svm = slurp_bytes(convlab::test::data_path("digits.libsvm"));
+  write_gzip(d / "bc.csv.gz", {csv});
+  write_gzip(d / "bc2.CSV.GZ", {csv.substr(0, 1000), csv.substr(1000)});
+  write_gzip(d / "digits.libsvm.gz", {svm.substr(0, 12345), svm.substr(12345)});
+  const auto plain = cp::load_csv(convlab::test::data_path("breast_cancer.csv"), {.response = "y"});
+  for (const char* name : {"bc.csv.gz", "bc2.CSV.GZ"}) {
+    const auto gz = cp::load_csv((d / name).string(), {.response = "y"});
+    EXPECT_EQ(gz.X, plain.X) << name;
+    EXPECT_EQ(gz.y, plain.y) << name;
+    EXPECT_EQ(gz.feature_names, plain.feature_names) << name;
+  }
+  const auto a = cp::load_libsvm(convlab::test::data_path("digits.libsvm")), b = cp::load_libsvm((d / "digits.libsvm.gz").string());
+  EXPECT_EQ(convlab::MatX<double>(a.X), convlab::MatX<double>(b.X));
+  EXPECT_EQ(a.y, b.y);
+  fs::remove_all(d);
+}
+
+// Damaged, cut-off or mislabelled gzip data is an error naming the file, never a quiet partial read.
+TEST(Gzip, TruncatedDamagedOrPlainDataIsRefused) {
+  const fs::path d = gz_dir();
+  const std::string csv = slurp_bytes(convlab::test::data_path("breast_cancer.csv"));
+  write_gzip(d / "whole.csv.gz", {csv});
+  const std::string bytes = slurp_bytes(d / "whole.csv.gz");
+  std::ofstream(d / "cut.csv.gz", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  std::string flipped = bytes;
+  for (std::size_t i = 40; i < 80; ++i) flipped[i] = static_cast<char>(flipped[i] ^ 0x5a);
+  std::ofstream(d / "flipped.csv.gz", std::ios::binary) << flipped;
+  std::ofstream(d / "plain.csv.gz", std::ios::binary) << csv;
+  const auto load = [&](const char* name) { return [&d, name] { (void)cp::load_csv((d / name).string(), {.response = "y"}); }; };
+  expect_data_error(load("cut.csv.gz"), {"cut.csv.gz", "cut off"});
+  expect_data_error(load("flipped.csv.gz"), {"flipped.csv.gz", "gzip data"});  // damaged, or cut off where the damage misreads a length
+  expect_data_error(load("plain.csv.gz"), {"plain.csv.gz", "not gzip-compressed"});
+  expect_data_error(load("missing.csv.gz"), {"missing.csv.gz", "no such file"});
+  fs::remove_all(d);
+}
+
+TEST(Gzip, TheFormatComesFromTheNameBeforeGz) {
+  EXPECT_EQ(cp::data_format_from_name("a/b.csv"), "csv");
+  EXPECT_EQ(cp::data_format_from_name("b.CSV.gz"), "csv");
+  EXPECT_EQ(cp::data_format_from_name("b.libsvm.gz"), "libsvm");
+  EXPECT_EQ(cp::data_format_from_name("b.svm"), "libsvm");
+  EXPECT_EQ(cp::data_format_from_name("b.gz"), "");
+  EXPECT_EQ(cp::data_format_from_name("b.txt.gz"), "");
+  EXPECT_EQ(cp::data_format_from_name("b.csv.bz2"), "");
 }

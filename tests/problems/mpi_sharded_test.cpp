@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
           "diabetes least squares (csv)");
     } else if (mode == "bad" && argc == 3) {
       const std::string path = argv[2];
-      if (path.ends_with(".csv")) (void)cm::read_csv_shard(path, MPI_COMM_WORLD, {.response = "y"}, 64);
+      if (path.ends_with(".csv") || path.ends_with(".csv.gz")) (void)cm::read_csv_shard(path, MPI_COMM_WORLD, {.response = "y"}, 64);
       else (void)cm::read_libsvm_shard(path, MPI_COMM_WORLD, {}, 64);
       std::fprintf(stderr, "rank %d: FAILED: the bad file was read\n", rank_);
       code = 1;

@@ -75,24 +75,36 @@ struct LogEvery {
   void end(const Summary& s) { *os << s.brief_report() << '\n' << std::flush; }
 };
 
-/// A one-line bar on stderr, redrawn at most 10 times a second; silent when stderr is not
-/// a terminal (logs and CI stay clean).
+/// Progress on `out` (stderr). On a terminal: a one-line bar, redrawn at most 10 times a
+/// second. Elsewhere (cluster logs, pipes, CI): one plain line every `line_seconds` (0 = none),
+/// so a log shows a long run advancing without filling up; runs shorter than that print nothing.
 struct ProgressBar {
   long long total;  ///< the iteration budget
-  bool enabled = ::isatty(STDERR_FILENO) != 0;
-  std::chrono::steady_clock::time_point last{};
+  double line_seconds = 10;
+  std::FILE* out = stderr;
+  bool terminal = ::isatty(::fileno(out)) != 0;
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+  bool drawn = false;  // the bar is on screen (the first record draws it at once)
   void iteration(const IterationRecord& r) {
-    if (!enabled) return;
     const auto now = std::chrono::steady_clock::now();
-    if (now - last < std::chrono::milliseconds(100)) return;
-    last = now;
+    const double since = std::chrono::duration<double>(now - last).count();
     const double frac = total > 0 ? std::min(1.0, static_cast<double>(r.iteration) / static_cast<double>(total)) : 1.0;
-    const int filled = static_cast<int>(frac * 30);
-    std::fprintf(stderr, "\r[%-30.*s] %3.0f%%  it %lld  f %.6e  |g| %.2e ", filled,
-                 "##############################", 100 * frac, r.iteration, r.value, r.grad_norm);
+    if (terminal) {
+      if (drawn && since < 0.1) return;
+      const int filled = static_cast<int>(frac * 30);
+      std::fprintf(out, "\r[%-30.*s] %3.0f%%  it %lld  f %.6e  |g| %.2e ", filled, "##############################", 100 * frac,
+                   r.iteration, r.value, r.grad_norm);
+      drawn = true;
+    } else {
+      if (line_seconds <= 0 || since < line_seconds) return;
+      std::fprintf(out, "iteration %lld of %lld (%.0f%%)  %.1f s  f %.10e  |g| %.3e\n", r.iteration, total, 100 * frac, r.seconds,
+                   r.value, r.grad_norm);
+      std::fflush(out);
+    }
+    last = now;
   }
   void end(const Summary&) {
-    if (enabled) std::fputc('\n', stderr);
+    if (drawn) std::fputc('\n', out);
   }
 };
 

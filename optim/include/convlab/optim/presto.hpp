@@ -113,23 +113,6 @@ inline VecX<double> penalty_factors(const problems::CumulativeLogit& m, bool pen
   return pf;
 }
 
-/// Intercept-only start: α_k = logit of the cumulative class frequency (clipped to ±100), ψ = 0.
-inline VecX<double> null_start(const problems::CumulativeLogit& m) {
-  VecX<double> t = VecX<double>::Zero(m.dim());
-  const int K = m.categories();
-  std::vector<double> count(static_cast<std::size_t>(K), 0.0);
-  for (Eigen::Index i = 0; i < m.rows(); ++i) count[static_cast<std::size_t>(m.labels()[i] - 1)] += 1;
-  double cum = 0;
-  for (int k = 1; k < K; ++k) {
-    cum += count[static_cast<std::size_t>(k - 1)];
-    const double q = cum / static_cast<double>(m.rows());
-    t[k - 1] = q <= 0 ? -100.0 : q >= 1 ? 100.0 : std::clamp(std::log(q / (1 - q)), -100.0, 100.0);
-  }
-  // Empty categories give equal intercepts: separate them so the start is strictly feasible.
-  for (int k = 2; k < K; ++k) t[k - 1] = std::max(t[k - 1], t[k - 2] + 1e-6);
-  return t;
-}
-
 inline double penalty(const VecX<double>& theta, const VecX<double>& pf, double lambda) {
   if (!std::isfinite(lambda)) return 0;  // penalized coordinates are held at 0
   double s = 0;
@@ -277,7 +260,7 @@ inline PrestoFit presto_fit(const MatX<double>& X, const VecX<double>& y, int K,
   const auto s = detail_presto::standardization(X, o.standardize, sample_weight);
   const problems::CumulativeLogit m(detail_presto::apply(X, s), y, K, sample_weight);
   // From the held (λ = ∞) fit, which is feasible and the path's first point.
-  PrestoFit start = detail_presto::solve(m, std::numeric_limits<double>::infinity(), o, detail_presto::null_start(m));
+  PrestoFit start = detail_presto::solve(m, std::numeric_limits<double>::infinity(), o, m.null_start());
   PrestoFit fit = std::isinf(lambda) ? start : detail_presto::solve(m, lambda, o, start.theta);
   detail_presto::back_transform(m, s, fit);
   return fit;
@@ -301,7 +284,7 @@ inline std::vector<PrestoFit> presto_path(const MatX<double>& X, const VecX<doub
   o.validate();
   const auto s = detail_presto::standardization(X, o.presto.standardize);
   const problems::CumulativeLogit m(detail_presto::apply(X, s), y, K);
-  const PrestoFit held = detail_presto::solve(m, std::numeric_limits<double>::infinity(), o.presto, detail_presto::null_start(m));
+  const PrestoFit held = detail_presto::solve(m, std::numeric_limits<double>::infinity(), o.presto, m.null_start());
   if (lambdas.empty()) {
     const double lmax = presto_lambda_max(m, held.theta, o.presto.penalize_first);
     for (int k = 0; k < o.n_lambdas; ++k)

@@ -1,6 +1,7 @@
 #pragma once
 /// \file
-/// Loaders for LIBSVM/SVMlight (sparse) and CSV with a header (dense).
+/// Loaders for LIBSVM/SVMlight (sparse) and CSV with a header (dense), plain or gzip-compressed
+/// (a name ending in .gz; decompressed by zlib).
 ///
 /// Every malformed input throws DataError("file:line: field: what"); nothing aborts or
 /// crashes (the loaders are fuzzed, tests/fuzz). NaN and Inf are errors unless
@@ -9,6 +10,7 @@
 
 #include <Eigen/SparseCore>
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -20,11 +22,23 @@
 #include <unordered_map>
 #include <vector>
 
+#include <zlib.h>
+
 #include "concepts.hpp"
 #include "detail/linear_model.hpp"
 #include <convlab/core/errors.hpp>
 
 namespace convlab::problems {
+
+/// "csv" or "libsvm" as a data file's extension says (.csv; .libsvm or .svm; any case, also
+/// followed by .gz), else "".
+inline std::string data_format_from_name(const std::string& path) {
+  std::filesystem::path p(path);
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (ext == ".gz") return data_format_from_name(p.stem().string());
+  return ext == ".csv" ? "csv" : (ext == ".libsvm" || ext == ".svm") ? "libsvm" : "";
+}
 
 /// Samples × features (sparse, row-major) with one response per sample.
 struct SparseDataset {
@@ -107,8 +121,57 @@ inline void check_implied_features(const std::string& name, std::size_t line, lo
                         "features explicitly to allow more)");
 }
 
+inline bool ends_with_gz(const std::string& path) {
+  const std::string ext = std::filesystem::path(path).extension().string();
+  return ext.size() == 3 && ext[0] == '.' && (ext[1] | 0x20) == 'g' && (ext[2] | 0x20) == 'z';
+}
+
+/// A gzip file read in chunks of decompressed bytes (several members one after another, as
+/// `gzip -d` reads them). Data that is not gzip, damaged or cut off is a DataError naming the
+/// file: zlib alone would pass non-gzip bytes through unchanged and end a truncated stream quietly.
+class GzipReader {
+ public:
+  explicit GzipReader(const std::string& path) : path_(path), f_(gzopen(path.c_str(), "rb")) {
+    if (!f_) throw DataError(path, 0, "", "cannot open file");
+    gzbuffer(f_, 1 << 17);
+  }
+  ~GzipReader() { gzclose(f_); }
+  GzipReader(const GzipReader&) = delete;
+  GzipReader& operator=(const GzipReader&) = delete;
+
+  /// Up to n bytes into out; 0 at the end of the data.
+  std::size_t read(char* out, unsigned n) {
+    int errnum = Z_OK;
+    const int got = gzread(f_, out, n);
+    if (got < 0) throw DataError(path_, 0, "", std::string("damaged gzip data (zlib: ") + gzerror(f_, &errnum) + ")");
+    if (got > 0 && !checked_ && gzdirect(f_)) throw DataError(path_, 0, "", "is named .gz but is not gzip-compressed");
+    checked_ = true;
+    if (got == 0) {
+      const char* what = gzerror(f_, &errnum);
+      if (errnum == Z_BUF_ERROR) throw DataError(path_, 0, "", "gzip data cut off before its end (truncated file?)");
+      if (errnum != Z_OK) throw DataError(path_, 0, "", std::string("damaged gzip data (zlib: ") + what + ")");
+    }
+    return static_cast<std::size_t>(got);
+  }
+
+ private:
+  std::string path_;
+  gzFile f_;
+  bool checked_ = false;
+};
+
+inline std::string read_gzip(const std::string& path) {
+  GzipReader in(path);
+  std::string text;
+  std::vector<char> buf(1 << 17);
+  while (const std::size_t got = in.read(buf.data(), static_cast<unsigned>(buf.size()))) text.append(buf.data(), got);
+  return text;
+}
+
+/// The whole file; a name ending in .gz is decompressed.
 inline std::string read_file(const std::string& path) {
   require_regular_file(path);
+  if (ends_with_gz(path)) return read_gzip(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path, 0, "", "cannot open file");
   std::ostringstream ss;

@@ -82,6 +82,25 @@ class CumulativeLogit {
   const Eigen::VectorXi& labels() const { return y_; }
   const VecX<double>& weights() const { return w_; }
 
+  /// θ of the intercept-only (null) model: α_k = logit of the weighted share of rows with label
+  /// ≤ k, the model's maximum-likelihood fit without features (clipped to ±100; a class without
+  /// rows gets its neighbour's threshold + 1e-6, so the point stays strictly feasible), ψ = 0.
+  /// Optimizers start here.
+  VecX<double> null_start() const {
+    VecX<double> theta = VecX<double>::Zero(dim());
+    std::vector<double> count(static_cast<std::size_t>(K_), 0.0);
+    for (Eigen::Index i = 0; i < rows(); ++i) count[static_cast<std::size_t>(y_[i] - 1)] += w_[i];
+    const double total = w_.sum();
+    double cum = 0;
+    for (int k = 1; k < K_; ++k) {
+      cum += count[static_cast<std::size_t>(k - 1)];
+      const double q = cum / total;
+      theta[k - 1] = q <= 0 ? -100.0 : q >= 1 ? 100.0 : std::clamp(std::log(q / (1 - q)), -100.0, 100.0);
+    }
+    for (int k = 2; k < K_; ++k) theta[k - 1] = std::max(theta[k - 1], theta[k - 2] + 1e-6);
+    return theta;
+  }
+
   /// Offset of ψ_k (k = 1 … K−1) in θ.
   Eigen::Index psi_offset(int k) const { return (K_ - 1) + static_cast<Eigen::Index>(k - 1) * features(); }
 

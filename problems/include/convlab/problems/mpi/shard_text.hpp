@@ -3,7 +3,8 @@
 /// The part every shard reader shares: rank 0 counts the data rows of a text file in one
 /// streaming pass (line by line, nothing kept); the rows are cut into blocks (BlockLayout);
 /// every rank then streams the file up to the end of its block range and keeps only its own
-/// lines (and the header line, for CSV). Memory per rank: its shard's text. A rank that fails
+/// lines (and the header line, for CSV). Memory per rank: its shard's text. A .gz file is
+/// decompressed as it streams (every rank decompresses up to the end of its rows). A rank that fails
 /// throws its exception and the others PeerFailure (`collectively`), so a launcher shows one
 /// message: the failing rank's.
 
@@ -14,7 +15,9 @@
 #include <fstream>
 #include <limits>
 #include <stdexcept>
+#include <streambuf>
 #include <string>
+#include <vector>
 
 #include <convlab/problems/block_layout.hpp>
 #include <convlab/problems/data_io.hpp>
@@ -84,6 +87,40 @@ void scan_lines(std::istream& in, RowSyntax syntax, Fn&& on_line) {
   }
 }
 
+/// A std::streambuf over a GzipReader, so gzip files stream through scan_lines like plain ones.
+class GzipStreambuf : public std::streambuf {
+ public:
+  explicit GzipStreambuf(const std::string& path) : in_(path), buf_(1 << 17) {}
+
+ protected:
+  int_type underflow() override {
+    const std::size_t got = in_.read(buf_.data(), static_cast<unsigned>(buf_.size()));
+    if (got == 0) return traits_type::eof();
+    setg(buf_.data(), buf_.data(), buf_.data() + got);
+    return traits_type::to_int_type(buf_[0]);
+  }
+
+ private:
+  problems::detail::GzipReader in_;
+  std::vector<char> buf_;
+};
+
+/// scan_lines over the file `path` (decompressed when its name ends in .gz); `who` ends the
+/// message of a file that cannot be opened.
+template <class Fn>
+void scan_file(const std::string& path, RowSyntax syntax, const std::string& who, Fn&& on_line) {
+  if (problems::detail::ends_with_gz(path)) {
+    GzipStreambuf buf(path);
+    std::istream in(&buf);
+    in.exceptions(std::ios::badbit);  // a DataError of the reader reaches the caller, not a quiet stop
+    scan_lines(in, syntax, on_line);
+    return;
+  }
+  std::ifstream in(path);
+  if (!in) throw DataError(path, 0, "", "cannot open file" + who);
+  scan_lines(in, syntax, on_line);
+}
+
 }  // namespace detail
 
 /// One rank's lines of a data file.
@@ -106,9 +143,7 @@ inline ShardText read_shard_text(const std::string& path, MPI_Comm comm, detail:
   detail::collectively(comm, [&] {
     if (rank != 0) return;
     problems::detail::require_regular_file(path);
-    std::ifstream in(path);
-    if (!in) throw DataError(path, 0, "", "cannot open file");
-    detail::scan_lines(in, syntax, [&](std::size_t, const std::string&, bool row) { return rows += row, true; });
+    detail::scan_file(path, syntax, "", [&](std::size_t, const std::string&, bool row) { return rows += row, true; });
     if (rows == 0) throw DataError(path, 0, "", "no data rows");
   });
   MPI_Bcast(&rows, 1, MPI_LONG_LONG, 0, comm);
@@ -120,11 +155,9 @@ inline ShardText read_shard_text(const std::string& path, MPI_Comm comm, detail:
     if (shard.first_row == last_row)
       throw InvalidArgument(path + ": rank " + std::to_string(rank) + " has no rows (" + std::to_string(rows) + " rows in " +
                             std::to_string(shard.layout.blocks()) + " blocks for " + std::to_string(size) + " ranks); use fewer ranks");
-    std::ifstream in(path);
-    if (!in) throw DataError(path, 0, "", "cannot open file (rank " + std::to_string(rank) + ")");
     Eigen::Index row = 0;
     shard.first_line = 0;
-    detail::scan_lines(in, syntax, [&](std::size_t lineno, const std::string& line, bool is_row) {
+    detail::scan_file(path, syntax, " (rank " + std::to_string(rank) + ")", [&](std::size_t lineno, const std::string& line, bool is_row) {
       if (syntax == detail::RowSyntax::Csv && !is_row && shard.header_line == 0 && !detail::is_blank_line(line)) {
         shard.header = line;
         shard.header_line = lineno;
