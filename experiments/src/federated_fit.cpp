@@ -12,6 +12,7 @@
 
 #include <convlab/federated/server.hpp>
 #include <convlab/optim/adamw.hpp>
+#include <convlab/optim/callbacks.hpp>
 #include <convlab/optim/sgd.hpp>
 #include <convlab/problems/data_io.hpp>
 #include <fmt/ranges.h>
@@ -330,14 +331,23 @@ int run(const FederatedConfig& c, const std::string& method, const Federation<P>
   }
   const TestMetrics tm = test_metrics(fed);
   const auto start = std::chrono::steady_clock::now();
+  // Progress on the root: a bar on a terminal, a line every 10 s in a log (docs/federated.md).
+  optim::ProgressBar progress{.total = c.rounds, .unit = "round"};
+  const auto on_round = [&](long long t, const VecX<double>&, const std::vector<char>&) {
+    progress.iteration({.iteration = t + 1,
+                        .seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                        .value = state.history.empty() ? std::numeric_limits<double>::quiet_NaN() : state.history.back().objective,
+                        .grad_norm = std::numeric_limits<double>::quiet_NaN()});
+  };
   cf::run_server(
       fed.clients, optimizer, c.local, part, agg,
       {.rounds = c.rounds, .global_lr = c.global_lr, .eval_every = c.eval_every, .checkpoint_every = c.checkpoint_every,
        .seed = static_cast<std::uint64_t>(c.seed)},
       backend, state,
-      {.test_metric = tm.per_round, .record_weights = method == "fedau",
+      {.test_metric = tm.per_round, .record_weights = method == "fedau", .on_round = on_round,
        .on_checkpoint = [&](const std::vector<char>& bytes) { write_atomic(checkpoint, std::string(bytes.begin(), bytes.end())); }});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  progress.end({});
   const int code = state.diverged ? 1 : 0;  // every rank saw the same broadcast model
   if (!root) return code;
   std::ostringstream csv, wcsv;

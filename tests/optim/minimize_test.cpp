@@ -183,6 +183,17 @@ TEST(Minimize, ProgressWritesLinesOffTerminalAndABarOnOne) {
   EXPECT_NE(lines.find("iteration 4 of 4 (100%)"), std::string::npos) << lines;
   EXPECT_EQ(lines.find('\r'), std::string::npos) << lines;
   EXPECT_EQ(progress(false, 3600), "");  // a short run in a log: nothing
+  {  // federated runs: rounds, and no gradient norm where none is computed
+    std::FILE* f = std::tmpfile();
+    co::ProgressBar rounds{.total = 5, .line_seconds = 1e-12, .unit = "round", .out = f, .terminal = false};
+    rounds.iteration({.iteration = 3, .value = 2.5, .grad_norm = std::numeric_limits<double>::quiet_NaN()});
+    std::rewind(f);
+    char line[256] = {};
+    ASSERT_NE(std::fgets(line, sizeof line, f), nullptr);
+    std::fclose(f);
+    EXPECT_EQ(std::string(line).rfind("round 3 of 5 (60%)", 0), 0u) << line;
+    EXPECT_EQ(std::string(line).find("|g|"), std::string::npos) << line;
+  }
   const std::string bar = progress(true, 3600);
   EXPECT_EQ(bar.front(), '\r');
   EXPECT_EQ(bar.back(), '\n');

@@ -81,6 +81,7 @@ struct LogEvery {
 struct ProgressBar {
   long long total;  ///< the iteration budget
   double line_seconds = 10;
+  const char* unit = "iteration";  ///< what a step is called in the lines ("round" for federated runs)
   std::FILE* out = stderr;
   bool terminal = ::isatty(::fileno(out)) != 0;
   std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
@@ -92,13 +93,15 @@ struct ProgressBar {
     if (terminal) {
       if (drawn && since < 0.1) return;
       const int filled = static_cast<int>(frac * 30);
-      std::fprintf(out, "\r[%-30.*s] %3.0f%%  it %lld  f %.6e  |g| %.2e ", filled, "##############################", 100 * frac,
-                   r.iteration, r.value, r.grad_norm);
+      std::fprintf(out, "\r[%-30.*s] %3.0f%%  %s %lld  f %.6e ", filled, "##############################", 100 * frac, unit,
+                   r.iteration, r.value);
+      if (std::isfinite(r.grad_norm)) std::fprintf(out, " |g| %.2e ", r.grad_norm);
       drawn = true;
     } else {
       if (line_seconds <= 0 || since < line_seconds) return;
-      std::fprintf(out, "iteration %lld of %lld (%.0f%%)  %.1f s  f %.10e  |g| %.3e\n", r.iteration, total, 100 * frac, r.seconds,
-                   r.value, r.grad_norm);
+      std::fprintf(out, "%s %lld of %lld (%.0f%%)  %.1f s  f %.10e", unit, r.iteration, total, 100 * frac, r.seconds, r.value);
+      if (std::isfinite(r.grad_norm)) std::fprintf(out, "  |g| %.3e", r.grad_norm);  // NaN: not computed
+      std::fputc('\n', out);
       std::fflush(out);
     }
     last = now;
