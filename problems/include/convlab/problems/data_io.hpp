@@ -30,12 +30,22 @@
 
 namespace convlab::problems {
 
+namespace detail {
+/// The extension of `path` in lower case, with its dot (".csv"; "" without one).
+inline std::string lower_extension(const std::filesystem::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext;
+}
+
+inline bool ends_with_gz(const std::string& path) { return lower_extension(path) == ".gz"; }
+}  // namespace detail
+
 /// "csv" or "libsvm" as a data file's extension says (.csv; .libsvm or .svm; any case, also
 /// followed by .gz), else "".
 inline std::string data_format_from_name(const std::string& path) {
-  std::filesystem::path p(path);
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::filesystem::path p(path);
+  const std::string ext = detail::lower_extension(p);
   if (ext == ".gz") return data_format_from_name(p.stem().string());
   return ext == ".csv" ? "csv" : (ext == ".libsvm" || ext == ".svm") ? "libsvm" : "";
 }
@@ -119,11 +129,6 @@ inline void check_implied_features(const std::string& name, std::size_t line, lo
                     "implies " + std::to_string(features) + " features, but the file holds only " + std::to_string(values) +
                         " values (a stray index? at most max(2^20, 16 per value) features are inferred; set the number of "
                         "features explicitly to allow more)");
-}
-
-inline bool ends_with_gz(const std::string& path) {
-  const std::string ext = std::filesystem::path(path).extension().string();
-  return ext.size() == 3 && ext[0] == '.' && (ext[1] | 0x20) == 'g' && (ext[2] | 0x20) == 'z';
 }
 
 /// A gzip file read in chunks of decompressed bytes (several members one after another, as
