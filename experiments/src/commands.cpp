@@ -18,6 +18,7 @@
 #include "plots.hpp"
 #include "report.hpp"
 #include "run_folder.hpp"
+#include "variants.hpp"
 #include "version.hpp"
 
 namespace convlab::experiments {
@@ -37,6 +38,17 @@ std::string configs_or_default(const std::string& dir) {
   return kConfigsDir;
 }
 
+// Checks one run of several without running it (loads the data: sizes, labels, x0); when it
+// fails, says which run before the error itself is printed.
+FitResult check_run(const std::string& name, const RunConfig& c, std::size_t runs) {
+  try {
+    return run_fit(c, false, /*dry_run=*/true);
+  } catch (...) {
+    if (runs > 1) fmt::print(stderr, "convlab: while checking run '{}':\n", name);
+    throw;
+  }
+}
+
 std::string seconds(double s) { return s < 60 ? fmt::format("{:.1f}s", s) : fmt::format("{:.0f}m{:02.0f}s", s / 60, std::fmod(s, 60)); }
 
 }  // namespace
@@ -45,24 +57,47 @@ int command_fit(const FitArgs& a) {
   const toml::table probe = parse_toml_file(a.config);
   if (is_experiment_file(probe))
     throw ConfigError(a.config + ": this is an experiment file; run it with `convlab reproduce --only <name>`");
-  if (is_federated_config(probe)) return command_federated_fit(a.config, a.overrides, a.out);
-  const RunConfig c = load_run_config(a.config, a.overrides);
+  if (is_federated_config(probe)) {
+    if (probe.get("sweep"))
+      throw ConfigError(a.config + ": [[sweep]] is for run configs; run a federated config once per --set variant");
+    return command_federated_fit(a.config, a.overrides, a.out);
+  }
+  // Every variant is read and checked before the first runs: a bad value in the last one of a
+  // sweep fails now, not after hours.
+  const std::vector<Variant> variants = load_run_variants(a.config, a.overrides);
+  const bool sweep = variants.size() > 1;
+  if (sweep)
+    for (const auto& v : variants) (void)check_run(v.folder, v.config, variants.size());
   // Under mpirun every rank runs the same optimizer on its rows (fit.cpp); rank 0 alone writes.
   const bool root = mpi_session::rank() == 0;
   const std::string stem = fs::path(a.config).stem().string();
-  const fs::path dir = fs::path(a.out.empty() ? c.output_dir : a.out) / stem / "fit";
-  if (root) prepare_output_dir(dir);  // a bad --out fails before the run, not after it
-  const FitResult r = run_fit(c, root);  // progress: a bar on a terminal, else a line every 10 s
-  if (!root) return r.summary.is_solution_usable() ? 0 : 1;
-  const auto summary = write_run_folder(dir, c, r, stem, "fit");
-  fmt::print("{}\n", r.summary.brief_report());
-  if (r.reference)
-    fmt::print("reference ({}) f* = {:.15e}; relative suboptimality {:.3e}\n", r.reference->method, r.reference->value,
-               summary["relative_suboptimality"].get<double>());
-  if (summary.contains("warning")) fmt::print(stderr, "warning: {}\n", summary["warning"].get<std::string>());
-  if (summary.contains("plot_error")) fmt::print(stderr, "warning: plots skipped: {}\n", summary["plot_error"].get<std::string>());
-  fmt::print("run folder: {}\n", dir.string());
-  return r.summary.is_solution_usable() ? 0 : 1;
+  const fs::path parent = fs::path(a.out.empty() ? variants.front().config.output_dir : a.out) / stem;  // [output] is never swept
+  if (root)
+    for (const auto& v : variants) prepare_output_dir(parent / v.folder);  // a bad --out fails before the run, not after it
+  int code = 0;
+  std::vector<nlohmann::json> summaries;
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    const Variant& v = variants[i];
+    if (root && sweep) fmt::print("[{}/{}] {}\n", i + 1, variants.size(), v.folder);
+    const FitResult r = run_fit(v.config, root);  // progress: a bar on a terminal, else a line every 10 s
+    if (!r.summary.is_solution_usable()) code = 1;
+    if (!root) continue;
+    const fs::path dir = parent / v.folder;
+    summaries.push_back(write_run_folder(dir, v.config, r, stem, v.folder));
+    const auto& summary = summaries.back();
+    fmt::print("{}\n", r.summary.brief_report());
+    if (r.reference)
+      fmt::print("reference ({}) f* = {:.15e}; relative suboptimality {:.3e}\n", r.reference->method, r.reference->value,
+                 summary["relative_suboptimality"].get<double>());
+    if (summary.contains("warning")) fmt::print(stderr, "warning: {}\n", summary["warning"].get<std::string>());
+    if (summary.contains("plot_error")) fmt::print(stderr, "warning: plots skipped: {}\n", summary["plot_error"].get<std::string>());
+    fmt::print("run folder: {}\n", dir.string());
+  }
+  if (root && sweep) {
+    write_atomic(parent / "sweep.csv", sweep_table(variants, summaries));
+    fmt::print("sweep table: {}\n", (parent / "sweep.csv").string());
+  }
+  return code;
 }
 
 int command_reproduce(const ReproduceArgs& a) {
@@ -250,10 +285,10 @@ int command_validate(const std::string& config, const Overrides& overrides, bool
       for (std::size_t i = 0; i < cs.size(); ++i) runs.emplace_back(e.run_names[i] + " (" + profile + ")", cs[i]);
     }
   } else {
-    runs.emplace_back("run", load_run_config(config, overrides));
+    for (auto& v : load_run_variants(config, overrides)) runs.emplace_back(v.folder, std::move(v.config));
   }
   for (const auto& [name, c] : runs) {
-    const FitResult r = run_fit(c, false, /*dry_run=*/true);  // loads the data: sizes, labels, x0
+    const FitResult r = check_run(name, c, runs.size());
     if (explain) {
       fmt::print("# {}: {} samples x {} features, dimension {}\n", name, r.samples, r.features, r.dim);
       for (const auto& row : c.explain)

@@ -365,33 +365,44 @@ void deep_merge(toml::table& base, const toml::table& over, Origins& origins) {
   }
 }
 
+void set_dotted(toml::table& root, const std::string& key, const toml::node& value, const std::string& origin,
+                Origins& origins) {
+  toml::table* t = &root;
+  std::string::size_type start = 0, dot;
+  while ((dot = key.find('.', start)) != std::string::npos) {
+    const std::string part = key.substr(start, dot - start);
+    toml::node* n = t->get(part);
+    if (!n) {  // a table made here: errors about it name the origin, not the file
+      n = &t->insert_or_assign(part, toml::table{}).first->second;
+      origins[n] = origin;
+    }
+    if (!n->is_table()) throw ConfigError(origin + ": '" + part + "' is not a table");
+    t = n->as_table();
+    start = dot + 1;
+  }
+  const toml::node& inserted = t->insert_or_assign(key.substr(start), value).first->second;
+  record_origins(value, inserted, origins);
+  origins[&inserted] = origin;
+}
+
+toml::table parse_override_value(const std::string& key, const std::string& value) {
+  try {
+    return toml::parse(std::string_view("v = " + value), std::string_view("--set " + key));
+  } catch (const toml::parse_error&) {
+    return toml::table{{"v", value}};  // a bare word is a string
+  }
+}
+
+std::pair<std::string, std::string> split_override(const std::string& o) {
+  const auto eq = o.find('=');
+  if (eq == std::string::npos || eq == 0) throw ConfigError("--set " + o + ": expected key=value (e.g. optimizer.type=adamw)");
+  return {o.substr(0, eq), o.substr(eq + 1)};
+}
+
 void apply_overrides(toml::table& root, const Overrides& overrides, Origins& origins) {
   for (const auto& o : overrides) {
-    const auto eq = o.find('=');
-    if (eq == std::string::npos || eq == 0) throw ConfigError("--set " + o + ": expected key=value (e.g. optimizer.type=adamw)");
-    const std::string key = o.substr(0, eq), value = o.substr(eq + 1);
-    toml::table parsed;
-    try {
-      parsed = toml::parse(std::string_view("v = " + value), std::string_view("--set " + key));
-    } catch (const toml::parse_error&) {
-      parsed = toml::table{{"v", value}};  // a bare word is a string
-    }
-    // Walk/create the dotted path, then set the leaf.
-    toml::table* t = &root;
-    std::string::size_type start = 0, dot;
-    while ((dot = key.find('.', start)) != std::string::npos) {
-      const std::string part = key.substr(start, dot - start);
-      toml::node* n = t->get(part);
-      if (!n) {  // a table made by --set: errors about it name the --set, not the file
-        n = &t->insert_or_assign(part, toml::table{}).first->second;
-        origins[n] = "--set " + key;
-      }
-      if (!n->is_table()) throw ConfigError("--set " + key + ": '" + part + "' is not a table");
-      t = n->as_table();
-      start = dot + 1;
-    }
-    const toml::node& inserted = t->insert_or_assign(key.substr(start), *parsed.get("v")).first->second;
-    origins[&inserted] = "--set " + key;
+    const auto [key, value] = split_override(o);
+    set_dotted(root, key, *parse_override_value(key, value).get("v"), "--set " + key, origins);
   }
 }
 
@@ -556,9 +567,11 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   for (auto&& [k, v] : root) {
     const std::string key(k.str());
     static const std::set<std::string> known{"seed", "reference", "problem", "optimizer", "schedule", "stop", "init", "output"};
+    if (key == "sweep")
+      throw ConfigError(origin_of(v, origins, file) + ": [[sweep]] makes several runs; `convlab fit` and `convlab validate` read it");
     if (!known.count(key))
       throw ConfigError(origin_of(v, origins, file) + ": unknown top-level key '" + key +
-                        "'; allowed: seed, reference, [problem], [optimizer], [schedule], [stop], [init], [output]");
+                        "'; allowed: seed, reference, [problem], [optimizer], [schedule], [stop], [init], [output], [[sweep]]");
   }
   return c;
 }

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <toml++/toml.h>
@@ -136,6 +137,17 @@ toml::table copy_table(const toml::table& src, Origins& origins);
 
 /// Applies --set overrides to a parsed table; errors name the override.
 void apply_overrides(toml::table& root, const Overrides& overrides, Origins& origins);
+
+/// One override split at its first '=' into key and value (ConfigError without one).
+std::pair<std::string, std::string> split_override(const std::string& override_text);
+
+/// An override's value as the table {v = value}: TOML syntax, else a bare word as a string.
+toml::table parse_override_value(const std::string& key, const std::string& value);
+
+/// Sets the dotted `key` of `root` to a copy of `value`, creating the tables on its path;
+/// errors about the value name `origin` ("--set key", "file:line").
+void set_dotted(toml::table& root, const std::string& key, const toml::node& value, const std::string& origin,
+                Origins& origins);
 
 /// Parses and checks a run config from an already-parsed table. `file` and `base_dir` are
 /// for messages and for resolving relative paths (base_dir first, then the current dir).

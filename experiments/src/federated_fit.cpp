@@ -24,6 +24,7 @@
 #include "mpi_session.hpp"
 #include "plots.hpp"
 #include "run_folder.hpp"
+#include "variants.hpp"
 #include "statistics.hpp"
 #include "table_reader.hpp"
 
@@ -565,7 +566,7 @@ int command_federated_fit(const std::string& path, const Overrides& overrides, c
   const FederatedConfig c = load(path, overrides, root);
   std::ostringstream text;
   text << root;
-  const fs::path dir = fs::path(out.empty() ? c.output_dir : out) / fs::path(path).stem() / "fit";
+  const fs::path dir = fs::path(out.empty() ? c.output_dir : out) / fs::path(path).stem() / variant_folder(settings_of(overrides));
   // Rank 0 writes the folder (checkpoints during the run, results at the end) and holds its
   // lock for the whole run: a second writer waits, and a folder never mixes two runs.
   std::optional<RunFolderLock> lock;

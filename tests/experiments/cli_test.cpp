@@ -14,6 +14,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -30,6 +31,7 @@
 #include "fit.hpp"
 #include "run_folder.hpp"
 #include "test_support.hpp"
+#include "variants.hpp"
 
 namespace fs = std::filesystem;
 namespace ex = convlab::experiments;
@@ -69,6 +71,16 @@ nlohmann::json read_json(const fs::path& p) {
 int run_cli(const std::string& args, const std::string& env = "") {
   const int status = std::system((env + " " + CONVLAB_CLI + " " + args + " >/dev/null 2>&1").c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// The run folder `convlab fit` writes under `experiment` for the overrides in `sets`
+// (" --set key=value ..."): named from them (docs/configs.md, tested by Fit.VariantFolders...).
+fs::path variant_dir(const fs::path& experiment, const std::string& sets) {
+  ex::Overrides overrides;
+  std::istringstream words(sets);
+  for (std::string w; words >> w;)
+    if (w != "--set") overrides.push_back(w);
+  return experiment / ex::variant_folder(ex::settings_of(overrides));
 }
 
 void write(const fs::path& p, const std::string& text) {
@@ -118,7 +130,8 @@ TEST(Fit, DivergingRunExitsWithOne) {
   EXPECT_EQ(run_cli("fit " + config + " --out " + out.string() +
                     " --set schedule.lr=1e6 --set problem.type=least_squares --set reference=none"),
             1);
-  const auto s = read_json(out / "logistic_breast_cancer" / "fit" / "summary.json");
+  const auto s = read_json(out / "logistic_breast_cancer" / "problem.type=least_squares,reference=none,schedule.lr=1000000" /
+                           "summary.json");
   EXPECT_EQ(s["status"], "non_finite");
 }
 
@@ -129,8 +142,8 @@ TEST(Fit, SameSeedSameNumbersWhateverTheThreadCount) {
                            " --set reference=none --set output.plots=false";
   ASSERT_EQ(run_cli("fit " + config + " --out " + out1.string() + sets, "OMP_NUM_THREADS=1"), 0);
   ASSERT_EQ(run_cli("fit " + config + " --out " + out2.string() + sets, "OMP_NUM_THREADS=2"), 0);
-  const auto a = read_json(out1 / "logistic_breast_cancer" / "fit" / "summary.json");
-  const auto b = read_json(out2 / "logistic_breast_cancer" / "fit" / "summary.json");
+  const auto a = read_json(variant_dir(out1 / "logistic_breast_cancer", sets) / "summary.json");
+  const auto b = read_json(variant_dir(out2 / "logistic_breast_cancer", sets) / "summary.json");
   EXPECT_EQ(a["x"], b["x"]);
   EXPECT_EQ(a["final_value"], b["final_value"]);
 }
@@ -189,8 +202,8 @@ TEST(Fit, EvaluateEveryDoesNotChangeTheIterates) {
                            " --set stop.tolerance=0 --set stop.relative_tolerance=0";
   ASSERT_EQ(run_cli("fit " + config + " --out " + out1.string() + sets + " --set stop.evaluate_every=1"), 0);
   ASSERT_EQ(run_cli("fit " + config + " --out " + out100.string() + sets + " --set stop.evaluate_every=100"), 0);
-  const auto a = read_json(out1 / "logistic_breast_cancer" / "fit" / "summary.json");
-  const auto b = read_json(out100 / "logistic_breast_cancer" / "fit" / "summary.json");
+  const auto a = read_json(variant_dir(out1 / "logistic_breast_cancer", sets + " --set stop.evaluate_every=1") / "summary.json");
+  const auto b = read_json(variant_dir(out100 / "logistic_breast_cancer", sets + " --set stop.evaluate_every=100") / "summary.json");
   EXPECT_EQ(a["x"], b["x"]);
   EXPECT_EQ(a["final_value"], b["final_value"]);
   EXPECT_EQ(b["status"], "max_iterations");
@@ -201,10 +214,9 @@ TEST(Fit, EvaluateEveryDoesNotChangeTheIterates) {
 TEST(Fit, BudgetStopIsReportedWithTheSuboptimality) {
   const fs::path out = fresh_dir("budget");
   const std::string config = source_dir() + "/experiments/examples/logistic_breast_cancer.toml";
-  ASSERT_EQ(run_cli("fit " + config + " --out " + out.string() +
-                    " --set stop.max_iterations=5 --set stop.tolerance=0 --set output.plots=false"),
-            0);
-  const auto s = read_json(out / "logistic_breast_cancer" / "fit" / "summary.json");
+  const std::string sets = " --set stop.max_iterations=5 --set stop.tolerance=0 --set output.plots=false";
+  ASSERT_EQ(run_cli("fit " + config + " --out " + out.string() + sets), 0);
+  const auto s = read_json(variant_dir(out / "logistic_breast_cancer", sets) / "summary.json");
   ASSERT_TRUE(s.contains("reference"));
   EXPECT_EQ(s["status"], "max_iterations");
   const std::string w = s.value("warning", "");
@@ -217,19 +229,27 @@ TEST(Fit, BudgetStopIsReportedWithTheSuboptimality) {
 // and unique temporaries, every folder holds one run whole, whichever finished last.
 TEST(Fit, TwoWritersOfOneFolderNeverMixIt) {
   const fs::path out = fresh_dir("two-writers");
-  const std::string config = source_dir() + "/experiments/examples/logistic_breast_cancer.toml";
-  const std::string base = std::string(CONVLAB_CLI) + " fit " + config + " --out " + out.string() +
-                           " --set reference=none --set output.plots=false --set stop.max_iterations=300";
-  const fs::path dir = out / "logistic_breast_cancer" / "fit";
-  std::map<std::string, nlohmann::json> alone;  // each variant's x, run alone
+  // One config name in two folders (a config edited while its first version still runs): the
+  // same run folder, two different runs.
+  std::map<std::string, std::string> command;
   for (const std::string l2 : {"0.1", "0.2"}) {
-    ASSERT_EQ(std::system((base + " --set problem.l2=" + l2 + " >/dev/null 2>&1").c_str()), 0);
+    fs::create_directories(out / l2);
+    write(out / l2 / "run.toml", "reference = \"none\"\n[problem]\ndata = \"" + source_dir() +
+                                     "/data/breast_cancer.csv\"\nl2 = " + l2 +
+                                     "\nintercept = true\nstandardize = true\n[schedule]\nlr = 1.0\nper_lipschitz = true\n"
+                                     "[stop]\nmax_iterations = 300\n[output]\nplots = false\n");
+    command[l2] = std::string(CONVLAB_CLI) + " fit " + (out / l2 / "run.toml").string() + " --out " + (out / "results").string() +
+                  " >/dev/null 2>&1";
+  }
+  const fs::path dir = out / "results" / "run" / "fit";
+  std::map<std::string, nlohmann::json> alone;  // each version's x, run alone
+  for (const std::string l2 : {"0.1", "0.2"}) {
+    ASSERT_EQ(std::system(command[l2].c_str()), 0);
     alone[l2] = read_json(dir / "summary.json")["x"];
   }
   ASSERT_NE(alone["0.1"], alone["0.2"]);
   for (int trial = 0; trial < 6; ++trial) {
-    const std::string cmd = "(" + base + " --set problem.l2=0.1 >/dev/null 2>&1 & " + base +
-                            " --set problem.l2=0.2 >/dev/null 2>&1 & wait)";
+    const std::string cmd = "(" + command["0.1"] + " & " + command["0.2"] + " & wait)";
     ASSERT_EQ(std::system(cmd.c_str()), 0);
     const auto s = read_json(dir / "summary.json");  // throws on invalid JSON
     std::ifstream in(dir / "config.toml");
@@ -1243,7 +1263,8 @@ TEST(Fit, GzipDataFitsLikeThePlainFile) {
   const std::string sets = " --set output.plots=false --set stop.max_iterations=50";
   ASSERT_EQ(run_cli("fit " + config + " --out " + (out / "plain").string() + sets), 0);
   ASSERT_EQ(run_cli("fit " + config + " --out " + (out / "gz").string() + sets + " --set problem.data=" + (out / "bc.csv.gz").string()), 0);
-  const fs::path a = out / "plain" / "logistic_breast_cancer" / "fit", b = out / "gz" / "logistic_breast_cancer" / "fit";
+  const fs::path a = variant_dir(out / "plain" / "logistic_breast_cancer", sets),
+                 b = variant_dir(out / "gz" / "logistic_breast_cancer", sets + " --set problem.data=" + (out / "bc.csv.gz").string());
   EXPECT_EQ(read_json(a / "summary.json")["x"], read_json(b / "summary.json")["x"]);
   ASSERT_EQ(run_cli("predict " + a.string() + " " + (out / "bc.csv.gz").string() + " --out " + (out / "p.csv").string()), 0);
   ASSERT_EQ(run_cli("predict " + a.string() + " " + plain), 0);
@@ -1261,7 +1282,7 @@ std::pair<int, std::string> run_cli_stderr(const std::string& args, const fs::pa
 // A fitted run folder of the shipped example `name` with extra --set overrides.
 fs::path fitted(const fs::path& out, const std::string& name, const std::string& sets = "") {
   EXPECT_EQ(run_cli("fit " + source_dir() + "/experiments/examples/" + name + ".toml --out " + out.string() + " " + sets), 0);
-  return out / name / "fit";
+  return variant_dir(out / name, sets);
 }
 }  // namespace
 
@@ -1588,4 +1609,129 @@ TEST(Predict, OrdinalFitsMatchPolrAndPredictClassProbabilities) {
   bad("data = \"" + soup + "\"\nl1 = 0.1", "penalized by lambda");
   bad("data = \"" + soup + "\"\nintercept = true", "always fit their K − 1 thresholds");
   bad("data = \"" + soup + "\"\nlambda = 0.1\nfolds = 3", "unknown key 'folds'");
+}
+
+// ---- variants: --set and [[sweep]] (docs/configs.md "Variants and sweeps") ----
+
+// The folder names say what each variant sets; two variants never share one.
+TEST(Variants, FolderNamesComeFromTheOverrides) {
+  const auto name = [](const ex::Overrides& o) { return ex::variant_folder(ex::settings_of(o)); };
+  EXPECT_EQ(name({}), "fit");
+  EXPECT_EQ(name({"output.plots=false", "output.dir=elsewhere"}), "fit");  // [output] does not change a run
+  EXPECT_EQ(name({"schedule.lr=0.5", "optimizer.type=adamw"}), "optimizer.type=adamw,schedule.lr=0.5");
+  EXPECT_EQ(name({"optimizer.type=adamw", "schedule.lr=0.5"}), name({"schedule.lr=0.5", "optimizer.type=adamw"}));
+  EXPECT_EQ(name({"schedule.lr=0.5", "schedule.lr=0.25"}), "schedule.lr=0.25");  // the last value wins
+  EXPECT_EQ(name({"schedule.lr=1e-3"}), name({"schedule.lr=0.001"}));             // the value, not its spelling
+  EXPECT_EQ(name({"optimizer.type=\"adamw\""}), name({"optimizer.type=adamw"}));
+  // Characters a file name should not hold are replaced, and the lossy value gets a hash.
+  const std::string slash = name({"problem.data=a/b.csv"}), plain = name({"problem.data=a_b.csv"});
+  EXPECT_EQ(plain, "problem.data=a_b.csv");
+  EXPECT_EQ(slash.rfind("problem.data=a_b.csv-", 0), 0u) << slash;
+  EXPECT_EQ(slash.size(), plain.size() + 9);
+  EXPECT_NE(name({"problem.taus=[0.1, 0.9]"}), name({"problem.taus=[0.1, 0.5]"}));
+  // Long names stay below the file-name limit and still differ in their last value.
+  ex::Overrides many, many2;
+  for (int i = 0; i < 30; ++i) many.push_back(fmt::format("optimizer.key_number_{:02}={}", i, i));
+  many2 = many;
+  many2.back() = "optimizer.key_number_29=30";
+  EXPECT_LE(name(many).size(), 200u);
+  EXPECT_NE(name(many), name(many2));
+}
+
+// A sweep runs every point of each grid into its own folder, each the same run as its --set
+// twin, and sweep.csv holds one row per variant with what its summary.json says.
+TEST(Variants, SweepWritesOneFolderPerVariantAndATable) {
+  const fs::path out = fresh_dir("sweep");
+  const std::string base = "reference = \"none\"\n[problem]\ndata = \"" + source_dir() +
+                           "/data/breast_cancer.csv\"\nintercept = true\nstandardize = true\n[schedule]\nlr = 1.0\n"
+                           "per_lipschitz = true\n[stop]\nmax_iterations = 40\n[output]\nplots = false\n";
+  const std::string sweep = "[[sweep]]\noptimizer.type = [\"gd\", \"nesterov\"]\nschedule.lr = [0.5, 1.0]\n"
+                            "[[sweep]]\n\"optimizer.type\" = [\"adamw\"]\nschedule = { lr = [0.01], per_lipschitz = [false] }\n";
+  fs::create_directories(out / "plain");
+  write(out / "plain" / "run.toml", base);
+  write(out / "run.toml", base + sweep);
+  ASSERT_EQ(run_cli("validate " + (out / "run.toml").string()), 0);
+  ASSERT_EQ(run_cli("fit " + (out / "run.toml").string() + " --out " + (out / "results").string() + " --set seed=3"), 0);
+  const std::vector<std::string> expected{
+      "optimizer.type=gd,schedule.lr=0.5,seed=3", "optimizer.type=gd,schedule.lr=1,seed=3",
+      "optimizer.type=nesterov,schedule.lr=0.5,seed=3", "optimizer.type=nesterov,schedule.lr=1,seed=3",
+      "optimizer.type=adamw,schedule.lr=0.01,schedule.per_lipschitz=false,seed=3"};
+  std::vector<std::string> folders;
+  for (const auto& f : fs::directory_iterator(out / "results" / "run"))
+    if (f.is_directory()) folders.push_back(f.path().filename().string());
+  std::sort(folders.begin(), folders.end());
+  auto sorted = expected;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(folders, sorted);
+
+  // Each variant is the run its --set twin makes (same folder name, same bits).
+  const std::string twin = " --set optimizer.type=nesterov --set schedule.lr=1.0 --set seed=3";
+  ASSERT_EQ(run_cli("fit " + (out / "plain" / "run.toml").string() + " --out " + (out / "twin").string() + twin), 0);
+  const fs::path twin_dir = variant_dir(out / "twin" / "run", twin);
+  EXPECT_EQ(twin_dir.filename().string(), expected[3]);
+  EXPECT_EQ(read_json(twin_dir / "summary.json")["x"], read_json(out / "results" / "run" / expected[3] / "summary.json")["x"]);
+  EXPECT_NE(read_json(out / "results" / "run" / expected[2] / "summary.json")["x"],
+            read_json(out / "results" / "run" / expected[3] / "summary.json")["x"]);
+
+  // sweep.csv: a row per variant, in grid order, agreeing with the folders.
+  std::istringstream table(slurp(out / "results" / "run" / "sweep.csv"));
+  std::string line;
+  std::getline(table, line);
+  EXPECT_EQ(line, "variant,optimizer.type,schedule.lr,schedule.per_lipschitz,status,iterations,final_value,grad_norm,seconds");
+  for (const auto& folder : expected) {
+    ASSERT_TRUE(std::getline(table, line));
+    ASSERT_EQ(line.rfind("\"" + folder + "\",", 0), 0u) << line;  // the name holds commas: quoted
+    std::vector<std::string> fields;
+    std::istringstream rest(line.substr(folder.size() + 3));
+    for (std::string f; std::getline(rest, f, ',');) fields.push_back(f);
+    ASSERT_EQ(fields.size(), 8u) << line;
+    const auto s = read_json(out / "results" / "run" / folder / "summary.json");
+    EXPECT_EQ(fields[0], folder.substr(15, folder.find(',') - 15));  // after "optimizer.type="
+    EXPECT_EQ(fields[2], folder.find("per_lipschitz") == std::string::npos ? "" : "false");
+    EXPECT_EQ(fields[3], s["status"].get<std::string>());
+    EXPECT_EQ(std::stoll(fields[4]), s["iterations"].get<long long>());
+    EXPECT_EQ(std::stod(fields[5]), s["final_value"].get<double>());
+    EXPECT_EQ(std::stod(fields[6]), s["grad_norm"].get<double>());
+  }
+  EXPECT_FALSE(std::getline(table, line));
+
+  // --set variants of one config keep their own folders; no --set writes "fit".
+  for (const std::string lr : {"0.5", "0.25"})
+    ASSERT_EQ(run_cli("fit " + (out / "plain" / "run.toml").string() + " --out " + (out / "keep").string() + " --set schedule.lr=" + lr), 0);
+  ASSERT_EQ(run_cli("fit " + (out / "plain" / "run.toml").string() + " --out " + (out / "keep").string() + " --set output.plots=false"), 0);
+  EXPECT_NE(read_json(out / "keep" / "run" / "schedule.lr=0.5" / "summary.json")["x"],
+            read_json(out / "keep" / "run" / "schedule.lr=0.25" / "summary.json")["x"]);
+  EXPECT_EQ(read_json(out / "keep" / "run" / "fit" / "summary.json")["run"], "fit");
+  EXPECT_EQ(read_json(out / "keep" / "run" / "schedule.lr=0.5" / "summary.json")["run"], "schedule.lr=0.5");
+}
+
+// Every variant is checked before the first runs; errors name the line of the sweep or the --set.
+TEST(Variants, BadSweepsAreRefusedBeforeAnythingRuns) {
+  const fs::path out = fresh_dir("sweep-bad");
+  const std::string base = "reference = \"none\"\n[problem]\ndata = \"" + source_dir() +
+                           "/data/breast_cancer.csv\"\n[stop]\nmax_iterations = 5\n[output]\nplots = false\n";
+  const auto refused = [&](const std::string& sweep, const std::string& sets, const std::string& needle) {
+    write(out / "bad.toml", base + sweep);
+    for (const std::string cmd : {"fit", "validate"}) {
+      const auto [code, text] =
+          run_cli_stderr(cmd + " " + (out / "bad.toml").string() + (cmd == "fit" ? " --out " + (out / "results").string() : "") + sets,
+                         out / "err.txt");
+      EXPECT_EQ(code, 2) << text;
+      EXPECT_NE(text.find(needle), std::string::npos) << text;
+    }
+    EXPECT_FALSE(fs::exists(out / "results" / "bad")) << sweep << " ran something";
+  };
+  refused("[[sweep]]\noptimizer.type = [\"gd\", \"rmsprop\"]\n", "", "bad.toml:9: [optimizer] key 'type': \"rmsprop\"");
+  refused("[[sweep]]\nproblem.response = [\"y\", \"nope\"]\n", "", "no column named 'nope'");
+  refused("[[sweep]]\nschedule.lr = [0.1]\n", " --set schedule.lr=0.2", "--set schedule.lr: 'schedule.lr' is swept by [[sweep]] (");
+  refused("[[sweep]]\nschedule.lr = [0.1]\n", " --set schedule={lr=0.2}", "is swept by [[sweep]]");
+  refused("[[sweep]]\nschedule.lr = [0.1]\n[[sweep]]\nschedule.lr = [0.1]\n", "", "makes the variant 'schedule.lr=0.1' twice");
+  refused("[[sweep]]\nschedule.lr = 0.1\n", "", "bad.toml:9: [[sweep]] key 'schedule.lr': expected a non-empty array");
+  refused("[[sweep]]\nschedule.lr = []\n", "", "expected a non-empty array");
+  refused("[[sweep]]\noutput.dir = [\"a\", \"b\"]\n", "", "[output] keys are not swept");
+  refused("[[sweep]]\n", "", "an empty [[sweep]] table");
+  write(out / "fed.toml", slurp(source_dir() + "/experiments/examples/fedau_digits.toml") + "\n[[sweep]]\nseed = [1, 2]\n");
+  const auto [code, text] = run_cli_stderr("fit " + (out / "fed.toml").string() + " --out " + (out / "results").string(), out / "err.txt");
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(text.find("[[sweep]] is for run configs"), std::string::npos) << text;
 }

@@ -19,7 +19,7 @@ out="$work/$mode${1:-}"
 rm -rf "$out"
 mkdir -p "$out"
 # The "x" array of a summary.json (one number per line).
-x_of() { sed -n '/^  "x": \[/,/\]/p' "$1"/*/fit/summary.json; }
+x_of() { sed -n '/^  "x": \[/,/\]/p' "$1"/*/*/summary.json; }
 case $mode in
   same)
     variant=0
@@ -32,7 +32,7 @@ case $mode in
       mpirun -n "$1" "$convlab" fit "$config" $sets --out "$out/mpi$variant" > "$out/mpi$variant.log" 2>&1 || { cat "$out/mpi$variant.log"; echo "mpirun failed"; exit 1; }
       [ -n "$(x_of "$out/one$variant")" ] || { echo "no x in summary.json"; exit 1; }
       [ "$(x_of "$out/one$variant")" = "$(x_of "$out/mpi$variant")" ] || { echo "variant $variant: x differs from the one-process run"; exit 1; }
-      grep -q "\"ranks\": $1," "$out/mpi$variant"/*/fit/summary.json || { echo "summary.json does not record $1 ranks"; exit 1; }
+      grep -q "\"ranks\": $1," "$out/mpi$variant"/*/*/summary.json || { echo "summary.json does not record $1 ranks"; exit 1; }
       [ "$(grep -c 'run folder' "$out/mpi$variant.log")" -eq 1 ] || { echo "only rank 0 should report"; exit 1; }
     done
     echo "summary.json x identical on $1 ranks (3 variants)" ;;
@@ -52,7 +52,7 @@ case $mode in
     code=$?
     tail -3 "$out/log"
     [ "$code" -eq 1 ] || { echo "expected exit 1 (diverged), got $code"; exit 1; }
-    grep -q '"status": "non_finite"' "$out/run"/*/fit/summary.json || { echo "expected summary.json with status non_finite"; exit 1; }
+    grep -q '"status": "non_finite"' "$out/run"/*/*/summary.json || { echo "expected summary.json with status non_finite"; exit 1; }
     echo "diverged on 2 ranks: exit 1, summary.json written" ;;
   time)
     start=$(date +%s)
@@ -61,7 +61,7 @@ case $mode in
     code=$?
     tail -3 "$out/log"
     [ "$code" -ne 124 ] || { echo "hung: the ranks did not stop together"; exit 1; }
-    grep -q '"status": "time_limit"' "$out/run"/*/fit/summary.json || { echo "expected status time_limit"; exit 1; }
+    grep -q '"status": "time_limit"' "$out/run"/*/*/summary.json || { echo "expected status time_limit"; exit 1; }
     echo "stopped together after $(( $(date +%s) - start )) s (exit $code)" ;;
   kill)
     start=$(date +%s)

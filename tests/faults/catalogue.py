@@ -60,6 +60,12 @@ def refused(o, names):
     return "handled"
 
 
+def only_run(experiment):
+    """The one run folder of an experiment folder (named from its --set overrides)."""
+    folders = [d for d in experiment.iterdir() if d.is_dir()] if experiment.is_dir() else []
+    return folders[0] if len(folders) == 1 else experiment / "no-single-run-folder"
+
+
 def read_json(path):
     try:
         return json.loads(Path(path).read_text())
@@ -230,7 +236,7 @@ class Catalogue:
                 o = run(self.cli, ["fit", str(cfg), "--out", str(out / f"every{every}"), "--set", "schedule.lr=1", "--set", "schedule.per_lipschitz=true",
                                    "--set", "stop.max_iterations=300", "--set", f"stop.evaluate_every={every}",
                                    "--set", "stop.tolerance=0"], self.work)
-                s = read_json(out / f"every{every}" / "diverge" / "fit" / "summary.json")
+                s = read_json(only_run(out / f"every{every}" / "diverge") / "summary.json")
                 xs.append((o.rc, s.get("x") if s else None))
             same = xs[0][0] == 0 and xs[1][0] == 0 and xs[0][1] is not None and xs[0][1] == xs[1][1]
             self.record("runs", "evaluate_every_same_iterates", "handled" if same else "silent",
@@ -239,20 +245,26 @@ class Catalogue:
         # A budget stop far from the optimum says so, with the suboptimality.
         o = run(self.cli, ["fit", str(example), "--out", str(out / "budget"), "--set", "stop.max_iterations=5",
                            "--set", "stop.tolerance=0", "--set", "output.plots=false"], self.work)
-        s = read_json(out / "budget" / "logistic_breast_cancer" / "fit" / "summary.json") or {}
+        s = read_json(only_run(out / "budget" / "logistic_breast_cancer") / "summary.json") or {}
         ok = o.rc == 0 and s.get("status") == "max_iterations" and "relative suboptimality" in s.get("warning", "")
         self.record("runs", "budget_stop_reported", "handled" if ok else "silent", o)
-        # Two writers of one folder: never a mixed or broken folder.
-        base = ["fit", str(example), "--out", str(out / "two"), "--set", "reference=none",
-                "--set", "output.plots=false", "--set", "stop.max_iterations=200"]
-        folder = out / "two" / "logistic_breast_cancer" / "fit"
+        # Two writers of one folder (one config name in two places, a config edited while its
+        # first version runs): never a mixed or broken folder.
+        bc = ROOT / "data" / "breast_cancer.csv"
+        base = {}
+        for l2 in ("0.1", "0.2"):
+            cfg = self.file(f"two/{l2}/run.toml", f'reference = "none"\n[problem]\ndata = "{bc}"\nl2 = {l2}\nintercept = true\n'
+                            'standardize = true\n[schedule]\nlr = 1.0\nper_lipschitz = true\n[stop]\nmax_iterations = 200\n'
+                            '[output]\nplots = false\n')
+            base[l2] = ["fit", str(cfg), "--out", str(out / "two")]
+        folder = out / "two" / "run" / "fit"
         alone = {}
         for l2 in ("0.1", "0.2"):
-            run(self.cli, [*base, "--set", f"problem.l2={l2}"], self.work)
+            run(self.cli, base[l2], self.work)
             alone[l2] = (read_json(folder / "summary.json") or {}).get("x")
         bad = 0
         for _ in range(5):
-            procs = [subprocess.Popen([self.cli, *base, "--set", f"problem.l2={l2}"], cwd=self.work,
+            procs = [subprocess.Popen([self.cli, *base[l2]], cwd=self.work,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for l2 in ("0.1", "0.2")]
             codes = [p.wait() for p in procs]
             s = read_json(folder / "summary.json")

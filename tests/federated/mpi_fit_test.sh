@@ -21,6 +21,8 @@ if [ "$mode" = invariance ] && [ $# -gt 5 ]; then
   set -- "$convlab" "$config" "$work" invariance "$ranks"
 fi
 rm -rf "$work/$name"
+# The run folder under an --out folder (one per config and --set variant; docs/configs.md).
+folder() { set -- "$1/$stem"/*/; echo "${1%/}"; }
 reference() {
   "$convlab" fit "$config" $rounds --out "$work/$name/ref" > /dev/null || { echo "in-process run failed"; exit 1; }
 }
@@ -28,8 +30,8 @@ case $mode in
   invariance)
     reference
     mpirun -n "$5" "$convlab" fit "$config" $rounds --out "$work/$name/mpi" || { echo "mpirun failed"; exit 1; }
-    cmp "$work/$name/ref/$stem/fit/x.csv" "$work/$name/mpi/$stem/fit/x.csv" || { echo "model differs from the in-process run"; exit 1; }
-    cmp "$work/$name/ref/$stem/fit/metrics.csv" "$work/$name/mpi/$stem/fit/metrics.csv" || { echo "objective history differs"; exit 1; }
+    cmp "$(folder "$work/$name/ref")/x.csv" "$(folder "$work/$name/mpi")/x.csv" || { echo "model differs from the in-process run"; exit 1; }
+    cmp "$(folder "$work/$name/ref")/metrics.csv" "$(folder "$work/$name/mpi")/metrics.csv" || { echo "objective history differs"; exit 1; }
     echo "identical on $5 ranks" ;;
   kill|throw)
     start=$(date +%s)
@@ -49,17 +51,17 @@ case $mode in
     code=$?
     [ "$code" -eq 1 ] || { cat "$work/$name.log"; echo "2 ranks: expected exit 1 (diverged), got $code"; exit 1; }
     for run in ref mpi; do
-      grep -q '"status": "non_finite"' "$work/$name/$run/$stem/fit/summary.json" || { echo "$run: expected status non_finite"; exit 1; }
-      grep -qi 'nan\|inf' "$work/$name/$run/$stem/fit/x.csv" && { echo "$run: x.csv is not the last finite model"; exit 1; }
+      grep -q '"status": "non_finite"' "$(folder "$work/$name/$run")/summary.json" || { echo "$run: expected status non_finite"; exit 1; }
+      grep -qi 'nan\|inf' "$(folder "$work/$name/$run")/x.csv" && { echo "$run: x.csv is not the last finite model"; exit 1; }
     done
-    cmp "$work/$name/ref/$stem/fit/x.csv" "$work/$name/mpi/$stem/fit/x.csv" || { echo "last finite model differs"; exit 1; }
+    cmp "$(folder "$work/$name/ref")/x.csv" "$(folder "$work/$name/mpi")/x.csv" || { echo "last finite model differs"; exit 1; }
     echo "diverged: exit 1 and summary.json, in-process and on 2 ranks" ;;
   resume)
     reference
     CONVLAB_FAULT="1:150:kill" mpirun -n 2 -x CONVLAB_FAULT "$convlab" fit "$config" $rounds --out "$work/$name/mpi" > /dev/null 2>&1 && { echo "the faulty run should fail"; exit 1; }
     mpirun -n 3 "$convlab" fit "$config" $rounds --out "$work/$name/mpi" 2>&1 | grep "resuming" || { echo "did not resume"; exit 1; }
-    cmp "$work/$name/ref/$stem/fit/x.csv" "$work/$name/mpi/$stem/fit/x.csv" || { echo "resumed model differs"; exit 1; }
-    cmp "$work/$name/ref/$stem/fit/metrics.csv" "$work/$name/mpi/$stem/fit/metrics.csv" || { echo "resumed history differs"; exit 1; }
+    cmp "$(folder "$work/$name/ref")/x.csv" "$(folder "$work/$name/mpi")/x.csv" || { echo "resumed model differs"; exit 1; }
+    cmp "$(folder "$work/$name/ref")/metrics.csv" "$(folder "$work/$name/mpi")/metrics.csv" || { echo "resumed history differs"; exit 1; }
     echo "resumed run identical" ;;
   *) echo "unknown mode $mode"; exit 1 ;;
 esac
