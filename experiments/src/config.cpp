@@ -539,6 +539,17 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   }
   if (t == "refined") {
     h.first_lr = sc.get<double>("first_lr", 0.0, nonnegative, ">= 0 (0 = lr)", "peak of the first, linear-decay pass");
+    const std::string from = sc.get<std::string>("from", "", [](const std::string&) { return true; }, "a run folder",
+                                                 "an earlier linear_decay run folder to refine (\"\" = run both passes)");
+    if (!from.empty()) {
+      h.from = resolve_data_path(from, base_dir);
+      std::error_code ec;
+      if (h.from.empty() || !std::filesystem::is_regular_file(std::filesystem::path(h.from) / "summary.json", ec))
+        sc.fail_here("from", "'" + from + "' is not a finished run folder (no summary.json; looked in " + base_dir.string() +
+                                 " and the current directory)");
+      if (h.first_lr > 0) sc.fail_here("first_lr", "not with 'from' (the earlier run was the first pass)");
+      ex.back().value = show(h.from);
+    }
     read_declared(sc, h.refine);
   }
   sc.finish(" (schedule type '" + h.type + "')");

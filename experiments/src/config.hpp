@@ -96,6 +96,7 @@ struct ScheduleConfig {
   // refined: a first pass with linear decay from first_lr (0 = lr) records the gradient norms,
   // refined into the schedule of the second pass (docs/schedules.md)
   double first_lr = 0;
+  std::string from;  // refined: an earlier linear-decay run folder whose recorded norms are refined ("" = run both passes)
   schedules::RefineOptions refine;
 };
 

@@ -43,6 +43,7 @@
 #endif
 
 #include "mpi_session.hpp"
+#include "run_folder.hpp"
 
 namespace convlab::experiments {
 namespace {
@@ -278,6 +279,15 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
     throw ConfigError(fmt::format("[optimizer] key 'batch_size' = {} is larger than the number of samples ({}) in '{}'",
                                   c.optimizer.batch_size, r.samples, c.problem.data));
   if (c.optimizer.type == "lasso_cd") check_lasso_cd(p);
+  if (c.schedule.type == "refined" && !c.schedule.from.empty()) {
+    const auto norms = read_step_norms(c.schedule.from, c.schedule.refine.q == 1 ? "l1" : "l2");
+    try {
+      r.refined_shape = schedules::refine(norms, c.schedule.refine);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError("[schedule] from = '" + c.schedule.from + "': its gradient norms cannot be refined: " + e.what());
+    }
+    r.refined_from = c.schedule.from;
+  }
   if (dry_run) return r;
   const double unit = c.schedule.per_lipschitz ? 1.0 / r.lipschitz : 1.0;
   r.lr0 = c.schedule.lr * unit;
@@ -290,6 +300,11 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
                                .seed = static_cast<unsigned long long>(c.seed)};
   if (c.optimizer.type == "lasso_cd") {
     r.summary = run_lasso_cd(p, c.optimizer, r.x, mo);
+  } else if (c.schedule.type == "refined" && !c.schedule.from.empty()) {  // refine an earlier run's norms
+    const auto& h = c.schedule;
+    with_optimizer(p, c.optimizer, [&](const auto& opt) {
+      r.summary = run_minimize(p, opt, r.x, mo, schedules::refined(r.refined_shape, h.lr * unit, c.stop.max_iterations), progress);
+    });
   } else if (c.schedule.type == "refined") {  // two passes: linear decay recording ‖g‖, then refined
     const auto& h = c.schedule;
     with_optimizer(p, c.optimizer, [&](const auto& opt) {
@@ -300,9 +315,18 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
       r.refined_shape = std::move(two.shape);
     });
   } else {
+    // A linear-decay run records every step's gradient norm, so that a later run can refine
+    // them (`[schedule] from`); the norm is the one refine's q expects of this optimizer.
+    co::MinimizeOptions recording = mo;
+    if (c.schedule.type == "linear_decay") {
+      const bool l1 = c.optimizer.type == "adamw" || c.optimizer.type == "lion";
+      recording.record_step_norms = l1 ? co::StepNorm::L1 : co::StepNorm::L2;
+      r.step_norm = l1 ? "l1" : "l2";
+    }
     with_optimizer(p, c.optimizer, [&](const auto& opt) {
-      r.summary = run_minimize(p, opt, r.x, mo, make_schedule(c.schedule, unit, c.stop.max_iterations), progress);
+      r.summary = run_minimize(p, opt, r.x, recording, make_schedule(c.schedule, unit, c.stop.max_iterations), progress);
     });
+    r.step_norms = std::move(r.summary.step_gradient_norms);
   }
   if (c.reference != "none") {
     auto& cache = reference_cache();

@@ -37,6 +37,9 @@ struct FitResult {
   std::optional<Reference> reference;
   std::optional<optim::Summary> first_pass;  // schedule "refined": the linear-decay pass
   std::vector<double> refined_shape;          // ... and the shape it gave (max 1)
+  std::string refined_from;                   // ... or the earlier run folder whose norms it refined
+  std::vector<double> step_norms;             // schedule "linear_decay": every step's gradient norm,
+  std::string step_norm;                      // "l2", or "l1" for adamw and lion (refine's q = 1)
 };
 
 /// Loads the data, builds everything, runs minimize and (if asked) the reference solver.

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include <boost/crc.hpp>
@@ -127,6 +128,14 @@ std::string stop_warning(const FitResult& r) {
   return w;
 }
 
+namespace {
+std::string crc32_hex(const std::string& text) {
+  boost::crc_32_type crc;
+  crc.process_bytes(text.data(), text.size());
+  return fmt::format("{:08x}", crc.checksum());
+}
+}  // namespace
+
 nlohmann::json write_run_folder(const fs::path& dir, const RunConfig& c, const FitResult& r,
                                 const std::string& experiment, const std::string& run) {
   const RunFolderLock lock(dir);  // all files of one run, or wait for the other writer
@@ -162,10 +171,17 @@ nlohmann::json write_run_folder(const fs::path& dir, const RunConfig& c, const F
     j["relative_suboptimality"] = std::abs(s.final_value - ref.value) / std::max(std::abs(ref.value), 1e-300);
     j["x_relative_error"] = (r.x - ref.x).norm() / std::max(ref.x.norm(), 1e-300);
   }
-  if (r.first_pass) {
-    const auto& f = *r.first_pass;
-    j["first_pass"] = {{"schedule", "linear_decay"}, {"status", optim::to_string(f.status)}, {"iterations", f.iterations},
-                       {"final_value", f.final_value}, {"grad_norm", f.final_grad_norm}};
+  if (!r.step_norms.empty()) {  // for a later refined run (`[schedule] from`)
+    std::string csv = "step,norm\n";
+    for (std::size_t i = 0; i < r.step_norms.size(); ++i) csv += fmt::format("{},{}\n", i + 1, r.step_norms[i]);
+    write_atomic(dir / "step_norms.csv", csv);
+    j["step_gradient_norms"] = {{"file", "step_norms.csv"}, {"norm", r.step_norm}, {"steps", r.step_norms.size()}, {"crc32", crc32_hex(csv)}};
+  }
+  if (!r.refined_from.empty()) j["refined_from"] = r.refined_from;
+  if (r.first_pass || !r.refined_from.empty()) {
+    if (const auto& f = r.first_pass)
+      j["first_pass"] = {{"schedule", "linear_decay"}, {"status", optim::to_string(f->status)}, {"iterations", f->iterations},
+                         {"final_value", f->final_value}, {"grad_norm", f->final_grad_norm}};
     const auto& shape = r.refined_shape;  // 11 points of the refined lr/peak over the run, for a glance
     std::vector<double> glance;
     for (int i = 0; i <= 10 && !shape.empty(); ++i) glance.push_back(shape[(shape.size() - 1) * static_cast<std::size_t>(i) / 10]);
@@ -197,10 +213,7 @@ namespace {
 /// CRC-32 of the compact dump of `j` without its "checksum" key, as 8 hex digits.
 std::string summary_checksum(nlohmann::json j) {
   j.erase("checksum");
-  const std::string text = j.dump();
-  boost::crc_32_type crc;
-  crc.process_bytes(text.data(), text.size());
-  return fmt::format("{:08x}", crc.checksum());
+  return crc32_hex(j.dump());
 }
 }  // namespace
 
@@ -235,6 +248,32 @@ std::optional<nlohmann::json> completed_run(const fs::path& dir, const std::stri
   }
   fmt::print(stderr, "warning: {} is damaged (checksum mismatch or invalid JSON): running again\n", file.string());
   return std::nullopt;
+}
+
+std::vector<double> read_step_norms(const fs::path& dir, const std::string& norm) {
+  const nlohmann::json summary = read_summary(dir / "summary.json");  // its checksum verified
+  const auto it = summary.find("step_gradient_norms");
+  if (it == summary.end())
+    throw ConfigError(dir.string() + ": this run recorded no gradient norms; refine a run with [schedule] type = \"linear_decay\"");
+  const std::string kind = it->value("norm", ""), file = it->value("file", "");
+  if (kind != norm)
+    throw ConfigError(dir.string() + ": its gradient norms are " + kind + " norms, but [schedule] q = " + (norm == "l1" ? "1" : "2") +
+                      " refines " + norm + " norms; set q = " + (kind == "l1" ? "1" : "2") + " (l1: adamw, lion; l2: the SGD family)");
+  const fs::path csv_path = dir / file;
+  std::ifstream in(csv_path, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) throw ConfigError(csv_path.string() + ": cannot read");
+  if (crc32_hex(text) != it->value("crc32", ""))
+    throw ConfigError(csv_path.string() + ": damaged or edited (its CRC-32 differs from the one in summary.json)");
+  std::vector<double> norms;
+  std::istringstream lines(text);
+  std::string line;
+  std::getline(lines, line);  // header
+  while (std::getline(lines, line)) norms.push_back(std::stod(line.substr(line.find(',') + 1)));
+  if (norms.size() != it->value("steps", std::size_t{0}))
+    throw ConfigError(csv_path.string() + ": holds " + std::to_string(norms.size()) + " norms, summary.json says " +
+                      std::to_string(it->value("steps", std::size_t{0})));
+  return norms;
 }
 
 }  // namespace convlab::experiments

@@ -61,6 +61,11 @@ nlohmann::json read_summary(const fs::path& file);
 /// runs again.
 std::optional<nlohmann::json> completed_run(const fs::path& dir, const std::string& hash);
 
+/// The per-step gradient norms a linear-decay run recorded in its folder `dir` (step_norms.csv,
+/// checked against the CRC-32 and count in its summary.json), which must be of kind `norm`
+/// ("l2" or "l1"). ConfigError naming the folder or file otherwise.
+std::vector<double> read_step_norms(const fs::path& dir, const std::string& norm);
+
 /// Column of metrics.csv (1-based, for gnuplot) by name; 0 when absent.
 int metrics_column(const std::string& name, bool with_reference);
 

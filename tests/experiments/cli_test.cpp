@@ -1735,3 +1735,52 @@ TEST(Variants, BadSweepsAreRefusedBeforeAnythingRuns) {
   EXPECT_EQ(code, 2);
   EXPECT_NE(text.find("[[sweep]] is for run configs"), std::string::npos) << text;
 }
+
+// `[schedule] from`: refining the norms an earlier linear-decay run recorded is the two-pass run
+// (its first pass is that run), bit for bit; the folder's record is checked before use.
+TEST(Fit, RefinedFromAnEarlierRunIsTheTwoPassRun) {
+  const fs::path out = fresh_dir("refined-from");
+  const auto config = [&](const std::string& name, const std::string& optimizer, const std::string& schedule) {
+    write(out / (name + ".toml"), "reference = \"none\"\n[problem]\ndata = \"" + source_dir() +
+                                      "/data/breast_cancer.csv\"\nintercept = true\nstandardize = true\nl2 = 1e-3\n"
+                                      "[optimizer]\n" + optimizer + "\nbatch_size = 32\n[schedule]\n" + schedule +
+                                      "\n[stop]\nmax_iterations = 300\n[output]\nplots = false\n");
+    return (out / (name + ".toml")).string();
+  };
+  const std::string results = " --out " + (out / "results").string();
+  for (const auto& [opt, lr, q] : {std::tuple{std::string("type = \"sgd\""), std::string("lr = 1.0\nper_lipschitz = true"), std::string("")},
+                                   std::tuple{std::string("type = \"adamw\""), std::string("lr = 0.01"), std::string("\nq = 1")}}) {
+    ASSERT_EQ(run_cli("fit " + config("linear", opt, "type = \"linear_decay\"\n" + lr) + results), 0);
+    ASSERT_EQ(run_cli("fit " + config("two", opt, "type = \"refined\"\n" + lr + q) + results), 0);
+    ASSERT_EQ(run_cli("fit " + config("from", opt, "type = \"refined\"\nfrom = \"results/linear/fit\"\n" + lr + q) + results), 0);
+    const auto two = read_json(out / "results" / "two" / "fit" / "summary.json");
+    const auto from = read_json(out / "results" / "from" / "fit" / "summary.json");
+    const auto linear = read_json(out / "results" / "linear" / "fit" / "summary.json");
+    EXPECT_EQ(from["x"], two["x"]) << opt;
+    EXPECT_EQ(from["refined_shape_deciles"], two["refined_shape_deciles"]);
+    EXPECT_EQ(two["first_pass"]["final_value"], linear["final_value"]);  // the earlier run was the first pass
+    EXPECT_EQ(from["refined_from"].get<std::string>(), (out / "results" / "linear" / "fit").string());
+    EXPECT_FALSE(from.contains("first_pass"));
+    EXPECT_EQ(linear["step_gradient_norms"]["norm"], q.empty() ? "l2" : "l1");
+    EXPECT_EQ(csv_column(out / "results" / "linear" / "fit" / "step_norms.csv", "norm").size(), 300u);
+  }
+  // A refined run of another length resamples the same shape.
+  ASSERT_EQ(run_cli("fit " + config("short", "type = \"adamw\"", "type = \"refined\"\nfrom = \"results/linear/fit\"\nlr = 0.01\nq = 1") +
+                    results + " --set stop.max_iterations=120"),
+            0);
+
+  const auto refused = [&](const std::string& schedule, const std::string& needle) {
+    const auto [code, text] = run_cli_stderr("validate " + config("bad", "type = \"adamw\"", schedule), out / "err.txt");
+    EXPECT_EQ(code, 2) << schedule;
+    EXPECT_NE(text.find(needle), std::string::npos) << text;
+  };
+  refused("type = \"refined\"\nfrom = \"results/nowhere\"", "'results/nowhere' is not a finished run folder");
+  refused("type = \"refined\"\nfrom = \"results/linear/fit\"\nq = 1\nfirst_lr = 0.1", "not with 'from'");
+  refused("type = \"refined\"\nfrom = \"results/linear/fit\"", "l1 norms, but [schedule] q = 2");
+  refused("type = \"refined\"\nfrom = \"results/two/fit\"\nq = 1", "recorded no gradient norms");
+  const fs::path norms = out / "results" / "linear" / "fit" / "step_norms.csv";
+  std::string text = slurp(norms);
+  text[text.find("\n2,") + 4] = text[text.find("\n2,") + 4] == '1' ? '2' : '1';  // one digit of step 2's norm
+  write(norms, text);
+  refused("type = \"refined\"\nfrom = \"results/linear/fit\"\nq = 1", "step_norms.csv: damaged or edited");
+}
