@@ -178,13 +178,13 @@ nlohmann::json write_run_folder(const fs::path& dir, const RunConfig& c, const F
     j["step_gradient_norms"] = {{"file", "step_norms.csv"}, {"norm", r.step_norm}, {"steps", r.step_norms.size()}, {"crc32", crc32_hex(csv)}};
   }
   if (!r.refined_from.empty()) j["refined_from"] = r.refined_from;
-  if (r.first_pass || !r.refined_from.empty()) {
+  if (!r.refined_shape.empty()) {  // a refined run: two passes, or `from` an earlier run
     if (const auto& f = r.first_pass)
       j["first_pass"] = {{"schedule", "linear_decay"}, {"status", optim::to_string(f->status)}, {"iterations", f->iterations},
                          {"final_value", f->final_value}, {"grad_norm", f->final_grad_norm}};
     const auto& shape = r.refined_shape;  // 11 points of the refined lr/peak over the run, for a glance
     std::vector<double> glance;
-    for (int i = 0; i <= 10 && !shape.empty(); ++i) glance.push_back(shape[(shape.size() - 1) * static_cast<std::size_t>(i) / 10]);
+    for (int i = 0; i <= 10; ++i) glance.push_back(shape[(shape.size() - 1) * static_cast<std::size_t>(i) / 10]);
     j["refined_shape_deciles"] = glance;
   }
   if (const auto ratio = linear_rate_ratio(c, r)) j["linear_rate_ratio"] = *ratio;
