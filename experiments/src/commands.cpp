@@ -1,6 +1,7 @@
 #include "commands.hpp"
 
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -72,8 +73,24 @@ int command_fit(const FitArgs& a) {
   const bool root = mpi_session::rank() == 0;
   const std::string stem = fs::path(a.config).stem().string();
   const fs::path parent = fs::path(a.out.empty() ? variants.front().config.output_dir : a.out) / stem;  // [output] is never swept
+  // A run that fails its checks leaves no empty folder behind: the folders made here, deepest
+  // first, are removed again while they are still empty.
+  std::vector<fs::path> made;
   if (root)
-    for (const auto& v : variants) prepare_output_dir(parent / v.folder);  // a bad --out fails before the run, not after it
+    for (const auto& v : variants) {
+      for (fs::path d = parent / v.folder; !d.empty() && !fs::exists(d); d = d.parent_path()) made.push_back(d);
+      prepare_output_dir(parent / v.folder);  // a bad --out fails before the run, not after it
+    }
+  std::sort(made.begin(), made.end(), [](const fs::path& a, const fs::path& b) { return a.string().size() > b.string().size(); });
+  struct RemoveIfEmpty {
+    const std::vector<fs::path>& made;
+    bool done = false;
+    ~RemoveIfEmpty() {
+      std::error_code ec;
+      if (!done)
+        for (const auto& d : made) fs::remove(d, ec);  // removes only empty folders
+    }
+  } cleanup{made};
   int code = 0;
   std::vector<nlohmann::json> summaries;
   for (std::size_t i = 0; i < variants.size(); ++i) {
@@ -93,6 +110,7 @@ int command_fit(const FitArgs& a) {
     if (summary.contains("plot_error")) fmt::print(stderr, "warning: plots skipped: {}\n", summary["plot_error"].get<std::string>());
     fmt::print("run folder: {}\n", dir.string());
   }
+  cleanup.done = true;
   if (root && sweep) {
     write_atomic(parent / "sweep.csv", sweep_table(variants, summaries));
     fmt::print("sweep table: {}\n", (parent / "sweep.csv").string());

@@ -238,7 +238,7 @@ OptimizerConfig read_optimizer(Section& os) {
   OptimizerConfig o;
   o.type = os.choice("type", "gd", optimizer_types());
   os.document("the optimizer; the keys below depend on it");
-  if (o.type != "lasso_cd" && problem_for(o.type).empty())
+  if (o.type != "lasso_cd" && o.type != "bcd" && o.type != "fista" && problem_for(o.type).empty())
     o.batch_size = os.get<long long>("batch_size", 0, nonnegative_int, ">= 0 (0 = full batch)", "minibatch size");
   if (o.type == "sgd" || o.type == "momentum" || o.type == "nesterov") {
     // momentum and nesterov are SGD with μ = 0.9 by default; nesterov fixes dampening = 0
@@ -259,6 +259,8 @@ OptimizerConfig read_optimizer(Section& os) {
       read_declared(os, kappa);
       o.kappa_object = kappa;
     });
+  } else if (o.type == "bcd") {
+    read_declared(os, o.bcd);
   } else if (o.type == "lasso_cd") {
     o.gap_tolerance = os.get<double>("gap_tolerance", 1e-8, positive, "> 0", "stop at this relative duality gap");
     o.working_sets = os.get<bool>("working_sets", true, {}, "", "solve over growing working sets");
@@ -290,7 +292,7 @@ std::string problem_for(const std::string& optimizer_type) {
 }
 
 const std::vector<std::string>& optimizer_types() {
-  static const std::vector<std::string> names{"gd", "sgd", "momentum", "nesterov", "adamw", "lion", "lasso_cd", "quantile_lp", "presto"};
+  static const std::vector<std::string> names{"gd", "sgd", "momentum", "nesterov", "adamw", "lion", "fista", "bcd", "lasso_cd", "quantile_lp", "presto"};
   return names;
 }
 

@@ -15,6 +15,7 @@
 
 #include <convlab/optim/adamw.hpp>
 #include <convlab/optim/any_kappa.hpp>
+#include <convlab/optim/bcd/policy_options.hpp>
 #include <convlab/optim/lion_k.hpp>
 #include <convlab/optim/sgd.hpp>
 #include <convlab/schedules/refined.hpp>
@@ -66,6 +67,7 @@ struct OptimizerConfig {
   optim::LionOptions lion;    // lion
   std::string kappa = "sign"; // lion: a name of optim::kappa_names
   optim::AnyKappa kappa_object;  // lion: that κ with its parameters
+  optim::BcdPolicyOptions bcd;   // bcd: partition, rule, update by name
   // lasso_cd (least squares with l1 > 0): relative duality gap and the accelerations
   double gap_tolerance = 1e-8;
   bool working_sets = true, screening = true, anderson = true, gram = true;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <convlab/optim/adamw.hpp>
+#include <convlab/optim/bcd.hpp>
 #include <convlab/optim/ceres_lbfgs.hpp>
 #include <convlab/optim/gradient_descent.hpp>
 #include <convlab/optim/lasso_cd.hpp>
@@ -17,15 +18,18 @@
 #include <convlab/optim/minimize.hpp>
 #include <convlab/optim/newton.hpp>
 #include <convlab/optim/presto.hpp>
+#include <convlab/optim/proximal_gradient.hpp>
 #include <convlab/optim/sgd.hpp>
 #include <convlab/optim/two_pass_refinement.hpp>
 #include <convlab/problems/blocked_problem.hpp>
+#include <convlab/problems/coordinate_linear_model.hpp>
 #include <convlab/problems/data_io.hpp>
 #include <convlab/problems/least_squares.hpp>
 #include <convlab/problems/logistic.hpp>
 #include <convlab/problems/multinomial.hpp>
 #include <convlab/problems/preprocessing.hpp>
 #include <convlab/problems/quantile_loss.hpp>
+#include <convlab/problems/regularizers.hpp>
 #include <convlab/quantile/quantile_regression.hpp>
 #include <convlab/schedules/cosine.hpp>
 #include <convlab/schedules/exponential.hpp>
@@ -219,7 +223,100 @@ co::Summary run_lasso_cd(const P& p, const OptimizerConfig& oc, VecX<double>& x,
   }
 }
 
-/// Calls fn(optimizer) with the configured step optimizer (every type but lasso_cd).
+/// The l1 term of `[problem] l1` as the regularizer of fista and bcd (whose problem `p` is the
+/// smooth part): every weight, no intercept.
+template <class P>
+cp::Restricted<cp::L1<double>> l1_term(const P& p, const ProblemConfig& pc) {
+  const Eigen::Index per = p.dim() / p.num_outputs();  // one column per output: weights, then the intercept
+  Eigen::Array<bool, Eigen::Dynamic, 1> weights(p.dim());
+  for (Eigen::Index a = 0; a < p.dim(); ++a) weights[a] = !(pc.intercept && a % per == per - 1);
+  return {{pc.l1}, weights};
+}
+
+/// How far x is from a minimizer of f + r: ‖x − prox_r(x − ∇f(x))‖₂, 0 exactly at one and
+/// ‖∇f(x)‖₂ without an l1 term (bcd's stationarity, the measure its [stop] tolerance tests).
+template <class P>
+double proximal_residual(const P& p, const cp::Restricted<cp::L1<double>>& r, const VecX<double>& x) {
+  VecX<double> g(p.dim()), z(p.dim());
+  cp::gradient(p, x, g);
+  r.prox(VecX<double>(x - g), 1.0, z);
+  return (x - z).norm();
+}
+
+/// `fista`: accelerated proximal gradient on the smooth part with the l1 term (intercepts free),
+/// step 1/L, until its gradient mapping is at most [stop] tolerance (0: never) or for
+/// [stop] max_iterations steps.
+template <class P>
+co::Summary run_fista(const P& p, const RunConfig& c, VecX<double>& x) {
+  const co::ProximalGradientOptions o{.max_iterations = c.stop.max_iterations,
+                                      .kkt_tolerance = c.stop.tolerance > 0 ? c.stop.tolerance : std::numeric_limits<double>::denorm_min()};
+  auto res = co::proximal_gradient(p, l1_term(p, c.problem), x, static_cast<double>(p.lipschitz()), o);
+  res.summary.final_grad_norm = res.kkt_residual;
+  res.summary.message = fmt::format("fista: gradient mapping L·|x - prox(x - g/L)| = {:.3e} ([stop] tolerance {:.1e})", res.kkt_residual,
+                                    c.stop.tolerance);
+  return res.summary;
+}
+
+/// `bcd`: block coordinate descent (docs/bcd.md) on the coordinate form of the smooth part, with
+/// the l1 term as a separable regularizer (proximal BCD) when l1 > 0. [stop] max_iterations
+/// counts block updates; the exact f, the stopping tests and a history row come every
+/// `evaluate_every` updates (0: every ⌈dim/τ⌉, about one pass over the coordinates).
+template <class P>
+co::Summary run_bcd(const P& p, const RunConfig& c, VecX<double>& x, bool dry_run) {
+  if constexpr (requires { cp::coordinate_form(p); }) {
+    const auto& names = c.optimizer.bcd;
+    const bool composite = c.problem.l1 > 0;
+    if (composite && c.problem.intercept)
+      throw ConfigError("[optimizer] type = \"bcd\" with [problem] l1 > 0 penalizes every coordinate: set [problem] intercept = false "
+                        "(centre the data), or use type = \"fista\"");
+    const long long every = c.stop.evaluate_every > 0 ? c.stop.evaluate_every : (p.dim() + names.block_size - 1) / names.block_size;
+    const co::BcdOptions bo{.max_iterations = c.stop.max_iterations, .gradient_tolerance = c.stop.tolerance,
+                            .relative_tolerance = c.stop.relative_tolerance, .time_limit = c.stop.time_limit,
+                            .check_every = every, .record_every = every, .seed = static_cast<unsigned long long>(c.seed)};
+    const auto reg = l1_term(p, c.problem);
+    const auto run = [&](const auto& F) {
+      using Q = std::decay_t<decltype(F)>;
+      auto bcd = [&] {
+        try {
+          return co::make_block_coordinate_descent<Q>(names, bo);
+        } catch (const std::invalid_argument& e) {
+          throw ConfigError(fmt::format("[optimizer] type = \"bcd\" on {}: {}",
+                                        composite ? "a problem with an l1 term ([problem] l1 > 0)" : "a smooth problem ([problem] l1 = 0)", e.what()));
+        }
+      }();
+      co::Summary s;
+      if (dry_run) return s;
+      // The driver records f at its check points; the stationarity of those iterates comes from here.
+      std::vector<double> residuals{proximal_residual(p, reg, x)};
+      const auto b = bcd.minimize(F, x, [&](long long k, const VecX<double>& xk) {
+        if (k % every == 0) residuals.push_back(proximal_residual(p, reg, xk));
+      });
+      for (std::size_t i = 0; i < b.history.size() && i < residuals.size(); ++i)
+        s.history.push_back({b.history[i].iteration, b.history[i].seconds, b.history[i].value, residuals[i],
+                             std::numeric_limits<double>::quiet_NaN()});
+      const auto used = names.resolved(composite);
+      s.status = b.status;
+      s.message = fmt::format("bcd ({} partition, blocks of {}, rule {}, update {}): {}", used.partition, used.block_size, used.rule,
+                              used.update, b.message);
+      s.iterations = b.iterations;
+      s.initial_value = b.initial_value;
+      s.final_value = b.final_value;
+      s.initial_grad_norm = residuals.front();
+      s.final_grad_norm = proximal_residual(p, reg, x);
+      s.value_evaluations = static_cast<long long>(b.history.size());
+      s.gradient_evaluations = static_cast<long long>(residuals.size());
+      s.seconds = b.seconds;
+      return s;
+    };
+    const auto f = cp::coordinate_form(p);
+    if (composite) return run(co::Composite(f, co::L1Penalty{c.problem.l1}));
+    return run(f);
+  } else {
+    throw ConfigError("[optimizer] type = \"bcd\" runs on one process (it needs every row); run it without mpirun");
+  }
+}
+
+/// Calls fn(optimizer) with the configured step optimizer (every type but lasso_cd, bcd, fista).
 template <class P, class Fn>
 void with_optimizer(const P& p, const OptimizerConfig& oc, Fn&& fn) {
   if (oc.type == "gd") return fn(co::GradientDescent<double>{});
@@ -279,6 +376,9 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
     throw ConfigError(fmt::format("[optimizer] key 'batch_size' = {} is larger than the number of samples ({}) in '{}'",
                                   c.optimizer.batch_size, r.samples, c.problem.data));
   if (c.optimizer.type == "lasso_cd") check_lasso_cd(p);
+  if (c.optimizer.type == "bcd") run_bcd(p, c, r.x, true);  // its rule, update and problem agree
+  if (c.optimizer.type == "fista" && c.stop.max_iterations < 1)
+    throw ConfigError("[optimizer] type = \"fista\" needs [stop] max_iterations >= 1");
   if (c.schedule.type == "refined" && !c.schedule.from.empty()) {
     const auto norms = read_step_norms(c.schedule.from, c.schedule.refine.q == 1 ? "l1" : "l2");
     try {
@@ -300,6 +400,10 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
                                .seed = static_cast<unsigned long long>(c.seed)};
   if (c.optimizer.type == "lasso_cd") {
     r.summary = run_lasso_cd(p, c.optimizer, r.x, mo);
+  } else if (c.optimizer.type == "bcd") {
+    r.summary = run_bcd(p, c, r.x, false);
+  } else if (c.optimizer.type == "fista") {
+    r.summary = run_fista(p, c, r.x);
   } else if (c.schedule.type == "refined" && !c.schedule.from.empty()) {  // refine an earlier run's norms
     const auto& h = c.schedule;
     with_optimizer(p, c.optimizer, [&](const auto& opt) {
@@ -463,7 +567,11 @@ VecX<double> row_weights(const ProblemConfig& pc) {
 FitResult run_fit_unnamed(const RunConfig& c, bool show_progress, bool dry_run) {
   const auto fit = [&](const auto& p) { return fit_problem(p, c, show_progress, dry_run); };
   const bool csv = c.problem.format == "csv", lasso = c.optimizer.type == "lasso_cd", solver = !solver_for(c.problem.type).empty();
-  if ((lasso || solver) && mpi_session::size() > 1)
+  const bool bcd = c.optimizer.type == "bcd";
+  // bcd and fista take [problem] l1 as a regularizer of their own: their problem is the smooth part.
+  ProblemConfig pc = c.problem;
+  if (bcd || c.optimizer.type == "fista") pc.l1 = 0;
+  if ((lasso || bcd || solver) && mpi_session::size() > 1)
     throw ConfigError("[optimizer] type = \"" + c.optimizer.type + "\" runs on one process (it needs every row); run it without mpirun");
   if (solver) {  // dense, one process: quantile_lp or presto
     const auto fit_dense = [&](MatX<double> X, const VecX<double>& y, const VecX<double>& w) {
@@ -484,19 +592,19 @@ FitResult run_fit_unnamed(const RunConfig& c, bool show_progress, bool dry_run) 
     if (csv) {
       auto shard = convlab::mpi::read_csv_shard(c.problem.data, MPI_COMM_WORLD, csv_options(c.problem));
       auto names = std::move(shard.data.feature_names);
-      auto r = with_blocked_problem(c.problem, std::move(shard.data.X), shard.data.y, shard.layout, ex, fit);
+      auto r = with_blocked_problem(pc, std::move(shard.data.X), shard.data.y, shard.layout, ex, fit);
       r.feature_names = std::move(names);
       return r;
     }
     auto shard = convlab::mpi::read_libsvm_shard(c.problem.data, MPI_COMM_WORLD, {.zero_based = c.problem.zero_based});
-    return with_blocked_problem(c.problem, std::move(shard.data.X), shard.data.y, shard.layout, ex, fit);
+    return with_blocked_problem(pc, std::move(shard.data.X), shard.data.y, shard.layout, ex, fit);
   }
 #endif
   // One process: the whole file, blocked like an MPI run (lasso_cd needs the plain design).
   const auto on_data = [&](auto X, const VecX<double>& y) {
-    if (lasso) return with_problem(c.problem, std::move(X), y, fit);
+    if (lasso || bcd) return with_problem(pc, std::move(X), y, fit);
     const cp::BlockLayout layout(X.rows(), 1);
-    return with_blocked_problem(c.problem, std::move(X), y, layout, std::make_shared<cp::LocalExchange>(), fit);
+    return with_blocked_problem(pc, std::move(X), y, layout, std::make_shared<cp::LocalExchange>(), fit);
   };
   if (csv) {
     auto ds = cp::load_csv(c.problem.data, csv_options(c.problem));

@@ -1784,3 +1784,154 @@ TEST(Fit, RefinedFromAnEarlierRunIsTheTwoPassRun) {
   write(norms, text);
   refused("type = \"refined\"\nfrom = \"results/linear/fit\"\nq = 1", "step_norms.csv: damaged or edited");
 }
+
+// ---- bcd and fista in `convlab fit` (docs/configs.md, docs/bcd.md) ----
+
+namespace {
+/// A run config over a shipped data set; `extra` adds keys to [problem] and the other tables.
+std::string solver_config(const std::string& type, const std::string& data, const std::string& problem, const std::string& optimizer,
+                          const std::string& stop, const std::string& reference = "newton") {
+  return "seed = 3\nreference = \"" + reference + "\"\n[problem]\ntype = \"" + type + "\"\ndata = \"" + source_dir() + "/data/" + data +
+         "\"\nstandardize = true\n" + problem + "\n[optimizer]\n" + optimizer + "\n[stop]\n" + stop + "\n";
+}
+}  // namespace
+
+// Every smooth linear model: bcd (several rules and updates) and fista reach the Newton optimum,
+// the history's first stationarity is ‖∇f(0)‖ computed here, and predict reads the folder.
+TEST(Fit, BcdAndFistaReachTheNewtonOptimumOfEveryLinearModel) {
+  const fs::path dir = fresh_dir("bcd-fit");
+  struct Case {
+    std::string type, data, problem, optimizer;
+  };
+  const std::vector<Case> cases{
+      {"least_squares", "diabetes.csv", "l2 = 0.1", "type = \"bcd\""},
+      {"least_squares", "diabetes.csv", "l2 = 0.1", "type = \"bcd\"\npartition = \"sort\"\nblock_size = 3\nrule = \"cyclic\"\nupdate = \"hb\""},
+      {"least_squares", "diabetes.csv", "l2 = 0.1", "type = \"fista\""},
+      {"logistic", "breast_cancer.csv", "l2 = 0.01\nintercept = true", "type = \"bcd\""},
+      {"logistic", "breast_cancer.csv", "l2 = 0.01", "type = \"bcd\"\npartition = \"random\"\nrule = \"random\"\nupdate = \"newton\""},
+      {"logistic", "breast_cancer.csv", "l2 = 0.01", "type = \"fista\""},
+      {"multinomial", "iris.csv", "l2 = 0.01\nintercept = true", "type = \"bcd\"\nrule = \"gs\"\nupdate = \"la\""},
+      {"multinomial", "iris.csv", "l2 = 0.01", "type = \"fista\""},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const Case& k = cases[i];
+    const bool bcd = k.optimizer.find("bcd") != std::string::npos;
+    const fs::path cfg = dir / fmt::format("c{}.toml", i);
+    // Multinomial has no Hessian in the library: its reference is L-BFGS (to a looser optimum).
+    const bool multinomial = k.type == "multinomial";
+    write(cfg, solver_config(k.type, k.data, k.problem, k.optimizer,
+                             "max_iterations = 400000\ntolerance = 1e-9", multinomial ? "lbfgs" : "newton"));
+    SCOPED_TRACE(k.type + " / " + k.optimizer);
+    const auto c = ex::load_run_config(cfg.string(), {});
+    const ex::FitResult r = ex::run_fit(c, false);
+    ASSERT_TRUE(r.reference.has_value());
+    EXPECT_EQ(r.summary.status, convlab::optim::Status::GradientTolerance) << r.summary.message;
+    EXPECT_LE(r.summary.final_value - r.reference->value, (multinomial ? 1e-9 : 1e-11) * std::abs(r.reference->value));
+    // Softmax intercepts are unique only up to a shift common to every class: compare them centred.
+    const auto centred = [&](VecX<double> x) {
+      if (multinomial && c.problem.intercept) {
+        const Eigen::Index per = r.dim / r.outputs;
+        double mean = 0;
+        for (Eigen::Index k = 0; k < r.outputs; ++k) mean += x[k * per + per - 1] / static_cast<double>(r.outputs);
+        for (Eigen::Index k = 0; k < r.outputs; ++k) x[k * per + per - 1] -= mean;
+      }
+      return x;
+    };
+    EXPECT_LE((centred(r.x) - centred(r.reference->x)).norm(), (multinomial ? 1e-3 : 1e-5) * (1 + r.reference->x.norm()));
+    if (!bcd) continue;
+    // The first history row: x = 0, where the stationarity is ‖∇f(0)‖₂ of the standardized problem.
+    auto ds = cp::load_csv(source_dir() + "/data/" + k.data, {.response = "y"});
+    cp::standardize(ds.X);
+    VecX<double> g0(r.dim);
+    const VecX<double> zero = VecX<double>::Zero(r.dim);
+    if (k.type == "least_squares") cp::gradient(cp::LeastSquares<double>(ds.X, ds.y, {.l2 = c.problem.l2, .intercept = c.problem.intercept}), zero, g0);
+    else if (k.type == "logistic") cp::gradient(cp::Logistic<double>(ds.X, ds.y, {.l2 = c.problem.l2, .intercept = c.problem.intercept}), zero, g0);
+    else continue;
+    ASSERT_FALSE(r.summary.history.empty());
+    EXPECT_NEAR(r.summary.history.front().grad_norm, g0.norm(), 1e-12 * g0.norm());
+    EXPECT_NEAR(r.summary.final_grad_norm, r.summary.history.back().grad_norm, 1e-12 + 1e-9 * r.summary.history.back().grad_norm);
+  }
+  // predict on a bcd folder: RMSE²/2 is the fit's value without its l2 term.
+  write(dir / "ls.toml", solver_config("least_squares", "diabetes.csv", "l2 = 0.1\nintercept = true", "type = \"bcd\"",
+                                       "max_iterations = 20000\ntolerance = 1e-9"));
+  ASSERT_EQ(run_cli("fit " + (dir / "ls.toml").string() + " --out " + dir.string()), 0);
+  const fs::path run = dir / "ls" / "fit";
+  ASSERT_EQ(run_cli("predict " + run.string() + " " + source_dir() + "/data/diabetes.csv"), 0);
+  const auto s = read_json(run / "summary.json"), m = read_json(run / "predictions.json");
+  const auto x = s["x"].get<std::vector<double>>();
+  ASSERT_EQ(x.size(), 11u);  // 10 weights, then the intercept (not penalized)
+  double w2 = 0;
+  for (std::size_t j = 0; j + 1 < x.size(); ++j) w2 += x[j] * x[j];
+  const double rmse = m["rmse"].get<double>();
+  EXPECT_NEAR(rmse * rmse / 2, s["final_value"].get<double>() - 0.1 / 2 * w2, 1e-9 * s["final_value"].get<double>());
+}
+
+// With an l1 term: proximal bcd (GS-q with PG, and PN) and fista agree with lasso_cd; fista with
+// an unpenalized intercept on logistic data meets the KKT conditions checked here.
+TEST(Fit, ProximalBcdAndFistaSolveTheL1ProblemsLikeLassoCd) {
+  const fs::path dir = fresh_dir("bcd-l1");
+  const std::string lasso = "l1 = 2.0\nl2 = 0.5\nintercept = false";
+  write(dir / "cd.toml", solver_config("least_squares", "diabetes.csv", lasso, "type = \"lasso_cd\"\ngap_tolerance = 1e-14",
+                                       "max_iterations = 100000", "none"));
+  const ex::FitResult cd = ex::run_fit(ex::load_run_config((dir / "cd.toml").string(), {}), false);
+  ASSERT_EQ(cd.summary.status, convlab::optim::Status::DualityGap);
+  for (const std::string opt : {"type = \"bcd\"", "type = \"bcd\"\nupdate = \"pn\"\nrule = \"random_permutation\"", "type = \"fista\""}) {
+    SCOPED_TRACE(opt);
+    write(dir / "l1.toml", solver_config("least_squares", "diabetes.csv", lasso, opt, "max_iterations = 400000\ntolerance = 1e-10", "none"));
+    const ex::FitResult r = ex::run_fit(ex::load_run_config((dir / "l1.toml").string(), {}), false);
+    EXPECT_EQ(r.summary.status, convlab::optim::Status::GradientTolerance) << r.summary.message;
+    EXPECT_NEAR(r.summary.final_value, cd.summary.final_value, 1e-12 * cd.summary.final_value);
+    EXPECT_LE((r.x - cd.x).norm(), 1e-6 * (1 + cd.x.norm()));
+    for (Eigen::Index j = 0; j < r.x.size(); ++j) EXPECT_EQ(r.x[j] == 0, cd.x[j] == 0) << "support differs at " << j;
+  }
+  // Logistic + l1 with an intercept (fista only): ∇f of the smooth part at x satisfies
+  // g_b = 0 for the intercept, g_j = −l1·sign(w_j) where w_j ≠ 0 and |g_j| <= l1 where w_j = 0.
+  const double l1 = 0.02;
+  write(dir / "lg.toml", solver_config("logistic", "breast_cancer.csv", fmt::format("l1 = {}\nl2 = 0.001\nintercept = true", l1), "type = \"fista\"",
+                                       "max_iterations = 1000000\ntolerance = 1e-11", "none"));
+  const ex::FitResult r = ex::run_fit(ex::load_run_config((dir / "lg.toml").string(), {}), false);
+  ASSERT_EQ(r.summary.status, convlab::optim::Status::GradientTolerance) << r.summary.message;
+  auto ds = cp::load_csv(source_dir() + "/data/breast_cancer.csv", {.response = "y"});
+  cp::standardize(ds.X);
+  const cp::Logistic<double> f(ds.X, ds.y, {.l2 = 0.001, .intercept = true});
+  VecX<double> g(r.dim);
+  cp::gradient(f, r.x, g);
+  const Eigen::Index d = r.dim - 1;
+  EXPECT_LE(std::abs(g[d]), 1e-9);
+  EXPECT_NE(r.x[d], 0.0);
+  long long zeros = 0;
+  for (Eigen::Index j = 0; j < d; ++j) {
+    if (r.x[j] == 0) {
+      ++zeros;
+      EXPECT_LE(std::abs(g[j]), l1 + 1e-9) << j;
+    } else {
+      EXPECT_NEAR(g[j], -l1 * (r.x[j] > 0 ? 1 : -1), 1e-9) << j;
+    }
+  }
+  EXPECT_GT(zeros, 0);     // the penalty is large enough to zero some weights ...
+  EXPECT_LT(zeros, d);     // ... and small enough to keep some
+}
+
+// Combinations that would give a wrong or meaningless answer are refused with exit 2 before
+// anything runs, and leave no folder behind.
+TEST(Fit, BcdAndFistaRefuseWhatTheyCannotSolve) {
+  const fs::path dir = fresh_dir("bcd-refused");
+  const auto refused = [&](const std::string& problem, const std::string& optimizer, const std::string& stop, const std::string& needle) {
+    SCOPED_TRACE(optimizer + " / " + problem);
+    write(dir / "bad.toml", solver_config("least_squares", "diabetes.csv", problem, optimizer, stop, "none"));
+    const std::string err = (dir / "err.txt").string();
+    const int status = std::system((std::string(CONVLAB_CLI) + " fit " + (dir / "bad.toml").string() + " --out " + (dir / "out").string() +
+                                    " --set seed=4 >/dev/null 2>" + err).c_str());
+    EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 2);
+    EXPECT_NE(slurp(err).find(needle), std::string::npos) << slurp(err);
+    EXPECT_FALSE(fs::exists(dir / "out")) << "a refused run made its folder";
+  };
+  refused("l1 = 1\nintercept = true", "type = \"bcd\"", "", "set [problem] intercept = false");
+  refused("l1 = 1\nintercept = false", "type = \"bcd\"\nupdate = \"lb\"", "", "ignores the regularizer");
+  refused("l1 = 1\nintercept = false", "type = \"bcd\"\nupdate = \"hb\"", "", "use pg | pn");
+  refused("l2 = 1", "type = \"bcd\"\nrule = \"gs_q\"", "", "needs a composite problem");
+  refused("l2 = 1", "type = \"bcd\"\npartition = \"rows\"", "", "allowed: order | sort | avg | random | vb");
+  refused("l2 = 1", "type = \"bcd\"\nblock_size = 0", "", "block_size");
+  refused("l2 = 1", "type = \"fista\"", "max_iterations = 0", "needs [stop] max_iterations >= 1");
+  refused("l2 = 1", "type = \"fista\"\nbatch_size = 10", "", "batch_size");
+}

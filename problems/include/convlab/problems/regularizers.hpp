@@ -11,6 +11,7 @@
 /// | NonNegative   | indicator of u >= 0          | max(x, 0)                             |
 /// | Simplex       | indicator of u >= 0, Σu = r  | Euclidean projection (sort-based)     |
 /// | Sum<A, B>     | A(u) + B(u)                  | prox_B(prox_A(x)), only where exact   |
+/// | Restricted<R> | R on the marked coordinates  | prox_R there, x elsewhere             |
 ///
 /// `compose(a, b)` builds Sum<A, B> and refuses at compile time the pairs for which
 /// prox_B ∘ prox_A is not the prox of A + B. The exact pairs: a separable convex A
@@ -174,5 +175,36 @@ template <class A, class B>
 Sum<A, B> compose(A a, B b) {
   return Sum<A, B>{std::move(a), std::move(b)};
 }
+
+namespace detail {
+/// R acts on each coordinate alone (its prox is entry-wise), so it can be restricted to some.
+template <class R> struct is_coordinatewise : std::bool_constant<is_separable<R>::value || is_interval_indicator<R>::value> {};
+template <class A, class B> struct is_coordinatewise<Sum<A, B>> : std::bool_constant<is_coordinatewise<A>::value && is_coordinatewise<B>::value> {};
+}  // namespace detail
+
+/// R on the coordinates `mask` marks; the others are free (prox = identity there): the
+/// unpenalized intercepts of a linear model. Only for coordinate-wise R, where restricting the
+/// prox entry by entry is exact.
+template <class R>
+struct Restricted {
+  static_assert(detail::is_coordinatewise<R>::value, "Restricted<R>: R must act on each coordinate alone (L1, L2, Box, NonNegative, their Sum)");
+  using Scalar = typename R::Scalar;
+  R inner;
+  Eigen::Array<bool, Eigen::Dynamic, 1> mask;  ///< true where R applies; one entry per coordinate
+
+  Scalar value(In<Scalar> x) const {
+    detail::require_size(x.size(), mask.size(), "Restricted::value: x");
+    VecX<Scalar> marked(mask.count());
+    for (Eigen::Index i = 0, k = 0; i < x.size(); ++i)
+      if (mask[i]) marked[k++] = x[i];
+    return inner.value(marked);
+  }
+  void prox(In<Scalar> x, Scalar t, Out<Scalar> out) const {
+    detail::require_size(x.size(), mask.size(), "Restricted::prox: x");
+    inner.prox(x, t, out);
+    out = mask.select(out, x);
+  }
+  void validate() const { inner.validate(); }
+};
 
 }  // namespace convlab::problems

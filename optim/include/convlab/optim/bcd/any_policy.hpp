@@ -12,15 +12,21 @@
 ///                                                               //   (composite); forest (graphs)
 ///     optim::BlockCoordinateDescent bcd(part, std::move(sel), std::move(upd), options);
 ///
+/// or all three from one declared options struct (what `convlab fit` reads from a config):
+///
+///     auto bcd = optim::make_block_coordinate_descent<P>({.partition = "vb", .block_size = 5}, options);
+///
 /// The experiment runner uses them so one driver instantiation per problem type serves every
 /// rule of the paper's grids.
 
 #include <memory>
 #include <string>
 
+#include "block_coordinate_descent.hpp"
 #include "context.hpp"
 #include "message_passing.hpp"
 #include "partitions.hpp"
+#include "policy_options.hpp"
 #include "proximal.hpp"
 #include "selection.hpp"
 #include "updates.hpp"
@@ -164,6 +170,11 @@ AnySelection<P> make_selection(const std::string& name, BlockNorm norm = BlockNo
 
 template <problems::BlockCoordinate P>
 AnyUpdate<P> make_update(const std::string& name) {
+  // A smooth update on f + r would minimize f alone: a wrong answer, not a slow one.
+  if constexpr (CompositeProblem<P>)
+    if (name == "lb" || name == "global" || name == "la" || name == "hb" || name == "newton")
+      throw InvalidArgument("BCD update \"" + name + "\" ignores the regularizer of a composite problem (f + separable r); use pg | pn" +
+                            (std::remove_cvref_t<decltype(std::declval<const P&>().regularizer())>::nonnegative ? " | tmp" : ""));
   if (name == "lb") return AnyUpdate<P>(GradientUpdate{});
   if (name == "global") return AnyUpdate<P>(GlobalGradientUpdate{});
   if (name == "la") return AnyUpdate<P>(AdaptiveGradientUpdate{});
@@ -188,6 +199,16 @@ AnyUpdate<P> make_update(const std::string& name) {
     else throw InvalidArgument("BCD update \"forest\" needs a sparse quadratic (a problem with matrix())");
   }
   throw InvalidArgument("BCD update \"" + name + "\" is not one of lb | global | la | hb | newton | pg | pn | tmp | forest");
+}
+
+/// A BCD driver over P with the named policies (random ones draw from options.seed).
+template <problems::BlockCoordinate P>
+BlockCoordinateDescent<AnyPartition, AnySelection<P>, AnyUpdate<P>> make_block_coordinate_descent(const BcdPolicyOptions& names,
+                                                                                                  const BcdOptions& options) {
+  const BcdPolicyOptions o = names.resolved(CompositeProblem<P>);
+  o.validate();
+  return {make_partition(o.partition, o.block_size, options.seed),
+          make_selection<P>(o.rule, o.norm == "l1" ? BlockNorm::L1 : BlockNorm::L2), make_update<P>(o.update), options};
 }
 
 }  // namespace convlab::optim
