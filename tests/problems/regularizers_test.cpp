@@ -166,7 +166,7 @@ RC_GTEST_PROP(Regularizers, RestrictedActsOnTheMarkedCoordinatesOnly, ()) {
       continue;
     }
     const double m = golden_min([&](double v) { return lambda * std::abs(v) + (v - x[i]) * (v - x[i]) / (2 * t); }, -1, 4);
-    RC_ASSERT(std::abs(u[i] - m) <= 1e-7);
+    RC_ASSERT(std::abs(u[i] - m) <= 1e-6);  // golden section near a bound, as above
     marked_value += lambda * std::abs(u[i]);
   }
   RC_ASSERT(std::abs(r.value(u) - marked_value) <= 1e-12 * (1 + marked_value));
