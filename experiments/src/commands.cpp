@@ -82,35 +82,31 @@ int command_fit(const FitArgs& a) {
       prepare_output_dir(parent / v.folder);  // a bad --out fails before the run, not after it
     }
   std::sort(made.begin(), made.end(), [](const fs::path& a, const fs::path& b) { return a.string().size() > b.string().size(); });
-  struct RemoveIfEmpty {
-    const std::vector<fs::path>& made;
-    bool done = false;
-    ~RemoveIfEmpty() {
-      std::error_code ec;
-      if (!done)
-        for (const auto& d : made) fs::remove(d, ec);  // removes only empty folders
-    }
-  } cleanup{made};
   int code = 0;
   std::vector<nlohmann::json> summaries;
-  for (std::size_t i = 0; i < variants.size(); ++i) {
-    const Variant& v = variants[i];
-    if (root && sweep) fmt::print("[{}/{}] {}\n", i + 1, variants.size(), v.folder);
-    const FitResult r = run_fit(v.config, root);  // progress: a bar on a terminal, else a line every 10 s
-    if (!r.summary.is_solution_usable()) code = 1;
-    if (!root) continue;
-    const fs::path dir = parent / v.folder;
-    summaries.push_back(write_run_folder(dir, v.config, r, stem, v.folder));
-    const auto& summary = summaries.back();
-    fmt::print("{}\n", r.summary.brief_report());
-    if (r.reference)
-      fmt::print("reference ({}) f* = {:.15e}; relative suboptimality {:.3e}\n", r.reference->method, r.reference->value,
-                 summary["relative_suboptimality"].get<double>());
-    if (summary.contains("warning")) fmt::print(stderr, "warning: {}\n", summary["warning"].get<std::string>());
-    if (summary.contains("plot_error")) fmt::print(stderr, "warning: plots skipped: {}\n", summary["plot_error"].get<std::string>());
-    fmt::print("run folder: {}\n", dir.string());
+  try {
+    for (std::size_t i = 0; i < variants.size(); ++i) {
+      const Variant& v = variants[i];
+      if (root && sweep) fmt::print("[{}/{}] {}\n", i + 1, variants.size(), v.folder);
+      const FitResult r = run_fit(v.config, root);  // progress: a bar on a terminal, else a line every 10 s
+      if (!r.summary.is_solution_usable()) code = 1;
+      if (!root) continue;
+      const fs::path dir = parent / v.folder;
+      summaries.push_back(write_run_folder(dir, v.config, r, stem, v.folder));
+      const auto& summary = summaries.back();
+      fmt::print("{}\n", r.summary.brief_report());
+      if (r.reference)
+        fmt::print("reference ({}) f* = {:.15e}; relative suboptimality {:.3e}\n", r.reference->method, r.reference->value,
+                   summary["relative_suboptimality"].get<double>());
+      if (summary.contains("warning")) fmt::print(stderr, "warning: {}\n", summary["warning"].get<std::string>());
+      if (summary.contains("plot_error")) fmt::print(stderr, "warning: plots skipped: {}\n", summary["plot_error"].get<std::string>());
+      fmt::print("run folder: {}\n", dir.string());
+    }
+  } catch (...) {
+    std::error_code ignored;
+    for (const auto& d : made) fs::remove(d, ignored);  // removes only empty folders
+    throw;
   }
-  cleanup.done = true;
   if (root && sweep) {
     write_atomic(parent / "sweep.csv", sweep_table(variants, summaries));
     fmt::print("sweep table: {}\n", (parent / "sweep.csv").string());

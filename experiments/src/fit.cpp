@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <type_traits>
 #include <unistd.h>
 
 #include <convlab/optim/adamw.hpp>
@@ -273,19 +274,26 @@ co::Summary run_bcd(const P& p, const RunConfig& c, VecX<double>& x, bool dry_ru
     const co::BcdOptions bo{.max_iterations = c.stop.max_iterations, .gradient_tolerance = c.stop.tolerance,
                             .relative_tolerance = c.stop.relative_tolerance, .time_limit = c.stop.time_limit,
                             .check_every = every, .record_every = every, .seed = static_cast<unsigned long long>(c.seed)};
+    using Smooth = decltype(cp::coordinate_form(p));
+    using Proximal = co::Composite<Smooth, co::L1Penalty>;
+    // The driver for problem type Q (a type_identity): refuses rules and updates Q cannot take.
+    const auto driver = [&](auto type) {
+      try {
+        return co::make_block_coordinate_descent<typename decltype(type)::type>(names, bo);
+      } catch (const std::invalid_argument& e) {
+        throw ConfigError(fmt::format("[optimizer] type = \"bcd\" on {}: {}",
+                                      composite ? "a problem with an l1 term ([problem] l1 > 0)" : "a smooth problem ([problem] l1 = 0)", e.what()));
+      }
+    };
+    if (dry_run) {  // the checks without the coordinate form's copy of the data
+      if (composite) driver(std::type_identity<Proximal>{});
+      else driver(std::type_identity<Smooth>{});
+      return {};
+    }
     const auto reg = l1_term(p, c.problem);
     const auto run = [&](const auto& F) {
-      using Q = std::decay_t<decltype(F)>;
-      auto bcd = [&] {
-        try {
-          return co::make_block_coordinate_descent<Q>(names, bo);
-        } catch (const std::invalid_argument& e) {
-          throw ConfigError(fmt::format("[optimizer] type = \"bcd\" on {}: {}",
-                                        composite ? "a problem with an l1 term ([problem] l1 > 0)" : "a smooth problem ([problem] l1 = 0)", e.what()));
-        }
-      }();
+      auto bcd = driver(std::type_identity<std::decay_t<decltype(F)>>{});
       co::Summary s;
-      if (dry_run) return s;
       // The driver records f at its check points; the stationarity of those iterates comes from here.
       std::vector<double> residuals{proximal_residual(p, reg, x)};
       const auto b = bcd.minimize(F, x, [&](long long k, const VecX<double>& xk) {
@@ -308,9 +316,8 @@ co::Summary run_bcd(const P& p, const RunConfig& c, VecX<double>& x, bool dry_ru
       s.seconds = b.seconds;
       return s;
     };
-    const auto f = cp::coordinate_form(p);
-    if (composite) return run(co::Composite(f, co::L1Penalty{c.problem.l1}));
-    return run(f);
+    if (composite) return run(Proximal(cp::coordinate_form(p), co::L1Penalty{c.problem.l1}));
+    return run(cp::coordinate_form(p));
   } else {
     throw ConfigError("[optimizer] type = \"bcd\" runs on one process (it needs every row); run it without mpirun");
   }
