@@ -440,6 +440,9 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
     p.exclude = ps.strings("exclude", "columns that are not features (ids, splits); not read");
     if (!p.features.empty() && !p.exclude.empty())
       ps.fail_here("exclude", "give either features or exclude, not both");
+    p.weights = ps.get<std::string>("weights", "", {}, "a column name", "per-row weights (grouped data: counts); \"\" = none");
+    if (!p.weights.empty() && (p.weights == p.response || std::find(p.features.begin(), p.features.end(), p.weights) != p.features.end()))
+      ps.fail_here("weights", "column '" + p.weights + "' is the response or a feature; name a column of its own");
   }
   else p.zero_based = ps.get<bool>("zero_based", false);
   p.l1 = ps.get<double>("l1", 0.0, nonnegative, ">= 0");
@@ -453,11 +456,6 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
     if (p.intercept) ps.fail_here("intercept", "ordinal models always fit their K − 1 thresholds; leave intercept out");
     p.model = ps.choice("model", "presto", {"proportional_odds", "presto", "non_parallel"});
     ps.document("proportional odds (λ = ∞), PRESTO, or the non-parallel MLE (λ = 0)");
-    if (p.format == "csv") {
-      p.weights = ps.get<std::string>("weights", "", {}, "a column name", "per-row weights (grouped data: counts); \"\" = none");
-      if (!p.weights.empty() && (p.weights == p.response || std::find(p.features.begin(), p.features.end(), p.weights) != p.features.end()))
-        ps.fail_here("weights", "column '" + p.weights + "' is the response or a feature; name a column of its own");
-    }
     if (p.model == "presto") {
       if (pt->get("lambda")) {
         p.lambda = ps.get<double>("lambda", 1.0, positive, "> 0", "PRESTO's penalty on the differences of adjacent weight vectors");
@@ -468,9 +466,7 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
       }
     }
   }
-  if (pt->get("weights") && !(p.type == "ordinal" && p.format == "csv"))
-    ps.fail_here("weights", p.type == "ordinal" ? "applies to CSV data (a column name)"
-                                                : "applies to ordinal problems only (per-row weights for the other problems: not yet)");
+  if (pt->get("weights") && p.format != "csv") ps.fail_here("weights", "applies to CSV data (a column name)");
   if (p.type == "quantile") {  // one linear model per level, each the exact LP solution
     if (p.l2 > 0) ps.fail_here("l2", "quantile regression takes l1 only (the problem stays a linear program)");
     if (pt->get("tau") && pt->get("taus")) ps.fail_here("taus", "give either tau or taus, not both");

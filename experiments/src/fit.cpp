@@ -59,22 +59,22 @@ namespace co = convlab::optim;
 /// Builds the configured problem over `X` and returns fit(problem) (lasso_cd: it needs the whole
 /// design), with the standardization the run applied (predict applies it to new rows).
 template <class Design, class Fit>
-FitResult with_problem(const ProblemConfig& pc, Design X, const VecX<double>& y, Fit&& fit) {
+FitResult with_problem(const ProblemConfig& pc, Design X, const VecX<double>& y, const VecX<double>& w, Fit&& fit) {
   std::optional<cp::Standardization> t;
   if (pc.standardize) t = cp::standardize(X);
   const cp::LinearModelOptions opt{.l1 = pc.l1, .l2 = pc.l2, .intercept = pc.intercept};
-  FitResult r = pc.type == "least_squares" ? fit(cp::LeastSquares<double, Design>(std::move(X), y, opt))
-                : pc.type == "logistic"    ? fit(cp::Logistic<double, Design>(std::move(X), y, opt))
-                                           : fit(cp::Multinomial<double, Design>(std::move(X), y, pc.num_classes, opt));
+  FitResult r = pc.type == "least_squares" ? fit(cp::LeastSquares<double, Design>(std::move(X), y, opt, w))
+                : pc.type == "logistic"    ? fit(cp::Logistic<double, Design>(std::move(X), y, opt, w))
+                                           : fit(cp::Multinomial<double, Design>(std::move(X), y, pc.num_classes, opt, w));
   r.standardization = std::move(t);
   return r;
 }
 
-/// A class without rows leaves its unpenalized intercept without a minimizer (1-based labels
-/// make an empty class 0). Counted over the rows of every rank; labels outside 0..K-1 are the
-/// problem constructor's to report (with their row).
-inline void require_every_class_has_rows(const ProblemConfig& pc, const VecX<double>& y, long long K, Eigen::Index rows,
-                                         const cp::BlockExchange& ex) {
+/// A class without rows (of positive weight, with row weights `w`) leaves its unpenalized
+/// intercept without a minimizer (1-based labels make an empty class 0). Counted over the rows of
+/// every rank; labels outside 0..K-1 are the problem constructor's to report (with their row).
+inline void require_every_class_has_rows(const ProblemConfig& pc, const VecX<double>& y, const VecX<double>& w, long long K,
+                                         Eigen::Index rows, const cp::BlockExchange& ex) {
   const std::string where = "[problem] data '" + pc.data + "'";
   if (K > rows)  // also bounds what a stray label like 2e9 makes us allocate
     throw ConfigError(fmt::format("{}: labels go up to class {} but the data has {} rows; every class needs rows{}", where,
@@ -82,19 +82,20 @@ inline void require_every_class_has_rows(const ProblemConfig& pc, const VecX<dou
   std::vector<double> count(static_cast<std::size_t>(K), 0.0);
   ex.chain(count, [&](std::vector<double>& acc) {
     for (Eigen::Index i = 0; i < y.size(); ++i)
-      if (y[i] >= 0 && y[i] < static_cast<double>(K) && y[i] == std::floor(y[i])) acc[static_cast<std::size_t>(y[i])] += 1;
+      if (y[i] >= 0 && y[i] < static_cast<double>(K) && y[i] == std::floor(y[i])) acc[static_cast<std::size_t>(y[i])] += w.size() ? w[i] : 1.0;
   });
   for (long long k = 0; k < K; ++k)
     if (count[static_cast<std::size_t>(k)] == 0)
-      throw ConfigError(fmt::format("{}: class {} of 0..{} has no rows{}; every class needs rows", where, k, K - 1,
+      throw ConfigError(fmt::format("{}: class {} of 0..{} has no rows{}{}; every class needs rows", where, k, K - 1, w.size() ? " of positive weight" : "",
                                     k == 0 ? " (labels 1..K? class ids start at 0: subtract 1)"
                                            : pc.num_classes > 0 ? " (check [problem] num_classes)" : ""));
 }
 
-/// Logistic labels are 0/1 or −1/+1, and both classes have rows (with one class the weights grow
-/// without end: no minimizer). Checked here, over the rows of every rank, so the message names
-/// the data file and the row counted over the whole file, not a row of one block.
-inline void require_binary_labels(const ProblemConfig& pc, const VecX<double>& y, const cp::BlockLayout& layout,
+/// Logistic labels are 0/1 or −1/+1, and both classes have rows (of positive weight, with row
+/// weights `w`; with one class the weights grow without end: no minimizer). Checked here, over
+/// the rows of every rank, so the message names the data file and the row counted over the whole
+/// file, not a row of one block.
+inline void require_binary_labels(const ProblemConfig& pc, const VecX<double>& y, const VecX<double>& w, const cp::BlockLayout& layout,
                                   const cp::BlockExchange& ex) {
   const std::string where = "[problem] data '" + pc.data + "'";
   const long long first = layout.first_row(ex.rank()), none = std::numeric_limits<long long>::min();
@@ -102,7 +103,7 @@ inline void require_binary_labels(const ProblemConfig& pc, const VecX<double>& y
   long long bad = none;               // −(the first row with another label), for ex.max
   ex.chain(count, [&](std::vector<double>& acc) {
     for (Eigen::Index i = 0; i < y.size(); ++i) {
-      if (y[i] == -1 || y[i] == 0 || y[i] == 1) acc[static_cast<std::size_t>(y[i] + 1)] += 1;
+      if (y[i] == -1 || y[i] == 0 || y[i] == 1) acc[static_cast<std::size_t>(y[i] + 1)] += w.size() ? w[i] : 1.0;
       else if (bad == none) bad = -(first + i + 1);
     }
   });
@@ -111,34 +112,36 @@ inline void require_binary_labels(const ProblemConfig& pc, const VecX<double>& y
   if (count[0] > 0 && count[1] > 0)
     throw ConfigError(where + ": labels 0 and -1 both appear, which would make them one class; binary labels are 0/1 or -1/+1");
   if (count[2] == 0 || count[0] + count[1] == 0)
-    throw ConfigError(fmt::format("{}: every row has label {}; logistic regression needs rows of both classes (with one class the fit has no minimizer)",
-                                  where, count[2] == 0 ? (count[0] > 0 ? "-1" : "0") : "1"));
+    throw ConfigError(fmt::format("{}: every row{} has label {}; logistic regression needs rows of both classes (with one class the fit has no minimizer)",
+                                  where, w.size() ? " of positive weight" : "", count[2] == 0 ? (count[0] > 0 ? "-1" : "0") : "1"));
 }
 
 /// Builds the configured problem over this rank's rows `X` (global rows layout.first_row(rank) …)
-/// cut into row blocks, and returns fit(problem) with the standardization it applied.
+/// and sample weights `w` (empty: none) cut into row blocks, and returns fit(problem) with the
+/// standardization it applied.
 /// Standardization, the Lipschitz bound and every evaluation are sums over blocks in block order,
 /// so one process and any number of MPI ranks compute the same bits (docs/distributed.md).
 template <class Design, class Fit>
-FitResult with_blocked_problem(const ProblemConfig& pc, Design X, const VecX<double>& y, const cp::BlockLayout& layout,
+FitResult with_blocked_problem(const ProblemConfig& pc, Design X, const VecX<double>& y, const VecX<double>& w, const cp::BlockLayout& layout,
                                std::shared_ptr<const cp::BlockExchange> ex, Fit&& fit) {
   std::optional<cp::Standardization> t;
   if (pc.standardize) t = cp::standardize_blocks(X, layout, *ex);
   const cp::LinearModelOptions opt{.l1 = pc.l1, .l2 = pc.l2, .intercept = pc.intercept};
   const auto run = [&](auto make) {
-    FitResult r = fit(cp::BlockedProblem(cp::split_into_blocks(X, y, layout, ex->rank(), make), layout, ex));
+    FitResult r = fit(cp::BlockedProblem(cp::split_into_blocks(X, y, w, layout, ex->rank(), make), layout, ex));
     r.standardization = t;
     return r;
   };
-  if (pc.type == "least_squares") return run([&](const Design& A, const VecX<double>& b) { return cp::LeastSquares<double, Design>(A, b, opt); });
+  using W = const VecX<double>&;
+  if (pc.type == "least_squares") return run([&](Design A, W b, W s) { return cp::LeastSquares<double, Design>(std::move(A), b, opt, s); });
   if (pc.type == "logistic") {
-    require_binary_labels(pc, y, layout, *ex);
-    return run([&](const Design& A, const VecX<double>& b) { return cp::Logistic<double, Design>(A, b, opt); });
+    require_binary_labels(pc, y, w, layout, *ex);
+    return run([&](Design A, W b, W s) { return cp::Logistic<double, Design>(std::move(A), b, opt, s); });
   }
   // Every block needs the number of classes of the whole data set.
   const long long K = pc.num_classes > 0 ? pc.num_classes : std::max(2LL, ex->max(y.size() ? std::llround(y.maxCoeff()) : 0) + 1);
-  require_every_class_has_rows(pc, y, K, layout.rows(), *ex);
-  return run([&](const Design& A, const VecX<double>& b) { return cp::Multinomial<double, Design>(A, b, K, opt); });
+  require_every_class_has_rows(pc, y, w, K, layout.rows(), *ex);
+  return run([&](Design A, W b, W s) { return cp::Multinomial<double, Design>(std::move(A), b, K, opt, s); });
 }
 
 /// Reference optima are shared by the runs of an experiment that solve the same problem.
@@ -382,6 +385,9 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
   if (c.optimizer.batch_size > r.samples)
     throw ConfigError(fmt::format("[optimizer] key 'batch_size' = {} is larger than the number of samples ({}) in '{}'",
                                   c.optimizer.batch_size, r.samples, c.problem.data));
+  if (!c.problem.weights.empty() && (c.optimizer.type == "lasso_cd" || c.optimizer.type == "bcd"))
+    throw ConfigError("[problem] weights: [optimizer] type = \"" + c.optimizer.type +
+                      "\" does not take row weights yet; use fista (with l1) or a first-order optimizer");
   if (c.optimizer.type == "lasso_cd") check_lasso_cd(p);
   if (c.optimizer.type == "bcd") run_bcd(p, c, r.x, true);  // its rule, update and problem agree
   if (c.optimizer.type == "fista" && c.stop.max_iterations < 1)
@@ -455,16 +461,29 @@ namespace {
 /// by Koenker's subgradient condition. The objective per level is the mean pinball loss +
 /// l1·‖w‖₁ (the scale of the other problems), so the LP gets the penalty n·l1; the intercept
 /// is not penalized. x holds one (d [+1]) column per level, the layout of a multinomial model.
-FitResult fit_quantile(const RunConfig& c, MatX<double> X, const VecX<double>& y, bool dry_run) {
+/// With row weights sᵢ the mean is Σ sᵢρ_τ(rᵢ)/Σs: since sᵢρ_τ(r) = ρ_τ(sᵢr), the LP gets the rows
+/// of positive weight scaled by sᵢ (intercept column included) and the penalty Σs·l1.
+FitResult fit_quantile(const RunConfig& c, MatX<double> X, const VecX<double>& y, const VecX<double>& w, bool dry_run) {
   const auto& pc = c.problem;
   FitResult r;
   const Eigen::Index n = X.rows(), d = X.cols(), p = d + (pc.intercept ? 1 : 0), T = static_cast<Eigen::Index>(pc.taus.size());
   r.samples = n, r.features = d, r.outputs = T, r.dim = p * T;
   if (dry_run) return r;
   if (pc.standardize) r.standardization = cp::standardize(X);
-  MatX<double> A(n, p);  // the LP's design: the unpenalized intercept column first
-  if (pc.intercept) A.col(0).setOnes();
-  A.rightCols(d) = X;
+  std::vector<Eigen::Index> rows;  // the rows the LP sees: those of positive weight
+  for (Eigen::Index i = 0; i < n; ++i)
+    if (!w.size() || w[i] > 0) rows.push_back(i);
+  const Eigen::Index m = static_cast<Eigen::Index>(rows.size());
+  MatX<double> A(m, p);  // the LP's design: the unpenalized intercept column first
+  VecX<double> b(m);
+  for (Eigen::Index k = 0; k < m; ++k) {
+    const Eigen::Index i = rows[static_cast<std::size_t>(k)];
+    const double s = w.size() ? w[i] : 1.0;
+    if (pc.intercept) A(k, 0) = s;
+    A.row(k).tail(d) = s * X.row(i);
+    b[k] = s * y[i];
+  }
+  const double total = w.size() ? w.sum() : static_cast<double>(n);
   const auto start = std::chrono::steady_clock::now();
   r.x.resize(r.dim);
   auto& s = r.summary;
@@ -473,11 +492,11 @@ FitResult fit_quantile(const RunConfig& c, MatX<double> X, const VecX<double>& y
   std::string levels;
   for (Eigen::Index k = 0; k < T; ++k) {
     const double tau = pc.taus[static_cast<std::size_t>(k)];
-    const auto q = quantile::quantile_regression(A, y, tau, {}, pc.l1 * static_cast<double>(n), pc.intercept ? 1 : 0);
+    const auto q = quantile::quantile_regression(A, b, tau, {}, pc.l1 * total, pc.intercept ? 1 : 0);
     r.x.segment(k * p, d) = q.beta.tail(d);
     if (pc.intercept) r.x[k * p + d] = q.beta[0];
-    s.initial_value += quantile::quantile_objective(A, y, VecX<double>::Zero(p), tau) / static_cast<double>(n);
-    s.final_value += quantile::quantile_objective(A, y, q.beta, tau) / static_cast<double>(n) + pc.l1 * q.beta.tail(d).lpNorm<1>();
+    s.initial_value += quantile::quantile_objective(A, b, VecX<double>::Zero(p), tau) / total;
+    s.final_value += quantile::quantile_objective(A, b, q.beta, tau) / total + pc.l1 * q.beta.tail(d).lpNorm<1>();
     s.iterations += q.lp_iterations;
     if (!q.certified) s.status = co::Status::MaxIterations;
     levels += fmt::format("{}τ = {}: {}", levels.empty() ? "" : "; ", tau,
@@ -582,7 +601,7 @@ FitResult run_fit_unnamed(const RunConfig& c, bool show_progress, bool dry_run) 
     throw ConfigError("[optimizer] type = \"" + c.optimizer.type + "\" runs on one process (it needs every row); run it without mpirun");
   if (solver) {  // dense, one process: quantile_lp or presto
     const auto fit_dense = [&](MatX<double> X, const VecX<double>& y, const VecX<double>& w) {
-      return c.problem.type == "quantile" ? fit_quantile(c, std::move(X), y, dry_run) : fit_ordinal(c, std::move(X), y, w, dry_run);
+      return c.problem.type == "quantile" ? fit_quantile(c, std::move(X), y, w, dry_run) : fit_ordinal(c, std::move(X), y, w, dry_run);
     };
     if (csv) {
       auto ds = cp::load_csv(c.problem.data, csv_options(c.problem));
@@ -593,34 +612,36 @@ FitResult run_fit_unnamed(const RunConfig& c, bool show_progress, bool dry_run) 
     const auto ds = cp::load_libsvm(c.problem.data, {.zero_based = c.problem.zero_based});
     return fit_dense(ds.X.toDense(), ds.y, {});
   }
+  if (!c.problem.weights.empty() && mpi_session::size() > 1)
+    throw ConfigError("[problem] weights: runs under mpirun do not read a weights column yet; run without mpirun");
 #ifdef CONVLAB_EXPERIMENTS_MPI
   if (mpi_session::size() > 1) {  // every rank reads only its rows
     const auto ex = std::make_shared<convlab::mpi::MpiExchange>(MPI_COMM_WORLD);
     if (csv) {
       auto shard = convlab::mpi::read_csv_shard(c.problem.data, MPI_COMM_WORLD, csv_options(c.problem));
       auto names = std::move(shard.data.feature_names);
-      auto r = with_blocked_problem(pc, std::move(shard.data.X), shard.data.y, shard.layout, ex, fit);
+      auto r = with_blocked_problem(pc, std::move(shard.data.X), shard.data.y, {}, shard.layout, ex, fit);
       r.feature_names = std::move(names);
       return r;
     }
     auto shard = convlab::mpi::read_libsvm_shard(c.problem.data, MPI_COMM_WORLD, {.zero_based = c.problem.zero_based});
-    return with_blocked_problem(pc, std::move(shard.data.X), shard.data.y, shard.layout, ex, fit);
+    return with_blocked_problem(pc, std::move(shard.data.X), shard.data.y, {}, shard.layout, ex, fit);
   }
 #endif
   // One process: the whole file, blocked like an MPI run (lasso_cd needs the plain design).
-  const auto on_data = [&](auto X, const VecX<double>& y) {
-    if (lasso || bcd) return with_problem(pc, std::move(X), y, fit);
+  const auto on_data = [&](auto X, const VecX<double>& y, const VecX<double>& w) {
+    if (lasso || bcd) return with_problem(pc, std::move(X), y, w, fit);
     const cp::BlockLayout layout(X.rows(), 1);
-    return with_blocked_problem(pc, std::move(X), y, layout, std::make_shared<cp::LocalExchange>(), fit);
+    return with_blocked_problem(pc, std::move(X), y, w, layout, std::make_shared<cp::LocalExchange>(), fit);
   };
   if (csv) {
     auto ds = cp::load_csv(c.problem.data, csv_options(c.problem));
-    auto r = on_data(std::move(ds.X), ds.y);
+    auto r = on_data(std::move(ds.X), ds.y, row_weights(c.problem));
     r.feature_names = std::move(ds.feature_names);
     return r;
   }
   auto ds = cp::load_libsvm(c.problem.data, {.zero_based = c.problem.zero_based});
-  return on_data(std::move(ds.X), ds.y);
+  return on_data(std::move(ds.X), ds.y, {});
 }
 }  // namespace
 

@@ -15,6 +15,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <functional>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -1525,10 +1526,6 @@ TEST(Predict, OrdinalWeightsEqualRepeatedRows) {
   refused("[problem]\ntype = \"ordinal\"\ndata = \"grouped.csv\"\nweights = \"y\"\nlambda = 1", "is the response or a feature");
   write(out / "negative.csv", "n,y,a\n1,1,0\n2,2,1\n-1,3,0\n1,1,1\n");
   refused("[problem]\ntype = \"ordinal\"\ndata = \"negative.csv\"\nweights = \"n\"\nmodel = \"non_parallel\"", "data row 3 (counting from 1) has weight -1");
-  write(out / "bad.toml", "[problem]\ntype = \"logistic\"\ndata = \"grouped.csv\"\nweights = \"n\"\n");
-  const auto [code, text] = run_cli_stderr("validate " + (out / "bad.toml").string(), out / "err.txt");
-  EXPECT_EQ(code, 2);
-  EXPECT_NE(text.find("key 'weights': applies to ordinal problems only"), std::string::npos) << text;
 }
 
 // Ordinal regression from a config. Proportional odds on soup equals MASS::polr (reference values
@@ -1934,4 +1931,69 @@ TEST(Fit, BcdAndFistaRefuseWhatTheyCannotSolve) {
   refused("l2 = 1", "type = \"bcd\"\nblock_size = 0", "", "block_size");
   refused("l2 = 1", "type = \"fista\"", "max_iterations = 0", "needs [stop] max_iterations >= 1");
   refused("l2 = 1", "type = \"fista\"\nbatch_size = 10", "", "batch_size");
+}
+
+// Grouped data for every problem: a `weights` column of counts fits what the repeated rows fit
+// (a row of weight 0: what the data without it fits), and the column is never a feature. Least
+// squares with l1 and free intercepts, logistic and multinomial with l2 run fista to a tight
+// tolerance; quantile runs the LP at two levels. Logistic's Newton reference on the weighted data
+// agrees with the run. Weights where they cannot apply exit 2 naming the key.
+TEST(Fit, RowWeightsEqualRepeatedRows) {
+  const fs::path out = fresh_dir("fit-weights");
+  std::string grouped = "y,a,n,b,c\n", expanded = "y,a,b,c\n";
+  const auto rows = [&](const std::function<double(int, double, double)>& response) {
+    grouped = "y,a,n,b,c\n", expanded = "y,a,b,c\n";
+    for (int i = 0; i < 45; ++i) {
+      const double a = std::sin(1.3 * i), b = std::cos(0.7 * i + 0.2), c = std::sin(0.37 * i * i);
+      const int n = i % 4;  // 0 … 3 copies
+      const std::string features = fmt::format("{:.17g},{:.17g},{:.17g}", a, b, c), y = fmt::format("{:.17g}", response(i, a, b));
+      grouped += y + "," + fmt::format("{:.17g}", a) + "," + std::to_string(n) + "," + fmt::format("{:.17g},{:.17g}", b, c) + "\n";
+      for (int k = 0; k < n; ++k) expanded += y + "," + features + "\n";
+    }
+    write(out / "grouped.csv", grouped);
+    write(out / "expanded.csv", expanded);
+  };
+  const auto fit = [&](const std::string& name, const std::string& problem, const std::string& rest, const std::string& top) {
+    write(out / (name + ".toml"), top + "[problem]\n" + problem + "\n" + rest + "\n[output]\nplots = false\n");
+    const auto [code, text] = run_cli_stderr("fit " + (out / (name + ".toml")).string() + " --out " + out.string(), out / "err.txt");
+    EXPECT_EQ(code, 0) << name << ": " << text;
+    return read_json(out / name / "fit" / "summary.json");
+  };
+  const auto same = [&](const std::string& problem, const std::string& rest, double tol, const std::string& top = "") -> nlohmann::json {
+    SCOPED_TRACE(problem);
+    const auto e = fit("e", "data = \"expanded.csv\"\n" + problem, rest, top);
+    const auto g = fit("g", "data = \"grouped.csv\"\nweights = \"n\"\n" + problem, rest, top);
+    EXPECT_EQ(g["model"]["feature_names"], e["model"]["feature_names"]);  // a, b, c: not n
+    const auto xe = e["x"].get<std::vector<double>>(), xg = g["x"].get<std::vector<double>>();
+    EXPECT_EQ(xe.size(), xg.size());
+    for (std::size_t k = 0; k < xe.size() && k < xg.size(); ++k) EXPECT_NEAR(xg[k], xe[k], tol * (1 + std::abs(xe[k]))) << k;
+    EXPECT_NEAR(g["final_value"].get<double>(), e["final_value"].get<double>(), 1e-10 * (1 + std::abs(e["final_value"].get<double>())));
+    EXPECT_NEAR(g["initial_value"].get<double>(), e["initial_value"].get<double>(), 1e-12 * (1 + std::abs(e["initial_value"].get<double>())));
+    return g;
+  };
+  const std::string fista = "[optimizer]\ntype = \"fista\"\n[stop]\nmax_iterations = 200000\ntolerance = 1e-12\n";
+  rows([](int i, double a, double b) { return 1 + 2 * a - b + 0.3 * std::sin(5.1 * i); });
+  same("type = \"least_squares\"\nl1 = 0.05\nintercept = true", fista, 1e-8);
+  rows([](int i, double a, double b) { return a + 0.5 * b + 0.8 * std::sin(3.3 * i) > 0 ? 1.0 : 0.0; });
+  const auto g = same("type = \"logistic\"\nl2 = 0.01\nintercept = true", fista, 1e-8, "reference = \"newton\"\n");
+  EXPECT_LT(g["relative_suboptimality"].get<double>(), 1e-12);  // Newton on the weighted Hessian
+  rows([](int i, double a, double b) { return std::clamp(std::floor(1.5 * (a + b + 0.7 * std::sin(2.9 * i)) + 1.5), 0.0, 2.0); });
+  same("type = \"multinomial\"\nl2 = 0.05\nintercept = true", fista, 1e-7);
+  rows([](int i, double a, double b) { return 1 + a - 2 * b + std::sin(4.7 * i); });
+  same("type = \"quantile\"\ntaus = [0.3, 0.7]\nintercept = true", "[optimizer]\ntype = \"quantile_lp\"\n", 1e-8);
+
+  const auto refused = [&](const std::string& config, const std::string& command, const std::string& needle) {
+    write(out / "bad.toml", config);
+    const auto [code, text] = run_cli_stderr(command + " " + (out / "bad.toml").string() + (command == "fit" ? " --out " + out.string() : ""),
+                                             out / "err.txt");
+    EXPECT_EQ(code, 2) << config;
+    EXPECT_NE(text.find(needle), std::string::npos) << text;
+  };
+  refused("[problem]\ntype = \"least_squares\"\ndata = \"grouped.csv\"\nweights = \"n\"\nl1 = 0.1\n[optimizer]\ntype = \"lasso_cd\"\n", "fit",
+          "type = \"lasso_cd\" does not take row weights");
+  refused("[problem]\ntype = \"least_squares\"\ndata = \"grouped.csv\"\nweights = \"n\"\n[optimizer]\ntype = \"bcd\"\n", "validate",
+          "type = \"bcd\" does not take row weights");
+  refused("[problem]\ntype = \"least_squares\"\ndata = \"grouped.csv\"\nweights = \"a\"\n", "fit", "data row 4 (counting from 1) has weight -0.68");
+  write(out / "w.libsvm", "1 1:0.5\n0 1:-0.5\n");
+  refused("[problem]\ntype = \"logistic\"\ndata = \"w.libsvm\"\nweights = \"n\"\n", "validate", "key 'weights': applies to CSV data");
 }

@@ -9,6 +9,7 @@
 ///
 ///     f(x) = Σ_B (|B|/n) · f_B(x)      (Σ |B|/n = 1, so r is counted once)
 ///
+/// (with sample weights, |B| and n are the blocks' and the data's sums of weights),
 /// gives the full objective, and the same for gradients and Hessians; each f_B is the block
 /// problem's own fused, vectorized evaluation. Each rank evaluates its blocks (BlockLayout: the
 /// blocks never depend on the rank count), the partials are exchanged (BlockExchange) and
@@ -42,6 +43,18 @@ class BlockedProblem {
   BlockedProblem(std::vector<P> blocks, BlockLayout layout, std::shared_ptr<const BlockExchange> exchange = std::make_shared<LocalExchange>())
       : blocks_(std::move(blocks)), layout_(layout), ex_(std::move(exchange)) {
     check_row_blocks(blocks_, layout_, *ex_, "BlockedProblem");
+    total_weight_ = static_cast<double>(layout_.rows());
+    if constexpr (has_sample_weights) {
+      std::vector<double> total(1, 0.0);
+      ex_->chain(total, [&](std::vector<double>& a) {
+        for (const P& b : blocks_) a[0] += b.total_weight();
+      });
+      total_weight_ = total[0];
+      if (!(total_weight_ > 0)) throw InvalidArgument("BlockedProblem: every sample weight is 0");
+      // Minibatch rows on the whole data's scale: a part's mean times its share of the batch.
+      for (P& b : blocks_)
+        if (b.weighted()) b.set_minibatch_mean_weight(total_weight_ / static_cast<double>(layout_.rows()));
+    }
   }
 
   Eigen::Index dim() const { return blocks_.front().dim(); }
@@ -96,7 +109,12 @@ class BlockedProblem {
 
  private:
   const P& block(Eigen::Index k) const { return blocks_[static_cast<std::size_t>(k)]; }
-  double weight(const P& b) const { return static_cast<double>(b.num_samples()) / static_cast<double>(layout_.rows()); }
+  static constexpr bool has_sample_weights = requires(const P& p) { p.total_weight(); };
+  /// The block's share of the objective: its rows' weight over the data's.
+  double weight(const P& b) const {
+    if constexpr (has_sample_weights) return b.total_weight() / total_weight_;
+    return static_cast<double>(b.num_samples()) / total_weight_;
+  }
 
   // Each part: weight·(value, gradient) for one block (or one block's share of a batch).
   double full(In<double> x, Out<double>* g) const {
@@ -163,29 +181,40 @@ class BlockedProblem {
   std::vector<P> blocks_;
   BlockLayout layout_;
   std::shared_ptr<const BlockExchange> ex_;
+  double total_weight_ = 0;  // Σ of the sample weights over every block (n without weights)
   mutable std::size_t last_exchange_ = 0;
   mutable std::optional<double> lipschitz_;
 };
 
-/// One problem per block of rank `rank`'s rows: `make(X_block, y_block)` for each block, rows
-/// copied out of the shard (X, y: global rows layout.first_row(rank) …, in order).
+/// One problem per block of rank `rank`'s rows: `make(X_block, y_block, w_block)` for each block,
+/// rows copied out of the shard (X, y and the sample weights w: global rows
+/// layout.first_row(rank) …, in order; w empty: no weights, and every w_block is empty).
 template <class Design, class Make>
-auto split_into_blocks(const Design& X, const VecX<double>& y, const BlockLayout& layout, int rank, Make&& make) {
-  using P = std::decay_t<decltype(make(X, y))>;
+auto split_into_blocks(const Design& X, const VecX<double>& y, const VecX<double>& w, const BlockLayout& layout, int rank, Make&& make) {
+  using P = std::decay_t<decltype(make(X, y, w))>;
   const Eigen::Index first_row = layout.first_row(rank);
   detail::require_size(X.rows(), layout.first_row(rank + 1) - first_row, "split_into_blocks: rows of this rank's shard");
   detail::require_size(y.size(), X.rows(), "split_into_blocks: labels");
+  if (w.size()) detail::require_size(w.size(), X.rows(), "split_into_blocks: sample weights");
   std::vector<P> blocks;
   for (Eigen::Index b = layout.first_block(rank); b < layout.first_block(rank + 1); ++b) {
     const Eigen::Index start = layout.block_begin(b) - first_row, len = layout.block_end(b) - layout.block_begin(b);
     try {
-      blocks.push_back(make(Design(X.middleRows(start, len)), VecX<double>(y.segment(start, len))));
+      blocks.push_back(make(Design(X.middleRows(start, len)), VecX<double>(y.segment(start, len)),
+                            w.size() ? VecX<double>(w.segment(start, len)) : VecX<double>()));
     } catch (const InvalidArgument& e) {  // rows in the block problem's message are block-local
       throw InvalidArgument(std::string(e.what()) + " (in row block " + std::to_string(b) + ", whose row 0 is row " +
                             std::to_string(layout.block_begin(b)) + " of the data, counting from 0)");
     }
   }
   return blocks;
+}
+
+/// The same without sample weights: `make(X_block, y_block)` for each block.
+template <class Design, class Make>
+auto split_into_blocks(const Design& X, const VecX<double>& y, const BlockLayout& layout, int rank, Make&& make) {
+  return split_into_blocks(X, y, VecX<double>(), layout, rank,
+                           [&](Design A, VecX<double> b, const VecX<double>&) { return make(std::move(A), std::move(b)); });
 }
 
 }  // namespace convlab::problems

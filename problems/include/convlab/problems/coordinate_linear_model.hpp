@@ -410,32 +410,37 @@ class CoordinateLinearModel {
 };
 
 namespace detail {
-inline void refuse_l1(const LinearModelOptions& opt, const char* what) {
-  if (opt.l1 != 0)
-    throw InvalidArgument(std::string("coordinate_form(") + what + "): l1 = " + std::to_string(opt.l1) +
+/// What the coordinate form cannot carry: an l1 term (not smooth) and sample weights (its row
+/// losses are unweighted means).
+template <class P>
+void refuse_l1_and_weights(const P& p, const char* what) {
+  if (p.options().l1 != 0)
+    throw InvalidArgument(std::string("coordinate_form(") + what + "): l1 = " + std::to_string(p.options().l1) +
                           " is not smooth; smooth block coordinate descent needs l1 = 0 (treat the L1 term "
                           "as a separable regularizer in proximal BCD)");
+  if (p.weighted())
+    throw InvalidArgument(std::string("coordinate_form(") + what + "): sample weights are not supported by the coordinate form yet");
 }
 }  // namespace detail
 
 /// The block-coordinate form of a least-squares problem (same f, same layout).
 template <class S, class Design>
 CoordinateLinearModel<S, SquaredRowLoss<S>> coordinate_form(const LeastSquares<S, Design>& p) {
-  detail::refuse_l1(p.options(), "LeastSquares");
+  detail::refuse_l1_and_weights(p, "LeastSquares");
   return {p.design(), SquaredRowLoss<S>{p.response()}, p.options().intercept, p.options().l2, "CoordinateLeastSquares"};
 }
 
 /// The block-coordinate form of a logistic-regression problem (same f, same layout).
 template <class S, class Design>
 CoordinateLinearModel<S, LogisticRowLoss<S>> coordinate_form(const Logistic<S, Design>& p) {
-  detail::refuse_l1(p.options(), "Logistic");
+  detail::refuse_l1_and_weights(p, "Logistic");
   return {p.design(), LogisticRowLoss<S>{p.labels()}, p.options().intercept, p.options().l2, "CoordinateLogistic"};
 }
 
 /// The block-coordinate form of a multinomial problem: coordinate k·p + j is (feature j, class k).
 template <class S, class Design>
 CoordinateLinearModel<S, SoftmaxRowLoss<S>> coordinate_form(const Multinomial<S, Design>& p) {
-  detail::refuse_l1(p.options(), "Multinomial");
+  detail::refuse_l1_and_weights(p, "Multinomial");
   return {p.design(), SoftmaxRowLoss<S>{p.labels(), p.num_classes()}, p.options().intercept, p.options().l2,
           "CoordinateMultinomial"};
 }

@@ -1,6 +1,7 @@
 #pragma once
 /// \file
-/// Binary logistic regression: f(x) = (1/n) Σ log(1 + exp(−yᵢ(aᵢᵀw + c))) + (l2/2)‖w‖² + l1‖w‖₁.
+/// Binary logistic regression: f(x) = (1/n) Σ log(1 + exp(−yᵢ(aᵢᵀw + c))) + (l2/2)‖w‖² + l1‖w‖₁
+/// (with sample weights s: the weighted mean (1/Σs) Σ sᵢ·log(…)).
 
 #include <cmath>
 
@@ -46,31 +47,33 @@ class Logistic : public detail::LinearModel<S, Design> {
  public:
   using Scalar = S;
 
-  /// `y` holds labels in {−1, +1} or {0, 1}.
-  Logistic(Design A, const VecX<S>& y, const LinearModelOptions& opt = {})
-      : Base(std::move(A), 1, opt, 0.25, "Logistic"), y_(to_plus_minus_one<S>(y)) {
+  /// `y` holds labels in {−1, +1} or {0, 1}; `sample_weight`: empty or one weight >= 0 per row
+  /// (LinearModel).
+  Logistic(Design A, const VecX<S>& y, const LinearModelOptions& opt = {}, VecX<S> sample_weight = {})
+      : Base(std::move(A), 1, opt, 0.25, "Logistic", std::move(sample_weight)), y_(to_plus_minus_one<S>(y)) {
     detail::require_size(y.size(), this->A_.rows(), "Logistic: the labels y (one per row of A)");
   }
 
   /// Labels in {−1, +1}.
   const VecX<S>& labels() const { return y_; }
 
-  /// Fraction of this problem's rows that the model x classifies correctly: +1 where the score
-  /// aᵢᵀw + b is positive, −1 otherwise (for a held-out set, build a problem on it).
+  /// Fraction of this problem's rows (of their sample weight, with weights) that the model x
+  /// classifies correctly: +1 where the score aᵢᵀw + b is positive, −1 otherwise (for a held-out
+  /// set, build a problem on it).
   double accuracy(In<S> x) const {
     this->check_x(x, "accuracy");
     VecX<S> z(this->A_.rows());
     this->scores(x, 0, z);
-    Eigen::Index correct = 0;
-    for (Eigen::Index i = 0; i < z.size(); ++i) correct += (z[i] > 0) == (y_[i] > 0);
-    return static_cast<double>(correct) / static_cast<double>(z.size());
+    double correct = 0;
+    for (Eigen::Index i = 0; i < z.size(); ++i) correct += ((z[i] > 0) == (y_[i] > 0)) ? static_cast<double>(this->row_weight(i)) : 0.0;
+    return correct / static_cast<double>(this->normalizer());
   }
 
   S value(In<S> x) const {
     this->check_x(x, "value");
     VecX<S> z(this->A_.rows());
     this->scores(x, 0, z);
-    const S sum = detail::sum_rows<S>(this->A_, [&](Eigen::Index i) { return detail::softplus(-y_[i] * z[i]); });
+    const S sum = detail::sum_rows<S>(this->A_, [&](Eigen::Index i) { return this->row_weight(i) * detail::softplus(-y_[i] * z[i]); });
     return sum / n() + this->penalty(x);
   }
 
@@ -84,7 +87,8 @@ class Logistic : public detail::LinearModel<S, Design> {
         this->A_,
         [&](Eigen::Index i) {
           const auto t = detail::softplus_and_sigmoid(-y_[i] * z[i]);
-          return std::pair{t.softplus, -y_[i] * t.sigmoid};
+          const S s = this->row_weight(i);
+          return std::pair{s * t.softplus, s * (-y_[i] * t.sigmoid)};
         },
         S(1) / n(), g.head(this->A_.cols()), &z);
     if (this->opt_.intercept) g[this->A_.cols()] = S(1) / n() * z.sum();
@@ -100,20 +104,20 @@ class Logistic : public detail::LinearModel<S, Design> {
     this->minibatch_gradient(x, batch, g, [&](Eigen::Index i, S z) { return -y_[i] * detail::sigmoid(-y_[i] * z); });
   }
 
-  /// ∇²f = Ãᵀ diag(σ(zᵢ)(1 − σ(zᵢ))) Ã / n + l2 (penalized diagonal).
+  /// ∇²f = Ãᵀ diag(sᵢσ(zᵢ)(1 − σ(zᵢ))) Ã / Σs + l2 (penalized diagonal).
   void hessian(In<S> x, Eigen::Ref<MatX<S>> H) const {
     this->check_x(x, "hessian");
     VecX<S> w(this->A_.rows());
     this->scores(x, 0, w);
     for (Eigen::Index i = 0; i < w.size(); ++i) {
       const S s = detail::sigmoid(w[i]);
-      w[i] = s * (1 - s);
+      w[i] = this->row_weight(i) * (s * (1 - s));
     }
     this->weighted_gram(w, S(1) / n(), H);
   }
 
  private:
-  S n() const { return static_cast<S>(this->A_.rows()); }
+  S n() const { return this->normalizer(); }
   VecX<S> y_;
 };
 

@@ -1,7 +1,8 @@
 #pragma once
 /// \file
 /// Multinomial (softmax) logistic regression: f(x) = (1/n) Σ [logsumexp(zᵢ) − zᵢ,yᵢ]
-/// + (l2/2)‖W‖² + l1‖W‖₁ with scores zᵢ = Wᵀaᵢ + b over K classes.
+/// + (l2/2)‖W‖² + l1‖W‖₁ with scores zᵢ = Wᵀaᵢ + b over K classes (with sample weights s: the
+/// weighted mean (1/Σs) Σ sᵢ·[…]).
 
 #include <cmath>
 #include <vector>
@@ -24,9 +25,11 @@ class Multinomial : public detail::LinearModel<S, Design> {
  public:
   using Scalar = S;
 
-  /// `num_classes` = 0 infers K = max label + 1 (at least 2).
-  Multinomial(Design A, const VecX<S>& labels, Eigen::Index num_classes = 0, const LinearModelOptions& opt = {})
-      : Base(std::move(A), infer_classes(labels, num_classes), opt, 0.5, "Multinomial"),
+  /// `num_classes` = 0 infers K = max label + 1 (at least 2); `sample_weight`: empty or one
+  /// weight >= 0 per row (LinearModel).
+  Multinomial(Design A, const VecX<S>& labels, Eigen::Index num_classes = 0, const LinearModelOptions& opt = {},
+              VecX<S> sample_weight = {})
+      : Base(std::move(A), infer_classes(labels, num_classes), opt, 0.5, "Multinomial", std::move(sample_weight)),
         y_(labels.template cast<Eigen::Index>()) {
     detail::require_size(labels.size(), this->A_.rows(), "Multinomial: the labels (one per row of A)");
   }
@@ -34,19 +37,19 @@ class Multinomial : public detail::LinearModel<S, Design> {
   Eigen::Index num_classes() const { return this->K_; }
   const Eigen::Matrix<Eigen::Index, Eigen::Dynamic, 1>& labels() const { return y_; }
 
-  /// Fraction of this problem's rows whose label is the model's highest-scoring class (the
-  /// first on ties); for a held-out set, build a problem on it.
+  /// Fraction of this problem's rows (of their sample weight, with weights) whose label is the
+  /// model's highest-scoring class (the first on ties); for a held-out set, build a problem on it.
   double accuracy(In<S> x) const {
     this->check_x(x, "accuracy");
     MatX<S> Z(this->A_.rows(), this->K_);
     all_scores(x, Z);
-    Eigen::Index correct = 0;
+    double correct = 0;
     for (Eigen::Index i = 0; i < Z.rows(); ++i) {
       Eigen::Index arg = 0;
       Z.row(i).maxCoeff(&arg);
-      correct += arg == y_[i];
+      if (arg == y_[i]) correct += static_cast<double>(this->row_weight(i));
     }
-    return static_cast<double>(correct) / static_cast<double>(Z.rows());
+    return correct / static_cast<double>(this->normalizer());
   }
 
   S value(In<S> x) const {
@@ -54,7 +57,7 @@ class Multinomial : public detail::LinearModel<S, Design> {
     MatX<S> Z(this->A_.rows(), this->K_);
     all_scores(x, Z);
     S sum = 0;
-    for (Eigen::Index i = 0; i < Z.rows(); ++i) sum += row_loss(Z, i);
+    for (Eigen::Index i = 0; i < Z.rows(); ++i) sum += this->row_weight(i) * row_loss(Z, i);
     return sum / n() + this->penalty(x);
   }
 
@@ -65,8 +68,9 @@ class Multinomial : public detail::LinearModel<S, Design> {
     all_scores(x, Z);
     S sum = 0;
     for (Eigen::Index i = 0; i < Z.rows(); ++i) {
-      sum += row_loss(Z, i);
+      sum += this->row_weight(i) * row_loss(Z, i);
       softmax_minus_onehot(Z, i);
+      if (this->weighted()) Z.row(i) *= this->sw_[i];
     }
     const Eigen::Index d = this->A_.cols(), p = this->p_;
     // One matrix-vector product per class rather than a GEMM: Eigen's parallel GEMM blocks by
@@ -86,7 +90,7 @@ class Multinomial : public detail::LinearModel<S, Design> {
     S sum = 0;
     for (Eigen::Index i : batch) {
       sample_scores(x, i, z);
-      sum += row_loss(z, 0, y_[i]);
+      sum += this->batch_weight(i) * row_loss(z, 0, y_[i]);
     }
     return sum / static_cast<S>(batch.size()) + this->penalty(x);
   }
@@ -102,6 +106,7 @@ class Multinomial : public detail::LinearModel<S, Design> {
     for (Eigen::Index i : batch) {
       sample_scores(x, i, z);
       softmax_minus_onehot(z, 0, y_[i]);
+      if (this->weighted()) z *= this->batch_weight(i);
       for (Eigen::Index k = 0; k < this->K_; ++k) {
         g.segment(k * p, d) += (inv * z(0, k)) * this->A_.row(i).transpose();
         if (this->opt_.intercept) g[k * p + d] += inv * z(0, k);
@@ -155,7 +160,7 @@ class Multinomial : public detail::LinearModel<S, Design> {
     return K;
   }
 
-  S n() const { return static_cast<S>(this->A_.rows()); }
+  S n() const { return this->normalizer(); }
 
   /// Z = A·W + 1bᵀ, one matrix-vector product per class (thread-count independent).
   void all_scores(const In<S>& x, MatX<S>& Z) const {

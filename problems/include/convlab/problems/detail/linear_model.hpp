@@ -25,7 +25,8 @@
 namespace convlab::problems {
 
 /// Penalty and intercept options shared by the linear-model objectives:
-/// f(x) = (1/n) Σᵢ lossᵢ(x) + (l2/2)·‖w‖² + l1·‖w‖₁, w = x without intercept entries.
+/// f(x) = (1/n) Σᵢ lossᵢ(x) + (l2/2)·‖w‖² + l1·‖w‖₁, w = x without intercept entries
+/// (with sample weights sᵢ: (1/Σsᵢ) Σᵢ sᵢ·lossᵢ(x) + the same penalty).
 struct LinearModelOptions {
   double l1 = 0.0;         ///< weight of ‖w‖₁, >= 0; makes f non-smooth (see docs/problems.md)
   double l2 = 0.0;         ///< weight of ½‖w‖², >= 0
@@ -165,6 +166,19 @@ class LinearModel {
   Eigen::Index dim() const { return p_ * K_; }
   const Design& design() const { return A_; }
   const LinearModelOptions& options() const { return opt_; }
+  /// Per-row weights of the loss (empty: every row weighs 1).
+  const VecX<S>& sample_weights() const { return sw_; }
+  bool weighted() const { return sw_.size() > 0; }
+  /// Σ of the sample weights (n without them): the loss is Σ sᵢ·lossᵢ / total_weight().
+  double total_weight() const { return total_weight_; }
+  /// A minibatch mean scales row i by sᵢ/m, m the mean weight (Σs/n by default), so that it is an
+  /// unbiased estimate of the weighted mean under uniform sampling. A row block of a larger
+  /// data set takes the whole data's m (BlockedProblem sets it), so its minibatch rows are on
+  /// the scale of the whole data's.
+  void set_minibatch_mean_weight(double m) {
+    detail::require(m > 0 && std::isfinite(m), "LinearModel::set_minibatch_mean_weight: m", m, "0 < m < inf");
+    mean_weight_ = m;
+  }
 
   /// Global Lipschitz constant of the gradient of the smooth part (loss + L2), an upper
   /// bound: curvature · λ_max(ÃᵀÃ)/n + l2 with Ã = [A, 1]. λ_max is exact (eigen-solve of
@@ -179,107 +193,144 @@ class LinearModel {
     return *lipschitz_;
   }
 
-  /// The sums over rows behind lipschitz() — [n, Gram of Ã] when p <= 500, else [n, ‖Ã‖_F²,
-  /// column |·| sums, largest row |·| sum] — are additive over row blocks (the last entry is a
-  /// max), so a problem cut into row blocks (blocked_problem.hpp) gets the bound of the whole
-  /// data: add every block's moments in block order, then lipschitz_from_moments.
+  /// The sums over rows behind lipschitz() — [Σs, Gram of Ã] when p <= 500, else [Σs, ‖Ã‖_F²,
+  /// column |·| sums (features, then the intercept column), largest row |·| sum], where Ã's row i
+  /// is √sᵢ·(aᵢ, 1) with sample weights s (1 without) — are additive over row blocks (the last
+  /// entry is a max), so a problem cut into row blocks (blocked_problem.hpp) gets the bound of the
+  /// whole data: add every block's moments in block order, then lipschitz_from_moments.
   std::size_t lipschitz_moments_size() const {
-    return static_cast<std::size_t>(p_ <= kExactGramLimit ? 1 + p_ * p_ : 3 + A_.cols());
+    return static_cast<std::size_t>(p_ <= kExactGramLimit ? 1 + p_ * p_ : 4 + A_.cols());
   }
   /// acc += this problem's moments (acc sized by lipschitz_moments_size(), zeros to start).
   void add_lipschitz_moments(std::vector<double>& acc) const {
     detail::require_size(static_cast<Eigen::Index>(acc.size()), static_cast<Eigen::Index>(lipschitz_moments_size()), "add_lipschitz_moments: acc");
+    const Eigen::Index d = A_.cols();
     const double n = static_cast<double>(A_.rows());
-    acc[0] += n;
+    acc[0] += total_weight_;
+    // √s per row, the scale of Ã's rows (weighted problems only: unweighted sums keep their bits).
+    VecX<double> root;
+    if (weighted()) root = sw_.template cast<double>().cwiseSqrt();
     if (p_ <= kExactGramLimit) {
       Eigen::Map<MatX<double>> G(acc.data() + 1, p_, p_);
       MatX<double> ata;
+      VecX<double> colsum;  // Σᵢ sᵢ·aᵢ: the intercept's row of the Gram matrix
       if constexpr (is_sparse_design_v<Design>) {
         const Eigen::SparseMatrix<double> Ad = A_.template cast<double>();
-        ata = MatX<double>(Ad.transpose() * Ad);
-      } else {
-        const MatX<double> Ad = A_.template cast<double>();
-        ata = Ad.transpose().lazyProduct(Ad);  // thread-count independent, unlike parallel GEMM
-      }
-      G.topLeftCorner(A_.cols(), A_.cols()) += ata;
-      if (opt_.intercept) {
-        VecX<double> colsum = VecX<double>::Zero(A_.cols());
-        if constexpr (is_sparse_design_v<Design>) {
+        if (weighted()) {
+          const VecX<double> s = sw_.template cast<double>();
+          ata = MatX<double>(Ad.transpose() * s.asDiagonal() * Ad);
+          colsum = Ad.transpose() * s;
+        } else {
+          ata = MatX<double>(Ad.transpose() * Ad);
+          colsum = VecX<double>::Zero(d);
           for (Eigen::Index o = 0; o < A_.outerSize(); ++o)
             for (typename Design::InnerIterator it(A_, o); it; ++it) colsum[it.col()] += it.value();
-        } else {
-          colsum = A_.template cast<double>().colwise().sum().transpose();
         }
-        G.col(A_.cols()).head(A_.cols()) += colsum;
-        G.row(A_.cols()).head(A_.cols()) += colsum.transpose();
-        G(A_.cols(), A_.cols()) += n;
+      } else {
+        MatX<double> Ad = A_.template cast<double>();
+        if (weighted()) Ad = root.asDiagonal() * Ad;
+        ata = Ad.transpose().lazyProduct(Ad);  // thread-count independent, unlike parallel GEMM
+        colsum = weighted() ? VecX<double>(Ad.transpose() * root) : VecX<double>(Ad.colwise().sum().transpose());
+      }
+      G.topLeftCorner(d, d) += ata;
+      if (opt_.intercept) {
+        G.col(d).head(d) += colsum;
+        G.row(d).head(d) += colsum.transpose();
+        G(d, d) += total_weight_;
       }
       return;
     }
-    Eigen::Map<VecX<double>> colabs(acc.data() + 2, A_.cols());
-    VecX<double> rowabs = VecX<double>::Constant(A_.rows(), opt_.intercept ? 1.0 : 0.0);
-    double fro = opt_.intercept ? n : 0.0;
+    Eigen::Map<VecX<double>> colabs(acc.data() + 2, d);
+    const double one = opt_.intercept ? 1.0 : 0.0;
+    VecX<double> rowabs = VecX<double>::Constant(A_.rows(), one);
+    double fro = one * total_weight_;
     if constexpr (is_sparse_design_v<Design>) {
       for (Eigen::Index o = 0; o < A_.outerSize(); ++o)
         for (typename Design::InnerIterator it(A_, o); it; ++it) {
           const double v = std::abs(static_cast<double>(it.value()));
-          colabs[it.col()] += v;
-          rowabs[it.row()] += v;
-          fro += v * v;
+          const Eigen::Index i = it.row();
+          colabs[it.col()] += weighted() ? root[i] * v : v;
+          rowabs[i] += v;
+          fro += weighted() ? static_cast<double>(sw_[i]) * v * v : v * v;
         }
+      if (weighted()) rowabs = rowabs.cwiseProduct(root);
     } else {
-      const MatX<double> Aa = A_.template cast<double>().cwiseAbs();
+      MatX<double> Aa = A_.template cast<double>().cwiseAbs();
+      if (weighted()) Aa = root.asDiagonal() * Aa;
       colabs += Aa.colwise().sum().transpose();
-      rowabs += Aa.rowwise().sum();
+      rowabs = weighted() ? VecX<double>(Aa.rowwise().sum() + one * root) : VecX<double>(rowabs + Aa.rowwise().sum());
       fro += Aa.squaredNorm();
     }
     acc[1] += fro;
+    acc[2 + d] += one * (weighted() ? root.sum() : n);
     acc.back() = std::max(acc.back(), rowabs.size() ? rowabs.maxCoeff() : 0.0);
   }
-  /// curvature · λ̂/n + l2 from moments summed over all rows: λ̂ = λ_max(Gram) (exact, eigen-solve)
-  /// when p <= 500, else the bound min(‖Ã‖_F², ‖Ã‖₁‖Ã‖_∞).
+  /// curvature · λ̂/Σs + l2 from moments summed over all rows: λ̂ = λ_max(Gram) (exact,
+  /// eigen-solve) when p <= 500, else the bound min(‖Ã‖_F², ‖Ã‖₁‖Ã‖_∞).
   S lipschitz_from_moments(const std::vector<double>& m) const {
     detail::require_size(static_cast<Eigen::Index>(m.size()), static_cast<Eigen::Index>(lipschitz_moments_size()), "lipschitz_from_moments: moments");
     const double n = m[0];
+    if (!(n > 0)) return static_cast<S>(opt_.l2);  // no weight on any row: f is the penalty
     double lambda = 0;
     if (p_ <= kExactGramLimit) {
       const MatX<double> G = Eigen::Map<const MatX<double>>(m.data() + 1, p_, p_);
       Eigen::SelfAdjointEigenSolver<MatX<double>> es(G, Eigen::EigenvaluesOnly);
       lambda = std::max(0.0, es.eigenvalues().maxCoeff()) * (1 + 1e-12) + 1e-300;
     } else {
-      const Eigen::Map<const VecX<double>> colabs(m.data() + 2, A_.cols());
-      double one = colabs.size() ? colabs.maxCoeff() : 0.0;
-      if (opt_.intercept) one = std::max(one, n);
+      const Eigen::Map<const VecX<double>> colabs(m.data() + 2, A_.cols() + 1);  // with the intercept column's
+      const double one = colabs.size() ? colabs.maxCoeff() : 0.0;
       lambda = std::min(m[1], one * m.back());
     }
     return static_cast<S>(curvature_ * lambda / n + opt_.l2);
   }
 
-  /// Per-coordinate Lipschitz constants of the smooth part: curvature·‖ã_j‖²/n (+ l2 on
+  /// Per-coordinate Lipschitz constants of the smooth part: curvature·Σᵢ sᵢã_ij²/Σs (+ l2 on
   /// penalized coordinates), in the parameter layout above.
   VecX<S> coordinate_lipschitz() const {
     VecX<double> col(p_);
     col.head(A_.cols()) = column_sq_norms();
-    if (opt_.intercept) col[A_.cols()] = static_cast<double>(A_.rows());
+    if (opt_.intercept) col[A_.cols()] = total_weight_;
+    const double total = total_weight_ > 0 ? total_weight_ : 1.0;
     VecX<S> L(dim());
     for (Eigen::Index k = 0; k < K_; ++k)
       for (Eigen::Index j = 0; j < p_; ++j)
-        L[k * p_ + j] = static_cast<S>(curvature_ * col[j] / static_cast<double>(A_.rows()) +
-                                       (is_intercept(j) ? 0.0 : opt_.l2));
+        L[k * p_ + j] = static_cast<S>(curvature_ * col[j] / total + (is_intercept(j) ? 0.0 : opt_.l2));
     return L;
   }
 
  protected:
-  LinearModel(Design A, Eigen::Index K, const LinearModelOptions& opt, double curvature, const char* name)
+  /// `sample_weight`: empty (every row weighs 1) or one finite weight >= 0 per row. Integer
+  /// weights fit what repeated rows fit. All 0 is allowed (the loss vanishes and f is the
+  /// penalty): a row block of a larger data set may carry no weight.
+  LinearModel(Design A, Eigen::Index K, const LinearModelOptions& opt, double curvature, const char* name, VecX<S> sample_weight)
       : A_(std::move(A)), opt_(opt), K_(K), p_(A_.cols() + (opt.intercept ? 1 : 0)),
-        curvature_(curvature), name_(name) {
+        sw_(std::move(sample_weight)), curvature_(curvature), name_(name) {
     opt_.validate();
     if (A_.rows() == 0) throw InvalidArgument(name_ + ": the design has no rows");
     if (A_.cols() == 0 && !opt.intercept) throw InvalidArgument(name_ + ": the design has no columns");
     if (!all_finite(A_)) throw InvalidArgument(name_ + ": the design contains NaN or Inf");
+    total_weight_ = static_cast<double>(A_.rows());
+    if (weighted()) {
+      detail::require_size(sw_.size(), A_.rows(), name_ + ": sample_weight (one per row of A)");
+      total_weight_ = 0;
+      for (Eigen::Index i = 0; i < sw_.size(); ++i) {
+        if (!(std::isfinite(static_cast<double>(sw_[i])) && sw_[i] >= 0))
+          throw InvalidArgument(name_ + ": sample_weight of row " + std::to_string(i) + " is " + std::to_string(static_cast<double>(sw_[i])) +
+                                "; weights must be finite and >= 0");
+        total_weight_ += static_cast<double>(sw_[i]);
+      }
+      mean_weight_ = total_weight_ > 0 ? total_weight_ / static_cast<double>(A_.rows()) : 1.0;
+    }
   }
 
   bool is_intercept(Eigen::Index j) const { return opt_.intercept && j == A_.cols(); }
+
+  /// The loss's divisor: Σs (n without weights; 1 when every weight is 0, where the loss is 0).
+  S normalizer() const { return static_cast<S>(total_weight_ > 0 ? total_weight_ : 1.0); }
+  /// sᵢ (exactly 1 without weights, so unweighted sums keep their bits).
+  S row_weight(Eigen::Index i) const { return weighted() ? sw_[i] : S(1); }
+  /// A minibatch's per-row factor sᵢ/m (set_minibatch_mean_weight; exactly 1 without weights).
+  S batch_weight(Eigen::Index i) const { return weighted() ? static_cast<S>(static_cast<double>(sw_[i]) / mean_weight_) : S(1); }
 
   void check_x(const In<S>& x, const char* method) const {
     if (x.size() != dim())
@@ -328,7 +379,7 @@ class LinearModel {
     check_x(x, "value");
     check_batch(batch);
     S sum = 0;
-    for (Eigen::Index i : batch) sum += loss(i, score_of(x, 0, i));
+    for (Eigen::Index i : batch) sum += batch_weight(i) * loss(i, score_of(x, 0, i));
     return sum / static_cast<S>(batch.size()) + penalty(x);
   }
   /// Minibatch mean gradient, given dloss(i, score_i) = ∂lossᵢ/∂score, plus the full
@@ -342,7 +393,7 @@ class LinearModel {
     const S inv = S(1) / static_cast<S>(batch.size());
     const Eigen::Index d = A_.cols();
     for (Eigen::Index i : batch) {
-      const S r = inv * dloss(i, score_of(x, 0, i));
+      const S r = inv * batch_weight(i) * dloss(i, score_of(x, 0, i));
       g.head(d) += r * A_.row(i).transpose();
       if (opt_.intercept) g[d] += r;
     }
@@ -393,12 +444,15 @@ class LinearModel {
     H.diagonal().head(d).array() += static_cast<S>(opt_.l2);
   }
 
+  /// Σᵢ sᵢ·a_ij² per column (s = 1 without weights).
   VecX<double> column_sq_norms() const {
     VecX<double> c = VecX<double>::Zero(A_.cols());
     if constexpr (is_sparse_design_v<Design>) {
       for (Eigen::Index o = 0; o < A_.outerSize(); ++o)
         for (typename Design::InnerIterator it(A_, o); it; ++it)
-          c[it.col()] += static_cast<double>(it.value()) * static_cast<double>(it.value());
+          c[it.col()] += static_cast<double>(row_weight(it.row())) * static_cast<double>(it.value()) * static_cast<double>(it.value());
+    } else if (weighted()) {
+      c = (sw_.template cast<double>().asDiagonal() * A_.template cast<double>().cwiseAbs2()).colwise().sum().transpose();
     } else {
       c = A_.template cast<double>().colwise().squaredNorm().transpose();
     }
@@ -409,6 +463,9 @@ class LinearModel {
   LinearModelOptions opt_;
   Eigen::Index K_;
   Eigen::Index p_;
+  VecX<S> sw_;                 // sample weights (empty: all 1)
+  double total_weight_ = 0;    // Σ sw_ (n without weights)
+  double mean_weight_ = 1;     // of the data a minibatch samples from (set_minibatch_mean_weight)
 
  private:
   static constexpr Eigen::Index kExactGramLimit = 500;  // parameters per output up to which λ_max is exact
