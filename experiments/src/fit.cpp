@@ -56,10 +56,18 @@ namespace {
 namespace cp = convlab::problems;
 namespace co = convlab::optim;
 
+/// Row weights (empty: none; the reader checked each is finite and >= 0) must not all be 0, on
+/// any rank.
+void require_positive_weight(const ProblemConfig& pc, const VecX<double>& w, const cp::BlockExchange& ex) {
+  if (!pc.weights.empty() && !ex.any((w.array() > 0).any()))
+    throw ConfigError(fmt::format("[problem] weights: column '{}' of '{}' is 0 in every row", pc.weights, pc.data));
+}
+
 /// Builds the configured problem over `X` and returns fit(problem) (lasso_cd: it needs the whole
 /// design), with the standardization the run applied (predict applies it to new rows).
 template <class Design, class Fit>
 FitResult with_problem(const ProblemConfig& pc, Design X, const VecX<double>& y, const VecX<double>& w, Fit&& fit) {
+  require_positive_weight(pc, w, cp::LocalExchange{});
   std::optional<cp::Standardization> t;
   if (pc.standardize) t = cp::standardize(X);
   const cp::LinearModelOptions opt{.l1 = pc.l1, .l2 = pc.l2, .intercept = pc.intercept};
@@ -124,6 +132,7 @@ inline void require_binary_labels(const ProblemConfig& pc, const VecX<double>& y
 template <class Design, class Fit>
 FitResult with_blocked_problem(const ProblemConfig& pc, Design X, const VecX<double>& y, const VecX<double>& w, const cp::BlockLayout& layout,
                                std::shared_ptr<const cp::BlockExchange> ex, Fit&& fit) {
+  require_positive_weight(pc, w, *ex);
   std::optional<cp::Standardization> t;
   if (pc.standardize) t = cp::standardize_blocks(X, layout, *ex);
   const cp::LinearModelOptions opt{.l1 = pc.l1, .l2 = pc.l2, .intercept = pc.intercept};
@@ -571,23 +580,7 @@ FitResult fit_ordinal(const RunConfig& c, MatX<double> X, const VecX<double>& y,
 }
 
 cp::CsvOptions csv_options(const ProblemConfig& pc) {
-  cp::CsvOptions o{.response = pc.response, .features = pc.features, .exclude = pc.exclude};
-  if (!pc.weights.empty() && o.features.empty() && std::find(o.exclude.begin(), o.exclude.end(), pc.weights) == o.exclude.end())
-    o.exclude.push_back(pc.weights);  // a weight column is never a feature
-  return o;
-}
-
-/// The `weights` column of CSV data (empty without one): finite, >= 0, not all 0.
-VecX<double> row_weights(const ProblemConfig& pc) {
-  if (pc.weights.empty()) return {};
-  // Read as the "response" of a second pass, with the response as the only other column read.
-  const VecX<double> w = cp::load_csv(pc.data, {.response = pc.weights, .features = {pc.response}}).y;
-  for (Eigen::Index i = 0; i < w.size(); ++i)
-    if (!(w[i] >= 0))
-      throw ConfigError(fmt::format("[problem] weights: column '{}' of '{}': data row {} (counting from 1) has weight {}; weights must be >= 0",
-                                    pc.weights, pc.data, i + 1, w[i]));
-  if (!(w.array() > 0).any()) throw ConfigError(fmt::format("[problem] weights: column '{}' of '{}' is 0 in every row", pc.weights, pc.data));
-  return w;
+  return {.response = pc.response, .features = pc.features, .exclude = pc.exclude, .weights = pc.weights};
 }
 
 FitResult run_fit_unnamed(const RunConfig& c, bool show_progress, bool dry_run) {
@@ -605,22 +598,21 @@ FitResult run_fit_unnamed(const RunConfig& c, bool show_progress, bool dry_run) 
     };
     if (csv) {
       auto ds = cp::load_csv(c.problem.data, csv_options(c.problem));
-      auto r = fit_dense(std::move(ds.X), ds.y, row_weights(c.problem));
+      require_positive_weight(c.problem, ds.weights, cp::LocalExchange{});
+      auto r = fit_dense(std::move(ds.X), ds.y, ds.weights);
       r.feature_names = std::move(ds.feature_names);
       return r;
     }
     const auto ds = cp::load_libsvm(c.problem.data, {.zero_based = c.problem.zero_based});
     return fit_dense(ds.X.toDense(), ds.y, {});
   }
-  if (!c.problem.weights.empty() && mpi_session::size() > 1)
-    throw ConfigError("[problem] weights: runs under mpirun do not read a weights column yet; run without mpirun");
 #ifdef CONVLAB_EXPERIMENTS_MPI
   if (mpi_session::size() > 1) {  // every rank reads only its rows
     const auto ex = std::make_shared<convlab::mpi::MpiExchange>(MPI_COMM_WORLD);
     if (csv) {
       auto shard = convlab::mpi::read_csv_shard(c.problem.data, MPI_COMM_WORLD, csv_options(c.problem));
       auto names = std::move(shard.data.feature_names);
-      auto r = with_blocked_problem(pc, std::move(shard.data.X), shard.data.y, {}, shard.layout, ex, fit);
+      auto r = with_blocked_problem(pc, std::move(shard.data.X), shard.data.y, shard.data.weights, shard.layout, ex, fit);
       r.feature_names = std::move(names);
       return r;
     }
@@ -636,7 +628,7 @@ FitResult run_fit_unnamed(const RunConfig& c, bool show_progress, bool dry_run) 
   };
   if (csv) {
     auto ds = cp::load_csv(c.problem.data, csv_options(c.problem));
-    auto r = on_data(std::move(ds.X), ds.y, row_weights(c.problem));
+    auto r = on_data(std::move(ds.X), ds.y, ds.weights);
     r.feature_names = std::move(ds.feature_names);
     return r;
   }

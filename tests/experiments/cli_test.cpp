@@ -1525,7 +1525,7 @@ TEST(Predict, OrdinalWeightsEqualRepeatedRows) {
   refused("[problem]\ntype = \"ordinal\"\ndata = \"grouped.csv\"\nweights = \"n\"", "cross-validation does not take row weights");
   refused("[problem]\ntype = \"ordinal\"\ndata = \"grouped.csv\"\nweights = \"y\"\nlambda = 1", "is the response or a feature");
   write(out / "negative.csv", "n,y,a\n1,1,0\n2,2,1\n-1,3,0\n1,1,1\n");
-  refused("[problem]\ntype = \"ordinal\"\ndata = \"negative.csv\"\nweights = \"n\"\nmodel = \"non_parallel\"", "data row 3 (counting from 1) has weight -1");
+  refused("[problem]\ntype = \"ordinal\"\ndata = \"negative.csv\"\nweights = \"n\"\nmodel = \"non_parallel\"", "negative.csv:4: column 1 (n): weight -1 is negative");
 }
 
 // Ordinal regression from a config. Proportional odds on soup equals MASS::polr (reference values
@@ -1993,7 +1993,7 @@ TEST(Fit, RowWeightsEqualRepeatedRows) {
           "type = \"lasso_cd\" does not take row weights");
   refused("[problem]\ntype = \"least_squares\"\ndata = \"grouped.csv\"\nweights = \"n\"\n[optimizer]\ntype = \"bcd\"\n", "validate",
           "type = \"bcd\" does not take row weights");
-  refused("[problem]\ntype = \"least_squares\"\ndata = \"grouped.csv\"\nweights = \"a\"\n", "fit", "data row 4 (counting from 1) has weight -0.68");
+  refused("[problem]\ntype = \"least_squares\"\ndata = \"grouped.csv\"\nweights = \"a\"\n", "fit", "grouped.csv:5: column 2 (a): weight -0.68");
   write(out / "w.libsvm", "1 1:0.5\n0 1:-0.5\n");
   refused("[problem]\ntype = \"logistic\"\ndata = \"w.libsvm\"\nweights = \"n\"\n", "validate", "key 'weights': applies to CSV data");
 }

@@ -2,8 +2,9 @@
 # `mpirun -n R convlab fit` on the shipped run configs of experiments/examples (EXAMPLES), run by CTest:
 #   mpi_sharded_fit_test.sh CONVLAB EXAMPLES WORKDIR same R  — R ranks give the one-process summary.json x, bit
 #       for bit: logistic_breast_cancer.toml (CSV, standardized, full-batch gradient descent, Newton
-#       reference), the same by minibatch AdamW and by fista with an l1 term, and multinomial_digits.toml
-#       (LIBSVM, minibatch momentum)
+#       reference), the same by minibatch AdamW, by fista with an l1 term and with a weights column
+#       (0, 1 or 2 per row: each rank reads its rows' weights), and multinomial_digits.toml (LIBSVM,
+#       minibatch momentum)
 #   mpi_sharded_fit_test.sh CONVLAB EXAMPLES WORKDIR bad     — a parse error in rank 2's rows: one message,
 #       from rank 2, naming file:line
 #   mpi_sharded_fit_test.sh CONVLAB EXAMPLES WORKDIR kill    — rank 1 SIGKILLed mid-run: the job ends, no hang
@@ -24,10 +25,12 @@ x_of() { sed -n '/^  "x": \[/,/\]/p' "$1"/*/*/summary.json; }
 case $mode in
   same)
     variant=0
+    awk 'NR == 1 { print $0 ",w"; next } { print $0 "," (NR % 3) }' "$examples/../../data/breast_cancer.csv" > "$out/weighted.csv"
     for run in "logistic_breast_cancer --set stop.max_iterations=4000" \
                "logistic_breast_cancer --set stop.max_iterations=300 --set optimizer.type=adamw --set optimizer.batch_size=32 --set schedule.per_lipschitz=false --set schedule.lr=0.01" \
                "multinomial_digits --set stop.max_iterations=300 --set reference=none" \
-               "logistic_breast_cancer --set stop.max_iterations=500 --set stop.tolerance=0 --set optimizer.type=fista --set problem.l1=0.01 --set reference=none"; do
+               "logistic_breast_cancer --set stop.max_iterations=500 --set stop.tolerance=0 --set optimizer.type=fista --set problem.l1=0.01 --set reference=none" \
+               "logistic_breast_cancer --set stop.max_iterations=2000 --set problem.data=$out/weighted.csv --set problem.weights=w"; do
       variant=$((variant + 1))
       config=$examples/${run%% *}.toml sets=${run#* }
       "$convlab" fit "$config" $sets --out "$out/one$variant" > /dev/null || { echo "one-process run $variant failed"; exit 1; }
@@ -37,7 +40,7 @@ case $mode in
       grep -q "\"ranks\": $1," "$out/mpi$variant"/*/*/summary.json || { echo "summary.json does not record $1 ranks"; exit 1; }
       [ "$(grep -c 'run folder' "$out/mpi$variant.log")" -eq 1 ] || { echo "only rank 0 should report"; exit 1; }
     done
-    echo "summary.json x identical on $1 ranks (4 variants)" ;;
+    echo "summary.json x identical on $1 ranks ($variant variants)" ;;
   bad)
     # 600 rows, blocks of 64: rank 2 of 3 holds blocks 6..9 = rows 384..599; the 550th data row is line 551.
     awk 'BEGIN { print "y,a,b"; for (i = 1; i <= 600; ++i) print (i == 550 ? "1,0.5,oops" : (i % 2) ",0." i % 7 ",0.25") }' > "$out/bad.csv"

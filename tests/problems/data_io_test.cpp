@@ -137,6 +137,28 @@ TEST(Csv, FeaturesAndExcludeChooseTheColumns) {
                convlab::InvalidArgument);
 }
 
+// A weights column is read in the same pass, one weight per row, and is never a feature; a
+// negative, NaN or Inf weight names file, line and column (also with allow_nonfinite).
+TEST(Csv, AWeightsColumnIsReadAndChecked) {
+  const auto ds = cp::parse_csv("a,n,y\n1,2,3\n4,-0,6\n7,0.5,9\n", "w.csv", {.response = "y", .weights = "n"});
+  EXPECT_EQ(ds.feature_names, (std::vector<std::string>{"a"}));
+  ASSERT_EQ(ds.weights.size(), 3);
+  EXPECT_EQ(ds.weights[0], 2.0);
+  EXPECT_FALSE(std::signbit(ds.weights[1])) << "-0 is read as 0";
+  EXPECT_EQ(ds.weights[2], 0.5);
+  EXPECT_EQ(ds.X(2, 0), 7.0);
+  EXPECT_EQ(cp::parse_csv("a,y\n1,2\n", "w.csv", {.response = "y"}).weights.size(), 0) << "no column asked for: empty";
+  expect_data_error([&] { cp::parse_csv("a,n,y\n1,2,3\n4,-1,6\n", "w.csv", {.response = "y", .weights = "n"}); },
+                    {"w.csv:3:", "column 2 (n)", "weight -1 is negative"});
+  expect_data_error([&] { cp::parse_csv("a,n,y\n1,nan,3\n", "w.csv", {.response = "y", .weights = "n", .allow_nonfinite = true}); },
+                    {"w.csv:2:", "column 2 (n)", "not finite"});
+  expect_data_error([&] { cp::parse_csv("a,n,y\n1,2,3\n", "w.csv", {.response = "y", .features = {"a", "n"}, .weights = "n"}); },
+                    {"'n' is the weights column"});
+  expect_data_error([&] { cp::parse_csv("a,y\n1,2\n", "w.csv", {.response = "y", .weights = "n"}); },
+                    {"no column named 'n' (the weights"});
+  EXPECT_THROW(cp::parse_csv("a,y\n1,2\n", "w.csv", {.response = "y", .weights = "y"}), convlab::InvalidArgument);
+}
+
 // New rows to predict may lack the response: with response_optional, y is empty and the rows
 // are still counted; a file that has the response reads as usual.
 TEST(Csv, AnOptionalResponseMayBeAbsent) {

@@ -62,6 +62,7 @@ struct DenseDataset {
   VecX<double> y;
   std::vector<std::string> feature_names;
   std::string response;
+  VecX<double> weights;  ///< one weight per row from CsvOptions::weights; empty without one
 };
 
 struct LibsvmOptions {
@@ -75,8 +76,9 @@ struct CsvOptions {
   std::string response;               ///< name of the response column (required)
   std::vector<std::string> features{};  ///< the feature columns, in this order; empty = every other column
   std::vector<std::string> exclude{};   ///< columns that are neither response nor feature (ids, splits); not parsed
+  std::string weights{};              ///< a column of per-row weights (finite, >= 0; never a feature); "" = none
   char delimiter = ',';
-  bool allow_nonfinite = false;       ///< accept NaN/Inf (written nan, inf) in any column
+  bool allow_nonfinite = false;       ///< accept NaN/Inf (written nan, inf) in any column but the weights
   bool response_optional = false;     ///< a file without the response column gives an empty y (new rows to predict)
   // A shard of a file (problems/mpi/csv_shard.hpp): the text holds only data rows.
   std::string header{};               ///< the header line, when it is not the text's first line
@@ -331,12 +333,14 @@ inline DenseDataset parse_csv(std::string_view text, const std::string& name, co
   if (opt.response.empty()) throw InvalidArgument("CsvOptions::response is empty; name the response column");
   if (!opt.features.empty() && !opt.exclude.empty())
     throw InvalidArgument("CsvOptions: give either features or exclude, not both");
-  constexpr Eigen::Index kSkip = -2, kResponse = -1;
+  if (!opt.weights.empty() && opt.weights == opt.response)
+    throw InvalidArgument("CsvOptions: '" + opt.weights + "' is both the response and the weights column");
+  constexpr Eigen::Index kWeight = -3, kSkip = -2, kResponse = -1;
   std::vector<std::string> header;
-  std::vector<Eigen::Index> role;  // per column: its feature position, kResponse or kSkip
+  std::vector<Eigen::Index> role;  // per column: its feature position, kResponse, kWeight or kSkip
   std::size_t header_line = 0;
   Eigen::Index d = 0;
-  std::vector<double> values, responses, row;
+  std::vector<double> values, responses, weights, row;
   Eigen::Index rows = 0;
   const auto take_header = [&](std::size_t lineno, std::vector<std::string> fields) {
     header = std::move(fields);
@@ -358,6 +362,7 @@ inline DenseDataset parse_csv(std::string_view text, const std::string& name, co
     role.assign(header.size(), opt.features.empty() ? 0 : kSkip);
     if (!opt.response_optional || seen.count(opt.response)) role[column(opt.response, "the response")] = kResponse;
     for (const auto& e : opt.exclude) role[column(e, "in exclude")] = kSkip;
+    if (!opt.weights.empty()) role[column(opt.weights, "the weights")] = kWeight;
     if (opt.features.empty()) {
       for (auto& r : role)
         if (r == 0) r = d++;
@@ -365,6 +370,7 @@ inline DenseDataset parse_csv(std::string_view text, const std::string& name, co
       for (const auto& f : opt.features) {
         Eigen::Index& r = role[column(f, "in features")];
         if (r == kResponse) throw DataError(name, lineno, "header", "'" + f + "' is the response; it cannot be a feature too");
+        if (r == kWeight) throw DataError(name, lineno, "header", "'" + f + "' is the weights column; it cannot be a feature too");
         if (r >= 0) throw DataError(name, lineno, "header", "'" + f + "' is listed twice in features");
         r = d++;
       }
@@ -385,9 +391,11 @@ inline DenseDataset parse_csv(std::string_view text, const std::string& name, co
       if (role[j] == kSkip) continue;
       const std::string field = "column " + std::to_string(j + 1) + " (" + header[j] + ")";
       if (fields[j].empty()) throw DataError(name, lineno, field, "empty value (missing values are not supported)");
-      const double v = detail::parse_number(fields[j], opt.allow_nonfinite, name, lineno, field);
+      const double v = detail::parse_number(fields[j], opt.allow_nonfinite && role[j] != kWeight, name, lineno, field);
       if (role[j] == kResponse) responses.push_back(v);
-      else row[static_cast<std::size_t>(role[j])] = v;
+      else if (role[j] != kWeight) row[static_cast<std::size_t>(role[j])] = v;
+      else if (v >= 0) weights.push_back(v + 0.0);  // -0 becomes 0
+      else throw DataError(name, lineno, field, "weight " + std::string(fields[j]) + " is negative; weights must be >= 0");
     }
     values.insert(values.end(), row.begin(), row.end());
     ++rows;
@@ -399,6 +407,7 @@ inline DenseDataset parse_csv(std::string_view text, const std::string& name, co
   ds.X = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(values.data(), n, d);
   ds.y = Eigen::Map<const VecX<double>>(responses.data(), static_cast<Eigen::Index>(responses.size()));  // empty: no response column
   if (!responses.empty()) ds.response = opt.response;
+  ds.weights = Eigen::Map<const VecX<double>>(weights.data(), static_cast<Eigen::Index>(weights.size()));
   ds.feature_names.resize(static_cast<std::size_t>(d));
   for (std::size_t j = 0; j < header.size(); ++j)
     if (role[j] >= 0) ds.feature_names[static_cast<std::size_t>(role[j])] = header[j];
