@@ -238,7 +238,7 @@ OptimizerConfig read_optimizer(Section& os) {
   OptimizerConfig o;
   o.type = os.choice("type", "gd", optimizer_types());
   os.document("the optimizer; the keys below depend on it");
-  if (o.type != "lasso_cd" && o.type != "bcd" && o.type != "fista" && problem_for(o.type).empty())
+  if (!is_gap_solver(o.type) && o.type != "bcd" && o.type != "fista" && problem_for(o.type).empty())
     o.batch_size = os.get<long long>("batch_size", 0, nonnegative_int, ">= 0 (0 = full batch)", "minibatch size");
   if (o.type == "sgd" || o.type == "momentum" || o.type == "nesterov") {
     // momentum and nesterov are SGD with μ = 0.9 by default; nesterov fixes dampening = 0
@@ -261,12 +261,17 @@ OptimizerConfig read_optimizer(Section& os) {
     });
   } else if (o.type == "bcd") {
     read_declared(os, o.bcd);
-  } else if (o.type == "lasso_cd") {
+  } else if (is_gap_solver(o.type)) {
     o.gap_tolerance = os.get<double>("gap_tolerance", 1e-8, positive, "> 0", "stop at this relative duality gap");
-    o.working_sets = os.get<bool>("working_sets", true, {}, "", "solve over growing working sets");
-    o.screening = os.get<bool>("screening", true, {}, "", "gap-safe screening");
-    o.anderson = os.get<bool>("anderson", true, {}, "", "Anderson extrapolation of the iterates");
-    o.gram = os.get<bool>("gram", true, {}, "", "updates through the working set's Gram matrix when cheaper");
+    if (o.type == "lasso_cd") {
+      o.working_sets = os.get<bool>("working_sets", true, {}, "", "solve over growing working sets");
+      o.screening = os.get<bool>("screening", true, {}, "", "gap-safe screening");
+      o.anderson = os.get<bool>("anderson", true, {}, "", "Anderson extrapolation of the iterates");
+      o.gram = os.get<bool>("gram", true, {}, "", "updates through the working set's Gram matrix when cheaper");
+    } else if (o.type == "logistic_ridge") {
+      o.method = os.choice("method", "auto", {"auto", "newton_cholesky", "newton_cg", "lbfgs"});
+      os.document("Newton with Cholesky, Newton-CG or L-BFGS (docs/optim.md); auto picks by shape");
+    }
   }
   os.finish(" (optimizer type '" + o.type + "'" + (o.type == "lion" ? ", kappa '" + o.kappa + "'" : std::string()) + ")");
   return o;
@@ -292,8 +297,13 @@ std::string problem_for(const std::string& optimizer_type) {
 }
 
 const std::vector<std::string>& optimizer_types() {
-  static const std::vector<std::string> names{"gd", "sgd", "momentum", "nesterov", "adamw", "lion", "fista", "bcd", "lasso_cd", "quantile_lp", "presto"};
+  static const std::vector<std::string> names{"gd",  "sgd",      "momentum",    "nesterov",       "adamw",       "lion",  "fista",
+                                              "bcd", "lasso_cd", "logistic_l1", "logistic_ridge", "quantile_lp", "presto"};
   return names;
+}
+
+bool is_gap_solver(const std::string& optimizer_type) {
+  return optimizer_type == "lasso_cd" || optimizer_type == "logistic_l1" || optimizer_type == "logistic_ridge";
 }
 
 std::string optimizer_keys_markdown() {

@@ -68,10 +68,15 @@ struct OptimizerConfig {
   std::string kappa = "sign"; // lion: a name of optim::kappa_names
   optim::AnyKappa kappa_object;  // lion: that κ with its parameters
   optim::BcdPolicyOptions bcd;   // bcd: partition, rule, update by name
-  // lasso_cd (least squares with l1 > 0): relative duality gap and the accelerations
+  // lasso_cd, logistic_l1, logistic_ridge: the relative duality gap at which they stop
   double gap_tolerance = 1e-8;
-  bool working_sets = true, screening = true, anderson = true, gram = true;
+  bool working_sets = true, screening = true, anderson = true, gram = true;  // lasso_cd's accelerations
+  std::string method = "auto";  // logistic_ridge: auto | newton_cholesky | newton_cg | lbfgs
 };
+
+/// The optimizer types that solve the whole problem with a solver of their own (a certified
+/// duality gap), on one process and the plain design: lasso_cd, logistic_l1, logistic_ridge.
+bool is_gap_solver(const std::string& optimizer_type);
 
 /// The names `[optimizer] type` takes.
 const std::vector<std::string>& optimizer_types();

@@ -14,8 +14,9 @@
 #include <convlab/optim/bcd.hpp>
 #include <convlab/optim/ceres_lbfgs.hpp>
 #include <convlab/optim/gradient_descent.hpp>
-#include <convlab/optim/lasso_cd.hpp>
+#include <convlab/optim/lasso_fit.hpp>
 #include <convlab/optim/lion_k.hpp>
+#include <convlab/optim/logistic_ridge.hpp>
 #include <convlab/optim/minimize.hpp>
 #include <convlab/optim/newton.hpp>
 #include <convlab/optim/presto.hpp>
@@ -63,7 +64,7 @@ void require_positive_weight(const ProblemConfig& pc, const VecX<double>& w, con
     throw ConfigError(fmt::format("[problem] weights: column '{}' of '{}' is 0 in every row", pc.weights, pc.data));
 }
 
-/// Builds the configured problem over `X` and returns fit(problem) (lasso_cd: it needs the whole
+/// Builds the configured problem over `X` and returns fit(problem) (gap solvers, bcd: they need the whole
 /// design), with the standardization the run applied (predict applies it to new rows).
 template <class Design, class Fit>
 FitResult with_problem(const ProblemConfig& pc, Design X, const VecX<double>& y, const VecX<double>& w, Fit&& fit) {
@@ -198,13 +199,16 @@ co::Summary run_minimize(const P& p, const Opt& opt, VecX<double>& x, const co::
 }
 
 /// `lasso_cd`: least squares with l1 > 0 is an elastic net, λ = l1 + l2, α = l1/λ; solved by the
-/// coordinate-descent solver to a relative duality gap (its own stopping rule, not [stop]'s).
+/// coordinate-descent solver to a relative duality gap (its own stopping rule, not [stop]'s), with
+/// row weights and the intercept by lasso_cd_fit's exact reduction (a dense copy of the design).
 template <class P>
 void check_lasso_cd(const P& p) {
   if constexpr (requires { p.response(); }) {
     const auto& o = p.options();
     if (o.l1 <= 0) throw ConfigError("[optimizer] type = \"lasso_cd\" needs [problem] l1 > 0 (it solves the lasso / elastic net)");
-    if (o.intercept) throw ConfigError("[optimizer] type = \"lasso_cd\" fits no intercept: set [problem] intercept = false (centre the data)");
+    if (o.intercept && std::is_base_of_v<Eigen::SparseMatrixBase<std::decay_t<decltype(p.design())>>, std::decay_t<decltype(p.design())>>)
+      throw ConfigError("[optimizer] type = \"lasso_cd\" with an intercept needs dense (CSV) data: centring a sparse (LIBSVM) design "
+                        "would fill it; set [problem] intercept = false (centre the data), or use type = \"fista\"");
   } else {
     throw ConfigError("[optimizer] type = \"lasso_cd\" is for [problem] type = \"least_squares\"");
   }
@@ -215,13 +219,16 @@ co::Summary run_lasso_cd(const P& p, const OptimizerConfig& oc, VecX<double>& x,
   if constexpr (requires { p.response(); }) {
     const auto& o = p.options();
     const double lambda = o.l1 + o.l2;
-    const auto r = co::lasso_cd(p.design(), p.response(), lambda,
-                                {.alpha = o.l1 / lambda, .tolerance = oc.gap_tolerance, .max_epochs = mo.max_iterations,
-                                 .working_sets = oc.working_sets, .screening = oc.screening, .anderson = oc.anderson, .gram = oc.gram},
-                                x);
+    const Eigen::Index d = p.num_features();
+    const auto f = co::lasso_cd_fit(p.design(), p.response(), lambda, p.sample_weights(), o.intercept,
+                                    {.alpha = o.l1 / lambda, .tolerance = oc.gap_tolerance, .max_epochs = mo.max_iterations,
+                                     .working_sets = oc.working_sets, .screening = oc.screening, .anderson = oc.anderson, .gram = oc.gram},
+                                    VecX<double>(x.head(d)));
+    const co::LassoResult& r = f.result;
     co::Summary s;
     s.initial_value = p.value(x);
-    x = r.w;
+    x.head(d) = f.w;
+    if (o.intercept) x[d] = f.intercept;
     s.status = r.converged ? co::Status::DualityGap : co::Status::MaxIterations;
     s.message = fmt::format("lasso_cd: relative duality gap {:.3e} (tolerance {:.1e}), {} non-zeros, {} screened, last working set {}",
                             r.relative_gap, oc.gap_tolerance, r.nonzeros, r.screened, r.working_set);
@@ -233,6 +240,65 @@ co::Summary run_lasso_cd(const P& p, const OptimizerConfig& oc, VecX<double>& x,
     return s;
   } else {
     return {};  // unreachable: fit_problem's check_lasso_cd refused it
+  }
+}
+
+template <class P>
+constexpr bool is_logistic = false;
+template <class Design>
+constexpr bool is_logistic<cp::Logistic<double, Design>> = true;
+
+/// `logistic_l1` / `logistic_ridge`: binary logistic regression with an l1 (l2) penalty alone and
+/// no intercept, solved by the certified solvers to a relative duality gap (docs/optim.md); their
+/// objective, mean log-loss + the penalty, is the problem's value.
+template <class P>
+void check_logistic_solver(const P& p, const std::string& type) {
+  const std::string what = "[optimizer] type = \"" + type + "\"";
+  if constexpr (is_logistic<P>) {
+    const auto& o = p.options();
+    const bool l1 = type == "logistic_l1";
+    if (o.intercept) throw ConfigError(what + " fits no intercept: set [problem] intercept = false, or use type = \"fista\"");
+    if (p.weighted()) throw ConfigError(what + " does not take row weights; use type = \"fista\"");
+    if (l1 && (o.l1 <= 0 || o.l2 != 0))
+      throw ConfigError(what + " solves l1-penalized logistic regression: it needs [problem] l1 > 0 and l2 = 0 (with both, use type = \"fista\")");
+    if (!l1 && (o.l2 <= 0 || o.l1 != 0))
+      throw ConfigError(what + " solves l2-penalized logistic regression: it needs [problem] l2 > 0 and l1 = 0 (with both, use type = \"fista\")");
+  } else {
+    throw ConfigError(what + " is for [problem] type = \"logistic\"");
+  }
+}
+
+template <class P>
+co::Summary run_logistic_solver(const P& p, const OptimizerConfig& oc, VecX<double>& x, const co::MinimizeOptions& mo) {
+  if constexpr (is_logistic<P>) {
+    const auto& o = p.options();
+    co::Summary s;
+    s.initial_value = p.value(x);
+    double gap = 0;
+    bool converged = false;
+    if (oc.type == "logistic_l1") {
+      const auto r = co::logistic_l1(p.design(), p.labels(), o.l1, {.tolerance = oc.gap_tolerance, .max_newton = mo.max_iterations}, x);
+      x = r.w, gap = r.relative_gap, converged = r.converged;
+      s.iterations = r.epochs, s.final_value = r.primal, s.seconds = r.seconds;
+      s.message = fmt::format("logistic_l1: relative duality gap {:.3e} (tolerance {:.1e}), {} non-zeros, last active set {}", gap,
+                              oc.gap_tolerance, r.nonzeros, r.working_set);
+    } else {
+      const co::RidgeMethod method = oc.method == "newton_cholesky" ? co::RidgeMethod::NewtonCholesky
+                                     : oc.method == "newton_cg"     ? co::RidgeMethod::NewtonCG
+                                     : oc.method == "lbfgs"         ? co::RidgeMethod::Lbfgs
+                                                                    : co::RidgeMethod::Auto;
+      const auto r = co::logistic_ridge(p.design(), p.labels(), o.l2, {.tolerance = oc.gap_tolerance, .max_iterations = mo.max_iterations, .method = method}, x);
+      x = r.w, gap = r.relative_gap, converged = r.converged;
+      s.iterations = r.iterations, s.final_value = r.primal, s.seconds = r.seconds;
+      const char* used = r.method == co::RidgeMethod::NewtonCholesky ? "newton_cholesky" : r.method == co::RidgeMethod::NewtonCG ? "newton_cg" : "lbfgs";
+      s.message = fmt::format("logistic_ridge ({}): relative duality gap {:.3e} (tolerance {:.1e})", used, gap, oc.gap_tolerance);
+    }
+    s.status = converged ? co::Status::DualityGap : co::Status::MaxIterations;
+    s.value_evaluations = 1;
+    s.final_grad_norm = std::numeric_limits<double>::quiet_NaN();  // the gap is the measure
+    return s;
+  } else {
+    return {};  // unreachable: fit_problem's check_logistic_solver refused it
   }
 }
 
@@ -257,12 +323,13 @@ double proximal_residual(const P& p, const cp::Restricted<cp::L1<double>>& r, co
 }
 
 /// `fista`: accelerated proximal gradient on the smooth part with the l1 term (intercepts free),
-/// step 1/L, until its gradient mapping is at most [stop] tolerance (0: never) or for
-/// [stop] max_iterations steps.
+/// step 1/L, until its gradient mapping is at most [stop] tolerance (0: never), for
+/// [stop] max_iterations steps, or until [stop] time_limit.
 template <class P>
 co::Summary run_fista(const P& p, const RunConfig& c, VecX<double>& x) {
   const co::ProximalGradientOptions o{.max_iterations = c.stop.max_iterations,
-                                      .kkt_tolerance = c.stop.tolerance > 0 ? c.stop.tolerance : std::numeric_limits<double>::denorm_min()};
+                                      .kkt_tolerance = c.stop.tolerance > 0 ? c.stop.tolerance : std::numeric_limits<double>::denorm_min(),
+                                      .time_limit = c.stop.time_limit};
   auto res = co::proximal_gradient(p, l1_term(p, c.problem), x, static_cast<double>(p.lipschitz()), o);
   res.summary.final_grad_norm = res.kkt_residual;
   res.summary.message = fmt::format("fista: gradient mapping L·|x - prox(x - g/L)| = {:.3e} ([stop] tolerance {:.1e})", res.kkt_residual,
@@ -335,7 +402,7 @@ co::Summary run_bcd(const P& p, const RunConfig& c, VecX<double>& x, bool dry_ru
   }
 }
 
-/// Calls fn(optimizer) with the configured step optimizer (every type but lasso_cd, bcd, fista).
+/// Calls fn(optimizer) with the configured step optimizer (every type but the gap solvers, bcd, fista).
 template <class P, class Fn>
 void with_optimizer(const P& p, const OptimizerConfig& oc, Fn&& fn) {
   if (oc.type == "gd") return fn(co::GradientDescent<double>{});
@@ -394,10 +461,8 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
   if (c.optimizer.batch_size > r.samples)
     throw ConfigError(fmt::format("[optimizer] key 'batch_size' = {} is larger than the number of samples ({}) in '{}'",
                                   c.optimizer.batch_size, r.samples, c.problem.data));
-  if (!c.problem.weights.empty() && (c.optimizer.type == "lasso_cd" || c.optimizer.type == "bcd"))
-    throw ConfigError("[problem] weights: [optimizer] type = \"" + c.optimizer.type +
-                      "\" does not take row weights yet; use fista (with l1) or a first-order optimizer");
   if (c.optimizer.type == "lasso_cd") check_lasso_cd(p);
+  if (c.optimizer.type == "logistic_l1" || c.optimizer.type == "logistic_ridge") check_logistic_solver(p, c.optimizer.type);
   if (c.optimizer.type == "bcd") run_bcd(p, c, r.x, true);  // its rule, update and problem agree
   if (c.optimizer.type == "fista" && c.stop.max_iterations < 1)
     throw ConfigError("[optimizer] type = \"fista\" needs [stop] max_iterations >= 1");
@@ -422,6 +487,8 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
                                .seed = static_cast<unsigned long long>(c.seed)};
   if (c.optimizer.type == "lasso_cd") {
     r.summary = run_lasso_cd(p, c.optimizer, r.x, mo);
+  } else if (c.optimizer.type == "logistic_l1" || c.optimizer.type == "logistic_ridge") {
+    r.summary = run_logistic_solver(p, c.optimizer, r.x, mo);
   } else if (c.optimizer.type == "bcd") {
     r.summary = run_bcd(p, c, r.x, false);
   } else if (c.optimizer.type == "fista") {
@@ -531,9 +598,13 @@ FitResult fit_ordinal(const RunConfig& c, MatX<double> X, const VecX<double>& y,
   const Eigen::Index d = X.cols();
   r.samples = X.rows(), r.features = d, r.outputs = K - 1, r.dim = (d + 1) * (K - 1);
   const cp::CumulativeLogit labels_checked(X, y, static_cast<int>(K), w);  // labels 1 … K, or a clear error
-  if (w.size() && pc.model == "presto" && !(pc.lambda > 0))
-    throw ConfigError("[problem] weights: λ by cross-validation does not take row weights yet; set lambda > 0, or model = "
-                      "\"proportional_odds\" or \"non_parallel\"");
+  if (w.size() && pc.model == "presto" && !(pc.lambda > 0))  // CV splits the counted observations into folds
+    for (Eigen::Index i = 0; i < w.size(); ++i)
+      if (w[i] != std::floor(w[i]) || w[i] > 1e8)
+        throw ConfigError(fmt::format("[problem] weights: λ by cross-validation splits observations into folds, so the weights must be "
+                                      "integer counts up to 1e8, but column '{}' of '{}' holds {} in row {} (counting data rows from 1); "
+                                      "set lambda > 0, or model = \"proportional_odds\" or \"non_parallel\"",
+                                      pc.weights, pc.data, w[i], i + 1));
   if (dry_run) return r;
   if (pc.standardize) r.standardization = cp::standardize(X);
   const auto start = std::chrono::steady_clock::now();
@@ -550,7 +621,8 @@ FitResult fit_ordinal(const RunConfig& c, MatX<double> X, const VecX<double>& y,
     how = fmt::format("PRESTO at λ = {}", pc.lambda);
   } else {
     const auto cv = co::presto_cv(X, y, static_cast<int>(K), {.folds = static_cast<int>(pc.folds), .seed = static_cast<unsigned long long>(c.seed),
-                                                             .path = {.n_lambdas = static_cast<int>(pc.n_lambdas), .ratio = pc.lambda_ratio, .presto = {}}});
+                                                             .path = {.n_lambdas = static_cast<int>(pc.n_lambdas), .ratio = pc.lambda_ratio, .presto = {}}},
+                                  w);
     fit = cv.fit;
     how = fmt::format("PRESTO at λ = {:.6g}, chosen by {}-fold CV over {} values (mean Brier {:.6g})", fit.lambda, pc.folds,
                       cv.lambdas.size(), cv.mean_brier[cv.chosen]);
@@ -585,12 +657,12 @@ cp::CsvOptions csv_options(const ProblemConfig& pc) {
 
 FitResult run_fit_unnamed(const RunConfig& c, bool show_progress, bool dry_run) {
   const auto fit = [&](const auto& p) { return fit_problem(p, c, show_progress, dry_run); };
-  const bool csv = c.problem.format == "csv", lasso = c.optimizer.type == "lasso_cd", solver = !solver_for(c.problem.type).empty();
+  const bool csv = c.problem.format == "csv", gap_solver = is_gap_solver(c.optimizer.type), solver = !solver_for(c.problem.type).empty();
   const bool bcd = c.optimizer.type == "bcd";
   // bcd and fista take [problem] l1 as a regularizer of their own: their problem is the smooth part.
   ProblemConfig pc = c.problem;
   if (bcd || c.optimizer.type == "fista") pc.l1 = 0;
-  if ((lasso || bcd || solver) && mpi_session::size() > 1)
+  if ((gap_solver || bcd || solver) && mpi_session::size() > 1)
     throw ConfigError("[optimizer] type = \"" + c.optimizer.type + "\" runs on one process (it needs every row); run it without mpirun");
   if (solver) {  // dense, one process: quantile_lp or presto
     const auto fit_dense = [&](MatX<double> X, const VecX<double>& y, const VecX<double>& w) {
@@ -620,9 +692,9 @@ FitResult run_fit_unnamed(const RunConfig& c, bool show_progress, bool dry_run) 
     return with_blocked_problem(pc, std::move(shard.data.X), shard.data.y, {}, shard.layout, ex, fit);
   }
 #endif
-  // One process: the whole file, blocked like an MPI run (lasso_cd needs the plain design).
+  // One process: the whole file, blocked like an MPI run (the gap solvers and bcd need the plain design).
   const auto on_data = [&](auto X, const VecX<double>& y, const VecX<double>& w) {
-    if (lasso || bcd) return with_problem(pc, std::move(X), y, w, fit);
+    if (gap_solver || bcd) return with_problem(pc, std::move(X), y, w, fit);
     const cp::BlockLayout layout(X.rows(), 1);
     return with_blocked_problem(pc, std::move(X), y, w, layout, std::make_shared<cp::LocalExchange>(), fit);
   };

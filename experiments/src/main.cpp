@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   pred_cmd->add_option("--out", pred.out, "predictions CSV (default: RUN_DIR/predictions.csv); metrics go beside it as .json");
   pred_cmd->add_option("--monotonize", pred.monotonize, "quantile models: make each row non-decreasing across levels by sort (default), isotonic, mono, cummax or none")
       ->check(CLI::IsMember({"sort", "isotonic", "mono", "cummax", "none"}));
+  pred_cmd->add_option("--weights", pred.weights, "CSV: a column of row weights (counts of grouped rows); the metrics become weighted means");
 
   ex::ReproduceArgs rep;
   auto* rep_cmd = app.add_subcommand("reproduce", "run every experiment, then write report.md/report.html");

@@ -115,10 +115,14 @@ std::vector<long long> argmax_labels(const MatX<double>& P, long long first) {
   return labels;
 }
 
+/// Σ sᵢvᵢ / Σ s with row weights `w` (empty: the plain mean).
+double weighted_mean(const VecX<double>& v, const VecX<double>& w) { return w.size() ? w.dot(v) / w.sum() : v.mean(); }
+
 /// The metrics come from the library's own objectives (without penalty) on the new rows, so they
-/// mean what the fit's value means.
+/// mean what the fit's value means; with row weights `w` (empty: none) every metric is the
+/// weighted mean over rows, as the fit's objective is.
 template <class Design>
-Predictions predict_rows(Design X, const VecX<double>& y, const Model& m, quantile::Monotonize monotonize) {
+Predictions predict_rows(Design X, const VecX<double>& y, const VecX<double>& w, const Model& m, quantile::Monotonize monotonize) {
   if (m.standardization) cp::apply_standardization(X, *m.standardization);
   const MatX<double> Z = linear_predictors(X, m);
   const Eigen::Index n = Z.rows();
@@ -128,16 +132,16 @@ Predictions predict_rows(Design X, const VecX<double>& y, const Model& m, quanti
   if (m.problem == "least_squares") {
     p.names = {"prediction"}, p.values = Z;
     if (labelled) {
-      const cp::LeastSquares<double, Design> f(std::move(X), y, opt);
-      p.metrics["rmse"] = std::sqrt(2 * f.value(m.x));  // f = (1/2n)·‖r‖²
-      p.metrics["mae"] = (Z.col(0) - y).cwiseAbs().mean();
+      const cp::LeastSquares<double, Design> f(std::move(X), y, opt, w);
+      p.metrics["rmse"] = std::sqrt(2 * f.value(m.x));  // f = (1/2n)·‖r‖² (weighted: Σ sᵢrᵢ²/(2Σs))
+      p.metrics["mae"] = weighted_mean((Z.col(0) - y).cwiseAbs(), w);
     }
   } else if (m.problem == "logistic") {  // label 1 where the score is positive, as Logistic::accuracy
     p.names = {"probability"};
     p.values = Z.unaryExpr([](double z) { return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z)); });
     for (Eigen::Index i = 0; i < n; ++i) p.labels.push_back(Z(i, 0) > 0 ? 1 : 0);
     if (labelled) {
-      const cp::Logistic<double, Design> f(std::move(X), y, opt);
+      const cp::Logistic<double, Design> f(std::move(X), y, opt, w);
       p.metrics["accuracy"] = f.accuracy(m.x);
       p.metrics["log_loss"] = f.value(m.x);
     }
@@ -147,7 +151,7 @@ Predictions predict_rows(Design X, const VecX<double>& y, const Model& m, quanti
     p.values.array().colwise() /= p.values.rowwise().sum().array();
     p.labels = argmax_labels(Z, 0);
     if (labelled) {
-      const cp::Multinomial<double, Design> f(std::move(X), y, m.outputs, opt);
+      const cp::Multinomial<double, Design> f(std::move(X), y, m.outputs, opt, w);
       p.metrics["accuracy"] = f.accuracy(m.x);
       p.metrics["log_loss"] = f.value(m.x);
     }
@@ -165,12 +169,12 @@ Predictions predict_rows(Design X, const VecX<double>& y, const Model& m, quanti
     // Rows where the fitted cumulative curves cross: a class probability below 0 (docs/presto.md).
     p.metrics["invalid_rows"] = static_cast<double>((p.values.array() < 0).rowwise().any().count());
     if (labelled) {
-      const cp::CumulativeLogit f(Xd, y, static_cast<int>(K));  // labels must be 1 … K
-      double correct = 0;
-      for (Eigen::Index i = 0; i < n; ++i) correct += y[i] == static_cast<double>(p.labels[static_cast<std::size_t>(i)]);
-      p.metrics["accuracy"] = correct / static_cast<double>(n);
+      const cp::CumulativeLogit f(Xd, y, static_cast<int>(K), w);  // labels must be 1 … K
+      VecX<double> correct(n);
+      for (Eigen::Index i = 0; i < n; ++i) correct[i] = y[i] == static_cast<double>(p.labels[static_cast<std::size_t>(i)]);
+      p.metrics["accuracy"] = weighted_mean(correct, w);
       p.metrics["log_loss"] = f.value(f.theta_from(alpha, B));
-      p.metrics["brier"] = optim::brier_score(p.values, y);
+      p.metrics["brier"] = optim::brier_score(p.values, y, w);
     }
   } else {  // quantile: one column per level, made non-decreasing across levels (docs/predict.md)
     for (double tau : m.taus) p.names.push_back(fmt::format("q_{}", tau));
@@ -179,12 +183,12 @@ Predictions predict_rows(Design X, const VecX<double>& y, const Model& m, quanti
     const MatX<double>& Q = p.values;
     const VecX<double> levels = Eigen::Map<const VecX<double>>(m.taus.data(), m.outputs);
     if (labelled) {  // docs/quantile.md: WIS = (2/m)·Σ pinball
-      const VecX<double> per_level = cp::pinball_per_level(Q, y, levels);
+      const VecX<double> per_level = cp::pinball_per_level(Q, y, levels, w);
       for (Eigen::Index k = 0; k < m.outputs; ++k) p.metrics[fmt::format("pinball_{}", levels[k])] = per_level[k];
-      p.metrics["wis"] = cp::mean_wis(Q, y, levels);
+      p.metrics["wis"] = cp::mean_wis(Q, y, levels, w);
       if (m.outputs >= 2) {  // the outer interval [q_first, q_last]; nominal coverage τ_last − τ_first
-        const auto inside = ((y.array() >= Q.col(0).array()) && (y.array() <= Q.col(m.outputs - 1).array())).count();
-        p.metrics["interval_coverage"] = static_cast<double>(inside) / static_cast<double>(n);
+        const VecX<double> inside = ((y.array() >= Q.col(0).array()) && (y.array() <= Q.col(m.outputs - 1).array())).cast<double>().matrix();
+        p.metrics["interval_coverage"] = weighted_mean(inside, w);
       }
     }
   }
@@ -204,15 +208,21 @@ int command_predict(const PredictArgs& a) {
     throw ConfigError("--out " + out.string() + ": name a CSV file (the metrics are written beside it as .json)");
   prepare_output_dir(out.parent_path().empty() ? fs::path(".") : out.parent_path());
   Predictions p;
-  VecX<double> y;
+  VecX<double> y, w;
   if (m.format == "csv") {
     // The fitted feature columns by name (any order, extra columns ignored); the response may be absent.
-    auto ds = cp::load_csv(a.data, {.response = m.response, .features = m.feature_names, .response_optional = true});
-    p = predict_rows(std::move(ds.X), ds.y, m, monotonize);
+    auto ds = cp::load_csv(a.data, {.response = m.response, .features = m.feature_names, .weights = a.weights, .response_optional = true});
+    if (!a.weights.empty() && ds.y.size() == 0)
+      throw ConfigError("--weights " + a.weights + ": '" + a.data + "' has no response column '" + m.response + "', so there are no metrics to weigh");
+    if (!a.weights.empty() && !(ds.weights.array() > 0).any())
+      throw ConfigError("--weights " + a.weights + ": the column is 0 in every row of '" + a.data + "'");
+    p = predict_rows(std::move(ds.X), ds.y, ds.weights, m, monotonize);
     y = std::move(ds.y);
+    w = std::move(ds.weights);
   } else {
+    if (!a.weights.empty()) throw ConfigError("--weights " + a.weights + ": applies to CSV data; '" + a.data + "' is LIBSVM");
     auto ds = cp::load_libsvm(a.data, {.zero_based = m.zero_based, .num_features = m.features});
-    p = predict_rows(std::move(ds.X), ds.y, m, monotonize);
+    p = predict_rows(std::move(ds.X), ds.y, {}, m, monotonize);
     y = std::move(ds.y);
   }
   write_atomic(out, predictions_csv(p, y));
@@ -221,6 +231,7 @@ int command_predict(const PredictArgs& a) {
   if (!p.metrics.empty()) {
     nlohmann::json j = p.metrics;
     j["rows"] = rows;
+    if (w.size()) j["weights"] = a.weights, j["total_weight"] = w.sum();
     j["data"] = a.data;
     j["run"] = run_dir.string();
     if (m.problem == "quantile") j["monotonize"] = quantile::to_string(monotonize);

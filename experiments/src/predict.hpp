@@ -12,6 +12,9 @@ struct PredictArgs {
   // Quantile models: how each row's quantiles are made non-decreasing across levels (a name of
   // quantile::parse_monotonize); empty = "sort", which never increases the pinball loss or WIS.
   std::string monotonize;
+  // CSV: a column of row weights (counts of grouped rows); every metric becomes the weighted mean
+  // over rows. Empty = every row weighs 1.
+  std::string weights;
 };
 
 /// Writes the predictions CSV and, when the data has the response, a metrics JSON beside it

@@ -44,6 +44,16 @@ auto blocked_form(const MatX<double>& A, const VecX<double>& y, const cp::BlockL
       layout);
 }
 
+// The same with sample weights `w`, cut with the rows.
+template <class Make>
+auto blocked_form(const MatX<double>& A, const VecX<double>& y, const VecX<double>& w, const cp::BlockLayout& layout, Make make) {
+  return cp::BlockedCoordinate(cp::split_into_blocks(A, y, w, layout, 0,
+                                                     [&](const MatX<double>& Ab, const VecX<double>& yb, const VecX<double>& wb) {
+                                                       return cp::coordinate_form(make(Ab, yb, wb));
+                                                     }),
+                               layout);
+}
+
 template <class Blocked, class Plain>
 void check_members(const Blocked& blocked, const Plain& plain, std::mt19937_64& rng) {
   const Index n = plain.dim();
@@ -116,6 +126,33 @@ TEST(BlockedCoordinate, EveryMemberMatchesTheUnblockedCoordinateForm) {
     SCOPED_TRACE("multinomial");
     auto make = [&](const MatX<double>& A, const VecX<double>& y) { return cp::Multinomial<double>(A, y, 3, opt); };
     check_members(blocked_form(s.A, s.cls, layout, make), cp::coordinate_form(make(s.A, s.cls)), rng);
+  }
+}
+
+// Row blocks weigh in by their total sample weight (Σ_B s/Σs), one block with no weight at all.
+TEST(BlockedCoordinate, EveryMemberMatchesTheUnblockedCoordinateFormWithSampleWeights) {
+  std::mt19937_64 rng(convlab::test::test_seed());
+  const Data s = make_data(300, 7, rng);
+  VecX<double> w(300);
+  std::uniform_int_distribution<int> weight(0, 3);
+  for (Index i = 0; i < 300; ++i) w[i] = i < 6 ? 1 : weight(rng);  // both labels of the first rows weigh in
+  w.segment(64, 64).setZero();
+  const cp::LinearModelOptions opt{.l1 = 0, .l2 = 0.05, .intercept = true};
+  const cp::BlockLayout layout(300, 1, 64);
+  {
+    SCOPED_TRACE("least squares");
+    auto make = [&](const MatX<double>& A, const VecX<double>& y, const VecX<double>& wb) { return cp::LeastSquares<double>(A, y, opt, wb); };
+    check_members(blocked_form(s.A, s.b, w, layout, make), cp::coordinate_form(make(s.A, s.b, w)), rng);
+  }
+  {
+    SCOPED_TRACE("logistic");
+    auto make = [&](const MatX<double>& A, const VecX<double>& y, const VecX<double>& wb) { return cp::Logistic<double>(A, y, opt, wb); };
+    check_members(blocked_form(s.A, s.y01, w, layout, make), cp::coordinate_form(make(s.A, s.y01, w)), rng);
+  }
+  {
+    SCOPED_TRACE("multinomial");
+    auto make = [&](const MatX<double>& A, const VecX<double>& y, const VecX<double>& wb) { return cp::Multinomial<double>(A, y, 3, opt, wb); };
+    check_members(blocked_form(s.A, s.cls, w, layout, make), cp::coordinate_form(make(s.A, s.cls, w)), rng);
   }
 }
 

@@ -44,7 +44,7 @@ struct Zoo {
 };
 
 template <class S, class Design>
-Zoo<S, Design> make_zoo(const Design& A, std::mt19937_64& rng, const cp::LinearModelOptions& opt) {
+Zoo<S, Design> make_zoo(const Design& A, std::mt19937_64& rng, const cp::LinearModelOptions& opt, const VecX<S>& w = {}) {
   std::normal_distribution<double> N;
   VecX<S> b(A.rows()), y01(A.rows()), cls(A.rows());
   for (Index i = 0; i < A.rows(); ++i) {
@@ -52,7 +52,7 @@ Zoo<S, Design> make_zoo(const Design& A, std::mt19937_64& rng, const cp::LinearM
     y01[i] = N(rng) > 0 ? S(1) : S(0);
     cls[i] = static_cast<S>(i % 4);
   }
-  return {cp::LeastSquares<S, Design>(A, b, opt), cp::Logistic<S, Design>(A, y01, opt), cp::Multinomial<S, Design>(A, cls, 4, opt)};
+  return {cp::LeastSquares<S, Design>(A, b, opt, w), cp::Logistic<S, Design>(A, y01, opt, w), cp::Multinomial<S, Design>(A, cls, 4, opt, w)};
 }
 
 // Value, gradient, block gradients, tracked gradient, decrease and `changed` against the original problem.
@@ -103,6 +103,56 @@ void check_against_original(const Original& orig, std::mt19937_64& rng, double r
           }
       }
     }
+  }
+}
+
+// max L_i ≤ L_b ≤ Σ L_i; H_b ⪰ ∇²_bb f(x) (and against central differences); the Gershgorin
+// diagonal dominates the global bound and ∇²_bb f.
+template <class Form>
+void check_bounds(const Form& cf, std::mt19937_64& rng) {
+  std::normal_distribution<double> N;
+  const VecX<double> L = cf.coordinate_lipschitz();
+  for (int trial = 0; trial < 20; ++trial) {
+    const auto blk = random_block<double>(cf.dim(), 1 + trial % 6, rng);
+    const auto t = static_cast<Index>(blk.size());
+    MatX<double> Hb(t, t), Hx(t, t);
+    cf.block_hessian_bound(blk, Hb);
+    const double lb = Eigen::SelfAdjointEigenSolver<MatX<double>>(Hb).eigenvalues().maxCoeff();
+    double lmax = 0, lsum = 0;
+    for (Index i : blk) lmax = std::max(lmax, L[i]), lsum += L[i];
+    EXPECT_LE(lmax, lb * (1 + 1e-12));
+    EXPECT_LE(lb, lsum * (1 + 1e-12));
+    VecX<double> x(cf.dim());
+    for (Index i = 0; i < x.size(); ++i) x[i] = 2 * N(rng);
+    auto s = cf.make_state(x, false);
+    cf.block_hessian(s, blk, Hx);
+    EXPECT_GE(min_eig<double>(Hb - Hx), -1e-10 * Hb.norm());
+    // The block Hessian against central differences of the block gradient.
+    const double h = 1e-6;
+    for (Index u = 0; u < t; ++u) {
+      VecX<double> e = VecX<double>::Zero(t), gp(t), gm(t);
+      e[u] = h;
+      auto sp = cf.make_state(x, false);
+      cf.update_block(sp, blk, e);
+      cf.block_gradient(sp, blk, gp);
+      auto sm = cf.make_state(x, false);
+      cf.update_block(sm, blk, -e);
+      cf.block_gradient(sm, blk, gm);
+      EXPECT_LE(((gp - gm) / (2 * h) - Hx.col(u)).cwiseAbs().maxCoeff(), 1e-6 * (1 + Hx.cwiseAbs().maxCoeff()));
+    }
+    // Gershgorin diagonal (GSD-Hb): diag(D_b) ⪰ the global bound's block and ⪰ ∇²_bb f.
+    const VecX<double> D = cf.hessian_bound_row_sums();
+    MatX<double> Dg = MatX<double>::Zero(t, t);
+    for (Index u = 0; u < t; ++u) Dg(u, u) = D[blk[static_cast<std::size_t>(u)]];
+    MatX<double> Hglob(t, t);
+    for (Index v = 0; v < t; ++v) {
+      VecX<double> e = VecX<double>::Zero(cf.dim()), col(cf.dim());
+      e[blk[static_cast<std::size_t>(v)]] = 1;
+      cf.hessian_bound_times(e, col);
+      for (Index u = 0; u < t; ++u) Hglob(u, v) = col[blk[static_cast<std::size_t>(u)]];
+    }
+    EXPECT_GE(min_eig<double>(Dg - Hglob), -1e-10 * Dg.norm());
+    EXPECT_GE(min_eig<double>(Dg - Hx), -1e-10 * Dg.norm());
   }
 }
 
@@ -161,56 +211,55 @@ TEST(CoordinateForm, LipschitzConstantsAndBlockBoundsDominate) {
     EXPECT_NEAR(Llg[j], 0.25 * A.col(j).squaredNorm() / 50 + 0.05, 1e-12);
   }
   EXPECT_NEAR(Lls[8], 1.0, 1e-12);  // intercept: ‖1‖²/n, unpenalized
-  std::normal_distribution<double> N;
-  auto check = [&](const auto& cf, const char* what) {
-    SCOPED_TRACE(what);
-    const VecX<double> L = cf.coordinate_lipschitz();
-    for (int trial = 0; trial < 20; ++trial) {
-      const auto blk = random_block<double>(cf.dim(), 1 + trial % 6, rng);
-      const auto t = static_cast<Index>(blk.size());
-      MatX<double> Hb(t, t), Hx(t, t);
-      cf.block_hessian_bound(blk, Hb);
-      const double lb = Eigen::SelfAdjointEigenSolver<MatX<double>>(Hb).eigenvalues().maxCoeff();
-      double lmax = 0, lsum = 0;
-      for (Index i : blk) lmax = std::max(lmax, L[i]), lsum += L[i];
-      EXPECT_LE(lmax, lb * (1 + 1e-12));
-      EXPECT_LE(lb, lsum * (1 + 1e-12));
-      VecX<double> x(cf.dim());
-      for (Index i = 0; i < x.size(); ++i) x[i] = 2 * N(rng);
-      auto s = cf.make_state(x, false);
-      cf.block_hessian(s, blk, Hx);
-      EXPECT_GE(min_eig<double>(Hb - Hx), -1e-10 * Hb.norm());
-      // The block Hessian against central differences of the block gradient.
-      const double h = 1e-6;
-      for (Index u = 0; u < t; ++u) {
-        VecX<double> e = VecX<double>::Zero(t), gp(t), gm(t);
-        e[u] = h;
-        auto sp = cf.make_state(x, false);
-        cf.update_block(sp, blk, e);
-        cf.block_gradient(sp, blk, gp);
-        auto sm = cf.make_state(x, false);
-        cf.update_block(sm, blk, -e);
-        cf.block_gradient(sm, blk, gm);
-        EXPECT_LE(((gp - gm) / (2 * h) - Hx.col(u)).cwiseAbs().maxCoeff(), 1e-6 * (1 + Hx.cwiseAbs().maxCoeff()));
-      }
-      // Gershgorin diagonal (GSD-Hb): diag(D_b) ⪰ the global bound's block and ⪰ ∇²_bb f.
-      const VecX<double> D = cf.hessian_bound_row_sums();
-      MatX<double> Dg = MatX<double>::Zero(t, t);
-      for (Index u = 0; u < t; ++u) Dg(u, u) = D[blk[static_cast<std::size_t>(u)]];
-      MatX<double> Hglob(t, t);
-      for (Index v = 0; v < t; ++v) {
-        VecX<double> e = VecX<double>::Zero(cf.dim()), col(cf.dim());
-        e[blk[static_cast<std::size_t>(v)]] = 1;
-        cf.hessian_bound_times(e, col);
-        for (Index u = 0; u < t; ++u) Hglob(u, v) = col[blk[static_cast<std::size_t>(u)]];
-      }
-      EXPECT_GE(min_eig<double>(Dg - Hglob), -1e-10 * Dg.norm());
-      EXPECT_GE(min_eig<double>(Dg - Hx), -1e-10 * Dg.norm());
+  {
+    SCOPED_TRACE("least squares");
+    check_bounds(ls, rng);
+  }
+  {
+    SCOPED_TRACE("logistic");
+    check_bounds(lg, rng);
+  }
+  {
+    SCOPED_TRACE("multinomial (Böhning)");
+    check_bounds(mn, rng);
+  }
+}
+
+// Sample weights (integers 0 … 3 and fractions, some 0): the coordinate form against the
+// weighted problems, and its bounds.
+TEST(CoordinateForm, WeightedMatchesOriginalProblemsAndBoundsDominate) {
+  std::mt19937_64 rng(convlab::test::test_seed());
+  const MatX<double> A = random_matrix<double>(40, 6, rng);
+  const auto As = sparsify<double>(A, 0.4, rng);
+  VecX<double> w(40);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (Index i = 0; i < 40; ++i) w[i] = i % 5 == 0 ? 0.0 : i % 3 == 0 ? 2.0 : 3 * u(rng);
+  for (cp::LinearModelOptions opt : {cp::LinearModelOptions{}, cp::LinearModelOptions{0, 0.1, true}}) {
+    SCOPED_TRACE(opt.intercept ? "intercept + l2" : "plain");
+    auto zd = make_zoo<double>(A, rng, opt, w);
+    check_against_original(zd.ls, rng, 1e-10);
+    check_against_original(zd.lg, rng, 1e-10);
+    check_against_original(zd.mn, rng, 1e-10);
+    auto zs = make_zoo<double>(As, rng, opt, w);
+    check_against_original(zs.ls, rng, 1e-10);
+    check_against_original(zs.lg, rng, 1e-10);
+    check_against_original(zs.mn, rng, 1e-10);
+    auto ls = cp::coordinate_form(zd.ls);
+    const VecX<double> L = ls.coordinate_lipschitz();
+    for (Index j = 0; j < 6; ++j) EXPECT_NEAR(L[j], w.dot(A.col(j).cwiseAbs2()) / w.sum() + opt.l2, 1e-12);
+    {
+      SCOPED_TRACE("least squares");
+      check_bounds(ls, rng);
     }
-  };
-  check(ls, "least squares");
-  check(lg, "logistic");
-  check(mn, "multinomial (Böhning)");
+    {
+      SCOPED_TRACE("logistic");
+      check_bounds(cp::coordinate_form(zs.lg), rng);
+    }
+    {
+      SCOPED_TRACE("multinomial");
+      check_bounds(cp::coordinate_form(zd.mn), rng);
+    }
+  }
 }
 
 // The global bound applied to a vector equals the full-block bound when the block holds every class.

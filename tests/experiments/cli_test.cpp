@@ -558,7 +558,8 @@ blocks = ["vb"]
 }
 
 // `type = "lasso_cd"` in a run config: the same optimum as accelerated proximal gradient on the
-// same LeastSquares + L1 objective, and clear errors where it does not apply.
+// same LeastSquares + L1 objective, without and with a free intercept, and clear errors where it
+// does not apply.
 TEST(Fit, LassoCdConfigMatchesProximalGradient) {
   const fs::path dir = fresh_dir("lasso-fit");
   write(dir / "lasso.toml", "seed = 1\nreference = \"none\"\n[problem]\ntype = \"least_squares\"\ndata = \"" + source_dir() +
@@ -576,9 +577,30 @@ TEST(Fit, LassoCdConfigMatchesProximalGradient) {
   const double fref = f.value(w) + 0.5 * w.lpNorm<1>();
   EXPECT_LE(r.summary.final_value - fref, 1e-8 * fref);
   EXPECT_LE((r.x - w).norm(), 1e-5 * (1 + w.norm()));
-  write(dir / "bad.toml", "[problem]\ntype = \"least_squares\"\ndata = \"" + source_dir() +
-                              "/data/diabetes.csv\"\nintercept = true\nl1 = 0.5\n[optimizer]\ntype = \"lasso_cd\"\n");
-  EXPECT_EQ(run_cli("fit " + (dir / "bad.toml").string() + " --out " + dir.string()), 2);
+  // An intercept (not penalized): against FISTA with the l1 term on the coefficients only.
+  write(dir / "b.toml", "seed = 1\nreference = \"none\"\n[problem]\ntype = \"least_squares\"\ndata = \"" + source_dir() +
+                            "/data/diabetes.csv\"\nstandardize = true\nintercept = true\nl1 = 0.5\n[optimizer]\ntype = \"lasso_cd\"\n"
+                            "gap_tolerance = 1e-13\n");
+  const ex::FitResult rb = ex::run_fit(ex::load_run_config((dir / "b.toml").string(), {}), false);
+  EXPECT_EQ(rb.summary.status, convlab::optim::Status::DualityGap) << rb.summary.message;
+  auto raw = convlab::problems::load_csv(source_dir() + "/data/diabetes.csv", {.response = "y"});
+  convlab::problems::standardize(raw.X);
+  convlab::problems::LeastSquares<double> fb(raw.X, raw.y, {0, 0, true});
+  Eigen::Array<bool, Eigen::Dynamic, 1> penalized = Eigen::Array<bool, Eigen::Dynamic, 1>::Constant(11, true);
+  penalized[10] = false;
+  const convlab::problems::Restricted<convlab::problems::L1<double>> l1{{0.5}, penalized};
+  VecX<double> xb = VecX<double>::Zero(11);
+  convlab::optim::proximal_gradient(fb, l1, xb, fb.lipschitz(), {.max_iterations = 4000000, .kkt_tolerance = 1e-10});
+  const double fbref = fb.value(xb) + l1.value(xb);
+  ASSERT_EQ(rb.x.size(), 11);
+  EXPECT_NEAR(rb.summary.final_value, fb.value(rb.x) + l1.value(rb.x), 1e-12 * fbref) << "the reported value is the objective at x";
+  EXPECT_LE(std::abs(rb.summary.final_value - fbref), 1e-9 * fbref);
+  EXPECT_LE((rb.x - xb).norm(), 1e-4 * (1 + xb.norm()));
+  // A sparse (LIBSVM) design with an intercept would be filled by centring: refused.
+  write(dir / "s.libsvm", "1 1:0.5 2:1\n0 1:-0.5\n2 2:2\n");
+  write(dir / "bad.toml", "[problem]\ntype = \"least_squares\"\nformat = \"libsvm\"\ndata = \"" + (dir / "s.libsvm").string() +
+                              "\"\nintercept = true\nl1 = 0.5\n[optimizer]\ntype = \"lasso_cd\"\n");
+  EXPECT_EQ(run_cli("fit " + (dir / "bad.toml").string() + " --out " + dir.string()), 2);  // message: tests/configs/bad/47_*
 }
 
 // The quantile-aggregation runner end to end on small data: the post-processing and nesting
@@ -1485,9 +1507,33 @@ TEST(Predict, QuantileFitIsTheExactLpSolutionAndPredictsItsLevels) {
   bad("type = \"quantile\"\nl2 = 1", "quantile_lp", "takes l1 only");
 }
 
+// `convlab predict --weights n` on grouped rows gives the metrics of the rows repeated (every
+// metric but the per-row crossing checks, which describe the file's rows).
+namespace {
+void expect_weighted_metrics_equal(const fs::path& run, const fs::path& expanded, const fs::path& grouped, const fs::path& out) {
+  const auto metrics = [&](const fs::path& data, const std::string& extra) {
+    const auto [code, text] = run_cli_stderr("predict " + run.string() + " " + data.string() + " --out " + (out / "p.csv").string() + extra, out / "err.txt");
+    EXPECT_EQ(code, 0) << text;
+    return read_json(out / "p.json");
+  };
+  const auto pe = metrics(expanded, ""), pg = metrics(grouped, " --weights n");
+  EXPECT_EQ(pg["weights"], "n");
+  EXPECT_EQ(pg["total_weight"].get<double>(), pe["rows"].get<double>());
+  int compared = 0;
+  for (const auto& [key, v] : pe.items())
+    if (v.is_number() && key != "rows" && key != "crossing_fraction" && key != "invalid_rows") {
+      EXPECT_NEAR(pg[key].get<double>(), v.get<double>(), 1e-12 * (1 + std::abs(v.get<double>()))) << key;
+      ++compared;
+    }
+  EXPECT_GE(compared, 2);
+}
+}  // namespace
+
 // Grouped ordinal data: a `weights` column of counts fits exactly what the repeated rows fit
-// (proportional odds and PRESTO at λ), and the column is never a feature. Weights where they
-// cannot apply, negative weights and λ by CV with weights exit 2 naming the key.
+// (proportional odds, PRESTO at λ, and PRESTO with λ by CV, whose folds split the counted
+// observations), predict's weighted metrics are those of the repeated rows, and the column is
+// never a feature. Weights where they cannot apply, negative weights and fractional weights for
+// CV exit 2 naming the key.
 TEST(Predict, OrdinalWeightsEqualRepeatedRows) {
   const fs::path out = fresh_dir("ordinal-weights");
   std::map<std::tuple<int, int, int>, int> groups;
@@ -1497,10 +1543,14 @@ TEST(Predict, OrdinalWeightsEqualRepeatedRows) {
     expanded += fmt::format("{},{},{}\n", y, a, b);
     ++groups[{y, a, b}];
   }
-  std::string grouped = "n,y,a,b\n";
-  for (const auto& [key, n] : groups) grouped += fmt::format("{},{},{},{}\n", n, std::get<0>(key), std::get<1>(key), std::get<2>(key));
+  std::string grouped = "n,y,a,b\n", runs = "y,a,b\n";  // runs: each group's rows together, in the grouped file's order
+  for (const auto& [key, n] : groups) {
+    grouped += fmt::format("{},{},{},{}\n", n, std::get<0>(key), std::get<1>(key), std::get<2>(key));
+    for (int c = 0; c < n; ++c) runs += fmt::format("{},{},{}\n", std::get<0>(key), std::get<1>(key), std::get<2>(key));
+  }
   write(out / "expanded.csv", expanded);
   write(out / "grouped.csv", grouped);
+  write(out / "runs.csv", runs);
   const auto fit = [&](const std::string& name, const std::string& problem) {
     write(out / (name + ".toml"), "[problem]\ntype = \"ordinal\"\n" + problem + "\n[optimizer]\ntype = \"presto\"\n[output]\nplots = false\n");
     const auto [code, text] = run_cli_stderr("fit " + (out / (name + ".toml")).string() + " --out " + out.string(), out / "err.txt");
@@ -1522,7 +1572,20 @@ TEST(Predict, OrdinalWeightsEqualRepeatedRows) {
     EXPECT_EQ(code, 2) << config;
     EXPECT_NE(text.find(needle), std::string::npos) << text;
   };
-  refused("[problem]\ntype = \"ordinal\"\ndata = \"grouped.csv\"\nweights = \"n\"", "cross-validation does not take row weights");
+  // λ by cross-validation splits the counted observations into folds: the CV of the rows repeated
+  // in runs (same seed), so the same λ, score and fit.
+  {
+    const std::string cv = "model = \"presto\"\nfolds = 3\nn_lambdas = 6";
+    const auto e = fit("e", "data = \"runs.csv\"\n" + cv), g = fit("g", "data = \"grouped.csv\"\nweights = \"n\"\n" + cv);
+    EXPECT_NEAR(g["solver"]["lambda"].get<double>(), e["solver"]["lambda"].get<double>(), 1e-10 * e["solver"]["lambda"].get<double>());
+    EXPECT_NEAR(g["solver"]["cv_mean_brier"].get<double>(), e["solver"]["cv_mean_brier"].get<double>(), 1e-10);
+    const auto xe = e["x"].get<std::vector<double>>(), xg = g["x"].get<std::vector<double>>();
+    ASSERT_EQ(xe.size(), xg.size());
+    for (std::size_t k = 0; k < xe.size(); ++k) EXPECT_NEAR(xg[k], xe[k], 1e-7 * (1 + std::abs(xe[k]))) << "cv " << k;
+    expect_weighted_metrics_equal(out / "e" / "fit", out / "runs.csv", out / "grouped.csv", out);
+  }
+  write(out / "fractional.csv", "n,y,a\n1,1,0\n2,2,1\n0.5,3,0\n1,1,1\n2,3,1\n");
+  refused("[problem]\ntype = \"ordinal\"\ndata = \"fractional.csv\"\nweights = \"n\"", "must be integer counts up to 1e8, but column 'n'");
   refused("[problem]\ntype = \"ordinal\"\ndata = \"grouped.csv\"\nweights = \"y\"\nlambda = 1", "is the response or a feature");
   write(out / "negative.csv", "n,y,a\n1,1,0\n2,2,1\n-1,3,0\n1,1,1\n");
   refused("[problem]\ntype = \"ordinal\"\ndata = \"negative.csv\"\nweights = \"n\"\nmodel = \"non_parallel\"", "negative.csv:4: column 1 (n): weight -1 is negative");
@@ -1933,6 +1996,46 @@ TEST(Fit, BcdAndFistaRefuseWhatTheyCannotSolve) {
   refused("l2 = 1", "type = \"fista\"\nbatch_size = 10", "", "batch_size");
 }
 
+// `logistic_l1` and `logistic_ridge` in a run config: their certified answers against fista on the
+// same Logistic objective (mean log-loss + penalty, no intercept), the reported value against the
+// problem's own value at x, and refusals where they do not apply.
+TEST(Fit, LogisticSolversMatchFistaOnTheSameObjective) {
+  const fs::path dir = fresh_dir("logistic-solvers");
+  auto ds = cp::load_csv(source_dir() + "/data/breast_cancer.csv", {.response = "y"});
+  cp::standardize(ds.X);
+  for (const auto& [type, penalty] : {std::pair<std::string, std::string>{"logistic_l1", "l1 = 0.02"}, {"logistic_ridge", "l2 = 0.05"}}) {
+    SCOPED_TRACE(type);
+    const std::string problem = penalty + "\nintercept = false";
+    write(dir / "s.toml", solver_config("logistic", "breast_cancer.csv", problem, "type = \"" + type + "\"\ngap_tolerance = 1e-13",
+                                        "max_iterations = 1000", "none"));
+    const ex::FitResult r = ex::run_fit(ex::load_run_config((dir / "s.toml").string(), {}), false);
+    EXPECT_EQ(r.summary.status, convlab::optim::Status::DualityGap) << r.summary.message;
+    write(dir / "f.toml", solver_config("logistic", "breast_cancer.csv", problem, "type = \"fista\"", "max_iterations = 2000000\ntolerance = 1e-11",
+                                        "none"));
+    const ex::FitResult f = ex::run_fit(ex::load_run_config((dir / "f.toml").string(), {}), false);
+    ASSERT_EQ(f.summary.status, convlab::optim::Status::GradientTolerance) << f.summary.message;
+    const bool l1 = type == "logistic_l1";
+    const cp::Logistic<double> p(ds.X, ds.y, {.l1 = l1 ? 0.02 : 0.0, .l2 = l1 ? 0.0 : 0.05});
+    EXPECT_NEAR(r.summary.final_value, p.value(r.x), 1e-12 * p.value(r.x)) << "the reported value is the objective at x";
+    EXPECT_LE(std::abs(p.value(r.x) - p.value(f.x)), 1e-9 * p.value(f.x));
+    EXPECT_LE((r.x - f.x).norm(), 1e-4 * (1 + f.x.norm()));
+  }
+  const auto refused = [&](const std::string& problem, const std::string& type, const std::string& needle,
+                           const std::string& problem_type = "logistic", const std::string& data = "breast_cancer.csv") {
+    SCOPED_TRACE(type + " / " + problem);
+    write(dir / "bad.toml", solver_config(problem_type, data, problem, "type = \"" + type + "\"", "", "none"));
+    const std::string err = (dir / "err.txt").string();
+    const int status = std::system((std::string(CONVLAB_CLI) + " validate " + (dir / "bad.toml").string() + " >/dev/null 2>" + err).c_str());
+    EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 2);
+    EXPECT_NE(slurp(err).find(needle), std::string::npos) << slurp(err);
+  };
+  refused("l1 = 0.1\nintercept = true", "logistic_l1", "fits no intercept");
+  refused("l1 = 0.1\nl2 = 0.1", "logistic_l1", "needs [problem] l1 > 0 and l2 = 0");
+  refused("l2 = 0.1", "logistic_l1", "needs [problem] l1 > 0 and l2 = 0");
+  refused("l1 = 0.1", "logistic_ridge", "needs [problem] l2 > 0 and l1 = 0");
+  refused("l2 = 0.1", "logistic_ridge", "is for [problem] type = \"logistic\"", "least_squares", "diabetes.csv");
+}
+
 // Grouped data for every problem: a `weights` column of counts fits what the repeated rows fit
 // (a row of weight 0: what the data without it fits), and the column is never a feature. Least
 // squares with l1 and free intercepts, logistic and multinomial with l2 run fista to a tight
@@ -1969,6 +2072,7 @@ TEST(Fit, RowWeightsEqualRepeatedRows) {
     for (std::size_t k = 0; k < xe.size() && k < xg.size(); ++k) EXPECT_NEAR(xg[k], xe[k], tol * (1 + std::abs(xe[k]))) << k;
     EXPECT_NEAR(g["final_value"].get<double>(), e["final_value"].get<double>(), 1e-10 * (1 + std::abs(e["final_value"].get<double>())));
     EXPECT_NEAR(g["initial_value"].get<double>(), e["initial_value"].get<double>(), 1e-12 * (1 + std::abs(e["initial_value"].get<double>())));
+    expect_weighted_metrics_equal(out / "e" / "fit", out / "expanded.csv", out / "grouped.csv", out);
     return g;
   };
   const std::string fista = "[optimizer]\ntype = \"fista\"\n[stop]\nmax_iterations = 200000\ntolerance = 1e-12\n";
@@ -1979,6 +2083,15 @@ TEST(Fit, RowWeightsEqualRepeatedRows) {
   EXPECT_LT(g["relative_suboptimality"].get<double>(), 1e-12);  // Newton on the weighted Hessian
   rows([](int i, double a, double b) { return std::clamp(std::floor(1.5 * (a + b + 0.7 * std::sin(2.9 * i)) + 1.5), 0.0, 2.0); });
   same("type = \"multinomial\"\nl2 = 0.05\nintercept = true", fista, 1e-7);
+  // lasso_cd (weighted centring and row scaling) and bcd (weighted coordinate form, with and
+  // without an l1 term).
+  rows([](int i, double a, double b) { return 2 - a + 1.5 * b + 0.4 * std::sin(2.3 * i); });
+  same("type = \"least_squares\"\nl1 = 0.03\nl2 = 0.01\nintercept = true", "[optimizer]\ntype = \"lasso_cd\"\ngap_tolerance = 1e-14\n", 1e-8);
+  same("type = \"least_squares\"\nl1 = 0.03\nintercept = false", "[optimizer]\ntype = \"bcd\"\nblock_size = 2\n[stop]\nmax_iterations = 400000\ntolerance = 1e-12\n",
+       1e-8);
+  rows([](int i, double a, double b) { return a + 0.5 * b + 0.8 * std::sin(3.3 * i) > 0 ? 1.0 : 0.0; });
+  same("type = \"logistic\"\nl2 = 0.01\nintercept = true", "[optimizer]\ntype = \"bcd\"\nblock_size = 2\nupdate = \"newton\"\n[stop]\nmax_iterations = 400000\ntolerance = 1e-12\n",
+       1e-8);
   rows([](int i, double a, double b) { return 1 + a - 2 * b + std::sin(4.7 * i); });
   same("type = \"quantile\"\ntaus = [0.3, 0.7]\nintercept = true", "[optimizer]\ntype = \"quantile_lp\"\n", 1e-8);
 
@@ -1989,10 +2102,6 @@ TEST(Fit, RowWeightsEqualRepeatedRows) {
     EXPECT_EQ(code, 2) << config;
     EXPECT_NE(text.find(needle), std::string::npos) << text;
   };
-  refused("[problem]\ntype = \"least_squares\"\ndata = \"grouped.csv\"\nweights = \"n\"\nl1 = 0.1\n[optimizer]\ntype = \"lasso_cd\"\n", "fit",
-          "type = \"lasso_cd\" does not take row weights");
-  refused("[problem]\ntype = \"least_squares\"\ndata = \"grouped.csv\"\nweights = \"n\"\n[optimizer]\ntype = \"bcd\"\n", "validate",
-          "type = \"bcd\" does not take row weights");
   refused("[problem]\ntype = \"least_squares\"\ndata = \"grouped.csv\"\nweights = \"a\"\n", "fit", "grouped.csv:5: column 2 (a): weight -0.68");
   write(out / "w.libsvm", "1 1:0.5\n0 1:-0.5\n");
   refused("[problem]\ntype = \"logistic\"\ndata = \"w.libsvm\"\nweights = \"n\"\n", "validate", "key 'weights': applies to CSV data");

@@ -172,6 +172,22 @@ TEST(LassoCd, RejectsBadInput) {
   EXPECT_THROW(co::lasso_cd(d.X, bad, 0.1), convlab::InvalidArgument);
 }
 
+// The reference solver's budgets: a spent time limit stops it at its next check (the first comes
+// after one step), with the status saying why; the iteration count is the steps taken.
+TEST(ProximalGradient, StopsOnItsTimeLimitAndCountsItsSteps) {
+  const Data d = make(50, 10, 1);
+  cp::LeastSquares<double> f(d.X, d.y);
+  VecX<double> w = VecX<double>::Zero(10);
+  auto r = co::proximal_gradient(f, cp::L1<double>{0.1}, w, f.lipschitz(), {.max_iterations = 1000000, .kkt_tolerance = 1e-300, .time_limit = 1e-12});
+  EXPECT_EQ(r.summary.status, co::Status::TimeLimit);
+  EXPECT_EQ(r.summary.iterations, 1);
+  w.setZero();
+  r = co::proximal_gradient(f, cp::L1<double>{0.1}, w, f.lipschitz(), {.max_iterations = 7, .kkt_tolerance = 1e-300});
+  EXPECT_EQ(r.summary.status, co::Status::MaxIterations);
+  EXPECT_EQ(r.summary.iterations, 7);
+  EXPECT_THROW(co::proximal_gradient(f, cp::L1<double>{0.1}, w, f.lipschitz(), {.time_limit = 0}), convlab::InvalidArgument);
+}
+
 // L1-logistic by proximal Newton + CD against FISTA on the same objective, dense and sparse.
 TEST(LogisticL1, MatchesProximalGradientAndCertifiesItsGap) {
   const Data d = make(150, 60, convlab::test::test_seed() + 3);

@@ -7,6 +7,7 @@
 #include <convlab/problems/ordinal.hpp>
 #include <convlab/core/random.hpp>
 #include <boost/random/uniform_real_distribution.hpp>
+#include <numeric>
 #include <random>
 
 #include "test_support.hpp"
@@ -335,6 +336,59 @@ TEST(Presto, CvChoosesTheLargestLambdaAmongTiesAndBeatsNothingWorse) {
   ASSERT_EQ(cv.mean_brier.size(), 6u);
   for (double b : cv.mean_brier) EXPECT_GE(b, cv.mean_brier[cv.chosen]);
   EXPECT_EQ(cv.fit.lambda, cv.lambdas[cv.chosen]);
+}
+
+// The CV by hand: the same permutation cut into folds, each fold's path fitted on the other rows
+// alone (a subset, not zero weights) and scored by the unweighted Brier score of its rows.
+TEST(Presto, CvIsTheMeanOutOfFoldBrierScoreOfFitsOnTheOtherFolds) {
+  const auto d = simulate(120, 2, convlab::test::test_seed() + 6, convlab::test::vec({-1, 0.5, 2}));
+  const co::PrestoCvOptions o{.folds = 4, .seed = 9, .path = {.n_lambdas = 5, .ratio = 0.02, .presto = {}}};
+  const auto cv = co::presto_cv(d.X, d.y, 4, o);
+  std::vector<Index> perm(120);
+  std::iota(perm.begin(), perm.end(), Index{0});
+  convlab::Rng rng(o.seed);
+  convlab::shuffle(perm.begin(), perm.end(), rng);
+  std::vector<double> mean(cv.lambdas.size(), 0.0);
+  for (int f = 0; f < o.folds; ++f) {
+    std::vector<Index> train, test;
+    for (Index r = 0; r < 120; ++r) (r * o.folds / 120 == f ? test : train).push_back(perm[static_cast<std::size_t>(r)]);
+    const MatX<double> Xtr = d.X(train, Eigen::all), Xte = d.X(test, Eigen::all);
+    const VecX<double> ytr = d.y(train), yte = d.y(test);
+    const auto path = co::presto_path(Xtr, ytr, 4, o.path, cv.lambdas);
+    for (std::size_t k = 0; k < path.size(); ++k) mean[k] += co::brier_score(path[k].predict(Xte), yte) / o.folds;
+  }
+  for (std::size_t k = 0; k < mean.size(); ++k) EXPECT_NEAR(cv.mean_brier[k], mean[k], 1e-10) << "λ " << cv.lambdas[k];
+}
+
+// Grouped data: a count per row. CV splits the counted observations into folds, so it is the CV
+// of the rows repeated (in runs, in row order): the same λ grid, scores, choice and final fit.
+TEST(Presto, CvWithCountsIsTheCvOfTheRepeatedRows) {
+  const auto d = simulate(90, 2, convlab::test::test_seed() + 7, convlab::test::vec({-1, 0.5, 2}));
+  VecX<double> counts(90);
+  for (Index i = 0; i < 90; ++i) counts[i] = static_cast<double>((i * 7) % 4);  // 0 … 3
+  std::vector<Index> rows;
+  for (Index i = 0; i < 90; ++i)
+    for (int c = 0; c < static_cast<int>(counts[i]); ++c) rows.push_back(i);
+  const MatX<double> Xr = d.X(rows, Eigen::all);
+  const VecX<double> yr = d.y(rows);
+  const co::PrestoCvOptions o{.folds = 3, .seed = 4, .path = {.n_lambdas = 5, .ratio = 0.02, .presto = {}}};
+  const auto grouped = co::presto_cv(d.X, d.y, 4, o, counts);
+  const auto repeated = co::presto_cv(Xr, yr, 4, o);
+  ASSERT_EQ(grouped.lambdas.size(), repeated.lambdas.size());
+  for (std::size_t k = 0; k < grouped.lambdas.size(); ++k) {
+    EXPECT_NEAR(grouped.lambdas[k], repeated.lambdas[k], 1e-10 * repeated.lambdas[k]);
+    EXPECT_NEAR(grouped.mean_brier[k], repeated.mean_brier[k], 1e-10);
+  }
+  EXPECT_EQ(grouped.chosen, repeated.chosen);
+  EXPECT_LE((grouped.fit.theta - repeated.fit.theta).cwiseAbs().maxCoeff(), 1e-7);
+  VecX<double> brier_w = counts;
+  EXPECT_NEAR(co::brier_score(cp::cumulative_logit_probabilities(d.X, grouped.fit.alpha, grouped.fit.beta), d.y, brier_w),
+              co::brier_score(cp::cumulative_logit_probabilities(Xr, grouped.fit.alpha, grouped.fit.beta), yr), 1e-14);
+  counts[5] = 1.5;
+  EXPECT_THROW(co::presto_cv(d.X, d.y, 4, o, counts), convlab::InvalidArgument);
+  counts[5] = -1;
+  EXPECT_THROW(co::presto_cv(d.X, d.y, 4, o, counts), convlab::InvalidArgument);
+  EXPECT_THROW(co::brier_score(MatX<double>::Constant(2, 4, 0.25), convlab::test::vec({1, 2}), VecX<double>::Zero(2)), convlab::InvalidArgument);
 }
 
 // The Hessian's Gram matrices and the linear predictors are sums over thousands of rows; through

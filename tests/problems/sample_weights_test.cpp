@@ -1,6 +1,7 @@
 // Sample weights of the linear models: integer weights against the same rows repeated (value,
-// gradient, Hessian, curvature bounds, accuracy), weight 0 against the row dropped, minibatch
-// means against the full gradient, row blocks against the whole problem, and refusals.
+// gradient, Hessian, curvature bounds, accuracy, and the coordinate form), weight 0 against the
+// row dropped, minibatch means against the full gradient, row blocks against the whole problem,
+// and refusals.
 #include <convlab/problems/blocked_problem.hpp>
 #include <convlab/problems/coordinate_linear_model.hpp>
 #include <convlab/problems/least_squares.hpp>
@@ -121,6 +122,20 @@ TYPED_TEST(SampleWeights, IntegerWeightsAreRepeatedRows) {
     }
     EXPECT_LT(relative(weighted.lipschitz(), plain.lipschitz()), 1e-11);
     EXPECT_LT((weighted.coordinate_lipschitz() - plain.coordinate_lipschitz()).norm(), 1e-12 * plain.coordinate_lipschitz().norm());
+    if (opt.l1 == 0) {  // the coordinate form (block coordinate descent) weighs rows the same way
+      const auto cw = cp::coordinate_form(weighted);
+      const auto cr = cp::coordinate_form(plain);
+      const VecX<double> x = random_x(weighted.dim(), rng);
+      const auto sw = cw.make_state(x, false);
+      const auto sr = cr.make_state(x, false);
+      EXPECT_LT(relative(cw.value(sw), cr.value(sr)), 1e-13);
+      VecX<double> gw(cw.dim()), gr(cw.dim());
+      cw.gradient(sw, gw);
+      cr.gradient(sr, gr);
+      EXPECT_LT((gw - gr).norm(), 1e-13 * (1 + gr.norm()));
+      EXPECT_LT((cw.coordinate_lipschitz() - cr.coordinate_lipschitz()).norm(), 1e-12 * cr.coordinate_lipschitz().norm());
+      EXPECT_LT((cw.hessian_bound_row_sums() - cr.hessian_bound_row_sums()).norm(), 1e-12 * cr.hessian_bound_row_sums().norm());
+    }
   }
 }
 
@@ -141,6 +156,13 @@ TYPED_TEST(SampleWeights, UnitWeightsGiveTheSameBitsAsNone) {
   EXPECT_EQ(b1, b0);
   EXPECT_LT(relative(ones.lipschitz(), none.lipschitz()), 1e-14);  // the weighted sums add in another order
   EXPECT_EQ(ones.coordinate_lipschitz(), none.coordinate_lipschitz());
+  const auto c1 = cp::coordinate_form(ones);
+  const auto c0 = cp::coordinate_form(none);
+  const auto s1 = c1.make_state(x, true);
+  const auto s0 = c0.make_state(x, true);
+  EXPECT_EQ(c1.value(s1), c0.value(s0));
+  EXPECT_EQ(s1.grad, s0.grad);
+  EXPECT_EQ(c1.hessian_bound_row_sums(), c0.hessian_bound_row_sums());
 }
 
 TYPED_TEST(SampleWeights, MinibatchMeansAreUnbiased) {
@@ -217,13 +239,12 @@ TEST(SampleWeights, BoundPathOfTheLipschitzConstantIsAnUpperBound) {
   }
 }
 
-TEST(SampleWeights, BadWeightsAndTheCoordinateFormAreRefused) {
+TEST(SampleWeights, BadWeightsAreRefused) {
   const MatX<double> A = MatX<double>::Identity(3, 2);
   const VecX<double> y = VecX<double>::Ones(3);
   EXPECT_THROW_MESSAGE(cp::LeastSquares<double>(A, y, {}, VecX<double>::Ones(2)), "sample_weight");
   EXPECT_THROW_MESSAGE(cp::LeastSquares<double>(A, y, {}, (VecX<double>(3) << 1, -1, 1).finished()), "row 1");
   EXPECT_THROW_MESSAGE(cp::Logistic<double>(A, y, {}, (VecX<double>(3) << 1, NAN, 1).finished()), "finite");
-  EXPECT_THROW_MESSAGE(cp::coordinate_form(cp::LeastSquares<double>(A, y, {}, VecX<double>::Ones(3))), "sample weights");
   // Every weight 0: the loss vanishes, f is the penalty.
   const cp::LeastSquares<double> none(A, y, {.l2 = 2}, VecX<double>::Zero(3));
   const VecX<double> x = VecX<double>::Ones(2);

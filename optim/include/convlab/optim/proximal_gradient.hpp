@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 #include <convlab/problems/concepts.hpp>
 #include <convlab/core/errors.hpp>
@@ -18,9 +19,11 @@ namespace convlab::optim {
 struct ProximalGradientOptions {
   long long max_iterations = 200000;  ///< >= 1
   double kkt_tolerance = 1e-12;       ///< stop when the gradient-mapping norm <= this; > 0
+  double time_limit = std::numeric_limits<double>::infinity();  ///< seconds, > 0 (tested with the KKT residual)
   void validate() const {
     detail::require(max_iterations >= 1, "ProximalGradientOptions::max_iterations", max_iterations, ">= 1");
     detail::require(kkt_tolerance > 0, "ProximalGradientOptions::kkt_tolerance", kkt_tolerance, "> 0");
+    detail::require(time_limit > 0, "ProximalGradientOptions::time_limit", time_limit, "> 0");
   }
 };
 
@@ -65,9 +68,21 @@ ProximalGradientResult proximal_gradient(const P& f, const R& reg, Out<typename 
     x = x_new;
     y = restart ? VecX<S>(x) : VecX<S>(x + ((t - 1) / t_next) * (x - x_old));
     t = t_next;
-    if (k % 20 == 0 && kkt(VecX<S>(x)) <= o.kkt_tolerance) {
-      res.summary.status = Status::GradientTolerance;
-      break;
+    if (k % 20 == 0) {
+      if (kkt(VecX<S>(x)) <= o.kkt_tolerance) {
+        res.summary.status = Status::GradientTolerance;
+        ++k;
+        break;
+      }
+      bool out_of_time = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > o.time_limit;
+      // Row-sharded problems: every process stops at the same iteration.
+      if constexpr (requires { f.any_rank(true); })
+        if (std::isfinite(o.time_limit)) out_of_time = f.any_rank(out_of_time);
+      if (out_of_time) {
+        res.summary.status = Status::TimeLimit;
+        ++k;
+        break;
+      }
     }
   }
   res.kkt_residual = kkt(VecX<S>(x));

@@ -6,8 +6,9 @@
 ///
 /// Each rank keeps, per row block, that block's coordinate form (coordinate_form of the block's
 /// problem) and its incremental state (scores and loss derivatives of its rows only). With
-/// f = Σ_B (|B|/n) f_B, every quantity BCD asks for is a weighted sum over row blocks, which
-/// the ranks exchange and add in block order — the same bits on any number of ranks:
+/// f = Σ_B (|B|/n) f_B (with sample weights, Σ_B (Σ_{i∈B} sᵢ/Σs) f_B), every quantity BCD asks
+/// for is a weighted sum over row blocks, which the ranks exchange and add in block order — the
+/// same bits on any number of ranks:
 ///
 /// | member                               | per call, each rank sends (doubles)     |
 /// |--------------------------------------|-----------------------------------------|
@@ -51,6 +52,17 @@ class BlockedCoordinate {
   BlockedCoordinate(std::vector<P> blocks, BlockLayout layout, std::shared_ptr<const BlockExchange> exchange = std::make_shared<LocalExchange>())
       : blocks_(std::move(blocks)), layout_(layout), ex_(std::move(exchange)) {
     check_row_blocks(blocks_, layout_, *ex_, "BlockedCoordinate");
+    // Each row block's share of the mean: its total sample weight over all blocks' (|B|/n without
+    // weights: integer sums, exact). With no weight anywhere f is the penalty; |B|/n keeps Σ = 1.
+    std::vector<double> mine(blocks_.size());
+    for (std::size_t k = 0; k < blocks_.size(); ++k) {
+      if constexpr (requires { blocks_[k].total_weight(); }) mine[k] = static_cast<double>(blocks_[k].total_weight());
+      else mine[k] = static_cast<double>(blocks_[k].num_samples());
+    }
+    std::vector<double> total;
+    sum_in_block_order(*ex_, layout_, mine, 1, total);
+    for (std::size_t k = 0; k < blocks_.size(); ++k)
+      share_.push_back(total[0] > 0 ? mine[k] / total[0] : static_cast<double>(blocks_[k].num_samples()) / static_cast<double>(layout_.rows()));
   }
 
   Eigen::Index dim() const { return blocks_.front().dim(); }
@@ -146,22 +158,21 @@ class BlockedCoordinate {
     out = Eigen::Map<const VecX<double>>(total.data(), dim());
   }
 
-  /// Σ_B (|B|/n)·D_B: Σ_B |H_B| entrywise bounds |Σ_B H_B|, so diag(D) ⪰ H still holds.
+  /// Σ_B share_B·D_B: Σ_B |H_B| entrywise bounds |Σ_B H_B|, so diag(D) ⪰ H still holds.
   VecX<double> hessian_bound_row_sums() const {
     const auto total = sum(dim(), [&](std::size_t k, double* out) { Eigen::Map<VecX<double>>(out, dim()) = blocks_[k].hessian_bound_row_sums(); });
     return Eigen::Map<const VecX<double>>(total.data(), dim());
   }
 
  private:
-  // Σ_B (|B|/n)·part_B over every row block, in block order; fill(k, out) writes row block k's part.
+  // Σ_B share_B·part_B over every row block, in block order; fill(k, out) writes row block k's part.
   template <class Fill>
   std::vector<double> sum(Eigen::Index width, Fill&& fill) const {
     std::vector<double> mine(blocks_.size() * static_cast<std::size_t>(width));
     for (std::size_t k = 0; k < blocks_.size(); ++k) {
       double* out = mine.data() + k * static_cast<std::size_t>(width);
       fill(k, out);
-      const double w = static_cast<double>(blocks_[k].num_samples()) / static_cast<double>(layout_.rows());
-      for (Eigen::Index j = 0; j < width; ++j) out[j] *= w;
+      for (Eigen::Index j = 0; j < width; ++j) out[j] *= share_[k];
     }
     std::vector<double> total;
     sum_in_block_order(*ex_, layout_, mine, width, total);
@@ -184,6 +195,7 @@ class BlockedCoordinate {
   std::vector<P> blocks_;
   BlockLayout layout_;
   std::shared_ptr<const BlockExchange> ex_;
+  std::vector<double> share_;  // row block k's weight in the mean (|B|/n without sample weights)
 };
 
 }  // namespace convlab::problems

@@ -4,20 +4,22 @@
 /// (models `BlockCoordinate` and `BlockNewton`).
 ///
 /// `coordinate_form(problem)` takes a `LeastSquares`, `Logistic` or `Multinomial` and returns
-/// an object with the *same* objective f(x) (mean loss + (l2/2)‖w‖², same parameter layout:
+/// an object with the *same* objective f(x) (mean loss + (l2/2)‖w‖², with sample weights sᵢ the
+/// weighted mean Σ sᵢ·lossᵢ/Σs as in LinearModelOptions; same parameter layout:
 /// coordinate a = k·p + j is feature j of output k, the intercept is the column j = d) that
 /// keeps the scores Z = ÃX (Ã = [A, 1] with an intercept) and the loss derivatives
 /// D = ∂lossᵢ/∂zᵢ as incremental state. The design is stored twice, by columns (block
 /// gradients and updates) and by rows (gradient tracking); dense designs are stored sparse
 /// (zeros dropped), which costs at most 2× the dense memory and makes one code path serve both.
 ///
-/// Block curvature bounds (on the scores, per row; H_b = Ã_bᵀÃ_b/n ∘ C + l2 on penalized entries):
+/// Block curvature bounds (on the scores, per row; H_b = Ã_bᵀÃ_b/n ∘ C + l2 on penalized entries,
+/// with sample weights Ã_bᵀ diag(s) Ã_b/Σs):
 /// - least squares: C = 1 (exact);
 /// - logistic: C = ¼ (σ(1−σ) ≤ ¼);
 /// - multinomial (Böhning): C[(c),(c')] = ½(δ_cc' − 1/k), k = min(K, #distinct classes in the
 ///   block + 1). The classes outside the block lumped into one give a (|C|+1)-class softmax
 ///   whose Hessian block over C equals ours, so Böhning's bound for |C|+1 classes applies.
-/// `hessian_bound_row_sums()` returns (|Ã|ᵀ|Ã|1)_j/n · Σ_c'|C_cc'| + l2: an upper bound of the
+/// `hessian_bound_row_sums()` returns (|Ã|ᵀ diag(s)|Ã|1)_j/Σs · Σ_c'|C_cc'| + l2: an upper bound of the
 /// Gershgorin row sums of the global bound (equal when A ≥ 0), so diag(D) ⪰ H still holds and
 /// it costs O(nnz) instead of forming ÃᵀÃ.
 ///
@@ -111,11 +113,16 @@ class CoordinateLinearModel {
   };
 
   /// `A` dense or sparse (any storage order), `loss` the row loss, `intercept`/`l2` as in
-  /// LinearModelOptions. Prefer `coordinate_form(problem)`.
+  /// LinearModelOptions, `sample_weight` empty or one weight >= 0 per row (checked by the
+  /// problem it comes from). Prefer `coordinate_form(problem)`.
   template <class Design>
-  CoordinateLinearModel(const Design& A, Loss loss, bool intercept, double l2, std::string name)
+  CoordinateLinearModel(const Design& A, Loss loss, bool intercept, double l2, std::string name, VecX<S> sample_weight = {})
       : loss_(std::move(loss)), name_(std::move(name)), n_(A.rows()), d_(A.cols()),
-        p_(A.cols() + (intercept ? 1 : 0)), K_(loss_.outputs()), intercept_(intercept), l2_(static_cast<S>(l2)) {
+        p_(A.cols() + (intercept ? 1 : 0)), K_(loss_.outputs()), intercept_(intercept), l2_(static_cast<S>(l2)),
+        sw_(std::move(sample_weight)) {
+    if (sw_.size()) detail::require_size(sw_.size(), n_, (name_ + ": sample weights (one per row)").c_str());
+    total_ = sw_.size() ? sw_.sum() : static_cast<S>(n_);
+    norm_ = total_ > S(0) ? total_ : S(1);  // no weight on any row (a row block may have none): f is the penalty
     std::vector<Eigen::Triplet<S>> t;
     if constexpr (std::is_base_of_v<Eigen::SparseMatrixBase<Design>, Design>) {
       for (Eigen::Index o = 0; o < A.outerSize(); ++o)
@@ -137,6 +144,8 @@ class CoordinateLinearModel {
 
   Eigen::Index dim() const { return p_ * K_; }
   Eigen::Index num_samples() const { return n_; }
+  /// Σ of the sample weights (n without them): the loss is Σ sᵢ·lossᵢ / total_weight().
+  S total_weight() const { return total_; }
   Eigen::Index rows_per_output() const { return p_; }
   Eigen::Index num_outputs() const { return K_; }
   Eigen::Index feature_of(Eigen::Index a) const { return a % p_; }
@@ -175,8 +184,8 @@ class CoordinateLinearModel {
 
   S value(const State& s) const {
     S sum = 0;
-    for (Eigen::Index i = 0; i < n_; ++i) sum += loss_.value(i, s.Z.col(i).data());
-    return sum / static_cast<S>(n_) + penalty(s.x);
+    for (Eigen::Index i = 0; i < n_; ++i) sum += row_weight(i) * loss_.value(i, s.Z.col(i).data());
+    return sum / norm_ + penalty(s.x);
   }
 
   void gradient(const State& s, Out<S> g) const {
@@ -212,14 +221,14 @@ class CoordinateLinearModel {
     }
     s.fresh_.resize(K_);
     s.delta_.resize(K_);
-    const S inv_n = S(1) / static_cast<S>(n_);
+    const S inv_norm = S(1) / norm_;
     for (Eigen::Index i : s.touched_) {
       s.slot_[i] = -1;
       auto& fresh = s.fresh_;
       auto& delta = s.delta_;
       loss_.derivative(i, s.Z.col(i).data(), fresh.data());
       if (s.tracks_gradient) {
-        delta = inv_n * (fresh - s.D.col(i));
+        delta = (inv_norm * row_weight(i)) * (fresh - s.D.col(i));
         for (typename Eigen::SparseMatrix<S, Eigen::RowMajor>::InnerIterator it(rows_, i); it; ++it)
           for (Eigen::Index c = 0; c < K_; ++c) {
             const Eigen::Index a = c * p_ + it.col();
@@ -258,22 +267,27 @@ class CoordinateLinearModel {
     S loss_change = 0;
     for (std::size_t r = 0; r < s.touched_.size(); ++r) {
       const Eigen::Index i = s.touched_[r];
-      loss_change += loss_.value(i, s.Z.col(i).data()) - loss_.value(i, s.scratch_.col(static_cast<Eigen::Index>(r)).data());
+      loss_change += row_weight(i) * (loss_.value(i, s.Z.col(i).data()) - loss_.value(i, s.scratch_.col(static_cast<Eigen::Index>(r)).data()));
       s.slot_[i] = -1;
     }
     S pen_change = 0;
     for (std::size_t t = 0; t < b.size(); ++t)
       if (penalized(b[t])) pen_change -= l2_ / 2 * d[t] * (2 * s.x[b[t]] + d[t]);
-    return loss_change / static_cast<S>(n_) + pen_change;
+    return loss_change / norm_ + pen_change;
   }
 
-  /// L_a = C_cc·‖ã_j‖²/n (+ l2): the coordinate constants (exact for least squares).
+  /// L_a = C_cc·Σᵢ sᵢã_ij²/Σs (+ l2): the coordinate constants (exact for least squares).
   VecX<S> coordinate_lipschitz() const {
     VecX<S> L(dim());
     for (Eigen::Index a = 0; a < dim(); ++a) {
       const Eigen::Index j = feature_of(a), c = output_of(a);
-      L[a] = loss_.bound(c, c, std::min<Eigen::Index>(K_, 2)) * cols_.col(j).squaredNorm() / static_cast<S>(n_) +
-             (penalized(a) ? l2_ : S(0));
+      S sq = 0;
+      if (sw_.size()) {
+        for (typename Eigen::SparseMatrix<S>::InnerIterator it(cols_, j); it; ++it) sq += sw_[it.row()] * it.value() * it.value();
+      } else {
+        sq = cols_.col(j).squaredNorm();
+      }
+      L[a] = loss_.bound(c, c, std::min<Eigen::Index>(K_, 2)) * sq / norm_ + (penalized(a) ? l2_ : S(0));
     }
     return L;
   }
@@ -293,7 +307,7 @@ class CoordinateLinearModel {
     });
   }
 
-  /// out = H v for the global bound H = (ÃᵀÃ/n) ⊗ C_K + l2 (penalized).
+  /// out = H v for the global bound H = (Ãᵀdiag(s)Ã/Σs) ⊗ C_K + l2 (penalized).
   void hessian_bound_times(In<S> v, Out<S> out) const {
     MatX<S> U = MatX<S>::Zero(K_, n_);
     for (Eigen::Index j = 0; j < p_; ++j)
@@ -306,9 +320,9 @@ class CoordinateLinearModel {
     for (Eigen::Index j = 0; j < p_; ++j)
       for (Eigen::Index c = 0; c < K_; ++c) {
         S sum = 0;
-        for (typename Eigen::SparseMatrix<S>::InnerIterator it(cols_, j); it; ++it) sum += it.value() * W(c, it.row());
+        for (typename Eigen::SparseMatrix<S>::InnerIterator it(cols_, j); it; ++it) sum += it.value() * W(c, it.row()) * row_weight(it.row());
         const Eigen::Index a = c * p_ + j;
-        out[a] = sum / static_cast<S>(n_) + (penalized(a) ? l2_ * v[a] : S(0));
+        out[a] = sum / norm_ + (penalized(a) ? l2_ * v[a] : S(0));
       }
   }
 
@@ -321,10 +335,11 @@ class CoordinateLinearModel {
     for (Eigen::Index a = 0; a < dim(); ++a) {
       const Eigen::Index j = feature_of(a), c = output_of(a);
       S r = 0;
-      for (typename Eigen::SparseMatrix<S>::InnerIterator it(cols_, j); it; ++it) r += std::abs(it.value()) * row_abs[it.row()];
+      for (typename Eigen::SparseMatrix<S>::InnerIterator it(cols_, j); it; ++it)
+        r += std::abs(it.value()) * row_abs[it.row()] * row_weight(it.row());
       S csum = 0;
       for (Eigen::Index c2 = 0; c2 < K_; ++c2) csum += std::abs(loss_.bound(c, c2, K_));
-      D[a] = r * csum / static_cast<S>(n_) + (penalized(a) ? l2_ : S(0));
+      D[a] = r * csum / norm_ + (penalized(a) ? l2_ : S(0));
     }
     return D;
   }
@@ -333,9 +348,12 @@ class CoordinateLinearModel {
   S coordinate_gradient(const State& s, Eigen::Index a) const {
     const Eigen::Index j = feature_of(a), c = output_of(a);
     S sum = 0;
-    for (typename Eigen::SparseMatrix<S>::InnerIterator it(cols_, j); it; ++it) sum += it.value() * s.D(c, it.row());
-    return sum / static_cast<S>(n_) + (penalized(a) ? l2_ * s.x[a] : S(0));
+    for (typename Eigen::SparseMatrix<S>::InnerIterator it(cols_, j); it; ++it) sum += it.value() * s.D(c, it.row()) * row_weight(it.row());
+    return sum / norm_ + (penalized(a) ? l2_ * s.x[a] : S(0));
   }
+
+  // sᵢ (1 without weights: multiplying by it keeps the unweighted bits).
+  S row_weight(Eigen::Index i) const { return sw_.size() ? sw_[i] : S(1); }
 
   S penalty(const VecX<S>& x) const {
     if (l2_ == S(0)) return S(0);
@@ -377,7 +395,7 @@ class CoordinateLinearModel {
         throw InvalidArgument(name_ + ": block index " + std::to_string(a) + " outside [0, " + std::to_string(dim()) + ")");
   }
 
-  /// H(u, v) = Σᵢ ã_{i,j_u} ã_{i,j_v} w(i, c_u, c_v) / n + l2·δ_uv (penalized): column j_u is
+  /// H(u, v) = Σᵢ sᵢ ã_{i,j_u} ã_{i,j_v} w(i, c_u, c_v) / Σs + l2·δ_uv (penalized): column j_u is
   /// scattered into a dense per-thread work vector (kept zero between calls, so no O(n) work or
   /// allocation per call), then dotted with every sparse column j_v.
   template <class Weight>
@@ -392,8 +410,8 @@ class CoordinateLinearModel {
         const Eigen::Index jv = feature_of(b[v]), cv = output_of(b[v]);
         S sum = 0;
         for (typename Eigen::SparseMatrix<S>::InnerIterator it(cols_, jv); it; ++it)
-          sum += work[static_cast<std::size_t>(it.row())] * it.value() * w(it.row(), cu, cv);
-        H(u, v) = H(v, u) = sum / static_cast<S>(n_);
+          sum += work[static_cast<std::size_t>(it.row())] * it.value() * w(it.row(), cu, cv) * row_weight(it.row());
+        H(u, v) = H(v, u) = sum / norm_;
       }
       for (typename Eigen::SparseMatrix<S>::InnerIterator it(cols_, ju); it; ++it) work[static_cast<std::size_t>(it.row())] = S(0);
       if (penalized(b[u])) H(u, u) += l2_;
@@ -405,44 +423,43 @@ class CoordinateLinearModel {
   Eigen::Index n_, d_, p_, K_;
   bool intercept_;
   S l2_;
+  VecX<S> sw_;            // sample weights; empty: every row weighs 1
+  S total_ = 0, norm_ = 1;  // Σs (n without weights), and the divisor of the mean (1 when Σs = 0)
   Eigen::SparseMatrix<S> cols_;
   Eigen::SparseMatrix<S, Eigen::RowMajor> rows_;
 };
 
 namespace detail {
-/// What the coordinate form cannot carry: an l1 term (not smooth) and sample weights (its row
-/// losses are unweighted means).
+/// What the coordinate form cannot carry: an l1 term (not smooth).
 template <class P>
-void refuse_l1_and_weights(const P& p, const char* what) {
+void refuse_l1(const P& p, const char* what) {
   if (p.options().l1 != 0)
     throw InvalidArgument(std::string("coordinate_form(") + what + "): l1 = " + std::to_string(p.options().l1) +
                           " is not smooth; smooth block coordinate descent needs l1 = 0 (treat the L1 term "
                           "as a separable regularizer in proximal BCD)");
-  if (p.weighted())
-    throw InvalidArgument(std::string("coordinate_form(") + what + "): sample weights are not supported by the coordinate form yet");
 }
 }  // namespace detail
 
 /// The block-coordinate form of a least-squares problem (same f, same layout).
 template <class S, class Design>
 CoordinateLinearModel<S, SquaredRowLoss<S>> coordinate_form(const LeastSquares<S, Design>& p) {
-  detail::refuse_l1_and_weights(p, "LeastSquares");
-  return {p.design(), SquaredRowLoss<S>{p.response()}, p.options().intercept, p.options().l2, "CoordinateLeastSquares"};
+  detail::refuse_l1(p, "LeastSquares");
+  return {p.design(), SquaredRowLoss<S>{p.response()}, p.options().intercept, p.options().l2, "CoordinateLeastSquares", p.sample_weights()};
 }
 
 /// The block-coordinate form of a logistic-regression problem (same f, same layout).
 template <class S, class Design>
 CoordinateLinearModel<S, LogisticRowLoss<S>> coordinate_form(const Logistic<S, Design>& p) {
-  detail::refuse_l1_and_weights(p, "Logistic");
-  return {p.design(), LogisticRowLoss<S>{p.labels()}, p.options().intercept, p.options().l2, "CoordinateLogistic"};
+  detail::refuse_l1(p, "Logistic");
+  return {p.design(), LogisticRowLoss<S>{p.labels()}, p.options().intercept, p.options().l2, "CoordinateLogistic", p.sample_weights()};
 }
 
 /// The block-coordinate form of a multinomial problem: coordinate k·p + j is (feature j, class k).
 template <class S, class Design>
 CoordinateLinearModel<S, SoftmaxRowLoss<S>> coordinate_form(const Multinomial<S, Design>& p) {
-  detail::refuse_l1_and_weights(p, "Multinomial");
+  detail::refuse_l1(p, "Multinomial");
   return {p.design(), SoftmaxRowLoss<S>{p.labels(), p.num_classes()}, p.options().intercept, p.options().l2,
-          "CoordinateMultinomial"};
+          "CoordinateMultinomial", p.sample_weights()};
 }
 
 }  // namespace convlab::problems

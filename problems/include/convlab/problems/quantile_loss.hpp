@@ -76,18 +76,32 @@ inline VecX<double> wis_per_row(const MatX<double>& Q, const VecX<double>& y, co
   return out;
 }
 
-/// Mean WIS over rows.
-inline double mean_wis(const MatX<double>& Q, const VecX<double>& y, const VecX<double>& levels) {
-  return wis_per_row(Q, y, levels).mean();
+/// Row weights for a weighted mean over rows: empty (every row weighs 1), or one finite weight
+/// >= 0 per row, not all 0. Returns their sum (the row count without weights, at least 1).
+inline double check_row_weights(const VecX<double>& w, Eigen::Index rows, const std::string& who) {
+  if (w.size() == 0) return static_cast<double>(std::max<Eigen::Index>(rows, 1));
+  detail::require_size(w.size(), rows, who + ": row weights (one per row)");
+  if (!((w.array() >= 0).all() && w.allFinite() && w.sum() > 0))
+    throw InvalidArgument(who + ": row weights must be finite and >= 0, not all 0");
+  return w.sum();
 }
 
-/// Mean pinball loss per level (mean over rows), the reference code's per-level "check score".
-inline VecX<double> pinball_per_level(const MatX<double>& Q, const VecX<double>& y, const VecX<double>& levels) {
+/// Mean WIS over rows (with row weights sᵢ: Σ sᵢ·WISᵢ / Σ s).
+inline double mean_wis(const MatX<double>& Q, const VecX<double>& y, const VecX<double>& levels, const VecX<double>& w = VecX<double>()) {
+  const double total = check_row_weights(w, Q.rows(), "mean_wis");
+  const VecX<double> per_row = wis_per_row(Q, y, levels);
+  return w.size() ? w.dot(per_row) / total : per_row.mean();
+}
+
+/// Mean pinball loss per level (mean over rows, or with row weights sᵢ the weighted mean), the
+/// reference code's per-level "check score".
+inline VecX<double> pinball_per_level(const MatX<double>& Q, const VecX<double>& y, const VecX<double>& levels, const VecX<double>& w = VecX<double>()) {
   check_quantile_matrix(Q, y, levels, "pinball_per_level");
+  const double total = check_row_weights(w, Q.rows(), "pinball_per_level");
   VecX<double> out = VecX<double>::Zero(levels.size());
   for (Eigen::Index i = 0; i < Q.rows(); ++i)
-    for (Eigen::Index k = 0; k < levels.size(); ++k) out[k] += pinball(y[i] - Q(i, k), levels[k]);
-  return out / static_cast<double>(std::max<Eigen::Index>(Q.rows(), 1));
+    for (Eigen::Index k = 0; k < levels.size(); ++k) out[k] += (w.size() ? w[i] : 1.0) * pinball(y[i] - Q(i, k), levels[k]);
+  return out / total;
 }
 
 /// Fraction of ordered level pairs j < k (over all rows) with Q(i, j) > Q(i, k).

@@ -1,0 +1,85 @@
+#pragma once
+/// \file
+/// Row weights and a free intercept for the lasso / elastic-net solver, by an exact reduction to
+/// `lasso_cd` (no second solver). The objective, with weights sᵢ ≥ 0 and S = Σsᵢ:
+///     P(w, b) = 1/(2S)·Σᵢ sᵢ(yᵢ − xᵢᵀw − b)² + λ·(α‖w‖₁ + (1 − α)/2·‖w‖²),
+/// which is LeastSquares' objective with sample weights (docs/problems.md); without weights
+/// sᵢ = 1 and S = n, and without an intercept b = 0.
+///
+/// Reduction: for fixed w the best b is ȳ − x̄ᵀw (weighted means), which leaves the centred data
+/// ỹ = y − ȳ, X̃ = X − 1x̄ᵀ; then 1/(2S)·Σ sᵢeᵢ² = 1/(2n)·Σ (√(sᵢn/S)·eᵢ)², so scaling row i by
+/// √(sᵢn/S) gives lasso_cd's unweighted objective. P and D of the reduced problem are P(w, b(w))
+/// and a lower bound on min P, so its relative duality gap certifies the answer as it is.
+///
+///     auto f = optim::lasso_cd_fit(X, y, lambda, weights, /*intercept=*/true);
+///     // f.w, f.intercept, f.result.relative_gap
+
+#include <cmath>
+#include <string>
+#include <type_traits>
+
+#include <convlab/optim/lasso_cd.hpp>
+
+namespace convlab::optim {
+
+struct LassoFit {
+  VecX<double> w;        ///< coefficients, one per column of X
+  double intercept = 0;  ///< b (0 when no intercept is fitted)
+  LassoResult result;    ///< the solver's report; primal, dual and gap are those of P above
+};
+
+/// Solves P above at λ. `sample_weights`: empty (every row weighs 1) or one finite weight ≥ 0
+/// per row, not all 0. An intercept needs a dense X (centring a sparse design would fill it).
+/// Unweighted without an intercept this is lasso_cd(X, y, …) itself, bit for bit; otherwise the
+/// reduced design is a copy of X.
+template <class Design>
+LassoFit lasso_cd_fit(const Design& X, const VecX<double>& y, double lambda, const VecX<double>& sample_weights, bool intercept,
+                      const LassoOptions& o = {}, const VecX<double>& w0 = {}) {
+  constexpr bool sparse = std::is_base_of_v<Eigen::SparseMatrixBase<Design>, Design>;
+  const Eigen::Index n = X.rows();
+  detail::require_size(y.size(), n, "lasso_cd: y (one per row of X)");
+  const bool weighted = sample_weights.size() > 0;
+  if (!weighted && !intercept) {
+    LassoResult r = lasso_cd(X, y, lambda, o, w0);
+    return {.w = r.w, .intercept = 0, .result = std::move(r)};
+  }
+  if (weighted) {
+    detail::require_size(sample_weights.size(), n, "lasso_cd: sample weights (one per row of X)");
+    for (Eigen::Index i = 0; i < n; ++i)
+      if (!(sample_weights[i] >= 0 && std::isfinite(sample_weights[i])))
+        throw InvalidArgument("lasso_cd: sample weight " + std::to_string(i) + " is " + std::to_string(sample_weights[i]) +
+                              "; weights are finite and >= 0");
+    if (!(sample_weights.sum() > 0)) throw InvalidArgument("lasso_cd: every sample weight is 0");
+  }
+  const VecX<double> s = weighted ? sample_weights : VecX<double>::Ones(n);
+  const double total = s.sum();
+  double y_mean = 0;
+  VecX<double> yr = y;
+  if (intercept) {
+    y_mean = s.dot(y) / total;
+    yr.array() -= y_mean;
+  }
+  const VecX<double> root = (s * (static_cast<double>(n) / total)).cwiseSqrt();
+  if (weighted) yr = yr.cwiseProduct(root);
+  LassoResult r;
+  VecX<double> x_mean = VecX<double>::Zero(X.cols());
+  if constexpr (sparse) {
+    if (intercept)
+      throw InvalidArgument("lasso_cd: an intercept needs a dense design (centring the columns of a sparse one would fill it); "
+                            "centre the data and fit without one");
+    const Eigen::SparseMatrix<double> Xr = root.asDiagonal() * X.template cast<double>();
+    r = lasso_cd(Xr, yr, lambda, o, w0);
+  } else {
+    MatX<double> Xr = X.template cast<double>();
+    if (intercept) {
+      x_mean = Xr.transpose() * s / total;
+      Xr.rowwise() -= x_mean.transpose();
+    }
+    if (weighted) Xr = root.asDiagonal() * Xr;
+    r = lasso_cd(Xr, yr, lambda, o, w0);
+  }
+  const double b = intercept ? y_mean - x_mean.dot(r.w) : 0.0;
+  return {.w = r.w, .intercept = b, .result = std::move(r)};
+}
+
+}  // namespace convlab::optim
