@@ -366,15 +366,13 @@ inline PrestoCv presto_cv(const MatX<double>& X, const VecX<double>& y, int K, c
   // The observations, row i's cᵢ of them in a run (cᵢ = 1 without weights).
   const VecX<double> counts = sample_weight.size() ? sample_weight : VecX<double>::Ones(n);
   detail::require_size(counts.size(), n, "presto_cv: sample_weight (one per row of X)");
-  std::vector<Eigen::Index> owner;
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const double c = counts[i];
-    if (!(c >= 0 && c <= 1e8 && c == std::floor(c)))
-      throw InvalidArgument("presto_cv: sample_weight of row " + std::to_string(i) + " is " + std::to_string(c) +
+  for (Eigen::Index i = 0; i < n; ++i)
+    if (!(counts[i] >= 0 && counts[i] <= 1e8 && counts[i] == std::floor(counts[i])))
+      throw InvalidArgument("presto_cv: sample_weight of row " + std::to_string(i) + " is " + std::to_string(counts[i]) +
                             "; cross-validation splits observations into folds, so weights must be integer counts from 0 to 1e8");
-    owner.insert(owner.end(), static_cast<std::size_t>(c), i);
-    if (owner.size() > 100000000) throw InvalidArgument("presto_cv: the counts add up to more than 1e8 observations");
-  }
+  if (counts.sum() > 1e8) throw InvalidArgument("presto_cv: the counts add up to more than 1e8 observations");
+  std::vector<Eigen::Index> owner;
+  for (Eigen::Index i = 0; i < n; ++i) owner.insert(owner.end(), static_cast<std::size_t>(counts[i]), i);
   const auto N = static_cast<Eigen::Index>(owner.size());
   detail::require(N >= o.folds, "presto_cv: observations (rows, or the sum of the counts)", N, ">= folds");
   PrestoCv cv;
