@@ -98,6 +98,11 @@ int command_fit(const FitArgs& a) {
       if (r.reference)
         fmt::print("reference ({}) f* = {:.15e}; relative suboptimality {:.3e}\n", r.reference->method, r.reference->value,
                    summary["relative_suboptimality"].get<double>());
+      if (const auto& b = r.last_iterate_bound)
+        fmt::print("last-iterate bound: f(x) - f* <= {:.4g} + {:.4g}*D^2{}\n", b->form.at_zero_distance, b->form.per_squared_distance,
+                   r.reference ? fmt::format(" = {:.4g} at D = |x0 - x*| = {:.4g}; measured {:.4g}", b->form.value, b->distance,
+                                             b->suboptimality)
+                               : std::string(", D = |x0 - x*|"));
       if (summary.contains("warning")) fmt::print(stderr, "warning: {}\n", summary["warning"].get<std::string>());
       if (summary.contains("plot_error")) fmt::print(stderr, "warning: plots skipped: {}\n", summary["plot_error"].get<std::string>());
       fmt::print("run folder: {}\n", dir.string());

@@ -438,6 +438,31 @@ schedules::AnySchedule make_schedule(const ScheduleConfig& h, double unit, long 
   return s;
 }
 
+/// The step sizes η_0..η_{steps−1} a schedule gave.
+std::vector<double> steps_of(const schedules::AnySchedule& sched, std::size_t steps) {
+  std::vector<double> eta(steps);
+  for (std::size_t t = 0; t < steps; ++t) eta[t] = sched(static_cast<std::int64_t>(t));
+  return eta;
+}
+
+/// final_iterate_bound for a run of plain steps: G at the returned x is one more full gradient.
+/// With a reference x*, the bound is at D = ‖x0 − x*‖ next to the suboptimality f(x) − f(x*);
+/// without, the free last step is chosen at D = ‖x0 − x‖ (any choice is valid) and only the
+/// form a + b·D² is reported.
+template <class P>
+FitResult::LastIterateBound bound_on_the_returned_iterate(const P& p, const std::pair<std::vector<double>, std::vector<double>>& run,
+                                                          const FitResult& r, const VecX<double>& x0) {
+  VecX<double> g(p.dim());
+  const double f = static_cast<double>(cp::value_and_gradient(p, r.x, g));
+  FitResult::LastIterateBound b;
+  if (r.reference) {
+    b.distance = (x0 - r.reference->x).norm();
+    b.suboptimality = f - r.reference->value;
+  }
+  b.form = schedules::final_iterate_bound(run.first, run.second, g.norm(), r.reference ? b.distance : (x0 - r.x).norm());
+  return b;
+}
+
 template <class P>
 FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_run) {
   FitResult r;
@@ -485,6 +510,15 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
                                .batch_size = c.optimizer.batch_size,
                                .evaluate_every = c.stop.evaluate_every,
                                .seed = static_cast<unsigned long long>(c.seed)};
+  // The bound of the refined-schedules paper covers plain steps x − η·g with full gradients (of a
+  // convex problem: all of fit's step-optimizer problems are); their ‖g‖ are recorded for it.
+  const bool plain_steps = c.optimizer.batch_size == 0 &&
+                           (c.optimizer.type == "gd" || (c.optimizer.type == "sgd" && c.optimizer.sgd.momentum == 0 &&
+                                                         c.optimizer.sgd.weight_decay == 0));
+  co::MinimizeOptions recording = mo;
+  if (plain_steps) recording.record_step_norms = co::StepNorm::L2;
+  std::optional<std::pair<std::vector<double>, std::vector<double>>> plain_run;  // η_t and ‖g_t‖ of every step
+  const VecX<double> x0 = r.x;
   if (c.optimizer.type == "lasso_cd") {
     r.summary = run_lasso_cd(p, c.optimizer, r.x, mo);
   } else if (c.optimizer.type == "logistic_l1" || c.optimizer.type == "logistic_ridge") {
@@ -494,10 +528,11 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
   } else if (c.optimizer.type == "fista") {
     r.summary = run_fista(p, c, r.x);
   } else if (c.schedule.type == "refined" && !c.schedule.from.empty()) {  // refine an earlier run's norms
-    const auto& h = c.schedule;
+    const schedules::AnySchedule sched = schedules::refined(r.refined_shape, c.schedule.lr * unit, c.stop.max_iterations);
     with_optimizer(p, c.optimizer, [&](const auto& opt) {
-      r.summary = run_minimize(p, opt, r.x, mo, schedules::refined(r.refined_shape, h.lr * unit, c.stop.max_iterations), progress);
+      r.summary = run_minimize(p, opt, r.x, recording, sched, progress);
     });
+    if (plain_steps) plain_run = {steps_of(sched, r.summary.step_gradient_norms.size()), r.summary.step_gradient_norms};
   } else if (c.schedule.type == "refined") {  // two passes: linear decay recording ‖g‖, then refined
     const auto& h = c.schedule;
     with_optimizer(p, c.optimizer, [&](const auto& opt) {
@@ -510,16 +545,15 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
   } else {
     // A linear-decay run records every step's gradient norm, so that a later run can refine
     // them (`[schedule] from`); the norm is the one refine's q expects of this optimizer.
-    co::MinimizeOptions recording = mo;
     if (c.schedule.type == "linear_decay") {
       const bool l1 = c.optimizer.type == "adamw" || c.optimizer.type == "lion";
       recording.record_step_norms = l1 ? co::StepNorm::L1 : co::StepNorm::L2;
       r.step_norm = l1 ? "l1" : "l2";
     }
-    with_optimizer(p, c.optimizer, [&](const auto& opt) {
-      r.summary = run_minimize(p, opt, r.x, recording, make_schedule(c.schedule, unit, c.stop.max_iterations), progress);
-    });
-    r.step_norms = std::move(r.summary.step_gradient_norms);
+    const schedules::AnySchedule sched = make_schedule(c.schedule, unit, c.stop.max_iterations);
+    with_optimizer(p, c.optimizer, [&](const auto& opt) { r.summary = run_minimize(p, opt, r.x, recording, sched, progress); });
+    if (plain_steps) plain_run = {steps_of(sched, r.summary.step_gradient_norms.size()), r.summary.step_gradient_norms};
+    if (c.schedule.type == "linear_decay") r.step_norms = std::move(r.summary.step_gradient_norms);
   }
   if (c.reference != "none") {
     auto& cache = reference_cache();
@@ -527,6 +561,8 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
     if (!cache.count(key)) cache.emplace(key, compute_reference(p, c));
     r.reference = cache.at(key);
   }
+  if (plain_run && !plain_run->first.empty() && r.summary.status != co::Status::NonFinite)
+    r.last_iterate_bound = bound_on_the_returned_iterate(p, *plain_run, r, x0);
   return r;
 }
 

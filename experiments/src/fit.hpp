@@ -1,5 +1,6 @@
 #pragma once
 // One run: problem + data + optimizer + schedule + stopping rule, from a RunConfig.
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -8,6 +9,7 @@
 #include <convlab/optim/summary.hpp>
 #include <convlab/problems/concepts.hpp>
 #include <convlab/problems/preprocessing.hpp>
+#include <convlab/schedules/bound.hpp>
 
 #include "config.hpp"
 
@@ -40,6 +42,15 @@ struct FitResult {
   std::string refined_from;                   // ... or the earlier run folder whose norms it refined
   std::vector<double> step_norms;             // schedule "linear_decay": every step's gradient norm,
   std::string step_norm;                      // "l2", or "l1" for adamw and lion (refine's q = 1)
+  /// Runs of plain steps x − η·g on full batches (gd; sgd without momentum or weight decay): the
+  /// refined-schedules paper's bound on the returned iterate, f(x_T) − f* ≤ a + b·D² with
+  /// D = ‖x0 − x*‖; the distance and the suboptimality when a reference gives x* (else NaN).
+  struct LastIterateBound {
+    schedules::FinalIterateBound form;
+    double distance = std::numeric_limits<double>::quiet_NaN();
+    double suboptimality = std::numeric_limits<double>::quiet_NaN();
+  };
+  std::optional<LastIterateBound> last_iterate_bound;
 };
 
 /// Loads the data, builds everything, runs minimize and (if asked) the reference solver.

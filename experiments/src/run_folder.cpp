@@ -188,6 +188,18 @@ nlohmann::json write_run_folder(const fs::path& dir, const RunConfig& c, const F
     j["refined_shape_deciles"] = glance;
   }
   if (const auto ratio = linear_rate_ratio(c, r)) j["linear_rate_ratio"] = *ratio;
+  if (const auto& b = r.last_iterate_bound) {  // docs/configs.md, "The last-iterate bound"
+    nlohmann::json lb = {{"form", "f(x) - f* <= at_zero_distance + per_squared_distance * D^2, D = |x0 - x*|"},
+                         {"at_zero_distance", b->form.at_zero_distance},
+                         {"per_squared_distance", b->form.per_squared_distance},
+                         {"extra_step", b->form.extra_step}};
+    if (std::isfinite(b->distance)) {  // a reference gave x*
+      lb["distance"] = b->distance;
+      lb["value"] = b->form.value;
+      lb["suboptimality"] = b->suboptimality;
+    }
+    j["last_iterate_bound"] = lb;
+  }
   j["model"] = model_json(describe_model(c, r));
   if (!r.solver.empty()) j["solver"] = r.solver;
   if (const std::string w = r.warning.empty() ? stop_warning(r) : r.warning; !w.empty()) j["warning"] = w;

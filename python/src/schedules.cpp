@@ -120,4 +120,15 @@ void bind_schedules(py::module_& m) {
           return cs::last_iterate_bound(lrs, norms, D);
         }, py::arg("lrs"), py::arg("norms"), py::arg("D"),
         "The refined-schedules paper's bound on f(x_T) − f(x*) for steps lrs, gradient norms and distance D.");
+  m.def("final_iterate_bound", [](const std::vector<double>& lrs, const std::vector<double>& norms, double final_norm, double D) {
+          const auto b = cs::final_iterate_bound(lrs, norms, final_norm, D);
+          py::dict d;
+          d["value"] = b.value;
+          d["at_zero_distance"] = b.at_zero_distance;
+          d["per_squared_distance"] = b.per_squared_distance;
+          d["extra_step"] = b.extra_step;
+          return d;
+        }, py::arg("lrs"), py::arg("norms"), py::arg("final_norm"), py::arg("D"),
+        "The bound on the iterate after every step of lrs (final_norm: the gradient norm there): a dict with value = "
+        "at_zero_distance + per_squared_distance * D**2 and the free last step extra_step it was evaluated at.");
 }

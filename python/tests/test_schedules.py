@@ -46,3 +46,20 @@ def test_last_iterate_bound_of_a_constant_step_on_constant_norms():
     assert schedules.last_iterate_bound([0.5], [2.0], 1.0) == pytest.approx(1.0 / (2 * 0.5) + 0.5 * 4.0 / 2)
     with pytest.raises(ValueError, match="one norm per step"):
         schedules.last_iterate_bound([0.1, 0.1], [1.0], 1.0)
+
+
+def test_final_iterate_bound_holds_after_the_last_gradient_step():
+    # Gradient descent on f(x) = ½‖x‖² (f* = 0, ∇f = x) under linear decay: the bound covers the
+    # returned iterate, and it is last_iterate_bound with its free last step appended.
+    x = np.array([3.0, -4.0])
+    D, lrs, norms = 5.0, schedules.linear_decay(0.5, 30).values(30), []
+    for lr in lrs:
+        norms.append(float(np.linalg.norm(x)))
+        x = x - lr * x
+    b = schedules.final_iterate_bound(lrs, norms, float(np.linalg.norm(x)), D)
+    assert 0.5 * float(x @ x) <= b["value"]
+    assert b["value"] == pytest.approx(b["at_zero_distance"] + b["per_squared_distance"] * D * D, rel=1e-14)
+    assert b["value"] == pytest.approx(
+        schedules.last_iterate_bound(lrs + [b["extra_step"]], norms + [float(np.linalg.norm(x))], D), rel=1e-12)
+    with pytest.raises(ValueError, match="final_norm"):
+        schedules.final_iterate_bound(lrs, norms, -1.0, D)

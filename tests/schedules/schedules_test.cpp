@@ -261,6 +261,46 @@ TEST(LastIterateBound, HoldsAtTheLastIterateOfASubgradientRun) {
   }
 }
 
+// final_iterate_bound covers the iterate after every step (the one a run returns): it holds there
+// for random steps and for linear decay, it is the plain bound with one more step e appended, and
+// no other e it could have picked (a grid finer than its own) gives a smaller bound.
+TEST(FinalIterateBound, HoldsAfterTheLastStepAndIsTheBestOverTheFreeLastStep) {
+  std::mt19937_64 rng(convlab::test::test_seed() + 7);
+  const Eigen::Index n = 30, d = 5;
+  std::uniform_real_distribution<double> U(0.01, 1.0);
+  for (int trial = 0; trial < 60; ++trial) {
+    const Eigen::MatrixXd A = convlab::test::random_matrix<double>(n, d, rng);
+    const Eigen::VectorXd xstar = convlab::test::random_matrix<double>(d, 1, rng);
+    const Eigen::VectorXd b = A * xstar;
+    auto subgrad = [&](const Eigen::VectorXd& x) {
+      return Eigen::VectorXd(A.transpose() * (A * x - b).array().sign().matrix() / static_cast<double>(n));
+    };
+    const std::size_t T = 5 + trial % 40;
+    const double D = xstar.norm();  // x_1 = 0
+    std::vector<double> eta(T), G(T);
+    for (std::size_t t = 0; t < T; ++t) eta[t] = trial % 2 ? U(rng) : 0.5 * (1.0 - double(t) / double(T));
+    Eigen::VectorXd x = Eigen::VectorXd::Zero(d);
+    for (std::size_t t = 0; t < T; ++t) {
+      const Eigen::VectorXd g = subgrad(x);
+      G[t] = g.norm();
+      x -= eta[t] * g;  // every step applied
+    }
+    const double final_norm = subgrad(x).norm(), fT = (A * x - b).cwiseAbs().mean();
+    const auto bound = cs::final_iterate_bound(eta, G, final_norm, D);
+    EXPECT_LE(fT, bound.value + 1e-12) << "trial " << trial;
+    EXPECT_NEAR(bound.value, bound.at_zero_distance + bound.per_squared_distance * D * D, 1e-14 * bound.value);
+    std::vector<double> eta1 = eta, G1 = G;
+    eta1.push_back(bound.extra_step);
+    G1.push_back(final_norm);
+    EXPECT_NEAR(bound.value, cs::last_iterate_bound(eta1, G1, D), 1e-12 * bound.value);
+    for (double e = 1e-4; e < 1e4; e *= 1.05) {
+      eta1.back() = e;
+      EXPECT_LE(bound.value, cs::last_iterate_bound(eta1, G1, D) * (1 + 1e-9)) << "trial " << trial << ", e = " << e;
+    }
+  }
+  EXPECT_THROW(cs::final_iterate_bound(std::vector<double>{1.0}, std::vector<double>{1.0}, -1.0, 1.0), std::invalid_argument);
+}
+
 TEST(LastIterateBound, LinearDecayIsWorstCaseOptimalAndRefinedWeightsAreOptimal) {
   const std::size_t T = 50;
   const double D = 2.0, Gc = 3.0;

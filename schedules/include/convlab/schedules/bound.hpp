@@ -79,6 +79,58 @@ double last_iterate_bound(const Schedule& schedule, std::span<const double> norm
   return last_iterate_bound(std::span<const double>(eta), norms, D);
 }
 
+/// A bound on the iterate after *all* T steps of a run, f(x_{T+1}) − f* ≤ at_zero_distance +
+/// per_squared_distance·D². It is the bound above for T + 1 steps whose last step size e never
+/// moves x (it enters only the bound), with G_{T+1} = `final_norm`, the norm of the (sub)gradient
+/// at the final iterate. The inequality holds for every e > 0, so `extra_step` is the e that
+/// minimizes the bound at distance D, searched on a log grid and refined by golden section;
+/// with that e fixed the affine form holds for every distance, not only D.
+struct FinalIterateBound {
+  double value;                 ///< at_zero_distance + per_squared_distance·D²
+  double at_zero_distance;      ///< the bound at D = 0
+  double per_squared_distance;  ///< 1 / (2 Σ η), the coefficient of D²
+  double extra_step;            ///< the free last step size e the form was evaluated at
+};
+
+inline FinalIterateBound final_iterate_bound(std::span<const double> eta, std::span<const double> norms, double final_norm,
+                                             double D) {
+  detail::check_record(eta, norms, "final_iterate_bound");
+  detail::require(final_norm >= 0 && std::isfinite(final_norm), "final_iterate_bound", "final_norm", final_norm,
+                  "0 <= final_norm < inf");
+  std::vector<double> e_eta(eta.begin(), eta.end()), e_norms(norms.begin(), norms.end());
+  e_norms.push_back(final_norm);
+  e_eta.push_back(0);
+  auto at = [&](double e) {  // the bound's two coefficients with last step e
+    e_eta.back() = e;
+    const double zero = last_iterate_bound(e_eta, e_norms, 0.0);
+    detail::CompensatedSum sum;
+    for (double v : e_eta) sum.add(v);
+    const double per = 1 / (2 * sum.value());
+    return FinalIterateBound{zero + per * D * D, zero, per, e};
+  };
+  detail::CompensatedSum total;
+  for (double v : eta) total.add(v);
+  const double scale = total.value() > 0 ? total.value() : 1.0;
+  // Grid e = scale·2^j, j = −60..20, then golden section on log e between the best's neighbours.
+  FinalIterateBound best = at(scale * std::ldexp(1.0, -60));
+  int best_j = -60;
+  for (int j = -59; j <= 20; ++j) {
+    const auto b = at(scale * std::ldexp(1.0, j));
+    if (b.value < best.value) best = b, best_j = j;
+  }
+  const double phi = (std::sqrt(5.0) - 1) / 2;
+  double lo = std::log(scale) + (best_j - 1) * std::log(2.0), hi = lo + 2 * std::log(2.0);
+  for (int it = 0; it < 40; ++it) {
+    const double m1 = hi - phi * (hi - lo), m2 = lo + phi * (hi - lo);
+    const auto b1 = at(std::exp(m1)), b2 = at(std::exp(m2));
+    if (b1.value < best.value) best = b1;
+    if (b2.value < best.value) best = b2;
+    if (b1.value < b2.value) hi = m2;
+    else lo = m1;
+  }
+  return best;
+}
+
 /// Φ(w) = (D² + Σ w_t² G_t²) / (2 Σ w_t).
 inline double weight_form_bound(std::span<const double> w, std::span<const double> norms, double D) {
   detail::check_record(w, norms, "weight_form_bound");
