@@ -457,6 +457,14 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   else p.zero_based = ps.get<bool>("zero_based", false);
   p.l1 = ps.get<double>("l1", 0.0, nonnegative, ">= 0");
   p.l2 = ps.get<double>("l2", 0.0, nonnegative, ">= 0");
+  if (p.type == "least_squares" || p.type == "logistic" || p.type == "multinomial") {
+    const auto not_nan = [](const double& v) { return !std::isnan(v); };
+    p.lower = ps.get<double>("lower", p.lower, not_nan, "a number or -inf", "box constraint lower <= w on the weights (fista; intercepts free)");
+    p.upper = ps.get<double>("upper", p.upper, not_nan, "a number or inf", "box constraint w <= upper on the weights (fista; intercepts free)");
+    if (p.lower > p.upper) ps.fail_here("upper", "is below lower = " + show(p.lower) + "; the box would be empty");
+    if (p.lower == std::numeric_limits<double>::infinity()) ps.fail_here("lower", "must be below inf");
+    if (p.upper == -std::numeric_limits<double>::infinity()) ps.fail_here("upper", "must be above -inf");
+  }
   p.intercept = ps.get<bool>("intercept", false);
   p.standardize = ps.get<bool>("standardize", false);
   if (p.type == "multinomial" || p.type == "ordinal")
@@ -502,6 +510,12 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
     os.fail_here("type", c.optimizer.type + " solves [problem] type = \"" + solves + "\" only");
   if (!solver_for(p.type).empty() && c.reference != "none")
     top.fail_here("reference", c.optimizer.type + " certifies its own answer; set reference = \"none\"");
+  if (p.has_box() && c.optimizer.type != "fista")
+    ps.fail_here(p.lower > -std::numeric_limits<double>::infinity() ? "lower" : "upper",
+                 "a box constraint is a prox term: it needs [optimizer] type = \"fista\" (type is \"" + c.optimizer.type + "\")");
+  if (p.has_box() && c.reference != "none")
+    top.fail_here("reference", "the reference solvers are unconstrained; with [problem] lower/upper set reference = \"none\" "
+                               "(fista certifies its answer by the gradient mapping)");
 
   // [stop]
   const toml::table* stt = subtable(root, "stop", file, origins);

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <stdexcept>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,6 +42,10 @@ struct ProblemConfig {
   std::vector<std::string> features, exclude;  // CSV: chosen feature columns, or columns left out
   std::string weights;            // CSV, ordinal: the per-row weight column ("" = every row weighs 1)
   double l1 = 0, l2 = 0;
+  // least_squares, logistic, multinomial: a box lower <= w <= upper on the weights (intercepts
+  // free), a constraint term for fista; ±inf = no bound
+  double lower = -std::numeric_limits<double>::infinity(), upper = std::numeric_limits<double>::infinity();
+  bool has_box() const { return lower > -std::numeric_limits<double>::infinity() || upper < std::numeric_limits<double>::infinity(); }
   bool intercept = false, standardize = false, zero_based = false;
   long long num_classes = 0;      // multinomial; 0 = infer
   std::vector<double> taus;       // quantile: the levels, increasing

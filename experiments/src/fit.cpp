@@ -302,14 +302,19 @@ co::Summary run_logistic_solver(const P& p, const OptimizerConfig& oc, VecX<doub
   }
 }
 
-/// The l1 term of `[problem] l1` as the regularizer of fista and bcd (whose problem `p` is the
-/// smooth part): every weight, no intercept.
+/// The coordinates a regularizer of `[problem]` acts on: every weight, no intercept.
 template <class P>
-cp::Restricted<cp::L1<double>> l1_term(const P& p, const ProblemConfig& pc) {
+Eigen::Array<bool, Eigen::Dynamic, 1> weight_coordinates(const P& p, const ProblemConfig& pc) {
   const Eigen::Index per = p.dim() / p.num_outputs();  // one column per output: weights, then the intercept
   Eigen::Array<bool, Eigen::Dynamic, 1> weights(p.dim());
   for (Eigen::Index a = 0; a < p.dim(); ++a) weights[a] = !(pc.intercept && a % per == per - 1);
-  return {{pc.l1}, weights};
+  return weights;
+}
+
+/// The l1 term of `[problem] l1` as the regularizer of bcd (whose problem `p` is the smooth part).
+template <class P>
+cp::Restricted<cp::L1<double>> l1_term(const P& p, const ProblemConfig& pc) {
+  return {{pc.l1}, weight_coordinates(p, pc)};
 }
 
 /// How far x is from a minimizer of f + r: ‖x − prox_r(x − ∇f(x))‖₂, 0 exactly at one and
@@ -322,15 +327,18 @@ double proximal_residual(const P& p, const cp::Restricted<cp::L1<double>>& r, co
   return (x - z).norm();
 }
 
-/// `fista`: accelerated proximal gradient on the smooth part with the l1 term (intercepts free),
-/// step 1/L, until its gradient mapping is at most [stop] tolerance (0: never), for
-/// [stop] max_iterations steps, or until [stop] time_limit.
+/// `fista`: accelerated proximal gradient on the smooth part with the l1 term and the box
+/// lower <= w <= upper on the weights (intercepts free; prox = clip ∘ soft-threshold, exact for
+/// this pair, and without a box the clip changes no bit), step 1/L, until its gradient mapping is
+/// at most [stop] tolerance (0: never), for [stop] max_iterations steps, or until [stop] time_limit.
 template <class P>
 co::Summary run_fista(const P& p, const RunConfig& c, VecX<double>& x) {
   const co::ProximalGradientOptions o{.max_iterations = c.stop.max_iterations,
                                       .kkt_tolerance = c.stop.tolerance > 0 ? c.stop.tolerance : std::numeric_limits<double>::denorm_min(),
                                       .time_limit = c.stop.time_limit};
-  auto res = co::proximal_gradient(p, l1_term(p, c.problem), x, static_cast<double>(p.lipschitz()), o);
+  const cp::Restricted<cp::Sum<cp::L1<double>, cp::Box<double>>> term{
+      cp::compose(cp::L1<double>{c.problem.l1}, cp::Box<double>{c.problem.lower, c.problem.upper}), weight_coordinates(p, c.problem)};
+  auto res = co::proximal_gradient(p, term, x, static_cast<double>(p.lipschitz()), o);
   res.summary.final_grad_norm = res.kkt_residual;
   res.summary.message = fmt::format("fista: gradient mapping L·|x - prox(x - g/L)| = {:.3e} ([stop] tolerance {:.1e})", res.kkt_residual,
                                     c.stop.tolerance);

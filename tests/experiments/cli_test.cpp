@@ -608,6 +608,62 @@ TEST(Fit, LassoCdConfigMatchesProximalGradient) {
   EXPECT_EQ(run_cli("fit " + (dir / "bad.toml").string() + " --out " + dir.string()), 2);  // message: tests/configs/bad/47_*
 }
 
+// [problem] lower/upper: fista with a box on the weights (intercepts free). The answer satisfies
+// the optimality conditions written out by hand, per coordinate: 0 ∈ ∂_j f + l1·∂|w_j| + N_[lo,hi](w_j),
+// the box is active on both sides, and the unconstrained fit leaves the box (so the box mattered).
+TEST(Fit, FistaWithABoxMeetsTheOptimalityConditions) {
+  const fs::path dir = fresh_dir("box");
+  write(dir / "box.toml", "seed = 1\n[problem]\ntype = \"least_squares\"\ndata = \"" + source_dir() +
+                              "/data/diabetes.csv\"\nstandardize = true\nintercept = true\nl1 = 0.5\nlower = -8\nupper = 12\n"
+                              "[optimizer]\ntype = \"fista\"\n[stop]\nmax_iterations = 200000\ntolerance = 1e-10\n");
+  const auto check = [&](const ex::Overrides& sets, const std::string& data, bool intercept) -> std::pair<int, int> {
+    const auto c = ex::load_run_config((dir / "box.toml").string(), sets);
+    const ex::FitResult r = ex::run_fit(c, false);
+    EXPECT_TRUE(r.summary.is_solution_usable()) << r.summary.message;
+    auto ds = convlab::problems::load_csv(source_dir() + "/data/" + data, {.response = "y"});
+    convlab::problems::standardize(ds.X);
+    VecX<double> g(r.x.size());
+    const bool ls = c.problem.type == "least_squares";
+    const double l1 = c.problem.l1, lo = c.problem.lower, hi = c.problem.upper;
+    if (ls) convlab::problems::gradient(convlab::problems::LeastSquares<double>(ds.X, ds.y, {0, c.problem.l2, intercept}), r.x, g);
+    else convlab::problems::gradient(convlab::problems::Logistic<double>(ds.X, ds.y, {0, c.problem.l2, intercept}), r.x, g);
+    const double tol = 1e-7 * (1 + g.cwiseAbs().maxCoeff());
+    int at_lo = 0, at_hi = 0;
+    for (Eigen::Index j = 0; j < ds.X.cols(); ++j) {
+      const double w = r.x[j];
+      EXPECT_GE(w, lo) << j;
+      EXPECT_LE(w, hi) << j;
+      const double s = w > 0 ? 1 : w < 0 ? -1 : 0, d = g[j] + l1 * s;  // ∂f/∂w_j + l1·sign(w_j)
+      if (w == hi) {
+        ++at_hi;
+        EXPECT_LE(d, tol) << j;
+      } else if (w == lo) {
+        ++at_lo;
+        EXPECT_GE(d, -tol) << j;
+      } else if (w != 0) EXPECT_LE(std::abs(d), tol) << j;
+      else EXPECT_LE(std::abs(g[j]), l1 + tol) << j;
+    }
+    if (intercept) EXPECT_LE(std::abs(g[ds.X.cols()]), tol);
+    return {at_lo, at_hi};
+  };
+  const auto [lo, hi] = check({}, "diabetes.csv", true);
+  EXPECT_GE(lo, 1);
+  EXPECT_GE(hi, 1);
+  const auto free = ex::run_fit(ex::load_run_config((dir / "box.toml").string(), {"problem.lower=-inf", "problem.upper=inf"}), false);
+  EXPECT_TRUE(free.x.head(10).minCoeff() < -8 && free.x.head(10).maxCoeff() > 12) << free.x.transpose();
+  // nonnegative logistic weights, no l1
+  const std::string bc = "problem.data=\"" + source_dir() + "/data/breast_cancer.csv\"";
+  const auto [nn_lo, nn_hi] = check({"problem.type=\"logistic\"", bc, "problem.l1=0", "problem.l2=0.01", "problem.lower=0",
+                                     "problem.upper=inf", "stop.tolerance=1e-9"},
+                                    "breast_cancer.csv", true);
+  EXPECT_GE(nn_lo, 1);
+  EXPECT_EQ(nn_hi, 0);
+  // the box is fista's: other optimizers and the (unconstrained) references refuse it
+  EXPECT_EQ(run_cli("validate " + (dir / "box.toml").string() + " --set optimizer.type=\"gd\""), 2);
+  EXPECT_EQ(run_cli("validate " + (dir / "box.toml").string() + " --set reference=\"newton\" --set problem.l1=0"), 2);
+  EXPECT_EQ(run_cli("validate " + (dir / "box.toml").string() + " --set problem.lower=13"), 2);
+}
+
 // The quantile-aggregation runner end to end on small data: the post-processing and nesting
 // guarantees hold on every row, the results do not depend on the thread count, and the CSV has
 // one row per (data set, repetition, method).
