@@ -433,7 +433,8 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   if (!pt) throw ConfigError(file + ": missing [problem] table (type and data are required)");
   Section ps(pt, file, "problem", ex, pt->source(), origins);
   auto& p = c.problem;
-  p.type = ps.choice("type", "logistic", {"least_squares", "logistic", "multinomial", "quantile", "ordinal"});
+  p.type = ps.choice("type", "logistic", {"least_squares", "logistic", "multinomial", "quantile", "ordinal", "label_propagation"});
+  const bool graph = p.type == "label_propagation";  // an edge list, not a table of rows (docs/configs.md)
   const std::string data = ps.get<std::string>("data", "", [](const std::string& s) { return !s.empty(); }, "a path");
   if (data.empty()) ps.fail_here("data", "required (a .csv, .libsvm or .svm file, plain or gzip-compressed: .csv.gz)");
   p.data = resolve_data_path(data, base_dir);
@@ -444,7 +445,17 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   p.format = ps.choice("format", inferred.empty() ? "csv" : inferred, {"csv", "libsvm"});
   if (inferred.empty() && !pt->get("format"))
     ps.fail_here("data", "cannot tell the format of '" + data + "' from its extension; set format = \"csv\" or \"libsvm\"");
-  if (p.format == "csv") {
+  if (graph) {
+    if (p.format != "csv") ps.fail_here("data", "label_propagation reads an edge list: a CSV file with columns source, target");
+    p.weights = ps.get<std::string>("weights", "", {}, "a column name", "the edge-weight column; \"\" = every edge weighs 1");
+    const std::string labels = ps.get<std::string>("labels", "", [](const std::string& s) { return !s.empty(); }, "a path",
+                                                   "CSV of the labelled nodes: columns node, label");
+    if (labels.empty()) ps.fail_here("labels", "required (a CSV file with columns node, label)");
+    p.labels = resolve_data_path(labels, base_dir);
+    if (p.labels.empty())
+      ps.fail_here("labels", "file '" + labels + "' not found (looked in " + base_dir.string() + " and the current directory)");
+    ex.back().value = show(p.labels);
+  } else if (p.format == "csv") {
     p.response = ps.get<std::string>("response", "y");
     p.features = ps.strings("features", "the feature columns, in this order; [] = every column but response and exclude");
     p.exclude = ps.strings("exclude", "columns that are not features (ids, splits); not read");
@@ -455,8 +466,10 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
       ps.fail_here("weights", "column '" + p.weights + "' is the response or a feature; name a column of its own");
   }
   else p.zero_based = ps.get<bool>("zero_based", false);
-  p.l1 = ps.get<double>("l1", 0.0, nonnegative, ">= 0");
-  p.l2 = ps.get<double>("l2", 0.0, nonnegative, ">= 0");
+  if (!graph) {
+    p.l1 = ps.get<double>("l1", 0.0, nonnegative, ">= 0");
+    p.l2 = ps.get<double>("l2", 0.0, nonnegative, ">= 0");
+  }
   if (p.type == "least_squares" || p.type == "logistic" || p.type == "multinomial") {
     const auto not_nan = [](const double& v) { return !std::isnan(v); };
     p.lower = ps.get<double>("lower", p.lower, not_nan, "a number or -inf", "box constraint lower <= w on the weights (fista; intercepts free)");
@@ -465,8 +478,10 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
     if (p.lower == std::numeric_limits<double>::infinity()) ps.fail_here("lower", "must be below inf");
     if (p.upper == -std::numeric_limits<double>::infinity()) ps.fail_here("upper", "must be above -inf");
   }
-  p.intercept = ps.get<bool>("intercept", false);
-  p.standardize = ps.get<bool>("standardize", false);
+  if (!graph) {
+    p.intercept = ps.get<bool>("intercept", false);
+    p.standardize = ps.get<bool>("standardize", false);
+  }
   if (p.type == "multinomial" || p.type == "ordinal")
     p.num_classes = ps.get<long long>("num_classes", 0, [](const long long& v) { return v == 0 || v >= 2; }, "0 (infer) or >= 2");
   if (p.type == "ordinal") {  // labels 1 … K; docs/presto.md
@@ -510,6 +525,10 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
     os.fail_here("type", c.optimizer.type + " solves [problem] type = \"" + solves + "\" only");
   if (!solver_for(p.type).empty() && c.reference != "none")
     top.fail_here("reference", c.optimizer.type + " certifies its own answer; set reference = \"none\"");
+  if (graph && c.optimizer.type != "bcd")
+    os.fail_here("type", "[problem] type = \"label_propagation\" is solved by type = \"bcd\" (block coordinate descent on the graph)");
+  if (graph && c.reference == "lbfgs")
+    top.fail_here("reference", "label_propagation's reference is \"newton\": one exact sparse solve of the quadratic");
   if (p.has_box() && c.optimizer.type != "fista")
     ps.fail_here(p.lower > -std::numeric_limits<double>::infinity() ? "lower" : "upper",
                  "a box constraint is a prox term: it needs [optimizer] type = \"fista\" (type is \"" + c.optimizer.type + "\")");

@@ -35,12 +35,13 @@ struct ExplainRow {
 };
 
 struct ProblemConfig {
-  std::string type = "logistic";  // least_squares | logistic | multinomial
+  std::string type = "logistic";  // least_squares | logistic | multinomial | quantile | ordinal | label_propagation
   std::string data;               // resolved path
   std::string format;             // csv | libsvm (from the extension when empty)
   std::string response = "y";     // CSV response column
   std::vector<std::string> features, exclude;  // CSV: chosen feature columns, or columns left out
-  std::string weights;            // CSV, ordinal: the per-row weight column ("" = every row weighs 1)
+  std::string weights;            // CSV: the per-row weight column ("" = every row weighs 1); label_propagation: edge weights
+  std::string labels;             // label_propagation: the resolved path of the (node, label) CSV
   double l1 = 0, l2 = 0;
   // least_squares, logistic, multinomial: a box lower <= w <= upper on the weights (intercepts
   // free), a constraint term for fista; ±inf = no bound

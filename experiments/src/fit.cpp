@@ -10,6 +10,8 @@
 #include <type_traits>
 #include <unistd.h>
 
+#include <Eigen/SparseCholesky>
+
 #include <convlab/optim/adamw.hpp>
 #include <convlab/optim/bcd.hpp>
 #include <convlab/optim/ceres_lbfgs.hpp>
@@ -26,6 +28,7 @@
 #include <convlab/problems/blocked_problem.hpp>
 #include <convlab/problems/coordinate_linear_model.hpp>
 #include <convlab/problems/data_io.hpp>
+#include <convlab/problems/graph_quadratic.hpp>
 #include <convlab/problems/least_squares.hpp>
 #include <convlab/problems/logistic.hpp>
 #include <convlab/problems/multinomial.hpp>
@@ -349,62 +352,80 @@ co::Summary run_fista(const P& p, const RunConfig& c, VecX<double>& x) {
 /// the l1 term as a separable regularizer (proximal BCD) when l1 > 0. [stop] max_iterations
 /// counts block updates; the exact f, the stopping tests and a history row come every
 /// `evaluate_every` updates (0: every ⌈dim/τ⌉, about one pass over the coordinates).
+/// The bcd driver for problem type Q, built from the config's names: refuses (naming the config
+/// key) rules and updates Q cannot take. `what` says which problem it was.
+template <class Q>
+auto bcd_driver(const RunConfig& c, const co::BcdOptions& bo, const std::string& what) {
+  try {
+    return co::make_block_coordinate_descent<Q>(c.optimizer.bcd, bo);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(fmt::format("[optimizer] type = \"bcd\" on {}: {}", what, e.what()));
+  }
+}
+
+/// bcd's options from [stop]: the exact f, the stopping tests and a history row come every
+/// `evaluate_every` block updates (0: ⌈dim/τ⌉, about one pass over the coordinates).
+co::BcdOptions bcd_options(const RunConfig& c, Eigen::Index dim) {
+  const long long every = c.stop.evaluate_every > 0 ? c.stop.evaluate_every : (dim + c.optimizer.bcd.block_size - 1) / c.optimizer.bcd.block_size;
+  return {.max_iterations = c.stop.max_iterations, .gradient_tolerance = c.stop.tolerance,
+          .relative_tolerance = c.stop.relative_tolerance, .time_limit = c.stop.time_limit,
+          .check_every = every, .record_every = every, .seed = static_cast<unsigned long long>(c.seed)};
+}
+
+/// Runs `bcd` on F from x and returns its Summary; `residual(x)` is the stationarity measure of
+/// the history and of grad_norm (the driver records f at its check points only).
+template <class F, class Driver, class Residual>
+co::Summary run_bcd_on(const F& problem, Driver bcd, const RunConfig& c, const co::BcdOptions& bo, VecX<double>& x, Residual&& residual) {
+  co::Summary s;
+  std::vector<double> residuals{residual(x)};
+  const auto b = bcd.minimize(problem, x, [&](long long k, const VecX<double>& xk) {
+    if (k % bo.check_every == 0) residuals.push_back(residual(xk));
+  });
+  for (std::size_t i = 0; i < b.history.size() && i < residuals.size(); ++i)
+    s.history.push_back({b.history[i].iteration, b.history[i].seconds, b.history[i].value, residuals[i],
+                         std::numeric_limits<double>::quiet_NaN()});
+  const auto used = c.optimizer.bcd.resolved(co::CompositeProblem<F>);
+  s.status = b.status;
+  s.message = fmt::format("bcd ({} partition, blocks of {}, rule {}, update {}): {}", used.partition, used.block_size, used.rule,
+                          used.update, b.message);
+  s.iterations = b.iterations;
+  s.initial_value = b.initial_value;
+  s.final_value = b.final_value;
+  s.initial_grad_norm = residuals.front();
+  s.final_grad_norm = residual(x);
+  s.value_evaluations = static_cast<long long>(b.history.size());
+  s.gradient_evaluations = static_cast<long long>(residuals.size());
+  s.seconds = b.seconds;
+  return s;
+}
+
+/// `bcd`: block coordinate descent (docs/bcd.md) on the coordinate form of the smooth part, with
+/// the l1 term as a separable regularizer (proximal BCD) when l1 > 0. [stop] max_iterations
+/// counts block updates; `grad_norm` is ‖x − prox(x − ∇f)‖₂.
 template <class P>
 co::Summary run_bcd(const P& p, const RunConfig& c, VecX<double>& x, bool dry_run) {
   if constexpr (requires { cp::coordinate_form(p); }) {
-    const auto& names = c.optimizer.bcd;
     const bool composite = c.problem.l1 > 0;
     if (composite && c.problem.intercept)
       throw ConfigError("[optimizer] type = \"bcd\" with [problem] l1 > 0 penalizes every coordinate: set [problem] intercept = false "
                         "(centre the data), or use type = \"fista\"");
-    const long long every = c.stop.evaluate_every > 0 ? c.stop.evaluate_every : (p.dim() + names.block_size - 1) / names.block_size;
-    const co::BcdOptions bo{.max_iterations = c.stop.max_iterations, .gradient_tolerance = c.stop.tolerance,
-                            .relative_tolerance = c.stop.relative_tolerance, .time_limit = c.stop.time_limit,
-                            .check_every = every, .record_every = every, .seed = static_cast<unsigned long long>(c.seed)};
+    const co::BcdOptions bo = bcd_options(c, p.dim());
     using Smooth = decltype(cp::coordinate_form(p));
     using Proximal = co::Composite<Smooth, co::L1Penalty>;
-    // The driver for problem type Q (a type_identity): refuses rules and updates Q cannot take.
-    const auto driver = [&](auto type) {
-      try {
-        return co::make_block_coordinate_descent<typename decltype(type)::type>(names, bo);
-      } catch (const std::invalid_argument& e) {
-        throw ConfigError(fmt::format("[optimizer] type = \"bcd\" on {}: {}",
-                                      composite ? "a problem with an l1 term ([problem] l1 > 0)" : "a smooth problem ([problem] l1 = 0)", e.what()));
-      }
-    };
+    const std::string what = composite ? "a problem with an l1 term ([problem] l1 > 0)" : "a smooth problem ([problem] l1 = 0)";
     if (dry_run) {  // the checks without the coordinate form's copy of the data
-      if (composite) driver(std::type_identity<Proximal>{});
-      else driver(std::type_identity<Smooth>{});
+      if (composite) bcd_driver<Proximal>(c, bo, what);
+      else bcd_driver<Smooth>(c, bo, what);
       return {};
     }
     const auto reg = l1_term(p, c.problem);
-    const auto run = [&](const auto& F) {
-      auto bcd = driver(std::type_identity<std::decay_t<decltype(F)>>{});
-      co::Summary s;
-      // The driver records f at its check points; the stationarity of those iterates comes from here.
-      std::vector<double> residuals{proximal_residual(p, reg, x)};
-      const auto b = bcd.minimize(F, x, [&](long long k, const VecX<double>& xk) {
-        if (k % every == 0) residuals.push_back(proximal_residual(p, reg, xk));
-      });
-      for (std::size_t i = 0; i < b.history.size() && i < residuals.size(); ++i)
-        s.history.push_back({b.history[i].iteration, b.history[i].seconds, b.history[i].value, residuals[i],
-                             std::numeric_limits<double>::quiet_NaN()});
-      const auto used = names.resolved(composite);
-      s.status = b.status;
-      s.message = fmt::format("bcd ({} partition, blocks of {}, rule {}, update {}): {}", used.partition, used.block_size, used.rule,
-                              used.update, b.message);
-      s.iterations = b.iterations;
-      s.initial_value = b.initial_value;
-      s.final_value = b.final_value;
-      s.initial_grad_norm = residuals.front();
-      s.final_grad_norm = proximal_residual(p, reg, x);
-      s.value_evaluations = static_cast<long long>(b.history.size());
-      s.gradient_evaluations = static_cast<long long>(residuals.size());
-      s.seconds = b.seconds;
-      return s;
-    };
-    if (composite) return run(Proximal(cp::coordinate_form(p), co::L1Penalty{c.problem.l1}));
-    return run(cp::coordinate_form(p));
+    const auto residual = [&](const VecX<double>& xk) { return proximal_residual(p, reg, xk); };
+    if (composite) {
+      const Proximal F(cp::coordinate_form(p), co::L1Penalty{c.problem.l1});
+      return run_bcd_on(F, bcd_driver<Proximal>(c, bo, what), c, bo, x, residual);
+    }
+    const auto F = cp::coordinate_form(p);
+    return run_bcd_on(F, bcd_driver<Smooth>(c, bo, what), c, bo, x, residual);
   } else {
     throw ConfigError("[optimizer] type = \"bcd\" runs on one process (it needs every row); run it without mpirun");
   }
@@ -695,6 +716,94 @@ FitResult fit_ordinal(const RunConfig& c, MatX<double> X, const VecX<double>& y,
   return r;
 }
 
+/// A node id of a column of an edge or label file: an integer in [0, 2^31).
+Eigen::Index node_id(double v, const std::string& file, const std::string& column, Eigen::Index row) {
+  if (!(v >= 0 && v < 2147483648.0 && v == std::floor(v)))
+    throw convlab::DataError(file, 0, "column '" + column + "'",
+                        fmt::format("row {} (counting data rows from 1) = {} is not a node id (an integer >= 0)", row + 1, v));
+  return static_cast<Eigen::Index>(v);
+}
+
+/// `label_propagation` (docs/configs.md): the edge list (source, target[, weight]) and the
+/// labelled nodes (node, label) become problems::label_propagation's quadratic over the
+/// unlabelled nodes, solved by bcd; reference = "newton" is one sparse LDLT solve of it.
+FitResult fit_label_propagation(const RunConfig& c, bool dry_run) {
+  const auto& pc = c.problem;
+  const auto edges = cp::load_csv(pc.data, {.response = "target", .features = {"source"}, .weights = pc.weights});
+  const auto labels = cp::load_csv(pc.labels, {.response = "label", .features = {"node"}});
+  Eigen::Index n = 0;
+  std::vector<Eigen::Triplet<double>> w;
+  for (Eigen::Index e = 0; e < edges.y.size(); ++e) {
+    const Eigen::Index a = node_id(edges.X(e, 0), pc.data, "source", e), b = node_id(edges.y[e], pc.data, "target", e);
+    n = std::max({n, a + 1, b + 1});
+    const double we = edges.weights.size() ? edges.weights[e] : 1.0;
+    if (a == b || we == 0) continue;  // a loop or a zero weight couples nothing
+    w.emplace_back(a, b, we);
+    w.emplace_back(b, a, we);
+  }
+  std::vector<Eigen::Index> labelled;
+  for (Eigen::Index i = 0; i < labels.y.size(); ++i) {
+    labelled.push_back(node_id(labels.X(i, 0), pc.labels, "node", i));
+    n = std::max(n, labelled.back() + 1);
+  }
+  if (labelled.empty()) throw ConfigError("[problem] labels = '" + pc.labels + "': no labelled node");
+  Eigen::SparseMatrix<double> W(n, n);
+  W.setFromTriplets(w.begin(), w.end());  // an edge listed twice (either direction) adds its weights
+  // Every node must reach a labelled one, or its value is undetermined (M singular).
+  std::vector<char> reached(static_cast<std::size_t>(n), 0);
+  std::vector<Eigen::Index> queue;
+  for (Eigen::Index v : labelled)
+    if (!reached[v]) reached[v] = 1, queue.push_back(v);
+  for (std::size_t q = 0; q < queue.size(); ++q)
+    for (Eigen::SparseMatrix<double>::InnerIterator it(W, queue[q]); it; ++it)
+      if (!reached[it.row()]) reached[it.row()] = 1, queue.push_back(it.row());
+  if (const auto lost = std::find(reached.begin(), reached.end(), 0); lost != reached.end())
+    throw ConfigError(fmt::format("[problem] data = '{}': node {} is not connected to any labelled node of '{}', so its value is "
+                                  "undetermined; label a node of its component or drop it",
+                                  pc.data, lost - reached.begin(), pc.labels));
+  cp::LabelPropagation<double> lp = [&] {
+    try {
+      return cp::label_propagation(W, labelled, labels.y);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError("[problem] labels = '" + pc.labels + "': " + e.what());
+    }
+  }();
+  const auto& f = lp.problem;
+  FitResult r;
+  r.samples = n, r.features = 0, r.dim = f.dim(), r.outputs = 1;
+  r.solver["nodes"] = static_cast<double>(n);
+  r.solver["edges"] = static_cast<double>(W.nonZeros() / 2);
+  r.solver["labelled"] = static_cast<double>(labelled.size());
+  const co::BcdOptions bo = bcd_options(c, f.dim());
+  auto bcd = bcd_driver<cp::GraphQuadratic<double>>(c, bo, "label_propagation");
+  if (dry_run) return r;
+  if (!c.x0.empty() && static_cast<Eigen::Index>(c.x0.size()) != f.dim())
+    throw ConfigError(c.x0_origin + ": [init] key 'x0' has " + std::to_string(c.x0.size()) + " entries, but the graph has " +
+                      std::to_string(f.dim()) + " unlabelled nodes");
+  r.x = c.x0.empty() ? VecX<double>::Zero(f.dim()) : VecX<double>(Eigen::Map<const VecX<double>>(c.x0.data(), f.dim()));
+  const auto gradient_norm = [&](const VecX<double>& x) {
+    VecX<double> g(x.size());
+    f.gradient(x, g);
+    return g.norm();
+  };
+  r.summary = run_bcd_on(f, std::move(bcd), c, bo, r.x, gradient_norm);
+  if (c.reference != "none") {
+    Eigen::SimplicialLDLT<Eigen::SparseMatrix<double>> ldlt(f.matrix());
+    VecX<double> xs = ldlt.solve(f.linear_term());
+    if (ldlt.info() != Eigen::Success) throw ConfigError("[problem] label_propagation: the sparse LDLT solve failed");
+    r.reference = Reference{.method = "newton", .value = f.value(xs), .x = xs, .grad_norm = gradient_norm(xs)};
+  }
+  // every node's value, for propagated.csv: the labels, and x on the unlabelled nodes
+  r.node_values.assign(static_cast<std::size_t>(n), 0.0);
+  r.node_labelled.assign(static_cast<std::size_t>(n), 1);
+  for (std::size_t t = 0; t < labelled.size(); ++t) r.node_values[labelled[t]] = labels.y[static_cast<Eigen::Index>(t)];
+  for (std::size_t u = 0; u < lp.unlabelled.size(); ++u) {
+    r.node_values[lp.unlabelled[u]] = r.x[static_cast<Eigen::Index>(u)];
+    r.node_labelled[lp.unlabelled[u]] = 0;
+  }
+  return r;
+}
+
 cp::CsvOptions csv_options(const ProblemConfig& pc) {
   return {.response = pc.response, .features = pc.features, .exclude = pc.exclude, .weights = pc.weights};
 }
@@ -703,6 +812,10 @@ FitResult run_fit_unnamed(const RunConfig& c, bool show_progress, bool dry_run) 
   const auto fit = [&](const auto& p) { return fit_problem(p, c, show_progress, dry_run); };
   const bool csv = c.problem.format == "csv", gap_solver = is_gap_solver(c.optimizer.type), solver = !solver_for(c.problem.type).empty();
   const bool bcd = c.optimizer.type == "bcd";
+  if (c.problem.type == "label_propagation") {
+    if (mpi_session::size() > 1) throw ConfigError("[problem] type = \"label_propagation\" runs on one process; run it without mpirun");
+    return fit_label_propagation(c, dry_run);
+  }
   // bcd and fista take [problem] l1 as a regularizer of their own: their problem is the smooth part.
   ProblemConfig pc = c.problem;
   if (bcd || c.optimizer.type == "fista") pc.l1 = 0;

@@ -51,6 +51,8 @@ struct FitResult {
     double suboptimality = std::numeric_limits<double>::quiet_NaN();
   };
   std::optional<LastIterateBound> last_iterate_bound;
+  std::vector<double> node_values;  // label_propagation: every node's value (propagated.csv)
+  std::vector<char> node_labelled;  // ... and whether it was a labelled node
 };
 
 /// Loads the data, builds everything, runs minimize and (if asked) the reference solver.

@@ -39,6 +39,9 @@ Model read_model(const fs::path& run_dir) {
     const auto& m = j.at("model");
     Model model;
     model.problem = m.at("problem").get<std::string>();
+    if (model.problem == "label_propagation")
+      throw ConfigError(file.string() + ": a label_propagation run predicts no new rows (it is transductive): its answer is "
+                                        "every node's value, in propagated.csv next to it");
     model.format = m.at("format").get<std::string>();
     model.intercept = m.at("intercept").get<bool>();
     model.features = m.at("features").get<Eigen::Index>();

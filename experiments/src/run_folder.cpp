@@ -200,7 +200,15 @@ nlohmann::json write_run_folder(const fs::path& dir, const RunConfig& c, const F
     }
     j["last_iterate_bound"] = lb;
   }
-  j["model"] = model_json(describe_model(c, r));
+  if (c.problem.type == "label_propagation") {  // transductive: the answer is every node's value
+    std::string csv = "node,value,labelled\n";
+    for (std::size_t v = 0; v < r.node_values.size(); ++v) csv += fmt::format("{},{},{}\n", v, r.node_values[v], int(r.node_labelled[v]));
+    write_atomic(dir / "propagated.csv", csv);
+    j["propagated"] = {{"file", "propagated.csv"}, {"nodes", r.node_values.size()}, {"crc32", crc32_hex(csv)}};
+    j["model"] = {{"problem", c.problem.type}};
+  } else {
+    j["model"] = model_json(describe_model(c, r));
+  }
   if (!r.solver.empty()) j["solver"] = r.solver;
   if (const std::string w = r.warning.empty() ? stop_warning(r) : r.warning; !w.empty()) j["warning"] = w;
   if (c.plots && !s.history.empty()) {  // solvers (lasso_cd, quantile_lp) record no history to plot

@@ -664,6 +664,59 @@ TEST(Fit, FistaWithABoxMeetsTheOptimalityConditions) {
   EXPECT_EQ(run_cli("validate " + (dir / "box.toml").string() + " --set problem.lower=13"), 2);
 }
 
+// [problem] type = "label_propagation": on a weighted path 0 − 1 − … − k with labels 0 at node 0
+// and 1 at node k, the harmonic solution is the closed form x_i = (Σ_{edges before i} 1/w)/(Σ 1/w)
+// (resistances in series); bcd reaches it, the Newton reference (one sparse solve) agrees, and
+// propagated.csv lists every node. Bad graphs are refused naming the file and the node.
+TEST(Fit, LabelPropagationIsTheHarmonicSolution) {
+  const fs::path dir = fresh_dir("graph");
+  const int k = 12;
+  std::string edges = "target,source,w\n";  // columns in any order; edges listed high → low on purpose
+  std::vector<double> resistance(k + 1, 0.0);
+  for (int i = 0; i < k; ++i) {
+    const double w = 0.5 + (i % 4);
+    edges += fmt::format("{},{},{}\n", i + 1, i, w);
+    resistance[i + 1] = resistance[i] + 1 / w;
+  }
+  write(dir / "edges.csv", edges);
+  write(dir / "labels.csv", fmt::format("node,label\n0,0\n{},1\n", k));
+  write(dir / "lp.toml", "seed = 1\nreference = \"newton\"\n[problem]\ntype = \"label_propagation\"\ndata = \"edges.csv\"\n"
+                             "labels = \"labels.csv\"\nweights = \"w\"\n[optimizer]\ntype = \"bcd\"\nrule = \"gs\"\n"
+                             "[stop]\nmax_iterations = 100000\ntolerance = 1e-12\n[output]\nplots = false\n");
+  const ex::FitResult r = ex::run_fit(ex::load_run_config((dir / "lp.toml").string()), false);
+  EXPECT_EQ(r.summary.status, convlab::optim::Status::GradientTolerance) << r.summary.message;
+  ASSERT_EQ(r.x.size(), k - 1);
+  ASSERT_EQ(r.node_values.size(), static_cast<std::size_t>(k + 1));
+  for (int i = 0; i <= k; ++i) EXPECT_NEAR(r.node_values[i], resistance[i] / resistance[k], 1e-10) << i;
+  ASSERT_TRUE(r.reference.has_value());
+  EXPECT_LE((r.reference->x - r.x).norm(), 1e-10);
+  ASSERT_EQ(run_cli("fit " + (dir / "lp.toml").string() + " --out " + (dir / "out").string()), 0);
+  const fs::path run = dir / "out" / "lp" / "fit";
+  std::ifstream in(run / "propagated.csv");
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "node,value,labelled");
+  int rows = 0;
+  for (; std::getline(in, line); ++rows) {
+    std::istringstream fields(line);
+    std::string node, value, labelled;
+    std::getline(fields, node, ',');
+    std::getline(fields, value, ',');
+    std::getline(fields, labelled, ',');
+    EXPECT_EQ(std::stoi(node), rows);
+    EXPECT_EQ(std::stod(value), r.node_values[rows]) << line;
+    EXPECT_EQ(labelled, rows == 0 || rows == k ? "1" : "0") << line;
+  }
+  EXPECT_EQ(rows, k + 1);
+  EXPECT_EQ(run_cli("predict " + run.string() + " " + (dir / "edges.csv").string()), 2);  // transductive: nothing to predict
+  // a node that reaches no label, a non-integer id, another optimizer: refused before any run
+  write(dir / "island.csv", edges + "20,21,1\n");
+  EXPECT_EQ(run_cli("validate " + (dir / "lp.toml").string() + " --set problem.data=\"island.csv\""), 2);
+  write(dir / "frac.csv", edges + "3.5,2,1\n");
+  EXPECT_EQ(run_cli("validate " + (dir / "lp.toml").string() + " --set problem.data=\"frac.csv\""), 2);
+  EXPECT_EQ(run_cli("validate " + (dir / "lp.toml").string() + " --set optimizer.type=\"gd\""), 2);
+}
+
 // The quantile-aggregation runner end to end on small data: the post-processing and nesting
 // guarantees hold on every row, the results do not depend on the thread count, and the CSV has
 // one row per (data set, repetition, method).
