@@ -349,7 +349,7 @@ co::Summary run_fista(const P& p, const RunConfig& c, VecX<double>& x) {
 }
 
 /// `bcd`: block coordinate descent (docs/bcd.md) on the coordinate form of the smooth part, with
-/// the l1 term as a separable regularizer (proximal BCD) when l1 > 0. [stop] max_iterations
+/// the l1 term as a separable regularizer (proximal BCD, intercepts free) when l1 > 0. [stop] max_iterations
 /// counts block updates; the exact f, the stopping tests and a history row come every
 /// `evaluate_every` updates (0: every ⌈dim/τ⌉, about one pass over the coordinates).
 /// The bcd driver for problem type Q, built from the config's names: refuses (naming the config
@@ -400,15 +400,12 @@ co::Summary run_bcd_on(const F& problem, Driver bcd, const RunConfig& c, const c
 }
 
 /// `bcd`: block coordinate descent (docs/bcd.md) on the coordinate form of the smooth part, with
-/// the l1 term as a separable regularizer (proximal BCD) when l1 > 0. [stop] max_iterations
+/// the l1 term as a separable regularizer (proximal BCD, intercepts free) when l1 > 0. [stop] max_iterations
 /// counts block updates; `grad_norm` is ‖x − prox(x − ∇f)‖₂.
 template <class P>
 co::Summary run_bcd(const P& p, const RunConfig& c, VecX<double>& x, bool dry_run) {
   if constexpr (requires { cp::coordinate_form(p); }) {
     const bool composite = c.problem.l1 > 0;
-    if (composite && c.problem.intercept)
-      throw ConfigError("[optimizer] type = \"bcd\" with [problem] l1 > 0 penalizes every coordinate: set [problem] intercept = false "
-                        "(centre the data), or use type = \"fista\"");
     const co::BcdOptions bo = bcd_options(c, p.dim());
     using Smooth = decltype(cp::coordinate_form(p));
     using Proximal = co::Composite<Smooth, co::L1Penalty>;
@@ -420,8 +417,10 @@ co::Summary run_bcd(const P& p, const RunConfig& c, VecX<double>& x, bool dry_ru
     }
     const auto reg = l1_term(p, c.problem);
     const auto residual = [&](const VecX<double>& xk) { return proximal_residual(p, reg, xk); };
-    if (composite) {
-      const Proximal F(cp::coordinate_form(p), co::L1Penalty{c.problem.l1});
+    if (composite) {  // the intercepts are free of the l1 term
+      std::vector<char> free(static_cast<std::size_t>(p.dim()));
+      for (Eigen::Index a = 0; a < p.dim(); ++a) free[static_cast<std::size_t>(a)] = !reg.mask[a];
+      const Proximal F(cp::coordinate_form(p), co::L1Penalty{c.problem.l1}, std::move(free));
       return run_bcd_on(F, bcd_driver<Proximal>(c, bo, what), c, bo, x, residual);
     }
     const auto F = cp::coordinate_form(p);

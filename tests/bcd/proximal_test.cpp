@@ -142,6 +142,38 @@ TEST(ProximalBcd, IdentifiesTheSupportAndSolvesLassoAndNonNegativeLasso) {
   }
 }
 
+// Free coordinates (Composite's third argument) carry no l1 term: GS-q with PG and PN, and a
+// random rule with PN, reach FISTA's answer with the term restricted to the other coordinates;
+// the free coordinates of the planted solution, zeroed by the full penalty, come back.
+TEST(ProximalBcd, FreeCoordinatesAreLeftOutOfTheRegularizer) {
+  const Lasso l = make_lasso(convlab::test::test_seed() + 3);
+  Eigen::Array<bool, Eigen::Dynamic, 1> penalized = Eigen::Array<bool, Eigen::Dynamic, 1>::Constant(40, true);
+  std::vector<char> free(40, 0);
+  for (Index j = 1; j < 40; j += 8) penalized[j] = false, free[static_cast<std::size_t>(j)] = 1;
+  const double lambda = 2.0;
+  const VecX<double> xs = reference(l, cp::Restricted<cp::L1<double>>{{lambda}, penalized});
+  const VecX<double> xfull = reference(l, cp::L1<double>{lambda});
+  for (Index j = 1; j < 40; j += 8) EXPECT_NE(xs[j], 0.0) << j;  // free: not thresholded ...
+  EXPECT_GT((xs - xfull).norm(), 1e-3);                          // ... so the answer differs
+  const co::Composite F(cp::coordinate_form(cp::LeastSquares<double>(l.A, l.b)), co::L1Penalty{lambda}, free);
+  const double Fstar = F.value(F.make_state(xs, false));
+  EXPECT_NEAR(Fstar, cp::LeastSquares<double>(l.A, l.b).value(xs) + lambda * (xs.array() * penalized.cast<double>()).abs().sum(), 1e-12);
+  const auto solve = [&](auto rule, auto update) {
+    co::BlockCoordinateDescent bcd(co::VariableBlocks{5}, rule, update, {.max_iterations = 200000, .gradient_tolerance = 1e-11});
+    VecX<double> x = VecX<double>::Zero(40);
+    const auto s = bcd.minimize(F, x);
+    EXPECT_EQ(s.status, co::Status::GradientTolerance) << s.brief_report();
+    EXPECT_LE((x - xs).norm(), 1e-8 * (1 + xs.norm()));
+    EXPECT_LE(s.final_value - Fstar, 1e-10 * (1 + std::abs(Fstar)));
+  };
+  solve(co::GaussSouthwellProximal{}, co::ProxGradientUpdate{});
+  solve(co::GaussSouthwellProximal{}, co::ProxNewtonUpdate{});
+  solve(co::RandomPermutation{}, co::ProxNewtonUpdate{});
+  const auto smooth = cp::coordinate_form(cp::LeastSquares<double>(l.A, l.b));
+  EXPECT_THROW(co::Composite(smooth, co::NonNegativeL1{lambda}, free), std::invalid_argument);
+  EXPECT_THROW(co::Composite(smooth, co::L1Penalty{lambda}, std::vector<char>(39, 0)), std::invalid_argument);
+}
+
 // On a quadratic, PN on a block holding the whole support is exact: from the identified
 // manifold one step finishes (finite termination).
 TEST(ProximalBcd, ProxNewtonOnTheSupportTerminates) {

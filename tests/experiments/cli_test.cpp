@@ -2092,8 +2092,9 @@ TEST(Fit, BcdAndFistaReachTheNewtonOptimumOfEveryLinearModel) {
   EXPECT_NEAR(rmse * rmse / 2, s["final_value"].get<double>() - 0.1 / 2 * w2, 1e-9 * s["final_value"].get<double>());
 }
 
-// With an l1 term: proximal bcd (GS-q with PG, and PN) and fista agree with lasso_cd; fista with
-// an unpenalized intercept on logistic data meets the KKT conditions checked here.
+// With an l1 term: proximal bcd (GS-q with PG, and PN) and fista agree with lasso_cd, with and
+// without an unpenalized intercept; on logistic data with an intercept they meet the KKT
+// conditions checked here.
 TEST(Fit, ProximalBcdAndFistaSolveTheL1ProblemsLikeLassoCd) {
   const fs::path dir = fresh_dir("bcd-l1");
   const std::string lasso = "l1 = 2.0\nl2 = 0.5\nintercept = false";
@@ -2110,32 +2111,51 @@ TEST(Fit, ProximalBcdAndFistaSolveTheL1ProblemsLikeLassoCd) {
     EXPECT_LE((r.x - cd.x).norm(), 1e-6 * (1 + cd.x.norm()));
     for (Eigen::Index j = 0; j < r.x.size(); ++j) EXPECT_EQ(r.x[j] == 0, cd.x[j] == 0) << "support differs at " << j;
   }
-  // Logistic + l1 with an intercept (fista only): ∇f of the smooth part at x satisfies
-  // g_b = 0 for the intercept, g_j = −l1·sign(w_j) where w_j ≠ 0 and |g_j| <= l1 where w_j = 0.
+  // An unpenalized intercept: proximal bcd (its intercept free of the l1 term) against lasso_cd's
+  // exact reduction.
+  const std::string with_b = "l1 = 2.0\nl2 = 0.5\nintercept = true";
+  write(dir / "cdb.toml", solver_config("least_squares", "diabetes.csv", with_b, "type = \"lasso_cd\"\ngap_tolerance = 1e-14",
+                                        "max_iterations = 100000", "none"));
+  const ex::FitResult cdb = ex::run_fit(ex::load_run_config((dir / "cdb.toml").string(), {}), false);
+  ASSERT_EQ(cdb.summary.status, convlab::optim::Status::DualityGap);
+  for (const std::string opt : {"type = \"bcd\"", "type = \"bcd\"\nupdate = \"pn\"\nrule = \"random_permutation\"\nblock_size = 4"}) {
+    SCOPED_TRACE(opt + " with an intercept");
+    write(dir / "b.toml", solver_config("least_squares", "diabetes.csv", with_b, opt, "max_iterations = 400000\ntolerance = 1e-10", "none"));
+    const ex::FitResult r = ex::run_fit(ex::load_run_config((dir / "b.toml").string(), {}), false);
+    EXPECT_EQ(r.summary.status, convlab::optim::Status::GradientTolerance) << r.summary.message;
+    EXPECT_NEAR(r.summary.final_value, cdb.summary.final_value, 1e-12 * cdb.summary.final_value);
+    EXPECT_LE((r.x - cdb.x).norm(), 1e-6 * (1 + cdb.x.norm()));
+    EXPECT_GT(std::abs(r.x[10]), 1.0);  // the intercept (mean of y ≈ 152) is not shrunk towards 0
+  }
+  // Logistic + l1 with an intercept (fista, and bcd with PG and PN): ∇f of the smooth part at x
+  // satisfies g_b = 0 for the intercept, g_j = −l1·sign(w_j) where w_j ≠ 0 and |g_j| <= l1 where w_j = 0.
   const double l1 = 0.02;
-  write(dir / "lg.toml", solver_config("logistic", "breast_cancer.csv", fmt::format("l1 = {}\nl2 = 0.001\nintercept = true", l1), "type = \"fista\"",
-                                       "max_iterations = 1000000\ntolerance = 1e-11", "none"));
-  const ex::FitResult r = ex::run_fit(ex::load_run_config((dir / "lg.toml").string(), {}), false);
-  ASSERT_EQ(r.summary.status, convlab::optim::Status::GradientTolerance) << r.summary.message;
   auto ds = cp::load_csv(source_dir() + "/data/breast_cancer.csv", {.response = "y"});
   cp::standardize(ds.X);
   const cp::Logistic<double> f(ds.X, ds.y, {.l2 = 0.001, .intercept = true});
-  VecX<double> g(r.dim);
-  cp::gradient(f, r.x, g);
-  const Eigen::Index d = r.dim - 1;
-  EXPECT_LE(std::abs(g[d]), 1e-9);
-  EXPECT_NE(r.x[d], 0.0);
-  long long zeros = 0;
-  for (Eigen::Index j = 0; j < d; ++j) {
-    if (r.x[j] == 0) {
-      ++zeros;
-      EXPECT_LE(std::abs(g[j]), l1 + 1e-9) << j;
-    } else {
-      EXPECT_NEAR(g[j], -l1 * (r.x[j] > 0 ? 1 : -1), 1e-9) << j;
+  for (const std::string opt : {"type = \"fista\"", "type = \"bcd\"", "type = \"bcd\"\nupdate = \"pn\"\nblock_size = 4"}) {
+    SCOPED_TRACE(opt + " on logistic data");
+    write(dir / "lg.toml", solver_config("logistic", "breast_cancer.csv", fmt::format("l1 = {}\nl2 = 0.001\nintercept = true", l1), opt,
+                                         "max_iterations = 4000000\ntolerance = 1e-11", "none"));
+    const ex::FitResult r = ex::run_fit(ex::load_run_config((dir / "lg.toml").string(), {}), false);
+    ASSERT_EQ(r.summary.status, convlab::optim::Status::GradientTolerance) << r.summary.message;
+    VecX<double> g(r.dim);
+    cp::gradient(f, r.x, g);
+    const Eigen::Index d = r.dim - 1;
+    EXPECT_LE(std::abs(g[d]), 1e-9);
+    EXPECT_NE(r.x[d], 0.0);
+    long long zeros = 0;
+    for (Eigen::Index j = 0; j < d; ++j) {
+      if (r.x[j] == 0) {
+        ++zeros;
+        EXPECT_LE(std::abs(g[j]), l1 + 1e-9) << j;
+      } else {
+        EXPECT_NEAR(g[j], -l1 * (r.x[j] > 0 ? 1 : -1), 1e-9) << j;
+      }
     }
+    EXPECT_GT(zeros, 0);  // the penalty is large enough to zero some weights ...
+    EXPECT_LT(zeros, d);  // ... and small enough to keep some
   }
-  EXPECT_GT(zeros, 0);     // the penalty is large enough to zero some weights ...
-  EXPECT_LT(zeros, d);     // ... and small enough to keep some
 }
 
 // Combinations that would give a wrong or meaningless answer are refused with exit 2 before
@@ -2152,7 +2172,6 @@ TEST(Fit, BcdAndFistaRefuseWhatTheyCannotSolve) {
     EXPECT_NE(slurp(err).find(needle), std::string::npos) << slurp(err);
     EXPECT_FALSE(fs::exists(dir / "out")) << "a refused run made its folder";
   };
-  refused("l1 = 1\nintercept = true", "type = \"bcd\"", "", "set [problem] intercept = false");
   refused("l1 = 1\nintercept = false", "type = \"bcd\"\nupdate = \"lb\"", "", "ignores the regularizer");
   refused("l1 = 1\nintercept = false", "type = \"bcd\"\nupdate = \"hb\"", "", "use pg | pn");
   refused("l2 = 1", "type = \"bcd\"\nrule = \"gs_q\"", "", "needs a composite problem");

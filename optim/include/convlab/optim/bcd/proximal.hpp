@@ -9,7 +9,7 @@
 /// |---|---|
 /// | `L1Penalty{λ}` | r(t) = λ\|t\|; prox = soft threshold (exact zeros); `change(t, d)` = r(t + d) − r(t) without cancellation |
 /// | `NonNegativeL1{λ}` | r(t) = λt + ι(t ≥ 0); prox = max(0, z − λ/L) |
-/// | `Composite<P, R>` | F = f + Σ r(xᵢ) as a `BlockCoordinate` problem (value and decrease include r) |
+/// | `Composite<P, R>` | F = f + Σ r(xᵢ) as a `BlockCoordinate` problem (value and decrease include r); optionally some coordinates free of r (unpenalized intercepts) |
 /// | `GaussSouthwellProximal` ("GS-q") | per coordinate q_i = min_d ∇_i f·d + (L_i/2)d² + r(x_i + d) − r(x_i) ≤ 0; VB: the τ most negative, FB: the largest Σ\|q_i\| |
 /// | `ProxGradientUpdate` ("PG") | x_b⁺ = prox_{r/L_b}(x_b − ∇_b f/L_b); guaranteed decrease (L_b/2)‖d‖² |
 /// | `ProxNewtonUpdate` ("PN") | d = argmin ∇_b fᵀd + ½dᵀ∇²_bb f d + r(x_b + d) (coordinate descent on the block model to rounding), Armijo on F; exact block minimization when f is quadratic |
@@ -64,7 +64,9 @@ struct NonNegativeL1 {
   }
 };
 
-/// F = f + Σᵢ r(xᵢ) over a block-coordinate problem P; forwards everything else to P.
+/// F = f + Σ_{i not free} r(xᵢ) over a block-coordinate problem P; forwards everything else to P.
+/// `free` (empty, or one flag per coordinate) marks coordinates r does not act on, such as the
+/// unpenalized intercepts of a linear model; only for L1Penalty, whose λ = 0 is no term at all.
 template <problems::BlockCoordinate P, class R>
 class Composite {
  public:
@@ -72,18 +74,30 @@ class Composite {
   using State = typename P::State;
   using S = Scalar;
 
-  Composite(const P& smooth, R reg) : f_(smooth), r_(reg) {
+  Composite(const P& smooth, R reg, std::vector<char> free = {}) : f_(smooth), r_(reg), free_(std::move(free)) {
     detail::require(reg.lambda >= 0 && std::isfinite(reg.lambda), "regularizer lambda", reg.lambda, "0 <= lambda < inf");
+    if (!free_.empty()) {
+      detail::require_size(static_cast<long long>(free_.size()), f_.dim(), "Composite: free");
+      if (R::nonnegative) throw InvalidArgument("Composite: free coordinates need a regularizer without a constraint (L1Penalty)");
+    }
   }
   const P& smooth() const { return f_; }
+  /// The regularizer of the coordinates it acts on.
   const R& regularizer() const { return r_; }
+  /// The regularizer of coordinate i: r, or λ = 0 (no term) where i is free.
+  R regularizer(Eigen::Index i) const {
+    if (free_.empty() || !free_[static_cast<std::size_t>(i)]) return r_;
+    R none = r_;
+    none.lambda = 0;
+    return none;
+  }
 
   Eigen::Index dim() const { return f_.dim(); }
   /// Rows spread over processes (problems::BlockedCoordinate): the driver's stop agreement.
   bool any_rank(bool flag) const requires requires(const P& f) { f.any_rank(flag); } { return f_.any_rank(flag); }
   State make_state(In<S> x, bool track) const {
     for (Eigen::Index i = 0; i < x.size(); ++i)
-      if (!std::isfinite(static_cast<double>(r_.value(x[i]))))
+      if (!std::isfinite(static_cast<double>(regularizer(i).value(x[i]))))
         throw InvalidArgument("Composite: the starting point is outside the regularizer's domain at coordinate " +
                               std::to_string(i));
     return f_.make_state(x, track);
@@ -92,7 +106,7 @@ class Composite {
   S value(const State& s) const { return f_.value(s) + reg_value(s.x); }
   S reg_value(const VecX<S>& x) const {
     S sum = 0;
-    for (Eigen::Index i = 0; i < x.size(); ++i) sum += r_.value(x[i]);
+    for (Eigen::Index i = 0; i < x.size(); ++i) sum += regularizer(i).value(x[i]);
     return sum;
   }
   /// ∇f (the smooth part): what greedy proximal rules score.
@@ -102,7 +116,7 @@ class Composite {
   S decrease(State& s, problems::Block b, In<S> d) const {
     S reg = 0;
     for (std::size_t t = 0; t < b.size(); ++t)
-      reg -= r_.change(s.x[b[t]], d[static_cast<Eigen::Index>(t)]);
+      reg -= regularizer(b[t]).change(s.x[b[t]], d[static_cast<Eigen::Index>(t)]);
     return f_.decrease(s, b, d) + reg;
   }
   VecX<S> coordinate_lipschitz() const { return f_.coordinate_lipschitz(); }
@@ -119,13 +133,14 @@ class Composite {
   S kkt_residual(const State& s) const {
     VecX<S> g(dim());
     f_.gradient(s, g);
-    for (Eigen::Index i = 0; i < dim(); ++i) g[i] = s.x[i] - r_.prox(s.x[i] - g[i], S(1));
+    for (Eigen::Index i = 0; i < dim(); ++i) g[i] = s.x[i] - regularizer(i).prox(s.x[i] - g[i], S(1));
     return g.norm();
   }
 
  private:
   P f_;
   R r_;
+  std::vector<char> free_;
 };
 
 template <class P>
@@ -149,7 +164,7 @@ struct GaussSouthwellProximal : detail::GreedySelection<GaussSouthwellProximal> 
     using S = typename Ctx::S;
     S d;
     const S L = std::max(ctx.L[i], std::numeric_limits<S>::min());
-    return -static_cast<double>(detail::proximal_model(ctx.problem.regularizer(), s.x[i], s.grad[i], L, d));
+    return -static_cast<double>(detail::proximal_model(ctx.problem.regularizer(i), s.x[i], s.grad[i], L, d));
   }
   template <class Ctx, class State>
   double block_score(Ctx& ctx, const State& s, Eigen::Index id) const {
@@ -214,22 +229,23 @@ struct ProxGradientUpdate {
   BlockStep<S> apply(Ctx& ctx, State& s, const SelectedBlock& b, const VecX<S>& g) {
     const S L = ctx.block_constant(b);
     if (!(L > 0)) return {};
-    const auto& r = ctx.problem.regularizer();
     VecX<S> d(g.size());
     for (Eigen::Index t = 0; t < g.size(); ++t) {
-      const S x = s.x[b.indices[static_cast<std::size_t>(t)]];
-      d[t] = r.prox(x - g[t] / L, L) - x;
+      const Eigen::Index i = b.indices[static_cast<std::size_t>(t)];
+      const S x = s.x[i];
+      d[t] = ctx.problem.regularizer(i).prox(x - g[t] / L, L) - x;
     }
     return {L / 2 * d.squaredNorm(), detail::commit(ctx, s, b, d)};
   }
 };
 
 namespace detail {
-/// min_d gᵀd + ½dᵀHd + Σ r(x_t + d_t) by cyclic coordinate descent on the τ-dimensional model
+/// min_d gᵀd + ½dᵀHd + Σ r_t(x_t + d_t) by cyclic coordinate descent on the τ-dimensional model
 /// (H positive definite: linear convergence), until no coordinate moves by more than
-/// 1e-15·(1 + |x_t + d_t|) or `max_sweeps`.
-template <class R, class S>
-void solve_block_model(const R& r, const VecX<S>& x, const VecX<S>& g, const MatX<S>& H, VecX<S>& d, int max_sweeps = 2000) {
+/// 1e-15·(1 + |x_t + d_t|) or `max_sweeps`; `r(t)` is the regularizer of the block's t-th coordinate.
+template <class RegularizerOf, class S>
+void solve_block_model(const RegularizerOf& r, const VecX<S>& x, const VecX<S>& g, const MatX<S>& H, VecX<S>& d,
+                       int max_sweeps = 2000) {
   const Eigen::Index t = g.size();
   d.setZero(t);
   VecX<S> Hd = VecX<S>::Zero(t);
@@ -240,7 +256,7 @@ void solve_block_model(const R& r, const VecX<S>& x, const VecX<S>& g, const Mat
       if (!(hii > 0)) continue;
       // One coordinate: min_u (g_i + (Hd)_i − h_ii d_i)u + ½h_ii u² + r(x_i + u) over u = d_i.
       const S lin = g[i] + Hd[i] - hii * d[i];
-      const S ui = r.prox(x[i] - lin / hii, hii) - x[i];
+      const S ui = r(i).prox(x[i] - lin / hii, hii) - x[i];
       const S delta = ui - d[i];
       if (delta != S(0)) {
         Hd += delta * H.col(i);
@@ -259,12 +275,11 @@ void solve_block_model(const R& r, const VecX<S>& x, const VecX<S>& g, const Mat
 template <class Ctx, class State, class S>
 BlockStep<S> composite_line_search(Ctx& ctx, State& s, const SelectedBlock& b, const VecX<S>& g, const VecX<S>& d,
                                    const VecX<S>* slope, double c1, int max_backtracks) {
-  const auto& r = ctx.problem.regularizer();
   S delta = g.dot(d);
   if (!slope)
     for (Eigen::Index t = 0; t < d.size(); ++t) {
-      const S x = s.x[b.indices[static_cast<std::size_t>(t)]];
-      delta += r.change(x, d[t]);
+      const Eigen::Index i = b.indices[static_cast<std::size_t>(t)];
+      delta += ctx.problem.regularizer(i).change(s.x[i], d[t]);
     }
   BlockStep<S> step;
   step.trials = 0;
@@ -307,7 +322,8 @@ struct ProxNewtonUpdate {
     Ctx::add_ridge(H);
     VecX<S> x(t), d;
     for (Eigen::Index u = 0; u < t; ++u) x[u] = s.x[b.indices[static_cast<std::size_t>(u)]];
-    detail::solve_block_model(ctx.problem.regularizer(), x, g, H, d);
+    detail::solve_block_model([&](Eigen::Index u) { return ctx.problem.regularizer(b.indices[static_cast<std::size_t>(u)]); }, x, g,
+                              H, d);
     return detail::composite_line_search(ctx, s, b, g, d, static_cast<const VecX<S>*>(nullptr), c1, max_backtracks);
   }
 };
