@@ -366,6 +366,9 @@ auto bcd_driver(const RunConfig& c, const co::BcdOptions& bo, const std::string&
 /// bcd's options from [stop]: the exact f, the stopping tests and a history row come every
 /// `evaluate_every` block updates (0: ⌈dim/τ⌉, about one pass over the coordinates).
 co::BcdOptions bcd_options(const RunConfig& c, Eigen::Index dim) {
+  if (c.optimizer.bcd.block_size > dim)
+    throw ConfigError(fmt::format("[optimizer] key 'block_size' = {} is larger than the problem's {} coordinates", c.optimizer.bcd.block_size,
+                                  dim));
   const long long every = c.stop.evaluate_every > 0 ? c.stop.evaluate_every : (dim + c.optimizer.bcd.block_size - 1) / c.optimizer.bcd.block_size;
   return {.max_iterations = c.stop.max_iterations, .gradient_tolerance = c.stop.tolerance,
           .relative_tolerance = c.stop.relative_tolerance, .time_limit = c.stop.time_limit,
@@ -719,7 +722,7 @@ FitResult fit_ordinal(const RunConfig& c, MatX<double> X, const VecX<double>& y,
 Eigen::Index node_id(double v, const std::string& file, const std::string& column, Eigen::Index row) {
   if (!(v >= 0 && v < 2147483648.0 && v == std::floor(v)))
     throw convlab::DataError(file, 0, "column '" + column + "'",
-                        fmt::format("row {} (counting data rows from 1) = {} is not a node id (an integer >= 0)", row + 1, v));
+                             fmt::format("row {} (counting data rows from 1) = {} is not a node id (an integer >= 0)", row + 1, v));
   return static_cast<Eigen::Index>(v);
 }
 

@@ -2177,6 +2177,7 @@ TEST(Fit, BcdAndFistaRefuseWhatTheyCannotSolve) {
   refused("l2 = 1", "type = \"bcd\"\nrule = \"gs_q\"", "", "needs a composite problem");
   refused("l2 = 1", "type = \"bcd\"\npartition = \"rows\"", "", "allowed: order | sort | avg | random | vb");
   refused("l2 = 1", "type = \"bcd\"\nblock_size = 0", "", "block_size");
+  refused("l2 = 1", "type = \"bcd\"\nblock_size = 11", "", "[optimizer] key 'block_size' = 11 is larger than the problem's 10 coordinates");
   refused("l2 = 1", "type = \"fista\"", "max_iterations = 0", "needs [stop] max_iterations >= 1");
   refused("l2 = 1", "type = \"fista\"\nbatch_size = 10", "", "batch_size");
 }
