@@ -223,32 +223,39 @@ TEST(LastIterateBound, RanksLinearBelowCosineBelowConstantAtTheirBestScale) {
   EXPECT_LT(cosine, constant);
 }
 
-// The bound holds at x_T (before η_T is applied) for the subgradient method on the convex,
-// Lipschitz f(x) = mean|Ax − b| with b = Ax* (f* = 0), for random positive steps and weights.
+namespace {
+/// The convex, Lipschitz f(x) = mean|Ax − b| with random A and b = Ax*, so f* = 0 at x*.
+struct MeanAbsoluteResidual {
+  Eigen::MatrixXd A;
+  Eigen::VectorXd xstar, b;
+  explicit MeanAbsoluteResidual(std::mt19937_64& rng)
+      : A(convlab::test::random_matrix<double>(30, 5, rng)), xstar(convlab::test::random_matrix<double>(5, 1, rng)), b(A * xstar) {}
+  double value(const Eigen::VectorXd& x) const { return (A * x - b).cwiseAbs().mean(); }
+  Eigen::VectorXd subgradient(const Eigen::VectorXd& x) const {
+    return A.transpose() * (A * x - b).array().sign().matrix() / static_cast<double>(A.rows());
+  }
+};
+}  // namespace
+
+// The bound holds at x_T (before η_T is applied) for the subgradient method on mean|Ax − b|,
+// for random positive steps and weights.
 TEST(LastIterateBound, HoldsAtTheLastIterateOfASubgradientRun) {
   std::mt19937_64 rng(convlab::test::test_seed());
-  const Eigen::Index n = 30, d = 5;
   std::uniform_real_distribution<double> U(0.01, 1.0);
   for (int trial = 0; trial < 100; ++trial) {
-    const Eigen::MatrixXd A = convlab::test::random_matrix<double>(n, d, rng);
-    const Eigen::VectorXd xstar = convlab::test::random_matrix<double>(d, 1, rng);
-    const Eigen::VectorXd b = A * xstar;
-    auto f = [&](const Eigen::VectorXd& x) { return (A * x - b).cwiseAbs().mean(); };
-    auto subgrad = [&](const Eigen::VectorXd& x) {
-      return Eigen::VectorXd(A.transpose() * (A * x - b).array().sign().matrix() / static_cast<double>(n));
-    };
+    const MeanAbsoluteResidual f(rng);
     const std::size_t T = 5 + trial % 40;
-    const Eigen::VectorXd x1 = Eigen::VectorXd::Zero(d);
-    const double D = (x1 - xstar).norm();
+    const Eigen::VectorXd x1 = Eigen::VectorXd::Zero(5);
+    const double D = (x1 - f.xstar).norm();
     auto run = [&](const std::vector<double>& eta, std::vector<double>& G) {  // returns f(x_T)
       Eigen::VectorXd x = x1;
       for (std::size_t t = 0; t < T; ++t) {
-        const Eigen::VectorXd g = subgrad(x);
+        const Eigen::VectorXd g = f.subgradient(x);
         G[t] = g.norm();
         if (t + 1 == T) break;  // x_T: η_T is never applied
         x -= eta[t] * g;
       }
-      return f(x);
+      return f.value(x);
     };
     std::vector<double> eta(T), G(T), w(T);
     for (auto& v : eta) v = U(rng);
@@ -266,26 +273,20 @@ TEST(LastIterateBound, HoldsAtTheLastIterateOfASubgradientRun) {
 // no other e it could have picked (a grid finer than its own) gives a smaller bound.
 TEST(FinalIterateBound, HoldsAfterTheLastStepAndIsTheBestOverTheFreeLastStep) {
   std::mt19937_64 rng(convlab::test::test_seed() + 7);
-  const Eigen::Index n = 30, d = 5;
   std::uniform_real_distribution<double> U(0.01, 1.0);
   for (int trial = 0; trial < 60; ++trial) {
-    const Eigen::MatrixXd A = convlab::test::random_matrix<double>(n, d, rng);
-    const Eigen::VectorXd xstar = convlab::test::random_matrix<double>(d, 1, rng);
-    const Eigen::VectorXd b = A * xstar;
-    auto subgrad = [&](const Eigen::VectorXd& x) {
-      return Eigen::VectorXd(A.transpose() * (A * x - b).array().sign().matrix() / static_cast<double>(n));
-    };
+    const MeanAbsoluteResidual f(rng);
     const std::size_t T = 5 + trial % 40;
-    const double D = xstar.norm();  // x_1 = 0
+    const double D = f.xstar.norm();  // x_1 = 0
     std::vector<double> eta(T), G(T);
     for (std::size_t t = 0; t < T; ++t) eta[t] = trial % 2 ? U(rng) : 0.5 * (1.0 - double(t) / double(T));
-    Eigen::VectorXd x = Eigen::VectorXd::Zero(d);
+    Eigen::VectorXd x = Eigen::VectorXd::Zero(5);
     for (std::size_t t = 0; t < T; ++t) {
-      const Eigen::VectorXd g = subgrad(x);
+      const Eigen::VectorXd g = f.subgradient(x);
       G[t] = g.norm();
       x -= eta[t] * g;  // every step applied
     }
-    const double final_norm = subgrad(x).norm(), fT = (A * x - b).cwiseAbs().mean();
+    const double final_norm = f.subgradient(x).norm(), fT = f.value(x);
     const auto bound = cs::final_iterate_bound(eta, G, final_norm, D);
     EXPECT_LE(fT, bound.value + 1e-12) << "trial " << trial;
     EXPECT_NEAR(bound.value, bound.at_zero_distance + bound.per_squared_distance * D * D, 1e-14 * bound.value);
