@@ -469,6 +469,8 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   if (!graph) {
     p.l1 = ps.get<double>("l1", 0.0, nonnegative, ">= 0");
     p.l2 = ps.get<double>("l2", 0.0, nonnegative, ">= 0");
+    p.intercept = ps.get<bool>("intercept", false);
+    p.standardize = ps.get<bool>("standardize", false);
   }
   if (p.type == "least_squares" || p.type == "logistic" || p.type == "multinomial") {
     const auto not_nan = [](const double& v) { return !std::isnan(v); };
@@ -477,10 +479,6 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
     if (p.lower > p.upper) ps.fail_here("upper", "is below lower = " + show(p.lower) + "; the box would be empty");
     if (p.lower == std::numeric_limits<double>::infinity()) ps.fail_here("lower", "must be below inf");
     if (p.upper == -std::numeric_limits<double>::infinity()) ps.fail_here("upper", "must be above -inf");
-  }
-  if (!graph) {
-    p.intercept = ps.get<bool>("intercept", false);
-    p.standardize = ps.get<bool>("standardize", false);
   }
   if (p.type == "multinomial" || p.type == "ordinal")
     p.num_classes = ps.get<long long>("num_classes", 0, [](const long long& v) { return v == 0 || v >= 2; }, "0 (infer) or >= 2");

@@ -643,7 +643,9 @@ TEST(Fit, FistaWithABoxMeetsTheOptimalityConditions) {
       } else if (w != 0) EXPECT_LE(std::abs(d), tol) << j;
       else EXPECT_LE(std::abs(g[j]), l1 + tol) << j;
     }
-    if (intercept) EXPECT_LE(std::abs(g[ds.X.cols()]), tol);
+    if (intercept) {
+      EXPECT_LE(std::abs(g[ds.X.cols()]), tol);
+    }
     return {at_lo, at_hi};
   };
   const auto [lo, hi] = check({}, "diabetes.csv", true);
