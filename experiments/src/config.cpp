@@ -149,6 +149,32 @@ class Section {
     return out;
   }
 
+  /// An array of integers in [lo, hi] (layer widths); `def` when the key is absent.
+  std::vector<long long> integers(const std::string& key, const std::vector<long long>& def, long long lo, long long hi,
+                                  const std::string& doc) {
+    used_.insert(key);
+    std::vector<long long> out = def;
+    const std::string rule = "integers in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+    if (const toml::node* n = t_ ? t_->get(key) : nullptr) {
+      const toml::array* arr = n->as_array();
+      if (!arr) fail(*n, key, "expected an array of integers, got " + describe_type(*n));
+      out.clear();
+      for (std::size_t i = 0; i < arr->size(); ++i) {
+        const toml::node& e = *arr->get(i);
+        if (!e.is_integer() || *e.value<std::int64_t>() < lo || *e.value<std::int64_t>() > hi)
+          fail(e, key, "entry " + std::to_string(i) + " is " + (e.is_integer() ? "out of range" : describe_type(e)) + "; expected " + rule);
+        out.push_back(*e.value<std::int64_t>());
+      }
+    }
+    const auto text = [](const std::vector<long long>& v) {
+      std::string t = "[";
+      for (std::size_t i = 0; i < v.size(); ++i) t += (i ? ", " : "") + std::to_string(v[i]);
+      return t + "]";
+    };
+    explain_.push_back({qualified(key), text(out), text(def), rule, doc});
+    return out;
+  }
+
   /// Keys present but never read are errors that list the keys this section takes.
   void finish(const std::string& context = "") const {
     if (!t_) return;
@@ -433,7 +459,7 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   if (!pt) throw ConfigError(file + ": missing [problem] table (type and data are required)");
   Section ps(pt, file, "problem", ex, pt->source(), origins);
   auto& p = c.problem;
-  p.type = ps.choice("type", "logistic", {"least_squares", "logistic", "multinomial", "quantile", "ordinal", "label_propagation"});
+  p.type = ps.choice("type", "logistic", {"least_squares", "logistic", "multinomial", "quantile", "ordinal", "label_propagation", "mlp", "cnn"});
   const bool graph = p.type == "label_propagation";  // an edge list, not a table of rows (docs/configs.md)
   const std::string data = ps.get<std::string>("data", "", [](const std::string& s) { return !s.empty(); }, "a path");
   if (data.empty()) ps.fail_here("data", "required (a .csv, .libsvm or .svm file, plain or gzip-compressed: .csv.gz)");
@@ -466,7 +492,21 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
       ps.fail_here("weights", "column '" + p.weights + "' is the response or a feature; name a column of its own");
   }
   else p.zero_based = ps.get<bool>("zero_based", false);
-  if (!graph) {
+  if (p.is_network()) {  // docs/configs.md, "Networks": no l1/l2 (weight decay is the optimizer's), biases always
+    auto& n = p.network;
+    n.kind = p.type;
+    n.hidden = ps.integers("hidden", n.hidden, 1, 1 << 16, "widths of the fully connected hidden layers ([] = none)");
+    if (p.type == "cnn")
+      n.channels = ps.integers("channels", n.channels, 1, 1024, "output channels of the two 5x5 convolutions");
+    if (p.type == "cnn" && n.channels.size() != 2) ps.fail_here("channels", "a cnn has two convolutions: give two channel counts");
+    n.activation = ps.choice("activation", n.activation, {"relu", "tanh", "sigmoid", "gelu"});
+    ps.document("the activation after every hidden layer (and convolution)");
+    n.loss = ps.choice("loss", n.loss, {"cross_entropy", "squared_error"});
+    ps.document("cross_entropy: classes 0 ... K-1, one output each; squared_error: one output, mean (1/2)(f(x) - y)^2");
+    if (n.loss == "cross_entropy")
+      p.num_classes = ps.get<long long>("num_classes", 0, [](const long long& v) { return v == 0 || v >= 2; }, "0 (infer) or >= 2");
+    p.standardize = ps.get<bool>("standardize", false);
+  } else if (!graph) {
     p.l1 = ps.get<double>("l1", 0.0, nonnegative, ">= 0");
     p.l2 = ps.get<double>("l2", 0.0, nonnegative, ">= 0");
     p.intercept = ps.get<bool>("intercept", false);
@@ -530,6 +570,15 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
   if (p.has_box() && c.optimizer.type != "fista")
     ps.fail_here(p.lower > -std::numeric_limits<double>::infinity() ? "lower" : "upper",
                  "a box constraint is a prox term: it needs [optimizer] type = \"fista\" (type is \"" + c.optimizer.type + "\")");
+  if (p.is_network()) {  // trained by a step optimizer; non-convex: no reference optimum, no global Lipschitz bound
+    if (!problem_for(c.optimizer.type).empty() || is_gap_solver(c.optimizer.type) || c.optimizer.type == "bcd" || c.optimizer.type == "fista")
+      os.fail_here("type", "[problem] type = \"" + p.type + "\" is trained by a step optimizer: gd | sgd | momentum | nesterov | adamw | lion");
+    if (c.optimizer.type == "lion" && c.optimizer.kappa == "nuclear")
+      os.fail_here("kappa", "the nuclear κ acts on one weight matrix; a network has several, so train it in your own loop with "
+                            "convlab::libtorch::Optimizer and a parameter group per matrix (docs/torch.md)");
+    if (c.reference != "none")
+      top.fail_here("reference", "a network's loss is not convex, so there is no reference optimum; set reference = \"none\"");
+  }
   if (p.has_box() && c.reference != "none")
     top.fail_here("reference", "the reference solvers are unconstrained; with [problem] lower/upper set reference = \"none\" "
                                "(fista certifies its answer by the gradient mapping)");
@@ -554,6 +603,7 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
                       "one_cycle", "refined"});
   h.lr = sc.get<double>("lr", 1e-2, nonnegative, ">= 0");
   h.per_lipschitz = sc.get<bool>("per_lipschitz", false);
+  if (h.per_lipschitz && p.is_network()) sc.fail_here("per_lipschitz", "a network has no global Lipschitz bound; give lr itself");
   const auto& t = h.type;
   if (t != "constant" && t != "refined")
     h.steps = sc.get<long long>("steps", 0, nonnegative_int, ">= 0 (0 = stop.max_iterations; includes warmup)");

@@ -21,6 +21,8 @@
 #include <convlab/optim/sgd.hpp>
 #include <convlab/schedules/refined.hpp>
 
+#include "network_model.hpp"
+
 namespace convlab::experiments {
 
 /// Bad input in a config or on the command line (exit code 2). One line, file:line: key: what.
@@ -35,7 +37,7 @@ struct ExplainRow {
 };
 
 struct ProblemConfig {
-  std::string type = "logistic";  // least_squares | logistic | multinomial | quantile | ordinal | label_propagation
+  std::string type = "logistic";  // least_squares | logistic | multinomial | quantile | ordinal | label_propagation | mlp | cnn
   std::string data;               // resolved path
   std::string format;             // csv | libsvm (from the extension when empty)
   std::string response = "y";     // CSV response column
@@ -54,6 +56,8 @@ struct ProblemConfig {
   std::string model;
   double lambda = -1, lambda_ratio = 1e-2;
   long long folds = 5, n_lambdas = 50;
+  NetworkSpec network;  // mlp | cnn: the architecture and the loss (kind = type)
+  bool is_network() const { return type == "mlp" || type == "cnn"; }
 };
 
 /// The solver a problem type needs ("" = any step optimizer): quantile → quantile_lp,

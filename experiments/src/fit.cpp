@@ -496,6 +496,7 @@ FitResult::LastIterateBound bound_on_the_returned_iterate(const P& p, const std:
 
 template <class P>
 FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_run) {
+  constexpr bool network = std::is_same_v<P, NetworkProblem>;  // non-convex, step optimizers only (config.cpp)
   FitResult r;
   r.samples = p.num_samples();
   r.features = p.num_features();
@@ -505,21 +506,27 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
     r.ranks = p.layout().ranks();
     r.row_blocks = p.layout().blocks();
   }
-  r.lipschitz = static_cast<double>(p.lipschitz());
+  if constexpr (network) r.lipschitz = std::numeric_limits<double>::quiet_NaN();
+  else r.lipschitz = static_cast<double>(p.lipschitz());
   if (!c.x0.empty() && static_cast<Eigen::Index>(c.x0.size()) != p.dim())
     throw ConfigError(c.x0_origin + ": [init] key 'x0' has " + std::to_string(c.x0.size()) + " entries, but the problem has dimension " +
-                      std::to_string(p.dim()) + " (" + std::to_string(p.num_features()) + " features" +
-                      (c.problem.intercept ? " + intercept" : "") +
-                      (p.num_outputs() > 1 ? ", x " + std::to_string(p.num_outputs()) + " outputs" : "") + ")");
-  r.x = c.x0.empty() ? VecX<double>::Zero(p.dim())
-                     : VecX<double>(Eigen::Map<const VecX<double>>(c.x0.data(), p.dim()));
+                      std::to_string(p.dim()) + " (" +
+                      (network ? "the network's parameters" : std::to_string(p.num_features()) + " features" +
+                                                                 (c.problem.intercept ? " + intercept" : "") +
+                                                                 (p.num_outputs() > 1 ? ", x " + std::to_string(p.num_outputs()) + " outputs" : "")) +
+                      ")");
+  if (!c.x0.empty()) r.x = Eigen::Map<const VecX<double>>(c.x0.data(), p.dim());
+  else if constexpr (network) r.x = p.initial_parameters(static_cast<std::uint64_t>(c.seed));  // x = 0 is a saddle point
+  else r.x = VecX<double>::Zero(p.dim());
   // Every check a run makes, made before `validate` returns (dry_run) too.
   if (c.optimizer.batch_size > r.samples)
     throw ConfigError(fmt::format("[optimizer] key 'batch_size' = {} is larger than the number of samples ({}) in '{}'",
                                   c.optimizer.batch_size, r.samples, c.problem.data));
-  if (c.optimizer.type == "lasso_cd") check_lasso_cd(p);
-  if (c.optimizer.type == "logistic_l1" || c.optimizer.type == "logistic_ridge") check_logistic_solver(p, c.optimizer.type);
-  if (c.optimizer.type == "bcd") run_bcd(p, c, r.x, true);  // its rule, update and problem agree
+  if constexpr (!network) {
+    if (c.optimizer.type == "lasso_cd") check_lasso_cd(p);
+    if (c.optimizer.type == "logistic_l1" || c.optimizer.type == "logistic_ridge") check_logistic_solver(p, c.optimizer.type);
+    if (c.optimizer.type == "bcd") run_bcd(p, c, r.x, true);  // its rule, update and problem agree
+  }
   if (c.optimizer.type == "fista" && c.stop.max_iterations < 1)
     throw ConfigError("[optimizer] type = \"fista\" needs [stop] max_iterations >= 1");
   if (c.schedule.type == "refined" && !c.schedule.from.empty()) {
@@ -543,21 +550,21 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
                                .seed = static_cast<unsigned long long>(c.seed)};
   // The bound of the refined-schedules paper covers plain steps x − η·g with full gradients (of a
   // convex problem: all of fit's step-optimizer problems are); their ‖g‖ are recorded for it.
-  const bool plain_steps = c.optimizer.batch_size == 0 &&
+  const bool plain_steps = !network && c.optimizer.batch_size == 0 &&
                            (c.optimizer.type == "gd" || (c.optimizer.type == "sgd" && c.optimizer.sgd.momentum == 0 &&
                                                          c.optimizer.sgd.weight_decay == 0));
   co::MinimizeOptions recording = mo;
   if (plain_steps) recording.record_step_norms = co::StepNorm::L2;
   std::optional<std::pair<std::vector<double>, std::vector<double>>> plain_run;  // η_t and ‖g_t‖ of every step
   const VecX<double> x0 = r.x;
-  if (c.optimizer.type == "lasso_cd") {
-    r.summary = run_lasso_cd(p, c.optimizer, r.x, mo);
-  } else if (c.optimizer.type == "logistic_l1" || c.optimizer.type == "logistic_ridge") {
-    r.summary = run_logistic_solver(p, c.optimizer, r.x, mo);
-  } else if (c.optimizer.type == "bcd") {
-    r.summary = run_bcd(p, c, r.x, false);
-  } else if (c.optimizer.type == "fista") {
-    r.summary = run_fista(p, c, r.x);
+  const auto& type = c.optimizer.type;
+  if (is_gap_solver(type) || type == "bcd" || type == "fista") {  // solvers of the linear models
+    if constexpr (!network) {
+      if (type == "lasso_cd") r.summary = run_lasso_cd(p, c.optimizer, r.x, mo);
+      else if (type == "bcd") r.summary = run_bcd(p, c, r.x, false);
+      else if (type == "fista") r.summary = run_fista(p, c, r.x);
+      else r.summary = run_logistic_solver(p, c.optimizer, r.x, mo);
+    }
   } else if (c.schedule.type == "refined" && !c.schedule.from.empty()) {  // refine an earlier run's norms
     const schedules::AnySchedule sched = schedules::refined(r.refined_shape, c.schedule.lr * unit, c.stop.max_iterations);
     with_optimizer(p, c.optimizer, [&](const auto& opt) {
@@ -586,11 +593,13 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
     if (plain_steps) plain_run = {steps_of(sched, r.summary.step_gradient_norms.size()), r.summary.step_gradient_norms};
     if (c.schedule.type == "linear_decay") r.step_norms = std::move(r.summary.step_gradient_norms);
   }
-  if (c.reference != "none") {
-    auto& cache = reference_cache();
-    const std::string key = problem_key(c);
-    if (!cache.count(key)) cache.emplace(key, compute_reference(p, c));
-    r.reference = cache.at(key);
+  if constexpr (!network) {
+    if (c.reference != "none") {
+      auto& cache = reference_cache();
+      const std::string key = problem_key(c);
+      if (!cache.count(key)) cache.emplace(key, compute_reference(p, c));
+      r.reference = cache.at(key);
+    }
   }
   if (plain_run && !plain_run->first.empty() && r.summary.status != co::Status::NonFinite)
     r.last_iterate_bound = bound_on_the_returned_iterate(p, *plain_run, r, x0);
@@ -810,10 +819,50 @@ cp::CsvOptions csv_options(const ProblemConfig& pc) {
   return {.response = pc.response, .features = pc.features, .exclude = pc.exclude, .weights = pc.weights};
 }
 
+/// `mlp` / `cnn` (docs/configs.md, "Networks"): the network of network_model.hpp over the rows,
+/// standardized if asked, trained by the configured step optimizer and schedule from a seeded
+/// initialization. Classes: num_classes, or the largest label + 1.
+FitResult fit_network(const RunConfig& c, bool progress, bool dry_run) {
+#ifdef CONVLAB_EXPERIMENTS_TORCH
+  const auto& pc = c.problem;
+  if (mpi_session::size() > 1) throw ConfigError("[problem] type = \"" + pc.type + "\" runs on one process; run it without mpirun");
+  cp::DenseDataset ds;
+  if (pc.format == "csv") {
+    ds = cp::load_csv(pc.data, csv_options(pc));
+    require_positive_weight(pc, ds.weights, cp::LocalExchange{});
+  } else {
+    auto sparse = cp::load_libsvm(pc.data, {.zero_based = pc.zero_based});
+    ds.X = sparse.X.toDense(), ds.y = std::move(sparse.y);
+  }
+  const bool classes = pc.network.loss == "cross_entropy";
+  const long long K = !classes ? 1 : pc.num_classes > 0 ? pc.num_classes : std::max(2LL, ds.y.size() ? std::llround(ds.y.maxCoeff()) + 1 : 0);
+  if (K > ds.X.rows() + 1)  // also bounds what a stray label like 2e9 makes us allocate
+    throw ConfigError(fmt::format("[problem] data '{}': labels go up to class {} but the data has {} rows", pc.data, K - 1, ds.X.rows()));
+  std::optional<cp::Standardization> standardization;
+  if (pc.standardize) standardization = cp::standardize(ds.X);
+  const NetworkProblem p = [&] {
+    try {
+      return NetworkProblem(pc.network, ds.X, ds.y, K, ds.weights);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError("[problem] data '" + pc.data + "': " + e.what());
+    }
+  }();
+  auto r = fit_problem(p, c, progress, dry_run);
+  r.standardization = std::move(standardization);
+  r.feature_names = std::move(ds.feature_names);
+  return r;
+#else
+  (void)progress, (void)dry_run;
+  throw ConfigError("[problem] type = \"" + c.problem.type + "\" needs LibTorch, and this convlab was built without it "
+                    "(install libtorch-dev and configure with CONVLAB_WITH_TORCH=ON)");
+#endif
+}
+
 FitResult run_fit_unnamed(const RunConfig& c, bool show_progress, bool dry_run) {
   const auto fit = [&](const auto& p) { return fit_problem(p, c, show_progress, dry_run); };
   const bool csv = c.problem.format == "csv", gap_solver = is_gap_solver(c.optimizer.type), solver = !solver_for(c.problem.type).empty();
   const bool bcd = c.optimizer.type == "bcd";
+  if (c.problem.is_network()) return fit_network(c, show_progress, dry_run);
   if (c.problem.type == "label_propagation") {
     if (mpi_session::size() > 1) throw ConfigError("[problem] type = \"label_propagation\" runs on one process; run it without mpirun");
     return fit_label_propagation(c, dry_run);

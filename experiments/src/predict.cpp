@@ -53,6 +53,12 @@ Model read_model(const fs::path& run_dir) {
       model.zero_based = m.at("zero_based").get<bool>();
     }
     if (model.problem == "quantile") model.taus = m.at("taus").get<std::vector<double>>();
+    if (model.problem == "mlp" || model.problem == "cnn") {
+      const auto& n = m.at("network");
+      model.network = NetworkSpec{.kind = model.problem, .hidden = n.at("hidden").get<std::vector<long long>>(),
+                                  .channels = n.at("channels").get<std::vector<long long>>(),
+                                  .activation = n.at("activation").get<std::string>(), .loss = n.at("loss").get<std::string>()};
+    }
     if (m.contains("standardization")) {
       const auto center = m.at("standardization").at("center").get<std::vector<double>>();
       const auto scale = m.at("standardization").at("scale").get<std::vector<double>>();
@@ -62,7 +68,8 @@ Model read_model(const fs::path& run_dir) {
     const auto x = j.at("x").get<std::vector<double>>();
     model.x = Eigen::Map<const VecX<double>>(x.data(), static_cast<Eigen::Index>(x.size()));
     const Eigen::Index p = model.features + (model.intercept ? 1 : 0);
-    if (model.x.size() != p * model.outputs || (model.format == "csv" && static_cast<Eigen::Index>(model.feature_names.size()) != model.features) ||
+    if ((!model.network && model.x.size() != p * model.outputs) ||  // a network checks its own size
+ (model.format == "csv" && static_cast<Eigen::Index>(model.feature_names.size()) != model.features) ||
         (model.standardization && model.standardization->center.size() != model.features) ||
         (model.problem == "quantile" && static_cast<Eigen::Index>(model.taus.size()) != model.outputs))
       throw ConfigError(file.string() + ": \"model\" and \"x\" disagree in size");
@@ -81,6 +88,13 @@ MatX<double> linear_predictors(const Design& X, const Model& m) {
   MatX<double> Z = X * W.topRows(m.features);
   if (m.intercept) Z.rowwise() += W.row(m.features);
   return Z;
+}
+
+/// Row-wise softmax of class scores Z.
+MatX<double> softmax_rows(const MatX<double>& Z) {
+  MatX<double> P = (Z.colwise() - Z.rowwise().maxCoeff()).array().exp().matrix();
+  P.array().colwise() /= P.rowwise().sum().array();
+  return P;
 }
 
 /// What one model says about the rows: the predicted columns (named), a predicted label per row
@@ -124,8 +138,55 @@ double weighted_mean(const VecX<double>& v, const VecX<double>& w) { return w.si
 /// The metrics come from the library's own objectives (without penalty) on the new rows, so they
 /// mean what the fit's value means; with row weights `w` (empty: none) every metric is the
 /// weighted mean over rows, as the fit's objective is.
+/// A network's outputs on the rows: class probabilities (softmax) and labels, or predictions; the
+/// metrics are the network's own loss on the rows (log_loss, or rmse = √(2·loss)), as the fit's value.
+Predictions predict_network(MatX<double> X, const VecX<double>& y, const VecX<double>& w, const Model& m) {
+#ifdef CONVLAB_EXPERIMENTS_TORCH
+  const Eigen::Index n = X.rows();
+  const bool labelled = y.size() == n, classes = m.network->loss == "cross_entropy";
+  const NetworkProblem net = [&] {
+    try {  // without labels, class 0 stands in for every row (no metric reads it)
+      return NetworkProblem(*m.network, X, labelled ? y : VecX<double>::Zero(n), m.outputs, w);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(std::string("the rows do not fit the fitted network: ") + e.what());
+    }
+  }();
+  if (net.dim() != m.x.size()) throw ConfigError("summary.json: \"model\" and \"x\" disagree in size");
+  const MatX<double> Z = net.outputs(m.x);
+  Predictions p;
+  if (classes) {
+    for (Eigen::Index k = 0; k < m.outputs; ++k) p.names.push_back(fmt::format("p_{}", k));
+    p.values = softmax_rows(Z);
+    p.labels = argmax_labels(Z, 0);
+    if (labelled) {
+      VecX<double> correct(n);
+      for (Eigen::Index i = 0; i < n; ++i) correct[i] = y[i] == static_cast<double>(p.labels[static_cast<std::size_t>(i)]);
+      p.metrics["accuracy"] = weighted_mean(correct, w);
+      p.metrics["log_loss"] = net.value(m.x);
+    }
+  } else {
+    p.names = {"prediction"}, p.values = Z;
+    if (labelled) {
+      p.metrics["rmse"] = std::sqrt(2 * net.value(m.x));  // the loss is the (weighted) mean of ½(f − y)²
+      p.metrics["mae"] = weighted_mean((Z.col(0) - y).cwiseAbs(), w);
+    }
+  }
+  return p;
+#else
+  (void)X, (void)y, (void)w;
+  throw ConfigError("this run folder holds a " + m.problem + " network, and this convlab was built without LibTorch");
+#endif
+}
+
 template <class Design>
 Predictions predict_rows(Design X, const VecX<double>& y, const VecX<double>& w, const Model& m, quantile::Monotonize monotonize) {
+  if (m.network) {  // fitted on dense rows, centered too when standardized (LIBSVM included)
+    MatX<double> Xd;
+    if constexpr (requires { X.toDense(); }) Xd = X.toDense();
+    else Xd = std::move(X);
+    if (m.standardization) cp::apply_standardization(Xd, *m.standardization);
+    return predict_network(std::move(Xd), y, w, m);
+  }
   if (m.standardization) cp::apply_standardization(X, *m.standardization);
   const MatX<double> Z = linear_predictors(X, m);
   const Eigen::Index n = Z.rows();
@@ -150,8 +211,7 @@ Predictions predict_rows(Design X, const VecX<double>& y, const VecX<double>& w,
     }
   } else if (m.problem == "multinomial") {  // softmax of the scores
     for (Eigen::Index k = 0; k < m.outputs; ++k) p.names.push_back(fmt::format("p_{}", k));
-    p.values = (Z.colwise() - Z.rowwise().maxCoeff()).array().exp().matrix();
-    p.values.array().colwise() /= p.values.rowwise().sum().array();
+    p.values = softmax_rows(Z);
     p.labels = argmax_labels(Z, 0);
     if (labelled) {
       const cp::Multinomial<double, Design> f(std::move(X), y, m.outputs, opt, w);

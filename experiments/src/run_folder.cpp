@@ -113,7 +113,8 @@ ModelDescription describe_model(const RunConfig& c, const FitResult& r) {
   // Ordinal models keep their thresholds where the intercepts of the other models are.
   return {.problem = pc.type, .format = pc.format, .response = pc.response, .intercept = pc.intercept || pc.type == "ordinal",
           .zero_based = pc.zero_based, .features = r.features, .outputs = r.outputs, .feature_names = r.feature_names,
-          .taus = pc.type == "quantile" ? pc.taus : std::vector<double>{}, .standardization = r.standardization};
+          .taus = pc.type == "quantile" ? pc.taus : std::vector<double>{}, .standardization = r.standardization,
+          .network = pc.is_network() ? std::optional<NetworkSpec>(pc.network) : std::nullopt};
 }
 
 std::string stop_warning(const FitResult& r) {

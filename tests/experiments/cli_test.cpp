@@ -34,6 +34,7 @@
 #include "config.hpp"
 #include "experiment.hpp"
 #include "federations.hpp"
+#include "cli_support.hpp"
 #include "fit.hpp"
 #include "run_folder.hpp"
 #include "test_support.hpp"
@@ -44,40 +45,11 @@ namespace ex = convlab::experiments;
 using convlab::VecX;
 
 namespace {
-std::string source_dir() { return fs::path(CONVLAB_TESTS_DIR).parent_path().string(); }
-
-/// Removes the folders of fresh_dir when every test passed (kept for inspection otherwise).
-class RemoveTestFolders : public ::testing::Environment {
- public:
-  static std::vector<fs::path>& folders() {
-    static std::vector<fs::path> f;
-    return f;
-  }
-  void TearDown() override {
-    if (!::testing::UnitTest::GetInstance()->Passed()) return;
-    std::error_code ignored;
-    for (const auto& d : folders()) fs::remove_all(d, ignored);
-  }
-};
-[[maybe_unused]] const auto* const remove_test_folders = ::testing::AddGlobalTestEnvironment(new RemoveTestFolders);
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("convlab-test-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  RemoveTestFolders::folders().push_back(d);
-  return d;
-}
-
-nlohmann::json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  return nlohmann::json::parse(in);
-}
-
-int run_cli(const std::string& args, const std::string& env = "") {
-  const int status = std::system((env + " " + CONVLAB_CLI + " " + args + " >/dev/null 2>&1").c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using convlab::test::fresh_dir;
+using convlab::test::read_json;
+using convlab::test::run_cli;
+using convlab::test::source_dir;
+using convlab::test::write;
 
 // The run folder `convlab fit` writes under `experiment` for the overrides in `sets`
 // (" --set key=value ..."): named from them (docs/configs.md, tested by Fit.VariantFolders...).
@@ -87,11 +59,6 @@ fs::path variant_dir(const fs::path& experiment, const std::string& sets) {
   for (std::string w; words >> w;)
     if (w != "--set") overrides.push_back(w);
   return experiment / ex::variant_folder(ex::settings_of(overrides));
-}
-
-void write(const fs::path& p, const std::string& text) {
-  std::ofstream out(p);
-  out << text;
 }
 
 /// A small experiment with two runs and two claims, one of which may be made impossible.
