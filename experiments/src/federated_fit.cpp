@@ -64,6 +64,25 @@ std::vector<std::string> string_list(const TableReader& r, const toml::table& t,
 }
 
 bool is_data_problem(const std::string& problem) { return problem != "spec" && problem != "digits"; }
+bool is_network(const std::string& problem) { return problem == "mlp" || problem == "cnn"; }
+
+// problem = "mlp" | "cnn": the architecture keys of [problem] in a run config (docs/configs.md, "Networks").
+NetworkSpec parse_network(const TableReader& r, const toml::table& t, const std::string& sec, const std::string& kind) {
+  NetworkSpec n{.kind = kind};
+  const auto widths = [&](const char* key, std::vector<long long>& out) {
+    if (!t.get(key)) return;
+    out.clear();
+    for (const double v : r.numbers(t, sec, key, [](double v) { return v >= 1 && v <= 65536 && v == std::floor(v); }, "an integer in [1, 65536]"))
+      out.push_back(static_cast<long long>(v));
+  };
+  widths("hidden", n.hidden);
+  if (const toml::node* c = t.get("channels"); c && kind != "cnn") r.fail(*c, sec, "channels", "applies to problem = \"cnn\" only");
+  widths("channels", n.channels);
+  if (n.channels.size() != 2) r.fail(*t.get("channels"), sec, "channels", "a cnn has two convolutions: give two channel counts");
+  n.activation = r.string(t, sec, "activation", n.activation, {"relu", "tanh", "sigmoid", "gelu"});
+  n.loss = r.string(t, sec, "loss", n.loss, {"cross_entropy", "squared_error"});
+  return n;
+}
 
 // The keys of the data problems (least_squares, logistic, multinomial), docs/federated.md.
 void parse_data_problem(const TableReader& r, const toml::table& t, const std::string& sec, const fs::path& base, FederationData& d) {
@@ -141,17 +160,25 @@ FederatedConfig parse(const toml::table& root, const std::string& file, const Or
                                         "alpha_participation", "mean_p", "p_min"};
   FederatedConfig c;
   const fs::path base = fs::path(file).parent_path();
-  c.problem = r.string(*t, sec, "problem", "spec", {"spec", "digits", "least_squares", "logistic", "multinomial"});
+  c.problem = r.string(*t, sec, "problem", "spec", {"spec", "digits", "least_squares", "logistic", "multinomial", "mlp", "cnn"});
   if (is_data_problem(c.problem)) {
     std::set<std::string> all = common;
     all.insert(data_keys.begin(), data_keys.end());
+    if (is_network(c.problem)) {  // biases always, weight decay is the local optimizer's: no mu, no intercept
+      all.insert({"hidden", "channels", "activation", "loss"});
+      for (const char* key : {"mu", "intercept"})
+        if (const toml::node* n = t->get(key)) r.fail(*n, sec, key, "does not apply to a network (its layers have biases; decay is the optimizer's)");
+      c.data.network = parse_network(r, *t, sec, c.problem);
+    }
     r.only(*t, sec, all);
     parse_data_problem(r, *t, sec, base, c.data);
-    if (const toml::node* n = t->get("num_classes"); n && c.problem != "multinomial") r.fail(*n, sec, "num_classes", "applies to problem = \"multinomial\" only");
+    const bool classes = c.problem == "multinomial" || (is_network(c.problem) && c.data.network.loss == "cross_entropy");
+    if (const toml::node* n = t->get("num_classes"); n && !classes)
+      r.fail(*n, sec, "num_classes", "applies to problem = \"multinomial\" and to networks with loss = \"cross_entropy\" only");
   } else {
     for (const auto& key : data_keys)
       if (const toml::node* n = t->get(key))
-        r.fail(*n, sec, key, "applies to problem = \"least_squares\", \"logistic\" or \"multinomial\" (your data); \"" + c.problem +
+        r.fail(*n, sec, key, "applies to problem = \"least_squares\", \"logistic\", \"multinomial\", \"mlp\" or \"cnn\" (your data); \"" + c.problem +
                                  "\" is a fixed example (docs/federated-on-your-data.md)");
     r.only(*t, sec, common);
   }
@@ -308,7 +335,10 @@ int run(const FederatedConfig& c, const std::string& method, const Federation<P>
   const long long K = c.cutoff == 0 ? cf::IntervalWeightEstimator::kNoCutoff : c.cutoff;
   // Only the root aggregates: the others hold a stateless aggregator (no N·d memory).
   cf::Aggregator agg(root ? cf::aggregator_kind(method) : cf::AggregatorKind::AverageAll, N, d, p, K);
+  // A network starts at a seeded draw (at zero its hidden units would stay alike), a linear model at 0.
   cf::ServerState state{.x = VecX<double>::Zero(d)};
+  if constexpr (requires { fed.clients.front().initial_parameters(std::uint64_t{}); })
+    state.x = fed.clients.front().initial_parameters(static_cast<std::uint64_t>(c.seed));
   // Resume from the checkpoint of the same config, if one exists (the root reads, all load).
   const auto hash = std::hash<std::string>{}(config_text);
   const fs::path checkpoint = dir / fmt::format("checkpoint-{:016x}.bin", hash);
@@ -518,7 +548,13 @@ int with_federation(const FederatedConfig& c, Fn&& fn) {
   if (c.problem == "spec") return fn(spec_federation(c.data));
   if (c.problem == "least_squares") return fn(data_federation<problems::LeastSquares<double>>(c.data));
   if (c.problem == "logistic") return fn(data_federation<problems::Logistic<double>>(c.data));
-  return fn(data_federation<problems::Multinomial<double>>(c.data));
+  if (c.problem == "multinomial") return fn(data_federation<problems::Multinomial<double>>(c.data));
+#ifdef CONVLAB_EXPERIMENTS_TORCH
+  return fn(data_federation<NetworkProblem>(c.data));
+#else
+  throw ConfigError("[federated] problem = \"" + c.problem + "\" needs LibTorch, and this convlab was built without it "
+                    "(install libtorch-dev and configure with CONVLAB_WITH_TORCH=ON)");
+#endif
 }
 
 }  // namespace

@@ -137,7 +137,14 @@ std::vector<double> load_rates(const std::string& path, const std::vector<double
 }
 
 template <class P>
-constexpr bool is_classification = !std::is_same_v<P, cp::LeastSquares<double>>;
+constexpr bool is_network = std::is_same_v<P, NetworkProblem>;
+
+// Whether the targets are class labels: every problem but least squares, a network by its loss.
+template <class P>
+bool is_classification(const FederationData& d) {
+  if constexpr (is_network<P>) return d.network.loss == "cross_entropy";
+  else return !std::is_same_v<P, cp::LeastSquares<double>>;
+}
 
 // Class indices 0..L−1 of the labels: logistic's {−1, +1} or {0, 1} become {0, 1}.
 template <class P>
@@ -146,10 +153,12 @@ VecX<double> class_indices(const VecX<double>& y) {
   return y;
 }
 
+// K: the classes of a multinomial model or a classifying network (else 1).
 template <class P>
-P make_problem(MatX<double> A, const VecX<double>& b, long long K, double l2, bool intercept) {
-  const cp::LinearModelOptions o{.l2 = l2, .intercept = intercept};
-  if constexpr (std::is_same_v<P, cp::Multinomial<double>>) return P(std::move(A), b, K, o);
+P make_problem(const FederationData& d, MatX<double> A, const VecX<double>& b, long long K, double l2) {
+  const cp::LinearModelOptions o{.l2 = l2, .intercept = d.intercept};
+  if constexpr (is_network<P>) return P(d.network, A, b, K);
+  else if constexpr (std::is_same_v<P, cp::Multinomial<double>>) return P(std::move(A), b, K, o);
   else return P(std::move(A), b, o);
 }
 }  // namespace
@@ -184,10 +193,11 @@ Federation<P> data_federation(const FederationData& d) {
     cp::apply_standardization(test.X, *f.model.standardization);
   }
   const VecX<double> classes = class_indices<P>(train.y);
+  const bool classification = is_classification<P>(d);
   const bool needs_classes = d.partition == "dirichlet" || d.partition == "shards" || d.label_rates;
-  if (needs_classes && !is_classification<P>)
+  if (needs_classes && !classification)
     throw ConfigError("[federated] " + std::string(d.label_rates ? "rates = \"label\"" : "partition = \"" + d.partition + "\"") +
-                      " needs class labels: problem \"logistic\" or \"multinomial\"");
+                      " needs class labels: problem \"logistic\" or \"multinomial\", or a network with loss = \"cross_entropy\"");
   const auto N = static_cast<std::size_t>(d.clients);
   const auto seed = static_cast<std::uint64_t>(d.data_seed) + 17;
   const cf::PartitionOptions po{.alpha_data = d.alpha, .alpha_participation = d.alpha_participation, .mean_p = d.mean_p, .p_min = d.p_min, .seed = seed};
@@ -212,32 +222,39 @@ Federation<P> data_federation(const FederationData& d) {
   } else if (!d.rates_file.empty()) {
     f.p = load_rates(d.rates_file, f.client_ids, rows.size());
   }
-  long long K = 0;
-  if constexpr (std::is_same_v<P, cp::Multinomial<double>>) {
+  long long K = 1;
+  if (std::is_same_v<P, cp::Multinomial<double>> || (is_network<P> && classification)) {
     const double top = std::max(train.y.size() ? train.y.maxCoeff() : 0.0, test.y.size() ? test.y.maxCoeff() : 0.0);
     K = d.num_classes > 0 ? d.num_classes : std::max(2LL, std::llround(top) + 1);
   }
-  if constexpr (is_classification<P>) {
+  if (classification) {
     const Eigen::Index L = std::is_same_v<P, cp::Logistic<double>> ? 2 : K;
     f.label_histogram = MatX<double>::Zero(static_cast<Eigen::Index>(rows.size()), L);
     for (std::size_t c = 0; c < rows.size(); ++c)
       for (const auto i : rows[c])
         if (classes[i] >= 0 && classes[i] < static_cast<double>(L)) f.label_histogram(static_cast<Eigen::Index>(c), static_cast<Eigen::Index>(classes[i])) += 1;
   }
-  f.model.problem = std::is_same_v<P, cp::LeastSquares<double>> ? "least_squares" : std::is_same_v<P, cp::Logistic<double>> ? "logistic" : "multinomial";
+  f.model.problem = is_network<P> ? d.network.kind
+                    : std::is_same_v<P, cp::LeastSquares<double>> ? "least_squares"
+                    : std::is_same_v<P, cp::Logistic<double>>     ? "logistic"
+                                                                  : "multinomial";
+  if (is_network<P>) f.model.network = d.network;
   f.model.format = d.format, f.model.response = d.response, f.model.zero_based = d.zero_based;
   f.model.intercept = d.intercept, f.model.features = train.X.cols(), f.model.feature_names = train.feature_names;
-  f.model.outputs = std::is_same_v<P, cp::Multinomial<double>> ? K : 1;
+  f.model.outputs = K;
   for (const auto& r : rows) {
     Table c = take_rows(train, r);
-    f.clients.push_back(make_problem<P>(std::move(c.X), c.y, K, d.mu, d.intercept));
+    f.clients.push_back(make_problem<P>(d, std::move(c.X), c.y, K, d.mu));
   }
-  f.test = std::make_shared<const P>(make_problem<P>(std::move(test.X), test.y, K, 0.0, d.intercept));
+  f.test = std::make_shared<const P>(make_problem<P>(d, std::move(test.X), test.y, K, 0.0));
   return f;
 }
 
 template Federation<cp::LeastSquares<double>> data_federation(const FederationData&);
 template Federation<cp::Logistic<double>> data_federation(const FederationData&);
 template Federation<cp::Multinomial<double>> data_federation(const FederationData&);
+#ifdef CONVLAB_EXPERIMENTS_TORCH  // NetworkProblem's code is in network_model.cpp, built with LibTorch only
+template Federation<NetworkProblem> data_federation(const FederationData&);
+#endif
 
 }  // namespace convlab::experiments

@@ -37,6 +37,7 @@ struct FederationData {
   std::string rates_file{};  // a CSV with a column `rate` (and `id` to match column-partition clients)
   bool label_rates = false;
   double alpha_participation = 0.1, mean_p = 0.1, p_min = 0.02;
+  NetworkSpec network{};  // problem = "mlp" | "cnn": the clients' architecture
 };
 
 /// Client problems, their participation probabilities pₙ and (digits, data problems) a test set.
@@ -52,8 +53,9 @@ struct Federation {
 
 /// A federation over a user's data file: a seeded test split (or `test_data`), standardization
 /// from the training rows of all clients together, the configured partition and rates. The
-/// problem type is P's: LeastSquares, Logistic or Multinomial over dense data. Errors name the
-/// config key or the data file.
+/// problem type is P's: LeastSquares, Logistic or Multinomial over dense data, or (built with
+/// LibTorch) NetworkProblem with `network`'s architecture, each client its own copy of the
+/// network. Errors name the config key or the data file.
 template <class P>
 Federation<P> data_federation(const FederationData& d);
 
@@ -62,12 +64,18 @@ Federation<problems::Logistic<double>> spec_federation(const FederationData& d);
 /// (Dirichlet 0.1 labels, pₙ from the labels); multinomial logistic with intercepts, K = 10.
 Federation<problems::Multinomial<double>> digits_federation(const FederationData& d);
 
+template <class P>
+bool classifies(const P& p) {
+  if constexpr (requires { p.classifies(); }) return p.classifies();  // a network: by its loss
+  else return true;
+}
+
 /// Test accuracy of a model on the federation's test rows: empty without test rows or for
 /// least squares.
 template <class P>
 std::function<double(const VecX<double>&)> test_accuracy(const Federation<P>& fed) {
   if constexpr (requires(const VecX<double>& x) { fed.test->accuracy(x); }) {
-    if (fed.test) return [t = fed.test](const VecX<double>& x) { return t->accuracy(x); };
+    if (fed.test && classifies(*fed.test)) return [t = fed.test](const VecX<double>& x) { return t->accuracy(x); };
   }
   return {};
 }

@@ -77,6 +77,7 @@ struct NetworkProblem::Impl {
   torch::nn::Sequential net;
   torch::Tensor inputs;  // shared with the problem (torch tensors are references)
   libtorch::TorchProblem<double> problem;
+  VecX<double> y;  // the targets (labels for cross_entropy)
 };
 
 NetworkProblem::NetworkProblem(const NetworkSpec& spec, const MatX<double>& X, const VecX<double>& y, Eigen::Index outputs,
@@ -117,7 +118,7 @@ NetworkProblem::NetworkProblem(const NetworkSpec& spec, const MatX<double>& X, c
   };
   const auto inputs = rows_of(X);
   impl_ = std::make_unique<Impl>(Impl{spec, X.cols(), outputs, net, inputs,
-                                      libtorch::TorchProblem<double>(net->parameters(), forward, loss, inputs, targets)});
+                                      libtorch::TorchProblem<double>(net->parameters(), forward, loss, inputs, targets), y});
 }
 
 NetworkProblem::~NetworkProblem() = default;
@@ -152,6 +153,20 @@ MatX<double> NetworkProblem::outputs(In<double> x) const {
   const auto out = impl_->net->forward(impl_->inputs).contiguous();
   return Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(out.data_ptr<double>(), out.size(0),
                                                                                                   out.size(1));
+}
+
+bool NetworkProblem::classifies() const { return impl_->spec.loss == "cross_entropy"; }
+
+double NetworkProblem::accuracy(In<double> x) const {
+  if (!classifies()) throw InvalidArgument("network: accuracy needs cross_entropy (class labels); this network has squared_error");
+  const MatX<double> out = outputs(x);
+  Eigen::Index right = 0;
+  for (Eigen::Index i = 0; i < out.rows(); ++i) {
+    Eigen::Index k = 0;
+    out.row(i).maxCoeff(&k);
+    right += static_cast<double>(k) == impl_->y[i];
+  }
+  return static_cast<double>(right) / static_cast<double>(out.rows());
 }
 
 std::string NetworkProblem::describe() const {

@@ -53,6 +53,10 @@ class NetworkProblem {
   VecX<double> initial_parameters(std::uint64_t seed) const;
   /// The network's outputs at x on every row: n × outputs (class scores, or the prediction).
   MatX<double> outputs(In<double> x) const;
+  /// Whether the loss is cross_entropy, so that the targets are class labels.
+  bool classifies() const;
+  /// The fraction of rows whose largest output is their label (unweighted); cross_entropy only.
+  double accuracy(In<double> x) const;
   /// The layers, one line each ("Linear(64 -> 32)", ...), for the run's log.
   std::string describe() const;
 

@@ -1143,6 +1143,9 @@ TEST(Examples, EveryRunExampleValidates) {
   int checked = 0;
   for (const auto& e : fs::directory_iterator(source_dir() + "/experiments/examples")) {
     if (e.path().extension() != ".toml") continue;
+#ifndef CONVLAB_EXPERIMENTS_TORCH  // a federation of networks is built (and so needs LibTorch) to validate
+    if (e.path().stem() == "federated_digits_mlp") continue;
+#endif
     EXPECT_EQ(run_cli("validate " + e.path().string()), 0) << e.path();
     ++checked;
   }

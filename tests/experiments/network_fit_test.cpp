@@ -311,3 +311,31 @@ TEST(NetworkFit, WhatANetworkCannotTakeIsRefusedNamingTheKey) {
   // the fit's seeded start is x0's length
   EXPECT_EQ(run_cli(validate + " --set init.x0=[1,2]"), 2);
 }
+
+// `[federated] problem = "mlp"`: every client a copy of the network; the run's test metrics are
+// the network's on the test file (what `convlab predict` computes from the run folder), the
+// model is the same bits on 1 and 2 threads, and FedAU trains it.
+TEST(NetworkFit, FederatedMlpRunsAreTheSameBitsOnOneAndTwoThreadsAndPredictAgreesWithTheirTestMetrics) {
+  const fs::path dir = fresh_dir("mlp-federated");
+  split_digits(dir);
+  write(dir / "fed.toml",
+        "[federated]\nproblem = \"mlp\"\ndata = \"train.libsvm\"\ntest_data = \"test.libsvm\"\nhidden = [16]\nstandardize = true\n"
+        "clients = 8\npartition = \"dirichlet\"\nrates = \"label\"\nmethod = \"fedau\"\nrounds = 120\neval_every = 40\n"
+        "[federated.local]\nsteps = 5\nbatch = 16\nlr = 0.05\n");
+  ASSERT_EQ(run_cli("fit " + (dir / "fed.toml").string() + " --out " + (dir / "one").string(), "OMP_NUM_THREADS=1"), 0);
+  ASSERT_EQ(run_cli("fit " + (dir / "fed.toml").string() + " --out " + (dir / "two").string(), "OMP_NUM_THREADS=2"), 0);
+  const fs::path run = dir / "one" / "fed" / "fit";
+  const auto one = read_json(run / "summary.json"), two = read_json(dir / "two" / "fed" / "fit" / "summary.json");
+  EXPECT_EQ(one["x"], two["x"]);
+  EXPECT_EQ(one["model"]["problem"], "mlp");
+  EXPECT_EQ(one["x"].size(), 64u * 16 + 16 + 16 * 10 + 10);
+  EXPECT_GT(one["final_test_accuracy"].get<double>(), 0.4) << "it trained (chance: 0.1)";
+
+  ASSERT_EQ(run_cli("predict " + run.string() + " " + (dir / "test.libsvm").string() + " --out " + (dir / "p.csv").string()), 0);
+  const auto metrics = read_json(dir / "p.json");
+  EXPECT_NEAR(metrics["accuracy"].get<double>(), one["final_test_accuracy"].get<double>(), 1e-6);
+  EXPECT_NEAR(metrics["log_loss"].get<double>(), one["final_test_loss"].get<double>(), 1e-12);
+
+  write(dir / "bad.toml", "[federated]\nproblem = \"mlp\"\ndata = \"train.libsvm\"\nmu = 0.1\nparticipation_rate = 0.5\n");
+  EXPECT_EQ(run_cli("validate " + (dir / "bad.toml").string()), 2);
+}
