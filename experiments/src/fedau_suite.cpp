@@ -42,25 +42,6 @@ struct FedauSpec {
   std::vector<std::string> patterns = kPatterns, methods = kMethods;
 };
 
-std::vector<std::string> string_list(const toml::table& t, const std::string& section, const std::string& key, const TableReader& r,
-                                     const std::vector<std::string>& allowed, std::vector<std::string> def) {
-  const toml::node* n = t.get(key);
-  if (!n) return def;
-  const toml::array* a = n->as_array();
-  if (!a || a->empty()) r.fail(*n, section, key, "expected a non-empty array of names");
-  std::vector<std::string> out;
-  for (const auto& e : *a) {
-    const auto v = e.value<std::string>();
-    if (!v || std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
-      std::string list;
-      for (const auto& s : allowed) list += (list.empty() ? "" : " | ") + s;
-      r.fail(e, section, key, "entries must be " + list);
-    }
-    out.push_back(*v);
-  }
-  return out;
-}
-
 FedauSpec parse(const toml::table& t, const std::string& file, const std::filesystem::path& base, const Origins& origins) {
   const TableReader r{file, origins};
   const std::string sec = "fedau";
@@ -85,8 +66,8 @@ FedauSpec parse(const toml::table& t, const std::string& file, const std::filesy
   s.global_lr = r.number(t, sec, "global_lr", s.global_lr, [](double v) { return v > 0; }, "> 0");
   s.mu = r.number(t, sec, "mu", s.mu, [](double v) { return v > 0; }, "> 0 (the references need a unique optimum)");
   s.test_fraction = r.number(t, sec, "test_fraction", s.test_fraction, [](double v) { return v > 0 && v < 0.9; }, "0 < f < 0.9");
-  s.patterns = string_list(t, sec, "patterns", r, kPatterns, kPatterns);
-  s.methods = string_list(t, sec, "methods", r, kMethods, kMethods);
+  s.patterns = r.strings(t, sec, "patterns", kPatterns, kPatterns);
+  s.methods = r.strings(t, sec, "methods", kMethods, kMethods);
   if (const toml::table* l = t.get_as<toml::table>("local")) {
     r.only(*l, "fedau.local", {"steps", "batch", "lr"});
     s.local.steps = r.integer(*l, "fedau.local", "steps", s.local.steps, 1);

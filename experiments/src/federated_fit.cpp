@@ -43,41 +43,15 @@ struct FederatedConfig {
   cf::LocalTraining local{.steps = 5, .batch = 16, .lr = 0.05};
 };
 
-// A string or an array of distinct strings, each one of `allowed`.
-std::vector<std::string> string_list(const TableReader& r, const toml::table& t, const std::string& sec, const std::string& key,
-                                     const std::vector<std::string>& def, const std::vector<std::string>& allowed) {
-  const toml::node* n = t.get(key);
-  if (!n) return def;
-  if (n->is_string()) return {r.string(t, sec, key, "", allowed)};
-  const toml::array* a = n->as_array();
-  if (!a || a->empty()) r.fail(*n, sec, key, "expected a string or a non-empty array of strings");
-  std::vector<std::string> out;
-  for (const auto& e : *a) {
-    const auto v = e.value<std::string>();
-    if (!v) r.fail(*n, sec, key, "every entry must be a string");
-    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), *v) == allowed.end())
-      r.fail(*n, sec, key, "\"" + *v + "\" is not one of " + fmt::format("{}", fmt::join(allowed, " | ")));
-    if (std::find(out.begin(), out.end(), *v) != out.end()) r.fail(*n, sec, key, "\"" + *v + "\" is listed twice");
-    out.push_back(*v);
-  }
-  return out;
-}
-
 bool is_data_problem(const std::string& problem) { return problem != "spec" && problem != "digits"; }
 bool is_network(const std::string& problem) { return problem == "mlp" || problem == "cnn"; }
 
 // problem = "mlp" | "cnn": the architecture keys of [problem] in a run config (docs/configs.md, "Networks").
 NetworkSpec parse_network(const TableReader& r, const toml::table& t, const std::string& sec, const std::string& kind) {
   NetworkSpec n{.kind = kind};
-  const auto widths = [&](const char* key, std::vector<long long>& out) {
-    if (!t.get(key)) return;
-    out.clear();
-    for (const double v : r.numbers(t, sec, key, [](double v) { return v >= 1 && v <= 65536 && v == std::floor(v); }, "an integer in [1, 65536]"))
-      out.push_back(static_cast<long long>(v));
-  };
-  widths("hidden", n.hidden);
+  n.hidden = r.integers(t, sec, "hidden", n.hidden, 1, 65536);
   if (const toml::node* c = t.get("channels"); c && kind != "cnn") r.fail(*c, sec, "channels", "applies to problem = \"cnn\" only");
-  widths("channels", n.channels);
+  n.channels = r.integers(t, sec, "channels", n.channels, 1, 65536);
   if (n.channels.size() != 2) r.fail(*t.get("channels"), sec, "channels", "a cnn has two convolutions: give two channel counts");
   n.activation = r.string(t, sec, "activation", n.activation, {"relu", "tanh", "sigmoid", "gelu"});
   n.loss = r.string(t, sec, "loss", n.loss, {"cross_entropy", "squared_error"});
@@ -100,7 +74,7 @@ void parse_data_problem(const TableReader& r, const toml::table& t, const std::s
   only_for("features", d.format == "csv", "applies to CSV data only");
   only_for("zero_based", d.format == "libsvm", "applies to LIBSVM data only");
   d.response = r.string(t, sec, "response", "y");
-  d.features = string_list(r, t, sec, "features", {}, {});
+  d.features = r.strings(t, sec, "features", {}, {});
   d.zero_based = r.boolean(t, sec, "zero_based", false);
   d.standardize = r.boolean(t, sec, "standardize", false);
   d.intercept = r.boolean(t, sec, "intercept", false);
@@ -193,7 +167,7 @@ FederatedConfig parse(const toml::table& root, const std::string& file, const Or
   c.data.test_fraction = r.number(*t, sec, "test_fraction", c.data.test_fraction, [](double v) { return v > 0 && v < 0.9; }, "0 < f < 0.9");
   c.data.data_seed = r.integer(*t, sec, "data_seed", 1, 0);
   c.rounds = r.integer(*t, sec, "rounds", c.rounds, 1);
-  c.methods = string_list(r, *t, sec, "method", {"fedau"}, cf::aggregator_names());
+  c.methods = r.strings(*t, sec, "method", {"fedau"}, cf::aggregator_names());
   c.cutoff = r.integer(*t, sec, "cutoff", 0, 0);
   c.participation = r.string(*t, sec, "participation", "bernoulli", {"bernoulli", "markov", "cyclic", "trace"});
   if (c.participation == "trace") {

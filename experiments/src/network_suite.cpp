@@ -7,7 +7,6 @@
 #include <numeric>
 #include <sstream>
 
-#include <boost/math/distributions/students_t.hpp>
 #include <convlab/core/random.hpp>
 #include <convlab/optim/any_kappa.hpp>
 #include <convlab/optim/lion_k.hpp>
@@ -26,6 +25,7 @@
 
 #include "plots.hpp"
 #include "run_folder.hpp"
+#include "statistics.hpp"
 #include "table_reader.hpp"
 
 namespace convlab::experiments {
@@ -56,20 +56,11 @@ DataSpec parse_data(const toml::table& t, const std::string& section, const Tabl
   d.split_seed = r.integer(t, section, "split_seed", d.split_seed, 0);
   d.train = r.integer(t, section, "train_rows", d.train, 10);
   d.valid = r.integer(t, section, "valid_rows", d.valid, 10);
-  if (const toml::node* h = t.get("hidden")) {
-    d.hidden.clear();
-    for (double w : r.numbers(t, section, "hidden", [](double v) { return v >= 1 && v <= 4096 && v == std::floor(v); }, "an integer in [1, 4096]"))
-      d.hidden.push_back(static_cast<long long>(w));
-    (void)h;
-  }
+  d.hidden = r.integers(t, section, "hidden", d.hidden, 1, 4096);
   d.epochs = r.integer(t, section, "epochs", d.epochs, 1);
   d.batch = r.integer(t, section, "batch_size", d.batch, 1);
   if (d.batch > d.train) r.fail(*t.get("batch_size"), section, "batch_size", fmt::format("{} is larger than train_rows ({})", d.batch, d.train));
-  if (t.get("seeds")) {
-    d.seeds.clear();
-    for (double s : r.numbers(t, section, "seeds", [](double v) { return v >= 0 && v == std::floor(v); }, "a non-negative integer"))
-      d.seeds.push_back(static_cast<long long>(s));
-  }
+  d.seeds = r.integers(t, section, "seeds", d.seeds, 0, 1000000000);
   return d;
 }
 
@@ -118,25 +109,6 @@ std::pair<std::vector<torch::Tensor>, std::vector<torch::Tensor>> weights_and_bi
   std::vector<torch::Tensor> w, b;
   for (const auto& p : net->named_parameters()) (p.key().find("weight") != std::string::npos ? w : b).push_back(p.value());
   return {w, b};
-}
-
-struct Stats {
-  double mean = 0, lo = 0, hi = 0;
-};
-
-// Mean and 95% Student-t interval (Boost.Math).
-Stats mean_ci(const std::vector<double>& v) {
-  Stats s;
-  const double n = static_cast<double>(v.size());
-  for (double x : v) s.mean += x / n;
-  double ss = 0;
-  for (double x : v) ss += (x - s.mean) * (x - s.mean);
-  double half = 0;
-  if (v.size() > 1) {
-    const boost::math::students_t t(n - 1);
-    half = boost::math::quantile(boost::math::complement(t, 0.025)) * std::sqrt(ss / (n - 1) / n);
-  }
-  return {s.mean, s.mean - half, s.mean + half};
 }
 
 // ---- refined schedules on an MLP ------------------------------------------------------------
@@ -256,7 +228,7 @@ nlohmann::json run_network_schedules(const toml::table& t, const std::string& fi
       v.push_back((result[a][best[a]][si].train_loss - result[b][best[b]][si].train_loss) / result[b][best[b]][si].train_loss);
     return mean_ci(v);
   };
-  const Stats lin_cos = relative(0, 1), lin_step = relative(0, 2), ref_lin = relative(3, 0);
+  const MeanInterval lin_cos = relative(0, 1), lin_step = relative(0, 2), ref_lin = relative(3, 0);
   nlohmann::json j;
   j["linear_vs_cosine_relative_mean"] = lin_cos.mean;
   j["linear_vs_cosine_relative_ci_lower"] = lin_cos.lo;
@@ -287,7 +259,7 @@ nlohmann::json run_network_schedules(const toml::table& t, const std::string& fi
   for (std::size_t k = 0; k < kNetworkSchedules.size(); ++k) {
     std::vector<double> losses;
     for (const auto& r : result[k][best[k]]) losses.push_back(r.train_loss);
-    const Stats st = mean_ci(losses);
+    const MeanInterval st = mean_ci(losses);
     md << fmt::format("| {} | {} | {:.4g} [{:.4g}, {:.4g}] | {:.4f} |\n", kNetworkSchedules[k], s.peaks[best[k]], st.mean, st.lo, st.hi,
                       mean_accuracy(k));
   }

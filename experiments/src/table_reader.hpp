@@ -2,13 +2,14 @@
 // Strict reading of a runner's own TOML tables: every key typed and range-checked, unknown
 // keys rejected, errors naming file:line (also for values copied by profile merges).
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <fmt/core.h>
+#include <fmt/format.h>
 #include <toml++/toml.h>
 
 #include "config.hpp"
@@ -85,6 +86,34 @@ struct TableReader {
     for (const auto& e : *a) {
       if (!e.is_number() || !ok(*e.value<double>())) fail(*n, section, key, "every entry must be a number, " + rule);
       out.push_back(*e.value<double>());
+    }
+    return out;
+  }
+  // A non-empty array of integers in [lo, hi]; `def` when the key is absent.
+  std::vector<long long> integers(const toml::table& t, const std::string& section, const std::string& key, const std::vector<long long>& def,
+                                  long long lo, long long hi) const {
+    if (!t.get(key)) return def;
+    std::vector<long long> out;
+    const auto ok = [&](double v) { return v >= static_cast<double>(lo) && v <= static_cast<double>(hi) && v == std::floor(v); };
+    for (const double v : numbers(t, section, key, ok, fmt::format("an integer in [{}, {}]", lo, hi))) out.push_back(static_cast<long long>(v));
+    return out;
+  }
+  // A string or an array of distinct strings, each one of `allowed` (any string if it is empty).
+  std::vector<std::string> strings(const toml::table& t, const std::string& section, const std::string& key,
+                                   const std::vector<std::string>& def, const std::vector<std::string>& allowed) const {
+    const toml::node* n = t.get(key);
+    if (!n) return def;
+    if (n->is_string()) return {string(t, section, key, "", allowed)};
+    const toml::array* a = n->as_array();
+    if (!a || a->empty()) fail(*n, section, key, "expected a string or a non-empty array of strings");
+    std::vector<std::string> out;
+    for (const auto& e : *a) {
+      const auto v = e.value<std::string>();
+      if (!v) fail(*n, section, key, "every entry must be a string");
+      if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), *v) == allowed.end())
+        fail(*n, section, key, "\"" + *v + "\" is not one of " + fmt::format("{}", fmt::join(allowed, " | ")));
+      if (std::find(out.begin(), out.end(), *v) != out.end()) fail(*n, section, key, "\"" + *v + "\" is listed twice");
+      out.push_back(*v);
     }
     return out;
   }

@@ -10,8 +10,10 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
+#include <vector>
 
 #include "cli_support.hpp"
 #include "config.hpp"
@@ -24,6 +26,7 @@ namespace ex = convlab::experiments;
 using convlab::MatX;
 using convlab::VecX;
 using convlab::test::fresh_dir;
+using convlab::test::source_dir;
 using convlab::test::read_json;
 using convlab::test::run_cli;
 using convlab::test::write;
@@ -338,4 +341,70 @@ TEST(NetworkFit, FederatedMlpRunsAreTheSameBitsOnOneAndTwoThreadsAndPredictAgree
 
   write(dir / "bad.toml", "[federated]\nproblem = \"mlp\"\ndata = \"train.libsvm\"\nmu = 0.1\nparticipation_rate = 0.5\n");
   EXPECT_EQ(run_cli("validate " + (dir / "bad.toml").string()), 2);
+}
+
+// The FedAU network experiment (runner network_fedau): each of its runs is the `convlab fit`
+// federated run of the same seed (data_seed, network, participation and minibatches all from
+// it), its gains are the paired differences of its own runs.csv, and one and two threads give
+// the same bits.
+TEST(NetworkFedau, EveryRunIsConvlabFitsRunAndTheGainsFollowFromTheRuns) {
+  const fs::path dir = fresh_dir("network-fedau"), configs = dir / "configs";
+  fs::create_directories(configs / "f");
+  const std::string digits = source_dir() + "/data/digits.libsvm";
+  write(configs / "f" / "net.toml", "[experiment]\ntitle = \"t\"\npaper = \"fedau\"\nrunner = \"network_fedau\"\n[network_fedau]\n"
+                                    "data = \"" + digits + "\"\nhidden = [8]\nclients = 6\nrounds = 40\neval_every = 20\nseeds = [3, 4]\n"
+                                    "methods = [\"fedau\", \"known_prob\", \"average_participating\"]\n");
+  ASSERT_EQ(run_cli("reproduce --configs " + configs.string() + " --out " + (dir / "one").string(), "OMP_NUM_THREADS=1"), 0);
+  ASSERT_EQ(run_cli("reproduce --configs " + configs.string() + " --out " + (dir / "two").string(), "OMP_NUM_THREADS=2"), 0);
+  const fs::path suite = dir / "one" / "f" / "net" / "suite";
+  const auto read_file = [](const fs::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  const std::string runs = read_file(suite / "runs.csv");
+  EXPECT_EQ(runs, read_file(dir / "two" / "f" / "net" / "suite" / "runs.csv"));
+
+  // runs.csv: pattern,method,seed,test_accuracy,test_loss,diverged
+  std::map<std::pair<std::string, long long>, std::pair<double, double>> score;
+  std::istringstream in(runs);
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::istringstream cells(line);
+    for (std::string c; std::getline(cells, c, ',');) f.push_back(c);
+    ASSERT_EQ(f.size(), 6u) << line;
+    EXPECT_EQ(f[5], "0") << "diverged: " << line;
+    score[{f[1], std::stoll(f[2])}] = {std::stod(f[3]), std::stod(f[4])};
+  }
+  ASSERT_EQ(score.size(), 6u);
+  const auto s = read_json(suite / "summary.json");
+  EXPECT_EQ(s["parameters"].get<double>(), 64 * 8 + 8 + 8 * 10 + 10);
+  for (const std::string b : {"known_prob", "average_participating"}) {
+    double gain = 0, reduction = 0;
+    for (long long seed : {3, 4}) {
+      gain += (score[{"fedau", seed}].first - score[{b, seed}].first) / 2;
+      reduction += (score[{b, seed}].second - score[{"fedau", seed}].second) / 2;
+    }
+    EXPECT_NEAR(s["bernoulli_fedau_vs_" + b + "_accuracy_gain"].get<double>(), gain, 1e-5) << b;
+    EXPECT_NEAR(s["bernoulli_fedau_vs_" + b + "_loss_reduction"].get<double>(), reduction, 1e-7) << b;
+    EXPECT_LE(s["bernoulli_fedau_vs_" + b + "_accuracy_gain_ci_low"].get<double>(), gain + 1e-12);
+    EXPECT_GE(s["bernoulli_fedau_vs_" + b + "_accuracy_gain_ci_high"].get<double>(), gain - 1e-12);
+  }
+
+  // The same run by `convlab fit`, seed 4: the same final model, so the same test metrics.
+  write(dir / "fed.toml", "[federated]\nproblem = \"mlp\"\ndata = \"" + digits + "\"\nhidden = [8]\nstandardize = true\nclients = 6\n"
+                          "partition = \"dirichlet\"\nrates = \"label\"\nmethod = \"known_prob\"\nrounds = 40\nseed = 4\ndata_seed = 4\n"
+                          "[federated.local]\nsteps = 5\nbatch = 16\nlr = 0.05\n");
+  ASSERT_EQ(run_cli("fit " + (dir / "fed.toml").string() + " --out " + (dir / "fit").string()), 0);
+  const auto fit = read_json(dir / "fit" / "fed" / "fit" / "summary.json");
+  const auto [accuracy, loss] = score[{"known_prob", 4}];
+  EXPECT_NEAR(fit["final_test_accuracy"].get<double>(), accuracy, 1e-6);
+  EXPECT_NEAR(fit["final_test_loss"].get<double>(), loss, 1e-7 * loss);
+
+  write(configs / "f" / "net.toml", "[experiment]\ntitle = \"t\"\npaper = \"fedau\"\nrunner = \"network_fedau\"\n[network_fedau]\n"
+                                    "data = \"" + digits + "\"\nmethods = [\"known_prob\"]\n");
+  EXPECT_EQ(run_cli("validate " + (configs / "f" / "net.toml").string() + " 2>" + (dir / "err.txt").string() + " #"), 2);
+  const std::string err = read_file(dir / "err.txt");
+  EXPECT_NE(err.find("net.toml:7: [network_fedau] key 'methods': must include \"fedau\""), std::string::npos) << err;
 }
