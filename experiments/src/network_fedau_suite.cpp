@@ -110,7 +110,7 @@ nlohmann::json run_network_fedau(const toml::table& t, const std::string& file, 
   // partition, rates, initial network and participation; the methods of one seed share them.
   std::vector<RunOut> out(P * M * S);
   const optim::Sgd<double> sgd;
-  long long parameters = 0;
+  long long parameters = 0, features = 0;
   std::size_t done = 0;
   for (std::size_t k = 0; k < S; ++k) {
     FederationData d = s.data;
@@ -118,7 +118,7 @@ nlohmann::json run_network_fedau(const toml::table& t, const std::string& file, 
     const Federation<NetworkProblem> fed = data_federation<NetworkProblem>(d);
     const std::size_t N = fed.clients.size();
     const Eigen::Index dim = fed.clients.front().dim();
-    parameters = dim;
+    parameters = dim, features = fed.model.features;
     const auto seed = static_cast<std::uint64_t>(s.seeds[k]);
     const VecX<double> start = fed.clients.front().initial_parameters(seed);
     // Sequential runs: the clients' networks are not for concurrent use, and the backend
@@ -147,11 +147,11 @@ nlohmann::json run_network_fedau(const toml::table& t, const std::string& file, 
   csv << "pattern,method,seed,test_accuracy,test_loss,diverged\n";
   curves << "pattern,method,seed,round,train_loss,test_accuracy\n";
   const auto& net = s.data.network;
-  md << fmt::format("{} clients over 80% of digits (standardized), labels Dirichlet({}), participation rates from the labels (mean {}, floor {}), "
-                    "unknown to FedAU; MLP 64 → {} → 10 (ReLU, {} parameters, float64), I = {} local SGD steps (batch {}, lr {}), η = {}, {} rounds; "
+  md << fmt::format("{} clients over {:.0f}% of the rows (standardized), labels Dirichlet({}), participation rates from the labels (mean {}, floor {}), "
+                    "unknown to FedAU; MLP {} → {} → 10 (ReLU, {} parameters, float64), I = {} local SGD steps (batch {}, lr {}), η = {}, {} rounds; "
                     "{} seeds, each its own split, partition, rates, initial network and participation draw. Test metrics of the final model; "
                     "means over seeds, FedAU's gains paired by seed with 95% Student-t intervals.\n\n",
-                    s.data.clients, s.data.alpha, s.data.mean_p, s.data.p_min, fmt::join(net.hidden, " → "), parameters, s.local.steps, s.local.batch,
+                    s.data.clients, 100 * (1 - s.data.test_fraction), s.data.alpha, s.data.mean_p, s.data.p_min, features, fmt::join(net.hidden, " → "), parameters, s.local.steps, s.local.batch,
                     s.local.lr, s.global_lr, s.rounds, S);
   md << "| pattern | method | test accuracy | test loss | FedAU's accuracy gain [95% CI] | FedAU's loss reduction [95% CI] |\n|---|---|---|---|---|---|\n";
   bool any_diverged = false;
@@ -165,8 +165,9 @@ nlohmann::json run_network_fedau(const toml::table& t, const std::string& file, 
     for (std::size_t m = 0; m < M; ++m) {
       const std::string key = s.patterns[a] + "_" + s.methods[m];
       const auto acc = column(m, &RunOut::test_accuracy), loss = column(m, &RunOut::test_loss);
-      j[key + "_test_accuracy"] = mean_ci(acc).mean;
-      j[key + "_test_loss"] = mean_ci(loss).mean;
+      const double acc_mean = mean_ci(acc).mean, loss_mean = mean_ci(loss).mean;
+      j[key + "_test_accuracy"] = acc_mean;
+      j[key + "_test_loss"] = loss_mean;
       std::string gain_cell = "—", loss_cell = "—";
       if (m != fedau) {
         const auto fa = column(fedau, &RunOut::test_accuracy), fl = column(fedau, &RunOut::test_loss);
@@ -179,7 +180,7 @@ nlohmann::json run_network_fedau(const toml::table& t, const std::string& file, 
         gain_cell = fmt::format("{:+.4f} [{:+.4f}, {:+.4f}]", g.mean, g.lo, g.hi);
         loss_cell = fmt::format("{:+.4f} [{:+.4f}, {:+.4f}]", l.mean, l.lo, l.hi);
       }
-      md << fmt::format("| {} | {} | {:.4f} | {:.4f} | {} | {} |\n", s.patterns[a], s.methods[m], mean_ci(acc).mean, mean_ci(loss).mean, gain_cell, loss_cell);
+      md << fmt::format("| {} | {} | {:.4f} | {:.4f} | {} | {} |\n", s.patterns[a], s.methods[m], acc_mean, loss_mean, gain_cell, loss_cell);
       for (std::size_t k = 0; k < S; ++k) {
         const RunOut& r = out[(a * M + m) * S + k];
         any_diverged = any_diverged || r.diverged;
