@@ -108,6 +108,7 @@ void shapes(benchmark::internal::Benchmark* b) {
 }
 
 void args(benchmark::internal::Benchmark* b) {
+  b->Args({10000, 1});  // below the parallel threshold: the plain loop (one tensor of a small layer)
   for (long n : {1000000L, 10000000L})
     for (long t : {1L, 2L}) b->Args({n, t});
   b->UseRealTime()->Unit(benchmark::kMillisecond);

@@ -72,8 +72,7 @@ struct SignK {
   template <class S> S value1(S v) const { return std::abs(v); }
   /// Branch-free so the step loop vectorizes; v − v turns NaN (and ±∞) into NaN.
   template <class S> S grad1(S v) const {
-    const S pos = v > S(0) ? S(1) : S(0), neg = v < S(0) ? S(1) : S(0);
-    return pos - neg + (v - v);
+    return static_cast<S>(v > S(0)) - static_cast<S>(v < S(0)) + (v - v);
   }
   template <class S> S conjugate1(S y) const { return std::abs(y) <= S(1) ? S(0) : detail::inf<S>(); }
 };

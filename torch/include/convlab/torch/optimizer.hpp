@@ -40,17 +40,18 @@ struct GroupOptions : ::torch::optim::OptimizerCloneableOptions<GroupOptions<Opt
   void set_lr(const double value) override { lr = value; }
 };
 
-/// A tensor's memory as a convlab tensor (see the file comment for the shape).
-template <class T>
-optim::Tensor<T> tensor_view(const ::torch::Tensor& t, const std::string& what) {
+/// A tensor's memory as a convlab tensor (see the file comment for the shape). `what()` names
+/// the tensor in an error; it is called only then, so a step builds no strings.
+template <class T, class What>
+optim::Tensor<T> tensor_view(const ::torch::Tensor& t, What&& what) {
   using S = std::remove_const_t<T>;
-  if (!t.defined()) throw InvalidArgument(what + " is undefined");
+  if (!t.defined()) throw InvalidArgument(what() + " is undefined");
   if (!t.device().is_cpu() || t.layout() != ::torch::kStrided)
-    throw InvalidArgument(what + " is not a dense CPU tensor; convlab steps CPU memory");
+    throw InvalidArgument(what() + " is not a dense CPU tensor; convlab steps CPU memory");
   if (t.scalar_type() != ::c10::CppTypeToScalarType<S>::value)
-    throw InvalidArgument(what + " has dtype " + std::string(::c10::toString(t.scalar_type())) + "; this optimizer steps " +
+    throw InvalidArgument(what() + " has dtype " + std::string(::c10::toString(t.scalar_type())) + "; this optimizer steps " +
                           std::string(::c10::toString(::c10::CppTypeToScalarType<S>::value)));
-  if (!t.is_contiguous()) throw InvalidArgument(what + " is not contiguous; make it so (p.set_data(p.contiguous())) first");
+  if (!t.is_contiguous()) throw InvalidArgument(what() + " is not contiguous; make it so (p.set_data(p.contiguous())) first");
   auto* data = const_cast<S*>(t.template data_ptr<S>());
   if (t.dim() <= 1) return {data, static_cast<Eigen::Index>(t.numel()), 1};
   return {data, static_cast<Eigen::Index>(t.numel() / t.size(0)), static_cast<Eigen::Index>(t.size(0))};
@@ -83,10 +84,8 @@ class Optimizer : public ::torch::optim::Optimizer {
       grads_.clear();
       for (std::size_t i = 0; i < tensors.size(); ++i) {
         const auto& g = tensors[i].grad();
-        if (!g.defined())
-          throw InvalidArgument("convlab::libtorch::Optimizer::step: parameter " + std::to_string(i) + " of group " +
-                                std::to_string(k) + " has no gradient");
-        grads_.push_back(tensor_view<const S>(g, "the gradient of parameter " + std::to_string(i) + " of group " + std::to_string(k)));
+        if (!g.defined()) throw InvalidArgument("convlab::libtorch::Optimizer::step: " + name(i, k) + " has no gradient");
+        grads_.push_back(tensor_view<const S>(g, [&] { return "the gradient of " + name(i, k); }));
       }
       if (states_.size() <= k) states_.push_back(o.optimizer.init(optim::Tensors<S>(params_)));
       o.optimizer.step(optim::Tensors<S>(params_), optim::Gradients<S>(grads_), states_[k], static_cast<S>(o.lr));
@@ -144,12 +143,16 @@ class Optimizer : public ::torch::optim::Optimizer {
   Options& options(std::size_t k) { return static_cast<Options&>(param_groups_[k].options()); }
   const Options& options(std::size_t k) const { return static_cast<const Options&>(param_groups_[k].options()); }
 
+  static std::string name(std::size_t i, std::size_t k) {
+    return "parameter " + std::to_string(i) + " of group " + std::to_string(k);
+  }
+
   // Group k's parameters as convlab tensors (remade at each use: a tensor's storage may change).
   void views(std::size_t k) const {
     params_.clear();
     const auto& tensors = param_groups_[k].params();
     for (std::size_t i = 0; i < tensors.size(); ++i)
-      params_.push_back(tensor_view<S>(tensors[i], "parameter " + std::to_string(i) + " of group " + std::to_string(k)));
+      params_.push_back(tensor_view<S>(tensors[i], [&] { return name(i, k); }));
   }
 
   std::vector<State> states_;
