@@ -4,8 +4,11 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 #include <numeric>
 #include <sstream>
+
+#include <Eigen/QR>
 
 #include <convlab/core/random.hpp>
 #include <convlab/optim/any_kappa.hpp>
@@ -13,6 +16,8 @@
 #include <convlab/optim/minimize.hpp>
 #include <convlab/optim/sgd.hpp>
 #include <convlab/problems/data_io.hpp>
+#include <convlab/problems/graphs.hpp>
+#include <convlab/problems/synthetic.hpp>
 #include <convlab/schedules/cosine.hpp>
 #include <convlab/schedules/linear.hpp>
 #include <convlab/schedules/piecewise.hpp>
@@ -34,28 +39,62 @@ namespace {
 namespace co = convlab::optim;
 namespace cs = convlab::schedules;
 
-// ---- shared: the digits split, the network, the training loop ------------------------------
+// ---- shared: the data split, the network, the training loop -------------------------------
 
+// Training, validation and test rows of one task: the digits (10 classes), two moons (2 classes)
+// or a teacher network's regression (one output; y is then float, else class indices).
 struct Split {
   torch::Tensor X_train, y_train, X_valid, y_valid, X_test, y_test;
+  std::int64_t inputs = 0, outputs = 0;
+  bool regression = false;
+  std::string description;  // for the report
+  std::string score_name() const { return regression ? "r2" : "accuracy"; }
 };
 
+const std::vector<std::string> kSynthetic{"teacher_regression", "two_moons"};
+
 struct DataSpec {
-  std::string data;
+  std::string data;       // a LIBSVM file of 8 × 8 digits, or empty with `synthetic`
+  std::string synthetic;  // one of kSynthetic
+  long long rows = 1800, features = 10, teacher_hidden = 16;
+  double noise = 0.1;
   long long split_seed = 7, train = 1200, valid = 300;
   std::vector<long long> hidden{32};
   long long epochs = 20, batch = 64;
   std::vector<long long> seeds{1, 2, 3, 4, 5};
 };
 
+// The keys of parse_data and a runner's own.
+std::set<std::string> keys_with_data(std::initializer_list<std::string> own) {
+  std::set<std::string> k{"data", "synthetic", "rows", "features", "teacher_hidden", "noise", "split_seed",
+                          "train_rows", "valid_rows", "hidden", "epochs", "batch_size", "seeds"};
+  k.insert(own.begin(), own.end());
+  return k;
+}
+
 DataSpec parse_data(const toml::table& t, const std::string& section, const TableReader& r, const std::filesystem::path& base) {
   DataSpec d;
-  const std::string data = r.string(t, section, "data", "");
-  d.data = resolve_data_path(data, base);
-  if (d.data.empty()) r.fail(*t.get("data"), section, "data", "file '" + data + "' not found");
+  auto node = [&](const char* key) -> const toml::node& { return t.get(key) ? *t.get(key) : t; };  // the section when the key is absent
+  if (t.get("synthetic")) d.synthetic = r.string(t, section, "synthetic", "", kSynthetic);
+  if (!d.synthetic.empty()) {
+    if (t.get("data")) r.fail(*t.get("data"), section, "data", "give either data (a file) or synthetic, not both");
+    d.rows = r.integer(t, section, "rows", d.rows, 30);
+    d.features = r.integer(t, section, "features", d.features, 1);
+    d.teacher_hidden = r.integer(t, section, "teacher_hidden", d.teacher_hidden, 1);
+    d.noise = r.number(t, section, "noise", d.noise, [](double v) { return v >= 0 && std::isfinite(v); }, ">= 0");
+  } else {
+    for (const char* key : {"rows", "features", "teacher_hidden", "noise"})
+      if (t.get(key)) r.fail(*t.get(key), section, key, "only with synthetic = \"teacher_regression\" or \"two_moons\"");
+    if (!t.get("data")) r.fail(t, section, "data", fmt::format("missing: give data (a file) or synthetic ({})", fmt::join(kSynthetic, " | ")));
+    const std::string data = r.string(t, section, "data", "");
+    d.data = resolve_data_path(data, base);
+    if (d.data.empty()) r.fail(*t.get("data"), section, "data", "file '" + data + "' not found");
+  }
   d.split_seed = r.integer(t, section, "split_seed", d.split_seed, 0);
   d.train = r.integer(t, section, "train_rows", d.train, 10);
   d.valid = r.integer(t, section, "valid_rows", d.valid, 10);
+  if (!d.synthetic.empty() && d.train + d.valid >= d.rows)
+    r.fail(node("rows"), section, "rows", fmt::format("{} rows; train_rows + valid_rows ({}) must leave test rows", d.rows, d.train + d.valid));
   d.hidden = r.integers(t, section, "hidden", d.hidden, 1, 4096);
   d.epochs = r.integer(t, section, "epochs", d.epochs, 1);
   d.batch = r.integer(t, section, "batch_size", d.batch, 1);
@@ -64,45 +103,108 @@ DataSpec parse_data(const toml::table& t, const std::string& section, const Tabl
   return d;
 }
 
-// The shipped digits (pixels 0..16 scaled to [0, 1]) in a seeded train / validation / test split.
+// The task's rows in a seeded train / validation / test split. Synthetic data are drawn with
+// split_seed too. Digits: pixels 0..16 scaled to [0, 1].
 Split load_split(const DataSpec& d) {
-  const auto ds = problems::load_libsvm(d.data, {.num_features = 64});
-  const Eigen::Index n = ds.X.rows();
+  Split out;
+  Eigen::MatrixXf X;
+  Eigen::VectorXd y;
+  if (d.synthetic == "teacher_regression") {
+    const auto t = problems::make_teacher_regression({.n = d.rows, .d = d.features, .hidden = d.teacher_hidden, .noise = d.noise,
+                                                      .seed = static_cast<unsigned long long>(d.split_seed)});
+    X = t.A.cast<float>();
+    y = t.y;
+    out.regression = true;
+    out.outputs = 1;
+    out.description = fmt::format("a teacher network's regression ({} inputs ~ N(0, I), teacher {}-{}-1 tanh, noise {})", d.features,
+                                  d.features, d.teacher_hidden, d.noise);
+  } else if (d.synthetic == "two_moons") {
+    const auto m = problems::make_two_moons(d.rows, d.noise, static_cast<unsigned long long>(d.split_seed));
+    X = m.points.cast<float>();
+    y = Eigen::Map<const Eigen::VectorXi>(m.moon.data(), d.rows).cast<double>();
+    out.outputs = 2;
+    out.description = fmt::format("two moons (2 inputs, 2 classes, noise {})", d.noise);
+  } else {
+    const auto ds = problems::load_libsvm(d.data, {.num_features = 64});
+    X = (Eigen::MatrixXd(ds.X) / 16.0).cast<float>();
+    y = ds.y;
+    if (y.size() > 0 && (y.minCoeff() < 0 || y.maxCoeff() > 9 || (y.array() != y.array().round()).any()))
+      throw ConfigError(fmt::format("{}: labels must be the digits 0..9", d.data));
+    out.outputs = 10;
+    out.description = "the digits (64 pixels, 10 classes)";
+  }
+  const Eigen::Index n = X.rows(), p = X.cols();
   if (d.train + d.valid >= n)
     throw ConfigError(fmt::format("{}: {} rows; train_rows + valid_rows must leave test rows", d.data, n));
-  const Eigen::MatrixXf X = (Eigen::MatrixXd(ds.X) / 16.0).cast<float>();
+  out.inputs = p;
   std::vector<std::int64_t> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), 0);
   Rng rng(static_cast<std::uint64_t>(d.split_seed));
   shuffle(order.begin(), order.end(), rng);
-  auto rows = torch::empty({n, 64});
-  auto labels = torch::empty({n}, torch::kLong);
+  auto rows = torch::empty({n, p});
+  auto targets = out.regression ? torch::empty({n}) : torch::empty({n}, torch::kLong);
   auto* px = rows.data_ptr<float>();
-  auto* py = labels.data_ptr<std::int64_t>();
   for (std::size_t i = 0; i < order.size(); ++i) {
-    for (int j = 0; j < 64; ++j) px[i * 64 + static_cast<std::size_t>(j)] = X(order[i], j);  // column j: LIBSVM index j + 1
-    py[i] = static_cast<std::int64_t>(ds.y[order[i]]);
+    for (Eigen::Index j = 0; j < p; ++j) px[i * static_cast<std::size_t>(p) + static_cast<std::size_t>(j)] = X(order[i], j);
+    if (out.regression) targets.data_ptr<float>()[i] = static_cast<float>(y[order[i]]);
+    else targets.data_ptr<std::int64_t>()[i] = static_cast<std::int64_t>(y[order[i]]);
   }
   const std::int64_t a = d.train, b = d.train + d.valid;
-  return {rows.slice(0, 0, a), labels.slice(0, 0, a), rows.slice(0, a, b), labels.slice(0, a, b), rows.slice(0, b), labels.slice(0, b)};
+  out.X_train = rows.slice(0, 0, a), out.y_train = targets.slice(0, 0, a);
+  out.X_valid = rows.slice(0, a, b), out.y_valid = targets.slice(0, a, b);
+  out.X_test = rows.slice(0, b), out.y_test = targets.slice(0, b);
+  return out;
 }
 
-torch::nn::Sequential make_mlp(const std::vector<long long>& hidden, long long seed) {
+// Mean squared error for a regression (one output), cross-entropy otherwise: a mean over rows.
+torch::Tensor task_loss(bool regression, const torch::Tensor& out, const torch::Tensor& y) {
+  return regression ? torch::mse_loss(out.squeeze(1), y) : torch::nn::functional::cross_entropy(out, y);
+}
+
+torch::nn::Sequential make_mlp(const Split& d, const std::vector<long long>& hidden, long long seed) {
   torch::manual_seed(static_cast<std::uint64_t>(seed));
   torch::nn::Sequential net;
-  long long in = 64;
+  long long in = d.inputs;
   for (long long h : hidden) {
     net->push_back(torch::nn::Linear(in, h));
     net->push_back(torch::nn::ReLU());
     in = h;
   }
-  net->push_back(torch::nn::Linear(in, 10));
+  net->push_back(torch::nn::Linear(in, d.outputs));
   return net;
 }
 
-double accuracy(torch::nn::Sequential& net, const torch::Tensor& X, const torch::Tensor& y) {
+// Higher is better: accuracy for classes, R² = 1 − MSE / variance of y for a regression.
+double score(torch::nn::Sequential& net, const Split& d, const torch::Tensor& X, const torch::Tensor& y) {
   torch::NoGradGuard no_grad;
-  return net->forward(X).argmax(1).eq(y).to(torch::kDouble).mean().item<double>();
+  const auto out = net->forward(X);
+  if (!d.regression) return out.argmax(1).eq(y).to(torch::kDouble).mean().item<double>();
+  const auto yd = y.to(torch::kDouble);
+  return 1 - (out.squeeze(1).to(torch::kDouble) - yd).square().mean().item<double>() / (yd - yd.mean()).square().mean().item<double>();
+}
+
+// A regression's baseline: R² on the test rows of the least-squares line (with intercept) fitted
+// to the training rows. What the network gains over it is what needs a nonlinear model.
+double line_test_r2(const Split& d) {
+  auto design = [](const torch::Tensor& X) {
+    const auto Xd = X.to(torch::kDouble).contiguous();
+    Eigen::MatrixXd A(Xd.size(0), Xd.size(1) + 1);
+    A.leftCols(Xd.size(1)) = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+        Xd.data_ptr<double>(), Xd.size(0), Xd.size(1));
+    A.rightCols(1).setOnes();
+    return A;
+  };
+  auto vec = [](const torch::Tensor& y) {
+    const auto yd = y.to(torch::kDouble).contiguous();
+    return Eigen::VectorXd(Eigen::Map<const Eigen::VectorXd>(yd.data_ptr<double>(), yd.size(0)));
+  };
+  const Eigen::VectorXd beta = design(d.X_train).colPivHouseholderQr().solve(vec(d.y_train));
+  const Eigen::VectorXd y = vec(d.y_test);
+  return 1 - (design(d.X_test) * beta - y).squaredNorm() / (y.array() - y.mean()).square().sum();
+}
+
+std::string architecture(const Split& d, const std::vector<long long>& hidden) {
+  return fmt::format("MLP {}-{}-{} (ReLU)", d.inputs, fmt::join(hidden, "-"), d.outputs);
 }
 
 std::pair<std::vector<torch::Tensor>, std::vector<torch::Tensor>> weights_and_biases(torch::nn::Sequential& net) {
@@ -124,7 +226,7 @@ const std::vector<std::string> kNetworkSchedules{"linear_decay", "cosine", "step
 ScheduleSpec parse_schedules(const toml::table& t, const std::string& file, const std::filesystem::path& base, const Origins& origins) {
   const TableReader r{file, origins};
   const std::string sec = "network_schedules";
-  r.only(t, sec, {"data", "split_seed", "train_rows", "valid_rows", "hidden", "epochs", "batch_size", "seeds", "peaks", "momentum", "refine_tau"});
+  r.only(t, sec, keys_with_data({"peaks", "momentum", "refine_tau"}));
   ScheduleSpec s;
   s.data = parse_data(t, sec, r, base);
   if (t.get("peaks")) s.peaks = r.numbers(t, sec, "peaks", [](double v) { return v > 0 && std::isfinite(v); }, "> 0");
@@ -134,7 +236,7 @@ ScheduleSpec parse_schedules(const toml::table& t, const std::string& file, cons
 }
 
 struct ScheduleRun {
-  double train_loss = 0, test_accuracy = 0;
+  double train_loss = 0, test_score = 0;
 };
 
 }  // namespace
@@ -146,6 +248,8 @@ const std::vector<std::string>& network_schedule_metrics() {
                                           "refined_vs_linear_relative_mean", "refined_vs_linear_relative_ci_lower",
                                           "refined_vs_linear_relative_ci_upper",
                                           "linear_decay_test_accuracy",     "refined_test_accuracy",
+                                          "linear_decay_test_r2",           "refined_test_r2",
+                                          "line_test_r2",                   "linear_decay_r2_over_line",
                                           "steps"};
   return m;
 }
@@ -170,16 +274,16 @@ nlohmann::json run_network_schedules(const toml::table& t, const std::string& fi
   std::vector<std::vector<std::vector<ScheduleRun>>> result(
       kNetworkSchedules.size(), std::vector<std::vector<ScheduleRun>>(s.peaks.size(), std::vector<ScheduleRun>(s.data.seeds.size())));
   std::ostringstream runs_csv;
-  runs_csv << "schedule,peak_lr,seed,final_train_loss,test_accuracy\n";
+  runs_csv << "schedule,peak_lr,seed,final_train_loss,test_" << d.score_name() << "\n";
   const std::size_t total = s.peaks.size() * s.data.seeds.size();
   std::size_t done = 0;
   for (std::size_t pi = 0; pi < s.peaks.size(); ++pi)
     for (std::size_t si = 0; si < s.data.seeds.size(); ++si) {
       const long long seed = s.data.seeds[si];
-      auto net = make_mlp(s.data.hidden, seed);
+      auto net = make_mlp(d, s.data.hidden, seed);
       const libtorch::TorchProblem<float> f(
           net->parameters(), [net](const torch::Tensor& x) mutable { return net->forward(x); },
-          [](const torch::Tensor& out, const torch::Tensor& y) { return torch::nn::functional::cross_entropy(out, y); }, d.X_train,
+          [regression = d.regression](const torch::Tensor& out, const torch::Tensor& y) { return task_loss(regression, out, y); }, d.X_train,
           d.y_train);
       const Eigen::VectorXf x0 = f.parameters();
       co::MinimizeOptions options = base_options;
@@ -189,9 +293,9 @@ nlohmann::json run_network_schedules(const toml::table& t, const std::string& fi
         f.set_parameters(x);
         // A diverged run (x restored to its last finite iterate) counts as an infinite loss.
         result[k][pi][si] = {summary.status == co::Status::NonFinite ? std::numeric_limits<double>::infinity() : summary.final_value,
-                             accuracy(net, d.X_test, d.y_test)};
+                             score(net, d, d.X_test, d.y_test)};
         runs_csv << fmt::format("{},{},{},{:.10g},{:.6g}\n", kNetworkSchedules[k], peak, seed, result[k][pi][si].train_loss,
-                                result[k][pi][si].test_accuracy);
+                                result[k][pi][si].test_score);
       };
       // Linear decay, logging each step's gradient norm (L2: SGD), then the refined schedule.
       Eigen::VectorXf x = x0;
@@ -239,30 +343,35 @@ nlohmann::json run_network_schedules(const toml::table& t, const std::string& fi
   j["refined_vs_linear_relative_mean"] = ref_lin.mean;
   j["refined_vs_linear_relative_ci_lower"] = ref_lin.lo;
   j["refined_vs_linear_relative_ci_upper"] = ref_lin.hi;
-  auto mean_accuracy = [&](std::size_t k) {
+  auto mean_score = [&](std::size_t k) {
     double m = 0;
-    for (const auto& r : result[k][best[k]]) m += r.test_accuracy / static_cast<double>(result[k][best[k]].size());
+    for (const auto& r : result[k][best[k]]) m += r.test_score / static_cast<double>(result[k][best[k]].size());
     return m;
   };
-  j["linear_decay_test_accuracy"] = mean_accuracy(0);
-  j["refined_test_accuracy"] = mean_accuracy(3);
+  j["linear_decay_test_" + d.score_name()] = mean_score(0);
+  j["refined_test_" + d.score_name()] = mean_score(3);
   j["steps"] = T;
+  if (d.regression) {
+    j["line_test_r2"] = line_test_r2(d);
+    j["linear_decay_r2_over_line"] = j["linear_decay_test_r2"].get<double>() - j["line_test_r2"].get<double>();
+  }
 
   std::ostringstream md;
-  std::string hidden;
-  for (long long h : s.data.hidden) hidden += fmt::format("{}-", h);
-  md << fmt::format("MLP 64-{}10 (ReLU) on the digits ({} training rows, {} test rows), SGD with momentum {}, minibatches of {}, "
+  md << fmt::format("{} on {} ({} training rows, {} test rows), SGD with momentum {}, minibatches of {}, "
                     "{} epochs = {} steps, {} seeds; each schedule's peak lr tuned on {{{}}} by mean final training loss.\n\n",
-                    hidden, s.data.train, d.X_test.size(0), s.momentum, s.data.batch, s.data.epochs, T, s.data.seeds.size(),
-                    fmt::join(s.peaks, ", "));
-  md << "| schedule | best peak lr | final training loss (mean, 95% CI) | test accuracy (mean) |\n|---|---|---|---|\n";
+                    architecture(d, s.data.hidden), d.description, s.data.train, d.X_test.size(0), s.momentum, s.data.batch,
+                    s.data.epochs, T, s.data.seeds.size(), fmt::join(s.peaks, ", "));
+  md << fmt::format("| schedule | best peak lr | final training loss (mean, 95% CI) | test {} (mean) |\n|---|---|---|---|\n",
+                    d.regression ? "R²" : "accuracy");
   for (std::size_t k = 0; k < kNetworkSchedules.size(); ++k) {
     std::vector<double> losses;
     for (const auto& r : result[k][best[k]]) losses.push_back(r.train_loss);
     const MeanInterval st = mean_ci(losses);
     md << fmt::format("| {} | {} | {:.4g} [{:.4g}, {:.4g}] | {:.4f} |\n", kNetworkSchedules[k], s.peaks[best[k]], st.mean, st.lo, st.hi,
-                      mean_accuracy(k));
+                      mean_score(k));
   }
+  if (d.regression)
+    md << fmt::format("\nBaseline: the least-squares line through the training rows reaches test R² {:.4f}.\n", j["line_test_r2"].get<double>());
   md << fmt::format("\nPaired relative differences of the final training loss (negative: the first is lower): linear − cosine {:+.3f} "
                     "[{:+.3f}, {:+.3f}], linear − step {:+.3f} [{:+.3f}, {:+.3f}], refined − linear {:+.3f} [{:+.3f}, {:+.3f}].\n",
                     lin_cos.mean, lin_cos.lo, lin_cos.hi, lin_step.mean, lin_step.lo, lin_step.hi, ref_lin.mean, ref_lin.lo, ref_lin.hi);
@@ -289,8 +398,8 @@ struct LionSpec {
 LionSpec parse_lion(const toml::table& t, const std::string& file, const std::filesystem::path& base, const Origins& origins) {
   const TableReader r{file, origins};
   const std::string sec = "network_lion";
-  r.only(t, sec, {"data", "split_seed", "train_rows", "valid_rows", "hidden", "epochs", "batch_size", "seeds", "lambda", "start_radius",
-                  "box_lr", "kappa_lrs", "compare_weight_decay", "bias_lr"});
+  r.only(t, sec, keys_with_data({"lambda", "start_radius",
+                                 "box_lr", "kappa_lrs", "compare_weight_decay", "bias_lr"}));
   LionSpec s;
   s.data = parse_data(t, sec, r, base);
   auto pos = [](double v) { return v > 0 && std::isfinite(v); };
@@ -346,7 +455,7 @@ void train(torch::nn::Sequential& net, torch::optim::Optimizer& opt, const Split
       opt.param_groups()[0].options().set_lr(lr(t));
       opt.param_groups()[1].options().set_lr(bias_lr(t));
       opt.zero_grad();
-      torch::nn::functional::cross_entropy(net->forward(d.X_train.index_select(0, idx)), d.y_train.index_select(0, idx)).backward();
+      task_loss(d.regression, net->forward(d.X_train.index_select(0, idx)), d.y_train.index_select(0, idx)).backward();
       opt.step();
       after_step(t);
     }
@@ -368,7 +477,7 @@ double box_excess(const std::vector<torch::Tensor>& weights, const std::string& 
 
 const std::vector<std::string>& network_lion_metrics() {
   static const std::vector<std::string> m{"box_final_excess_max", "box_bound_violation_max", "box_entry_step_max", "box_start_excess",
-                                          "kappa_test_accuracy_min", "kappa_test_accuracy_max"};
+                                          "kappa_test_accuracy_min", "kappa_test_accuracy_max", "kappa_test_r2_min", "kappa_test_r2_max"};
   return m;
 }
 
@@ -397,7 +506,7 @@ nlohmann::json run_network_lion(const toml::table& t, const std::string& file, c
   std::ostringstream md;
   for (const auto& kappa : s.box_kappas)
     for (const long long seed : s.data.seeds) {
-      auto net = make_mlp(s.data.hidden, seed);
+      auto net = make_mlp(d, s.data.hidden, seed);
       auto [weights, biases] = weights_and_biases(net);
       {
         torch::NoGradGuard no_grad;
@@ -421,32 +530,32 @@ nlohmann::json run_network_lion(const toml::table& t, const std::string& file, c
       });
       final_excess = std::max(final_excess, last);
       entry_max = std::max(entry_max, entry < 0 ? T + 1 : entry);
-      md << fmt::format("- box, κ = {}, seed {}: λ‖W‖ − 1 from {:.3f} to {:.2e}, inside within 1e-3 after {} steps, test accuracy {:.3f}\n",
-                        kappa, seed, e0, last, entry < 0 ? std::string("(never)") : std::to_string(entry), accuracy(net, d.X_test, d.y_test));
+      md << fmt::format("- box, κ = {}, seed {}: λ‖W‖ − 1 from {:.3f} to {:.2e}, inside within 1e-3 after {} steps, test {} {:.3f}\n",
+                        kappa, seed, e0, last, entry < 0 ? std::string("(never)") : std::to_string(entry), d.score_name(), score(net, d, d.X_test, d.y_test));
       progress(++done, total);
     }
   write_atomic(dir / "box.csv", box_csv.str());
 
   // 2. κ compared at tuned lr: warmup-cosine, weight decay on the weight matrices, the lr chosen
-  //    by mean validation accuracy over seeds, test accuracy reported at that lr.
+  //    by the mean validation score over seeds, the test score reported at that lr.
   std::ostringstream cmp_csv;
-  cmp_csv << "kappa,peak_lr,seed,valid_accuracy,test_accuracy\n";
+  cmp_csv << fmt::format("kappa,peak_lr,seed,valid_{0},test_{0}\n", d.score_name());
   double acc_min = 1, acc_max = 0;
   md << fmt::format("\nκ compared: default initialization, warmup (10%) + cosine over {} steps, weight decay {} on the weight matrices, "
-                    "biases stepped by sign with peak lr {}; peak lr tuned on validation rows, test accuracy (mean over {} seeds):\n\n"
-                    "| κ | lr grid | best lr | test accuracy |\n|---|---|---|---|\n",
-                    T, s.compare_weight_decay, s.bias_lr, s.data.seeds.size());
+                    "biases stepped by sign with peak lr {}; peak lr tuned on validation rows, test {} (mean over {} seeds):\n\n"
+                    "| κ | lr grid | best lr | test {} |\n|---|---|---|---|\n",
+                    T, s.compare_weight_decay, s.bias_lr, d.score_name(), s.data.seeds.size(), d.score_name());
   for (const auto& kappa : s.kappas) {
     double best_valid = -1, best_test = 0, best_lr = 0;
     const auto& grid = s.kappa_lrs.at(kappa);
     for (const double peak : grid) {
       double valid = 0, test = 0;
       for (const long long seed : s.data.seeds) {
-        auto net = make_mlp(s.data.hidden, seed);
+        auto net = make_mlp(d, s.data.hidden, seed);
         auto opt = make_lion(net, kappa, s.compare_weight_decay);
         train(net, *opt, d, s.data, seed, cs::warmup_cosine(0.0, peak, T / 10, T), cs::warmup_cosine(0.0, s.bias_lr, T / 10, T),
               [](long long) {});
-        const double va = accuracy(net, d.X_valid, d.y_valid), te = accuracy(net, d.X_test, d.y_test);
+        const double va = score(net, d, d.X_valid, d.y_valid), te = score(net, d, d.X_test, d.y_test);
         cmp_csv << fmt::format("{},{},{},{:.6g},{:.6g}\n", kappa, peak, seed, va, te);
         valid += va / static_cast<double>(s.data.seeds.size());
         test += te / static_cast<double>(s.data.seeds.size());
@@ -466,12 +575,13 @@ nlohmann::json run_network_lion(const toml::table& t, const std::string& file, c
   j["box_bound_violation_max"] = bound_violation;
   j["box_entry_step_max"] = entry_max;
   j["box_start_excess"] = start_excess;
-  j["kappa_test_accuracy_min"] = acc_min;
-  j["kappa_test_accuracy_max"] = acc_max;
-  std::string head = fmt::format("MLP on the digits ({} training rows), Lion-κ (β = 0.9, 0.99) on the weight matrices, minibatches of {}, {} "
+  j["kappa_test_" + d.score_name() + "_min"] = acc_min;
+  j["kappa_test_" + d.score_name() + "_max"] = acc_max;
+  std::string head = fmt::format("{} on {} ({} training rows), Lion-κ (β = 0.9, 0.99) on the weight matrices, minibatches of {}, {} "
                                  "steps. Box runs: λ = {}, constant lr {} (ηλ = {}), every weight matrix started at {}/λ in κ's norm "
                                  "(max |w| for sign, the operator norm for nuclear); the bound is (1 − ηλ)ᵗ(λ‖W₀‖ − 1).\n\n",
-                                 s.data.train, s.data.batch, T, s.lambda, s.box_lr, s.box_lr * s.lambda, s.start_radius);
+                                 architecture(d, s.data.hidden), d.description, s.data.train, s.data.batch, T, s.lambda, s.box_lr,
+                                 s.box_lr * s.lambda, s.start_radius);
   j["details_markdown"] = head + md.str();
   std::vector<std::string> figures;
   std::string plot_error;

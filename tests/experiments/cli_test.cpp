@@ -829,6 +829,27 @@ iterations = 4000
   EXPECT_TRUE(fs::exists(out / "b" / "llc" / "suite" / "llc_converging.csv"));
 }
 
+namespace {
+// A numeric column of a CSV with a header, by name (other columns may hold text).
+std::vector<double> csv_column(const fs::path& p, const std::string& name) {
+  std::ifstream in(p);
+  std::string line;
+  auto cells = [](const std::string& l) {
+    std::vector<std::string> c;
+    std::stringstream ss(l);
+    for (std::string cell; std::getline(ss, cell, ',');) c.push_back(cell);
+    return c;
+  };
+  std::getline(in, line);
+  const auto header = cells(line);
+  const auto k = static_cast<std::size_t>(std::find(header.begin(), header.end(), name) - header.begin());
+  if (k == header.size()) throw std::runtime_error(p.string() + ": no column " + name);
+  std::vector<double> v;
+  while (std::getline(in, line)) v.push_back(std::stod(cells(line).at(k)));
+  return v;
+}
+}  // namespace
+
 #ifdef CONVLAB_EXPERIMENTS_TORCH
 // The network experiments (LibTorch): both runners train, their metrics follow from their CSVs,
 // a second run gives the same bits, and a bad key is named.
@@ -872,6 +893,56 @@ TEST(NetworkSuites, TrainRepeatBitForBitAndNameBadKeys) {
   EXPECT_EQ(run_cli("validate " + (configs / "n" / "lion.toml").string() + " 2>" + (configs / "err.txt").string() + " #"), 2);
   const std::string err = read_file(configs / "err.txt");
   EXPECT_NE(err.find("lion.toml:9: [network_lion] key 'box_lr': box_lr · lambda must be < 1"), std::string::npos) << err;
+}
+
+// The seeded synthetic tasks: a teacher network's regression scores by R² against the
+// least-squares line, two moons by accuracy; their metrics follow from their CSVs, and a key
+// that belongs to the other kind of data is named.
+TEST(NetworkSuites, SyntheticTasksTrainAndNameMisplacedKeys) {
+  const fs::path configs = fresh_dir("network-synthetic"), out = fresh_dir("network-synthetic-results");
+  fs::create_directories(configs / "s");
+  const std::string head = "epochs = 3\nseeds = [1, 2]\nhidden = [16]\nrows = 900\ntrain_rows = 600\nvalid_rows = 150\n";
+  write(configs / "s" / "teacher.toml", "[experiment]\ntitle = \"t\"\npaper = \"refined-schedules\"\nrunner = \"network_schedules\"\n"
+                                         "[network_schedules]\nsynthetic = \"teacher_regression\"\n" + head + "peaks = [0.1]\n");
+  write(configs / "s" / "moons.toml", "[experiment]\ntitle = \"t\"\npaper = \"lion-kappa\"\nrunner = \"network_lion\"\n"
+                                       "[network_lion]\nsynthetic = \"two_moons\"\nnoise = 0.2\n" + head +
+                                           "box_lr = 0.1\n[network_lion.kappa_lrs]\nsign = [0.01]\n");
+  ASSERT_EQ(run_cli("reproduce --configs " + configs.string() + " --out " + out.string()), 0);
+  const auto teacher = read_json(out / "s" / "teacher" / "suite" / "summary.json");
+  // One peak: the linear-decay R² is the mean of runs.csv's linear_decay rows.
+  const auto runs = out / "s" / "teacher" / "suite" / "runs.csv";
+  const auto r2 = csv_column(runs, "test_r2");
+  ASSERT_EQ(r2.size(), 8u);  // 4 schedules × 2 seeds, linear decay first per seed
+  EXPECT_NEAR(teacher["linear_decay_test_r2"].get<double>(), (r2[0] + r2[4]) / 2, 1e-5);
+  EXPECT_NEAR(teacher["linear_decay_r2_over_line"].get<double>(),
+              teacher["linear_decay_test_r2"].get<double>() - teacher["line_test_r2"].get<double>(), 1e-12);
+  EXPECT_GT(teacher["line_test_r2"].get<double>(), 0.5);  // tests/problems/synthetic_test.cpp: 0.77–0.89 noise-free
+  EXPECT_LT(teacher["line_test_r2"].get<double>(), 0.95);
+  EXPECT_FALSE(teacher.contains("linear_decay_test_accuracy"));
+  const auto moons = read_json(out / "s" / "moons" / "suite" / "summary.json");
+  EXPECT_LE(moons["box_bound_violation_max"].get<double>(), 1e-5);  // the box holds on any data
+  const auto accuracy = csv_column(out / "s" / "moons" / "suite" / "kappas.csv", "test_accuracy");
+  ASSERT_EQ(accuracy.size(), 2u);
+  EXPECT_NEAR(moons["kappa_test_accuracy_min"].get<double>(), (accuracy[0] + accuracy[1]) / 2, 1e-5);
+
+  const auto refused = [&](const std::string& section, const std::string& body) {
+    write(configs / "bad.toml", "[experiment]\ntitle = \"t\"\npaper = \"refined-schedules\"\nrunner = \"network_schedules\"\n[" +
+                                    section + "]\n" + body);
+    EXPECT_EQ(run_cli("validate " + (configs / "bad.toml").string() + " 2>" + (configs / "err.txt").string() + " #"), 2) << body;
+    std::ifstream in(configs / "err.txt");
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  const std::string digits = "data = \"" + source_dir() + "/data/digits.libsvm\"\n";
+  std::string err = refused("network_schedules", digits + "noise = 0.2\n");
+  EXPECT_NE(err.find("bad.toml:7: [network_schedules] key 'noise': only with synthetic"), std::string::npos) << err;
+  err = refused("network_schedules", "synthetic = \"spirals\"\n");
+  EXPECT_NE(err.find("key 'synthetic': \"spirals\" is not one of teacher_regression | two_moons"), std::string::npos) << err;
+  err = refused("network_schedules", digits + "synthetic = \"two_moons\"\n");
+  EXPECT_NE(err.find("key 'data': give either data (a file) or synthetic, not both"), std::string::npos) << err;
+  err = refused("network_schedules", "synthetic = \"two_moons\"\nrows = 100\n");
+  EXPECT_NE(err.find("key 'rows': 100 rows; train_rows + valid_rows (1500) must leave test rows"), std::string::npos) << err;
+  err = refused("network_schedules", "epochs = 2\n");
+  EXPECT_NE(err.find("key 'data': missing: give data (a file) or synthetic"), std::string::npos) << err;
 }
 #endif
 
@@ -1170,12 +1241,6 @@ TEST(Config, ExplainPrintsTheDeclaredDoc) {
 // ---- Federated runs on a user's data (docs/federated.md, issue 25) ----
 namespace {
 namespace cp = convlab::problems;
-
-// A column of a CSV with a header, by name.
-std::vector<double> csv_column(const fs::path& p, const std::string& name) {
-  const VecX<double> y = cp::load_csv(p.string(), {.response = name}).y;
-  return {y.data(), y.data() + y.size()};
-}
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p);
