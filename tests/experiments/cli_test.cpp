@@ -13,6 +13,8 @@
 #include <convlab/problems/data_io.hpp>
 #include <convlab/problems/logistic.hpp>
 #include <convlab/problems/preprocessing.hpp>
+#include <convlab/problems/synthetic.hpp>
+#include <convlab/core/random.hpp>
 
 #include <fmt/core.h>
 
@@ -919,6 +921,28 @@ TEST(NetworkSuites, SyntheticTasksTrainAndNameMisplacedKeys) {
   EXPECT_GT(teacher["line_test_r2"].get<double>(), 0.5);  // tests/problems/synthetic_test.cpp: 0.77–0.89 noise-free
   EXPECT_LT(teacher["line_test_r2"].get<double>(), 0.95);
   EXPECT_FALSE(teacher.contains("linear_decay_test_accuracy"));
+  {  // line_test_r2 recomputed: the same draw (split_seed 7) and split, the line by the normal equations.
+    const auto data = convlab::problems::make_teacher_regression({.n = 900, .seed = 7});
+    std::vector<std::int64_t> order(900);
+    std::iota(order.begin(), order.end(), 0);
+    convlab::Rng rng(7);
+    convlab::shuffle(order.begin(), order.end(), rng);
+    auto rows = [&](std::size_t from, std::size_t to) {
+      Eigen::MatrixXd A(static_cast<Eigen::Index>(to - from), 11);
+      Eigen::VectorXd y(A.rows());
+      for (std::size_t i = from; i < to; ++i) {
+        const auto r = static_cast<Eigen::Index>(i - from);
+        A.row(r) << data.A.row(order[i]).cast<float>().cast<double>(), 1.0;  // the runner trains on float rows
+        y[r] = static_cast<double>(static_cast<float>(data.y[order[i]]));
+      }
+      return std::pair{A, y};
+    };
+    const auto [A, b] = rows(0, 600);
+    const auto [At, bt] = rows(750, 900);
+    const Eigen::VectorXd beta = (A.transpose() * A).ldlt().solve(A.transpose() * b);
+    const double r2 = 1 - (At * beta - bt).squaredNorm() / (bt.array() - bt.mean()).square().sum();
+    EXPECT_NEAR(teacher["line_test_r2"].get<double>(), r2, 1e-8);
+  }
   const auto moons = read_json(out / "s" / "moons" / "suite" / "summary.json");
   EXPECT_LE(moons["box_bound_violation_max"].get<double>(), 1e-5);  // the box holds on any data
   const auto accuracy = csv_column(out / "s" / "moons" / "suite" / "kappas.csv", "test_accuracy");
@@ -941,6 +965,18 @@ TEST(NetworkSuites, SyntheticTasksTrainAndNameMisplacedKeys) {
   EXPECT_NE(err.find("key 'data': give either data (a file) or synthetic, not both"), std::string::npos) << err;
   err = refused("network_schedules", "synthetic = \"two_moons\"\nrows = 100\n");
   EXPECT_NE(err.find("key 'rows': 100 rows; train_rows + valid_rows (1500) must leave test rows"), std::string::npos) << err;
+  // A data file whose labels are not digits is refused when the runner reads it.
+  write(configs / "s" / "letters.libsvm", "12 1:3 2:4\n1 1:2\n");
+  write(configs / "s" / "teacher.toml", "[experiment]\ntitle = \"t\"\npaper = \"refined-schedules\"\nrunner = \"network_schedules\"\n"
+                                         "[network_schedules]\ndata = \"letters.libsvm\"\ntrain_rows = 10\nvalid_rows = 10\nbatch_size = 5\n");
+  fs::remove(configs / "s" / "moons.toml");
+  fs::remove(configs / "bad.toml");
+  EXPECT_NE(run_cli("reproduce --configs " + configs.string() + " --out " + (out / "bad").string() + " 2>" + (configs / "err.txt").string() + " #"), 0);
+  {
+    std::ifstream in(configs / "err.txt");
+    err = std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  EXPECT_NE(err.find("letters.libsvm: labels must be the digits 0..9"), std::string::npos) << err;
   err = refused("network_schedules", "epochs = 2\n");
   EXPECT_NE(err.find("key 'data': missing: give data (a file) or synthetic"), std::string::npos) << err;
 }
