@@ -506,6 +506,8 @@ RunConfig parse_run_config(const toml::table& root, const std::string& file, con
     if (n.loss == "cross_entropy")
       p.num_classes = ps.get<long long>("num_classes", 0, [](const long long& v) { return v == 0 || v >= 2; }, "0 (infer) or >= 2");
     p.standardize = ps.get<bool>("standardize", false);
+    p.row_blocks = ps.get<long long>("row_blocks", 1, [](const long long& v) { return v >= 1; }, ">= 1",
+                                     "blocks of rows summed in order; mpirun -n R needs R <= row_blocks, and gives the same bits for every such R");
   } else if (!graph) {
     p.l1 = ps.get<double>("l1", 0.0, nonnegative, ">= 0");
     p.l2 = ps.get<double>("l2", 0.0, nonnegative, ">= 0");

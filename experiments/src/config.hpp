@@ -57,6 +57,7 @@ struct ProblemConfig {
   double lambda = -1, lambda_ratio = 1e-2;
   long long folds = 5, n_lambdas = 50;
   NetworkSpec network;  // mlp | cnn: the architecture and the loss (kind = type)
+  long long row_blocks = 1;  // mlp | cnn: the rows cut into this many blocks (mpirun -n R needs R <= row_blocks)
   bool is_network() const { return type == "mlp" || type == "cnn"; }
 };
 

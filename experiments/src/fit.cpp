@@ -496,7 +496,7 @@ FitResult::LastIterateBound bound_on_the_returned_iterate(const P& p, const std:
 
 template <class P>
 FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_run) {
-  constexpr bool network = std::is_same_v<P, NetworkProblem>;  // non-convex, step optimizers only (config.cpp)
+  constexpr bool network = std::is_same_v<P, cp::BlockedProblem<NetworkProblem>>;  // non-convex, step optimizers only (config.cpp)
   FitResult r;
   r.samples = p.num_samples();
   r.features = p.num_features();
@@ -516,7 +516,7 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
                                                                  (p.num_outputs() > 1 ? ", x " + std::to_string(p.num_outputs()) + " outputs" : "")) +
                       ")");
   if (!c.x0.empty()) r.x = Eigen::Map<const VecX<double>>(c.x0.data(), p.dim());
-  else if constexpr (network) r.x = p.initial_parameters(static_cast<std::uint64_t>(c.seed));  // x = 0 is a saddle point
+  else if constexpr (network) r.x = p.blocks().front().initial_parameters(static_cast<std::uint64_t>(c.seed));  // x = 0 is a saddle point
   else r.x = VecX<double>::Zero(p.dim());
   // Every check a run makes, made before `validate` returns (dry_run) too.
   if (c.optimizer.batch_size > r.samples)
@@ -821,33 +821,73 @@ cp::CsvOptions csv_options(const ProblemConfig& pc) {
 
 /// `mlp` / `cnn` (docs/configs.md, "Networks"): the network of network_model.hpp over the rows,
 /// standardized if asked, trained by the configured step optimizer and schedule from a seeded
-/// initialization. Classes: num_classes, or the largest label + 1.
+/// initialization. Classes: num_classes, or the largest label + 1. The rows are cut into
+/// `row_blocks` blocks whatever the rank count (mpirun: every rank reads its blocks' rows), so
+/// one process and any number of ranks up to row_blocks compute the same bits, as for the
+/// linear models (docs/distributed.md).
 FitResult fit_network(const RunConfig& c, bool progress, bool dry_run) {
 #ifdef CONVLAB_EXPERIMENTS_TORCH
   const auto& pc = c.problem;
-  if (mpi_session::size() > 1) throw ConfigError("[problem] type = \"" + pc.type + "\" runs on one process; run it without mpirun");
+  const bool csv = pc.format == "csv";
+  const auto rows_per_block = [&](long long rows) { return static_cast<Eigen::Index>((rows + pc.row_blocks - 1) / pc.row_blocks); };
+  std::shared_ptr<const cp::BlockExchange> ex = std::make_shared<cp::LocalExchange>();
   cp::DenseDataset ds;
-  if (pc.format == "csv") {
-    ds = cp::load_csv(pc.data, csv_options(pc));
-    require_positive_weight(pc, ds.weights, cp::LocalExchange{});
-  } else {
-    auto sparse = cp::load_libsvm(pc.data, {.zero_based = pc.zero_based});
-    ds.X = sparse.X.toDense(), ds.y = std::move(sparse.y);
+  std::optional<cp::BlockLayout> layout;
+#ifdef CONVLAB_EXPERIMENTS_MPI
+  if (mpi_session::size() > 1) {  // every rank reads only its rows
+    namespace cm = convlab::mpi;
+    const long long rows = cm::count_data_rows(pc.data, MPI_COMM_WORLD, csv ? cm::detail::RowSyntax::Csv : cm::detail::RowSyntax::Libsvm);
+    const Eigen::Index blocks = cp::BlockLayout(rows, 1, rows_per_block(rows)).blocks();
+    if (blocks < mpi_session::size())
+      throw ConfigError(fmt::format("[problem] row_blocks = {}: the {} rows of '{}' make {} row block{}, fewer than the {} ranks; set row_blocks "
+                                    ">= {} (any rank count up to row_blocks gives the same bits)",
+                                    pc.row_blocks, rows, pc.data, blocks, blocks == 1 ? "" : "s", mpi_session::size(), mpi_session::size()));
+    ex = std::make_shared<cm::MpiExchange>(MPI_COMM_WORLD);
+    if (csv) {
+      auto shard = cm::read_csv_shard(pc.data, MPI_COMM_WORLD, csv_options(pc), rows_per_block(rows));
+      ds = std::move(shard.data), layout = shard.layout;
+    } else {
+      auto shard = cm::read_libsvm_shard(pc.data, MPI_COMM_WORLD, {.zero_based = pc.zero_based}, rows_per_block(rows));
+      ds.X = shard.data.X.toDense(), ds.y = std::move(shard.data.y), layout = shard.layout;
+    }
   }
+#endif
+  if (!layout) {
+    if (csv) {
+      ds = cp::load_csv(pc.data, csv_options(pc));
+    } else {
+      auto sparse = cp::load_libsvm(pc.data, {.zero_based = pc.zero_based});
+      ds.X = sparse.X.toDense(), ds.y = std::move(sparse.y);
+    }
+    layout = cp::BlockLayout(ds.X.rows(), 1, rows_per_block(ds.X.rows()));
+  }
+  require_positive_weight(pc, ds.weights, *ex);
   const bool classes = pc.network.loss == "cross_entropy";
-  const long long K = !classes ? 1 : pc.num_classes > 0 ? pc.num_classes : std::max(2LL, ds.y.size() ? std::llround(ds.y.maxCoeff()) + 1 : 0);
-  if (K > ds.X.rows() + 1)  // also bounds what a stray label like 2e9 makes us allocate
-    throw ConfigError(fmt::format("[problem] data '{}': labels go up to class {} but the data has {} rows", pc.data, K - 1, ds.X.rows()));
+  const long long K = !classes ? 1 : pc.num_classes > 0 ? pc.num_classes : std::max(2LL, ex->max(ds.y.size() ? std::llround(ds.y.maxCoeff()) : 0) + 1);
+  if (K > layout->rows() + 1)  // also bounds what a stray label like 2e9 makes us allocate
+    throw ConfigError(fmt::format("[problem] data '{}': labels go up to class {} but the data has {} rows", pc.data, K - 1, layout->rows()));
+  if (classes) {  // the first row, over every rank, whose label is not a class
+    const long long none = std::numeric_limits<long long>::min();
+    long long bad = none;  // −(the row), for ex.max
+    for (Eigen::Index i = 0; i < ds.y.size() && bad == none; ++i)
+      if (!(ds.y[i] >= 0 && ds.y[i] < static_cast<double>(K) && ds.y[i] == std::floor(ds.y[i]))) bad = -(layout->first_row(ex->rank()) + i + 1);
+    if (const long long b = ex->max(bad); b != none)
+      throw ConfigError(fmt::format("[problem] data '{}': row {} (counting data rows from 1) has a label other than the classes 0 … {} "
+                                    "cross_entropy takes",
+                                    pc.data, -b, K - 1));
+  }
   std::optional<cp::Standardization> standardization;
-  if (pc.standardize) standardization = cp::standardize(ds.X);
-  const NetworkProblem p = [&] {
+  if (pc.standardize) standardization = cp::standardize_blocks(ds.X, *layout, *ex);
+  auto blocks = [&] {
     try {
-      return NetworkProblem(pc.network, ds.X, ds.y, K, ds.weights);
+      return cp::split_into_blocks(ds.X, ds.y, ds.weights, *layout, ex->rank(), [&](MatX<double> X, const VecX<double>& y, const VecX<double>& w) {
+        return NetworkProblem(pc.network, X, y, K, w);
+      });
     } catch (const std::invalid_argument& e) {
       throw ConfigError("[problem] data '" + pc.data + "': " + e.what());
     }
   }();
-  auto r = fit_problem(p, c, progress, dry_run);
+  auto r = fit_problem(cp::BlockedProblem<NetworkProblem>(std::move(blocks), *layout, ex), c, progress, dry_run);
   r.standardization = std::move(standardization);
   r.feature_names = std::move(ds.feature_names);
   return r;

@@ -78,6 +78,9 @@ struct NetworkProblem::Impl {
   torch::Tensor inputs;  // shared with the problem (torch tensors are references)
   libtorch::TorchProblem<double> problem;
   VecX<double> y;  // the targets (labels for cross_entropy)
+  double total_weight = 0;  // Σw (n without weights)
+  bool weighted = false;
+  double batch_scale = 1;   // (Σw/n) / the mean weight batches are drawn at (set_minibatch_mean_weight)
 };
 
 NetworkProblem::NetworkProblem(const NetworkSpec& spec, const MatX<double>& X, const VecX<double>& y, Eigen::Index outputs,
@@ -101,11 +104,13 @@ NetworkProblem::NetworkProblem(const NetworkSpec& spec, const MatX<double>& X, c
   // targets: the label (or value) and the row's weight factor wᵢ·n/Σw (1 without weights)
   auto targets = torch::ones({n, 2}, torch::kDouble);
   auto acc = targets.accessor<double, 2>();
-  const double total = w.size() ? w.sum() : 0.0;
-  if (w.size() && !(total > 0)) throw InvalidArgument("network: the row weights sum to 0");
+  for (Eigen::Index i = 0; i < w.size(); ++i)
+    if (!(w[i] >= 0 && std::isfinite(w[i])))
+      throw InvalidArgument(fmt::format("network: row {} (counting data rows from 1) has weight {}; weights are finite and >= 0", i + 1, w[i]));
+  const double total = w.size() ? w.sum() : static_cast<double>(n);
   for (Eigen::Index i = 0; i < n; ++i) {
     acc[i][0] = y[i];
-    if (w.size()) acc[i][1] = w[i] * static_cast<double>(n) / total;
+    if (w.size()) acc[i][1] = total > 0 ? w[i] * static_cast<double>(n) / total : 0.0;
   }
   auto net = build(spec, X.cols(), outputs);
   auto forward = [net](const torch::Tensor& in) mutable { return net->forward(in); };
@@ -118,7 +123,8 @@ NetworkProblem::NetworkProblem(const NetworkSpec& spec, const MatX<double>& X, c
   };
   const auto inputs = rows_of(X);
   impl_ = std::make_unique<Impl>(Impl{spec, X.cols(), outputs, net, inputs,
-                                      libtorch::TorchProblem<double>(net->parameters(), forward, loss, inputs, targets), y});
+                                      libtorch::TorchProblem<double>(net->parameters(), forward, loss, inputs, targets), y, total,
+                                      w.size() > 0});
 }
 
 NetworkProblem::~NetworkProblem() = default;
@@ -129,10 +135,23 @@ Eigen::Index NetworkProblem::dim() const { return impl_->problem.dim(); }
 Eigen::Index NetworkProblem::num_samples() const { return impl_->problem.num_samples(); }
 Eigen::Index NetworkProblem::num_features() const { return impl_->features; }
 Eigen::Index NetworkProblem::num_outputs() const { return impl_->outputs; }
+double NetworkProblem::total_weight() const { return impl_->total_weight; }
+bool NetworkProblem::weighted() const { return impl_->weighted; }
+void NetworkProblem::set_minibatch_mean_weight(double m) {
+  if (!(m > 0 && std::isfinite(m))) throw InvalidArgument(fmt::format("network: a mean weight of {}; expected 0 < m < inf", m));
+  impl_->batch_scale = impl_->total_weight / static_cast<double>(num_samples()) / m;
+}
+
 double NetworkProblem::value(In<double> x) const { return impl_->problem.value(x); }
-double NetworkProblem::value(In<double> x, Batch batch) const { return impl_->problem.value(x, batch); }
 double NetworkProblem::value_and_gradient(In<double> x, Out<double> g) const { return impl_->problem.value_and_gradient(x, g); }
-void NetworkProblem::gradient(In<double> x, Batch batch, Out<double> g) const { impl_->problem.gradient(x, batch, g); }
+// The rows' factors wᵢ·n/Σw hold this block's mean weight; batch_scale moves them to the data's.
+double NetworkProblem::value(In<double> x, Batch batch) const {
+  return impl_->batch_scale * impl_->problem.value(x, batch);
+}
+void NetworkProblem::gradient(In<double> x, Batch batch, Out<double> g) const {
+  impl_->problem.gradient(x, batch, g);
+  g *= impl_->batch_scale;
+}
 
 VecX<double> NetworkProblem::initial_parameters(std::uint64_t seed) const {
   Rng rng(seed);

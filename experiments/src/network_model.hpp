@@ -22,10 +22,12 @@ struct NetworkSpec {
 };
 
 /// The mean loss of a network over rows X (one sample per row; a cnn reads each row as a square
-/// image, row-major) with targets y and optional row weights w: row i's loss counts with weight
-/// wᵢ·n/Σw, so the full mean is Σ wᵢℓᵢ/Σw and a batch mean is an unbiased estimate of it. The loss
-/// is the cross-entropy of softmax(outputs) (outputs = classes) or ½(output − y)² (outputs = 1).
-/// Computed in float64. Not for concurrent use (the calls share one module).
+/// image, row-major) with targets y and optional row weights w ≥ 0: row i's loss counts with
+/// weight wᵢ·n/Σw, so the full mean is Σ wᵢℓᵢ/Σw and a batch mean is an unbiased estimate of it
+/// (every weight 0: the loss is 0). The loss is the cross-entropy of softmax(outputs)
+/// (outputs = classes) or ½(output − y)² (outputs = 1). Computed in float64. Not for concurrent
+/// use (the calls share one module). A row block of a larger data set is a BlockedProblem's
+/// block (total_weight, set_minibatch_mean_weight), as for the linear models.
 class NetworkProblem {
  public:
   using Scalar = double;
@@ -41,6 +43,13 @@ class NetworkProblem {
   Eigen::Index num_samples() const;
   Eigen::Index num_features() const;
   Eigen::Index num_outputs() const;
+
+  /// Σw (n without weights).
+  double total_weight() const;
+  bool weighted() const;
+  /// A batch row's loss counts with wᵢ/m: m is the mean weight of the data the batch is drawn
+  /// from (Σw/n by default; a BlockedProblem sets the whole data's).
+  void set_minibatch_mean_weight(double m);
 
   double value(In<double> x) const;
   double value(In<double> x, Batch batch) const;

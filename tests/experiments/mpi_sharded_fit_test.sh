@@ -5,6 +5,9 @@
 #       reference), the same by minibatch AdamW, by fista with an l1 term and with a weights column
 #       (0, 1 or 2 per row: each rank reads its rows' weights), and multinomial_digits.toml (LIBSVM,
 #       minibatch momentum)
+#   mpi_sharded_fit_test.sh CONVLAB EXAMPLES WORKDIR network R — the same for networks ([problem] row_blocks):
+#       mlp_digits.toml (LIBSVM, minibatch AdamW) and an mlp on breast cancer with a weights column, on
+#       R ranks and in one process with the same row_blocks; fewer row blocks than ranks is a config error
 #   mpi_sharded_fit_test.sh CONVLAB EXAMPLES WORKDIR bad     — a parse error in rank 2's rows: one message,
 #       from rank 2, naming file:line
 #   mpi_sharded_fit_test.sh CONVLAB EXAMPLES WORKDIR kill    — rank 1 SIGKILLed mid-run: the job ends, no hang
@@ -41,6 +44,23 @@ case $mode in
       [ "$(grep -c 'run folder' "$out/mpi$variant.log")" -eq 1 ] || { echo "only rank 0 should report"; exit 1; }
     done
     echo "summary.json x identical on $1 ranks ($variant variants)" ;;
+  network)
+    awk 'NR == 1 { print $0 ",w"; next } { print $0 "," (NR % 3) }' "$examples/../../data/breast_cancer.csv" > "$out/weighted.csv"
+    variant=0
+    for sets in "--set stop.max_iterations=150 --set problem.row_blocks=3" \
+                "--set stop.max_iterations=150 --set problem.row_blocks=4 --set problem.data=$out/weighted.csv --set problem.weights=w"; do
+      variant=$((variant + 1))
+      "$convlab" fit "$examples/mlp_digits.toml" $sets --out "$out/one$variant" > /dev/null || { echo "one-process run $variant failed"; exit 1; }
+      mpirun -n "$1" "$convlab" fit "$examples/mlp_digits.toml" $sets --out "$out/mpi$variant" > "$out/mpi$variant.log" 2>&1 || { cat "$out/mpi$variant.log"; echo "mpirun failed"; exit 1; }
+      [ -n "$(x_of "$out/one$variant")" ] || { echo "no x in summary.json"; exit 1; }
+      [ "$(x_of "$out/one$variant")" = "$(x_of "$out/mpi$variant")" ] || { echo "network variant $variant: x differs from the one-process run"; exit 1; }
+      grep -q "\"ranks\": $1," "$out/mpi$variant"/*/*/summary.json || { echo "summary.json does not record $1 ranks"; exit 1; }
+    done
+    log=$(mpirun -n "$1" "$convlab" fit "$examples/mlp_digits.toml" --set problem.row_blocks=1 --out "$out/few" 2>&1)
+    code=$?
+    [ "$code" -eq 2 ] || { echo "$log"; echo "row_blocks = 1 on $1 ranks: expected exit 2 (config error), got $code"; exit 1; }
+    echo "$log" | grep -q "row_blocks = 1: .* fewer than the $1 ranks" || { echo "$log"; echo "expected the row_blocks message"; exit 1; }
+    echo "network x identical on $1 ranks ($variant variants); too few row blocks refused" ;;
   bad)
     # 600 rows, blocks of 64: rank 2 of 3 holds blocks 6..9 = rows 384..599; the 550th data row is line 551.
     awk 'BEGIN { print "y,a,b"; for (i = 1; i <= 600; ++i) print (i == 550 ? "1,0.5,oops" : (i % 2) ",0." i % 7 ",0.25") }' > "$out/bad.csv"

@@ -3,6 +3,7 @@
 // initialization, and fit → predict end to end with every printed metric recomputed from the
 // written predictions.
 #include <convlab/core/errors.hpp>
+#include <convlab/problems/blocked_problem.hpp>
 #include <convlab/problems/data_io.hpp>
 
 #include <fmt/core.h>
@@ -155,6 +156,46 @@ TEST(NetworkModel, InitializationIsSeededAndWithinEachLayersBound) {
   };
   check(0, 200 * 64 + 200, 1.0 / 8);
   check(200 * 64 + 200, 10 * 200 + 10, 1 / std::sqrt(200.0));
+}
+
+// `[problem] row_blocks`: the rows cut into blocks (BlockedProblem, as under mpirun), each block its
+// own network over its rows. The blocked sums equal the one-problem values to round-off, with and
+// without weights (a block of zero weight included), full and by minibatch; one block is the
+// problem itself, bit for bit.
+TEST(NetworkModel, RowBlocksSumToTheWholeDataAndOneBlockIsTheProblemItself) {
+  namespace cp = convlab::problems;
+  auto data = network_data(50, 6, 3, convlab::test::test_seed() + 2);
+  data.w.segment(10, 10).setZero();  // rows 10..19: block 1 of the blocks of 10 rows weighs nothing
+  const ex::NetworkSpec spec{.kind = "mlp", .hidden = {5}, .activation = "tanh"};
+  const std::vector<Eigen::Index> batch{3, 12, 12, 31, 49, 0, 27};
+  for (const bool weighted : {false, true}) {
+    SCOPED_TRACE(weighted ? "weighted" : "unweighted");
+    const VecX<double> w = weighted ? data.w : VecX<double>();
+    const ex::NetworkProblem whole(spec, data.X, data.y, 3, w);
+    const VecX<double> x = whole.initial_parameters(4);
+    VecX<double> g(whole.dim()), gb(whole.dim());
+    const double f = whole.value_and_gradient(x, g);
+    const double fb = whole.value(x, batch);
+    whole.gradient(x, batch, gb);
+    const auto blocked = [&](Eigen::Index block_rows) {
+      const cp::BlockLayout layout(50, 1, block_rows);
+      return cp::BlockedProblem<ex::NetworkProblem>(
+          cp::split_into_blocks(data.X, data.y, w, layout, 0,
+                                [&](MatX<double> X, const VecX<double>& y, const VecX<double>& s) { return ex::NetworkProblem(spec, X, y, 3, s); }),
+          layout);
+    };
+    for (const Eigen::Index rows : {50, 10, 7}) {
+      SCOPED_TRACE(fmt::format("blocks of {} rows", rows));
+      const auto p = blocked(rows);
+      VecX<double> h(p.dim()), hb(p.dim());
+      const double tol = rows == 50 ? 0.0 : 1e-14;  // one block: the same bits
+      EXPECT_NEAR(p.value_and_gradient(x, h), f, tol * std::abs(f));
+      EXPECT_LE((h - g).lpNorm<Eigen::Infinity>(), 1e2 * tol * g.lpNorm<Eigen::Infinity>());
+      EXPECT_NEAR(p.value(x, batch), fb, tol * std::abs(fb));
+      p.gradient(x, batch, hb);
+      EXPECT_LE((hb - gb).lpNorm<Eigen::Infinity>(), 1e2 * tol * gb.lpNorm<Eigen::Infinity>());
+    }
+  }
 }
 
 TEST(NetworkModel, BadShapesAndLabelsAreClearErrors) {

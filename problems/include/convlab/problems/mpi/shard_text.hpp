@@ -133,12 +133,12 @@ struct ShardText {
   std::size_t header_line = 0;   ///< CSV: its line number
 };
 
-/// This rank's lines of `path` (collective over `comm`). Errors name the file; a rank left
-/// without rows (more ranks than blocks) is an error that says so.
-inline ShardText read_shard_text(const std::string& path, MPI_Comm comm, detail::RowSyntax syntax, Eigen::Index block_rows = 0) {
-  int rank = 0, size = 1;
+/// The number of data rows of `path`: rank 0 counts them in one streaming pass and every rank
+/// gets the count (collective over `comm`). A caller that cuts the rows into a given number of
+/// blocks asks for it first. A file without rows is an error naming it.
+inline long long count_data_rows(const std::string& path, MPI_Comm comm, detail::RowSyntax syntax) {
+  int rank = 0;
   MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
   long long rows = 0;
   detail::collectively(comm, [&] {
     if (rank != 0) return;
@@ -147,6 +147,16 @@ inline ShardText read_shard_text(const std::string& path, MPI_Comm comm, detail:
     if (rows == 0) throw DataError(path, 0, "", "no data rows");
   });
   MPI_Bcast(&rows, 1, MPI_LONG_LONG, 0, comm);
+  return rows;
+}
+
+/// This rank's lines of `path` (collective over `comm`). Errors name the file; a rank left
+/// without rows (more ranks than blocks) is an error that says so.
+inline ShardText read_shard_text(const std::string& path, MPI_Comm comm, detail::RowSyntax syntax, Eigen::Index block_rows = 0) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  const long long rows = count_data_rows(path, comm, syntax);
   ShardText shard;
   shard.layout = problems::BlockLayout(static_cast<Eigen::Index>(rows), size, block_rows);
   shard.first_row = shard.layout.first_row(rank);
