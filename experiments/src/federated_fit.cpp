@@ -49,7 +49,7 @@ bool is_network(const std::string& problem) { return problem == "mlp" || problem
 // problem = "mlp" | "cnn": the architecture keys of [problem] in a run config (docs/configs.md, "Networks").
 NetworkSpec parse_network(const TableReader& r, const toml::table& t, const std::string& sec, const std::string& kind) {
   NetworkSpec n{.kind = kind};
-  n.hidden = r.integers(t, sec, "hidden", n.hidden, 1, 65536);
+  n.hidden = r.integers(t, sec, "hidden", n.hidden, 1, 65536, true);
   if (const toml::node* c = t.get("channels"); c && kind != "cnn") r.fail(*c, sec, "channels", "applies to problem = \"cnn\" only");
   n.channels = r.integers(t, sec, "channels", n.channels, 1, 65536);
   if (n.channels.size() != 2) r.fail(*t.get("channels"), sec, "channels", "a cnn has two convolutions: give two channel counts");

@@ -48,7 +48,7 @@ NetworkFedauSpec parse(const toml::table& t, const std::string& file, const std:
   if (d.data.empty()) r.fail(*t.get("data"), sec, "data", "file '" + data + "' not found");
   d.format = "libsvm", d.standardize = true, d.partition = "dirichlet", d.label_rates = true;
   d.network = {.kind = "mlp", .hidden = {128}, .activation = "relu", .loss = "cross_entropy"};
-  d.network.hidden = r.integers(t, sec, "hidden", d.network.hidden, 1, 4096);
+  d.network.hidden = r.integers(t, sec, "hidden", d.network.hidden, 1, 4096, true);
   d.clients = r.integer(t, sec, "clients", 20, 2);
   d.alpha = r.number(t, sec, "alpha", d.alpha, [](double v) { return v > 0; }, "> 0");
   d.mean_p = r.number(t, sec, "mean_p", d.mean_p, [](double v) { return v > 0 && v <= 1; }, "0 < mean_p <= 1");

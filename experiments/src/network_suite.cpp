@@ -95,7 +95,7 @@ DataSpec parse_data(const toml::table& t, const std::string& section, const Tabl
   d.valid = r.integer(t, section, "valid_rows", d.valid, 10);
   if (!d.synthetic.empty() && d.train + d.valid >= d.rows)
     r.fail(node("rows"), section, "rows", fmt::format("{} rows; train_rows + valid_rows ({}) must leave test rows", d.rows, d.train + d.valid));
-  d.hidden = r.integers(t, section, "hidden", d.hidden, 1, 4096);
+  d.hidden = r.integers(t, section, "hidden", d.hidden, 1, 4096, true);
   d.epochs = r.integer(t, section, "epochs", d.epochs, 1);
   d.batch = r.integer(t, section, "batch_size", d.batch, 1);
   if (d.batch > d.train) r.fail(*t.get("batch_size"), section, "batch_size", fmt::format("{} is larger than train_rows ({})", d.batch, d.train));

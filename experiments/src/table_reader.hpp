@@ -89,10 +89,13 @@ struct TableReader {
     }
     return out;
   }
-  // A non-empty array of integers in [lo, hi]; `def` when the key is absent.
+  // A non-empty array of integers in [lo, hi] (or an empty one where `may_be_empty`: a network's
+  // hidden widths, [] = no hidden layer); `def` when the key is absent.
   std::vector<long long> integers(const toml::table& t, const std::string& section, const std::string& key, const std::vector<long long>& def,
-                                  long long lo, long long hi) const {
-    if (!t.get(key)) return def;
+                                  long long lo, long long hi, bool may_be_empty = false) const {
+    const toml::node* n = t.get(key);
+    if (!n) return def;
+    if (may_be_empty && n->as_array() && n->as_array()->empty()) return {};
     std::vector<long long> out;
     const auto ok = [&](double v) { return v >= static_cast<double>(lo) && v <= static_cast<double>(hi) && v == std::floor(v); };
     for (const double v : numbers(t, section, key, ok, fmt::format("an integer in [{}, {}]", lo, hi))) out.push_back(static_cast<long long>(v));

@@ -362,10 +362,11 @@ TEST(NetworkFit, WhatANetworkCannotTakeIsRefusedNamingTheKey) {
 TEST(NetworkFit, FederatedMlpRunsAreTheSameBitsOnOneAndTwoThreadsAndPredictAgreesWithTheirTestMetrics) {
   const fs::path dir = fresh_dir("mlp-federated");
   split_digits(dir);
-  write(dir / "fed.toml",
-        "[federated]\nproblem = \"mlp\"\ndata = \"train.libsvm\"\ntest_data = \"test.libsvm\"\nhidden = [16]\nstandardize = true\n"
-        "clients = 8\npartition = \"dirichlet\"\nrates = \"label\"\nmethod = \"fedau\"\nrounds = 120\neval_every = 40\n"
-        "[federated.local]\nsteps = 5\nbatch = 16\nlr = 0.05\n");
+  const std::string fed =
+      "[federated]\nproblem = \"mlp\"\ndata = \"train.libsvm\"\ntest_data = \"test.libsvm\"\nhidden = [16]\nstandardize = true\n"
+      "clients = 8\npartition = \"dirichlet\"\nrates = \"label\"\nmethod = \"fedau\"\nrounds = 120\neval_every = 40\n"
+      "[federated.local]\nsteps = 5\nbatch = 16\nlr = 0.05\n";
+  write(dir / "fed.toml", fed);
   ASSERT_EQ(run_cli("fit " + (dir / "fed.toml").string() + " --out " + (dir / "one").string(), "OMP_NUM_THREADS=1"), 0);
   ASSERT_EQ(run_cli("fit " + (dir / "fed.toml").string() + " --out " + (dir / "two").string(), "OMP_NUM_THREADS=2"), 0);
   const fs::path run = dir / "one" / "fed" / "fit";
@@ -379,6 +380,19 @@ TEST(NetworkFit, FederatedMlpRunsAreTheSameBitsOnOneAndTwoThreadsAndPredictAgree
   const auto metrics = read_json(dir / "p.json");
   EXPECT_NEAR(metrics["accuracy"].get<double>(), one["final_test_accuracy"].get<double>(), 1e-6);
   EXPECT_NEAR(metrics["log_loss"].get<double>(), one["final_test_loss"].get<double>(), 1e-12);
+
+  // hidden = []: no hidden layer (softmax regression trained as a network), as in [problem]
+  std::string linear = fed;
+  linear.replace(linear.find("hidden = [16]"), 13, "hidden = []");
+  write(dir / "linear.toml", linear);
+  ASSERT_EQ(run_cli("fit " + (dir / "linear.toml").string() + " --out " + (dir / "linear").string()), 0);
+  const fs::path linear_run = dir / "linear" / "linear" / "fit";
+  const auto lin = read_json(linear_run / "summary.json");
+  EXPECT_EQ(lin["x"].size(), 64u * 10 + 10);
+  EXPECT_TRUE(lin["model"]["network"]["hidden"].empty()) << lin["model"]["network"];
+  EXPECT_GT(lin["final_test_accuracy"].get<double>(), 0.4) << "it trained (chance: 0.1)";
+  ASSERT_EQ(run_cli("predict " + linear_run.string() + " " + (dir / "test.libsvm").string() + " --out " + (dir / "lp.csv").string()), 0);
+  EXPECT_NEAR(read_json(dir / "lp.json")["accuracy"].get<double>(), lin["final_test_accuracy"].get<double>(), 1e-6);
 
   write(dir / "bad.toml", "[federated]\nproblem = \"mlp\"\ndata = \"train.libsvm\"\nmu = 0.1\nparticipation_rate = 0.5\n");
   EXPECT_EQ(run_cli("validate " + (dir / "bad.toml").string()), 2);
