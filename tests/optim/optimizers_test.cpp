@@ -10,6 +10,9 @@
 #include <convlab/optim/lion_k.hpp>
 #include <convlab/optim/sgd.hpp>
 
+#include <random>
+#include <algorithm>
+#include <cmath>
 #include <limits>
 #include <set>
 #include <string>
@@ -92,6 +95,56 @@ TEST(AdamW, AmsgradUsesTheRunningMaxOfV) {
                              {0.81779690638265168, -1.8533171424282264},
                              {0.74896044883101798, -1.8177953929378412}};
   expect_rows(run_three_steps(co::AdamW<double>({.amsgrad = true}), 0.1, grads), want);
+}
+
+// Every entry of every step is the scalar formula's bits, whatever the vector width (SSE2, AVX2 at
+// run time, the scalar tail) and chunking: a reference loop with one correctly rounded operation
+// at a time (std::sqrt, not an estimate), on lengths with tails and above the OpenMP threshold.
+// CTest runs this also with CONVLAB_NO_AVX2=1 (adamw_sse2_bits), so both kernels are checked on
+// an AVX2 machine.
+template <class S>
+void expect_adamw_is_the_scalar_formula(bool amsgrad, Eigen::Index n) {
+  SCOPED_TRACE(::testing::Message() << (sizeof(S) == 4 ? "float" : "double") << (amsgrad ? " amsgrad" : "") << " n = " << n);
+  std::mt19937_64 rng(convlab::test::test_seed() + static_cast<unsigned>(n));
+  std::normal_distribution<double> normal;
+  const co::AdamWOptions o{.beta1 = 0.8, .beta2 = 0.99, .eps = 1e-6, .weight_decay = 0.3, .amsgrad = amsgrad};
+  const co::AdamW<S> opt(o);
+  VecX<S> x(n), g(n);
+  for (Eigen::Index i = 0; i < n; ++i) x[i] = static_cast<S>(normal(rng));
+  auto state = opt.init(x);
+  VecX<S> xr = x, m = VecX<S>::Zero(n), v = VecX<S>::Zero(n), vmax = VecX<S>::Zero(n);
+  for (int t = 1; t <= 4; ++t) {
+    // steps 3 and 4 shrink the gradients, so the running max of v differs from v
+    for (Eigen::Index i = 0; i < n; ++i) g[i] = static_cast<S>(normal(rng) * (t > 2 ? 0.1 : 1.0));
+    const S lr = static_cast<S>(0.01 * t);
+    opt.step(x, g, state, lr);
+    const double bc1 = 1 - std::pow(o.beta1, t), bc2 = 1 - std::pow(o.beta2, t);
+    const S decay = static_cast<S>(1 - static_cast<double>(lr) * o.weight_decay), b1 = static_cast<S>(o.beta1),
+            b2 = static_cast<S>(o.beta2), step = static_cast<S>(static_cast<double>(lr) / bc1),
+            root_bc2 = static_cast<S>(std::sqrt(bc2)), eps = static_cast<S>(o.eps);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const S decayed = xr[i] * decay;
+      const S diff = g[i] - m[i];
+      m[i] = m[i] + (1 - b1) * diff;
+      const S g2 = g[i] * g[i];
+      v[i] = b2 * v[i] + (1 - b2) * g2;
+      if (vmax[i] < v[i]) vmax[i] = v[i];
+      const S root = std::sqrt(amsgrad ? vmax[i] : v[i]);
+      const S denom = root / root_bc2 + eps;
+      const S ratio = m[i] / denom;
+      xr[i] = decayed - step * ratio;
+    }
+    ASSERT_TRUE(x == xr) << "step " << t << ": first differing entry "
+                         << std::distance(x.begin(), std::mismatch(x.begin(), x.end(), xr.begin()).first);
+  }
+}
+
+TEST(AdamW, EveryEntryIsTheScalarFormulasBitsAtEveryVectorWidth) {
+  for (const Eigen::Index n : {Eigen::Index{1}, Eigen::Index{7}, Eigen::Index{1003}, Eigen::Index{70001}})
+    for (const bool amsgrad : {false, true}) {
+      expect_adamw_is_the_scalar_formula<float>(amsgrad, n);
+      expect_adamw_is_the_scalar_formula<double>(amsgrad, n);
+    }
 }
 
 // torch.optim.SGD: g ← g + wd·x; b ← g (first step) else μb + (1−τ)g; x ← x − lr·(g + μb or b).

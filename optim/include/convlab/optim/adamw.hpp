@@ -5,9 +5,11 @@
 ///   x ← x − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε),  t = 1, 2, ...
 
 #include <cmath>
+#include <type_traits>
 
 #include <convlab/core/fields.hpp>
 
+#include "detail/adamw_kernels.hpp"
 #include "detail/parallel.hpp"
 #include "optimizer.hpp"
 
@@ -66,30 +68,26 @@ class AdamW : public detail::VectorArguments<AdamW<S>, S> {
     // Bias corrections in double, as PyTorch computes them in Python floats.
     const double bc1 = 1 - std::pow(opt_.beta1, static_cast<double>(state.t));
     const double bc2 = 1 - std::pow(opt_.beta2, static_cast<double>(state.t));
-    const S step_size = static_cast<S>(static_cast<double>(lr) / bc1);
-    const S sqrt_bc2 = static_cast<S>(std::sqrt(bc2));
-    const S decay = static_cast<S>(1 - static_cast<double>(lr) * opt_.weight_decay);
-    const S b1 = static_cast<S>(opt_.beta1), b2 = static_cast<S>(opt_.beta2), eps = static_cast<S>(opt_.eps);
-    using Array = Eigen::Map<Eigen::Array<S, Eigen::Dynamic, 1>>;
-    using ConstArray = Eigen::Map<const Eigen::Array<S, Eigen::Dynamic, 1>>;
-    S *xp = x.data(), *mp = state.m.data(), *vp = state.v.data(), *vmaxp = state.v_max.data();
+    const S b1 = static_cast<S>(opt_.beta1), b2 = static_cast<S>(opt_.beta2);
+    const detail::AdamWCoefficients<S> c{.decay = static_cast<S>(1 - static_cast<double>(lr) * opt_.weight_decay),
+                                         .one_minus_b1 = 1 - b1,
+                                         .b2 = b2,
+                                         .one_minus_b2 = 1 - b2,
+                                         .step_size = static_cast<S>(static_cast<double>(lr) / bc1),
+                                         .sqrt_bc2 = static_cast<S>(std::sqrt(bc2)),
+                                         .eps = static_cast<S>(opt_.eps)};
+    S *xp = x.data(), *mp = state.m.data(), *vp = state.v.data(), *vmaxp = opt_.amsgrad ? state.v_max.data() : nullptr;
     const S* gp = g.data();
-    const bool amsgrad = opt_.amsgrad;
-    // PyTorch's arithmetic, term by term: m.lerp_(g, 1 − β₁), v·β₂ + (1 − β₂)·g², the denominator
-    // √v / √bc₂ + ε. Elementwise: the same bits for any chunking or thread count.
+    // Elementwise, every operation correctly rounded (detail/adamw_kernels.hpp): the same bits for
+    // any chunking, thread count, vector width or x86-64 CPU.
     detail::for_each_chunk(x.size(), [=](Eigen::Index b, Eigen::Index len) {
-      Array xs(xp + b, len), m(mp + b, len), v(vp + b, len);
-      ConstArray gs(gp + b, len);
-      xs *= decay;
-      m += (1 - b1) * (gs - m);
-      v = b2 * v + (1 - b2) * gs.square();
-      if (amsgrad) {
-        Array vmax(vmaxp + b, len);
-        vmax = vmax.max(v);
-        xs -= step_size * (m / (vmax.sqrt() / sqrt_bc2 + eps));  // addcdiv: value · (m / denom)
-      } else {
-        xs -= step_size * (m / (v.sqrt() / sqrt_bc2 + eps));
-      }
+      Eigen::Index i = 0;
+#if CONVLAB_ADAMW_KERNELS
+      if constexpr (std::is_same_v<S, float> || std::is_same_v<S, double>)
+        i = detail::use_avx2() ? detail::adamw_avx2(xp + b, gp + b, mp + b, vp + b, vmaxp ? vmaxp + b : nullptr, len, c)
+                               : detail::adamw_sse2(xp + b, gp + b, mp + b, vp + b, vmaxp ? vmaxp + b : nullptr, len, c);
+#endif
+      for (; i < len; ++i) detail::adamw_entry(xp + b, gp + b, mp + b, vp + b, vmaxp ? vmaxp + b : nullptr, i, c);
     });
   }
 
