@@ -8,13 +8,16 @@
 //   lasso_tool writescale DIR       the lasso problems at scale: sparse100000x100000 (≈1e7
 //                                   non-zeros, 0-based int32 rows _i.i32 and columns _j.i32 and
 //                                   float64 values _x.f64, sorted by column; _shape.txt "n p nnz")
-//                                   and wide1000x100000 (dense, _X.f64)
+//                                   and wide1000x100000 (dense, _X.f64); for L1-logistic on
+//                                   labels y > 0 also _llambda.txt (0.05·λ_max) and _lpath.txt
+//                                   (50 λ from λ_max down to that λ)
 //   lasso_tool time DIR NAME REPS   median seconds for one λ and for the 50-λ path (ours)
 //   lasso_tool gap DIR NAME FILE    relative duality gap of the coefficients in FILE (one λ)
 //   lasso_tool ltime DIR NAME REPS  L1-logistic (labels y > 0): median seconds for one λ (ours), gap, method
-//   lasso_tool lgap DIR NAME FILE   its relative duality gap for the coefficients in FILE
+//   lasso_tool lptime DIR NAME REPS L1-logistic: median seconds for the 50-λ path of _lpath.txt (ours), worst gap
+//   lasso_tool lgap DIR NAME FILE   its worst relative duality gap over the lines "lambda,w_1,…,w_p" of FILE
 //   lasso_tool rtime DIR NAME REPS  L2-logistic (λ = 1/n): median seconds for one λ (ours), gap, method
-//   lasso_tool rgap DIR NAME FILE   its relative duality gap for the coefficients in FILE
+//   lasso_tool rgap DIR NAME FILE   idem for L2-logistic (dense designs)
 #include <algorithm>
 #include <chrono>
 #include <convlab/optim/lasso_cd.hpp>
@@ -243,6 +246,14 @@ int main(int argc, char** argv) {
       }
       write_csv(base + "_y.csv", pr.y);
       write_lambdas(dir, name, pr);
+      // L1-logistic: one λ = 0.05·λ_max as on the small problems, and a path ending there (further
+      // down, the labels become nearly separable and no solver's path reaches the gap in minutes).
+      const VecX<double> labels = pr.y.unaryExpr([](double v) { return v > 0 ? 1.0 : 0.0; });
+      const double lmax = with_design(pr, [&](const auto& X) { return co::logistic_l1_lambda_max(X, labels); });
+      std::ofstream(base + "_llambda.txt") << std::setprecision(17) << 0.05 * lmax << "\n";
+      std::ofstream grid(base + "_lpath.txt");
+      grid << std::setprecision(17);
+      for (Eigen::Index k = 0; k < 50; ++k) grid << co::detail::path_lambda(lmax, 0.05, n, p, k, 50) << "\n";
     }
     return 0;
   }
@@ -282,7 +293,7 @@ int main(int argc, char** argv) {
     for (int k = 0; k < std::stoi(a[3]); ++k) {
       const auto s = std::chrono::steady_clock::now();
       if (l1) {
-        gap = co::logistic_l1(p.X, labels, lambda, {.tolerance = 1e-8}).relative_gap;
+        gap = with_design(p, [&](const auto& X) { return co::logistic_l1(X, labels, lambda, {.tolerance = 1e-8}); }).relative_gap;
       } else {
         const auto r = co::logistic_ridge(p.X, labels, lambda, {.tolerance = 1e-8});
         gap = r.relative_gap;
@@ -295,22 +306,47 @@ int main(int argc, char** argv) {
     std::cout << t[t.size() / 2] << " " << gap << " " << method << "\n";
     return 0;
   }
-  if (a.size() == 4 && (a[0] == "lgap" || a[0] == "rgap")) {
-    // Certify a peer's logistic coefficients: our solver started there with an infinite
-    // tolerance evaluates the gap and stops before its first step.
+  if (a.size() == 4 && a[0] == "lptime") {
     const Problem p = load(a[1], a[2]);
     const VecX<double> labels = p.y.unaryExpr([](double v) { return v > 0 ? 1.0 : 0.0; });
-    std::ifstream in(a[3]);
-    std::string line;
-    std::getline(in, line);
-    const std::vector<double> v = parse_csv_line(line);
-    if (static_cast<Eigen::Index>(v.size()) != p.X.cols() + 1) return 2;
-    const VecX<double> w = Eigen::Map<const VecX<double>>(v.data() + 1, p.X.cols());
-    // tolerance ∞: evaluate, do not iterate
-    const double gap = a[0] == "lgap" ? co::logistic_l1(p.X, labels, v[0], {.tolerance = 1e300}, w).relative_gap
-                                      : co::logistic_ridge(p.X, labels, v[0], {.tolerance = 1e300}, w).relative_gap;
-    std::cout << gap << " 1\n";
+    std::vector<double> t;
+    double worst = 0;
+    for (int k = 0; k < std::stoi(a[3]); ++k) {
+      const auto s = std::chrono::steady_clock::now();
+      // The grid of _lpath.txt: 50 λ from λ_max to 0.05·λ_max.
+      const auto path = with_design(p, [&](const auto& X) { return co::logistic_l1_path(X, labels, {.n_lambdas = 50, .ratio = 0.05, .logistic = {.tolerance = 1e-8}}); });
+      t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - s).count());
+      worst = 0;
+      for (const auto& r : path) worst = std::max(worst, r.relative_gap);
+    }
+    std::sort(t.begin(), t.end());
+    std::cout << t[t.size() / 2] << " " << worst << "\n";
     return 0;
+  }
+  if (a.size() == 4 && (a[0] == "lgap" || a[0] == "rgap")) {
+    // Certify a peer's logistic coefficients, one λ per line: our solver started there with an
+    // infinite tolerance evaluates the gap and stops before its first step.
+    const Problem p = load(a[1], a[2]);
+    const VecX<double> labels = p.y.unaryExpr([](double v) { return v > 0 ? 1.0 : 0.0; });
+    const Eigen::Index cols = p.sparse ? p.S.cols() : p.X.cols();
+    std::ifstream in(a[3]);
+    double worst = 0;
+    int lines = 0;
+    for (std::string line; std::getline(in, line);) {
+      const std::vector<double> v = parse_csv_line(line);
+      if (static_cast<Eigen::Index>(v.size()) != cols + 1) {
+        std::cerr << a[3] << ":" << lines + 1 << ": expected lambda and " << cols << " coefficients\n";
+        return 2;
+      }
+      const VecX<double> w = Eigen::Map<const VecX<double>>(v.data() + 1, cols);
+      // tolerance ∞: evaluate, do not iterate
+      const double gap = a[0] == "lgap" ? with_design(p, [&](const auto& X) { return co::logistic_l1(X, labels, v[0], {.tolerance = 1e300}, w); }).relative_gap
+                                        : co::logistic_ridge(p.X, labels, v[0], {.tolerance = 1e300}, w).relative_gap;
+      worst = std::max(worst, gap);
+      ++lines;
+    }
+    std::cout << worst << " " << lines << "\n";
+    return lines > 0 ? 0 : 2;
   }
   if (a.size() == 4 && a[0] == "gap") {
     // FILE: one line per λ, "lambda,w_1,…,w_p"; prints the worst relative duality gap.
@@ -333,6 +369,6 @@ int main(int argc, char** argv) {
       return lines > 0 ? 0 : 2;
     });
   }
-  std::cerr << "usage: lasso_tool write DIR DATA_DIR | writescale DIR | {time,ltime,rtime} DIR NAME REPS | {gap,lgap,rgap} DIR NAME FILE\n";
+  std::cerr << "usage: lasso_tool write DIR DATA_DIR | writescale DIR | {time,ltime,lptime,rtime} DIR NAME REPS | {gap,lgap,rgap} DIR NAME FILE\n";
   return 2;
 }

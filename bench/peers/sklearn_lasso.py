@@ -3,24 +3,15 @@
 # coefficients (certified by lasso_tool gap). Objective: 1/(2n)·‖y − Xw‖² + α‖w‖₁, no intercept.
 import os, sys, warnings
 import numpy as np
-import scipy.sparse
 from sklearn.linear_model import Lasso
 from sklearn.exceptions import ConvergenceWarning
 
+from problem_io import read_design
 from timing import timed
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 d, name, out = sys.argv[1], sys.argv[2], sys.argv[3]  # [LADDER: comma-separated tolerances]
-shape = os.path.join(d, f"{name}_shape.txt")
-if not os.path.exists(shape):
-    X = np.asfortranarray(np.loadtxt(os.path.join(d, f"{name}_X.csv"), delimiter=",", ndmin=2))
-else:
-    dims = [int(v) for v in open(shape).read().split()]
-    raw = lambda suffix, dtype: np.fromfile(os.path.join(d, f"{name}{suffix}"), dtype=dtype)
-    if len(dims) == 3:  # sparse: 0-based int32 rows and columns, float64 values (lasso_tool writescale)
-        X = scipy.sparse.csc_matrix((raw("_x.f64", "<f8"), (raw("_i.i32", "<i4"), raw("_j.i32", "<i4"))), shape=dims[:2])
-    else:  # dense, column-major
-        X = raw("_X.f64", "<f8").reshape(dims, order="F")
+X = read_design(d, name)
 y = np.loadtxt(os.path.join(d, f"{name}_y.csv"), delimiter=",")
 lam = float(np.loadtxt(os.path.join(d, f"{name}_lambda.txt")))
 grid = np.loadtxt(os.path.join(d, f"{name}_path.txt"))

@@ -213,3 +213,41 @@ TEST(LogisticL1, MatchesProximalGradientAndCertifiesItsGap) {
   }
   EXPECT_THROW(co::logistic_l1(d.X, VecX<double>::Constant(150, 2.0), lambda), convlab::InvalidArgument);
 }
+
+// The warm-started L1-logistic path: w = 0 exactly at λ_max and not below it, every point
+// certified, and each the same optimum as a cold solve at its λ (dense and sparse designs).
+TEST(LogisticL1, PathStartsAtLambdaMaxAndEachPointIsACertifiedOptimum) {
+  const Data d = make(120, 40, convlab::test::test_seed() + 5);
+  VecX<double> labels(120);
+  for (Index i = 0; i < 120; ++i) labels[i] = d.y[i] > 0 ? 1.0 : 0.0;
+  const double lmax = co::logistic_l1_lambda_max(d.X, labels);
+  // λ_max against the loss's gradient at w = 0 (problems::Logistic averages over rows, as here).
+  cp::Logistic<double> f(d.X, labels);
+  VecX<double> g0(40);
+  cp::gradient(f, VecX<double>::Zero(40).eval(), g0);
+  EXPECT_NEAR(lmax, g0.cwiseAbs().maxCoeff(), 1e-14 * lmax);
+  EXPECT_EQ(co::logistic_l1(d.X, labels, lmax * (1 + 1e-9)).nonzeros, 0);
+  EXPECT_GT(co::logistic_l1(d.X, labels, lmax * 0.98).nonzeros, 0);
+  const Eigen::SparseMatrix<double> Xs = d.X.sparseView();
+  for (bool sparse : {false, true}) {
+    const co::LogisticL1PathOptions o{.n_lambdas = 12, .ratio = 0.02, .logistic = {.tolerance = 1e-10}};
+    const auto path = sparse ? co::logistic_l1_path(Xs, labels, o) : co::logistic_l1_path(d.X, labels, o);
+    ASSERT_EQ(path.size(), 12u);
+    EXPECT_DOUBLE_EQ(path.front().lambda, lmax);
+    EXPECT_EQ(path.front().nonzeros, 0);
+    EXPECT_NEAR(path.back().lambda, 0.02 * lmax, 1e-14 * lmax);
+    for (std::size_t k = 0; k < path.size(); ++k) {
+      EXPECT_TRUE(path[k].converged) << k;
+      if (k > 0) {
+        EXPECT_LT(path[k].lambda, path[k - 1].lambda);
+      }
+      const auto cold = co::logistic_l1(d.X, labels, path[k].lambda, {.tolerance = 1e-10});
+      EXPECT_NEAR(path[k].primal, cold.primal, 2e-10 * cold.primal) << k;
+      EXPECT_NEAR(path[k].primal, f.value(path[k].w) + path[k].lambda * path[k].w.lpNorm<1>(), 1e-12 * cold.primal) << k;
+    }
+    EXPECT_GT(path.back().nonzeros, 10);
+  }
+  EXPECT_THROW(co::logistic_l1_path(d.X, labels, {.n_lambdas = 0, .ratio = 0, .logistic = {}}), convlab::InvalidArgument);
+  EXPECT_THROW(co::logistic_l1_path(d.X, labels, {.n_lambdas = 5, .ratio = 1, .logistic = {}}), convlab::InvalidArgument);
+  EXPECT_THROW(co::logistic_l1_path(d.X, VecX<double>::Zero(7), {}), convlab::InvalidArgument);
+}

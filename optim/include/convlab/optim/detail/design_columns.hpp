@@ -20,7 +20,8 @@ class Columns {
   static constexpr bool kSparse = std::is_base_of_v<Eigen::SparseMatrixBase<Design>, Design>;
 
  public:
-  explicit Columns(const Design& X) : n_(X.rows()), p_(X.cols()) {
+  /// `norms`: compute ‖x_j‖² for sq_norm() (a pass over X; logistic_l1 does not need them).
+  explicit Columns(const Design& X, bool norms = true) : n_(X.rows()), p_(X.cols()) {
     if constexpr (kSparse) {
       const Eigen::SparseMatrix<double>* m = nullptr;
       if constexpr (std::is_same_v<Design, Eigen::SparseMatrix<double>>)
@@ -42,6 +43,7 @@ class Columns {
       }
       values_ = m->data();
     }
+    if (!norms) return;
     sq_.resize(p_);
     for (Eigen::Index j = 0; j < p_; ++j) {
       if constexpr (kSparse) {
@@ -53,7 +55,7 @@ class Columns {
       }
     }
   }
-  Columns(Design&&) = delete;  // read in place: a temporary design would dangle
+  Columns(Design&&, bool = true) = delete;  // read in place: a temporary design would dangle
 
   Eigen::Index rows() const { return n_; }
   Eigen::Index cols() const { return p_; }
