@@ -29,7 +29,7 @@ if [ "$only" = scale ] || [ "$only" = l1scale ]; then
   "$tool" writescale "$work"
   # Shorter ladders around the thresholds that reached the gap on the small problems.
   lasso_names="sparse100000x100000 wide1000x100000" reps=3 peer_limit=900 glmnet_ladder=1e-9,1e-11,1e-13 sklearn_ladder=1e-7,1e-8,1e-9
-  [ "$only" = scale ] || lasso_names=""
+  [ "$only" = scale ] || lasso_names="" peer_limit=600
 else
   "$tool" write "$work" "$here/../../data"
   lasso_names="sparse500x2000 diabetes"; [ "$only" = all ] || [ "$only" = lasso ] || lasso_names=""

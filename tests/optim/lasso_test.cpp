@@ -214,6 +214,31 @@ TEST(LogisticL1, MatchesProximalGradientAndCertifiesItsGap) {
   EXPECT_THROW(co::logistic_l1(d.X, VecX<double>::Constant(150, 2.0), lambda), convlab::InvalidArgument);
 }
 
+// A wide design with more KKT violators at w = 0 than the active set admits (its cap): the
+// set grows over restricted Newton rounds, and the answer is still FISTA's optimum, certified.
+TEST(LogisticL1, CappedActiveSetsOnAWideDesignReachTheOptimum) {
+  const Data d = make(100, 600, convlab::test::test_seed() + 7);
+  VecX<double> labels(100);
+  for (Index i = 0; i < 100; ++i) labels[i] = d.y[i] > 0 ? 1.0 : 0.0;
+  cp::Logistic<double> f(d.X, labels);
+  VecX<double> g0(600);
+  cp::gradient(f, VecX<double>::Zero(600).eval(), g0);
+  const double lambda = 0.1 * g0.cwiseAbs().maxCoeff();
+  ASSERT_GT((g0.array().abs() > lambda).count(), 64) << "the cap must bind at w = 0";
+  VecX<double> w = VecX<double>::Zero(600);
+  co::proximal_gradient(f, cp::L1<double>{lambda}, w, f.lipschitz(), {.max_iterations = 2000000, .kkt_tolerance = 1e-13});
+  const double pstar = f.value(w) + lambda * w.lpNorm<1>();
+  const auto r = co::logistic_l1(d.X, labels, lambda, {.tolerance = 1e-10});
+  EXPECT_TRUE(r.converged) << r.relative_gap;
+  EXPECT_LE(r.primal - pstar, 1e-9 * pstar);
+  EXPECT_LE(r.dual, pstar * (1 + 1e-12));
+  EXPECT_NEAR(r.primal, f.value(r.w) + lambda * r.w.lpNorm<1>(), 1e-12 * pstar);
+  // A path through the same λ on the same design: its points are optima too.
+  const auto path = co::logistic_l1_path(d.X, labels, {.n_lambdas = 8, .ratio = 0.1, .logistic = {.tolerance = 1e-10}});
+  EXPECT_NEAR(path.back().lambda, lambda, 1e-14 * lambda);
+  EXPECT_NEAR(path.back().primal, pstar, 2e-10 * pstar);
+}
+
 // The warm-started L1-logistic path: w = 0 exactly at λ_max and not below it, every point
 // certified, and each the same optimum as a cold solve at its λ (dense and sparse designs).
 TEST(LogisticL1, PathStartsAtLambdaMaxAndEachPointIsACertifiedOptimum) {
