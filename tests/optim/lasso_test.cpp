@@ -188,16 +188,22 @@ TEST(ProximalGradient, StopsOnItsTimeLimitAndCountsItsSteps) {
   EXPECT_THROW(co::proximal_gradient(f, cp::L1<double>{0.1}, w, f.lipschitz(), {.time_limit = 0}), convlab::InvalidArgument);
 }
 
+// Labels y > 0 of a Data set, and ‖∇f(0)‖∞ of the mean logistic loss f on them (λ_max of the L1
+// problem), computed by problems::Logistic, independently of logistic_l1.
+std::pair<VecX<double>, double> logistic_labels(const Data& d) {
+  VecX<double> labels = d.y.unaryExpr([](double v) { return v > 0 ? 1.0 : 0.0; });
+  cp::Logistic<double> f(d.X, labels);
+  VecX<double> g0(d.X.cols());
+  cp::gradient(f, VecX<double>::Zero(d.X.cols()).eval(), g0);
+  return {labels, g0.cwiseAbs().maxCoeff()};
+}
+
 // L1-logistic by proximal Newton + CD against FISTA on the same objective, dense and sparse.
 TEST(LogisticL1, MatchesProximalGradientAndCertifiesItsGap) {
   const Data d = make(150, 60, convlab::test::test_seed() + 3);
-  VecX<double> labels(150);
-  for (Index i = 0; i < 150; ++i) labels[i] = d.y[i] > 0 ? 1.0 : 0.0;
+  const auto [labels, gmax] = logistic_labels(d);
   cp::Logistic<double> f(d.X, labels);
-  VecX<double> g0(60);
-  const VecX<double> zero = VecX<double>::Zero(60);
-  cp::gradient(f, zero, g0);
-  const double lambda = 0.05 * g0.cwiseAbs().maxCoeff();
+  const double lambda = 0.05 * gmax;
   VecX<double> w = VecX<double>::Zero(60);
   const auto ref = co::proximal_gradient(f, cp::L1<double>{lambda}, w, f.lipschitz(), {.max_iterations = 2000000, .kkt_tolerance = 1e-13});
   EXPECT_LE(ref.kkt_residual, 1e-12);
@@ -218,12 +224,11 @@ TEST(LogisticL1, MatchesProximalGradientAndCertifiesItsGap) {
 // set grows over restricted Newton rounds, and the answer is still FISTA's optimum, certified.
 TEST(LogisticL1, CappedActiveSetsOnAWideDesignReachTheOptimum) {
   const Data d = make(100, 600, convlab::test::test_seed() + 7);
-  VecX<double> labels(100);
-  for (Index i = 0; i < 100; ++i) labels[i] = d.y[i] > 0 ? 1.0 : 0.0;
+  const auto [labels, gmax] = logistic_labels(d);
   cp::Logistic<double> f(d.X, labels);
+  const double lambda = 0.1 * gmax;
   VecX<double> g0(600);
   cp::gradient(f, VecX<double>::Zero(600).eval(), g0);
-  const double lambda = 0.1 * g0.cwiseAbs().maxCoeff();
   ASSERT_GT((g0.array().abs() > lambda).count(), 64) << "the cap must bind at w = 0";
   VecX<double> w = VecX<double>::Zero(600);
   co::proximal_gradient(f, cp::L1<double>{lambda}, w, f.lipschitz(), {.max_iterations = 2000000, .kkt_tolerance = 1e-13});
@@ -243,14 +248,10 @@ TEST(LogisticL1, CappedActiveSetsOnAWideDesignReachTheOptimum) {
 // certified, and each the same optimum as a cold solve at its λ (dense and sparse designs).
 TEST(LogisticL1, PathStartsAtLambdaMaxAndEachPointIsACertifiedOptimum) {
   const Data d = make(120, 40, convlab::test::test_seed() + 5);
-  VecX<double> labels(120);
-  for (Index i = 0; i < 120; ++i) labels[i] = d.y[i] > 0 ? 1.0 : 0.0;
+  const auto [labels, gmax] = logistic_labels(d);
   const double lmax = co::logistic_l1_lambda_max(d.X, labels);
-  // λ_max against the loss's gradient at w = 0 (problems::Logistic averages over rows, as here).
+  EXPECT_NEAR(lmax, gmax, 1e-14 * lmax);  // against the loss's gradient at w = 0
   cp::Logistic<double> f(d.X, labels);
-  VecX<double> g0(40);
-  cp::gradient(f, VecX<double>::Zero(40).eval(), g0);
-  EXPECT_NEAR(lmax, g0.cwiseAbs().maxCoeff(), 1e-14 * lmax);
   EXPECT_EQ(co::logistic_l1(d.X, labels, lmax * (1 + 1e-9)).nonzeros, 0);
   EXPECT_GT(co::logistic_l1(d.X, labels, lmax * 0.98).nonzeros, 0);
   const Eigen::SparseMatrix<double> Xs = d.X.sparseView();
