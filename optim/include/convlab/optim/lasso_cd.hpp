@@ -618,7 +618,7 @@ class LogisticL1Solver {
           top = std::max(top, std::abs(g_[j]));
           if (std::abs(g_[j]) > lambda && !std::binary_search(active.begin(), active.end() - static_cast<std::ptrdiff_t>(entered), j)) active.push_back(j), ++entered;
         }
-        std::sort(active.begin(), active.end());
+        if (entered) std::sort(active.begin(), active.end());
       }
       const double gamma = std::min(1.0, lambda / std::max(top, std::numeric_limits<double>::min()));
       double dual = 0;
