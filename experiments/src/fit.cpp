@@ -252,7 +252,7 @@ template <class Design>
 constexpr bool is_logistic<cp::Logistic<double, Design>> = true;
 
 /// `logistic_l1` / `logistic_ridge`: binary logistic regression with an l1 (l2) penalty alone and
-/// no intercept, solved by the certified solvers to a relative duality gap (docs/optim.md); their
+/// no intercept (row weights allowed), solved by the certified solvers to a relative duality gap (docs/optim.md); their
 /// objective, mean log-loss + the penalty, is the problem's value.
 template <class P>
 void check_logistic_solver(const P& p, const std::string& type) {
@@ -261,7 +261,6 @@ void check_logistic_solver(const P& p, const std::string& type) {
     const auto& o = p.options();
     const bool l1 = type == "logistic_l1";
     if (o.intercept) throw ConfigError(what + " fits no intercept: set [problem] intercept = false, or use type = \"fista\"");
-    if (p.weighted()) throw ConfigError(what + " does not take row weights; use type = \"fista\"");
     if (l1 && (o.l1 <= 0 || o.l2 != 0))
       throw ConfigError(what + " solves l1-penalized logistic regression: it needs [problem] l1 > 0 and l2 = 0 (with both, use type = \"fista\")");
     if (!l1 && (o.l2 <= 0 || o.l1 != 0))
@@ -280,7 +279,7 @@ co::Summary run_logistic_solver(const P& p, const OptimizerConfig& oc, VecX<doub
     double gap = 0;
     bool converged = false;
     if (oc.type == "logistic_l1") {
-      const auto r = co::logistic_l1(p.design(), p.labels(), o.l1, {.tolerance = oc.gap_tolerance, .max_newton = mo.max_iterations}, x);
+      const auto r = co::logistic_l1(p.design(), p.labels(), o.l1, {.tolerance = oc.gap_tolerance, .max_newton = mo.max_iterations}, x, p.sample_weights());
       x = r.w, gap = r.relative_gap, converged = r.converged;
       s.iterations = r.epochs, s.final_value = r.primal, s.seconds = r.seconds;
       s.message = fmt::format("logistic_l1: relative duality gap {:.3e} (tolerance {:.1e}), {} non-zeros, last active set {}", gap,
@@ -290,7 +289,8 @@ co::Summary run_logistic_solver(const P& p, const OptimizerConfig& oc, VecX<doub
                                      : oc.method == "newton_cg"     ? co::RidgeMethod::NewtonCG
                                      : oc.method == "lbfgs"         ? co::RidgeMethod::Lbfgs
                                                                     : co::RidgeMethod::Auto;
-      const auto r = co::logistic_ridge(p.design(), p.labels(), o.l2, {.tolerance = oc.gap_tolerance, .max_iterations = mo.max_iterations, .method = method}, x);
+      const auto r = co::logistic_ridge(p.design(), p.labels(), o.l2, {.tolerance = oc.gap_tolerance, .max_iterations = mo.max_iterations, .method = method}, x,
+                                              p.sample_weights());
       x = r.w, gap = r.relative_gap, converged = r.converged;
       s.iterations = r.iterations, s.final_value = r.primal, s.seconds = r.seconds;
       const char* used = r.method == co::RidgeMethod::NewtonCholesky ? "newton_cholesky" : r.method == co::RidgeMethod::NewtonCG ? "newton_cg" : "lbfgs";

@@ -2298,8 +2298,9 @@ TEST(Fit, LogisticSolversMatchFistaOnTheSameObjective) {
 // Grouped data for every problem: a `weights` column of counts fits what the repeated rows fit
 // (a row of weight 0: what the data without it fits), and the column is never a feature. Least
 // squares with l1 and free intercepts, logistic and multinomial with l2 run fista to a tight
-// tolerance; quantile runs the LP at two levels. Logistic's Newton reference on the weighted data
-// agrees with the run. Weights where they cannot apply exit 2 naming the key.
+// tolerance; lasso_cd, bcd, logistic_l1 and logistic_ridge run to their certificates; quantile
+// runs the LP at two levels. Logistic's Newton reference on the weighted data agrees with the run.
+// Weights where they cannot apply exit 2 naming the key.
 TEST(Fit, RowWeightsEqualRepeatedRows) {
   const fs::path out = fresh_dir("fit-weights");
   std::string grouped = "y,a,n,b,c\n", expanded = "y,a,b,c\n";
@@ -2351,6 +2352,9 @@ TEST(Fit, RowWeightsEqualRepeatedRows) {
   rows([](int i, double a, double b) { return a + 0.5 * b + 0.8 * std::sin(3.3 * i) > 0 ? 1.0 : 0.0; });
   same("type = \"logistic\"\nl2 = 0.01\nintercept = true", "[optimizer]\ntype = \"bcd\"\nblock_size = 2\nupdate = \"newton\"\n[stop]\nmax_iterations = 400000\ntolerance = 1e-12\n",
        1e-8);
+  // The certified logistic solvers (weighted loss, dual and curvature; no intercept).
+  same("type = \"logistic\"\nl1 = 0.02\nintercept = false", "[optimizer]\ntype = \"logistic_l1\"\ngap_tolerance = 1e-13\n", 1e-7);
+  same("type = \"logistic\"\nl2 = 0.01\nintercept = false", "[optimizer]\ntype = \"logistic_ridge\"\ngap_tolerance = 1e-14\n", 1e-8);
   rows([](int i, double a, double b) { return 1 + a - 2 * b + std::sin(4.7 * i); });
   same("type = \"quantile\"\ntaus = [0.3, 0.7]\nintercept = true", "[optimizer]\ntype = \"quantile_lp\"\n", 1e-8);
 

@@ -27,6 +27,7 @@
 
 #include <convlab/optim/detail/design_columns.hpp>
 #include <convlab/optim/detail/gram_cache.hpp>
+#include <convlab/optim/detail/row_weights.hpp>
 #include <convlab/problems/concepts.hpp>
 #include <convlab/problems/detail/numerics.hpp>
 #include <convlab/core/errors.hpp>
@@ -559,26 +560,30 @@ inline VecX<double> signed_labels(const VecX<double>& labels, const char* who) {
 }  // namespace detail
 
 /// L1-regularized logistic regression, P(w) = (1/n)Σ log(1 + exp(−yᵢxᵢᵀw)) + λ‖w‖₁ (labels ±1 or
-/// 0/1, no intercept), by proximal Newton with coordinate descent on each quadratic model
+/// 0/1, no intercept; with row weights sᵢ the loss is the weighted mean (1/Σs)Σ sᵢ·log(…), as
+/// LogisticRidge's and scikit-learn's `sample_weight`, and integer weights fit repeated rows), by proximal Newton with coordinate descent on each quadratic model
 /// (glmnet's and liblinear's newGLMNET scheme): the model is solved on the active set (non-zeros
 /// and the largest KKT violators, growing geometrically) until a sweep's progress Σ a_j·δ² is
 /// below (0.1·gap)²/P, then an Armijo search on P. Stops on the relative duality gap with the dual
-/// point s = σ(−m)·min(1, λ/‖Xᵀ(y∘σ(−m))/n‖∞), D(s) = −(1/n)Σ[s log s + (1 − s) log(1 − s)].
+/// point s = σ(−m)·min(1, λ/‖Xᵀ(r∘y∘σ(−m))/n‖∞), D(s) = −(1/n)Σ rᵢ[s log s + (1 − s) log(1 − s)],
+/// rᵢ = sᵢ·n/Σs the row weights normalized to mean 1 (all 1 without weights).
 /// The solver keeps the margins and the gradient of its last answer, so a solve warm-started
 /// there (the next λ of a path) starts without a pass over X. X must outlive it (read in place).
 template <class Design>
 class LogisticL1Solver {
  public:
-  LogisticL1Solver(Design&&, const VecX<double>&, LogisticL1Options = {}) = delete;
-  LogisticL1Solver(const Design& X, const VecX<double>& labels, LogisticL1Options o = {})
+  LogisticL1Solver(Design&&, const VecX<double>&, LogisticL1Options = {}, const VecX<double>& = {}) = delete;
+  /// `sample_weights`: empty (every row weighs 1) or one finite weight >= 0 per row, not all 0.
+  LogisticL1Solver(const Design& X, const VecX<double>& labels, LogisticL1Options o = {}, const VecX<double>& sample_weights = {})
       : cols_(X, /*norms=*/false), opt_(o) {
     opt_.validate();
     detail::require_size(labels.size(), X.rows(), "logistic_l1: labels (one per row of X)");
     y_ = detail::signed_labels(labels, "logistic_l1");
+    r_ = detail::normalized_row_weights(sample_weights, X.rows(), "logistic_l1");
   }
 
-  /// λ_max: the smallest λ at which w = 0 is optimal, ‖Xᵀy‖∞/(2n) for labels y = ±1 (the loss's
-  /// gradient at w = 0 is −Xᵀy/(2n)); a solve from w = 0 then reuses that gradient.
+  /// λ_max: the smallest λ at which w = 0 is optimal, ‖Xᵀ(r∘y)‖∞/(2n) for labels y = ±1 (the
+  /// loss's gradient at w = 0 is −Xᵀ(r∘y)/(2n)); a solve from w = 0 then reuses that gradient.
   double lambda_max() {
     const Eigen::Index p = cols_.cols();
     set_point(VecX<double>::Zero(p));
@@ -593,7 +598,7 @@ class LogisticL1Solver {
     using problems::detail::softplus;  // the objectives' stable kernel
     auto objective = [&](const VecX<double>& z, const VecX<double>& w) {
       double f = 0;
-      for (Eigen::Index i = 0; i < n; ++i) f += softplus(-y_[i] * z[i]);
+      for (Eigen::Index i = 0; i < n; ++i) f += r_[i] * softplus(-y_[i] * z[i]);
       return f / nd + lambda * w.lpNorm<1>();
     };
     LassoResult res;
@@ -608,7 +613,7 @@ class LogisticL1Solver {
     for (long long k = 0;; ++k) {
       // Curvature and the duality gap at w (s_ is w's; g_ too on every feature when full_, else
       // on the watched features only, and the gap over them is the restricted problem's).
-      for (Eigen::Index i = 0; i < n; ++i) h[i] = s_[i] * (1 - s_[i]) / nd;
+      for (Eigen::Index i = 0; i < n; ++i) h[i] = r_[i] * s_[i] * (1 - s_[i]) / nd;
       double top = 0;
       if (full_) {
         top = g_.cwiseAbs().maxCoeff();
@@ -624,7 +629,7 @@ class LogisticL1Solver {
       double dual = 0;
       for (Eigen::Index i = 0; i < n; ++i) {
         const double t = gamma * s_[i];
-        dual -= (t > 0 ? t * std::log(t) : 0.0) + (t < 1 ? (1 - t) * std::log1p(-t) : 0.0);
+        dual -= r_[i] * ((t > 0 ? t * std::log(t) : 0.0) + (t < 1 ? (1 - t) * std::log1p(-t) : 0.0));
       }
       res.primal = objective(z_, res.w);
       res.dual = dual / nd;
@@ -733,7 +738,7 @@ class LogisticL1Solver {
     take_gradient();
   }
 
-  /// s = σ(−y∘z) and the loss gradient g = −Xᵀ(y∘s)/n at the margins z_, on every feature (one
+  /// s = σ(−y∘z) and the loss gradient g = −Xᵀ(r∘y∘s)/n at the margins z_, on every feature (one
   /// pass over X) or only on `only`. Newton steps within an active set need only its gradient;
   /// every feature's is taken to certify an answer and to choose the next active set, so a
   /// warm-started λ of a path costs about one pass over X (it cost one per Newton step).
@@ -743,7 +748,7 @@ class LogisticL1Solver {
     VecX<double> ys(n);
     for (Eigen::Index i = 0; i < n; ++i) {
       s_[i] = problems::detail::sigmoid(-y_[i] * z_[i]);
-      ys[i] = y_[i] * s_[i];
+      ys[i] = r_[i] * y_[i] * s_[i];
     }
     g_.resize(cols_.cols());
     const double nd = static_cast<double>(n);
@@ -783,21 +788,22 @@ class LogisticL1Solver {
   detail::Columns<Design> cols_;
   LogisticL1Options opt_;
   VecX<double> y_;                // labels as ±1
+  VecX<double> r_;                // row weights, mean 1 (exactly 1 each without weights: the same bits)
   VecX<double> w_, z_, s_, g_;    // a point, its margins Xw, σ(−y∘z) and the loss gradient
   bool full_ = false;             // g_ holds every feature's gradient (else only the active set's)
 };
 
-/// One λ.
+/// One λ (`sample_weights` as LogisticL1Solver's).
 template <class Design>
 LassoResult logistic_l1(const Design& X, const VecX<double>& labels, double lambda, const LogisticL1Options& o = {},
-                        const VecX<double>& w0 = {}) {
-  return LogisticL1Solver<Design>(X, labels, o).solve(lambda, w0);
+                        const VecX<double>& w0 = {}, const VecX<double>& sample_weights = {}) {
+  return LogisticL1Solver<Design>(X, labels, o, sample_weights).solve(lambda, w0);
 }
 
 /// λ_max of logistic_l1 (LogisticL1Solver::lambda_max).
 template <class Design>
-double logistic_l1_lambda_max(const Design& X, const VecX<double>& labels) {
-  return LogisticL1Solver<Design>(X, labels).lambda_max();
+double logistic_l1_lambda_max(const Design& X, const VecX<double>& labels, const VecX<double>& sample_weights = {}) {
+  return LogisticL1Solver<Design>(X, labels, {}, sample_weights).lambda_max();
 }
 
 struct LogisticL1PathOptions {
@@ -811,9 +817,10 @@ struct LogisticL1PathOptions {
 /// Newton steps then take the active set's gradient only, and one pass over every feature
 /// certifies the answer (or finds new violators).
 template <class Design>
-std::vector<LassoResult> logistic_l1_path(const Design& X, const VecX<double>& labels, const LogisticL1PathOptions& o = {}) {
+std::vector<LassoResult> logistic_l1_path(const Design& X, const VecX<double>& labels, const LogisticL1PathOptions& o = {},
+                                          const VecX<double>& sample_weights = {}) {
   detail::require_path(o.n_lambdas, o.ratio, "LogisticL1PathOptions");
-  LogisticL1Solver<Design> solver(X, labels, o.logistic);
+  LogisticL1Solver<Design> solver(X, labels, o.logistic, sample_weights);
   const double lmax = solver.lambda_max();
   if (!(lmax > 0)) throw InvalidArgument("logistic_l1_path: λ_max = 0 (every column of X is orthogonal to the labels)");
   std::vector<LassoResult> path;

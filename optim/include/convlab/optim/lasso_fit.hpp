@@ -18,6 +18,7 @@
 #include <string>
 #include <type_traits>
 
+#include <convlab/optim/detail/row_weights.hpp>
 #include <convlab/optim/lasso_cd.hpp>
 
 namespace convlab::optim {
@@ -43,14 +44,7 @@ LassoFit lasso_cd_fit(const Design& X, const VecX<double>& y, double lambda, con
     LassoResult r = lasso_cd(X, y, lambda, o, w0);
     return {.w = r.w, .intercept = 0, .result = std::move(r)};
   }
-  if (weighted) {
-    detail::require_size(sample_weights.size(), n, "lasso_cd: sample weights (one per row of X)");
-    for (Eigen::Index i = 0; i < n; ++i)
-      if (!(sample_weights[i] >= 0 && std::isfinite(sample_weights[i])))
-        throw InvalidArgument("lasso_cd: sample weight " + std::to_string(i) + " is " + std::to_string(sample_weights[i]) +
-                              "; weights are finite and >= 0");
-    if (!(sample_weights.sum() > 0)) throw InvalidArgument("lasso_cd: every sample weight is 0");
-  }
+  const VecX<double> root = detail::normalized_row_weights(sample_weights, n, "lasso_cd").cwiseSqrt();
   const VecX<double> s = weighted ? sample_weights : VecX<double>::Ones(n);
   const double total = s.sum();
   double y_mean = 0;
@@ -59,7 +53,6 @@ LassoFit lasso_cd_fit(const Design& X, const VecX<double>& y, double lambda, con
     y_mean = s.dot(y) / total;
     yr.array() -= y_mean;
   }
-  const VecX<double> root = (s * (static_cast<double>(n) / total)).cwiseSqrt();
   if (weighted) yr = yr.cwiseProduct(root);
   LassoResult r;
   VecX<double> x_mean = VecX<double>::Zero(X.cols());

@@ -5,6 +5,9 @@
 ///     P(w) = (1/n)·Σ log(1 + exp(−yᵢxᵢᵀw)) + (λ/2)·‖w‖²,   labels ±1 or 0/1, no intercept
 ///
 /// (scikit-learn's LogisticRegression(C = 1/(nλ)) and glmnet's binomial ridge, alpha = 0, scale).
+/// With row weights sᵢ the loss is the weighted mean (1/Σs)·Σ sᵢ·log(…) (scikit-learn's
+/// `sample_weight` with C = 1/(Σs·λ); integer weights fit repeated rows); below, 1/n becomes
+/// rᵢ/n with rᵢ = sᵢ·n/Σs, and everything else stays as it is.
 /// Three methods (RidgeMethod): Newton with a Cholesky solve in the smaller dimension, truncated
 /// Newton-CG, and L-BFGS; `Auto` picks by shape. Stopping: the relative duality gap (P − D)/P
 /// with the dual point αᵢ = σ(−yᵢxᵢᵀw), which is always feasible:
@@ -25,8 +28,9 @@
 #include <type_traits>
 #include <utility>
 
-#include <convlab/problems/concepts.hpp>
 #include <convlab/core/errors.hpp>
+#include <convlab/optim/detail/row_weights.hpp>
+#include <convlab/problems/concepts.hpp>
 
 namespace convlab::optim {
 
@@ -104,11 +108,13 @@ void matrix_times(const Matrix& A, const In& v, Out& out) {
 }
 }  // namespace detail
 
-/// Minimizes P(w) above from w0 (zero if empty). Throws InvalidArgument on λ ≤ 0, labels other
-/// than 0/1 or ±1, mismatched sizes, or non-finite entries of X.
+/// Minimizes P(w) above from w0 (zero if empty). `sample_weights`: empty (every row weighs 1) or
+/// one finite weight >= 0 per row, not all 0. Throws InvalidArgument on λ ≤ 0, labels other than
+/// 0/1 or ±1, bad weights, mismatched sizes, or non-finite entries of X.
 template <class Design>
 LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, double lambda,
-                                   const LogisticRidgeOptions& o = {}, const VecX<double>& w0 = {}) {
+                                   const LogisticRidgeOptions& o = {}, const VecX<double>& w0 = {},
+                                   const VecX<double>& sample_weights = {}) {
   constexpr bool sparse = std::is_base_of_v<Eigen::SparseMatrixBase<Design>, Design>;
   o.validate();
   const auto start = std::chrono::steady_clock::now();
@@ -131,6 +137,7 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
     else if (labels[i] == 0 || labels[i] == -1) y[i] = -1;
     else throw InvalidArgument("logistic_ridge: labels must be 0/1 or -1/+1; row " + std::to_string(i) + " has " + std::to_string(labels[i]));
   }
+  const VecX<double> row_weight = detail::normalized_row_weights(sample_weights, n, "logistic_ridge");  // exactly 1 each without weights
 
   LogisticRidgeResult res;
   res.method = o.method != RidgeMethod::Auto ? o.method
@@ -144,7 +151,7 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
   // P at margins zv = X·wv, with sv = σ(−y∘zv) (the dual point): one exponential per row.
   auto evaluate = [&](const VecX<double>& zv, const VecX<double>& wv, VecX<double>& sv) {
     double f = 0;
-    for (Eigen::Index i = 0; i < n; ++i) f += detail::logistic_loss_and_weight(y[i] * zv[i], sv[i]);
+    for (Eigen::Index i = 0; i < n; ++i) f += row_weight[i] * detail::logistic_loss_and_weight(y[i] * zv[i], sv[i]);
     return f / nd + 0.5 * lambda * wv.squaredNorm();
   };
   auto certify = [&](double primal) {  // the gap at (w, g = ∇P(w)): P − D = ‖g‖²/(2λ)
@@ -195,7 +202,7 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
       }
     }
     auto gradient_into = [&](VecX<double>& out) {  // ∇P at the current (w, s)
-      ys = y.cwiseProduct(s) / nd;
+      ys = row_weight.cwiseProduct(y).cwiseProduct(s) / nd;
       if (single) {
         vf_n = ys.template cast<float>();
         vf_p.noalias() = Xf.transpose() * vf_n;
@@ -283,8 +290,8 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
     VecX<double> diag(cg ? p : 0), r(cg ? p : 0), zc(cg ? p : 0), q(cg ? p : 0), Hq(cg ? p : 0), Xq(cg ? n : 0);
     Eigen::LLT<MatX<double>> llt;
     for (long long k = 0;; ++k) {
-      ys = y.cwiseProduct(s) / nd;
-      hh = s.cwiseProduct((1 - s.array()).matrix()) / nd;
+      ys = row_weight.cwiseProduct(y).cwiseProduct(s) / nd;
+      hh = row_weight.cwiseProduct(s).cwiseProduct((1 - s.array()).matrix()) / nd;
       if (cg && !sparse) {
         // One pass over X for the gradient and CG's Jacobi preconditioner diag(λI + XᵀHX).
         for (Eigen::Index j = 0; j < p; ++j) {

@@ -1,0 +1,135 @@
+// Row weights in the certified logistic solvers (logistic_l1 and logistic_ridge): integer weights
+// fit what repeated rows fit (an independent problem of n' = Σs rows, no weights), zero weights
+// drop their rows, the weighted objective is problems::Logistic's weighted value, and uniform
+// weights keep the unweighted bits.
+#include <gtest/gtest.h>
+
+#include <convlab/optim/lasso_cd.hpp>
+#include <convlab/optim/logistic_ridge.hpp>
+#include <convlab/problems/logistic.hpp>
+#include <random>
+#include <string>
+
+#include "test_support.hpp"
+
+namespace cp = convlab::problems;
+namespace co = convlab::optim;
+using convlab::MatX;
+using convlab::VecX;
+using Index = Eigen::Index;
+
+namespace {
+struct Weighted {
+  MatX<double> X;
+  VecX<double> labels, weights;  // 0/1 labels; weights in {0, 1, 2, 3}
+  MatX<double> X_repeated;       // row i repeated weights[i] times
+  VecX<double> labels_repeated;
+};
+Weighted make(Index n, Index p, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  Weighted d{convlab::test::random_matrix<double>(n, p, rng), VecX<double>(n), VecX<double>(n), {}, {}};
+  const VecX<double> w = VecX<double>(convlab::test::random_matrix<double>(p, 1, rng).col(0));
+  std::uniform_real_distribution<double> U;
+  for (Index i = 0; i < n; ++i) {
+    d.labels[i] = U(rng) < 1 / (1 + std::exp(-d.X.row(i).dot(w))) ? 1 : 0;
+    d.weights[i] = static_cast<double>(i % 4);  // every fourth row weighs 0
+  }
+  const Index rows = static_cast<Index>(d.weights.sum());
+  d.X_repeated.resize(rows, p);
+  d.labels_repeated.resize(rows);
+  Index k = 0;
+  for (Index i = 0; i < n; ++i)
+    for (int c = 0; c < static_cast<int>(d.weights[i]); ++c, ++k) {
+      d.X_repeated.row(k) = d.X.row(i);
+      d.labels_repeated[k] = d.labels[i];
+    }
+  return d;
+}
+}  // namespace
+
+TEST(LogisticWeights, L1IntegerWeightsFitRepeatedRowsDenseAndSparse) {
+  const Weighted d = make(90, 30, convlab::test::test_seed() + 11);
+  const double lambda = 0.1 * co::logistic_l1_lambda_max(d.X_repeated, d.labels_repeated);
+  EXPECT_NEAR(co::logistic_l1_lambda_max(d.X, d.labels, d.weights), 10 * lambda, 1e-13 * lambda);
+  const auto repeated = co::logistic_l1(d.X_repeated, d.labels_repeated, lambda, {.tolerance = 1e-12});
+  ASSERT_TRUE(repeated.converged);
+  cp::Logistic<double> f(d.X, d.labels, {}, d.weights);  // (1/Σs)Σ sᵢ·lossᵢ, written independently
+  const Eigen::SparseMatrix<double> Xs = d.X.sparseView();
+  for (bool sparse : {false, true}) {
+    SCOPED_TRACE(sparse ? "sparse" : "dense");
+    const co::LogisticL1Options o{.tolerance = 1e-12};
+    const auto r = sparse ? co::logistic_l1(Xs, d.labels, lambda, o, {}, d.weights) : co::logistic_l1(d.X, d.labels, lambda, o, {}, d.weights);
+    EXPECT_TRUE(r.converged) << r.relative_gap;
+    EXPECT_NEAR(r.primal, f.value(r.w) + lambda * r.w.lpNorm<1>(), 1e-13 * r.primal);
+    EXPECT_NEAR(r.primal, repeated.primal, 1e-11 * repeated.primal);
+    EXPECT_LE(r.dual, repeated.primal * (1 + 1e-13)) << "the weighted dual must bound the repeated-row optimum";
+    EXPECT_LE((r.w - repeated.w).norm(), 1e-5 * (1 + repeated.w.norm()));
+    EXPECT_GT(r.nonzeros, 0);
+  }
+  // The path with the same weights ends at the same optimum.
+  const auto path = co::logistic_l1_path(d.X, d.labels, {.n_lambdas = 6, .ratio = 0.1, .logistic = {.tolerance = 1e-12}}, d.weights);
+  EXPECT_NEAR(path.back().lambda, lambda, 1e-13 * lambda);
+  EXPECT_NEAR(path.back().primal, repeated.primal, 1e-11 * repeated.primal);
+}
+
+TEST(LogisticWeights, RidgeIntegerWeightsFitRepeatedRowsForEveryMethod) {
+  const Weighted d = make(80, 20, convlab::test::test_seed() + 12);
+  const double lambda = 0.03;
+  const auto repeated = co::logistic_ridge(d.X_repeated, d.labels_repeated, lambda, {.tolerance = 1e-13});
+  ASSERT_TRUE(repeated.converged);
+  cp::Logistic<double> f(d.X, d.labels, {.l2 = lambda}, d.weights);
+  const Eigen::SparseMatrix<double> Xs = d.X.sparseView();
+  using M = co::RidgeMethod;
+  for (auto method : {M::NewtonCholesky, M::NewtonCG, M::Lbfgs})
+    for (bool sparse : {false, true}) {
+      SCOPED_TRACE(testing::Message() << (sparse ? "sparse" : "dense") << " method " << static_cast<int>(method));
+      const co::LogisticRidgeOptions o{.tolerance = 1e-13, .method = method};
+      const auto r = sparse ? co::logistic_ridge(Xs, d.labels, lambda, o, {}, d.weights) : co::logistic_ridge(d.X, d.labels, lambda, o, {}, d.weights);
+      EXPECT_TRUE(r.converged) << r.relative_gap;
+      EXPECT_NEAR(r.primal, f.value(r.w), 1e-13 * r.primal);
+      EXPECT_NEAR(r.primal, repeated.primal, 1e-12 * repeated.primal);
+      EXPECT_LE(r.dual, repeated.primal * (1 + 1e-13));
+      EXPECT_LE((r.w - repeated.w).norm(), 1e-6 * (1 + repeated.w.norm()));
+    }
+  // At a point that is not optimal the weighted dual is still below the optimum (weak duality).
+  const auto early = co::logistic_ridge(d.X, d.labels, lambda, {.tolerance = 1e300}, VecX<double>::Ones(20), d.weights);
+  EXPECT_LE(early.dual, repeated.primal);
+  EXPECT_GT(early.primal, repeated.primal);
+}
+
+TEST(LogisticWeights, UniformWeightsKeepTheUnweightedBits) {
+  const Weighted d = make(70, 25, convlab::test::test_seed() + 13);
+  const VecX<double> twos = VecX<double>::Constant(70, 2.0);  // normalized to exactly 1 each
+  const double lambda = 0.05 * co::logistic_l1_lambda_max(d.X, d.labels);
+  const auto a = co::logistic_l1(d.X, d.labels, lambda);
+  const auto b = co::logistic_l1(d.X, d.labels, lambda, {}, {}, twos);
+  EXPECT_TRUE(a.w == b.w);
+  EXPECT_EQ(a.primal, b.primal);
+  EXPECT_EQ(a.dual, b.dual);
+  const auto c = co::logistic_ridge(d.X, d.labels, 0.05);
+  const auto e = co::logistic_ridge(d.X, d.labels, 0.05, {}, {}, twos);
+  EXPECT_TRUE(c.w == e.w);
+  EXPECT_EQ(c.dual, e.dual);
+}
+
+TEST(LogisticWeights, BadWeightsAreNamed) {
+  const Weighted d = make(20, 4, 1);
+  auto message = [&](auto&& call) {
+    try {
+      call();
+    } catch (const convlab::InvalidArgument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  VecX<double> w = d.weights;
+  w[7] = -1;
+  EXPECT_NE(message([&] { co::logistic_l1(d.X, d.labels, 0.1, {}, {}, w); }).find("logistic_l1: sample weight 7 is -1"), std::string::npos);
+  EXPECT_NE(message([&] { co::logistic_ridge(d.X, d.labels, 0.1, {}, {}, w); }).find("logistic_ridge: sample weight 7"), std::string::npos);
+  w[7] = std::nan("");
+  EXPECT_NE(message([&] { co::logistic_l1(d.X, d.labels, 0.1, {}, {}, w); }).find("sample weight 7"), std::string::npos);
+  EXPECT_NE(message([&] { co::logistic_l1(d.X, d.labels, 0.1, {}, {}, VecX<double>::Zero(20)); }).find("every sample weight is 0"),
+            std::string::npos);
+  EXPECT_NE(message([&] { co::logistic_ridge(d.X, d.labels, 0.1, {}, {}, VecX<double>::Ones(19)); }).find("sample weights (one per row of X)"),
+            std::string::npos);
+}
