@@ -4,17 +4,21 @@
 objectives to a relative duality gap ``tol`` (1e-8 by default) and report it: ``dual_gap_`` is
 the absolute gap P − D of the returned coefficients, ``relative_gap_`` the certified (P − D)/P.
 ``lasso_path`` is the warm-started path. X may be a NumPy array or a SciPy CSR matrix (float64;
-other inputs are converted).
+other inputs are converted). ``fit(X, y, sample_weight=None)`` takes per-row weights ≥ 0, as
+scikit-learn's: integer weights fit what repeated rows fit, and zeros what the data without
+those rows fits.
 
-Objectives (scikit-learn's scaling):
-  Lasso / ElasticNet   1/(2n)‖y − Xw − b‖² + alpha·(l1_ratio‖w‖₁ + (1 − l1_ratio)/2·‖w‖²)
-  LogisticRegression   C·Σ log(1 + exp(−yᵢxᵢᵀw)) + ‖w‖₁ (l1) or ½‖w‖² (l2), binary, no intercept
+Objectives (scikit-learn's scaling; with weights sᵢ, S = Σsᵢ, and without them sᵢ = 1, S = n):
+  Lasso / ElasticNet   1/(2S)·Σ sᵢ(yᵢ − xᵢᵀw − b)² + alpha·(l1_ratio‖w‖₁ + (1 − l1_ratio)/2·‖w‖²)
+  LogisticRegression   C·Σ sᵢ·log(1 + exp(−yᵢxᵢᵀw)) + ‖w‖₁ (l1) or ½‖w‖² (l2), binary, no intercept
+The certificates (``dual_gap_``, ``relative_gap_``) are those of the solvers' scaling, the
+objective divided by S·C for LogisticRegression.
 """
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._convlab import linear_model as _impl
 
@@ -23,6 +27,14 @@ __all__ = ["Lasso", "ElasticNet", "LogisticRegression", "lasso_path"]
 
 def _design(X):
     return X.tocsr() if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
+
+
+def _sample_weight(sample_weight, X):
+    """No weights (an empty array: the solvers' unweighted code), or one finite float64 weight
+    >= 0 per row of X, checked as scikit-learn checks them; the solvers refuse all zeros."""
+    if sample_weight is None:
+        return np.empty(0)
+    return _check_sample_weight(sample_weight, X, dtype=np.float64, only_non_negative=True)
 
 
 class ElasticNet(RegressorMixin, BaseEstimator):
@@ -36,20 +48,19 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         self.tol = tol
         self.max_iter = max_iter
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         X, y = self._validate_data(X, y, accept_sparse="csr", dtype=np.float64, y_numeric=True)
         if not self.alpha > 0:
             raise ValueError(f"alpha = {self.alpha} violates alpha > 0 (use sklearn's LinearRegression for alpha = 0)")
-        if self.fit_intercept:
-            if sparse.issparse(X):
-                raise ValueError("fit_intercept=True needs a dense X (centering a sparse matrix would fill it); "
-                                 "pass fit_intercept=False with centered data")
-            x_mean, y_mean = X.mean(axis=0), y.mean()
-            X, y = X - x_mean, y - y_mean
+        if self.fit_intercept and sparse.issparse(X):
+            raise ValueError("fit_intercept=True needs a dense X (centering a sparse matrix would fill it); "
+                             "pass fit_intercept=False with centered data")
+        # Weighted centering and row scaling: the C++ reduction (lasso_cd_fit, docs/optim.md).
         r = _impl.lasso(_design(X), y, float(self.alpha), alpha=float(self._l1_ratio()), tol=float(self.tol),
-                        max_epochs=int(self.max_iter))
+                        max_epochs=int(self.max_iter), sample_weight=_sample_weight(sample_weight, X),
+                        intercept=bool(self.fit_intercept))
         self.coef_ = np.asarray(r["w"])
-        self.intercept_ = float(y_mean - x_mean @ self.coef_) if self.fit_intercept else 0.0
+        self.intercept_ = r["intercept"]
         self.dual_gap_ = r["primal"] - r["dual"]
         self.relative_gap_ = r["relative_gap"]
         self.converged_ = r["converged"]
@@ -98,7 +109,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.tol = tol
         self.max_iter = max_iter
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         X, y = self._validate_data(X, y, accept_sparse="csr", dtype=np.float64)
         check_classification_targets(y)
         self.classes_ = np.unique(y)
@@ -109,9 +120,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if not self.C > 0:
             raise ValueError(f"C = {self.C} violates C > 0")
         labels = (y == self.classes_[1]).astype(np.float64)
-        lam = 1.0 / (self.C * X.shape[0])  # C·Σ loss + R(w) = n·C·[(1/n)Σ loss + λR(w)]
+        weights = _sample_weight(sample_weight, X)
+        total = weights.sum() if sample_weight is not None else X.shape[0]
+        if not total > 0:
+            raise ValueError("every sample weight is 0")
+        lam = 1.0 / (self.C * total)  # C·Σ sᵢ·loss + R(w) = S·C·[(1/S)Σ sᵢ·loss + λR(w)]
         solve = _impl.logistic_l1 if self.penalty == "l1" else _impl.logistic_ridge
-        r = solve(_design(X), labels, lam, tol=float(self.tol), max_iter=int(self.max_iter))
+        r = solve(_design(X), labels, lam, tol=float(self.tol), max_iter=int(self.max_iter), sample_weight=weights)
         self.coef_ = np.asarray(r["w"]).reshape(1, -1)
         self.intercept_ = np.zeros(1)
         self.dual_gap_ = r["primal"] - r["dual"]

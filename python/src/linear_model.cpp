@@ -1,5 +1,6 @@
 // convlab._convlab.linear_model: the certified solvers (lasso / elastic net by coordinate descent,
-// L1- and L2-logistic regression), each returning its solution and its duality-gap certificate.
+// L1- and L2-logistic regression), each returning its solution and its duality-gap certificate;
+// `sample_weight` (empty: none) and the lasso's intercept are the C++ solvers' own.
 // The scikit-learn estimators of python/convlab/linear_model.py call these; X is a float64
 // NumPy array (a Fortran-ordered one is read in place, others are copied to column-major) or a
 // scipy.sparse matrix (copied to CSR). The dispatch is explicit: with two overloads, pybind11's
@@ -10,6 +11,7 @@
 #include <pybind11/stl.h>
 
 #include <convlab/optim/lasso_cd.hpp>
+#include <convlab/optim/lasso_fit.hpp>
 #include <convlab/optim/logistic_ridge.hpp>
 
 namespace py = pybind11;
@@ -58,13 +60,19 @@ co::LassoOptions lasso_options(double alpha, double tol, long long max_epochs) {
 }  // namespace
 
 void bind_linear_model(py::module_& m) {
-  m.def("lasso", [](const py::object& X, const Eigen::VectorXd& y, double lam, double alpha, double tol, long long max_epochs) {
+  // lasso_cd_fit: row weights and an intercept by its exact reduction (neither: lasso_cd itself).
+  m.def("lasso", [](const py::object& X, const Eigen::VectorXd& y, double lam, double alpha, double tol, long long max_epochs,
+                    const Eigen::VectorXd& sample_weight, bool intercept) {
           const auto o = lasso_options(alpha, tol, max_epochs);
-          return lasso_result(with_design(X, [&](const auto& x) {
+          const auto f = with_design(X, [&](const auto& x) {
             py::gil_scoped_release release;
-            return co::lasso_cd(x, y, lam, o);
-          }));
-        }, py::arg("X"), py::arg("y"), py::arg("lam"), py::arg("alpha") = 1.0, py::arg("tol") = 1e-8, py::arg("max_epochs") = 100000);
+            return co::lasso_cd_fit(x, y, lam, sample_weight, intercept, o);
+          });
+          py::dict d = lasso_result(f.result);
+          d["intercept"] = f.intercept;
+          return d;
+        }, py::arg("X"), py::arg("y"), py::arg("lam"), py::arg("alpha") = 1.0, py::arg("tol") = 1e-8, py::arg("max_epochs") = 100000,
+        py::arg("sample_weight") = Eigen::VectorXd(), py::arg("intercept") = false);
   m.def("lasso_path", [](const py::object& X, const Eigen::VectorXd& y, Eigen::Index n_lambdas, double ratio, double alpha, double tol,
                          long long max_epochs) {
           co::LassoPathOptions o{.n_lambdas = n_lambdas, .ratio = ratio, .lasso = lasso_options(alpha, tol, max_epochs)};
@@ -77,23 +85,27 @@ void bind_linear_model(py::module_& m) {
           return out;
         }, py::arg("X"), py::arg("y"), py::arg("n_lambdas") = 50, py::arg("ratio") = 0.0, py::arg("alpha") = 1.0,
         py::arg("tol") = 1e-8, py::arg("max_epochs") = 100000);
-  m.def("logistic_l1", [](const py::object& X, const Eigen::VectorXd& labels, double lam, double tol, long long max_iter) {
+  m.def("logistic_l1", [](const py::object& X, const Eigen::VectorXd& labels, double lam, double tol, long long max_iter,
+                          const Eigen::VectorXd& sample_weight) {
           co::LogisticL1Options o;
           o.tolerance = tol;
           o.max_newton = max_iter;
           return lasso_result(with_design(X, [&](const auto& x) {
             py::gil_scoped_release release;
-            return co::logistic_l1(x, labels, lam, o);
+            return co::logistic_l1(x, labels, lam, o, {}, sample_weight);
           }));
-        }, py::arg("X"), py::arg("labels"), py::arg("lam"), py::arg("tol") = 1e-8, py::arg("max_iter") = 1000);
-  m.def("logistic_ridge", [](const py::object& X, const Eigen::VectorXd& labels, double lam, double tol, long long max_iter) {
+        }, py::arg("X"), py::arg("labels"), py::arg("lam"), py::arg("tol") = 1e-8, py::arg("max_iter") = 1000,
+        py::arg("sample_weight") = Eigen::VectorXd());
+  m.def("logistic_ridge", [](const py::object& X, const Eigen::VectorXd& labels, double lam, double tol, long long max_iter,
+                             const Eigen::VectorXd& sample_weight) {
           co::LogisticRidgeOptions o;
           o.tolerance = tol;
           o.max_iterations = max_iter;
           const auto r = with_design(X, [&](const auto& x) {
             py::gil_scoped_release release;
-            return co::logistic_ridge(x, labels, lam, o);
+            return co::logistic_ridge(x, labels, lam, o, {}, sample_weight);
           });
           return result_dict(r, r.iterations);
-        }, py::arg("X"), py::arg("labels"), py::arg("lam"), py::arg("tol") = 1e-8, py::arg("max_iter") = 1000);
+        }, py::arg("X"), py::arg("labels"), py::arg("lam"), py::arg("tol") = 1e-8, py::arg("max_iter") = 1000,
+        py::arg("sample_weight") = Eigen::VectorXd());
 }

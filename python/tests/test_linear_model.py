@@ -81,3 +81,72 @@ def test_mistakes_are_named():
         cl.LogisticRegression().fit(X[:30], np.arange(30) % 3)
     with pytest.raises(ValueError, match="alpha = 0 violates alpha > 0"):
         cl.Lasso(alpha=0).fit(X, y)
+
+
+def _grouped(X, y, seed):
+    """Integer weights 0…3 per row, and the data with each row repeated that many times."""
+    w = np.random.default_rng(seed).integers(0, 4, size=len(y)).astype(np.float64)
+    repeat = w.astype(int)
+    return w, np.repeat(X, repeat, axis=0), np.repeat(y, repeat)
+
+
+@pytest.mark.parametrize("make", [lambda: cl.Lasso(alpha=0.05), lambda: cl.ElasticNet(alpha=0.02, l1_ratio=0.5),
+                                  lambda: cl.Lasso(alpha=0.05, fit_intercept=False)],
+                         ids=["lasso", "elastic_net", "lasso_no_intercept"])
+def test_lasso_integer_weights_fit_repeated_rows_and_match_sklearns_weighted_objective(make):
+    X, y = load_diabetes(return_X_y=True)
+    w, Xr, yr = _grouped(X, y, 3)
+    weighted, repeated = make().fit(X, y, sample_weight=w), make().fit(Xr, yr)
+    assert weighted.converged_ and repeated.converged_
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-6, atol=1e-6 * np.abs(repeated.coef_).max())
+    assert abs(weighted.intercept_ - repeated.intercept_) <= 1e-6 * (1 + abs(repeated.intercept_))
+    # scikit-learn's own weighted fit reaches no lower weighted objective.
+    est = make()
+    l1_ratio = getattr(est, "l1_ratio", 1.0)
+    theirs = sk.ElasticNet(alpha=est.alpha, l1_ratio=l1_ratio, fit_intercept=est.fit_intercept, tol=1e-12,
+                           max_iter=100000).fit(X, y, sample_weight=w)
+
+    def objective(m):
+        r = y - X @ m.coef_ - m.intercept_
+        return (w * r * r).sum() / (2 * w.sum()) + est.alpha * (l1_ratio * np.abs(m.coef_).sum()
+                                                                 + (1 - l1_ratio) / 2 * m.coef_ @ m.coef_)
+    assert objective(weighted) <= objective(theirs) * (1 + 1e-8)
+    assert weighted.dual_gap_ <= 1e-8 * objective(weighted) * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("penalty,solver", [("l1", "liblinear"), ("l2", "lbfgs")])
+def test_logistic_integer_weights_fit_repeated_rows_and_match_sklearns_weighted_objective(penalty, solver):
+    X, y = load_breast_cancer(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    w, Xr, yr = _grouped(X, y, 4)
+    ours = cl.LogisticRegression(penalty=penalty, C=0.5, tol=1e-12)
+    weighted, repeated = ours.fit(X, y, sample_weight=w).coef_[0].copy(), ours.fit(Xr, yr).coef_[0]
+    assert ours.converged_
+    np.testing.assert_allclose(weighted, repeated, rtol=1e-6, atol=1e-6 * np.abs(repeated).max())
+    # Zero weights: what the data without those rows fits (scikit-learn's convention).
+    kept = w > 0
+    dropped = cl.LogisticRegression(penalty=penalty, C=0.5, tol=1e-12).fit(X[kept], y[kept], sample_weight=w[kept])
+    np.testing.assert_allclose(weighted, dropped.coef_[0], rtol=1e-6, atol=1e-6 * np.abs(repeated).max())
+    theirs = sk.LogisticRegression(penalty=penalty, C=0.5, solver=solver, fit_intercept=False, tol=1e-12,
+                                   max_iter=100000).fit(X, y, sample_weight=w)
+
+    def objective(coef):
+        m = (2 * y - 1) * (X @ coef)
+        reg = np.abs(coef).sum() if penalty == "l1" else 0.5 * coef @ coef
+        return 0.5 * (w * np.logaddexp(0, -m)).sum() + reg
+    assert objective(weighted) <= objective(theirs.coef_[0]) * (1 + 1e-10)
+
+
+def test_bad_sample_weights_are_named():
+    X, y = load_breast_cancer(return_X_y=True)
+    w = np.ones(len(y))
+    w[5] = -1.0
+    for est in (cl.Lasso(), cl.LogisticRegression(), cl.LogisticRegression(penalty="l1")):
+        with pytest.raises(ValueError, match="[Nn]egative"):
+            est.fit(X, y, sample_weight=w)
+        with pytest.raises(ValueError, match="sample_weight.shape"):
+            est.fit(X, y, sample_weight=np.ones(3))
+    with pytest.raises(ValueError, match="every sample weight is 0"):
+        cl.LogisticRegression().fit(X, y, sample_weight=np.zeros(len(y)))
+    with pytest.raises(ValueError, match="lasso_cd: every sample weight is 0"):
+        cl.Lasso().fit(X, y, sample_weight=np.zeros(len(y)))
