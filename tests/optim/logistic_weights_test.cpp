@@ -1,12 +1,14 @@
 // Row weights in the certified logistic solvers (logistic_l1 and logistic_ridge): integer weights
 // fit what repeated rows fit (an independent problem of n' = Σs rows, no weights), zero weights
 // drop their rows, the weighted objective is problems::Logistic's weighted value, and uniform
-// weights keep the unweighted bits.
+// weights keep the unweighted bits. logistic_l1 with an unpenalized intercept against FISTA.
 #include <gtest/gtest.h>
 
 #include <convlab/optim/lasso_cd.hpp>
 #include <convlab/optim/logistic_ridge.hpp>
+#include <convlab/optim/proximal_gradient.hpp>
 #include <convlab/problems/logistic.hpp>
+#include <convlab/problems/regularizers.hpp>
 #include <random>
 #include <string>
 
@@ -132,4 +134,71 @@ TEST(LogisticWeights, BadWeightsAreNamed) {
             std::string::npos);
   EXPECT_NE(message([&] { co::logistic_ridge(d.X, d.labels, 0.1, {}, {}, VecX<double>::Ones(19)); }).find("sample weights (one per row of X)"),
             std::string::npos);
+}
+
+// An unpenalized intercept in logistic_l1: against FISTA on problems::Logistic with an intercept
+// and the l1 term restricted to the weights (dense and sparse, with and without row weights), the
+// balanced dual below the optimum, λ_max from the log-odds intercept, and the path.
+TEST(LogisticWeights, L1InterceptMatchesFistaWithAFreeIntercept) {
+  Weighted d = make(120, 25, convlab::test::test_seed() + 14);
+  d.X.array() += 0.7;  // uncentred columns, so the intercept and the weights interact
+  for (Index i = 0; i < 120; i += 3) d.labels[i] = 1;  // unbalanced labels: b* far from 0
+  const Eigen::SparseMatrix<double> Xs = d.X.sparseView();
+  for (bool weighted : {false, true}) {
+    SCOPED_TRACE(weighted ? "weighted" : "unweighted");
+    const VecX<double> sw = weighted ? d.weights : VecX<double>();
+    cp::Logistic<double> f(d.X, d.labels, {.intercept = true}, sw);
+    // λ_max: at w = 0 the best b is the weighted log-odds, and f's gradient there is λ_max.
+    const VecX<double> s = weighted ? d.weights : VecX<double>::Ones(120);
+    const double pos = s.dot(d.labels), neg = s.sum() - pos;
+    VecX<double> x0 = VecX<double>::Zero(26), g0(26);
+    x0[25] = std::log(pos / neg);
+    cp::gradient(f, x0, g0);
+    EXPECT_NEAR(g0[25], 0.0, 1e-14);
+    const double lmax = co::logistic_l1_lambda_max(d.X, d.labels, sw, /*intercept=*/true);
+    EXPECT_NEAR(lmax, g0.head(25).cwiseAbs().maxCoeff(), 1e-13 * lmax);
+    const double lambda = 0.1 * lmax;
+    Eigen::Array<bool, Eigen::Dynamic, 1> mask = Eigen::Array<bool, Eigen::Dynamic, 1>::Constant(26, true);
+    mask[25] = false;
+    VecX<double> ref = x0;
+    const auto fista = co::proximal_gradient(f, cp::Restricted<cp::L1<double>>{{lambda}, mask}, ref, f.lipschitz(),
+                                             {.max_iterations = 2000000, .kkt_tolerance = 1e-13});
+    EXPECT_LE(fista.kkt_residual, 1e-12);
+    const double pstar = f.value(ref) + lambda * ref.head(25).lpNorm<1>();
+    const co::LogisticL1Options o{.intercept = true, .tolerance = 1e-11};
+    for (bool sparse : {false, true}) {
+      SCOPED_TRACE(sparse ? "sparse" : "dense");
+      const auto r = sparse ? co::logistic_l1(Xs, d.labels, lambda, o, {}, sw) : co::logistic_l1(d.X, d.labels, lambda, o, {}, sw);
+      EXPECT_TRUE(r.converged) << r.relative_gap;
+      VecX<double> x(26);
+      x << r.w, r.intercept;
+      EXPECT_NEAR(r.primal, f.value(x) + lambda * r.w.lpNorm<1>(), 1e-13 * pstar);
+      EXPECT_LE(r.primal - pstar, 1e-10 * pstar);
+      EXPECT_LE(r.dual, pstar * (1 + 1e-13)) << "the balanced dual must bound the optimum with the free intercept";
+      EXPECT_NEAR(r.intercept, ref[25], 1e-4 * (1 + std::abs(ref[25])));
+      EXPECT_LE((r.w - ref.head(25)).norm(), 1e-4 * (1 + ref.norm()));
+    }
+    // The certificate of points far from b* (an infinite tolerance stops at the start): the
+    // optimum without an intercept, whose unbalanced dual point would bound only the problem with
+    // b = 0, far above P* here, and random points.
+    const co::LogisticL1Options o_no_b{.tolerance = 1e-11};
+    const VecX<double> w_no_b = co::logistic_l1(d.X, d.labels, lambda, o_no_b, {}, sw).w;
+    co::LogisticL1Solver<MatX<double>> at_start(d.X, d.labels, {.intercept = true, .tolerance = 1e300}, sw);
+    EXPECT_LE(at_start.solve(lambda, w_no_b, 0.0).dual, pstar * (1 + 1e-13));
+    std::mt19937_64 rng(convlab::test::test_seed());
+    for (int trial = 0; trial < 10; ++trial) {
+      const VecX<double> w0 = 0.3 * VecX<double>(convlab::test::random_matrix<double>(25, 1, rng).col(0));
+      const auto e = at_start.solve(lambda, w0, 2.0 * trial - 8);
+      EXPECT_LE(e.dual, pstar * (1 + 1e-13)) << trial;
+      EXPECT_GE(e.primal, pstar * (1 - 1e-13)) << trial;
+    }
+    const auto path = co::logistic_l1_path(d.X, d.labels, {.n_lambdas = 6, .ratio = 0.1, .logistic = o}, sw);
+    EXPECT_EQ(path.front().nonzeros, 0);
+    EXPECT_NEAR(path.front().intercept, x0[25], 1e-12);
+    EXPECT_NEAR(path.back().primal, pstar, 1e-10 * pstar);
+  }
+  // One label only: b* is infinite. An intercept start without an intercept.
+  EXPECT_THROW(co::logistic_l1(d.X, VecX<double>::Ones(120), 0.1, {.intercept = true}), convlab::InvalidArgument);
+  co::LogisticL1Solver<MatX<double>> no_b(d.X, d.labels);
+  EXPECT_THROW(no_b.solve(0.1, {}, 1.0), convlab::InvalidArgument);
 }

@@ -106,6 +106,11 @@ class Columns {
       for (Eigen::Index a = 0; a < m; ++a) out.row(a).noalias() = col(rows[static_cast<std::size_t>(a)]).transpose() * block_;
     }
   }
+  /// max |x_ij| over the stored entries (a pass over X).
+  double max_abs() const {
+    const Eigen::Index stored = kSparse ? (p_ > 0 ? outer_[p_] : 0) : n_ * p_;
+    return stored > 0 ? Eigen::Map<const VecX<double>>(values_, stored).cwiseAbs().maxCoeff() : 0.0;
+  }
   /// Stored entries of column j (dense: n): the cost of one dot or axpy.
   Eigen::Index nnz(Eigen::Index j) const { return kSparse ? outer_[j + 1] - outer_[j] : n_; }
   void axpy(Eigen::Index j, double a, VecX<double>& r) const {
