@@ -1,11 +1,13 @@
 // Row weights in the certified logistic solvers (logistic_l1 and logistic_ridge): integer weights
 // fit what repeated rows fit (an independent problem of n' = Σs rows, no weights), zero weights
 // drop their rows, the weighted objective is problems::Logistic's weighted value, and uniform
-// weights keep the unweighted bits. logistic_l1 with an unpenalized intercept against FISTA.
+// weights keep the unweighted bits. An unpenalized intercept: logistic_l1 against FISTA and
+// logistic_ridge against Newton, each with a free intercept.
 #include <gtest/gtest.h>
 
 #include <convlab/optim/lasso_cd.hpp>
 #include <convlab/optim/logistic_ridge.hpp>
+#include <convlab/optim/newton.hpp>
 #include <convlab/optim/proximal_gradient.hpp>
 #include <convlab/problems/logistic.hpp>
 #include <convlab/problems/regularizers.hpp>
@@ -201,4 +203,53 @@ TEST(LogisticWeights, L1InterceptMatchesFistaWithAFreeIntercept) {
   EXPECT_THROW(co::logistic_l1(d.X, VecX<double>::Ones(120), 0.1, {.intercept = true}), convlab::InvalidArgument);
   co::LogisticL1Solver<MatX<double>> no_b(d.X, d.labels);
   EXPECT_THROW(no_b.solve(0.1, {}, 1.0), convlab::InvalidArgument);
+}
+
+// An unpenalized intercept in logistic_ridge, every method (NewtonCholesky also in its p > n
+// Schur form), dense and sparse, with and without row weights: against the generic Newton on
+// problems::Logistic with an intercept, and the certificate of a point far from b*.
+TEST(LogisticWeights, RidgeInterceptMatchesNewtonWithAFreeIntercept) {
+  for (auto [n, p] : {std::pair<Index, Index>{120, 15}, {40, 90}}) {
+    Weighted d = make(n, p, convlab::test::test_seed() + 15);
+    d.X.array() += 0.7;
+    for (Index i = 0; i < n; i += 3) d.labels[i] = 1;
+    const Eigen::SparseMatrix<double> Xs = d.X.sparseView();
+    const double lambda = 0.05;
+    for (bool weighted : {false, true}) {
+      const VecX<double> sw = weighted ? d.weights : VecX<double>();
+      cp::Logistic<double> f(d.X, d.labels, {.l2 = lambda, .intercept = true}, sw);
+      VecX<double> ref = VecX<double>::Zero(p + 1);
+      co::newton(f, ref, {.max_iterations = 200, .gradient_tolerance = 1e-13});
+      const double pstar = f.value(ref);
+      using M = co::RidgeMethod;
+      for (auto method : {M::NewtonCholesky, M::NewtonCG, M::Lbfgs})
+        for (bool sparse : {false, true}) {
+          SCOPED_TRACE(testing::Message() << "n " << n << " p " << p << (weighted ? " weighted" : "") << (sparse ? " sparse" : " dense")
+                                          << " method " << static_cast<int>(method));
+          const co::LogisticRidgeOptions o{.intercept = true, .tolerance = 1e-12, .method = method};
+          const auto r = sparse ? co::logistic_ridge(Xs, d.labels, lambda, o, {}, sw) : co::logistic_ridge(d.X, d.labels, lambda, o, {}, sw);
+          EXPECT_TRUE(r.converged) << r.relative_gap;
+          EXPECT_EQ(r.woodbury, method == M::NewtonCholesky && p > n);
+          VecX<double> x(p + 1);
+          x << r.w, r.intercept;
+          EXPECT_NEAR(r.primal, f.value(x), 1e-13 * pstar);
+          EXPECT_LE(r.primal - pstar, 1e-11 * pstar);
+          EXPECT_LE(r.dual, pstar * (1 + 1e-13));
+          EXPECT_LE((x - ref).norm(), 1e-5 * (1 + ref.norm()));
+        }
+      // At (the optimum without an intercept, b = 0), the unbalanced dual point would bound only
+      // the problem with b = 0, far above P* here; the balanced one stays below P*.
+      const VecX<double> w_no_b = co::logistic_ridge(d.X, d.labels, lambda, {.tolerance = 1e-12}, {}, sw).w;
+      VecX<double> start(p + 1);
+      start << w_no_b, 0.0;
+      for (auto method : {M::NewtonCholesky, M::NewtonCG, M::Lbfgs}) {
+        const auto far = co::logistic_ridge(d.X, d.labels, lambda, {.intercept = true, .tolerance = 1e300, .method = method}, start, sw);
+        EXPECT_LE(far.dual, pstar * (1 + 1e-13)) << static_cast<int>(method);
+        EXPECT_GE(far.primal, pstar);
+      }
+    }
+  }
+  const Weighted d = make(30, 4, 2);
+  EXPECT_THROW(co::logistic_ridge(d.X, VecX<double>::Zero(30), 0.1, {.intercept = true}), convlab::InvalidArgument);
+  EXPECT_THROW(co::logistic_ridge(d.X, d.labels, 0.1, {}, VecX<double>::Zero(5)), convlab::InvalidArgument);  // b without an intercept
 }

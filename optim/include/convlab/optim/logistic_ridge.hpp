@@ -16,6 +16,13 @@
 /// P − D = ‖∇P(w)‖²/(2λ) exactly: the gap is evaluated from the gradient, without the entropy
 /// sum's logarithms and without its cancellation near the optimum.
 ///
+/// With `intercept` the margins are xᵢᵀw + b, b unpenalized (one more coordinate of each method;
+/// NewtonCholesky's p > n form eliminates it by a Schur complement). The dual point must then
+/// also satisfy Σ rᵢyᵢαᵢ = 0: the larger class's σ is scaled down by the ratio of the classes'
+/// sums. Its gap is ‖∇_wP‖²/(2λ) plus b·∂_bP, the entropy change of the scaled rows, and a bound on
+/// the change of the quadratic term through ‖Xᵀv‖ ≤ ‖X‖_F·‖v‖, all of which vanish at the
+/// optimum, where Σ rᵢyᵢσᵢ = 0.
+///
 ///     auto r = optim::logistic_ridge(X, labels, lambda);   // X dense or sparse
 
 #include <Eigen/Cholesky>
@@ -51,6 +58,7 @@ namespace convlab::optim {
 enum class RidgeMethod { Auto, NewtonCholesky, NewtonCG, Lbfgs };
 
 struct LogisticRidgeOptions {
+  bool intercept = false;           ///< fit an unpenalized intercept b: margins xᵢᵀw + b
   double tolerance = 1e-8;          ///< relative duality gap at which to stop, > 0
   long long max_iterations = 1000;  ///< Newton steps or L-BFGS iterations, >= 1
   RidgeMethod method = RidgeMethod::Auto;
@@ -69,6 +77,7 @@ struct LogisticRidgeOptions {
 
 struct LogisticRidgeResult {
   VecX<double> w;
+  double intercept = 0;                    ///< b (LogisticRidgeOptions::intercept; else 0)
   double primal = 0, dual = 0;             ///< P(w) and D(α)
   double relative_gap = 0;                 ///< (P − D)/P
   bool converged = false;                  ///< relative_gap <= tolerance
@@ -108,7 +117,8 @@ void matrix_times(const Matrix& A, const In& v, Out& out) {
 }
 }  // namespace detail
 
-/// Minimizes P(w) above from w0 (zero if empty). `sample_weights`: empty (every row weighs 1) or
+/// Minimizes P(w) above from w0 (zero if empty; with an intercept it may end with b).
+/// `sample_weights`: empty (every row weighs 1) or
 /// one finite weight >= 0 per row, not all 0. Throws InvalidArgument on λ ≤ 0, labels other than
 /// 0/1 or ±1, bad weights, mismatched sizes, or non-finite entries of X.
 template <class Design>
@@ -121,7 +131,8 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
   detail::require(lambda > 0 && std::isfinite(lambda), "logistic_ridge: lambda", lambda, "0 < lambda < inf");
   detail::require_size(labels.size(), X.rows(), "logistic_ridge: labels (one per row of X)");
   const Eigen::Index n = X.rows(), p = X.cols();
-  if (w0.size() != 0) detail::require_size(w0.size(), p, "logistic_ridge: w0 (one per column of X)");
+  if (w0.size() != 0 && !(o.intercept && w0.size() == p + 1))
+    detail::require_size(w0.size(), p, o.intercept ? "logistic_ridge: w0 (one per column of X, or that and the intercept)" : "logistic_ridge: w0 (one per column of X)");
   if constexpr (sparse) {
     for (Eigen::Index k = 0; k < X.outerSize(); ++k)
       for (typename Design::InnerIterator it(X, k); it; ++it)
@@ -139,6 +150,24 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
   }
   const VecX<double> row_weight = detail::normalized_row_weights(sample_weights, n, "logistic_ridge");  // exactly 1 each without weights
 
+  // With an intercept the iterate is θ = (w, b), nx = p + 1 coordinates, b unpenalized; b starts
+  // at w0's last entry, or at the log-odds of the weighted labels (the best b at w = 0).
+  const Eigen::Index nx = p + (o.intercept ? 1 : 0);
+  VecX<double> x = VecX<double>::Zero(nx);
+  if (w0.size() != 0) x.head(p) = w0.head(p);
+  if (o.intercept) {
+    const double pos = row_weight.dot((y.array() > 0).cast<double>().matrix()), neg = row_weight.sum() - pos;
+    if (!(pos > 0 && neg > 0))
+      throw InvalidArgument("logistic_ridge: an intercept needs rows of both labels with positive weight (one label only: b* is infinite)");
+    x[p] = w0.size() == nx ? w0[p] : std::log(pos / neg);
+  }
+  // out = X·v.head(p) (+ v[p]): the margins of θ, or their change along a direction.
+  auto margins = [&](const VecX<double>& v, VecX<double>& out) {
+    detail::matrix_times(X, v.head(p), out);
+    if (o.intercept) out.array() += v[p];
+  };
+  const double x_frobenius = o.intercept ? X.norm() : 0.0;  // bounds ‖Xᵀv‖ ≤ ‖X‖_F·‖v‖ (the intercept's gap)
+
   LogisticRidgeResult res;
   res.method = o.method != RidgeMethod::Auto ? o.method
                : std::min(n, p) <= 16       ? RidgeMethod::NewtonCholesky
@@ -146,43 +175,64 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
                                             : RidgeMethod::Lbfgs;
   const bool cg = res.method == RidgeMethod::NewtonCG;
   res.woodbury = res.method == RidgeMethod::NewtonCholesky && p > n;
-  res.w = w0.size() == p ? w0 : VecX<double>::Zero(p);
-  VecX<double> z = X * res.w, s(n), ys(n), g(p), d(p), u(n), zt(n), st(n), wt(p);
-  // P at margins zv = X·wv, with sv = σ(−y∘zv) (the dual point): one exponential per row.
-  auto evaluate = [&](const VecX<double>& zv, const VecX<double>& wv, VecX<double>& sv) {
+  VecX<double> z = X * x.head(p), s(n), ys(n), g(nx), d(nx), u(n), zt(n), st(n), xt(nx);
+  if (o.intercept) z.array() += x[p];
+  // P at margins zv of θ = xv, with sv = σ(−y∘zv) (the dual point): one exponential per row.
+  auto evaluate = [&](const VecX<double>& zv, const VecX<double>& xv, VecX<double>& sv) {
     double f = 0;
     for (Eigen::Index i = 0; i < n; ++i) f += row_weight[i] * detail::logistic_loss_and_weight(y[i] * zv[i], sv[i]);
-    return f / nd + 0.5 * lambda * wv.squaredNorm();
+    return f / nd + 0.5 * lambda * xv.head(p).squaredNorm();
   };
-  auto certify = [&](double primal) {  // the gap at (w, g = ∇P(w)): P − D = ‖g‖²/(2λ)
+  // With an intercept, the dual point must satisfy Σ rᵢyᵢαᵢ = 0: α = σ with the larger class's σ
+  // scaled by ρ, the ratio of the classes' sums (file doc). D(α) = D_b(α) for every b, and
+  // P − D_b(σ) = ‖g_w‖²/(2λ) by Fenchel–Young; this returns the rest of the gap beyond
+  // ‖g_w‖²/(2λ) at θ = x, s = σ(−y∘z), g = ∇P(θ): b·g_b + (1/n)Σ rᵢ[h(σᵢ) − h(αᵢ)] + the bound
+  // (2‖m‖e + e²)/(2λ) on the change of ‖Xᵀ(r∘y∘α)/n‖², m = λw − g_w = Xᵀ(r∘y∘σ)/n, e ≥ ‖m − that‖.
+  auto intercept_gap = [&] {
+    double pos = 0, neg = 0;
+    for (Eigen::Index i = 0; i < n; ++i) (y[i] > 0 ? pos : neg) += row_weight[i] * s[i];
+    const double big_sign = pos > neg ? 1.0 : -1.0, big = std::max(pos, neg);
+    const double rho = big > 0 ? std::min(pos, neg) / big : 1.0;
+    auto h = [](double t) { return -(t > 0 ? t * std::log(t) : 0.0) - (t < 1 ? (1 - t) * std::log1p(-t) : 0.0); };
+    double entropy = 0, big_sq = 0;
+    for (Eigen::Index i = 0; i < n; ++i)
+      if (y[i] == big_sign) {
+        entropy += row_weight[i] * (h(s[i]) - h(rho * s[i]));
+        big_sq += row_weight[i] * s[i] * row_weight[i] * s[i];
+      }
+    const double m = (lambda * x.head(p) - g.head(p)).norm(), e = (1 - rho) * x_frobenius * std::sqrt(big_sq) / nd;
+    return x[p] * g[p] + entropy / nd + (2 * m * e + e * e) / (2 * lambda);
+  };
+  auto certify = [&](double primal) {  // the gap at (θ, g = ∇P(θ)): P − D = ‖g_w‖²/(2λ) (+ the intercept's part)
     res.primal = primal;
-    res.dual = primal - g.squaredNorm() / (2 * lambda);
+    res.dual = primal - g.head(p).squaredNorm() / (2 * lambda);
+    if (o.intercept) res.dual -= intercept_gap();
     res.relative_gap = (res.primal - res.dual) / std::max(res.primal, std::numeric_limits<double>::min());
     return res.relative_gap <= o.tolerance;
   };
-  // Armijo backtracking from t = 1 along d (u = X·d, slope = gᵀd < 0): moves (w, z, s) to the
-  // accepted point and returns its P and t. Near the optimum the full step is taken.
+  // Armijo backtracking from t = 1 along d (u = margins(d), slope = gᵀd < 0): moves (θ, z, s) to
+  // the accepted point and returns its P and t. Near the optimum the full step is taken.
   auto step_along_d = [&](double primal, double slope) {
     const double resolution = 64 * std::numeric_limits<double>::epsilon() * (1 + std::abs(primal));
     double t = 1, value = primal;
     for (int trial = 0; trial < 60; ++trial, t /= 2) {
       zt = z + t * u;
-      wt = res.w + t * d;
-      value = evaluate(zt, wt, st);
+      xt = x + t * d;
+      value = evaluate(zt, xt, st);
       if (value <= primal + 1e-4 * t * slope || -t * slope <= resolution) break;
     }
-    res.w.swap(wt);
+    x.swap(xt);
     z.swap(zt);
     s.swap(st);
     return std::pair{value, t};
   };
-  double primal = evaluate(z, res.w, s);
+  double primal = evaluate(z, x, s);
 
   if (res.method == RidgeMethod::Lbfgs) {
     // The last m steps S and gradient changes Yd, in a ring of columns (newest at `newest`).
     const Eigen::Index m = o.lbfgs_memory;
-    MatX<double> S(p, m), Yd(p, m);
-    VecX<double> rho(m), alpha(m), g_next(p);
+    MatX<double> S(nx, m), Yd(nx, m);
+    VecX<double> rho(m), alpha(m), g_next(nx);
     Eigen::Index stored = 0, newest = 0;
     // Single-precision passes (dense X): the products X·d and Xᵀ(y∘s) use a float copy of X, half
     // the bytes and twice the SIMD width; everything else stays double. Their rounding (≈ 1e-7
@@ -201,21 +251,22 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
         vf_p.resize(p);
       }
     }
-    auto gradient_into = [&](VecX<double>& out) {  // ∇P at the current (w, s)
+    auto gradient_into = [&](VecX<double>& out) {  // ∇P at the current (θ, s)
       ys = row_weight.cwiseProduct(y).cwiseProduct(s) / nd;
       if (single) {
         vf_n = ys.template cast<float>();
         vf_p.noalias() = Xf.transpose() * vf_n;
-        out = lambda * res.w - vf_p.template cast<double>();
+        out.head(p) = lambda * x.head(p) - vf_p.template cast<double>();
       } else {
-        out.noalias() = X.transpose() * ys;
-        out = lambda * res.w - out;
+        out.head(p).noalias() = X.transpose() * ys;
+        out.head(p) = lambda * x.head(p) - out.head(p);
       }
+      if (o.intercept) out[p] = -ys.sum();
     };
     auto resync = [&] {  // leave single precision: z, P and g recomputed from X in double
       single = false;
-      detail::matrix_times(X, res.w, z);
-      primal = evaluate(z, res.w, s);
+      margins(x, z);
+      primal = evaluate(z, x, s);
       gradient_into(g);
     };
     // Single precision stops when its gap estimate reaches the tolerance (or 1e-11, above its
@@ -253,20 +304,22 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
         continue;
       }
       if (single) {
-        vf_p = d.template cast<float>();
+        vf_p = d.head(p).template cast<float>();
         detail::matrix_times(Xf, vf_p, vf_n);
         u = vf_n.template cast<double>();
+        if (o.intercept) u.array() += d[p];
         if (!u.allFinite()) {  // beyond float's range: go on in double
           leave_single = true;
           continue;
         }
       } else {
-        detail::matrix_times(X, d, u);
+        margins(d, u);
       }
       const auto [value, t] = step_along_d(primal, slope);
       primal = value;
       gradient_into(g_next);
-      // sᵀy ≥ λ‖s‖² > 0 for this strongly convex P; a pair rounding made non-positive is skipped.
+      // sᵀy > 0 for this strictly convex P (≥ λ‖s‖² without an intercept); a pair rounding made
+      // non-positive is skipped.
       const double sy = t * d.dot(g_next - g);
       if (sy > 0) {
         newest = stored > 0 ? (newest + 1) % m : 0;
@@ -284,10 +337,10 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
       if constexpr (sparse) gram = MatX<double>(X * X.transpose());
       else gram = X.lazyProduct(X.transpose());  // coefficient-wise: bits independent of threads
     }
-    const Eigen::Index dim = cg ? 0 : res.woodbury ? n : p;
+    const Eigen::Index dim = cg ? 0 : res.woodbury ? n : nx;
     MatX<double> system(dim, dim);
     MatX<double> scaled(!cg && !res.woodbury && !sparse ? n : 0, !cg && !res.woodbury && !sparse ? p : 0);
-    VecX<double> diag(cg ? p : 0), r(cg ? p : 0), zc(cg ? p : 0), q(cg ? p : 0), Hq(cg ? p : 0), Xq(cg ? n : 0);
+    VecX<double> diag(cg ? nx : 0), r(cg ? nx : 0), zc(cg ? nx : 0), q(cg ? nx : 0), Hq(cg ? nx : 0), Xq(cg ? n : 0);
     Eigen::LLT<MatX<double>> llt;
     for (long long k = 0;; ++k) {
       ys = row_weight.cwiseProduct(y).cwiseProduct(s) / nd;
@@ -296,33 +349,39 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
         // One pass over X for the gradient and CG's Jacobi preconditioner diag(λI + XᵀHX).
         for (Eigen::Index j = 0; j < p; ++j) {
           const auto col = X.col(j);
-          g[j] = lambda * res.w[j] - col.dot(ys);
+          g[j] = lambda * x[j] - col.dot(ys);
           diag[j] = lambda + col.cwiseAbs2().dot(hh);
         }
       } else {
-        g = lambda * res.w - X.transpose() * ys;
+        g.head(p) = lambda * x.head(p) - X.transpose() * ys;
         if (cg)
           for (Eigen::Index j = 0; j < p; ++j) diag[j] = lambda + X.col(j).cwiseAbs2().dot(hh);
       }
+      if (o.intercept) {
+        g[p] = -ys.sum();
+        if (cg) diag[p] = hh.sum();
+      }
       res.iterations = k;
       if (certify(primal) || k >= o.max_iterations) break;
-      if (cg) {  // Jacobi-preconditioned CG on (λI + XᵀHX) d = −g from d = 0
-        auto hessian_times = [&](const VecX<double>& v) {  // Hq = λv + Xᵀ(h∘Xv)
-          detail::matrix_times(X, v, Xq);
-          Hq.noalias() = X.transpose() * hh.cwiseProduct(Xq);
-          Hq += lambda * v;
+      if (cg) {  // Jacobi-preconditioned CG on ∇²P·d = −g from d = 0
+        auto hessian_times = [&](const VecX<double>& v) {  // Hq = λv_w + Xᵀ(h∘margins(v)), and hᵀmargins(v) for b
+          margins(v, Xq);
+          Hq.head(p).noalias() = X.transpose() * hh.cwiseProduct(Xq);
+          Hq.head(p) += lambda * v.head(p);
+          if (o.intercept) Hq[p] = hh.dot(Xq);
         };
         // The step leaves a gradient ≈ r, and the gap holds once ‖g‖ ≤ √(2λ·P·tolerance): a
-        // residual a third of that is enough.
-        const double target = std::sqrt(2 * lambda * primal * o.tolerance) / 3;
+        // residual a third of that is enough. Not with an intercept, whose part of the gap is
+        // first order in ∂_bP: there only the forcing term min(½, √‖g‖)·‖g‖ stops CG.
+        const double target = o.intercept ? 0.0 : std::sqrt(2 * lambda * primal * o.tolerance) / 3;
         const double stop = std::max(std::min(0.5, std::sqrt(g.norm())) * g.norm(), target);
         d.setZero();
-        u.setZero();  // X·d, accumulated from the X·q products: the line search needs no extra pass
+        u.setZero();  // margins(d), accumulated from the products: the line search needs no extra pass
         r = -g;
         zc = r.cwiseQuotient(diag);
         q = zc;
         double rz = r.dot(zc);
-        for (Eigen::Index it = 0; it < 10 * p && r.norm() > stop; ++it, ++res.cg_iterations) {
+        for (Eigen::Index it = 0; it < 10 * nx && r.norm() > stop; ++it, ++res.cg_iterations) {
           hessian_times(q);
           const double step = rz / q.dot(Hq);
           d += step * q;
@@ -335,31 +394,48 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
         }
       } else {
         root_h = hh.cwiseSqrt();
-        if (res.woodbury) {  // (λI + BᵀB)⁻¹ = (I − Bᵀ(λI + BBᵀ)⁻¹B)/λ, B = H^½X
+        if (res.woodbury) {  // K⁻¹ = (λI + BᵀB)⁻¹ = (I − Bᵀ(λI + BBᵀ)⁻¹B)/λ, B = H^½X
           system = root_h.asDiagonal() * gram * root_h.asDiagonal();
           system.diagonal().array() += lambda;
           llt.compute(system);
-          const VecX<double> Bg = root_h.cwiseProduct(X * g);
-          d = -(g - X.transpose() * root_h.cwiseProduct(llt.solve(Bg))) / lambda;
-        } else {
+          auto k_inverse = [&](const VecX<double>& v) -> VecX<double> {
+            const VecX<double> Bv = root_h.cwiseProduct(X * v);
+            return (v - X.transpose() * root_h.cwiseProduct(llt.solve(Bv))) / lambda;
+          };
+          if (!o.intercept) {
+            d = -k_inverse(g);
+          } else {  // the Schur complement of K in [K c; cᵀ Σh], c = Xᵀh
+            const VecX<double> c = X.transpose() * hh, Kg = k_inverse(g.head(p)), Kc = k_inverse(c);
+            d[p] = (c.dot(Kg) - g[p]) / (hh.sum() - c.dot(Kc));
+            d.head(p) = -Kg - d[p] * Kc;
+          }
+        } else {  // the Hessian [λI + XᵀHX, Xᵀh; hᵀX, Σh] (the last row and column with an intercept)
           if constexpr (sparse) {
-            system = MatX<double>(X.transpose() * (hh.asDiagonal() * X));
+            system.topLeftCorner(p, p) = MatX<double>(X.transpose() * (hh.asDiagonal() * X));
           } else {
             scaled.noalias() = root_h.asDiagonal() * X;  // preallocated: a fresh n × p buffer per step costs an mmap
-            system.noalias() = scaled.transpose().lazyProduct(scaled);  // thread-count independent
+            system.topLeftCorner(p, p).noalias() = scaled.transpose().lazyProduct(scaled);  // thread-count independent
           }
-          system.diagonal().array() += lambda;
+          system.diagonal().head(p).array() += lambda;
+          if (o.intercept) {
+            system.col(p).head(p) = X.transpose() * hh;
+            system.row(p).head(p) = system.col(p).head(p).transpose();
+            system(p, p) = hh.sum();
+          }
           llt.compute(system);
           d = -llt.solve(g);
         }
         if (llt.info() != Eigen::Success) break;  // cannot happen for λ > 0 short of overflow
-        u = X * d;
+        u.noalias() = X * d.head(p);
+        if (o.intercept) u.array() += d[p];
       }
       const double slope = g.dot(d);
       if (!d.allFinite() || !(slope < 0)) break;  // no descent left at this precision: the gap above is final
       primal = step_along_d(primal, slope).first;
     }
   }
+  res.w = x.head(p);
+  if (o.intercept) res.intercept = x[p];
   res.converged = res.relative_gap <= o.tolerance;
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return res;
