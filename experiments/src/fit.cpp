@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <unistd.h>
 
@@ -251,8 +252,8 @@ constexpr bool is_logistic = false;
 template <class Design>
 constexpr bool is_logistic<cp::Logistic<double, Design>> = true;
 
-/// `logistic_l1` / `logistic_ridge`: binary logistic regression with an l1 (l2) penalty alone and
-/// no intercept (row weights allowed), solved by the certified solvers to a relative duality gap (docs/optim.md); their
+/// `logistic_l1` / `logistic_ridge`: binary logistic regression with an l1 (l2) penalty alone,
+/// with or without an intercept and row weights, solved by the certified solvers to a relative duality gap (docs/optim.md); their
 /// objective, mean log-loss + the penalty, is the problem's value.
 template <class P>
 void check_logistic_solver(const P& p, const std::string& type) {
@@ -260,7 +261,6 @@ void check_logistic_solver(const P& p, const std::string& type) {
   if constexpr (is_logistic<P>) {
     const auto& o = p.options();
     const bool l1 = type == "logistic_l1";
-    if (o.intercept) throw ConfigError(what + " fits no intercept: set [problem] intercept = false, or use type = \"fista\"");
     if (l1 && (o.l1 <= 0 || o.l2 != 0))
       throw ConfigError(what + " solves l1-penalized logistic regression: it needs [problem] l1 > 0 and l2 = 0 (with both, use type = \"fista\")");
     if (!l1 && (o.l2 <= 0 || o.l1 != 0))
@@ -278,9 +278,15 @@ co::Summary run_logistic_solver(const P& p, const OptimizerConfig& oc, VecX<doub
     s.initial_value = p.value(x);
     double gap = 0;
     bool converged = false;
+    const Eigen::Index features = p.design().cols();  // x = (w, b) with an intercept
     if (oc.type == "logistic_l1") {
-      const auto r = co::logistic_l1(p.design(), p.labels(), o.l1, {.tolerance = oc.gap_tolerance, .max_newton = mo.max_iterations}, x, p.sample_weights());
-      x = r.w, gap = r.relative_gap, converged = r.converged;
+      using Design = std::decay_t<decltype(p.design())>;
+      co::LogisticL1Solver<Design> solver(p.design(), p.labels(), {.intercept = o.intercept, .tolerance = oc.gap_tolerance, .max_newton = mo.max_iterations},
+                                          p.sample_weights());
+      const auto r = solver.solve(o.l1, x.head(features), o.intercept ? std::optional<double>(x[features]) : std::nullopt);
+      x.head(features) = r.w;
+      if (o.intercept) x[features] = r.intercept;
+      gap = r.relative_gap, converged = r.converged;
       s.iterations = r.epochs, s.final_value = r.primal, s.seconds = r.seconds;
       s.message = fmt::format("logistic_l1: relative duality gap {:.3e} (tolerance {:.1e}), {} non-zeros, last active set {}", gap,
                               oc.gap_tolerance, r.nonzeros, r.working_set);
@@ -289,9 +295,12 @@ co::Summary run_logistic_solver(const P& p, const OptimizerConfig& oc, VecX<doub
                                      : oc.method == "newton_cg"     ? co::RidgeMethod::NewtonCG
                                      : oc.method == "lbfgs"         ? co::RidgeMethod::Lbfgs
                                                                     : co::RidgeMethod::Auto;
-      const auto r = co::logistic_ridge(p.design(), p.labels(), o.l2, {.tolerance = oc.gap_tolerance, .max_iterations = mo.max_iterations, .method = method}, x,
-                                              p.sample_weights());
-      x = r.w, gap = r.relative_gap, converged = r.converged;
+      const auto r = co::logistic_ridge(p.design(), p.labels(), o.l2,
+                                        {.intercept = o.intercept, .tolerance = oc.gap_tolerance, .max_iterations = mo.max_iterations, .method = method},
+                                        x, p.sample_weights());
+      x.head(features) = r.w;
+      if (o.intercept) x[features] = r.intercept;
+      gap = r.relative_gap, converged = r.converged;
       s.iterations = r.iterations, s.final_value = r.primal, s.seconds = r.seconds;
       const char* used = r.method == co::RidgeMethod::NewtonCholesky ? "newton_cholesky" : r.method == co::RidgeMethod::NewtonCG ? "newton_cg" : "lbfgs";
       s.message = fmt::format("logistic_ridge ({}): relative duality gap {:.3e} (tolerance {:.1e})", used, gap, oc.gap_tolerance);

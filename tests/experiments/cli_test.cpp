@@ -2256,15 +2256,16 @@ TEST(Fit, BcdAndFistaRefuseWhatTheyCannotSolve) {
 }
 
 // `logistic_l1` and `logistic_ridge` in a run config: their certified answers against fista on the
-// same Logistic objective (mean log-loss + penalty, no intercept), the reported value against the
-// problem's own value at x, and refusals where they do not apply.
+// same Logistic objective (mean log-loss + penalty, with and without a free intercept), the
+// reported value against the problem's own value at x, and refusals where they do not apply.
 TEST(Fit, LogisticSolversMatchFistaOnTheSameObjective) {
   const fs::path dir = fresh_dir("logistic-solvers");
   auto ds = cp::load_csv(source_dir() + "/data/breast_cancer.csv", {.response = "y"});
   cp::standardize(ds.X);
+  for (const bool intercept : {false, true})
   for (const auto& [type, penalty] : {std::pair<std::string, std::string>{"logistic_l1", "l1 = 0.02"}, {"logistic_ridge", "l2 = 0.05"}}) {
-    SCOPED_TRACE(type);
-    const std::string problem = penalty + "\nintercept = false";
+    SCOPED_TRACE(type + (intercept ? " with an intercept" : ""));
+    const std::string problem = penalty + "\nintercept = " + (intercept ? "true" : "false");
     write(dir / "s.toml", solver_config("logistic", "breast_cancer.csv", problem, "type = \"" + type + "\"\ngap_tolerance = 1e-13",
                                         "max_iterations = 1000", "none"));
     const ex::FitResult r = ex::run_fit(ex::load_run_config((dir / "s.toml").string(), {}), false);
@@ -2274,7 +2275,7 @@ TEST(Fit, LogisticSolversMatchFistaOnTheSameObjective) {
     const ex::FitResult f = ex::run_fit(ex::load_run_config((dir / "f.toml").string(), {}), false);
     ASSERT_EQ(f.summary.status, convlab::optim::Status::GradientTolerance) << f.summary.message;
     const bool l1 = type == "logistic_l1";
-    const cp::Logistic<double> p(ds.X, ds.y, {.l1 = l1 ? 0.02 : 0.0, .l2 = l1 ? 0.0 : 0.05});
+    const cp::Logistic<double> p(ds.X, ds.y, {.l1 = l1 ? 0.02 : 0.0, .l2 = l1 ? 0.0 : 0.05, .intercept = intercept});
     EXPECT_NEAR(r.summary.final_value, p.value(r.x), 1e-12 * p.value(r.x)) << "the reported value is the objective at x";
     EXPECT_LE(std::abs(p.value(r.x) - p.value(f.x)), 1e-9 * p.value(f.x));
     EXPECT_LE((r.x - f.x).norm(), 1e-4 * (1 + f.x.norm()));
@@ -2288,7 +2289,6 @@ TEST(Fit, LogisticSolversMatchFistaOnTheSameObjective) {
     EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 2);
     EXPECT_NE(slurp(err).find(needle), std::string::npos) << slurp(err);
   };
-  refused("l1 = 0.1\nintercept = true", "logistic_l1", "fits no intercept");
   refused("l1 = 0.1\nl2 = 0.1", "logistic_l1", "needs [problem] l1 > 0 and l2 = 0");
   refused("l2 = 0.1", "logistic_l1", "needs [problem] l1 > 0 and l2 = 0");
   refused("l1 = 0.1", "logistic_ridge", "needs [problem] l2 > 0 and l1 = 0");
@@ -2352,9 +2352,9 @@ TEST(Fit, RowWeightsEqualRepeatedRows) {
   rows([](int i, double a, double b) { return a + 0.5 * b + 0.8 * std::sin(3.3 * i) > 0 ? 1.0 : 0.0; });
   same("type = \"logistic\"\nl2 = 0.01\nintercept = true", "[optimizer]\ntype = \"bcd\"\nblock_size = 2\nupdate = \"newton\"\n[stop]\nmax_iterations = 400000\ntolerance = 1e-12\n",
        1e-8);
-  // The certified logistic solvers (weighted loss, dual and curvature; no intercept).
-  same("type = \"logistic\"\nl1 = 0.02\nintercept = false", "[optimizer]\ntype = \"logistic_l1\"\ngap_tolerance = 1e-13\n", 1e-7);
-  same("type = \"logistic\"\nl2 = 0.01\nintercept = false", "[optimizer]\ntype = \"logistic_ridge\"\ngap_tolerance = 1e-14\n", 1e-8);
+  // The certified logistic solvers (weighted loss, dual and curvature; a free intercept).
+  same("type = \"logistic\"\nl1 = 0.02\nintercept = true", "[optimizer]\ntype = \"logistic_l1\"\ngap_tolerance = 1e-13\n", 1e-7);
+  same("type = \"logistic\"\nl2 = 0.01\nintercept = true", "[optimizer]\ntype = \"logistic_ridge\"\ngap_tolerance = 1e-13\n", 1e-7);
   rows([](int i, double a, double b) { return 1 + a - 2 * b + std::sin(4.7 * i); });
   same("type = \"quantile\"\ntaus = [0.3, 0.7]\nintercept = true", "[optimizer]\ntype = \"quantile_lp\"\n", 1e-8);
 
