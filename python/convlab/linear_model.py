@@ -10,7 +10,8 @@ those rows fits.
 
 Objectives (scikit-learn's scaling; with weights sᵢ, S = Σsᵢ, and without them sᵢ = 1, S = n):
   Lasso / ElasticNet   1/(2S)·Σ sᵢ(yᵢ − xᵢᵀw − b)² + alpha·(l1_ratio‖w‖₁ + (1 − l1_ratio)/2·‖w‖²)
-  LogisticRegression   C·Σ sᵢ·log(1 + exp(−yᵢxᵢᵀw)) + ‖w‖₁ (l1) or ½‖w‖² (l2), binary, no intercept
+  LogisticRegression   C·Σ sᵢ·log(1 + exp(−yᵢ(xᵢᵀw + b))) + ‖w‖₁ (l1) or ½‖w‖² (l2), binary, b unpenalized
+                       (fit_intercept=True, scikit-learn's default; b = 0 without it)
 The certificates (``dual_gap_``, ``relative_gap_``) are those of the solvers' scaling, the
 objective divided by S·C for LogisticRegression.
 """
@@ -100,12 +101,14 @@ def lasso_path(X, y, n_alphas=50, eps=0.0, l1_ratio=1.0, tol=1e-8, max_iter=1000
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
     """Binary logistic regression with an L1 (proximal Newton) or L2 (Newton or L-BFGS, by shape)
-    penalty, solved to a certified relative duality gap ``tol``. No intercept (both solvers fit through the origin:
-    add a constant column to fit one, penalized)."""
+    penalty and an unpenalized intercept (``fit_intercept``), solved to a certified relative duality
+    gap ``tol``, dense or sparse X (the intercept is a coordinate of the solvers: nothing is
+    centered)."""
 
-    def __init__(self, penalty="l2", C=1.0, tol=1e-8, max_iter=1000):
+    def __init__(self, penalty="l2", C=1.0, fit_intercept=True, tol=1e-8, max_iter=1000):
         self.penalty = penalty
         self.C = C
+        self.fit_intercept = fit_intercept
         self.tol = tol
         self.max_iter = max_iter
 
@@ -126,9 +129,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError("every sample weight is 0")
         lam = 1.0 / (self.C * total)  # C·Σ sᵢ·loss + R(w) = S·C·[(1/S)Σ sᵢ·loss + λR(w)]
         solve = _impl.logistic_l1 if self.penalty == "l1" else _impl.logistic_ridge
-        r = solve(_design(X), labels, lam, tol=float(self.tol), max_iter=int(self.max_iter), sample_weight=weights)
+        r = solve(_design(X), labels, lam, tol=float(self.tol), max_iter=int(self.max_iter), sample_weight=weights,
+                  intercept=bool(self.fit_intercept))
         self.coef_ = np.asarray(r["w"]).reshape(1, -1)
-        self.intercept_ = np.zeros(1)
+        self.intercept_ = np.array([r["intercept"]])
         self.dual_gap_ = r["primal"] - r["dual"]
         self.relative_gap_ = r["relative_gap"]
         self.converged_ = r["converged"]
@@ -138,7 +142,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         check_is_fitted(self)
         X = self._validate_data(X, accept_sparse="csr", dtype=np.float64, reset=False)
-        return np.asarray(X @ self.coef_[0]).ravel()
+        return np.asarray(X @ self.coef_[0]).ravel() + self.intercept_[0]
 
     def predict(self, X):
         d = self.decision_function(X)  # checks fitted before classes_ is read

@@ -1,6 +1,6 @@
 // convlab._convlab.linear_model: the certified solvers (lasso / elastic net by coordinate descent,
 // L1- and L2-logistic regression), each returning its solution and its duality-gap certificate;
-// `sample_weight` (empty: none) and the lasso's intercept are the C++ solvers' own.
+// `sample_weight` (empty: none) and `intercept` are the C++ solvers' own.
 // The scikit-learn estimators of python/convlab/linear_model.py call these; X is a float64
 // NumPy array (a Fortran-ordered one is read in place, others are copied to column-major) or a
 // scipy.sparse matrix (copied to CSR). The dispatch is explicit: with two overloads, pybind11's
@@ -86,26 +86,27 @@ void bind_linear_model(py::module_& m) {
         }, py::arg("X"), py::arg("y"), py::arg("n_lambdas") = 50, py::arg("ratio") = 0.0, py::arg("alpha") = 1.0,
         py::arg("tol") = 1e-8, py::arg("max_epochs") = 100000);
   m.def("logistic_l1", [](const py::object& X, const Eigen::VectorXd& labels, double lam, double tol, long long max_iter,
-                          const Eigen::VectorXd& sample_weight) {
-          co::LogisticL1Options o;
-          o.tolerance = tol;
-          o.max_newton = max_iter;
-          return lasso_result(with_design(X, [&](const auto& x) {
+                          const Eigen::VectorXd& sample_weight, bool intercept) {
+          const co::LogisticL1Options o{.intercept = intercept, .tolerance = tol, .max_newton = max_iter};
+          const auto r = with_design(X, [&](const auto& x) {
             py::gil_scoped_release release;
             return co::logistic_l1(x, labels, lam, o, {}, sample_weight);
-          }));
+          });
+          py::dict d = lasso_result(r);
+          d["intercept"] = r.intercept;
+          return d;
         }, py::arg("X"), py::arg("labels"), py::arg("lam"), py::arg("tol") = 1e-8, py::arg("max_iter") = 1000,
-        py::arg("sample_weight") = Eigen::VectorXd());
+        py::arg("sample_weight") = Eigen::VectorXd(), py::arg("intercept") = false);
   m.def("logistic_ridge", [](const py::object& X, const Eigen::VectorXd& labels, double lam, double tol, long long max_iter,
-                             const Eigen::VectorXd& sample_weight) {
-          co::LogisticRidgeOptions o;
-          o.tolerance = tol;
-          o.max_iterations = max_iter;
+                             const Eigen::VectorXd& sample_weight, bool intercept) {
+          const co::LogisticRidgeOptions o{.intercept = intercept, .tolerance = tol, .max_iterations = max_iter};
           const auto r = with_design(X, [&](const auto& x) {
             py::gil_scoped_release release;
             return co::logistic_ridge(x, labels, lam, o, {}, sample_weight);
           });
-          return result_dict(r, r.iterations);
+          py::dict d = result_dict(r, r.iterations);
+          d["intercept"] = r.intercept;
+          return d;
         }, py::arg("X"), py::arg("labels"), py::arg("lam"), py::arg("tol") = 1e-8, py::arg("max_iter") = 1000,
-        py::arg("sample_weight") = Eigen::VectorXd());
+        py::arg("sample_weight") = Eigen::VectorXd(), py::arg("intercept") = false);
 }

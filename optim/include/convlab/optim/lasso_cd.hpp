@@ -592,7 +592,7 @@ class LogisticL1Solver {
       double pos = 0, neg = 0;
       for (Eigen::Index i = 0; i < y_.size(); ++i) (y_[i] > 0 ? pos : neg) += r_[i];
       if (!(pos > 0 && neg > 0))
-        throw InvalidArgument("logistic_l1: an intercept needs rows of both labels with positive weight (one label only: b* is infinite)");
+        throw InvalidArgument("logistic_l1: an intercept needs rows of both classes with positive weight (with one class only, b* is infinite)");
       b_zero_ = std::log(pos / neg);
       x_max_ = cols_.max_abs();
     }

@@ -158,7 +158,7 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
   if (o.intercept) {
     const double pos = row_weight.dot((y.array() > 0).cast<double>().matrix()), neg = row_weight.sum() - pos;
     if (!(pos > 0 && neg > 0))
-      throw InvalidArgument("logistic_ridge: an intercept needs rows of both labels with positive weight (one label only: b* is infinite)");
+      throw InvalidArgument("logistic_ridge: an intercept needs rows of both classes with positive weight (with one class only, b* is infinite)");
     x[p] = w0.size() == nx ? w0[p] : std::log(pos / neg);
   }
   // out = X·v.head(p) (+ v[p]): the margins of θ, or their change along a direction.
