@@ -1,5 +1,6 @@
-"""convlab.ordinal.OrdinalRegressor: scikit-learn's estimator checks, proportional odds against an
-independent maximum-likelihood fit (scipy), PRESTO's limits, and sample weights as repeated rows."""
+"""convlab.ordinal: scikit-learn's estimator checks, proportional odds against an independent
+maximum-likelihood fit (scipy), PRESTO's limits, sample weights as repeated rows, and the path and
+cross-validation (OrdinalRegressorCV, presto_path)."""
 import os
 import warnings
 
@@ -8,7 +9,7 @@ import pytest
 from scipy.optimize import minimize
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from convlab.ordinal import OrdinalRegressor
+from convlab.ordinal import OrdinalRegressor, OrdinalRegressorCV, presto_path
 
 
 @parametrize_with_checks([OrdinalRegressor(), OrdinalRegressor(model="proportional_odds")])
@@ -78,3 +79,45 @@ def test_labels_keep_their_order_and_names():
         OrdinalRegressor().fit(X, np.zeros(len(y)))
     with pytest.raises(ValueError, match="model must be"):
         OrdinalRegressor(model="cumulative").fit(X, y)
+
+
+@parametrize_with_checks([OrdinalRegressorCV(n_alphas=8, cv=3)])
+def test_sklearn_estimator_checks_cv(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(estimator)
+
+
+def test_cv_chooses_the_largest_alpha_of_least_mean_brier_and_refits_there():
+    X, y = ordinal_data(n=300, seed=3)
+    cv = OrdinalRegressorCV(n_alphas=12, cv=4, seed=7).fit(X, y)
+    alphas, intercepts, coefs, classes = presto_path(X, y, n_alphas=12)
+    np.testing.assert_array_equal(cv.alphas_, alphas)  # the full-data path's grid
+    assert np.all(np.diff(alphas) < 0) and list(classes) == [0, 1, 2, 3]
+    best = cv.mean_brier_.min()
+    assert cv.alpha_ == max(a for a, b in zip(cv.alphas_, cv.mean_brier_) if b == best)
+    # The refit at the chosen alpha is OrdinalRegressor's fit there, bit for bit.
+    single = OrdinalRegressor(alpha=cv.alpha_).fit(X, y)
+    np.testing.assert_array_equal(cv.coef_, single.coef_)
+    np.testing.assert_array_equal(cv.intercepts_, single.intercepts_)
+    # The path's points are the single fits at their alphas (warm starts reach the same optimum).
+    for k in (0, 5, 11):
+        at = OrdinalRegressor(alpha=alphas[k], tol=1e-10).fit(X, y)
+        np.testing.assert_allclose(coefs[k], at.coef_, atol=1e-5)
+        np.testing.assert_allclose(intercepts[k], at.intercepts_, atol=1e-5)
+    assert np.ptp(coefs[0], axis=1).max() < 1e-9  # alpha_max: parallel (every difference 0)
+    assert 0 < best < 1  # a Brier score of K classes lies in [0, 2]; these data are far from both ends
+
+
+# The folds split observations, so counts are rows repeated: the same grid, the same out-of-fold
+# scores and the same refit (an independent check of the scores, whose folds Python cannot redraw).
+def test_cv_with_integer_weights_equals_cv_on_repeated_rows():
+    X, y = ordinal_data(n=120, seed=4)
+    w = np.arange(120) % 3  # 0, 1, 2 copies
+    grouped = OrdinalRegressorCV(n_alphas=6, cv=3, seed=5).fit(X, y, sample_weight=w)
+    repeated = OrdinalRegressorCV(n_alphas=6, cv=3, seed=5).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
+    np.testing.assert_allclose(grouped.alphas_, repeated.alphas_, rtol=1e-9)
+    np.testing.assert_allclose(grouped.mean_brier_, repeated.mean_brier_, rtol=1e-7)
+    np.testing.assert_allclose(grouped.coef_, repeated.coef_, atol=1e-6)
+    with pytest.raises(ValueError, match="integer counts"):
+        OrdinalRegressorCV(n_alphas=4, cv=3).fit(X, y, sample_weight=np.full(120, 0.5))
