@@ -186,6 +186,51 @@ TEST(LionK, DualNormBallsAreInvariantAndAttracting) {
   run(co::SignK{}, [](const VecX<double>& v) { return v.lpNorm<Eigen::Infinity>(); });
 }
 
+// The fused step of every separable κ is the scalar formula's bits, whatever the vector width
+// (the portable loop, or AVX2 chosen at run time: detail/cpu_dispatch.hpp) and the chunking, on
+// lengths with tails and above the OpenMP threshold. CTest runs this also with CONVLAB_NO_AVX2=1
+// (sse2_bits), so both paths are checked on an AVX2 machine.
+template <class S, class K>
+void expect_lion_is_the_scalar_formula(const K& kappa, Eigen::Index n) {
+  SCOPED_TRACE(::testing::Message() << (sizeof(S) == 4 ? "float " : "double ") << typeid(K).name() << " n = " << n);
+  std::mt19937_64 rng(convlab::test::test_seed() + static_cast<unsigned>(n));
+  std::normal_distribution<double> normal;
+  const co::LionOptions o{.beta1 = 0.8, .beta2 = 0.95, .weight_decay = 0.3};
+  const co::LionK<S, K> opt(o, kappa);
+  VecX<S> x(n), g(n);
+  for (Eigen::Index i = 0; i < n; ++i) x[i] = static_cast<S>(normal(rng));
+  auto state = opt.init(x);
+  VecX<S> xr = x, m = VecX<S>::Zero(n);
+  for (int t = 1; t <= 3; ++t) {
+    for (Eigen::Index i = 0; i < n; ++i) g[i] = static_cast<S>(normal(rng));
+    const S lr = static_cast<S>(0.01 * t);
+    opt.step(x, g, state, lr);
+    const S b1 = static_cast<S>(o.beta1), b2 = static_cast<S>(o.beta2), decay = static_cast<S>(1 - static_cast<double>(lr) * o.weight_decay);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const S c = b1 * m[i] + (1 - b1) * g[i];
+      const S direction = static_cast<S>(kappa.grad1(-c));
+      xr[i] = xr[i] * decay + lr * direction;
+      m[i] = b2 * m[i] + (1 - b2) * g[i];
+    }
+    ASSERT_TRUE(x == xr) << "step " << t << ": first differing entry "
+                         << std::distance(x.begin(), std::mismatch(x.begin(), x.end(), xr.begin()).first);
+    ASSERT_TRUE(state.m == m) << "step " << t;
+  }
+}
+
+TEST(LionK, EverySeparableKappaStepsTheScalarFormulasBits) {
+  for (Eigen::Index n : {Eigen::Index(5), Eigen::Index(1031), Eigen::Index(70001)}) {
+    expect_lion_is_the_scalar_formula<float>(co::SignK{}, n);
+    expect_lion_is_the_scalar_formula<double>(co::SignK{}, n);
+    expect_lion_is_the_scalar_formula<float>(co::HuberK{.delta = 0.5}, n);
+    expect_lion_is_the_scalar_formula<double>(co::RelativisticK{.delta = 0.5}, n);
+    expect_lion_is_the_scalar_formula<float>(co::RelativisticK{.delta = 0.5}, n);
+    expect_lion_is_the_scalar_formula<float>(co::DeadZoneK{.delta = 0.2}, n);
+    expect_lion_is_the_scalar_formula<double>(co::LogCoshK{.beta = 2.0}, n);
+    expect_lion_is_the_scalar_formula<float>(co::QuadraticK{}, n);
+  }
+}
+
 TEST(LionK, FloatAndDoubleAgreeAndStepsDoNotAllocate) {
   std::mt19937_64 rng(convlab::test::test_seed() + 3);
   const VecX<double> x0 = convlab::test::random_matrix<double>(12, 1, rng);

@@ -100,7 +100,7 @@ TEST(AdamW, AmsgradUsesTheRunningMaxOfV) {
 // Every entry of every step is the scalar formula's bits, whatever the vector width (SSE2, AVX2 at
 // run time, the scalar tail) and chunking: a reference loop with one correctly rounded operation
 // at a time (std::sqrt, not an estimate), on lengths with tails and above the OpenMP threshold.
-// CTest runs this also with CONVLAB_NO_AVX2=1 (adamw_sse2_bits), so both kernels are checked on
+// CTest runs this also with CONVLAB_NO_AVX2=1 (sse2_bits), so both kernels are checked on
 // an AVX2 machine.
 template <class S>
 void expect_adamw_is_the_scalar_formula(bool amsgrad, Eigen::Index n) {

