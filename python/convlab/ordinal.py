@@ -109,8 +109,8 @@ class OrdinalRegressorCV(_FittedOrdinal):
     every platform). With ``sample_weight`` (integer counts: grouped data) the folds split the
     counted observations, as if each row were repeated its count of times.
 
-    Fitted: OrdinalRegressor's attributes and ``alpha_``, ``alphas_`` (decreasing), ``mean_brier_`` (one
-    per alpha)."""
+    Fitted: OrdinalRegressor's attributes and ``alpha_``, ``alphas_`` (decreasing),
+    ``mean_brier_`` (one per alpha)."""
 
     def __init__(self, n_alphas=50, eps=1e-2, cv=5, seed=1, penalize_first=True, tol=1e-8, max_iter=100):
         self.n_alphas = n_alphas
