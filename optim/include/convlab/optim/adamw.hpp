@@ -81,13 +81,14 @@ class AdamW : public detail::VectorArguments<AdamW<S>, S> {
     // Elementwise, every operation correctly rounded (detail/adamw_kernels.hpp): the same bits for
     // any chunking, thread count, vector width or x86-64 CPU.
     detail::for_each_chunk(x.size(), [=](Eigen::Index b, Eigen::Index len) {
+      S* vmax = vmaxp ? vmaxp + b : nullptr;
       Eigen::Index i = 0;
 #if CONVLAB_X86_64_DISPATCH
       if constexpr (std::is_same_v<S, float> || std::is_same_v<S, double>)
-        i = detail::use_avx2() ? detail::adamw_avx2(xp + b, gp + b, mp + b, vp + b, vmaxp ? vmaxp + b : nullptr, len, c)
-                               : detail::adamw_sse2(xp + b, gp + b, mp + b, vp + b, vmaxp ? vmaxp + b : nullptr, len, c);
+        i = detail::use_avx2() ? detail::adamw_avx2(xp + b, gp + b, mp + b, vp + b, vmax, len, c)
+                               : detail::adamw_sse2(xp + b, gp + b, mp + b, vp + b, vmax, len, c);
 #endif
-      for (; i < len; ++i) detail::adamw_entry(xp + b, gp + b, mp + b, vp + b, vmaxp ? vmaxp + b : nullptr, i, c);
+      for (; i < len; ++i) detail::adamw_entry(xp + b, gp + b, mp + b, vp + b, vmax, i, c);
     });
   }
 
