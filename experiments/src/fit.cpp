@@ -589,6 +589,10 @@ FitResult fit_problem(const P& p, const RunConfig& c, bool progress, bool dry_ru
       r.first_pass->step_gradient_norms.clear();  // the shape is what the second pass used
       r.refined_shape = std::move(two.shape);
     });
+    if (plain_steps && h.refine.q == 2) {  // the second pass recorded its steps' ‖g‖₂ (q = 1 records ‖g‖₁)
+      const schedules::AnySchedule sched = schedules::refined(r.refined_shape, h.lr * unit, c.stop.max_iterations);
+      plain_run = {steps_of(sched, r.summary.step_gradient_norms.size()), r.summary.step_gradient_norms};
+    }
   } else {
     // A linear-decay run records every step's gradient norm, so that a later run can refine
     // them (`[schedule] from`); the norm is the one refine's q expects of this optimizer.

@@ -1226,6 +1226,7 @@ TEST(Fit, LastIterateBoundIsTheLibrarysAndHoldsForPlainSteps) {
   const std::string breast_cancer = "problem.data=\"" + source_dir() + "/data/breast_cancer.csv\"";
   for (const std::vector<std::string>& sets : std::vector<std::vector<std::string>>{
            {"schedule.type=\"cosine\""}, {"schedule.type=\"constant\"", "schedule.lr=0.1"}, {"optimizer.type=\"sgd\""},
+           {"schedule.type=\"refined\""},  // two passes: the bound of the refined (second) pass
            {"problem.type=\"logistic\"", breast_cancer, "schedule.lr=1"}, {"problem.type=\"logistic\"", breast_cancer, "schedule.lr=20"}}) {
     const auto v = ex::run_fit(ex::load_run_config((dir / "gd.toml").string(), sets), false);
     ASSERT_TRUE(v.last_iterate_bound.has_value()) << sets.front();
