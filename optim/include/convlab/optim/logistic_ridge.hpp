@@ -118,9 +118,9 @@ void matrix_times(const Matrix& A, const In& v, Out& out) {
 }  // namespace detail
 
 /// Minimizes P(w) above from w0 (zero if empty; with an intercept it may end with b).
-/// `sample_weights`: empty (every row weighs 1) or
-/// one finite weight >= 0 per row, not all 0. Throws InvalidArgument on λ ≤ 0, labels other than
-/// 0/1 or ±1, bad weights, mismatched sizes, or non-finite entries of X.
+/// `sample_weights`: empty (every row weighs 1) or one finite weight >= 0 per row, not all 0.
+/// Throws InvalidArgument on λ ≤ 0, labels other than 0/1 or ±1, bad weights, mismatched sizes,
+/// or non-finite entries of X.
 template <class Design>
 LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, double lambda,
                                    const LogisticRidgeOptions& o = {}, const VecX<double>& w0 = {},
