@@ -279,15 +279,19 @@ co::Summary run_logistic_solver(const P& p, const OptimizerConfig& oc, VecX<doub
     double gap = 0;
     bool converged = false;
     const Eigen::Index features = p.design().cols();  // x = (w, b) with an intercept
+    auto take = [&](const auto& r) {  // either solver's answer into x, and its certificate
+      x.head(features) = r.w;
+      if (o.intercept) x[features] = r.intercept;
+      gap = r.relative_gap, converged = r.converged;
+      s.final_value = r.primal, s.seconds = r.seconds;
+    };
     if (oc.type == "logistic_l1") {
       using Design = std::decay_t<decltype(p.design())>;
       co::LogisticL1Solver<Design> solver(p.design(), p.labels(), {.intercept = o.intercept, .tolerance = oc.gap_tolerance, .max_newton = mo.max_iterations},
                                           p.sample_weights());
       const auto r = solver.solve(o.l1, x.head(features), o.intercept ? std::optional<double>(x[features]) : std::nullopt);
-      x.head(features) = r.w;
-      if (o.intercept) x[features] = r.intercept;
-      gap = r.relative_gap, converged = r.converged;
-      s.iterations = r.epochs, s.final_value = r.primal, s.seconds = r.seconds;
+      take(r);
+      s.iterations = r.epochs;
       s.message = fmt::format("logistic_l1: relative duality gap {:.3e} (tolerance {:.1e}), {} non-zeros, last active set {}", gap,
                               oc.gap_tolerance, r.nonzeros, r.working_set);
     } else {
@@ -298,10 +302,8 @@ co::Summary run_logistic_solver(const P& p, const OptimizerConfig& oc, VecX<doub
       const auto r = co::logistic_ridge(p.design(), p.labels(), o.l2,
                                         {.intercept = o.intercept, .tolerance = oc.gap_tolerance, .max_iterations = mo.max_iterations, .method = method},
                                         x, p.sample_weights());
-      x.head(features) = r.w;
-      if (o.intercept) x[features] = r.intercept;
-      gap = r.relative_gap, converged = r.converged;
-      s.iterations = r.iterations, s.final_value = r.primal, s.seconds = r.seconds;
+      take(r);
+      s.iterations = r.iterations;
       const char* used = r.method == co::RidgeMethod::NewtonCholesky ? "newton_cholesky" : r.method == co::RidgeMethod::NewtonCG ? "newton_cg" : "lbfgs";
       s.message = fmt::format("logistic_ridge ({}): relative duality gap {:.3e} (tolerance {:.1e})", used, gap, oc.gap_tolerance);
     }

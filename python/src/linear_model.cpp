@@ -33,6 +33,7 @@ template <class Result>
 py::dict result_dict(const Result& r, long long iterations) {
   py::dict d;
   d["w"] = r.w;
+  d["intercept"] = r.intercept;
   d["primal"] = r.primal;
   d["dual"] = r.dual;
   d["relative_gap"] = r.relative_gap;
@@ -64,13 +65,10 @@ void bind_linear_model(py::module_& m) {
   m.def("lasso", [](const py::object& X, const Eigen::VectorXd& y, double lam, double alpha, double tol, long long max_epochs,
                     const Eigen::VectorXd& sample_weight, bool intercept) {
           const auto o = lasso_options(alpha, tol, max_epochs);
-          const auto f = with_design(X, [&](const auto& x) {
+          return lasso_result(with_design(X, [&](const auto& x) {
             py::gil_scoped_release release;
-            return co::lasso_cd_fit(x, y, lam, sample_weight, intercept, o);
-          });
-          py::dict d = lasso_result(f.result);
-          d["intercept"] = f.intercept;
-          return d;
+            return co::lasso_cd_fit(x, y, lam, sample_weight, intercept, o).result;
+          }));
         }, py::arg("X"), py::arg("y"), py::arg("lam"), py::arg("alpha") = 1.0, py::arg("tol") = 1e-8, py::arg("max_epochs") = 100000,
         py::arg("sample_weight") = Eigen::VectorXd(), py::arg("intercept") = false);
   m.def("lasso_path", [](const py::object& X, const Eigen::VectorXd& y, Eigen::Index n_lambdas, double ratio, double alpha, double tol,
@@ -88,13 +86,10 @@ void bind_linear_model(py::module_& m) {
   m.def("logistic_l1", [](const py::object& X, const Eigen::VectorXd& labels, double lam, double tol, long long max_iter,
                           const Eigen::VectorXd& sample_weight, bool intercept) {
           const co::LogisticL1Options o{.intercept = intercept, .tolerance = tol, .max_newton = max_iter};
-          const auto r = with_design(X, [&](const auto& x) {
+          return lasso_result(with_design(X, [&](const auto& x) {
             py::gil_scoped_release release;
             return co::logistic_l1(x, labels, lam, o, {}, sample_weight);
-          });
-          py::dict d = lasso_result(r);
-          d["intercept"] = r.intercept;
-          return d;
+          }));
         }, py::arg("X"), py::arg("labels"), py::arg("lam"), py::arg("tol") = 1e-8, py::arg("max_iter") = 1000,
         py::arg("sample_weight") = Eigen::VectorXd(), py::arg("intercept") = false);
   m.def("logistic_ridge", [](const py::object& X, const Eigen::VectorXd& labels, double lam, double tol, long long max_iter,
@@ -104,9 +99,7 @@ void bind_linear_model(py::module_& m) {
             py::gil_scoped_release release;
             return co::logistic_ridge(x, labels, lam, o, {}, sample_weight);
           });
-          py::dict d = result_dict(r, r.iterations);
-          d["intercept"] = r.intercept;
-          return d;
+          return result_dict(r, r.iterations);
         }, py::arg("X"), py::arg("labels"), py::arg("lam"), py::arg("tol") = 1e-8, py::arg("max_iter") = 1000,
         py::arg("sample_weight") = Eigen::VectorXd(), py::arg("intercept") = false);
 }

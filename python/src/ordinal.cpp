@@ -35,7 +35,7 @@ void bind_ordinal(py::module_& m) {
           {
             py::gil_scoped_release release;
             f = co::presto_fit(X, y, K, lambda, {.penalize_first = penalize_first, .standardize = standardize, .tolerance = tolerance, .max_newton = max_newton},
-                               sample_weight ? *sample_weight : Eigen::VectorXd());
+                               sample_weight.value_or(Eigen::VectorXd()));
           }
           return fit_dict(f);
         }, py::arg("X"), py::arg("y"), py::arg("K"), py::arg("lam"), py::arg("penalize_first"), py::arg("standardize"), py::arg("tolerance"),
@@ -49,7 +49,7 @@ void bind_ordinal(py::module_& m) {
           std::vector<co::PrestoFit> path;
           {
             py::gil_scoped_release release;
-            path = co::presto_path(X, y, K, o, lambdas, sample_weight ? *sample_weight : Eigen::VectorXd());
+            path = co::presto_path(X, y, K, o, lambdas, sample_weight.value_or(Eigen::VectorXd()));
           }
           py::list out;
           for (const auto& f : path) out.append(fit_dict(f));
@@ -64,7 +64,7 @@ void bind_ordinal(py::module_& m) {
           co::PrestoCv cv;
           {
             py::gil_scoped_release release;
-            cv = co::presto_cv(X, y, K, o, sample_weight ? *sample_weight : Eigen::VectorXd());
+            cv = co::presto_cv(X, y, K, o, sample_weight.value_or(Eigen::VectorXd()));
           }
           py::dict d = fit_dict(cv.fit);
           d["lambdas"] = cv.lambdas;

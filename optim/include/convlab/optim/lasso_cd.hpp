@@ -28,6 +28,7 @@
 
 #include <convlab/optim/detail/design_columns.hpp>
 #include <convlab/optim/detail/gram_cache.hpp>
+#include <convlab/optim/detail/logistic_classes.hpp>
 #include <convlab/optim/detail/row_weights.hpp>
 #include <convlab/problems/concepts.hpp>
 #include <convlab/problems/detail/numerics.hpp>
@@ -54,7 +55,7 @@ struct LassoOptions {
 
 struct LassoResult {
   VecX<double> w;
-  double intercept = 0;          ///< b: logistic_l1 with LogisticL1Options::intercept (else 0)
+  double intercept = 0;          ///< b: lasso_cd_fit's, or logistic_l1's with LogisticL1Options::intercept (else 0)
   double lambda = 0;
   double primal = 0, dual = 0;   ///< P(w) and D(θ) (objective scaling above)
   double relative_gap = 0;       ///< (P − D)/P
@@ -589,11 +590,7 @@ class LogisticL1Solver {
     y_ = detail::signed_labels(labels, "logistic_l1");
     r_ = detail::normalized_row_weights(sample_weights, X.rows(), "logistic_l1");
     if (opt_.intercept) {
-      double pos = 0, neg = 0;
-      for (Eigen::Index i = 0; i < y_.size(); ++i) (y_[i] > 0 ? pos : neg) += r_[i];
-      if (!(pos > 0 && neg > 0))
-        throw InvalidArgument("logistic_l1: an intercept needs rows of both classes with positive weight (with one class only, b* is infinite)");
-      b_zero_ = std::log(pos / neg);
+      b_zero_ = detail::log_odds_intercept(y_, r_, "logistic_l1");
       x_max_ = cols_.max_abs();
     }
   }
@@ -649,8 +646,7 @@ class LogisticL1Solver {
       // With an intercept, the dual point is balanced: Σ rᵢyᵢtᵢ = 0 (class doc).
       double scale_pos = 1, scale_neg = 1;
       if (opt_.intercept) {
-        double pos = 0, neg = 0;
-        for (Eigen::Index i = 0; i < n; ++i) (y_[i] > 0 ? pos : neg) += r_[i] * s_[i];
+        const auto [pos, neg] = detail::class_sums(y_, r_.cwiseProduct(s_));
         if (pos > neg) scale_pos = neg / pos, top += (1 - scale_pos) * pos / nd * x_max_;
         else if (neg > pos) scale_neg = pos / neg, top += (1 - scale_neg) * neg / nd * x_max_;
       }
@@ -658,7 +654,7 @@ class LogisticL1Solver {
       double dual = 0;
       for (Eigen::Index i = 0; i < n; ++i) {
         const double t = gamma * (y_[i] > 0 ? scale_pos : scale_neg) * s_[i];
-        dual -= r_[i] * ((t > 0 ? t * std::log(t) : 0.0) + (t < 1 ? (1 - t) * std::log1p(-t) : 0.0));
+        dual += r_[i] * detail::binary_entropy(t);
       }
       res.primal = objective(z_, res.w);
       res.dual = dual / nd;

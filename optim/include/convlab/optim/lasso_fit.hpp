@@ -26,7 +26,7 @@ namespace convlab::optim {
 struct LassoFit {
   VecX<double> w;        ///< coefficients, one per column of X
   double intercept = 0;  ///< b (0 when no intercept is fitted)
-  LassoResult result;    ///< the solver's report; primal, dual and gap are those of P above
+  LassoResult result;    ///< the solver's report (its intercept too); primal, dual and gap are those of P above
 };
 
 /// Solves P above at λ. `sample_weights`: empty (every row weighs 1) or one finite weight ≥ 0
@@ -71,8 +71,8 @@ LassoFit lasso_cd_fit(const Design& X, const VecX<double>& y, double lambda, con
     if (weighted) Xr = root.asDiagonal() * Xr;
     r = lasso_cd(Xr, yr, lambda, o, w0);
   }
-  const double b = intercept ? y_mean - x_mean.dot(r.w) : 0.0;
-  return {.w = r.w, .intercept = b, .result = std::move(r)};
+  r.intercept = intercept ? y_mean - x_mean.dot(r.w) : 0.0;
+  return {.w = r.w, .intercept = r.intercept, .result = std::move(r)};
 }
 
 }  // namespace convlab::optim

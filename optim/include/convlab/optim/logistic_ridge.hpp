@@ -36,6 +36,7 @@
 #include <utility>
 
 #include <convlab/core/errors.hpp>
+#include <convlab/optim/detail/logistic_classes.hpp>
 #include <convlab/optim/detail/row_weights.hpp>
 #include <convlab/problems/concepts.hpp>
 
@@ -156,10 +157,8 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
   VecX<double> x = VecX<double>::Zero(nx);
   if (w0.size() != 0) x.head(p) = w0.head(p);
   if (o.intercept) {
-    const double pos = row_weight.dot((y.array() > 0).cast<double>().matrix()), neg = row_weight.sum() - pos;
-    if (!(pos > 0 && neg > 0))
-      throw InvalidArgument("logistic_ridge: an intercept needs rows of both classes with positive weight (with one class only, b* is infinite)");
-    x[p] = w0.size() == nx ? w0[p] : std::log(pos / neg);
+    const double b0 = detail::log_odds_intercept(y, row_weight, "logistic_ridge");  // checks both classes weigh
+    x[p] = w0.size() == nx ? w0[p] : b0;
   }
   // out = X·v.head(p) (+ v[p]): the margins of θ, or their change along a direction.
   auto margins = [&](const VecX<double>& v, VecX<double>& out) {
@@ -189,15 +188,13 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
   // ‖g_w‖²/(2λ) at θ = x, s = σ(−y∘z), g = ∇P(θ): b·g_b + (1/n)Σ rᵢ[h(σᵢ) − h(αᵢ)] + the bound
   // (2‖m‖e + e²)/(2λ) on the change of ‖Xᵀ(r∘y∘α)/n‖², m = λw − g_w = Xᵀ(r∘y∘σ)/n, e ≥ ‖m − that‖.
   auto intercept_gap = [&] {
-    double pos = 0, neg = 0;
-    for (Eigen::Index i = 0; i < n; ++i) (y[i] > 0 ? pos : neg) += row_weight[i] * s[i];
+    const auto [pos, neg] = detail::class_sums(y, row_weight.cwiseProduct(s));
     const double big_sign = pos > neg ? 1.0 : -1.0, big = std::max(pos, neg);
     const double rho = big > 0 ? std::min(pos, neg) / big : 1.0;
-    auto h = [](double t) { return -(t > 0 ? t * std::log(t) : 0.0) - (t < 1 ? (1 - t) * std::log1p(-t) : 0.0); };
     double entropy = 0, big_sq = 0;
     for (Eigen::Index i = 0; i < n; ++i)
       if (y[i] == big_sign) {
-        entropy += row_weight[i] * (h(s[i]) - h(rho * s[i]));
+        entropy += row_weight[i] * (detail::binary_entropy(s[i]) - detail::binary_entropy(rho * s[i]));
         big_sq += row_weight[i] * s[i] * row_weight[i] * s[i];
       }
     const double m = (lambda * x.head(p) - g.head(p)).norm(), e = (1 - rho) * x_frobenius * std::sqrt(big_sq) / nd;
