@@ -8,6 +8,7 @@
 #include "smoke_main.hpp"
 
 #include <convlab/optim/adamw.hpp>
+#include <convlab/optim/detail/packed_gemm.hpp>
 #include <convlab/optim/detail/parallel.hpp>
 #include <convlab/optim/lion_k.hpp>
 
@@ -76,9 +77,9 @@ template <class S> void BM_Lion(benchmark::State& st) { BM_Step<S, co::Lion<S>>(
 template <class S> void BM_AdamW(benchmark::State& st) { BM_Step<S, co::AdamW<S>>(st, 7); }
 
 // The nuclear κ's msign (Newton–Schulz, two products of the parameter's shape per iteration)
-// against one Eigen product of the same shape, X·(XᵀX) with X rows × cols, run as Eigen's
-// blocked GEMM (what a user's own code would call) and as the lazy product msign uses (no
-// heap workspace, so the optimizer step stays allocation-free). Counter `iterations`.
+// against one product of the same shape, X·G with X rows × cols and G cols × cols, run as
+// Eigen's public blocked GEMM (what a user's own code would call), as the lazy product msign
+// used before, and as the serial packed GEMM msign uses now. Counter `iterations`.
 template <class S>
 void BM_NuclearMsign(benchmark::State& st) {
   const Eigen::Index r = smoke ? 16 : st.range(0), c = smoke ? 8 : st.range(1);
@@ -91,14 +92,21 @@ void BM_NuclearMsign(benchmark::State& st) {
   }
   st.counters["iterations"] = k.last_iterations;
 }
-template <class S, bool Lazy>
+enum class ProductKind { eigen, lazy, packed };
+template <class S, ProductKind kind>
 void BM_Product(benchmark::State& st) {
   const Eigen::Index r = smoke ? 16 : st.range(0), c = smoke ? 8 : st.range(1);
   const convlab::MatX<S> X = convlab::MatX<S>::Random(r, c), G = convlab::MatX<S>::Random(c, c);
   convlab::MatX<S> Y(r, c);
+  co::detail::PackedGemm<S> gemm;
+  gemm.reserve(r, c, c);
   for (auto _ : st) {
-    if constexpr (Lazy) Y.noalias() = X.lazyProduct(G);
-    else Y.noalias() = X * G;
+    if constexpr (kind == ProductKind::lazy) Y.noalias() = X.lazyProduct(G);
+    else if constexpr (kind == ProductKind::eigen) Y.noalias() = X * G;
+    else {
+      Y.setZero();
+      gemm.template add<false, false>(Y, S(1), X, G);
+    }
     benchmark::DoNotOptimize(Y.data());
   }
 }
@@ -122,7 +130,8 @@ BENCHMARK_TEMPLATE(BM_Triad, double)->Apply(args);
 BENCHMARK_TEMPLATE(BM_Lion, double)->Apply(args);
 BENCHMARK_TEMPLATE(BM_AdamW, double)->Apply(args);
 BENCHMARK_TEMPLATE(BM_NuclearMsign, float)->Apply(shapes);
-BENCHMARK_TEMPLATE(BM_Product, float, false)->Apply(shapes);
-BENCHMARK_TEMPLATE(BM_Product, float, true)->Apply(shapes);
+BENCHMARK_TEMPLATE(BM_Product, float, ProductKind::eigen)->Apply(shapes);
+BENCHMARK_TEMPLATE(BM_Product, float, ProductKind::lazy)->Apply(shapes);
+BENCHMARK_TEMPLATE(BM_Product, float, ProductKind::packed)->Apply(shapes);
 
 int main(int argc, char** argv) { return convlab::bench::run(argc, argv); }

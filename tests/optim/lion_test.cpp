@@ -140,14 +140,16 @@ RC_GTEST_PROP(Kappa, FenchelYoungEqualityHolds, ()) {
 
 TEST(Kappa, NuclearGradientIsTheMatrixSignFromAnSvd) {
   std::mt19937_64 rng(convlab::test::test_seed() + 1);
-  for (auto [r, c] : {std::pair<Eigen::Index, Eigen::Index>{5, 3}, {3, 5}, {4, 4}}) {
+  // Small shapes, and shapes past the GEMM's 256-deep panels (tall, wide, square).
+  for (auto [r, c] : {std::pair<Eigen::Index, Eigen::Index>{5, 3}, {3, 5}, {4, 4}, {300, 40}, {40, 300}, {270, 270}}) {
     const MatX<double> V = convlab::test::random_matrix<double>(r, c, rng);
     Eigen::JacobiSVD<MatX<double>> svd(V, Eigen::ComputeThinU | Eigen::ComputeThinV);
     const MatX<double> expected = svd.matrixU() * svd.matrixV().transpose();
     const co::NuclearK k(r, c);
     VecX<double> out(r * c);
     k.grad<double>(Eigen::Map<const VecX<double>>(V.data(), r * c), out);
-    EXPECT_LE((Eigen::Map<const MatX<double>>(out.data(), r, c) - expected).cwiseAbs().maxCoeff(), 1e-10) << r << "x" << c;
+    EXPECT_LE((Eigen::Map<const MatX<double>>(out.data(), r, c) - expected).cwiseAbs().maxCoeff(), r * c > 100 ? 1e-9 : 1e-10)
+        << r << "x" << c;
   }
 }
 

@@ -35,6 +35,7 @@
 #include <convlab/problems/concepts.hpp>
 #include <convlab/core/errors.hpp>
 #include <convlab/core/fields.hpp>
+#include <convlab/optim/detail/packed_gemm.hpp>
 
 namespace convlab::optim {
 
@@ -274,8 +275,9 @@ namespace convlab::optim {
 /// κ = nuclear norm of a matrix-shaped parameter (rows × cols, column-major): ∇κ(V) = msign(V)
 /// = U Vᵀ from V = UΣVᵀ, so Lion-κ is Muon-like and the feasible set is ‖X‖_op ≤ 1/λ.
 /// msign is computed by the Newton–Schulz iteration X ← 1.5X − 0.5·X·(XᵀX) from V/‖V‖_F until
-/// it stops changing (at most 100 steps); zero singular values stay zero. Products use
-/// lazyProduct into preallocated buffers: no allocation, same result for any thread count.
+/// it stops changing (at most 100 steps); zero singular values stay zero. Products run Eigen's
+/// blocked kernel serially over buffers allocated on first use (detail/packed_gemm.hpp): no
+/// allocation in a step, same bits for any thread count and machine.
 /// Not separable: Lion-κ needs the shape (a tensor's rows × cols, param_groups.hpp); the buffers make a
 /// NuclearK object single-threaded.
 struct NuclearK {
@@ -310,14 +312,15 @@ struct NuclearK {
     last_iterations = 0;
     for (int it = 0; it < 100; ++it) {
       ++last_iterations;
-      if (tall) {
-        w.G.noalias() = w.X.transpose().lazyProduct(w.X);
-        w.Y.noalias() = w.X.lazyProduct(w.G);
-      } else {
-        w.G.noalias() = w.X.lazyProduct(w.X.transpose());
-        w.Y.noalias() = w.G.lazyProduct(w.X);
+      w.G.setZero();
+      w.Y = S(1.5) * w.X;
+      if (tall) {  // Y = 1.5X − 0.5·X·(XᵀX)
+        w.gemm.template add<true, false>(w.G, S(1), w.X, w.X);
+        w.gemm.template add<false, false>(w.Y, S(-0.5), w.X, w.G);
+      } else {  // the same through X·Xᵀ, the smaller Gram matrix
+        w.gemm.template add<false, true>(w.G, S(1), w.X, w.X);
+        w.gemm.template add<false, false>(w.Y, S(-0.5), w.G, w.X);
       }
-      w.Y = S(1.5) * w.X - S(0.5) * w.Y;
       const S change = (w.Y - w.X).norm();
       w.X.swap(w.Y);
       if (change <= S(16) * std::numeric_limits<S>::epsilon() * std::sqrt(static_cast<S>(std::min(rows, cols)))) break;
@@ -329,6 +332,7 @@ struct NuclearK {
   template <class S>
   struct Workspace {
     MatX<S> X, Y, G;
+    detail::PackedGemm<S> gemm;
   };
   template <class S> Workspace<S>& workspace() const {
     auto& w = [this]() -> Workspace<S>& {
@@ -340,6 +344,7 @@ struct NuclearK {
       w.X.resize(rows, cols);
       w.Y.resize(rows, cols);
       w.G.resize(k, k);
+      w.gemm.reserve(std::max(rows, cols), std::max(rows, cols), std::max(rows, cols));
     }
     return w;
   }
