@@ -73,7 +73,7 @@ bool is_experiment_file(const toml::table& root) { return root.get("experiment")
 const std::vector<SuiteRunner>& suite_runners() {
   static const std::vector<SuiteRunner> r{
       {"schedule_suite", "suite", suite_metrics, validate_suite, run_schedule_suite},
-      {"lion_kappa", "lion", lion_metrics, validate_lion_suite, run_lion_suite},
+      lion_kappa_suite(),
       {"bcd", "bcd", bcd_metrics, validate_bcd_suite, run_bcd_suite},
       {"quantile", "quantile", quantile_metrics, validate_quantile_suite, run_quantile_suite},
       {"presto", "presto", presto_metrics, validate_presto_suite, run_presto_suite},

@@ -22,6 +22,7 @@
 
 #include "plots.hpp"
 #include "run_folder.hpp"
+#include "suite.hpp"
 #include "table_reader.hpp"
 
 namespace convlab::experiments {
@@ -33,11 +34,24 @@ namespace co = convlab::optim;
 const std::vector<std::string> kKappas{"l1", "huber", "relativistic", "dead_zone", "log_cosh", "quadratic", "l2", "linf"};
 const std::set<std::string> kSmooth{"huber", "relativistic", "log_cosh", "quadratic"};
 
+struct SyntheticSpec {
+  long long n = 500, d = 10, seed = 0;
+  double condition = 10, signal = 4, noise = 0.1;
+  static constexpr auto fields() {
+    return std::tuple{
+        field("n", &SyntheticSpec::n, ">= 2", [](long long v) { return v >= 2; }, "rows"),
+        field("d", &SyntheticSpec::d, ">= 1", [](long long v) { return v >= 1; }, "features"),
+        field("condition", &SyntheticSpec::condition, ">= 1", [](double v) { return v >= 1; }, "condition number of the features"),
+        field("signal", &SyntheticSpec::signal, "> 0", [](double v) { return v > 0; }, "scale of the planted logistic coefficients"),
+        field("noise", &SyntheticSpec::noise, ">= 0", [](double v) { return v >= 0; }, "Gaussian noise of a least-squares response"),
+        field("seed", &SyntheticSpec::seed, ">= 0", [](long long v) { return v >= 0; }, "seed of the data")};
+  }
+};
+
 struct ProblemSpec {
   std::string name, type, data, response = "y";
   bool synthetic = false, standardize = true;
-  long long n = 500, d = 10, seed = 0;
-  double condition = 10, signal = 4, noise = 0.1;
+  SyntheticSpec gen;
   std::vector<double> positive_labels, lambdas;
 };
 
@@ -47,33 +61,29 @@ struct LionSpec {
   double delta = 0.5, dead_zone_delta = 0.05, log_cosh_beta = 1.0;
   std::vector<std::string> kappas;
   std::vector<ProblemSpec> problems;
+  static constexpr auto fields() {
+    return std::tuple{
+        field("steps", &LionSpec::steps, ">= 10", [](long long v) { return v >= 10; }, "steps of every run"),
+        field("lr_lambda", &LionSpec::lr_lambda, "0 < lr·λ <= 1 (box invariance)", [](double v) { return v > 0 && v <= 1; },
+              "lr·λ, the same for every λ"),
+        field("start_radius", &LionSpec::start_radius, "> 1 (start outside the set)", [](double v) { return v > 1; },
+              "the start's entries are ±start_radius/λ"),
+        field("entry_tolerance", &LionSpec::entry_tolerance, "0 < tol < 1", [](double v) { return v > 0 && v < 1; },
+              "violation·λ at which the iterate counts as inside"),
+        field("beta1", &LionSpec::beta1, "0 <= beta1 < 1", [](double v) { return v >= 0 && v < 1; }, "Lion's β₁"),
+        field("beta2", &LionSpec::beta2, "0 <= beta2 < 1", [](double v) { return v >= 0 && v < 1; }, "Lion's β₂"),
+        field("delta", &LionSpec::delta, "> 0", [](double v) { return v > 0; }, "δ of the Huber and relativistic κ"),
+        field("dead_zone_delta", &LionSpec::dead_zone_delta, "> 0", [](double v) { return v > 0; }, "δ of the dead-zone κ"),
+        field("log_cosh_beta", &LionSpec::log_cosh_beta, "> 0", [](double v) { return v > 0; }, "β of the log-cosh κ")};
+  }
 };
 
-
-LionSpec parse(const toml::table& t, const std::string& file, const std::filesystem::path& base, const Origins& origins) {
-  const TableReader r{file, origins};
-  r.only(t, "lion", {"steps", "lr_lambda", "start_radius", "entry_tolerance", "beta1", "beta2", "delta",
-                     "dead_zone_delta", "log_cosh_beta", "kappas", "problem"});
+LionSpec read_lion(const toml::table& t, const SuiteInput& in) {
+  const TableReader r{in.file, in.origins};
+  r.only(t, "lion", TableReader::declared_keys<LionSpec>({"kappas", "problem"}));
   LionSpec s;
-  s.steps = r.integer(t, "lion", "steps", 6000, 10);
-  s.lr_lambda = r.number(t, "lion", "lr_lambda", 0.01, [](double v) { return v > 0 && v <= 1; }, "0 < lr·λ <= 1 (box invariance)");
-  s.start_radius = r.number(t, "lion", "start_radius", 3.0, [](double v) { return v > 1; }, "> 1 (start outside the set)");
-  s.entry_tolerance = r.number(t, "lion", "entry_tolerance", 1e-3, [](double v) { return v > 0 && v < 1; }, "0 < tol < 1");
-  s.beta1 = r.number(t, "lion", "beta1", 0.9, [](double v) { return v >= 0 && v < 1; }, "0 <= beta1 < 1");
-  s.beta2 = r.number(t, "lion", "beta2", 0.99, [](double v) { return v >= 0 && v < 1; }, "0 <= beta2 < 1");
-  s.delta = r.number(t, "lion", "delta", 0.5, [](double v) { return v > 0; }, "> 0");
-  s.dead_zone_delta = r.number(t, "lion", "dead_zone_delta", 0.05, [](double v) { return v > 0; }, "> 0");
-  s.log_cosh_beta = r.number(t, "lion", "log_cosh_beta", 1.0, [](double v) { return v > 0; }, "> 0");
-  if (const toml::array* k = t.get_as<toml::array>("kappas")) {
-    for (const auto& e : *k) {
-      const auto v = e.value<std::string>();
-      if (!v || std::find(kKappas.begin(), kKappas.end(), *v) == kKappas.end())
-        r.fail(e, "lion", "kappas", "entries must be l1 | huber | relativistic | dead_zone | log_cosh | quadratic | l2 | linf");
-      s.kappas.push_back(*v);
-    }
-  } else {
-    s.kappas = kKappas;
-  }
+  r.declared(t, "lion", s);
+  s.kappas = r.strings(t, "lion", "kappas", kKappas, kKappas);
   for (const auto& node : r.tables(t, "lion", "problem")) {
     const auto& pt = *node.as_table();
     r.only(pt, "lion.problem", {"name", "type", "data", "response", "synthetic", "positive_labels", "standardize", "lambdas"});
@@ -84,17 +94,12 @@ LionSpec parse(const toml::table& t, const std::string& file, const std::filesys
     p.lambdas = r.numbers(pt, "lion.problem", "lambdas", [](double v) { return v > 0; }, "> 0");
     if (const toml::table* syn = pt.get_as<toml::table>("synthetic")) {
       if (pt.get("data")) r.fail(*pt.get("data"), "lion.problem", "data", "give either 'data' or a [synthetic] table, not both");
-      r.only(*syn, "lion.problem.synthetic", {"n", "d", "condition", "signal", "noise", "seed"});
+      r.only(*syn, "lion.problem.synthetic", TableReader::declared_keys<SyntheticSpec>());
       p.synthetic = true;
-      p.n = r.integer(*syn, "lion.problem.synthetic", "n", 500, 2);
-      p.d = r.integer(*syn, "lion.problem.synthetic", "d", 10, 1);
-      p.condition = r.number(*syn, "lion.problem.synthetic", "condition", 10, [](double v) { return v >= 1; }, ">= 1");
-      p.signal = r.number(*syn, "lion.problem.synthetic", "signal", 4, [](double v) { return v > 0; }, "> 0");
-      p.noise = r.number(*syn, "lion.problem.synthetic", "noise", 0.1, [](double v) { return v >= 0; }, ">= 0");
-      p.seed = r.integer(*syn, "lion.problem.synthetic", "seed", 0, 0);
+      r.declared(*syn, "lion.problem.synthetic", p.gen);
     } else {
       const std::string data = r.string(pt, "lion.problem", "data", "");
-      p.data = resolve_data_path(data, base);
+      p.data = resolve_data_path(data, in.base_dir);
       if (p.data.empty()) r.fail(*pt.get("data"), "lion.problem", "data", "file '" + data + "' not found");
       p.response = r.string(pt, "lion.problem", "response", "y");
     }
@@ -113,18 +118,19 @@ struct Data {
 Data load(const ProblemSpec& p) {
   Data d;
   if (p.synthetic) {
-    auto g = cp::make_logistic_data<double>({.n = p.n, .d = p.d, .condition = p.condition, .signal = p.signal,
-                                             .seed = static_cast<unsigned long long>(p.seed)});
+    const SyntheticSpec& gen = p.gen;
+    auto g = cp::make_logistic_data<double>({.n = gen.n, .d = gen.d, .condition = gen.condition, .signal = gen.signal,
+                                             .seed = static_cast<unsigned long long>(gen.seed)});
     d.X = std::move(g.A);
     d.y = std::move(g.y);
     if (p.type == "least_squares") {  // planted coefficients in [−4, 4] plus Gaussian noise
-      boost::random::mt19937_64 rng(static_cast<unsigned long long>(p.seed) + 1);
+      boost::random::mt19937_64 rng(static_cast<unsigned long long>(gen.seed) + 1);
       boost::random::uniform_real_distribution<double> U(-4, 4);
       boost::random::normal_distribution<double> N;
-      VecX<double> beta(p.d);
+      VecX<double> beta(gen.d);
       for (auto& v : beta) v = U(rng);
       d.y = d.X * beta;
-      for (auto& v : d.y) v += p.noise * N(rng);
+      for (auto& v : d.y) v += gen.noise * N(rng);
     }
   } else if (std::filesystem::path(p.data).extension() == ".csv") {
     auto ds = cp::load_csv(p.data, {.response = p.response});
@@ -146,7 +152,7 @@ Data load(const ProblemSpec& p) {
 // written as null so that a claim on it cannot pass vacuously (it reads as not measured).
 constexpr double kNone = -std::numeric_limits<double>::infinity();
 std::string cell(double v) { return v == kNone ? "—" : fmt::format("{:.2g}", v); }
-nlohmann::json or_null(double v) { return v == kNone ? nlohmann::json() : nlohmann::json(v); }
+double measured(double v) { return v == kNone ? kNotMeasured : v; }
 
 struct RunMetrics {
   bool entered = false;
@@ -222,29 +228,42 @@ auto with_kappa(const std::string& name, const LionSpec& s, F&& fn) {
   return fn(co::LInfK{});
 }
 
-}  // namespace
+struct LionMetrics {
+  double entry_fraction = kNotMeasured, envelope_excess = kNotMeasured, once_inside = kNotMeasured,
+         entry_vs_bound = kNotMeasured, distance_decay = kNotMeasured, distance_constant = kNotMeasured,
+         kappa_gap_decay = kNotMeasured, kappa_distance_decay = kNotMeasured, smooth_lyapunov_increase = kNotMeasured,
+         lion_lyapunov_increase = kNotMeasured, reference_kkt = kNotMeasured, ceres_distance = kNotMeasured;
+  static constexpr auto fields() {
+    using M = LionMetrics;
+    return std::tuple{
+        field("lion_entry_fraction", &M::entry_fraction, "runs of a norm κ whose iterate entered the set"),
+        field("lion_envelope_excess", &M::envelope_excess, "largest violation·λ above the phase-1 envelope"),
+        field("lion_max_violation_once_inside", &M::once_inside, "largest violation·λ after an exactly feasible iterate"),
+        field("lion_entry_vs_bound", &M::entry_vs_bound, "largest entry step ÷ the envelope's entry step"),
+        field("lion_distance_linear_decay", &M::distance_decay, "Lion (κ = l1), linear decay: ‖x_T − x*‖∞·λ"),
+        field("lion_distance_constant", &M::distance_constant, "Lion (κ = l1), constant lr: ‖x_T − x*‖∞·λ"),
+        field("kappa_max_gap_linear_decay", &M::kappa_gap_decay, "every κ, linear decay: largest relative gap of F"),
+        field("kappa_max_distance_linear_decay", &M::kappa_distance_decay, "every κ, linear decay: largest ‖x_T − x*‖∞·λ"),
+        field("smooth_kappa_max_lyapunov_increase", &M::smooth_lyapunov_increase,
+              "smooth κ, linear decay: largest relative increase of the Lyapunov function after entry"),
+        field("lion_max_lyapunov_increase", &M::lion_lyapunov_increase,
+              "Lion (κ = l1): largest relative increase of the Lyapunov function after entry"),
+        field("reference_max_kkt", &M::reference_kkt, "largest KKT residual of the proximal-gradient references"),
+        field("ceres_vs_reference_distance", &M::ceres_distance, "Ceres's box least squares against the reference, ·λ")};
+  }
+};
 
-const std::vector<std::string>& lion_metrics() {
-  static const std::vector<std::string> m{"lion_entry_fraction",           "lion_envelope_excess",
-                                          "lion_max_violation_once_inside",
-                                          "lion_entry_vs_bound",           "lion_distance_linear_decay",
-                                          "lion_distance_constant",        "kappa_max_gap_linear_decay",
-                                          "kappa_max_distance_linear_decay", "smooth_kappa_max_lyapunov_increase",
-                                          "lion_max_lyapunov_increase",    "reference_max_kkt",
-                                          "ceres_vs_reference_distance"};
-  return m;
-}
+struct LionSuite {
+  static constexpr const char* name = "lion_kappa";
+  static constexpr const char* table = "lion";
+  using Params = LionSpec;
+  using Metrics = LionMetrics;
+  static Params parse(const toml::table& t, const SuiteInput& in) { return read_lion(t, in); }
+  static Metrics run(const Params& s, SuiteOutput& out);
+};
 
-void validate_lion_suite(const toml::table& lion, const std::string& file, const std::filesystem::path& base_dir,
-                         const Origins& origins) {
-  (void)parse(lion, file, base_dir, origins);
-}
-
-nlohmann::json run_lion_suite(const toml::table& lion, const std::string& file, const std::filesystem::path& base_dir,
-                              const std::filesystem::path& dir, const std::string& figure_prefix,
-                              const std::function<void(std::size_t, std::size_t)>& progress) {
-  const LionSpec s = parse(lion, file, base_dir, {});
-  std::filesystem::create_directories(dir);
+LionMetrics LionSuite::run(const LionSpec& s, SuiteOutput& out) {
+  const std::filesystem::path& dir = out.dir;
   std::size_t total = 0, done = 0;
   for (const auto& p : s.problems) total += p.lambdas.size() * s.kappas.size() * 2;
   double entered = 0, norm_runs = 0, envelope_excess = kNone, once_inside = 0, entry_ratio = 0, dist_decay = 0,
@@ -256,8 +275,6 @@ nlohmann::json run_lion_suite(const toml::table& lion, const std::string& file, 
      << "F = f + (1/λ)κ*(λx); ΔH: the largest relative increase of the discrete Lyapunov function after entry.\n\n"
      << "| problem | λ | κ | entry (envelope bound, constant lr) | distance const | distance decay | gap decay | max ΔH decay | ref KKT |\n"
      << "|---|---|---|---|---|---|---|---|---|\n";
-  std::vector<std::string> figures;
-  std::string plot_error;
   for (const auto& ps : s.problems) {
     const Data d = load(ps);
     for (double lambda : ps.lambdas) {
@@ -268,9 +285,9 @@ nlohmann::json run_lion_suite(const toml::table& lion, const std::string& file, 
           auto one = [&](const auto& f) {
             const bool ceres = ps.type == "least_squares" && kname == "l1";
             mc = run_one(f, kappa, lambda, false, s, dir / (stem + "_constant.csv"), ceres_dist, ceres, &d.X, &d.y);
-            progress(++done, total);
+            out.progress(++done, total);
             md_ = run_one(f, kappa, lambda, true, s, dir / (stem + "_decay.csv"), ceres_dist, false, nullptr, nullptr);
-            progress(++done, total);
+            out.progress(++done, total);
           };
           if (ps.type == "least_squares") one(cp::LeastSquares<double>(d.X, d.y));
           else one(cp::Logistic<double>(d.X, d.y));
@@ -303,7 +320,7 @@ nlohmann::json run_lion_suite(const toml::table& lion, const std::string& file, 
              << "plot " << gnuplot_quote((dir / (stem + "_constant.csv")).string()) << " using 1:($3 > 0 ? $3 : 1/0) with lines lw 2 title 'violation·λ (constant lr)', "
              << gnuplot_quote((dir / (stem + "_constant.csv")).string()) << " using 1:($4 > 0 ? $4 : 1/0) with lines lw 2 title 'f - f* (constant lr)', "
              << gnuplot_quote((dir / (stem + "_decay.csv")).string()) << " using 1:($4 > 0 ? $4 : 1/0) with lines lw 2 title 'f - f* (linear decay)'\n";
-          if (run_gnuplot(dir / (stem + "_phases.png"), gp.str(), plot_error)) figures.push_back(figure_prefix + stem + "_phases.png");
+          out.plot(stem + "_phases.png", gp.str());
         }
         md << "| " << ps.name << " | " << lambda << " | " << kname << " | "
            << fmt::format("{} ({})", mc.entry, mc.predicted_entry) << " | "
@@ -313,24 +330,25 @@ nlohmann::json run_lion_suite(const toml::table& lion, const std::string& file, 
       }
     }
   }
-  nlohmann::json j;
-  j["lion_entry_fraction"] = norm_runs > 0 ? entered / norm_runs : 0.0;
-  j["lion_envelope_excess"] = or_null(envelope_excess);
-  j["lion_max_violation_once_inside"] = once_inside;
-  j["lion_entry_vs_bound"] = entry_ratio;
-  j["lion_distance_linear_decay"] = dist_decay;
-  j["lion_distance_constant"] = dist_const;
-  j["kappa_max_gap_linear_decay"] = or_null(gap_decay);
-  j["kappa_max_distance_linear_decay"] = kdist_decay;
-  j["smooth_kappa_max_lyapunov_increase"] = or_null(smooth_inc);
-  j["lion_max_lyapunov_increase"] = or_null(lion_inc);
-  j["reference_max_kkt"] = max_kkt;
-  j["ceres_vs_reference_distance"] = ceres_dist;
-  j["details_markdown"] = md.str();
-  j["figures"] = figures;
-  if (!plot_error.empty()) j["plot_error"] = plot_error;
-  j["status"] = "done";
-  return j;
+  out.details_markdown = md.str();
+  LionMetrics m;
+  m.entry_fraction = norm_runs > 0 ? entered / norm_runs : 0.0;
+  m.envelope_excess = measured(envelope_excess);
+  m.once_inside = once_inside;
+  m.entry_vs_bound = entry_ratio;
+  m.distance_decay = dist_decay;
+  m.distance_constant = dist_const;
+  m.kappa_gap_decay = measured(gap_decay);
+  m.kappa_distance_decay = kdist_decay;
+  m.smooth_lyapunov_increase = measured(smooth_inc);
+  m.lion_lyapunov_increase = measured(lion_inc);
+  m.reference_kkt = max_kkt;
+  m.ceres_distance = ceres_dist;
+  return m;
 }
+
+}  // namespace
+
+SuiteRunner lion_kappa_suite() { return suite_runner<LionSuite>(); }
 
 }  // namespace convlab::experiments

@@ -7,10 +7,13 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
+
+#include <convlab/core/fields.hpp>
 
 #include "config.hpp"
 
@@ -119,6 +122,45 @@ struct TableReader {
       out.push_back(*v);
     }
     return out;
+  }
+  // The keys a struct declares (core/fields.hpp), for only().
+  template <class P>
+  static std::set<std::string> declared_keys(std::set<std::string> more = {}) {
+    convlab::for_each_field<P>([&](const auto& f) { more.insert(std::string(f.name)); });
+    return more;
+  }
+  // Reads every declared field of `out` present in `t`, checked by the field's own rule; an
+  // absent key keeps the struct's initializer.
+  template <class P>
+  void declared(const toml::table& t, const std::string& section, P& out) const {
+    convlab::for_each_field<P>([&](const auto& f) {
+      using T = typename std::decay_t<decltype(f)>::value_type;
+      const std::string key(f.name);
+      const toml::node* n = t.get(key);
+      if (!n) return;
+      T v{};
+      if constexpr (std::is_same_v<T, double>) {
+        if (!n->is_number()) fail(*n, section, key, "expected a number");
+        v = *n->value<double>();
+      } else if constexpr (std::is_same_v<T, long long>) {
+        if (!n->is_integer()) fail(*n, section, key, "expected an integer");
+        v = *n->value<std::int64_t>();
+      } else if constexpr (std::is_same_v<T, bool>) {
+        if (!n->is_boolean()) fail(*n, section, key, "expected a boolean");
+        v = *n->value<bool>();
+      } else {
+        static_assert(std::is_same_v<T, std::string>, "declared suite fields are numbers, integers, booleans or strings");
+        if (!n->is_string()) fail(*n, section, key, "expected a string");
+        v = *n->value<std::string>();
+      }
+      if (f.allows(v)) {
+        out.*(f.member) = v;
+      } else if constexpr (std::is_same_v<T, std::string>) {
+        fail(*n, section, key, "\"" + v + "\" is not one of " + std::string(f.rule));
+      } else {
+        fail(*n, section, key, fmt::format("{} is out of range; allowed: {}", v, f.rule));
+      }
+    });
   }
   const toml::array& tables(const toml::table& t, const std::string& section, const std::string& key) const {
     const toml::array* a = t.get_as<toml::array>(key);

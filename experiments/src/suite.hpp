@@ -1,0 +1,171 @@
+#pragma once
+// One suite framework (docs/experiments.md, "Suites"). A paper's grid experiment is a type:
+//
+//   struct LionSuite {
+//     static constexpr const char* name = "lion_kappa";  // [experiment] runner
+//     static constexpr const char* table = "lion";       // its own table in the config
+//     using Params = ...;   // read from that table (TableReader; declared fields where it can)
+//     using Metrics = ...;  // declared metrics: the names a claim may check
+//     static Params parse(const toml::table&, const SuiteInput&);
+//     static Metrics run(const Params&, SuiteOutput&);
+//   };
+//
+// and suite_runner<LionSuite>() is its registry entry. The framework owns what every suite
+// did by hand: the metric names (from Metrics' declaration, so a claim on a name that no run
+// writes fails `convlab validate`), summary.json (every declared metric, NaN written as null:
+// not measured, so no claim holds on it), the run folder, figures, plot errors and the details
+// text of the report. Resume is the caller's (commands.cpp: a folder with the same config hash
+// is not run again) and parallel runs are parallel_runs.hpp.
+#include <cmath>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <toml++/toml.h>
+
+#include <convlab/core/fields.hpp>
+
+#include "experiment.hpp"
+#include "plots.hpp"
+
+namespace convlab::experiments {
+
+/// A metric that was not measured (no run of its kind in the config): written as null.
+inline constexpr double kNotMeasured = std::numeric_limits<double>::quiet_NaN();
+
+/// One metric of `Metrics`: convlab::field(name, &Metrics::member, doc) with a double member,
+/// default kNotMeasured.
+using convlab::field;
+
+/// Metrics repeated per named case, such as a task or a (pattern, method) pair: `cells[i]`'s
+/// metrics are named "<names[i]>_<metric>". `Cell` declares its own fields(); cells nest.
+template <class Owner, class Cell>
+struct MetricCells {
+  const std::vector<std::string>* names;
+  std::vector<Cell> Owner::*member;
+};
+template <class Owner, class Cell>
+constexpr MetricCells<Owner, Cell> metric_cells(const std::vector<std::string>& names, std::vector<Cell> Owner::*member) {
+  return {&names, member};
+}
+
+namespace detail {
+template <class T>
+struct IsCells : std::false_type {};
+template <class O, class C>
+struct IsCells<MetricCells<O, C>> : std::true_type {};
+
+// Calls fn(name, value&) for every metric of m, cells expanded in declaration order.
+template <class M, class Fn>
+void for_each_metric(M& m, const std::string& prefix, Fn&& fn) {
+  std::apply(
+      [&](const auto&... f) {
+        auto one = [&](const auto& d) {
+          using D = std::decay_t<decltype(d)>;
+          if constexpr (IsCells<D>::value) {
+            auto& cells = m.*(d.member);
+            cells.resize(d.names->size());
+            for (std::size_t i = 0; i < cells.size(); ++i) for_each_metric(cells[i], prefix + (*d.names)[i] + "_", fn);
+          } else {
+            static_assert(std::is_same_v<typename D::value_type, double>, "a metric is a double");
+            fn(prefix + std::string(d.name), m.*(d.member));
+          }
+        };
+        (one(f), ...);
+      },
+      M::fields());
+}
+}  // namespace detail
+
+/// A Metrics value with every cell list sized by its names, every metric kNotMeasured unless
+/// the struct says otherwise.
+template <class M>
+M make_metrics() {
+  M m{};
+  detail::for_each_metric(m, "", [](const std::string&, double&) {});
+  return m;
+}
+
+/// The names of M's metrics, in declaration order.
+template <class M>
+std::vector<std::string> metric_names() {
+  std::vector<std::string> names;
+  M m = make_metrics<M>();
+  detail::for_each_metric(m, "", [&](const std::string& n, double&) { names.push_back(n); });
+  return names;
+}
+
+/// Every metric of m as a JSON key; NaN (not measured) as null.
+template <class M>
+nlohmann::json metrics_json(M m) {
+  nlohmann::json j = nlohmann::json::object();
+  detail::for_each_metric(m, "", [&](const std::string& n, double& v) { j[n] = std::isnan(v) ? nlohmann::json() : nlohmann::json(v); });
+  return j;
+}
+
+/// Where a suite's table came from.
+struct SuiteInput {
+  const std::string& file;              // the experiment file, for errors
+  const std::filesystem::path& base_dir;  // data paths are relative to it
+  const Origins& origins;               // file:line of values merged in by a profile
+};
+
+/// What a suite run writes besides its metrics.
+struct SuiteOutput {
+  std::filesystem::path dir;  // the run folder (exists)
+  std::string figure_prefix;  // figures are listed relative to the report: prefix + file name
+  std::function<void(std::size_t, std::size_t)> progress;  // (runs done, runs in all)
+  std::string details_markdown;  // the report's text under the claims (a result table)
+  std::vector<std::string> figures;
+  std::string plot_error;  // the last gnuplot failure; the report warns, the run still counts
+
+  /// Draws dir/png from a gnuplot script body and lists it among the figures when gnuplot
+  /// succeeds.
+  void plot(const std::string& png, const std::string& gnuplot_body) {
+    if (run_gnuplot(dir / png, gnuplot_body, plot_error)) figures.push_back(figure_prefix + png);
+  }
+};
+
+template <class S>
+concept Suite = requires(const toml::table& t, const SuiteInput& in, const typename S::Params& p, SuiteOutput& out) {
+  { S::name } -> std::convertible_to<const char*>;
+  { S::table } -> std::convertible_to<const char*>;
+  { S::parse(t, in) } -> std::same_as<typename S::Params>;
+  { S::run(p, out) } -> std::same_as<typename S::Metrics>;
+};
+
+/// The registry entry of a suite.
+template <Suite S>
+SuiteRunner suite_runner() {
+  SuiteRunner r;
+  r.name = S::name;
+  r.table = S::table;
+  r.metrics = []() -> const std::vector<std::string>& {
+    static const std::vector<std::string> names = metric_names<typename S::Metrics>();
+    return names;
+  };
+  r.validate = [](const toml::table& t, const std::string& file, const std::filesystem::path& base_dir, const Origins& origins) {
+    (void)S::parse(t, SuiteInput{file, base_dir, origins});
+  };
+  r.run = [](const toml::table& t, const std::string& file, const std::filesystem::path& base_dir, const std::filesystem::path& dir,
+             const std::string& figure_prefix, const std::function<void(std::size_t, std::size_t)>& progress) {
+    const Origins none;
+    const typename S::Params params = S::parse(t, SuiteInput{file, base_dir, none});
+    std::filesystem::create_directories(dir);
+    SuiteOutput out{dir, figure_prefix, progress, {}, {}, {}};
+    nlohmann::json j = metrics_json(S::run(params, out));
+    j["details_markdown"] = out.details_markdown;
+    j["figures"] = out.figures;
+    if (!out.plot_error.empty()) j["plot_error"] = out.plot_error;
+    j["status"] = "done";
+    return j;
+  };
+  return r;
+}
+
+}  // namespace convlab::experiments
