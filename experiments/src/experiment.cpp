@@ -76,8 +76,8 @@ const std::vector<SuiteRunner>& suite_runners() {
       lion_kappa_suite(),
       {"bcd", "bcd", bcd_metrics, validate_bcd_suite, run_bcd_suite},
       {"quantile", "quantile", quantile_metrics, validate_quantile_suite, run_quantile_suite},
-      {"presto", "presto", presto_metrics, validate_presto_suite, run_presto_suite},
-      {"bilevel", "bilevel", bilevel_metrics, validate_bilevel_suite, run_bilevel_suite},
+      presto_suite(),
+      bilevel_suite(),
       {"bilevel_svm", "svm", bilevel_svm_metrics, validate_bilevel_svm_suite, run_bilevel_svm_suite},
       {"fedau", "fedau", fedau_metrics, validate_fedau_suite, run_fedau_suite},
 #ifdef CONVLAB_EXPERIMENTS_TORCH

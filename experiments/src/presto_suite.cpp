@@ -20,6 +20,7 @@
 #include "plots.hpp"
 #include "run_folder.hpp"
 #include "statistics.hpp"
+#include "suite.hpp"
 #include "table_reader.hpp"
 
 namespace convlab::experiments {
@@ -40,18 +41,24 @@ struct PrestoSpec {
   double lambda_ratio = 0.01, soup_ratio = 1e-3, test_fraction = 0.1;
   std::vector<DesignSpec> designs;
   std::string soup;  // empty: no real-data study
+  static constexpr auto fields() {
+    using S = PrestoSpec;
+    return std::tuple{field("repetitions", &S::repetitions, ">= 1", [](long long v) { return v >= 1; }, "repetitions of every design"),
+                      field("n", &S::n, ">= 50", [](long long v) { return v >= 50; }, "rows of a synthetic data set"),
+                      field("p", &S::p, ">= 1", [](long long v) { return v >= 1; }, "features of a synthetic data set"),
+                      field("n_lambdas", &S::n_lambdas, ">= 2", [](long long v) { return v >= 2; }, "points of PRESTO's λ path"),
+                      field("lambda_ratio", &S::lambda_ratio, "0 < ratio < 1", [](double v) { return v > 0 && v < 1; },
+                            "λ_min / λ_max of the path"),
+                      field("folds", &S::folds, ">= 2", [](long long v) { return v >= 2; }, "folds of the CV that picks λ")};
+  }
 };
 
-PrestoSpec parse(const toml::table& t, const std::string& file, const std::filesystem::path& base, const Origins& origins) {
-  const TableReader r{file, origins};
-  r.only(t, "presto", {"repetitions", "n", "p", "n_lambdas", "lambda_ratio", "folds", "design", "soup"});
+PrestoSpec read_presto(const toml::table& t, const SuiteInput& in) {
+  const TableReader r{in.file, in.origins};
+  const std::filesystem::path& base = in.base_dir;
+  r.only(t, "presto", TableReader::declared_keys<PrestoSpec>({"design", "soup"}));
   PrestoSpec s;
-  s.repetitions = r.integer(t, "presto", "repetitions", 5, 1);
-  s.n = r.integer(t, "presto", "n", 2500, 50);
-  s.p = r.integer(t, "presto", "p", 10, 1);
-  s.n_lambdas = r.integer(t, "presto", "n_lambdas", 20, 2);
-  s.lambda_ratio = r.number(t, "presto", "lambda_ratio", 0.01, [](double v) { return v > 0 && v < 1; }, "0 < ratio < 1");
-  s.folds = r.integer(t, "presto", "folds", 5, 2);
+  r.declared(t, "presto", s);
   for (const auto& node : r.tables(t, "presto", "design")) {
     const auto& dt = *node.as_table();
     r.only(dt, "presto.design", {"name", "type", "q", "step", "intercepts", "seed"});
@@ -233,19 +240,44 @@ cp::DenseDataset load_soup(const std::string& path) {
       throw ConfigError(where + ": level " + std::to_string(k) + " of 1.." + std::to_string(K) + " has no rows");
   return d;
 }
-}  // namespace
+struct PrestoMetrics {
+  double vs_logit_sparse = kNotMeasured, vs_po_sparse = kNotMeasured, vs_logit_po = kNotMeasured, vs_po_po = kNotMeasured,
+         po_vs_logit_po = kNotMeasured, vs_logit_np = kNotMeasured, vs_po_np = kNotMeasured, rare_sparse = kNotMeasured,
+         soup_brier_po = kNotMeasured, soup_brier_logit = kNotMeasured, soup_logloss_po = kNotMeasured,
+         soup_logloss_logit = kNotMeasured;
+  static constexpr auto fields() {
+    using M = PrestoMetrics;
+    return std::tuple{
+        field("presto_vs_logit_sparse", &M::vs_logit_sparse, "sparse design: median MSE ratio PRESTO / rare-class logit"),
+        field("presto_vs_po_sparse", &M::vs_po_sparse, "sparse design: median MSE ratio PRESTO / proportional odds"),
+        field("presto_vs_logit_po_truth", &M::vs_logit_po, "proportional-odds truth: median MSE ratio PRESTO / logit"),
+        field("presto_vs_po_po_truth", &M::vs_po_po, "proportional-odds truth: median MSE ratio PRESTO / PO"),
+        field("po_vs_logit_po_truth", &M::po_vs_logit_po, "proportional-odds truth: median MSE ratio PO / logit"),
+        field("presto_vs_logit_non_parallel", &M::vs_logit_np, "dense non-parallel design: median MSE ratio PRESTO / logit"),
+        field("presto_vs_po_non_parallel", &M::vs_po_np, "dense non-parallel design: median MSE ratio PRESTO / PO"),
+        field("rare_fraction_sparse", &M::rare_sparse, "sparse design: mean fraction of rows in the rare class"),
+        field("soup_brier_presto_vs_po", &M::soup_brier_po, "soup data: held-out rare-class Brier, PRESTO / PO"),
+        field("soup_brier_presto_vs_logit", &M::soup_brier_logit, "soup data: held-out rare-class Brier, PRESTO / logit"),
+        field("soup_logloss_presto_vs_po", &M::soup_logloss_po, "soup data: held-out rare-class log loss, PRESTO / PO"),
+        field("soup_logloss_presto_vs_logit", &M::soup_logloss_logit, "soup data: held-out rare-class log loss, PRESTO / logit")};
+  }
+};
 
-void validate_presto_suite(const toml::table& presto, const std::string& file, const std::filesystem::path& base_dir,
-                           const Origins& origins) {
-  const PrestoSpec s = parse(presto, file, base_dir, origins);
-  if (!s.soup.empty()) (void)load_soup(s.soup);  // the data is checked by validate, not after the suite ran
-}
+struct PrestoSuite {
+  static constexpr const char* name = "presto";
+  static constexpr const char* table = "presto";
+  using Params = PrestoSpec;
+  using Metrics = PrestoMetrics;
+  static Params parse(const toml::table& t, const SuiteInput& in) { return read_presto(t, in); }
+  // The data is checked by validate, not after the suite ran.
+  static void check(const Params& s) {
+    if (!s.soup.empty()) (void)load_soup(s.soup);
+  }
+  static Metrics run(const Params& s, SuiteOutput& out);
+};
 
-nlohmann::json run_presto_suite(const toml::table& presto, const std::string& file, const std::filesystem::path& base_dir,
-                                const std::filesystem::path& dir, const std::string& figure_prefix,
-                                const std::function<void(std::size_t, std::size_t)>& progress) {
-  const PrestoSpec s = parse(presto, file, base_dir, {});
-  std::filesystem::create_directories(dir);
+PrestoMetrics PrestoSuite::run(const PrestoSpec& s, SuiteOutput& out) {
+  const std::filesystem::path& dir = out.dir;
   // Tasks: (design, repetition) and (soup split); each seeded by its indices, run in parallel.
   struct Task {
     int design = -1;  // −1: a soup split
@@ -261,7 +293,7 @@ nlohmann::json run_presto_suite(const toml::table& presto, const std::string& fi
   }
   std::vector<SimResult> sim(todo.size());
   std::vector<SoupResult> real(todo.size());
-  parallel_runs(todo.size(), progress, [&](std::size_t t) {
+  parallel_runs(todo.size(), out.progress, [&](std::size_t t) {
     try {
       if (todo[t].design >= 0) sim[t] = run_design(s.designs[static_cast<std::size_t>(todo[t].design)], todo[t].index, s);
       else real[t] = run_soup_split(soup.X, soup.y, todo[t].index, s);
@@ -274,14 +306,12 @@ nlohmann::json run_presto_suite(const toml::table& presto, const std::string& fi
   std::ostringstream csv, md;
   csv << "study,repetition,rare_fraction,lambda,nonzero_differences,mse_presto,mse_po,mse_logit,brier_presto,brier_po,brier_logit,"
          "logloss_presto,logloss_po,logloss_logit\n";
-  nlohmann::json j;
+  PrestoMetrics m;
   md << "Synthetic designs (spec (d)): n = " << s.n << ", p = " << s.p << ", X ~ U(−1, 1), " << s.repetitions
      << " repetitions; PRESTO tuned by " << s.folds << "-fold CV on the Brier score over " << s.n_lambdas
      << " λ; rare-class probability MSE on the training x against the truth. Ratios are medians over repetitions of the per-repetition ratio.\n\n"
      << "| design | rare % | MSE PRESTO | MSE PO | MSE logit | PRESTO / logit | PRESTO / PO | PRESTO < logit | PRESTO < PO |\n"
      << "|---|---|---|---|---|---|---|---|---|\n";
-  std::vector<std::string> figures;
-  std::string plot_error;
   std::ostringstream box;
   box << "design_index,presto_over_logit,presto_over_po\n";
   for (std::size_t d = 0; d < s.designs.size(); ++d) {
@@ -303,14 +333,14 @@ nlohmann::json run_presto_suite(const toml::table& presto, const std::string& fi
                       mp / reps, mo / reps, ml / reps, ratio_l, ratio_p, wins_l, reps, wins_p, reps);
     const std::string& type = s.designs[d].type;
     const std::string key = type == "sparse" ? "sparse" : type == "po" ? "po_truth" : "non_parallel";
-    j["presto_vs_logit_" + key] = ratio_l;
-    j["presto_vs_po_" + key] = ratio_p;
-    if (type == "sparse") j["rare_fraction_sparse"] = rare / reps;
+    (type == "sparse" ? m.vs_logit_sparse : type == "po" ? m.vs_logit_po : m.vs_logit_np) = ratio_l;
+    (type == "sparse" ? m.vs_po_sparse : type == "po" ? m.vs_po_po : m.vs_po_np) = ratio_p;
+    if (type == "sparse") m.rare_sparse = rare / reps;
     if (type == "po") {
       std::vector<double> pl;
       for (std::size_t t = 0; t < todo.size(); ++t)
         if (todo[t].design == static_cast<int>(d)) pl.push_back(sim[t].mse_po / sim[t].mse_logit);
-      j["po_vs_logit_po_truth"] = median(pl);
+      m.po_vs_logit_po = median(pl);
     }
   }
   if (!s.soup.empty()) {
@@ -324,10 +354,10 @@ nlohmann::json run_presto_suite(const toml::table& presto, const std::string& fi
       lp.push_back(r.logloss_presto), lo.push_back(r.logloss_po), ll.push_back(r.logloss_logit);
     }
     auto mean = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()); };
-    j["soup_brier_presto_vs_po"] = mean(bp) / mean(bo);
-    j["soup_brier_presto_vs_logit"] = mean(bp) / mean(bl);
-    j["soup_logloss_presto_vs_po"] = mean(lp) / mean(lo);
-    j["soup_logloss_presto_vs_logit"] = mean(lp) / mean(ll);
+    m.soup_brier_po = mean(bp) / mean(bo);
+    m.soup_brier_logit = mean(bp) / mean(bl);
+    m.soup_logloss_po = mean(lp) / mean(lo);
+    m.soup_logloss_logit = mean(lp) / mean(ll);
     md << "\nSoup tasting data (ordinal::soup; SURENESS reversed so the rarest level, 12.3%, is last; 22 dummy features), "
        << s.soup_splits << " random 90/10 splits with every class in both parts; held-out rare-class Brier score and log loss (mean over splits):\n\n"
        << "| method | rare-class Brier | rare-class log loss |\n|---|---|---|\n"
@@ -348,12 +378,13 @@ nlohmann::json run_presto_suite(const toml::table& presto, const std::string& fi
      << "plot for [d=0:" << last << "] " << csv_path << " using (3*d+1):(column(1)==d ? column(2) : 1/0) lc 1 title (d==0 ? 'PRESTO / logit' : ''), "
      << "for [d=0:" << last << "] " << csv_path << " using (3*d+2):(column(1)==d ? column(3) : 1/0) lc 2 title (d==0 ? 'PRESTO / PO' : ''), "
      << "1 notitle dt 2 lc 'black'\n";
-  if (run_gnuplot(dir / "ratios.png", gp.str(), plot_error)) figures.push_back(figure_prefix + "ratios.png");
-  j["details_markdown"] = md.str();
-  j["figures"] = figures;
-  if (!plot_error.empty()) j["plot_error"] = plot_error;
-  j["status"] = "done";
-  return j;
+  out.plot("ratios.png", gp.str());
+  out.details_markdown = md.str();
+  return m;
 }
+
+}  // namespace
+
+SuiteRunner presto_suite() { return suite_runner<PrestoSuite>(); }
 
 }  // namespace convlab::experiments

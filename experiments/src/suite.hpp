@@ -8,6 +8,7 @@
 //     using Metrics = ...;  // declared metrics: the names a claim may check
 //     static Params parse(const toml::table&, const SuiteInput&);
 //     static Metrics run(const Params&, SuiteOutput&);
+//     static void check(const Params&);  // optional: what validate checks beyond parse (data)
 //   };
 //
 // and suite_runner<LionSuite>() is its registry entry. The framework owns what every suite
@@ -60,7 +61,8 @@ struct IsCells : std::false_type {};
 template <class O, class C>
 struct IsCells<MetricCells<O, C>> : std::true_type {};
 
-// Calls fn(name, value&) for every metric of m, cells expanded in declaration order.
+// Calls fn(name, value&) for every metric of m (double& or std::string&), cells expanded in
+// declaration order.
 template <class M, class Fn>
 void for_each_metric(M& m, const std::string& prefix, Fn&& fn) {
   std::apply(
@@ -72,7 +74,8 @@ void for_each_metric(M& m, const std::string& prefix, Fn&& fn) {
             cells.resize(d.names->size());
             for (std::size_t i = 0; i < cells.size(); ++i) for_each_metric(cells[i], prefix + (*d.names)[i] + "_", fn);
           } else {
-            static_assert(std::is_same_v<typename D::value_type, double>, "a metric is a double");
+            static_assert(std::is_same_v<typename D::value_type, double> || std::is_same_v<typename D::value_type, std::string>,
+                          "a metric is a double (or a string: a status word, which no claim checks)");
             fn(prefix + std::string(d.name), m.*(d.member));
           }
         };
@@ -87,16 +90,18 @@ void for_each_metric(M& m, const std::string& prefix, Fn&& fn) {
 template <class M>
 M make_metrics() {
   M m{};
-  detail::for_each_metric(m, "", [](const std::string&, double&) {});
+  detail::for_each_metric(m, "", [](const std::string&, auto&) {});
   return m;
 }
 
-/// The names of M's metrics, in declaration order.
+/// The names of M's numeric metrics (what a claim may check), in declaration order.
 template <class M>
 std::vector<std::string> metric_names() {
   std::vector<std::string> names;
   M m = make_metrics<M>();
-  detail::for_each_metric(m, "", [&](const std::string& n, double&) { names.push_back(n); });
+  detail::for_each_metric(m, "", [&](const std::string& n, auto& v) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(v)>, double>) names.push_back(n);
+  });
   return names;
 }
 
@@ -104,7 +109,10 @@ std::vector<std::string> metric_names() {
 template <class M>
 nlohmann::json metrics_json(M m) {
   nlohmann::json j = nlohmann::json::object();
-  detail::for_each_metric(m, "", [&](const std::string& n, double& v) { j[n] = std::isnan(v) ? nlohmann::json() : nlohmann::json(v); });
+  detail::for_each_metric(m, "", [&](const std::string& n, auto& v) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(v)>, double>) j[n] = std::isnan(v) ? nlohmann::json() : nlohmann::json(v);
+    else j[n] = v;
+  });
   return j;
 }
 
@@ -150,7 +158,8 @@ SuiteRunner suite_runner() {
     return names;
   };
   r.validate = [](const toml::table& t, const std::string& file, const std::filesystem::path& base_dir, const Origins& origins) {
-    (void)S::parse(t, SuiteInput{file, base_dir, origins});
+    const typename S::Params params = S::parse(t, SuiteInput{file, base_dir, origins});
+    if constexpr (requires { S::check(params); }) S::check(params);
   };
   r.run = [](const toml::table& t, const std::string& file, const std::filesystem::path& base_dir, const std::filesystem::path& dir,
              const std::string& figure_prefix, const std::function<void(std::size_t, std::size_t)>& progress) {
