@@ -75,7 +75,7 @@ const std::vector<SuiteRunner>& suite_runners() {
       {"schedule_suite", "suite", suite_metrics, validate_suite, run_schedule_suite},
       lion_kappa_suite(),
       {"bcd", "bcd", bcd_metrics, validate_bcd_suite, run_bcd_suite},
-      {"quantile", "quantile", quantile_metrics, validate_quantile_suite, run_quantile_suite},
+      quantile_suite(),
       presto_suite(),
       bilevel_suite(),
       {"bilevel_svm", "svm", bilevel_svm_metrics, validate_bilevel_svm_suite, run_bilevel_svm_suite},

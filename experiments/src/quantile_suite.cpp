@@ -21,6 +21,7 @@
 #include "parallel_runs.hpp"
 #include "plots.hpp"
 #include "run_folder.hpp"
+#include "suite.hpp"
 #include "table_reader.hpp"
 
 namespace convlab::experiments {
@@ -43,26 +44,34 @@ struct QuantileSpec {
   double test_fraction = 0.1, validation_fraction = 0.2, fourier_bandwidth = 1.0, local_lr = 0.05;
   std::vector<std::string> models;
   std::vector<DatasetSpec> datasets;
+  static constexpr auto fields() {
+    using S = QuantileSpec;
+    auto at_least_1 = [](long long v) { return v >= 1; };
+    auto fraction = [](double v) { return v > 0 && v < 0.5; };
+    auto positive = [](double v) { return v > 0; };
+    return std::tuple{
+        field("repetitions", &S::repetitions, ">= 1", at_least_1, "random splits of every data set"),
+        field("folds", &S::folds, ">= 2", [](long long v) { return v >= 2; }, "folds of the aggregator's cross-fitting"),
+        field("knn_k", &S::knn_k, ">= 1", at_least_1, "neighbours of the k-NN quantile model"),
+        field("fourier_features", &S::fourier_features, ">= 1", at_least_1, "random Fourier features of the fourier model"),
+        field("fourier_bandwidth", &S::fourier_bandwidth, "> 0", positive, "bandwidth of those features"),
+        field("local_steps", &S::local_steps, ">= 1", at_least_1, "gradient steps of the local aggregator"),
+        field("local_lr", &S::local_lr, "> 0", positive, "learning rate of the local aggregator"),
+        field("conformal_splits", &S::conformal_splits, ">= 1", at_least_1, "calibration/test splits of the conformal study"),
+        field("test_fraction", &S::test_fraction, "0 < f < 0.5", fraction, "rows held out for testing"),
+        field("validation_fraction", &S::validation_fraction, "0 < f < 0.5", fraction, "rows held out for calibration")};
+  }
 };
 
-QuantileSpec parse(const toml::table& t, const std::string& file, const std::filesystem::path& base, const Origins& origins) {
-  const TableReader r{file, origins};
-  r.only(t, "quantile", {"levels", "repetitions", "folds", "knn_k", "fourier_features", "fourier_bandwidth", "local_steps", "local_lr",
-                         "conformal_splits", "test_fraction", "validation_fraction", "models", "dataset"});
+QuantileSpec read_quantile(const toml::table& t, const SuiteInput& in) {
+  const TableReader r{in.file, in.origins};
+  const std::filesystem::path& base = in.base_dir;
+  r.only(t, "quantile", TableReader::declared_keys<QuantileSpec>({"levels", "models", "dataset"}));
   QuantileSpec s;
+  r.declared(t, "quantile", s);
   s.levels = static_cast<int>(r.integer(t, "quantile", "levels", 19, 3));
   if (s.levels > 999) r.fail(*t.get("levels"), "quantile", "levels", std::to_string(s.levels) + " is more than 999 (every level is a model to fit)");
   if (s.levels % 2 == 0) r.fail(*t.get("levels"), "quantile", "levels", "must be odd (a symmetric grid k/(m+1) with the median)");
-  s.repetitions = r.integer(t, "quantile", "repetitions", 3, 1);
-  s.folds = r.integer(t, "quantile", "folds", 5, 2);
-  s.knn_k = r.integer(t, "quantile", "knn_k", 30, 1);
-  s.fourier_features = r.integer(t, "quantile", "fourier_features", 20, 1);
-  s.fourier_bandwidth = r.number(t, "quantile", "fourier_bandwidth", 1.0, [](double v) { return v > 0; }, "> 0");
-  s.local_steps = r.integer(t, "quantile", "local_steps", 1500, 1);
-  s.local_lr = r.number(t, "quantile", "local_lr", 0.05, [](double v) { return v > 0; }, "> 0");
-  s.conformal_splits = r.integer(t, "quantile", "conformal_splits", 1000, 1);
-  s.test_fraction = r.number(t, "quantile", "test_fraction", 0.1, [](double v) { return v > 0 && v < 0.5; }, "0 < f < 0.5");
-  s.validation_fraction = r.number(t, "quantile", "validation_fraction", 0.2, [](double v) { return v > 0 && v < 0.5; }, "0 < f < 0.5");
   if (const toml::node* m = t.get("models")) {
     const toml::array* a = m->as_array();
     if (!a || a->empty()) r.fail(*m, "quantile", "models", "expected a non-empty array of model names");
@@ -320,26 +329,42 @@ RepResult run_rep(const DatasetSpec& d, const MatX<double>& X_all, const VecX<do
   return out;
 }
 
-}  // namespace
+struct QuantileMetrics {
+  double sort_violations = kNotMeasured, isotonic_violations = kNotMeasured, rows_checked = kNotMeasured,
+         nesting = kNotMeasured, selected_vs_best = kNotMeasured, selected_matches = kNotMeasured, global_vs_best = kNotMeasured,
+         band_violations = kNotMeasured, coarse_crossing = kNotMeasured, local_vs_global = kNotMeasured,
+         medium_fine_crossing = kNotMeasured, cqr_coverage = kNotMeasured, raw_coverage = kNotMeasured;
+  static constexpr auto fields() {
+    using M = QuantileMetrics;
+    return std::tuple{
+        field("qa_sort_violations", &M::sort_violations, "crossings left after sorting, over every row checked"),
+        field("qa_isotonic_violations", &M::isotonic_violations, "crossings left after isotonic regression (PAVA)"),
+        field("qa_rows_checked", &M::rows_checked, "rows whose post-processed quantiles were checked"),
+        field("qa_nesting_violation", &M::nesting, "largest violation of the nested conformal bands"),
+        field("qa_selected_vs_best_single", &M::selected_vs_best, "test WIS of the CV-selected aggregator ÷ the best single model's"),
+        field("qa_selected_matches_best_single_fraction", &M::selected_matches,
+              "fraction of repetitions where the selected aggregator is within tolerance of the best single model"),
+        field("qa_best_global_vs_best_single", &M::global_vs_best, "test WIS of the best global aggregator ÷ the best single model's"),
+        field("qa_cqr_band_violations", &M::band_violations, "rows whose conformalized band is not nested in the wider one"),
+        field("qa_coarse_crossing_monotone_bases", &M::coarse_crossing, "crossings of Global-Coarse over monotone bases"),
+        field("qa_local_vs_global_oracle", &M::local_vs_global, "oracle bases: local aggregator's test WIS ÷ the global one's"),
+        field("qa_medium_fine_crossing", &M::medium_fine_crossing, "crossings of Global-Medium/-Fine before post-processing"),
+        field("qa_cqr_coverage90", &M::cqr_coverage, "test coverage of the conformalized 90% band"),
+        field("qa_raw_coverage90", &M::raw_coverage, "test coverage of the raw 90% band")};
+  }
+};
 
-const std::vector<std::string>& quantile_metrics() {
-  static const std::vector<std::string> m{"qa_sort_violations",        "qa_isotonic_violations",     "qa_nesting_violation",
-                                          "qa_selected_vs_best_single", "qa_selected_matches_best_single_fraction", "qa_best_global_vs_best_single", "qa_cqr_band_violations",
-                                          "qa_coarse_crossing_monotone_bases", "qa_local_vs_global_oracle",  "qa_medium_fine_crossing",
-                                          "qa_cqr_coverage90",          "qa_raw_coverage90"};
-  return m;
-}
+struct QuantileSuite {
+  static constexpr const char* name = "quantile";
+  static constexpr const char* table = "quantile";
+  using Params = QuantileSpec;
+  using Metrics = QuantileMetrics;
+  static Params parse(const toml::table& t, const SuiteInput& in) { return read_quantile(t, in); }
+  static Metrics run(const Params& s, SuiteOutput& out);
+};
 
-void validate_quantile_suite(const toml::table& quantile, const std::string& file, const std::filesystem::path& base_dir,
-                             const Origins& origins) {
-  (void)parse(quantile, file, base_dir, origins);
-}
-
-nlohmann::json run_quantile_suite(const toml::table& quantile, const std::string& file, const std::filesystem::path& base_dir,
-                                  const std::filesystem::path& dir, const std::string& figure_prefix,
-                                  const std::function<void(std::size_t, std::size_t)>& progress) {
-  const QuantileSpec s = parse(quantile, file, base_dir, {});
-  std::filesystem::create_directories(dir);
+QuantileMetrics QuantileSuite::run(const QuantileSpec& s, SuiteOutput& out) {
+  const std::filesystem::path& dir = out.dir;
   std::vector<std::pair<MatX<double>, VecX<double>>> data(s.datasets.size());
   for (std::size_t k = 0; k < s.datasets.size(); ++k) {
     const auto& d = s.datasets[k];
@@ -352,7 +377,7 @@ nlohmann::json run_quantile_suite(const toml::table& quantile, const std::string
   for (std::size_t k = 0; k < s.datasets.size(); ++k)
     for (long long r = 0; r < s.repetitions; ++r) todo.emplace_back(k, r);
   std::vector<RepResult> results(todo.size());
-  parallel_runs(todo.size(), progress, [&](std::size_t t) {
+  parallel_runs(todo.size(), out.progress, [&](std::size_t t) {
     const auto [k, r] = todo[t];
     try {
       results[t] = run_rep(s.datasets[k], data[k].first, data[k].second, r, s);
@@ -381,8 +406,6 @@ nlohmann::json run_quantile_suite(const toml::table& quantile, const std::string
   constexpr double kMatchTolerance = 1.02;
   long long selected_matches = 0;
   std::ostringstream md;
-  std::vector<std::string> figures;
-  std::string plot_error;
   md << "Test WIS (standardized y, mean over " << s.repetitions << " repetitions; WIS = (2/m)·Σ pinball, m = " << s.levels
      << " levels k/(m+1)) before and after sorting / isotonic regression; 90% interval coverage after sorting. Base models and "
         "aggregators are cross-fitted (" << s.folds << " folds on the fit part; validation "
@@ -459,33 +482,34 @@ nlohmann::json run_quantile_suite(const toml::table& quantile, const std::string
        << "set style histogram clustered gap 1\nset style fill solid 0.8 border -1\nset xtics rotate by -40 noenhanced\n"
        << "set ylabel 'WIS (standardized y)'\nset grid ytics\nset key top right\nset datafile separator ','\nset datafile columnheaders\n"
        << "plot " << gnuplot_quote((dir / (d.name + "_wis.csv")).string()) << " using 2:xtic(1) title 'raw', '' using 3 title 'sorted'\n";
-    if (run_gnuplot(dir / (d.name + "_wis.png"), gp.str(), plot_error)) figures.push_back(figure_prefix + d.name + "_wis.png");
+    out.plot(d.name + "_wis.png", gp.str());
     std::ostringstream gc;
     gc << "set title " << gnuplot_quote("Central-interval coverage, Global-Medium on " + d.name) << " noenhanced\n"
        << "set xlabel 'nominal coverage'\nset ylabel 'test coverage'\nset grid\nset key top left\nset xrange [0:1]\nset yrange [0:1]\n"
        << "set datafile separator ','\nset datafile columnheaders\nplot x title 'nominal' lw 1 dt 2, "
        << gnuplot_quote((dir / (d.name + "_coverage.csv")).string()) << " using 1:2 with linespoints lw 2 title 'raw', '' using 1:3 with linespoints lw 2 title 'after CQR'\n";
-    if (run_gnuplot(dir / (d.name + "_coverage.png"), gc.str(), plot_error)) figures.push_back(figure_prefix + d.name + "_coverage.png");
+    out.plot(d.name + "_coverage.png", gc.str());
   }
-  nlohmann::json j;
-  j["qa_sort_violations"] = sort_viol;
-  j["qa_isotonic_violations"] = iso_viol;
-  j["qa_rows_checked"] = rows;
-  j["qa_nesting_violation"] = nesting;
-  j["qa_selected_vs_best_single"] = selected_ratio;
-  j["qa_selected_matches_best_single_fraction"] = cov_count > 0 ? nlohmann::json(static_cast<double>(selected_matches) / cov_count) : nlohmann::json(nullptr);
-  j["qa_best_global_vs_best_single"] = global_ratio;
-  j["qa_cqr_band_violations"] = band_viol;
-  j["qa_coarse_crossing_monotone_bases"] = coarse_cross;
-  j["qa_local_vs_global_oracle"] = local_oracle;
-  j["qa_medium_fine_crossing"] = mf_cross;
-  j["qa_cqr_coverage90"] = cov_count > 0 ? cqr_cov / cov_count : 0.0;
-  j["qa_raw_coverage90"] = cov_count > 0 ? raw_cov / cov_count : 0.0;
-  j["details_markdown"] = md.str();
-  j["figures"] = figures;
-  if (!plot_error.empty()) j["plot_error"] = plot_error;
-  j["status"] = "done";
-  return j;
+  QuantileMetrics m;
+  m.sort_violations = sort_viol;
+  m.isotonic_violations = iso_viol;
+  m.rows_checked = rows;
+  m.nesting = nesting;
+  m.selected_vs_best = selected_ratio;
+  if (cov_count > 0) m.selected_matches = static_cast<double>(selected_matches) / cov_count;
+  m.global_vs_best = global_ratio;
+  m.band_violations = band_viol;
+  m.coarse_crossing = coarse_cross;
+  m.local_vs_global = local_oracle;
+  m.medium_fine_crossing = mf_cross;
+  m.cqr_coverage = cov_count > 0 ? cqr_cov / cov_count : 0.0;
+  m.raw_coverage = cov_count > 0 ? raw_cov / cov_count : 0.0;
+  out.details_markdown = md.str();
+  return m;
 }
+
+}  // namespace
+
+SuiteRunner quantile_suite() { return suite_runner<QuantileSuite>(); }
 
 }  // namespace convlab::experiments
