@@ -72,7 +72,7 @@ bool is_experiment_file(const toml::table& root) { return root.get("experiment")
 
 const std::vector<SuiteRunner>& suite_runners() {
   static const std::vector<SuiteRunner> r{
-      {"schedule_suite", "suite", suite_metrics, validate_suite, run_schedule_suite},
+      schedule_suite(),
       lion_kappa_suite(),
       {"bcd", "bcd", bcd_metrics, validate_bcd_suite, run_bcd_suite},
       quantile_suite(),

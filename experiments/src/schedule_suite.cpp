@@ -25,6 +25,7 @@
 
 #include "plots.hpp"
 #include "run_folder.hpp"
+#include "suite.hpp"
 #include "table_reader.hpp"
 
 namespace convlab::experiments {
@@ -58,20 +59,26 @@ struct SuiteSpec {
   double tau = 0.1, match_tolerance = 0.1;
   std::vector<ProblemSpec> problems;
   std::vector<OptimizerSpec> optimizers;
+  static constexpr auto fields() {
+    using S = SuiteSpec;
+    return std::tuple{
+        field("steps", &S::steps, ">= 10", [](long long v) { return v >= 10; }, "steps of every run"),
+        field("batch_size", &S::batch_size, ">= 1", [](long long v) { return v >= 1; }, "rows per stochastic gradient"),
+        field("refine_tau", &S::tau, "0 < refine_tau <= 1", [](double v) { return v > 0 && v <= 1; },
+              "τ of the refined schedule (refined-schedules paper)"),
+        field("match_tolerance", &S::match_tolerance, ">= 0", [](double v) { return v >= 0; },
+              "\"within tolerance\": a mean at most (1 + this) times the competitor's")};
+  }
 };
 
-
-SuiteSpec parse_suite(const toml::table& t, const std::string& file, const std::filesystem::path& base,
-                      const Origins& origins) {
-  const TableReader r{file, origins};
-  r.only(t, "suite", {"steps", "batch_size", "seeds", "schedules", "refine_tau", "match_tolerance", "problem", "optimizer"});
+SuiteSpec read_schedule_suite(const toml::table& t, const SuiteInput& in) {
+  const TableReader r{in.file, in.origins};
+  const std::filesystem::path& base = in.base_dir;
+  r.only(t, "suite", TableReader::declared_keys<SuiteSpec>({"seeds", "schedules", "problem", "optimizer"}));
   SuiteSpec s;
-  s.steps = r.integer(t, "suite", "steps", 1000, 10);
-  s.batch_size = r.integer(t, "suite", "batch_size", 16, 1);
+  r.declared(t, "suite", s);
   for (double v : r.numbers(t, "suite", "seeds", [](double v) { return v >= 0 && v == std::floor(v); }, "an integer >= 0"))
     s.seeds.push_back(static_cast<long long>(v));
-  s.tau = r.number(t, "suite", "refine_tau", 0.1, [](double v) { return v > 0 && v <= 1; }, "0 < refine_tau <= 1");
-  s.match_tolerance = r.number(t, "suite", "match_tolerance", 0.1, [](double v) { return v >= 0; }, ">= 0");
   const toml::array* sched = t.get_as<toml::array>("schedules");
   if (!sched) s.schedules = kSchedules;
   else
@@ -245,40 +252,51 @@ std::vector<double> synthetic_norms(double end) {
   return G;
 }
 
-}  // namespace
+struct ScheduleMetrics {
+  double constant_error = kNotMeasured, warmup_peak = kNotMeasured, warmup_start = kNotMeasured, rising_mid = kNotMeasured,
+         falling_mid = kNotMeasured, linear_vs_cosine_step = kNotMeasured, linear_within = kNotMeasured,
+         linear_vs_constant = kNotMeasured, refined_vs_linear = kNotMeasured, refined_within = kNotMeasured,
+         refined_warmup = kNotMeasured;
+  static constexpr auto fields() {
+    using M = ScheduleMetrics;
+    return std::tuple{
+        field("constant_refinement_error", &M::constant_error, "largest gap between the refinement of constant norms and linear decay"),
+        field("synthetic_warmup_peak_position", &M::warmup_peak, "flat synthetic norms: the refined schedule's peak, as a fraction of the run"),
+        field("synthetic_warmup_start", &M::warmup_start, "flat synthetic norms: the refined schedule's first value ÷ its peak"),
+        field("synthetic_rising_tail_mid_ratio", &M::rising_mid, "rising norms: refined lr at mid-run ÷ the flat case's"),
+        field("synthetic_falling_tail_mid_ratio", &M::falling_mid, "falling norms: refined lr at mid-run ÷ the flat case's"),
+        field("linear_matches_or_beats_cosine_and_step_fraction", &M::linear_vs_cosine_step,
+              "(problem, optimizer) pairs where neither cosine nor step is significantly better than linear decay"),
+        field("linear_within_tolerance_of_cosine_and_step_fraction", &M::linear_within,
+              "pairs where linear decay's mean is within tolerance of cosine's and step's"),
+        field("linear_matches_or_beats_constant_fraction", &M::linear_vs_constant,
+              "pairs where the constant lr is not significantly better than linear decay"),
+        field("refined_matches_or_beats_linear_fraction", &M::refined_vs_linear,
+              "pairs where linear decay is not significantly better than the refined schedule"),
+        field("refined_within_tolerance_of_linear_fraction", &M::refined_within,
+              "pairs where the refined schedule's mean is within tolerance of linear decay's"),
+        field("refined_warmup_fraction", &M::refined_warmup, "refined schedules that start with a warmup")};
+  }
+};
 
-const std::vector<std::string>& suite_metrics() {
-  static const std::vector<std::string> m{"constant_refinement_error",
-                                          "synthetic_warmup_peak_position",
-                                          "synthetic_warmup_start",
-                                          "synthetic_rising_tail_mid_ratio",
-                                          "synthetic_falling_tail_mid_ratio",
-                                          "linear_matches_or_beats_cosine_and_step_fraction",
-                                          "linear_within_tolerance_of_cosine_and_step_fraction",
-                                          "linear_matches_or_beats_constant_fraction",
-                                          "refined_matches_or_beats_linear_fraction",
-                                          "refined_within_tolerance_of_linear_fraction",
-                                          "refined_warmup_fraction"};
-  return m;
-}
+struct ScheduleSuite {
+  static constexpr const char* name = "schedule_suite";
+  static constexpr const char* table = "suite";
+  using Params = SuiteSpec;
+  using Metrics = ScheduleMetrics;
+  static Params parse(const toml::table& t, const SuiteInput& in) { return read_schedule_suite(t, in); }
+  static Metrics run(const Params& s, SuiteOutput& out);
+};
 
-void validate_suite(const toml::table& suite, const std::string& file, const std::filesystem::path& base_dir,
-                    const Origins& origins) {
-  (void)parse_suite(suite, file, base_dir, origins);
-}
-
-nlohmann::json run_schedule_suite(const toml::table& suite, const std::string& file, const std::filesystem::path& base_dir,
-                                  const std::filesystem::path& dir, const std::string& figure_prefix,
-                                  const std::function<void(std::size_t, std::size_t)>& progress) {
-  const SuiteSpec s = parse_suite(suite, file, base_dir, {});
-  std::filesystem::create_directories(dir);
+ScheduleMetrics ScheduleSuite::run(const SuiteSpec& s, SuiteOutput& out) {
+  const std::filesystem::path& dir = out.dir;
   const bool with_refined = std::find(s.schedules.begin(), s.schedules.end(), "refined") != s.schedules.end();
   std::size_t total = 0;
   for (const auto& o : s.optimizers)
     total += s.problems.size() * s.seeds.size() *
              (o.lr_grid.size() * s.schedules.size() + (with_refined ? 1 : 0));
   std::size_t done = 0;
-  auto tick = [&] { progress(++done, total); };
+  auto tick = [&] { out.progress(++done, total); };
 
   std::ostringstream results, best, shapes_csv, sched_csv;
   results.precision(17);
@@ -368,20 +386,20 @@ nlohmann::json run_schedule_suite(const toml::table& suite, const std::string& f
   if (!sched_csv.str().empty()) write_atomic(dir / "schedules.csv", sched_csv.str());
 
   // Claims' metrics.
-  nlohmann::json j;
+  ScheduleMetrics m;
   const auto linear = cs::refine(std::vector<double>(s.steps, 1.0), {.tau = s.tau});
   double err = 0;
   for (std::size_t t = 0; t < linear.size(); ++t)
     err = std::max(err, std::abs(linear[t] - static_cast<double>(linear.size() - 1 - t) / static_cast<double>(linear.size() - 1)));
-  j["constant_refinement_error"] = err;
+  m.constant_error = err;
   const auto flat = cs::refine(synthetic_norms(1.0)), rising = cs::refine(synthetic_norms(2.0)),
              falling = cs::refine(synthetic_norms(0.7));
   const std::size_t N = flat.size();
-  j["synthetic_warmup_peak_position"] =
+  m.warmup_peak =
       static_cast<double>(std::max_element(flat.begin(), flat.end()) - flat.begin()) / static_cast<double>(N);
-  j["synthetic_warmup_start"] = flat[0];
-  j["synthetic_rising_tail_mid_ratio"] = rising[N / 2] / flat[N / 2];
-  j["synthetic_falling_tail_mid_ratio"] = falling[N / 2] / flat[N / 2];
+  m.warmup_start = flat[0];
+  m.rising_mid = rising[N / 2] / flat[N / 2];
+  m.falling_mid = falling[N / 2] / flat[N / 2];
   // "Matches or beats": no competitor is significantly better (one-sided Welch t-test over
   // seeds, 5%); "within": mean at most (1 + match_tolerance) times the competitor's.
   const double tol = 1 + s.match_tolerance, alpha = 0.05;
@@ -405,13 +423,13 @@ nlohmann::json run_schedule_suite(const toml::table& suite, const std::string& f
     }
   }
   const double np = static_cast<double>(std::max<std::size_t>(pairs, 1));
-  j["linear_matches_or_beats_cosine_and_step_fraction"] = static_cast<double>(lin_cs) / np;
-  j["linear_within_tolerance_of_cosine_and_step_fraction"] = static_cast<double>(lin_cs_within) / np;
-  j["linear_matches_or_beats_constant_fraction"] = static_cast<double>(lin_const) / np;
+  m.linear_vs_cosine_step = static_cast<double>(lin_cs) / np;
+  m.linear_within = static_cast<double>(lin_cs_within) / np;
+  m.linear_vs_constant = static_cast<double>(lin_const) / np;
   if (has("refined")) {
-    j["refined_matches_or_beats_linear_fraction"] = static_cast<double>(ref_lin) / np;
-    j["refined_within_tolerance_of_linear_fraction"] = static_cast<double>(ref_lin_within) / np;
-    j["refined_warmup_fraction"] = static_cast<double>(refined_with_warmup) / static_cast<double>(std::max<std::size_t>(refined_count, 1));
+    m.refined_vs_linear = static_cast<double>(ref_lin) / np;
+    m.refined_within = static_cast<double>(ref_lin_within) / np;
+    m.refined_warmup = static_cast<double>(refined_with_warmup) / static_cast<double>(std::max<std::size_t>(refined_count, 1));
   }
 
   // The per-pair table for the report.
@@ -435,11 +453,9 @@ nlohmann::json run_schedule_suite(const toml::table& suite, const std::string& f
     }
     md << '\n';
   }
-  j["details_markdown"] = md.str();
+  out.details_markdown = md.str();
 
   // Figures.
-  std::vector<std::string> figures;
-  std::string error;
   {
     std::ostringstream gp;
     gp << "set title 'Final suboptimality at the tuned lr (mean over seeds, bars: min..max)' noenhanced\n"
@@ -467,7 +483,7 @@ nlohmann::json run_schedule_suite(const toml::table& suite, const std::string& f
       }
       gp << "e\n";
     }
-    if (run_gnuplot(dir / "suboptimality.png", gp.str(), error)) figures.push_back(figure_prefix + "suboptimality.png");
+    out.plot("suboptimality.png", gp.str());
   }
   if (!sched_csv.str().empty()) {
     std::ostringstream gp;
@@ -478,7 +494,7 @@ nlohmann::json run_schedule_suite(const toml::table& suite, const std::string& f
       gp << (si ? ", " : "") << gnuplot_quote((dir / "schedules.csv").string()) << " using 1:" << si + 2
          << " with lines lw 2 title " << gnuplot_quote(s.schedules[si]);
     gp << '\n';
-    if (run_gnuplot(dir / "schedules.png", gp.str(), error)) figures.push_back(figure_prefix + "schedules.png");
+    out.plot("schedules.png", gp.str());
   }
   if (!first_shapes.empty()) {
     std::ostringstream gp;
@@ -489,12 +505,13 @@ nlohmann::json run_schedule_suite(const toml::table& suite, const std::string& f
       gp << (i ? ", " : "") << gnuplot_quote((dir / "refined_shapes.csv").string()) << " using 1:" << i + 2
          << " with lines lw 2 title " << gnuplot_quote(first_shapes[i].first);
     gp << '\n';
-    if (run_gnuplot(dir / "refined_shapes.png", gp.str(), error)) figures.push_back(figure_prefix + "refined_shapes.png");
+    out.plot("refined_shapes.png", gp.str());
   }
-  if (!error.empty()) j["plot_error"] = error;
-  j["figures"] = figures;
-  j["status"] = "done";
-  return j;
+  return m;
 }
+
+}  // namespace
+
+SuiteRunner schedule_suite() { return suite_runner<ScheduleSuite>(); }
 
 }  // namespace convlab::experiments
