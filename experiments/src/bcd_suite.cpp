@@ -27,6 +27,7 @@
 #include "parallel_runs.hpp"
 #include "plots.hpp"
 #include "run_folder.hpp"
+#include "suite.hpp"
 #include "table_reader.hpp"
 
 namespace convlab::experiments {
@@ -66,6 +67,15 @@ struct BcdSpec {
   double target_gap = 1e-8;
   std::vector<DatasetSpec> datasets;
   std::vector<FigureSpec> figures;
+  static constexpr auto fields() {
+    using S = BcdSpec;
+    return std::tuple{
+        field("iterations", &S::iterations, ">= 1", [](long long v) { return v >= 1; }, "iterations of every run"),
+        field("record_every", &S::record_every, ">= 1", [](long long v) { return v >= 1; }, "iterations between two recorded points"),
+        field("max_tau", &S::max_tau, ">= 0", [](long long v) { return v >= 0; }, "largest block size run (0: no cap)"),
+        field("full_sizes", &S::full_sizes, "data sets at their full_* sizes instead of the default ones"),
+        field("target_gap", &S::target_gap, "> 0", [](double v) { return v > 0; }, "f − f* at which a run counts as converged")};
+  }
 };
 
 std::vector<std::string> strings(const TableReader& r, const toml::table& t, const std::string& section,
@@ -87,15 +97,12 @@ std::vector<std::string> strings(const TableReader& r, const toml::table& t, con
   return out;
 }
 
-BcdSpec parse(const toml::table& t, const std::string& file, const std::filesystem::path& base, const Origins& origins) {
-  const TableReader r{file, origins};
-  r.only(t, "bcd", {"iterations", "record_every", "target_gap", "max_tau", "full_sizes", "dataset", "figure"});
+BcdSpec read_bcd(const toml::table& t, const SuiteInput& in) {
+  const TableReader r{in.file, in.origins};
+  const std::filesystem::path& base = in.base_dir;
+  r.only(t, "bcd", TableReader::declared_keys<BcdSpec>({"dataset", "figure"}));
   BcdSpec s;
-  s.max_tau = r.integer(t, "bcd", "max_tau", 0, 0);
-  s.full_sizes = r.boolean(t, "bcd", "full_sizes", false);
-  s.iterations = r.integer(t, "bcd", "iterations", 500, 1);
-  s.record_every = r.integer(t, "bcd", "record_every", 5, 1);
-  s.target_gap = r.number(t, "bcd", "target_gap", 1e-8, [](double v) { return v > 0; }, "> 0");
+  r.declared(t, "bcd", s);
   for (const auto& node : r.tables(t, "bcd", "dataset")) {
     const auto& dt = *node.as_table();
     const std::string sec = "bcd.dataset";
@@ -519,8 +526,8 @@ Outcome run_one(const P& p, const Prepared& data, const RunKey& k, const BcdSpec
 // Orderings: each is a list of (a, b) comparisons "a is at least as good as b".
 
 struct Ordering {
-  Ordering(std::string i, std::string s) : id(std::move(i)), statement(std::move(s)) {}
-  std::string id, statement;
+  explicit Ordering(std::string s) : statement(std::move(s)) {}
+  std::string statement;
   long long holds = 0, total = 0;
   std::vector<std::string> exceptions;
   void check(const Outcome& a, const Outcome& b, const std::string& where) {
@@ -529,6 +536,9 @@ struct Ordering {
     else if (exceptions.size() < 12) exceptions.push_back(where);
   }
   double fraction() const { return total > 0 ? static_cast<double>(holds) / static_cast<double>(total) : 1.0; }
+  // Only an ordering with pairs in the grids is measured: a claim on one without reports n/a
+  // instead of a vacuous 1.
+  double measured() const { return total > 0 ? fraction() : kNotMeasured; }
 };
 
 std::string fmt_gap(const Outcome& o) {
@@ -537,28 +547,45 @@ std::string fmt_gap(const Outcome& o) {
   return out;
 }
 
-}  // namespace
+struct BcdMetrics {
+  double greedy = kNotMeasured, gsl = kNotMeasured, gsl_gain_A = kNotMeasured, vb = kNotMeasured, matrix = kNotMeasured,
+         adaptive = kNotMeasured, gsq = kNotMeasured, gsq_A_iterations = kNotMeasured, forest_rb = kNotMeasured,
+         forest_general = kNotMeasured, greedy_tree = kNotMeasured, newton_pg = kNotMeasured, prox_greedy = kNotMeasured,
+         newton_identified = kNotMeasured, random_identified = kNotMeasured, manifold = kNotMeasured, runs = kNotMeasured;
+  static constexpr auto fields() {
+    using M = BcdMetrics;
+    return std::tuple{
+        field("greedy_beats_classic_fraction", &M::greedy, "pairs where GS and GSL reach at least cyclic, random and Lipschitz sampling"),
+        field("gsl_at_least_gs_fraction", &M::gsl, "pairs where GSL reaches at least GS"),
+        field("gsl_over_gs_gain_A", &M::gsl_gain_A, "data set A, τ = 5: smallest gap ratio GS / GSL"),
+        field("vb_at_least_fb_fraction", &M::vb, "pairs where variable blocks reach at least fixed blocks (greedy rules)"),
+        field("matrix_beats_gradient_fraction", &M::matrix, "pairs where the matrix update reaches at least the gradient update"),
+        field("adaptive_beats_global_fraction", &M::adaptive, "pairs where adaptive local constants reach at least global ones"),
+        field("gsq_vb_best_fraction", &M::gsq, "pairs where GSQ-VB reaches at least every other rule (matrix or Newton updates)"),
+        field("gsq_vb_matrix_A_iterations", &M::gsq_A_iterations, "data set A: iterations of GSQ-VB with the matrix update to the target"),
+        field("forest_beats_colouring_fraction", &M::forest_rb, "pairs where forest blocks reach at least red–black blocks"),
+        field("forest_beats_general_fraction", &M::forest_general, "pairs where forest blocks reach at least the general baseline"),
+        field("greedy_tree_best_fraction", &M::greedy_tree, "pairs where the greedy tree reaches at least every other message-passing rule"),
+        field("prox_newton_beats_pg_fraction", &M::newton_pg, "pairs where PN and TMP reach at least PG"),
+        field("prox_greedy_beats_random_fraction", &M::prox_greedy, "pairs where GS-q reaches at least random selection"),
+        field("prox_newton_vb_identified_fraction", &M::newton_identified, "greedy Newton runs with variable blocks that identified the support"),
+        field("prox_random_identified_fraction", &M::random_identified, "random-selection runs that identified the support"),
+        field("manifold_newton_beats_gs_q_fraction", &M::manifold, "pairs where switching to Newton on the support reaches at least GS-q"),
+        field("runs", &M::runs, "distinct runs of the suite")};
+  }
+};
 
-const std::vector<std::string>& bcd_metrics() {
-  static const std::vector<std::string> m{
-      "greedy_beats_classic_fraction", "gsl_at_least_gs_fraction", "gsl_over_gs_gain_A", "vb_at_least_fb_fraction",
-      "matrix_beats_gradient_fraction", "adaptive_beats_global_fraction", "gsq_vb_best_fraction", "gsq_vb_matrix_A_iterations",
-      "forest_beats_colouring_fraction", "forest_beats_general_fraction", "greedy_tree_best_fraction",
-      "prox_newton_beats_pg_fraction", "prox_greedy_beats_random_fraction", "prox_newton_vb_identified_fraction",
-      "prox_random_identified_fraction", "manifold_newton_beats_gs_q_fraction", "runs"};
-  return m;
-}
+struct BcdSuite {
+  static constexpr const char* name = "bcd";
+  static constexpr const char* table = "bcd";
+  using Params = BcdSpec;
+  using Metrics = BcdMetrics;
+  static Params parse(const toml::table& t, const SuiteInput& in) { return read_bcd(t, in); }
+  static Metrics run(const Params& s, SuiteOutput& out);
+};
 
-void validate_bcd_suite(const toml::table& bcd, const std::string& file, const std::filesystem::path& base_dir,
-                        const Origins& origins) {
-  (void)parse(bcd, file, base_dir, origins);
-}
-
-nlohmann::json run_bcd_suite(const toml::table& table, const std::string& file, const std::filesystem::path& base_dir,
-                             const std::filesystem::path& dir, const std::string& figure_prefix,
-                             const std::function<void(std::size_t, std::size_t)>& progress) {
-  const BcdSpec s = parse(table, file, base_dir, Origins{});
-  std::filesystem::create_directories(dir);
+BcdMetrics BcdSuite::run(const BcdSpec& s, SuiteOutput& out) {
+  const std::filesystem::path& dir = out.dir;
   std::map<std::string, Prepared> data;
   for (const auto& d : s.datasets) data.emplace(d.name, prepare(d));
 
@@ -587,7 +614,7 @@ nlohmann::json run_bcd_suite(const toml::table& table, const std::string& file, 
   // machine's threads; every run's numbers are the same whatever the thread count.
   std::vector<std::pair<const RunKey, Outcome>*> todo;
   for (auto& entry : runs) todo.push_back(&entry);
-  parallel_runs(todo.size(), progress, [&](std::size_t r) {
+  parallel_runs(todo.size(), out.progress, [&](std::size_t r) {
     const RunKey& k = todo[r]->first;
     const Prepared& p = data.at(k.dataset);
     todo[r]->second = std::visit([&](const auto& prob) { return run_one(prob, p, k, s); }, p.problem);
@@ -607,8 +634,6 @@ nlohmann::json run_bcd_suite(const toml::table& table, const std::string& file, 
                              k.blocks, k.norm, o.reached, o.iterations, o.gap, o.seconds, o.identified);
   write_atomic(dir / "runs.csv", table_csv.str());
 
-  std::vector<std::string> figures;
-  std::string plot_error;
   std::ostringstream md;
   md << "f* per data set (the reference each gap is measured from):\n\n| data set | type | shape | f* | how |\n|---|---|---|---|---|\n";
   for (const auto& d : s.datasets) {
@@ -646,7 +671,7 @@ nlohmann::json run_bcd_suite(const toml::table& table, const std::string& file, 
         gp << (c ? ", " : "") << gnuplot_quote((dir / (stem + ".csv")).string()) << " using 1:($" << c + 2 << " > 0 ? $"
            << c + 2 << " : 1/0) with lines lw 2 dt " << (keys[c].blocks == "vb" ? 1 : 2) << " title " << gnuplot_quote(keys[c].label());
       gp << "\n";
-      if (run_gnuplot(dir / (stem + ".png"), gp.str(), plot_error)) figures.push_back(figure_prefix + stem + ".png");
+      out.plot(stem + ".png", gp.str());
       md << "**" << panel.first << ", τ = " << panel.second << "**: ";
       std::vector<RunKey> sorted = keys;
       std::stable_sort(sorted.begin(), sorted.end(), [&](const RunKey& a, const RunKey& b) {
@@ -663,20 +688,20 @@ nlohmann::json run_bcd_suite(const toml::table& table, const std::string& file, 
   };
   auto is_forest = [](const std::string& r) { return r.find("tree") != std::string::npos; };  // trees and tree partitions
   auto is_newton = [](const std::string& u) { return u == "pn" || u == "tmp"; };
-  Ordering greedy{"greedy_beats_classic", "GS and GSL ≥ cyclic, random and Lipschitz sampling (same blocks, update, panel)"};
-  Ordering gsl{"gsl_at_least_gs", "GSL ≥ GS (same blocks, update, panel)"};
-  Ordering vb{"vb_at_least_fb", "variable blocks ≥ fixed blocks for the greedy rules"};
-  Ordering matrix{"matrix_beats_gradient", "matrix update (Hb) ≥ gradient update (Lb), same rule and blocks"};
-  Ordering adaptive{"adaptive_beats_global", "adaptive local constants (LA) ≥ global block constants (Lb)"};
-  Ordering gsq{"gsq_vb_best", "GSQ-VB ≥ every other rule with matrix or Newton updates"};
-  Ordering sort{"sort_at_least_order", "Sort partition ≥ Order partition for GSL and GSD (reported, not claimed)"};
-  Ordering forest_rb{"forest_beats_colouring", "forest blocks (greedy tree, tree partitions, random tree) ≥ red–black blocks"};
-  Ordering forest_general{"forest_beats_general", "forest blocks ≥ the general small-block baseline (VB-GS, τ = n^{1/3}, dense exact)"};
-  Ordering greedy_tree{"greedy_tree_best", "greedy tree ≥ every other message-passing rule"};
-  Ordering rb_general{"red_black_beats_general", "red–black ≥ general (reported, not claimed)"};
-  Ordering newton_pg{"prox_newton_beats_pg", "PN and TMP ≥ PG (same selection and blocks)"};
-  Ordering prox_greedy{"prox_greedy_beats_random", "GS-q ≥ random selection (same update and blocks)"};
-  Ordering manifold{"manifold_newton_beats_gs_q", "switching to Newton on the identified support ≥ plain GS-q (same update and blocks)"};
+  Ordering greedy{"GS and GSL ≥ cyclic, random and Lipschitz sampling (same blocks, update, panel)"};
+  Ordering gsl{"GSL ≥ GS (same blocks, update, panel)"};
+  Ordering vb{"variable blocks ≥ fixed blocks for the greedy rules"};
+  Ordering matrix{"matrix update (Hb) ≥ gradient update (Lb), same rule and blocks"};
+  Ordering adaptive{"adaptive local constants (LA) ≥ global block constants (Lb)"};
+  Ordering gsq{"GSQ-VB ≥ every other rule with matrix or Newton updates"};
+  Ordering sort{"Sort partition ≥ Order partition for GSL and GSD (reported, not claimed)"};
+  Ordering forest_rb{"forest blocks (greedy tree, tree partitions, random tree) ≥ red–black blocks"};
+  Ordering forest_general{"forest blocks ≥ the general small-block baseline (VB-GS, τ = n^{1/3}, dense exact)"};
+  Ordering greedy_tree{"greedy tree ≥ every other message-passing rule"};
+  Ordering rb_general{"red–black ≥ general (reported, not claimed)"};
+  Ordering newton_pg{"PN and TMP ≥ PG (same selection and blocks)"};
+  Ordering prox_greedy{"GS-q ≥ random selection (same update and blocks)"};
+  Ordering manifold{"switching to Newton on the identified support ≥ plain GS-q (same update and blocks)"};
   long long newton_runs = 0, newton_identified = 0, random_runs = 0, random_identified = 0;
   double gain_A = std::numeric_limits<double>::infinity();
   double gsq_A_iterations = 0;
@@ -733,22 +758,30 @@ nlohmann::json run_bcd_suite(const toml::table& table, const std::string& file, 
     md << fmt::format("| {} | {:.0f}% | {} | {} |\n", o->statement, 100 * o->fraction(), o->total, ex.empty() ? "—" : ex);
   }
 
-  // Only the metrics this suite's grids measure: an ordering without pairs is absent, so a
-  // claim on it reports n/a instead of a vacuous 1.
-  nlohmann::json j;
-  for (const Ordering* o : {&greedy, &gsl, &vb, &matrix, &adaptive, &gsq, &forest_rb, &forest_general, &greedy_tree,
-                            &newton_pg, &prox_greedy, &manifold})
-    if (o->total > 0) j[o->id + "_fraction"] = o->fraction();
-  if (std::isfinite(gain_A)) j["gsl_over_gs_gain_A"] = gain_A;
-  if (gsq_A_iterations > 0) j["gsq_vb_matrix_A_iterations"] = gsq_A_iterations;
-  if (newton_runs > 0) j["prox_newton_vb_identified_fraction"] = static_cast<double>(newton_identified) / static_cast<double>(newton_runs);
-  if (random_runs > 0) j["prox_random_identified_fraction"] = static_cast<double>(random_identified) / static_cast<double>(random_runs);
-  j["runs"] = static_cast<double>(runs.size());
-  j["details_markdown"] = md.str();
-  j["figures"] = figures;
-  if (!plot_error.empty()) j["plot_error"] = plot_error;
-  j["status"] = "done";
-  return j;
+  BcdMetrics m;
+  m.greedy = greedy.measured();
+  m.gsl = gsl.measured();
+  m.vb = vb.measured();
+  m.matrix = matrix.measured();
+  m.adaptive = adaptive.measured();
+  m.gsq = gsq.measured();
+  m.forest_rb = forest_rb.measured();
+  m.forest_general = forest_general.measured();
+  m.greedy_tree = greedy_tree.measured();
+  m.newton_pg = newton_pg.measured();
+  m.prox_greedy = prox_greedy.measured();
+  m.manifold = manifold.measured();
+  if (std::isfinite(gain_A)) m.gsl_gain_A = gain_A;
+  if (gsq_A_iterations > 0) m.gsq_A_iterations = gsq_A_iterations;
+  if (newton_runs > 0) m.newton_identified = static_cast<double>(newton_identified) / static_cast<double>(newton_runs);
+  if (random_runs > 0) m.random_identified = static_cast<double>(random_identified) / static_cast<double>(random_runs);
+  m.runs = static_cast<double>(runs.size());
+  out.details_markdown = md.str();
+  return m;
 }
+
+}  // namespace
+
+SuiteRunner bcd_suite() { return suite_runner<BcdSuite>(); }
 
 }  // namespace convlab::experiments

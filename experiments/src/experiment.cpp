@@ -74,7 +74,7 @@ const std::vector<SuiteRunner>& suite_runners() {
   static const std::vector<SuiteRunner> r{
       schedule_suite(),
       lion_kappa_suite(),
-      {"bcd", "bcd", bcd_metrics, validate_bcd_suite, run_bcd_suite},
+      bcd_suite(),
       quantile_suite(),
       presto_suite(),
       bilevel_suite(),
