@@ -79,7 +79,7 @@ const std::vector<SuiteRunner>& suite_runners() {
       presto_suite(),
       bilevel_suite(),
       {"bilevel_svm", "svm", bilevel_svm_metrics, validate_bilevel_svm_suite, run_bilevel_svm_suite},
-      {"fedau", "fedau", fedau_metrics, validate_fedau_suite, run_fedau_suite},
+      fedau_suite(),
 #ifdef CONVLAB_EXPERIMENTS_TORCH
       {"network_schedules", "network_schedules", network_schedule_metrics, validate_network_schedules, run_network_schedules},
       {"network_lion", "network_lion", network_lion_metrics, validate_network_lion, run_network_lion},

@@ -22,6 +22,7 @@
 #include "plots.hpp"
 #include "run_folder.hpp"
 #include "statistics.hpp"
+#include "suite.hpp"
 #include "table_reader.hpp"
 
 namespace convlab::experiments {
@@ -40,13 +41,29 @@ struct FedauSpec {
   double markov_a = 0.05, global_lr = 1, mu = 0.01, test_fraction = 0.2;
   cf::LocalTraining local{.steps = 5, .batch = 0, .lr = 0.05};
   std::vector<std::string> patterns = kPatterns, methods = kMethods;
+  static constexpr auto fields() {
+    using S = FedauSpec;
+    auto at_least = [](long long lo) { return [lo](long long v) { return v >= lo; }; };
+    return std::tuple{
+        field("clients", &S::clients, ">= 2", at_least(2), "clients (spec: 20, digits: 250)"),
+        field("rounds", &S::rounds, ">= 2", at_least(2), "communication rounds"),
+        field("seeds", &S::seeds, ">= 1", at_least(1), "seeds per (pattern, method) cell"),
+        field("eval_every", &S::eval_every, ">= 1", at_least(1), "rounds between two recorded distances"),
+        field("cutoff", &S::cutoff, ">= 1", at_least(1), "K of fedau_k, FedAU with a finite cutoff"),
+        field("period", &S::period, ">= 2", at_least(2), "period of the cyclic participation pattern"),
+        field("data_seed", &S::data_seed, ">= 0", at_least(0), "seed of the clients' data"),
+        field("markov_a", &S::markov_a, "0 < a <= 1", [](double v) { return v > 0 && v <= 1; }, "transition probability of the Markov pattern"),
+        field("global_lr", &S::global_lr, "> 0", [](double v) { return v > 0; }, "the server's learning rate η"),
+        field("mu", &S::mu, "> 0 (the references need a unique optimum)", [](double v) { return v > 0; }, "ridge weight of every client"),
+        field("test_fraction", &S::test_fraction, "0 < f < 0.9", [](double v) { return v > 0 && v < 0.9; }, "rows held out (digits)")};
+  }
 };
 
-FedauSpec parse(const toml::table& t, const std::string& file, const std::filesystem::path& base, const Origins& origins) {
-  const TableReader r{file, origins};
+FedauSpec read_fedau(const toml::table& t, const SuiteInput& in) {
+  const TableReader r{in.file, in.origins};
+  const std::filesystem::path& base = in.base_dir;
   const std::string sec = "fedau";
-  r.only(t, sec, {"problem", "data", "clients", "rounds", "seeds", "eval_every", "cutoff", "period", "markov_a", "global_lr", "mu", "test_fraction",
-                  "data_seed", "patterns", "methods", "local"});
+  r.only(t, sec, TableReader::declared_keys<FedauSpec>({"problem", "data", "patterns", "methods", "local"}));
   FedauSpec s;
   s.problem = r.string(t, sec, "problem", "spec", {"spec", "digits"});
   if (s.problem == "digits") {
@@ -55,17 +72,7 @@ FedauSpec parse(const toml::table& t, const std::string& file, const std::filesy
     if (s.data.empty()) r.fail(*t.get("data"), sec, "data", "file '" + data + "' not found");
     s.clients = 250;
   }
-  s.clients = r.integer(t, sec, "clients", s.clients, 2);
-  s.rounds = r.integer(t, sec, "rounds", s.rounds, 2);
-  s.seeds = r.integer(t, sec, "seeds", s.seeds, 1);
-  s.eval_every = r.integer(t, sec, "eval_every", s.eval_every, 1);
-  s.cutoff = r.integer(t, sec, "cutoff", s.cutoff, 1);
-  s.period = r.integer(t, sec, "period", s.period, 2);
-  s.data_seed = r.integer(t, sec, "data_seed", s.data_seed, 0);
-  s.markov_a = r.number(t, sec, "markov_a", s.markov_a, [](double v) { return v > 0 && v <= 1; }, "0 < a <= 1");
-  s.global_lr = r.number(t, sec, "global_lr", s.global_lr, [](double v) { return v > 0; }, "> 0");
-  s.mu = r.number(t, sec, "mu", s.mu, [](double v) { return v > 0; }, "> 0 (the references need a unique optimum)");
-  s.test_fraction = r.number(t, sec, "test_fraction", s.test_fraction, [](double v) { return v > 0 && v < 0.9; }, "0 < f < 0.9");
+  r.declared(t, sec, s);
   s.patterns = r.strings(t, sec, "patterns", kPatterns, kPatterns);
   s.methods = r.strings(t, sec, "methods", kMethods, kMethods);
   if (const toml::table* l = t.get_as<toml::table>("local")) {
@@ -89,9 +96,47 @@ struct RunOut {
 double mean(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()); }
 
 
+// One (pattern, method) cell: means over seeds.
+struct FedauCell {
+  double dist_star = kNotMeasured, dist_bias = kNotMeasured, dist_k = kNotMeasured, objective_gap = kNotMeasured,
+         test_accuracy = kNotMeasured;
+  static constexpr auto fields() {
+    using M = FedauCell;
+    return std::tuple{field("dist_star", &M::dist_star, "‖x̄ − x*‖/D of the tail average"),
+                      field("dist_bias", &M::dist_bias, "‖x̄ − x_bias‖/D"), field("dist_k", &M::dist_k, "‖x̄ − x_K‖/D"),
+                      field("objective_gap", &M::objective_gap, "f(x̄) − f*"),
+                      field("test_accuracy", &M::test_accuracy, "test accuracy of x̄ (digits)")};
+  }
+};
+struct FedauPattern {
+  std::vector<FedauCell> methods;
+  static constexpr auto fields() { return std::tuple{metric_cells(kMethods, &FedauPattern::methods)}; }
+};
+struct FedauState {
+  double state_bytes = kNotMeasured;
+  static constexpr auto fields() { return std::tuple{field("state_bytes", &FedauState::state_bytes, "the aggregator's state, bytes")}; }
+};
+struct FedauMetrics {
+  double weights_error = kNotMeasured, weights_k_error = kNotMeasured, reference_distance = kNotMeasured;
+  std::vector<FedauPattern> patterns;
+  std::vector<FedauState> methods;
+  static constexpr auto fields() {
+    using M = FedauMetrics;
+    return std::tuple{
+        field("weights_median_relative_error", &M::weights_error, "Bernoulli, FedAU (K = ∞): median |ω̂ₙpₙ − 1|"),
+        field("weights_k_median_relative_error", &M::weights_k_error, "Bernoulli, FedAU (K): median relative error against (1 − (1−pₙ)ᴷ)/pₙ"),
+        field("reference_distance", &M::reference_distance, "D = ‖x* − x_bias‖"), metric_cells(kPatterns, &M::patterns),
+        metric_cells(kMethods, &M::methods)};
+  }
+};
+
+std::size_t index_of(const std::vector<std::string>& names, const std::string& name) {
+  return static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin());
+}
+
 template <class P>
-nlohmann::json run_problem(const FedauSpec& s, const Federation<P>& fed, const std::filesystem::path& dir, const std::string& figure_prefix,
-                           const std::function<void(std::size_t, std::size_t)>& progress) {
+FedauMetrics run_problem(const FedauSpec& s, const Federation<P>& fed, SuiteOutput& output) {
+  const std::filesystem::path& dir = output.dir;
   const std::size_t N = fed.clients.size();
   const Eigen::Index d = fed.clients.front().dim();
   auto optimum = [&](const std::vector<double>& w) {
@@ -119,7 +164,7 @@ nlohmann::json run_problem(const FedauSpec& s, const Federation<P>& fed, const s
   const optim::Sgd<double> sgd;
   // Runs in parallel, one thread each (the backend's loop over clients is then serial): the
   // clients' work per round is too small to share among threads.
-  parallel_runs(jobs.size(), progress, [&](std::size_t j) {
+  parallel_runs(jobs.size(), output.progress, [&](std::size_t j) {
     const Job& job = jobs[j];
     const std::string& method = s.methods[job.method];
     const auto seed = static_cast<std::uint64_t>(1000 * (job.seed + 1) + 7 * job.pattern);
@@ -143,7 +188,7 @@ nlohmann::json run_problem(const FedauSpec& s, const Federation<P>& fed, const s
     if (const auto accuracy = test_accuracy(fed)) r.test_accuracy = accuracy(r.tail);
   });
 
-  nlohmann::json j;
+  FedauMetrics metrics = make_metrics<FedauMetrics>();
   std::ostringstream csv, traj;
   csv << "pattern,method,seed,dist_to_x_star,dist_to_x_bias,dist_to_x_K,objective_gap,test_accuracy,state_bytes\n";
   traj << "pattern,method,seed,round,dist_to_x_star\n";
@@ -173,13 +218,13 @@ nlohmann::json run_problem(const FedauSpec& s, const Federation<P>& fed, const s
         for (std::size_t q = 0; q < r.rounds.size(); ++q)
           traj << s.patterns[a] << "," << s.methods[m] << "," << jobs[jj].seed << "," << r.rounds[q] << "," << fmt::format("{:.8g}", r.dist_star[q]) << "\n";
       }
-      const std::string key = s.patterns[a] + "_" + s.methods[m];
-      j[key + "_dist_star"] = mean(ds);
-      j[key + "_dist_bias"] = mean(db);
-      j[key + "_dist_k"] = mean(dk);
-      j[key + "_objective_gap"] = mean(gap);
-      if (fed.test) j[key + "_test_accuracy"] = mean(acc);
-      j[s.methods[m] + "_state_bytes"] = static_cast<double>(bytes);
+      FedauCell& cell = metrics.patterns[index_of(kPatterns, s.patterns[a])].methods[index_of(kMethods, s.methods[m])];
+      cell.dist_star = mean(ds);
+      cell.dist_bias = mean(db);
+      cell.dist_k = mean(dk);
+      cell.objective_gap = mean(gap);
+      if (fed.test) cell.test_accuracy = mean(acc);
+      metrics.methods[index_of(kMethods, s.methods[m])].state_bytes = static_cast<double>(bytes);
       md << fmt::format("| {} | {} | {:.4f} | {:.4f} | {:.4f} | {:.3g} |", s.patterns[a], s.methods[m], mean(ds), mean(db), mean(dk), mean(gap))
          << (fed.test ? fmt::format(" {:.4f} |", mean(acc)) : "") << fmt::format(" {} |\n", bytes);
     }
@@ -205,14 +250,12 @@ nlohmann::json run_problem(const FedauSpec& s, const Federation<P>& fed, const s
       rel_inf.push_back(std::abs(a * p - 1));
       rel_k.push_back(std::abs(b / target_k - 1));
     }
-    j["weights_median_relative_error"] = median(rel_inf);
-    j["weights_k_median_relative_error"] = median(rel_k);
+    metrics.weights_error = median(rel_inf);
+    metrics.weights_k_error = median(rel_k);
     md << fmt::format("\nEstimated weights after {} rounds (Bernoulli, FedAU): median |ω̂ₙpₙ − 1| = {:.3f} (K = ∞); median |ω̂ₙ/((1 − (1−pₙ)ᴷ)/pₙ) − 1| = {:.3f} (K = {}).\n",
                       s.rounds, median(rel_inf), median(rel_k), s.cutoff);
   }
   write_atomic(dir / "weights.csv", wcsv.str());
-  std::vector<std::string> figures;
-  std::string plot_error;
   for (const auto& pattern : s.patterns) {
     std::ostringstream gp;
     gp << "set title 'Distance to x* over rounds (" << pattern << " participation, seed 0)' noenhanced\nset xlabel 'round'\nset ylabel '||x_t - x*||'\n"
@@ -221,7 +264,7 @@ nlohmann::json run_problem(const FedauSpec& s, const Federation<P>& fed, const s
       gp << (m ? ", " : "") << gnuplot_quote((dir / "trajectories.csv").string()) << " using 4:((strcol(1) eq '" << pattern << "' && strcol(2) eq '"
          << s.methods[m] << "' && $3 == 0) ? $5 : 1/0) with lines lw 2 title '" << s.methods[m] << "' noenhanced";
     gp << "\n";
-    if (run_gnuplot(dir / ("distance_" + pattern + ".png"), gp.str(), plot_error)) figures.push_back(figure_prefix + "distance_" + pattern + ".png");
+    output.plot("distance_" + pattern + ".png", gp.str());
   }
   if (wi && wk) {
     std::ostringstream gp;
@@ -229,42 +272,28 @@ nlohmann::json run_problem(const FedauSpec& s, const Federation<P>& fed, const s
        << "set logscale xy\nset grid\nset key top left\nset datafile separator ','\nset datafile columnheaders\n"
        << "plot " << gnuplot_quote((dir / "weights.csv").string()) << " using 3:5 with points pt 7 title 'K = inf', '' using 3:6 with points pt 6 title 'K = "
        << s.cutoff << "', x with lines dt 2 title 'y = 1/p', '' using 3:4 smooth unique with lines lw 1 title '(1-(1-p)^K)/p'\n";
-    if (run_gnuplot(dir / "weights.png", gp.str(), plot_error)) figures.push_back(figure_prefix + "weights.png");
+    output.plot("weights.png", gp.str());
   }
-  j["reference_distance"] = D;
-  j["details_markdown"] = md.str();
-  j["figures"] = figures;
-  if (!plot_error.empty()) j["plot_error"] = plot_error;
-  j["status"] = "done";
-  return j;
+  metrics.reference_distance = D;
+  output.details_markdown = md.str();
+  return metrics;
 }
+
+struct FedauSuite {
+  static constexpr const char* name = "fedau";
+  static constexpr const char* table = "fedau";
+  using Params = FedauSpec;
+  using Metrics = FedauMetrics;
+  static Params parse(const toml::table& t, const SuiteInput& in) { return read_fedau(t, in); }
+  static Metrics run(const Params& s, SuiteOutput& out) {
+    const FederationData data{.clients = s.clients, .mu = s.mu, .test_fraction = s.test_fraction, .data_seed = s.data_seed, .data = s.data};
+    if (s.problem == "digits") return run_problem(s, digits_federation(data), out);
+    return run_problem(s, spec_federation(data), out);
+  }
+};
 
 }  // namespace
 
-const std::vector<std::string>& fedau_metrics() {
-  static const std::vector<std::string> m = [] {
-    std::vector<std::string> out{"weights_median_relative_error", "weights_k_median_relative_error", "reference_distance"};
-    for (const auto& p : kPatterns)
-      for (const auto& meth : kMethods)
-        for (const char* k : {"dist_star", "dist_bias", "dist_k", "objective_gap", "test_accuracy"}) out.push_back(p + "_" + meth + "_" + k);
-    for (const auto& meth : kMethods) out.push_back(meth + "_state_bytes");
-    return out;
-  }();
-  return m;
-}
-
-void validate_fedau_suite(const toml::table& fedau, const std::string& file, const std::filesystem::path& base_dir, const Origins& origins) {
-  (void)parse(fedau, file, base_dir, origins);
-}
-
-nlohmann::json run_fedau_suite(const toml::table& fedau, const std::string& file, const std::filesystem::path& base_dir,
-                               const std::filesystem::path& dir, const std::string& figure_prefix,
-                               const std::function<void(std::size_t, std::size_t)>& progress) {
-  const FedauSpec s = parse(fedau, file, base_dir, {});
-  std::filesystem::create_directories(dir);
-  const FederationData data{.clients = s.clients, .mu = s.mu, .test_fraction = s.test_fraction, .data_seed = s.data_seed, .data = s.data};
-  if (s.problem == "digits") return run_problem(s, digits_federation(data), dir, figure_prefix, progress);
-  return run_problem(s, spec_federation(data), dir, figure_prefix, progress);
-}
+SuiteRunner fedau_suite() { return suite_runner<FedauSuite>(); }
 
 }  // namespace convlab::experiments
