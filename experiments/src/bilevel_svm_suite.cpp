@@ -18,6 +18,7 @@
 #include "parallel_runs.hpp"
 #include "plots.hpp"
 #include "run_folder.hpp"
+#include "suite.hpp"
 #include "table_reader.hpp"
 
 namespace convlab::experiments {
@@ -41,22 +42,28 @@ struct SvmSpec {
   cb::LvhbaOptions lvhba{.alpha = 0.003, .beta = 0.01, .eta = 0.001, .gamma1 = 10, .gamma2 = 10, .c0 = 1, .p = 0.5, .box = 1};
   cb::ImplicitGradientOptions baseline{.step = 1};
   std::vector<TaskSpec> tasks;
+  static constexpr auto fields() {
+    using S = SvmSpec;
+    return std::tuple{
+        field("seeds", &S::seeds, ">= 1", [](long long v) { return v >= 1; }, "seeds per task"),
+        field("seed", &S::seed, ">= 0", [](long long v) { return v >= 0; }, "the first seed"),
+        field("lvhba_iterations", &S::lvhba_iterations, ">= 1", [](long long v) { return v >= 1; }, "LV-HBA's iterations"),
+        field("baseline_iterations", &S::baseline_iterations, ">= 1", [](long long v) { return v >= 1; },
+              "the implicit-gradient baseline's iterations"),
+        field("records", &S::records, ">= 1", [](long long v) { return v >= 1; }, "evaluations recorded per run"),
+        field("c_start", &S::c_start, "|c_start| <= 50", [](double v) { return std::abs(v) <= 50; }, "start of every log-weight c"),
+        field("c_bound", &S::c_bound, "0 < c_bound <= 700", [](double v) { return v > 0 && v <= 700; }, "X = [−c_bound, c_bound]ⁿ"),
+        field("upper_weight", &S::upper_weight, "> 0", [](double v) { return v > 0; }, "weight of the upper-level loss F")};
+  }
 };
 
-SvmSpec parse(const toml::table& t, const std::string& file, const std::filesystem::path& base, const Origins& origins) {
-  const TableReader r{file, origins};
-  r.only(t, "svm", {"seeds", "seed", "lvhba_iterations", "baseline_iterations", "records", "c_start", "c_bound", "upper_weight", "lvhba",
-                    "baseline", "task"});
+SvmSpec read_svm(const toml::table& t, const SuiteInput& in) {
+  const TableReader r{in.file, in.origins};
+  const std::filesystem::path& base = in.base_dir;
+  r.only(t, "svm", TableReader::declared_keys<SvmSpec>({"lvhba", "baseline", "task"}));
   SvmSpec s;
   auto pos = [](double v) { return v > 0; };
-  s.seeds = r.integer(t, "svm", "seeds", s.seeds, 1);
-  s.seed = r.integer(t, "svm", "seed", s.seed, 0);
-  s.lvhba_iterations = r.integer(t, "svm", "lvhba_iterations", s.lvhba_iterations, 1);
-  s.baseline_iterations = r.integer(t, "svm", "baseline_iterations", s.baseline_iterations, 1);
-  s.records = r.integer(t, "svm", "records", s.records, 1);
-  s.c_start = r.number(t, "svm", "c_start", s.c_start, [](double v) { return std::abs(v) <= 50; }, "|c_start| <= 50");
-  s.c_bound = r.number(t, "svm", "c_bound", s.c_bound, [](double v) { return v > 0 && v <= 700; }, "0 < c_bound <= 700");
-  s.upper_weight = r.number(t, "svm", "upper_weight", s.upper_weight, pos, "> 0");
+  r.declared(t, "svm", s);
   if (const toml::table* l = t.get_as<toml::table>("lvhba")) {
     const std::string sec = "svm.lvhba";
     r.only(*l, sec, {"alpha", "beta", "eta", "gamma1", "gamma2", "c0", "p", "box"});
@@ -283,34 +290,56 @@ RunResult run_one(const SvmSpec& s, const TaskSpec& t, std::size_t task_index, l
 
 double mean_of(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()); }
 
-}  // namespace
+// One task's metrics: means over seeds.
+struct SvmTask {
+  double lvhba_acc = kNotMeasured, lvhba_lower_acc = kNotMeasured, baseline_acc = kNotMeasured, uniform_acc = kNotMeasured,
+         lvhba_seconds = kNotMeasured, baseline_seconds = kNotMeasured, ratio = kNotMeasured, lvhba_val = kNotMeasured,
+         baseline_val = kNotMeasured, uniform_val = kNotMeasured, lvhba_minus_baseline = kNotMeasured,
+         lvhba_gain = kNotMeasured, baseline_gain = kNotMeasured;
+  static constexpr auto fields() {
+    using M = SvmTask;
+    return std::tuple{
+        field("lvhba_test_accuracy", &M::lvhba_acc, "test accuracy of LV-HBA's lower-level iterate"),
+        field("lvhba_lower_test_accuracy", &M::lvhba_lower_acc, "test accuracy of y*(c) at LV-HBA's weights"),
+        field("baseline_test_accuracy", &M::baseline_acc, "test accuracy of the implicit-gradient baseline"),
+        field("uniform_test_accuracy", &M::uniform_acc, "test accuracy with uniform weights"),
+        field("lvhba_seconds", &M::lvhba_seconds, "LV-HBA's seconds (updates only)"),
+        field("baseline_seconds", &M::baseline_seconds, "the baseline's seconds (updates only)"),
+        field("seconds_per_iteration_ratio", &M::ratio, "the baseline's seconds per iteration ÷ LV-HBA's"),
+        field("lvhba_val_loss", &M::lvhba_val, "LV-HBA's validation loss"), field("baseline_val_loss", &M::baseline_val, "the baseline's validation loss"),
+        field("uniform_val_loss", &M::uniform_val, "validation loss with uniform weights"),
+        field("lvhba_minus_baseline_accuracy", &M::lvhba_minus_baseline, "LV-HBA's test accuracy minus the baseline's"),
+        field("lvhba_gain_over_uniform", &M::lvhba_gain, "LV-HBA's test accuracy minus uniform weights'"),
+        field("baseline_gain_over_uniform", &M::baseline_gain, "the baseline's test accuracy minus uniform weights'")};
+  }
+};
 
-const std::vector<std::string>& bilevel_svm_metrics() {
-  static const std::vector<std::string> m = [] {
-    std::vector<std::string> out{"lvhba_feasibility", "cleaning_lvhba_auc", "cleaning_baseline_auc"};
-    for (const auto& t : kTasks)
-      for (const char* k : {"lvhba_test_accuracy", "lvhba_lower_test_accuracy", "baseline_test_accuracy", "uniform_test_accuracy",
-                            "lvhba_seconds", "baseline_seconds", "seconds_per_iteration_ratio", "lvhba_val_loss", "baseline_val_loss",
-                            "uniform_val_loss", "lvhba_minus_baseline_accuracy", "lvhba_gain_over_uniform", "baseline_gain_over_uniform"})
-        out.push_back(t + "_" + k);
-    return out;
-  }();
-  return m;
-}
+struct SvmMetrics {
+  double feasibility = kNotMeasured, cleaning_lvhba_auc = kNotMeasured, cleaning_baseline_auc = kNotMeasured;
+  std::vector<SvmTask> tasks;
+  static constexpr auto fields() {
+    using M = SvmMetrics;
+    return std::tuple{field("lvhba_feasibility", &M::feasibility, "LV-HBA's largest constraint violation over every run"),
+                      field("cleaning_lvhba_auc", &M::cleaning_lvhba_auc, "cleaning task: AUC of LV-HBA's weights for the flipped labels"),
+                      field("cleaning_baseline_auc", &M::cleaning_baseline_auc, "cleaning task: the baseline's AUC"),
+                      metric_cells(kTasks, &M::tasks)};
+  }
+};
 
-void validate_bilevel_svm_suite(const toml::table& svm, const std::string& file, const std::filesystem::path& base_dir,
-                                const Origins& origins) {
-  (void)parse(svm, file, base_dir, origins);
-}
+struct SvmSuite {
+  static constexpr const char* name = "bilevel_svm";
+  static constexpr const char* table = "svm";
+  using Params = SvmSpec;
+  using Metrics = SvmMetrics;
+  static Params parse(const toml::table& t, const SuiteInput& in) { return read_svm(t, in); }
+  static Metrics run(const Params& s, SuiteOutput& out);
+};
 
-nlohmann::json run_bilevel_svm_suite(const toml::table& svm, const std::string& file, const std::filesystem::path& base_dir,
-                                     const std::filesystem::path& dir, const std::string& figure_prefix,
-                                     const std::function<void(std::size_t, std::size_t)>& progress) {
-  const SvmSpec s = parse(svm, file, base_dir, {});
-  std::filesystem::create_directories(dir);
+SvmMetrics SvmSuite::run(const SvmSpec& s, SuiteOutput& out) {
+  const std::filesystem::path& dir = out.dir;
   const std::size_t T = s.tasks.size(), S = static_cast<std::size_t>(s.seeds);
   std::vector<RunResult> results(T * S);
-  parallel_runs(T * S, progress, [&](std::size_t r) { results[r] = run_one(s, s.tasks[r / S], r / S, static_cast<long long>(r % S)); });
+  parallel_runs(T * S, out.progress, [&](std::size_t r) { results[r] = run_one(s, s.tasks[r / S], r / S, static_cast<long long>(r % S)); });
 
   std::ostringstream csv;
   csv << "task,seed,method,iteration,seconds,val_loss,val_accuracy,test_loss,test_accuracy\n";
@@ -321,7 +350,7 @@ nlohmann::json run_bilevel_svm_suite(const toml::table& svm, const std::string& 
             << fmt::format("{:.6g},{:.8g},{:.6g},{:.8g},{:.6g}", x.seconds, x.val_loss, x.val_acc, x.test_loss, x.test_acc) << "\n";
   write_atomic(dir / "runs.csv", csv.str());
 
-  nlohmann::json j;
+  SvmMetrics m = make_metrics<SvmMetrics>();
   std::ostringstream md;
   md << fmt::format("Per-sample weights e^c on the SVM (spec c.3, c.4), {} seeds per task, means over seeds. LV-HBA: {} iterations, α = {}, "
                     "β = {}, η = {}, γ₁ = {}, γ₂ = {}, c_k = (k+1)^{}, Z = [0, {}]; implicit-gradient baseline: {} iterations, step {}. "
@@ -332,8 +361,6 @@ nlohmann::json run_bilevel_svm_suite(const toml::table& svm, const std::string& 
   md << "| task | data | uniform test acc | LV-HBA test acc (iterate) | LV-HBA test acc (y*(c)) | baseline test acc | LV-HBA s | baseline s | "
         "s/iteration ratio | LV-HBA oracle calls / it | baseline Newton steps / it, KKT size |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   double feas = 0;
-  std::vector<std::string> figures;
-  std::string plot_error;
   for (std::size_t ti = 0; ti < T; ++ti) {
     const auto& t = s.tasks[ti];
     std::vector<double> lv_acc, lv_low, ig_acc, un_acc, lv_s, ig_s, lv_val, ig_val, un_val, lv_auc, ig_auc, lv_or, ig_nt, ig_kkt;
@@ -356,22 +383,23 @@ nlohmann::json run_bilevel_svm_suite(const toml::table& svm, const std::string& 
       feas = std::max(feas, r.feasibility);
     }
     const double ratio = (mean_of(ig_s) / static_cast<double>(s.baseline_iterations)) / (mean_of(lv_s) / static_cast<double>(s.lvhba_iterations));
-    j[t.task + "_lvhba_test_accuracy"] = mean_of(lv_acc);
-    j[t.task + "_lvhba_lower_test_accuracy"] = mean_of(lv_low);
-    j[t.task + "_baseline_test_accuracy"] = mean_of(ig_acc);
-    j[t.task + "_uniform_test_accuracy"] = mean_of(un_acc);
-    j[t.task + "_lvhba_seconds"] = mean_of(lv_s);
-    j[t.task + "_baseline_seconds"] = mean_of(ig_s);
-    j[t.task + "_seconds_per_iteration_ratio"] = ratio;
-    j[t.task + "_lvhba_val_loss"] = mean_of(lv_val);
-    j[t.task + "_baseline_val_loss"] = mean_of(ig_val);
-    j[t.task + "_uniform_val_loss"] = mean_of(un_val);
-    j[t.task + "_lvhba_minus_baseline_accuracy"] = mean_of(lv_acc) - mean_of(ig_acc);
-    j[t.task + "_lvhba_gain_over_uniform"] = mean_of(lv_acc) - mean_of(un_acc);
-    j[t.task + "_baseline_gain_over_uniform"] = mean_of(ig_acc) - mean_of(un_acc);
+    SvmTask& mt = m.tasks[static_cast<std::size_t>(std::find(kTasks.begin(), kTasks.end(), t.task) - kTasks.begin())];
+    mt.lvhba_acc = mean_of(lv_acc);
+    mt.lvhba_lower_acc = mean_of(lv_low);
+    mt.baseline_acc = mean_of(ig_acc);
+    mt.uniform_acc = mean_of(un_acc);
+    mt.lvhba_seconds = mean_of(lv_s);
+    mt.baseline_seconds = mean_of(ig_s);
+    mt.ratio = ratio;
+    mt.lvhba_val = mean_of(lv_val);
+    mt.baseline_val = mean_of(ig_val);
+    mt.uniform_val = mean_of(un_val);
+    mt.lvhba_minus_baseline = mean_of(lv_acc) - mean_of(ig_acc);
+    mt.lvhba_gain = mean_of(lv_acc) - mean_of(un_acc);
+    mt.baseline_gain = mean_of(ig_acc) - mean_of(un_acc);
     if (t.task == "cleaning") {
-      j["cleaning_lvhba_auc"] = mean_of(lv_auc);
-      j["cleaning_baseline_auc"] = mean_of(ig_auc);
+      m.cleaning_lvhba_auc = mean_of(lv_auc);
+      m.cleaning_baseline_auc = mean_of(ig_auc);
     }
     const std::string data = t.data.empty() ? "synthetic 2-D" : std::filesystem::path(t.data).filename().string();
     md << fmt::format("| {} | {} ({}/{}/rest{}) | {:.4f} | {:.4f} | {:.4f} | {:.4f} | {:.3g} | {:.3g} | {:.1f} | {:.1f} | {:.2f}, {:.0f} |\n", t.task, data,
@@ -403,15 +431,16 @@ nlohmann::json run_bilevel_svm_suite(const toml::table& svm, const std::string& 
        << "set datafile separator ','\nset datafile columnheaders\n"
        << "plot " << gnuplot_quote(curve_file.string()) << " using 2:(strcol(1) eq 'lvhba' ? $3 : 1/0) with linespoints lw 2 title 'LV-HBA (iterate)', "
        << "'' using 2:(strcol(1) eq 'baseline' ? $3 : 1/0) with linespoints lw 2 title 'implicit gradient'\n";
-    if (run_gnuplot(dir / ("accuracy_" + t.task + ".png"), g2.str(), plot_error)) figures.push_back(figure_prefix + "accuracy_" + t.task + ".png");
+    out.plot("accuracy_" + t.task + ".png", g2.str());
   }
-  j["lvhba_feasibility"] = feas;
+  m.feasibility = feas;
   md << fmt::format("\nLargest margin-constraint violation max g(c, y) over every LV-HBA iterate: {:.2g}.\n", feas);
-  j["details_markdown"] = md.str();
-  j["figures"] = figures;
-  if (!plot_error.empty()) j["plot_error"] = plot_error;
-  j["status"] = "done";
-  return j;
+  out.details_markdown = md.str();
+  return m;
 }
+
+}  // namespace
+
+SuiteRunner bilevel_svm_suite() { return suite_runner<SvmSuite>(); }
 
 }  // namespace convlab::experiments

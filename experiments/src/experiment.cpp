@@ -78,7 +78,7 @@ const std::vector<SuiteRunner>& suite_runners() {
       quantile_suite(),
       presto_suite(),
       bilevel_suite(),
-      {"bilevel_svm", "svm", bilevel_svm_metrics, validate_bilevel_svm_suite, run_bilevel_svm_suite},
+      bilevel_svm_suite(),
       fedau_suite(),
 #ifdef CONVLAB_EXPERIMENTS_TORCH
       {"network_schedules", "network_schedules", network_schedule_metrics, validate_network_schedules, run_network_schedules},
