@@ -83,7 +83,7 @@ const std::vector<SuiteRunner>& suite_runners() {
 #ifdef CONVLAB_EXPERIMENTS_TORCH
       {"network_schedules", "network_schedules", network_schedule_metrics, validate_network_schedules, run_network_schedules},
       {"network_lion", "network_lion", network_lion_metrics, validate_network_lion, run_network_lion},
-      {"network_fedau", "network_fedau", network_fedau_metrics, validate_network_fedau, run_network_fedau},
+      network_fedau_suite(),
 #endif
   };
   return r;

@@ -15,6 +15,7 @@
 #include "plots.hpp"
 #include "run_folder.hpp"
 #include "statistics.hpp"
+#include "suite.hpp"
 #include "table_reader.hpp"
 
 namespace convlab::experiments {
@@ -26,6 +27,11 @@ const std::vector<std::string> kPatterns{"bernoulli", "markov", "cyclic"};
 const std::vector<std::string> kMethods{"fedau", "known_prob", "average_participating", "average_all", "mifa", "fedvarp"};
 // The comparisons the claims read: FedAU minus each baseline, paired by seed.
 const std::vector<std::string> kBaselines{"known_prob", "average_participating", "average_all", "mifa", "fedvarp"};
+const std::vector<std::string> kComparisons = [] {
+  std::vector<std::string> out;
+  for (const auto& b : kBaselines) out.push_back("fedau_vs_" + b);
+  return out;
+}();
 
 struct NetworkFedauSpec {
   FederationData data;
@@ -34,13 +40,23 @@ struct NetworkFedauSpec {
   cf::LocalTraining local{.steps = 5, .batch = 16, .lr = 0.05};
   std::vector<long long> seeds{1, 2, 3, 4, 5};
   std::vector<std::string> patterns{"bernoulli"}, methods{"fedau", "known_prob", "average_participating"};
+  static constexpr auto fields() {
+    using S = NetworkFedauSpec;
+    return std::tuple{
+        field("rounds", &S::rounds, ">= 2", [](long long v) { return v >= 2; }, "communication rounds"),
+        field("eval_every", &S::eval_every, ">= 1", [](long long v) { return v >= 1; }, "rounds between two evaluations"),
+        field("period", &S::period, ">= 2", [](long long v) { return v >= 2; }, "period of the cyclic participation pattern"),
+        field("markov_a", &S::markov_a, "0 < a <= 1", [](double v) { return v > 0 && v <= 1; }, "transition probability of the Markov pattern"),
+        field("global_lr", &S::global_lr, "> 0", [](double v) { return v > 0; }, "the server's learning rate η")};
+  }
 };
 
-NetworkFedauSpec parse(const toml::table& t, const std::string& file, const std::filesystem::path& base, const Origins& origins) {
-  const TableReader r{file, origins};
+NetworkFedauSpec read_network_fedau(const toml::table& t, const SuiteInput& in) {
+  const TableReader r{in.file, in.origins};
+  const std::filesystem::path& base = in.base_dir;
   const std::string sec = "network_fedau";
-  r.only(t, sec, {"data", "hidden", "clients", "alpha", "mean_p", "p_min", "test_fraction", "rounds", "eval_every", "period", "markov_a", "global_lr",
-                  "seeds", "patterns", "methods", "local"});
+  r.only(t, sec, TableReader::declared_keys<NetworkFedauSpec>({"data", "hidden", "clients", "alpha", "mean_p", "p_min", "test_fraction", "seeds",
+                                                              "patterns", "methods", "local"}));
   NetworkFedauSpec s;
   FederationData& d = s.data;
   const std::string data = r.string(t, sec, "data", "");
@@ -54,11 +70,7 @@ NetworkFedauSpec parse(const toml::table& t, const std::string& file, const std:
   d.mean_p = r.number(t, sec, "mean_p", d.mean_p, [](double v) { return v > 0 && v <= 1; }, "0 < mean_p <= 1");
   d.p_min = r.number(t, sec, "p_min", d.p_min, [](double v) { return v > 0 && v <= 1; }, "0 < p_min <= 1");
   d.test_fraction = r.number(t, sec, "test_fraction", d.test_fraction, [](double v) { return v > 0 && v < 0.9; }, "0 < f < 0.9");
-  s.rounds = r.integer(t, sec, "rounds", s.rounds, 2);
-  s.eval_every = r.integer(t, sec, "eval_every", s.eval_every, 1);
-  s.period = r.integer(t, sec, "period", s.period, 2);
-  s.markov_a = r.number(t, sec, "markov_a", s.markov_a, [](double v) { return v > 0 && v <= 1; }, "0 < a <= 1");
-  s.global_lr = r.number(t, sec, "global_lr", s.global_lr, [](double v) { return v > 0; }, "> 0");
+  r.declared(t, sec, s);
   s.seeds = r.integers(t, sec, "seeds", s.seeds, 0, 1000000000);
   s.patterns = r.strings(t, sec, "patterns", s.patterns, kPatterns);
   s.methods = r.strings(t, sec, "methods", s.methods, kMethods);
@@ -79,32 +91,56 @@ struct RunOut {
   std::vector<cf::EvalRecord> history;
 };
 
-}  // namespace
+struct MethodCell {
+  double test_accuracy = kNotMeasured, test_loss = kNotMeasured;
+  static constexpr auto fields() {
+    return std::tuple{field("test_accuracy", &MethodCell::test_accuracy, "test accuracy of the final model, mean over seeds"),
+                      field("test_loss", &MethodCell::test_loss, "test loss of the final model, mean over seeds")};
+  }
+};
+// FedAU against one baseline, paired by seed, with 95% Student-t intervals.
+struct ComparisonCell {
+  double gain = kNotMeasured, gain_low = kNotMeasured, gain_high = kNotMeasured, reduction = kNotMeasured, reduction_low = kNotMeasured;
+  static constexpr auto fields() {
+    using M = ComparisonCell;
+    return std::tuple{field("accuracy_gain", &M::gain, "FedAU's test accuracy minus the baseline's"),
+                      field("accuracy_gain_ci_low", &M::gain_low, "its interval's lower end"),
+                      field("accuracy_gain_ci_high", &M::gain_high, "its interval's upper end"),
+                      field("loss_reduction", &M::reduction, "the baseline's test loss minus FedAU's"),
+                      field("loss_reduction_ci_low", &M::reduction_low, "its interval's lower end")};
+  }
+};
+struct PatternCell {
+  std::vector<MethodCell> methods;
+  std::vector<ComparisonCell> comparisons;
+  static constexpr auto fields() {
+    return std::tuple{metric_cells(kMethods, &PatternCell::methods), metric_cells(kComparisons, &PatternCell::comparisons)};
+  }
+};
+struct NetworkFedauMetrics {
+  double parameters = kNotMeasured;
+  std::vector<PatternCell> patterns;
+  static constexpr auto fields() {
+    return std::tuple{field("parameters", &NetworkFedauMetrics::parameters, "parameters of the network"),
+                      metric_cells(kPatterns, &NetworkFedauMetrics::patterns)};
+  }
+};
 
-const std::vector<std::string>& network_fedau_metrics() {
-  static const std::vector<std::string> m = [] {
-    std::vector<std::string> out{"parameters"};
-    for (const auto& p : kPatterns) {
-      for (const auto& meth : kMethods)
-        for (const char* k : {"test_accuracy", "test_loss"}) out.push_back(p + "_" + meth + "_" + k);
-      for (const auto& b : kBaselines)
-        for (const char* k : {"accuracy_gain", "accuracy_gain_ci_low", "accuracy_gain_ci_high", "loss_reduction", "loss_reduction_ci_low"})
-          out.push_back(p + "_fedau_vs_" + b + "_" + k);
-    }
-    return out;
-  }();
-  return m;
+std::size_t index_of(const std::vector<std::string>& names, const std::string& name) {
+  return static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin());
 }
 
-void validate_network_fedau(const toml::table& t, const std::string& file, const std::filesystem::path& base_dir, const Origins& origins) {
-  (void)parse(t, file, base_dir, origins);
-}
+struct NetworkFedauSuite {
+  static constexpr const char* name = "network_fedau";
+  static constexpr const char* table = "network_fedau";
+  using Params = NetworkFedauSpec;
+  using Metrics = NetworkFedauMetrics;
+  static Params parse(const toml::table& t, const SuiteInput& in) { return read_network_fedau(t, in); }
+  static Metrics run(const Params& s, SuiteOutput& output);
+};
 
-nlohmann::json run_network_fedau(const toml::table& t, const std::string& file, const std::filesystem::path& base_dir,
-                                 const std::filesystem::path& dir, const std::string& figure_prefix,
-                                 const std::function<void(std::size_t, std::size_t)>& progress) {
-  const NetworkFedauSpec s = parse(t, file, base_dir, {});
-  std::filesystem::create_directories(dir);
+NetworkFedauMetrics NetworkFedauSuite::run(const NetworkFedauSpec& s, SuiteOutput& output) {
+  const std::filesystem::path& dir = output.dir;
   const std::size_t P = s.patterns.size(), M = s.methods.size(), S = s.seeds.size();
   // out[(a·M + m)·S + k]: pattern a, method m, seed k. Every seed draws its own split,
   // partition, rates, initial network and participation; the methods of one seed share them.
@@ -136,13 +172,13 @@ nlohmann::json run_network_fedau(const toml::table& t, const std::string& file, 
         r.test_accuracy = fed.test->accuracy(st.x);
         r.test_loss = fed.test->value(st.x);
         r.history = std::move(st.history);
-        if (progress) progress(++done, out.size());
+        output.progress(++done, out.size());
       }
     }
   }
 
-  nlohmann::json j;
-  j["parameters"] = static_cast<double>(parameters);
+  NetworkFedauMetrics metrics = make_metrics<NetworkFedauMetrics>();
+  metrics.parameters = static_cast<double>(parameters);
   std::ostringstream csv, curves, md;
   csv << "pattern,method,seed,test_accuracy,test_loss,diverged\n";
   curves << "pattern,method,seed,round,train_loss,test_accuracy\n";
@@ -162,21 +198,18 @@ nlohmann::json run_network_fedau(const toml::table& t, const std::string& file, 
       return v;
     };
     const std::size_t fedau = static_cast<std::size_t>(std::find(s.methods.begin(), s.methods.end(), "fedau") - s.methods.begin());
+    PatternCell& cells = metrics.patterns[index_of(kPatterns, s.patterns[a])];
     for (std::size_t m = 0; m < M; ++m) {
-      const std::string key = s.patterns[a] + "_" + s.methods[m];
       const auto acc = column(m, &RunOut::test_accuracy), loss = column(m, &RunOut::test_loss);
       const double acc_mean = mean_ci(acc).mean, loss_mean = mean_ci(loss).mean;
-      j[key + "_test_accuracy"] = acc_mean;
-      j[key + "_test_loss"] = loss_mean;
+      cells.methods[index_of(kMethods, s.methods[m])] = {acc_mean, loss_mean};
       std::string gain_cell = "—", loss_cell = "—";
       if (m != fedau) {
         const auto fa = column(fedau, &RunOut::test_accuracy), fl = column(fedau, &RunOut::test_loss);
         std::vector<double> gain, reduction;
         for (std::size_t k = 0; k < S; ++k) gain.push_back(fa[k] - acc[k]), reduction.push_back(loss[k] - fl[k]);
         const MeanInterval g = mean_ci(gain), l = mean_ci(reduction);
-        const std::string vs = s.patterns[a] + "_fedau_vs_" + s.methods[m] + "_";
-        j[vs + "accuracy_gain"] = g.mean, j[vs + "accuracy_gain_ci_low"] = g.lo, j[vs + "accuracy_gain_ci_high"] = g.hi;
-        j[vs + "loss_reduction"] = l.mean, j[vs + "loss_reduction_ci_low"] = l.lo;
+        cells.comparisons[index_of(kBaselines, s.methods[m])] = {g.mean, g.lo, g.hi, l.mean, l.lo};
         gain_cell = fmt::format("{:+.4f} [{:+.4f}, {:+.4f}]", g.mean, g.lo, g.hi);
         loss_cell = fmt::format("{:+.4f} [{:+.4f}, {:+.4f}]", l.mean, l.lo, l.hi);
       }
@@ -193,8 +226,6 @@ nlohmann::json run_network_fedau(const toml::table& t, const std::string& file, 
   if (any_diverged) md << "\nSome runs became non-finite and stopped early (runs.csv, column diverged); their last finite model is scored.\n";
   write_atomic(dir / "runs.csv", csv.str());
   write_atomic(dir / "curves.csv", curves.str());
-  std::vector<std::string> figures;
-  std::string plot_error;
   for (const auto& pattern : s.patterns) {
     std::ostringstream gp;
     gp << "set title 'Test accuracy over rounds (" << pattern << " participation, seed " << s.seeds.front()
@@ -204,13 +235,14 @@ nlohmann::json run_network_fedau(const toml::table& t, const std::string& file, 
       gp << (m ? ", " : "") << gnuplot_quote((dir / "curves.csv").string()) << " using 4:((strcol(1) eq '" << pattern << "' && strcol(2) eq '" << s.methods[m]
          << "' && $3 == " << s.seeds.front() << ") ? $6 : 1/0) with linespoints lw 2 title '" << s.methods[m] << "' noenhanced";
     gp << "\n";
-    if (run_gnuplot(dir / ("accuracy_" + pattern + ".png"), gp.str(), plot_error)) figures.push_back(figure_prefix + "accuracy_" + pattern + ".png");
+    output.plot("accuracy_" + pattern + ".png", gp.str());
   }
-  j["details_markdown"] = md.str();
-  j["figures"] = figures;
-  if (!plot_error.empty()) j["plot_error"] = plot_error;
-  j["status"] = "done";
-  return j;
+  output.details_markdown = md.str();
+  return metrics;
 }
+
+}  // namespace
+
+SuiteRunner network_fedau_suite() { return suite_runner<NetworkFedauSuite>(); }
 
 }  // namespace convlab::experiments
