@@ -81,8 +81,8 @@ const std::vector<SuiteRunner>& suite_runners() {
       bilevel_svm_suite(),
       fedau_suite(),
 #ifdef CONVLAB_EXPERIMENTS_TORCH
-      {"network_schedules", "network_schedules", network_schedule_metrics, validate_network_schedules, run_network_schedules},
-      {"network_lion", "network_lion", network_lion_metrics, validate_network_lion, run_network_lion},
+      network_schedules_suite(),
+      network_lion_suite(),
       network_fedau_suite(),
 #endif
   };

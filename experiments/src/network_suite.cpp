@@ -31,6 +31,7 @@
 #include "plots.hpp"
 #include "run_folder.hpp"
 #include "statistics.hpp"
+#include "suite.hpp"
 #include "table_reader.hpp"
 
 namespace convlab::experiments {
@@ -219,19 +220,23 @@ struct ScheduleSpec {
   DataSpec data;
   std::vector<double> peaks{0.03, 0.1, 0.3};
   double momentum = 0.9, refine_tau = 0.1;
+  static constexpr auto fields() {
+    return std::tuple{field("momentum", &ScheduleSpec::momentum, "0 <= momentum < 1", [](double v) { return v >= 0 && v < 1; }, "SGD's momentum"),
+                      field("refine_tau", &ScheduleSpec::refine_tau, "0 < tau <= 1", [](double v) { return v > 0 && v <= 1; },
+                            "τ of the refined schedule")};
+  }
 };
 
 const std::vector<std::string> kNetworkSchedules{"linear_decay", "cosine", "step", "refined"};
 
-ScheduleSpec parse_schedules(const toml::table& t, const std::string& file, const std::filesystem::path& base, const Origins& origins) {
-  const TableReader r{file, origins};
+ScheduleSpec parse_schedules(const toml::table& t, const SuiteInput& in) {
+  const TableReader r{in.file, in.origins};
   const std::string sec = "network_schedules";
   r.only(t, sec, keys_with_data({"peaks", "momentum", "refine_tau"}));
   ScheduleSpec s;
-  s.data = parse_data(t, sec, r, base);
+  s.data = parse_data(t, sec, r, in.base_dir);
   if (t.get("peaks")) s.peaks = r.numbers(t, sec, "peaks", [](double v) { return v > 0 && std::isfinite(v); }, "> 0");
-  s.momentum = r.number(t, sec, "momentum", s.momentum, [](double v) { return v >= 0 && v < 1; }, "0 <= momentum < 1");
-  s.refine_tau = r.number(t, sec, "refine_tau", s.refine_tau, [](double v) { return v > 0 && v <= 1; }, "0 < tau <= 1");
+  r.declared(t, sec, s);
   return s;
 }
 
@@ -239,31 +244,46 @@ struct ScheduleRun {
   double train_loss = 0, test_score = 0;
 };
 
-}  // namespace
+// A paired relative difference of the final training loss, mean over seeds with a 95% interval.
+struct RelativeCell {
+  double mean = kNotMeasured, lower = kNotMeasured, upper = kNotMeasured;
+  static constexpr auto fields() {
+    return std::tuple{field("relative_mean", &RelativeCell::mean, "paired relative difference of the final training loss, mean"),
+                      field("relative_ci_lower", &RelativeCell::lower, "its 95% interval's lower end"),
+                      field("relative_ci_upper", &RelativeCell::upper, "its 95% interval's upper end")};
+  }
+};
+const std::vector<std::string> kRelatives{"linear_vs_cosine", "linear_vs_step", "refined_vs_linear"};
 
-const std::vector<std::string>& network_schedule_metrics() {
-  static const std::vector<std::string> m{"linear_vs_cosine_relative_mean", "linear_vs_cosine_relative_ci_lower",
-                                          "linear_vs_cosine_relative_ci_upper", "linear_vs_step_relative_mean",
-                                          "linear_vs_step_relative_ci_lower", "linear_vs_step_relative_ci_upper",
-                                          "refined_vs_linear_relative_mean", "refined_vs_linear_relative_ci_lower",
-                                          "refined_vs_linear_relative_ci_upper",
-                                          "linear_decay_test_accuracy",     "refined_test_accuracy",
-                                          "linear_decay_test_r2",           "refined_test_r2",
-                                          "line_test_r2",                   "linear_decay_r2_over_line",
-                                          "steps"};
-  return m;
-}
+struct NetworkScheduleMetrics {
+  std::vector<RelativeCell> relative;
+  double linear_accuracy = kNotMeasured, refined_accuracy = kNotMeasured, linear_r2 = kNotMeasured, refined_r2 = kNotMeasured,
+         line_r2 = kNotMeasured, linear_over_line = kNotMeasured, steps = kNotMeasured;
+  static constexpr auto fields() {
+    using M = NetworkScheduleMetrics;
+    return std::tuple{metric_cells(kRelatives, &M::relative),
+                      field("linear_decay_test_accuracy", &M::linear_accuracy, "classification: linear decay's test accuracy at its tuned lr"),
+                      field("refined_test_accuracy", &M::refined_accuracy, "classification: the refined schedule's test accuracy"),
+                      field("linear_decay_test_r2", &M::linear_r2, "regression: linear decay's test R²"),
+                      field("refined_test_r2", &M::refined_r2, "regression: the refined schedule's test R²"),
+                      field("line_test_r2", &M::line_r2, "regression: test R² of the least-squares line"),
+                      field("linear_decay_r2_over_line", &M::linear_over_line, "regression: linear decay's test R² minus the line's"),
+                      field("steps", &M::steps, "steps of every run")};
+  }
+};
 
-void validate_network_schedules(const toml::table& t, const std::string& file, const std::filesystem::path& base_dir,
-                                const Origins& origins) {
-  (void)parse_schedules(t, file, base_dir, origins);
-}
+struct NetworkScheduleSuite {
+  static constexpr const char* name = "network_schedules";
+  static constexpr const char* table = "network_schedules";
+  using Params = ScheduleSpec;
+  using Metrics = NetworkScheduleMetrics;
+  static Params parse(const toml::table& t, const SuiteInput& in) { return parse_schedules(t, in); }
+  static Metrics run(const Params& s, SuiteOutput& out);
+};
 
-nlohmann::json run_network_schedules(const toml::table& t, const std::string& file, const std::filesystem::path& base_dir,
-                                     const std::filesystem::path& dir, const std::string& figure_prefix,
-                                     const std::function<void(std::size_t, std::size_t)>& progress) {
-  const ScheduleSpec s = parse_schedules(t, file, base_dir, {});
-  std::filesystem::create_directories(dir);
+NetworkScheduleMetrics NetworkScheduleSuite::run(const ScheduleSpec& s, SuiteOutput& out) {
+  const std::filesystem::path& dir = out.dir;
+  const auto& progress = out.progress;
   const int threads_before = torch::get_num_threads();
   torch::set_num_threads(1);  // LibTorch's kernels give the same bits only on one thread
   const Split d = load_split(s.data);
@@ -333,27 +353,19 @@ nlohmann::json run_network_schedules(const toml::table& t, const std::string& fi
     return mean_ci(v);
   };
   const MeanInterval lin_cos = relative(0, 1), lin_step = relative(0, 2), ref_lin = relative(3, 0);
-  nlohmann::json j;
-  j["linear_vs_cosine_relative_mean"] = lin_cos.mean;
-  j["linear_vs_cosine_relative_ci_lower"] = lin_cos.lo;
-  j["linear_vs_cosine_relative_ci_upper"] = lin_cos.hi;
-  j["linear_vs_step_relative_mean"] = lin_step.mean;
-  j["linear_vs_step_relative_ci_lower"] = lin_step.lo;
-  j["linear_vs_step_relative_ci_upper"] = lin_step.hi;
-  j["refined_vs_linear_relative_mean"] = ref_lin.mean;
-  j["refined_vs_linear_relative_ci_lower"] = ref_lin.lo;
-  j["refined_vs_linear_relative_ci_upper"] = ref_lin.hi;
+  NetworkScheduleMetrics m = make_metrics<NetworkScheduleMetrics>();
+  m.relative = {{lin_cos.mean, lin_cos.lo, lin_cos.hi}, {lin_step.mean, lin_step.lo, lin_step.hi}, {ref_lin.mean, ref_lin.lo, ref_lin.hi}};
   auto mean_score = [&](std::size_t k) {
-    double m = 0;
-    for (const auto& r : result[k][best[k]]) m += r.test_score / static_cast<double>(result[k][best[k]].size());
-    return m;
+    double mean = 0;
+    for (const auto& r : result[k][best[k]]) mean += r.test_score / static_cast<double>(result[k][best[k]].size());
+    return mean;
   };
-  j["linear_decay_test_" + d.score_name()] = mean_score(0);
-  j["refined_test_" + d.score_name()] = mean_score(3);
-  j["steps"] = T;
+  (d.regression ? m.linear_r2 : m.linear_accuracy) = mean_score(0);
+  (d.regression ? m.refined_r2 : m.refined_accuracy) = mean_score(3);
+  m.steps = static_cast<double>(T);
   if (d.regression) {
-    j["line_test_r2"] = line_test_r2(d);
-    j["linear_decay_r2_over_line"] = j["linear_decay_test_r2"].get<double>() - j["line_test_r2"].get<double>();
+    m.line_r2 = line_test_r2(d);
+    m.linear_over_line = m.linear_r2 - m.line_r2;
   }
 
   std::ostringstream md;
@@ -371,16 +383,15 @@ nlohmann::json run_network_schedules(const toml::table& t, const std::string& fi
                       mean_score(k));
   }
   if (d.regression)
-    md << fmt::format("\nBaseline: the least-squares line through the training rows reaches test R² {:.4f}.\n", j["line_test_r2"].get<double>());
+    md << fmt::format("\nBaseline: the least-squares line through the training rows reaches test R² {:.4f}.\n", m.line_r2);
   md << fmt::format("\nPaired relative differences of the final training loss (negative: the first is lower): linear − cosine {:+.3f} "
                     "[{:+.3f}, {:+.3f}], linear − step {:+.3f} [{:+.3f}, {:+.3f}], refined − linear {:+.3f} [{:+.3f}, {:+.3f}].\n",
                     lin_cos.mean, lin_cos.lo, lin_cos.hi, lin_step.mean, lin_step.lo, lin_step.hi, ref_lin.mean, ref_lin.lo, ref_lin.hi);
-  j["details_markdown"] = md.str();
-  j["figures"] = nlohmann::json::array();
-  (void)figure_prefix;
-  j["status"] = "done";
-  return j;
+  out.details_markdown = md.str();
+  return m;
 }
+
+}  // namespace
 
 // ---- Lion-κ on a network: the box, and κ compared ------------------------------------------
 
@@ -393,22 +404,28 @@ struct LionSpec {
   std::vector<std::string> kappas{"sign", "l2", "huber", "nuclear"};
   std::map<std::string, std::vector<double>> kappa_lrs;
   double compare_weight_decay = 0.1, bias_lr = 3e-3;
+  static constexpr auto fields() {
+    using S = LionSpec;
+    auto positive = [](double v) { return v > 0 && std::isfinite(v); };
+    return std::tuple{field("lambda", &S::lambda, "> 0", positive, "weight decay λ of the box runs"),
+                      field("start_radius", &S::start_radius, "> 1 (a start outside the box)", [](double v) { return v > 1 && std::isfinite(v); },
+                            "every weight matrix starts at start_radius/λ in κ's norm"),
+                      field("box_lr", &S::box_lr, "> 0", positive, "constant lr of the box runs (box_lr·λ < 1)"),
+                      field("compare_weight_decay", &S::compare_weight_decay, ">= 0", [](double v) { return v >= 0; },
+                            "weight decay of the κ comparison"),
+                      field("bias_lr", &S::bias_lr, "> 0", positive, "lr of the biases (Lion, sign) in the κ comparison")};
+  }
 };
 
-LionSpec parse_lion(const toml::table& t, const std::string& file, const std::filesystem::path& base, const Origins& origins) {
-  const TableReader r{file, origins};
+LionSpec parse_lion(const toml::table& t, const SuiteInput& in) {
+  const TableReader r{in.file, in.origins};
   const std::string sec = "network_lion";
-  r.only(t, sec, keys_with_data({"lambda", "start_radius",
-                                 "box_lr", "kappa_lrs", "compare_weight_decay", "bias_lr"}));
+  r.only(t, sec, keys_with_data({"lambda", "start_radius", "box_lr", "kappa_lrs", "compare_weight_decay", "bias_lr"}));
   LionSpec s;
-  s.data = parse_data(t, sec, r, base);
+  s.data = parse_data(t, sec, r, in.base_dir);
   auto pos = [](double v) { return v > 0 && std::isfinite(v); };
-  s.lambda = r.number(t, sec, "lambda", s.lambda, pos, "> 0");
-  s.start_radius = r.number(t, sec, "start_radius", s.start_radius, [](double v) { return v > 1 && std::isfinite(v); }, "> 1 (a start outside the box)");
-  s.box_lr = r.number(t, sec, "box_lr", s.box_lr, pos, "> 0");
+  r.declared(t, sec, s);
   if (s.box_lr * s.lambda >= 1) r.fail(*t.get("box_lr"), sec, "box_lr", "box_lr · lambda must be < 1 (the box is then invariant)");
-  s.compare_weight_decay = r.number(t, sec, "compare_weight_decay", s.compare_weight_decay, [](double v) { return v >= 0; }, ">= 0");
-  s.bias_lr = r.number(t, sec, "bias_lr", s.bias_lr, pos, "> 0");
   const toml::table* lrs = t.get_as<toml::table>("kappa_lrs");
   if (!lrs) throw ConfigError(r.where(t) + ": [network_lion] is missing required table 'kappa_lrs' (a grid of peak lrs per κ)");
   s.kappas.clear();
@@ -473,23 +490,34 @@ double box_excess(const std::vector<torch::Tensor>& weights, const std::string& 
   return worst;
 }
 
-}  // namespace
+struct NetworkLionMetrics {
+  double final_excess = kNotMeasured, bound_violation = kNotMeasured, entry = kNotMeasured, start_excess = kNotMeasured,
+         accuracy_min = kNotMeasured, accuracy_max = kNotMeasured, r2_min = kNotMeasured, r2_max = kNotMeasured;
+  static constexpr auto fields() {
+    using M = NetworkLionMetrics;
+    return std::tuple{field("box_final_excess_max", &M::final_excess, "largest λ‖W‖ − 1 after the last step of a box run"),
+                      field("box_bound_violation_max", &M::bound_violation, "largest excess of λ‖W‖ − 1 over its bound (1 − ηλ)ᵗ(λ‖W₀‖ − 1)"),
+                      field("box_entry_step_max", &M::entry, "latest step at which a box run entered the box"),
+                      field("box_start_excess", &M::start_excess, "λ‖W₀‖ − 1 at the start"),
+                      field("kappa_test_accuracy_min", &M::accuracy_min, "classification: lowest test accuracy over κ at its tuned lr"),
+                      field("kappa_test_accuracy_max", &M::accuracy_max, "classification: highest"),
+                      field("kappa_test_r2_min", &M::r2_min, "regression: lowest test R² over κ"),
+                      field("kappa_test_r2_max", &M::r2_max, "regression: highest")};
+  }
+};
 
-const std::vector<std::string>& network_lion_metrics() {
-  static const std::vector<std::string> m{"box_final_excess_max", "box_bound_violation_max", "box_entry_step_max", "box_start_excess",
-                                          "kappa_test_accuracy_min", "kappa_test_accuracy_max", "kappa_test_r2_min", "kappa_test_r2_max"};
-  return m;
-}
+struct NetworkLionSuite {
+  static constexpr const char* name = "network_lion";
+  static constexpr const char* table = "network_lion";
+  using Params = LionSpec;
+  using Metrics = NetworkLionMetrics;
+  static Params parse(const toml::table& t, const SuiteInput& in) { return parse_lion(t, in); }
+  static Metrics run(const Params& s, SuiteOutput& out);
+};
 
-void validate_network_lion(const toml::table& t, const std::string& file, const std::filesystem::path& base_dir, const Origins& origins) {
-  (void)parse_lion(t, file, base_dir, origins);
-}
-
-nlohmann::json run_network_lion(const toml::table& t, const std::string& file, const std::filesystem::path& base_dir,
-                                const std::filesystem::path& dir, const std::string& figure_prefix,
-                                const std::function<void(std::size_t, std::size_t)>& progress) {
-  const LionSpec s = parse_lion(t, file, base_dir, {});
-  std::filesystem::create_directories(dir);
+NetworkLionMetrics NetworkLionSuite::run(const LionSpec& s, SuiteOutput& out) {
+  const std::filesystem::path& dir = out.dir;
+  const auto& progress = out.progress;
   const int threads_before = torch::get_num_threads();
   torch::set_num_threads(1);
   const Split d = load_split(s.data);
@@ -570,30 +598,30 @@ nlohmann::json run_network_lion(const toml::table& t, const std::string& file, c
   torch::set_num_threads(threads_before);
   write_atomic(dir / "kappas.csv", cmp_csv.str());
 
-  nlohmann::json j;
-  j["box_final_excess_max"] = final_excess;
-  j["box_bound_violation_max"] = bound_violation;
-  j["box_entry_step_max"] = entry_max;
-  j["box_start_excess"] = start_excess;
-  j["kappa_test_" + d.score_name() + "_min"] = acc_min;
-  j["kappa_test_" + d.score_name() + "_max"] = acc_max;
+  NetworkLionMetrics m;
+  m.final_excess = final_excess;
+  m.bound_violation = bound_violation;
+  m.entry = entry_max;
+  m.start_excess = start_excess;
+  (d.regression ? m.r2_min : m.accuracy_min) = acc_min;
+  (d.regression ? m.r2_max : m.accuracy_max) = acc_max;
   std::string head = fmt::format("{} on {} ({} training rows), Lion-κ (β = 0.9, 0.99) on the weight matrices, minibatches of {}, {} "
                                  "steps. Box runs: λ = {}, constant lr {} (ηλ = {}), every weight matrix started at {}/λ in κ's norm "
                                  "(max |w| for sign, the operator norm for nuclear); the bound is (1 − ηλ)ᵗ(λ‖W₀‖ − 1).\n\n",
                                  architecture(d, s.data.hidden), d.description, s.data.train, s.data.batch, T, s.lambda, s.box_lr,
                                  s.box_lr * s.lambda, s.start_radius);
-  j["details_markdown"] = head + md.str();
-  std::vector<std::string> figures;
-  std::string plot_error;
+  out.details_markdown = head + md.str();
   std::ostringstream gp;
   gp << "set title 'Lion-kappa on an MLP: lambda*||W|| - 1 against its bound' noenhanced\nset xlabel 'step'\nset ylabel 'lambda*||W|| - 1'\n"
      << "set grid\nset key top right\nset datafile separator ','\nset datafile columnheaders\nplot "
      << gnuplot_quote((dir / "box.csv").string()) << " using 3:4 with points pt 7 ps 0.3 title 'measured (every kappa and seed)', '' using 3:5 with lines lw 2 title 'bound'\n";
-  if (run_gnuplot(dir / "box.png", gp.str(), plot_error)) figures.push_back(figure_prefix + "box.png");
-  j["figures"] = figures;
-  if (!plot_error.empty()) j["plot_error"] = plot_error;
-  j["status"] = "done";
-  return j;
+  out.plot("box.png", gp.str());
+  return m;
 }
+
+}  // namespace
+
+SuiteRunner network_schedules_suite() { return suite_runner<NetworkScheduleSuite>(); }
+SuiteRunner network_lion_suite() { return suite_runner<NetworkLionSuite>(); }
 
 }  // namespace convlab::experiments
