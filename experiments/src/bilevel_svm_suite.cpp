@@ -319,10 +319,10 @@ struct SvmMetrics {
   std::vector<SvmTask> tasks;
   static constexpr auto fields() {
     using M = SvmMetrics;
-    return std::tuple{field("lvhba_feasibility", &M::feasibility, "LV-HBA's largest constraint violation over every run"),
-                      field("cleaning_lvhba_auc", &M::cleaning_lvhba_auc, "cleaning task: AUC of LV-HBA's weights for the flipped labels"),
+    return std::tuple{field("lvhba_feasibility", &M::feasibility, "largest margin-constraint violation max g(c, y) over every LV-HBA iterate"),
+                      field("cleaning_lvhba_auc", &M::cleaning_lvhba_auc, "cleaning task: AUC of a low LV-HBA weight as a detector of the flipped labels"),
                       field("cleaning_baseline_auc", &M::cleaning_baseline_auc, "cleaning task: the baseline's AUC"),
-                      metric_cells(kTasks, &M::tasks)};
+                      metric_cells("task", kTasks, &M::tasks)};
   }
 };
 

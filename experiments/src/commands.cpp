@@ -324,7 +324,12 @@ int command_docs(const std::string& page, bool write) {
   std::ifstream in(page, std::ios::binary);
   if (!in) throw ConfigError(page + ": cannot read the page");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::map<std::string, std::string> sections{{"optimizer keys", optimizer_keys_markdown()}};
+  // Each suite's reference; the network suites exist only in builds with LibTorch, which alone
+  // can check their section.
+  std::string suites, network_suites;
+  for (const auto& r : suite_runners()) (r.name.starts_with("network_") ? network_suites : suites) += r.reference() + "\n";
+  std::map<std::string, std::string> sections{{"optimizer keys", optimizer_keys_markdown()}, {"suite reference", suites}};
+  if (!network_suites.empty()) sections.emplace("network suite reference", network_suites);
   std::string updated = text;
   for (const auto& [name, body] : sections) {
     const std::string begin = "<!-- BEGIN generated: " + name + " -->\n", end = "<!-- END generated: " + name + " -->";

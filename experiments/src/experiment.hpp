@@ -46,16 +46,18 @@ struct ExperimentSpec {
   Origins origins_;  // file:line of every value of base and run_tables
 };
 
-/// A runner that takes one table of its own instead of [[run]] variants.
+/// A runner that takes one table of its own instead of [[run]] variants: the registry entry of
+/// a suite type (suite.hpp, suite_runner<S>()).
 struct SuiteRunner {
   std::string name, table;
-  const std::vector<std::string>& (*metrics)();
+  const std::vector<std::string>& (*metrics)();  // the metrics a claim may check
+  std::string (*reference)();                    // its keys and metrics for docs/configs.md
   void (*validate)(const toml::table&, const std::string& file, const std::filesystem::path& base_dir, const Origins&);
   nlohmann::json (*run)(const toml::table&, const std::string& file, const std::filesystem::path& base_dir,
                         const std::filesystem::path& dir, const std::string& figure_prefix,
                         const std::function<void(std::size_t, std::size_t)>& progress);
 };
-/// Every suite runner: schedule_suite [suite], lion_kappa [lion], bcd [bcd].
+/// Every suite runner, in the order of docs/configs.md.
 const std::vector<SuiteRunner>& suite_runners();
 /// The runner called `name`, or null (for "fit" or an unknown name).
 const SuiteRunner* find_suite_runner(const std::string& name);

@@ -110,7 +110,7 @@ struct FedauCell {
 };
 struct FedauPattern {
   std::vector<FedauCell> methods;
-  static constexpr auto fields() { return std::tuple{metric_cells(kMethods, &FedauPattern::methods)}; }
+  static constexpr auto fields() { return std::tuple{metric_cells("method", kMethods, &FedauPattern::methods)}; }
 };
 struct FedauState {
   double state_bytes = kNotMeasured;
@@ -125,8 +125,8 @@ struct FedauMetrics {
     return std::tuple{
         field("weights_median_relative_error", &M::weights_error, "Bernoulli, FedAU (K = ∞): median |ω̂ₙpₙ − 1|"),
         field("weights_k_median_relative_error", &M::weights_k_error, "Bernoulli, FedAU (K): median relative error against (1 − (1−pₙ)ᴷ)/pₙ"),
-        field("reference_distance", &M::reference_distance, "D = ‖x* − x_bias‖"), metric_cells(kPatterns, &M::patterns),
-        metric_cells(kMethods, &M::methods)};
+        field("reference_distance", &M::reference_distance, "D = ‖x* − x_bias‖"), metric_cells("pattern", kPatterns, &M::patterns),
+        metric_cells("method", kMethods, &M::methods)};
   }
 };
 

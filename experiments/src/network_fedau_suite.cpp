@@ -114,7 +114,7 @@ struct PatternCell {
   std::vector<MethodCell> methods;
   std::vector<ComparisonCell> comparisons;
   static constexpr auto fields() {
-    return std::tuple{metric_cells(kMethods, &PatternCell::methods), metric_cells(kComparisons, &PatternCell::comparisons)};
+    return std::tuple{metric_cells("method", kMethods, &PatternCell::methods), metric_cells("comparison", kComparisons, &PatternCell::comparisons)};
   }
 };
 struct NetworkFedauMetrics {
@@ -122,7 +122,7 @@ struct NetworkFedauMetrics {
   std::vector<PatternCell> patterns;
   static constexpr auto fields() {
     return std::tuple{field("parameters", &NetworkFedauMetrics::parameters, "parameters of the network"),
-                      metric_cells(kPatterns, &NetworkFedauMetrics::patterns)};
+                      metric_cells("pattern", kPatterns, &NetworkFedauMetrics::patterns)};
   }
 };
 

@@ -261,7 +261,7 @@ struct NetworkScheduleMetrics {
          line_r2 = kNotMeasured, linear_over_line = kNotMeasured, steps = kNotMeasured;
   static constexpr auto fields() {
     using M = NetworkScheduleMetrics;
-    return std::tuple{metric_cells(kRelatives, &M::relative),
+    return std::tuple{metric_cells("comparison", kRelatives, &M::relative),
                       field("linear_decay_test_accuracy", &M::linear_accuracy, "classification: linear decay's test accuracy at its tuned lr"),
                       field("refined_test_accuracy", &M::refined_accuracy, "classification: the refined schedule's test accuracy"),
                       field("linear_decay_test_r2", &M::linear_r2, "regression: linear decay's test R²"),
@@ -495,9 +495,9 @@ struct NetworkLionMetrics {
          accuracy_min = kNotMeasured, accuracy_max = kNotMeasured, r2_min = kNotMeasured, r2_max = kNotMeasured;
   static constexpr auto fields() {
     using M = NetworkLionMetrics;
-    return std::tuple{field("box_final_excess_max", &M::final_excess, "largest λ‖W‖ − 1 after the last step of a box run"),
+    return std::tuple{field("box_final_excess_max", &M::final_excess, "largest λ‖W‖ − 1 (κ's norm) after the last step of a box run"),
                       field("box_bound_violation_max", &M::bound_violation, "largest excess of λ‖W‖ − 1 over its bound (1 − ηλ)ᵗ(λ‖W₀‖ − 1)"),
-                      field("box_entry_step_max", &M::entry, "latest step at which a box run entered the box"),
+                      field("box_entry_step_max", &M::entry, "latest step at which a box run came within 1e-3 of the box (T + 1: never)"),
                       field("box_start_excess", &M::start_excess, "λ‖W₀‖ − 1 at the start"),
                       field("kappa_test_accuracy_min", &M::accuracy_min, "classification: lowest test accuracy over κ at its tuned lr"),
                       field("kappa_test_accuracy_max", &M::accuracy_max, "classification: highest"),

@@ -337,20 +337,20 @@ struct QuantileMetrics {
   static constexpr auto fields() {
     using M = QuantileMetrics;
     return std::tuple{
-        field("qa_sort_violations", &M::sort_violations, "crossings left after sorting, over every row checked"),
-        field("qa_isotonic_violations", &M::isotonic_violations, "crossings left after isotonic regression (PAVA)"),
-        field("qa_rows_checked", &M::rows_checked, "rows whose post-processed quantiles were checked"),
-        field("qa_nesting_violation", &M::nesting, "largest violation of the nested conformal bands"),
-        field("qa_selected_vs_best_single", &M::selected_vs_best, "test WIS of the CV-selected aggregator ÷ the best single model's"),
+        field("qa_sort_violations", &M::sort_violations, "test rows whose WIS sorting made worse (sorting never should)"),
+        field("qa_isotonic_violations", &M::isotonic_violations, "test rows whose WIS isotonic regression (PAVA) made worse"),
+        field("qa_rows_checked", &M::rows_checked, "test rows checked, over every method and repetition"),
+        field("qa_nesting_violation", &M::nesting, "largest training loss of a richer global aggregator above a coarser one's (Fine, Medium, Coarse, average)"),
+        field("qa_selected_vs_best_single", &M::selected_vs_best, "fitted bases: largest test WIS (sorted) of the selected aggregator ÷ the best single model's"),
         field("qa_selected_matches_best_single_fraction", &M::selected_matches,
-              "fraction of repetitions where the selected aggregator is within tolerance of the best single model"),
-        field("qa_best_global_vs_best_single", &M::global_vs_best, "test WIS of the best global aggregator ÷ the best single model's"),
-        field("qa_cqr_band_violations", &M::band_violations, "rows whose conformalized band is not nested in the wider one"),
-        field("qa_coarse_crossing_monotone_bases", &M::coarse_crossing, "crossings of Global-Coarse over monotone bases"),
-        field("qa_local_vs_global_oracle", &M::local_vs_global, "oracle bases: local aggregator's test WIS ÷ the global one's"),
-        field("qa_medium_fine_crossing", &M::medium_fine_crossing, "crossings of Global-Medium/-Fine before post-processing"),
-        field("qa_cqr_coverage90", &M::cqr_coverage, "test coverage of the conformalized 90% band"),
-        field("qa_raw_coverage90", &M::raw_coverage, "test coverage of the raw 90% band")};
+              "fitted-base data sets whose selected aggregator's WIS is within the match tolerance of the best single model's"),
+        field("qa_best_global_vs_best_single", &M::global_vs_best, "fitted bases: largest test WIS of the best global aggregator ÷ the best single model's"),
+        field("qa_cqr_band_violations", &M::band_violations, "repetitions whose split-conformal coverage leaves [1 − α, 1 − α + 1/(n + 1)] by more than 3 standard errors"),
+        field("qa_coarse_crossing_monotone_bases", &M::coarse_crossing, "largest crossing fraction of Global-Coarse on rows where every base is monotone"),
+        field("qa_local_vs_global_oracle", &M::local_vs_global, "oracle bases: largest test WIS ratio Local-Medium / Global-Medium"),
+        field("qa_medium_fine_crossing", &M::medium_fine_crossing, "largest crossing fraction of Global-Medium and Global-Fine before post-processing"),
+        field("qa_cqr_coverage90", &M::cqr_coverage, "fitted bases: mean test coverage of the conformalized 90% band"),
+        field("qa_raw_coverage90", &M::raw_coverage, "fitted bases: mean test coverage of Global-Medium's sorted 90% band")};
   }
 };
 

@@ -47,12 +47,14 @@ using convlab::field;
 /// metrics are named "<names[i]>_<metric>". `Cell` declares its own fields(); cells nest.
 template <class Owner, class Cell>
 struct MetricCells {
+  const char* label;  // the placeholder in docs: <label>_<metric>
   const std::vector<std::string>* names;
   std::vector<Cell> Owner::*member;
 };
 template <class Owner, class Cell>
-constexpr MetricCells<Owner, Cell> metric_cells(const std::vector<std::string>& names, std::vector<Cell> Owner::*member) {
-  return {&names, member};
+constexpr MetricCells<Owner, Cell> metric_cells(const char* label, const std::vector<std::string>& names,
+                                                std::vector<Cell> Owner::*member) {
+  return {label, &names, member};
 }
 
 namespace detail {
@@ -105,6 +107,62 @@ std::vector<std::string> metric_names() {
   return names;
 }
 
+namespace detail {
+std::string markdown_cell(const std::string& text);
+std::string markdown_value(double v);
+std::string markdown_value(long long v);
+std::string markdown_value(bool v);
+std::string markdown_value(const std::string& v);
+
+// Rows "| `name` | doc |" of M's metrics, a cell list shown once as its placeholder.
+template <class M>
+void metric_rows(const std::string& prefix, std::string& rows, std::string& placeholders) {
+  std::apply(
+      [&](const auto&... f) {
+        auto one = [&](const auto& d) {
+          using D = std::decay_t<decltype(d)>;
+          if constexpr (IsCells<D>::value) {
+            const std::string label = std::string("<") + d.label + ">";
+            if (placeholders.find("`" + label + "`") == std::string::npos) {
+              std::string names;
+              for (const auto& n : *d.names) names += (names.empty() ? "" : ", ") + n;
+              placeholders += "`" + label + "`: " + names + ". ";
+            }
+            using Cell = typename std::decay_t<decltype(std::declval<M&>().*(d.member))>::value_type;
+            metric_rows<Cell>(prefix + label + "_", rows, placeholders);
+          } else {
+            rows += "| `" + prefix + std::string(d.name) + "` | " + markdown_cell(std::string(d.doc)) + " |\n";
+          }
+        };
+        (one(f), ...);
+      },
+      M::fields());
+}
+}  // namespace detail
+
+/// The reference of a suite for docs/configs.md: its declared keys (default, rule, meaning)
+/// and its metrics.
+template <class S>
+std::string suite_reference_markdown() {
+  using P = typename S::Params;
+  std::string out = std::string("### `runner = \"") + S::name + "\"`, table `[" + S::table + "]`\n\n";
+  if constexpr (std::tuple_size_v<decltype(convlab::fields_of<P>())> > 0) {
+    out += "| key | default | allowed | meaning |\n|---|---|---|---|\n";
+    const P defaults{};
+    convlab::for_each_field<P>([&](const auto& f) {
+      out += "| `" + std::string(f.name) + "` | " + detail::markdown_cell(detail::markdown_value(defaults.*(f.member))) + " | " +
+             detail::markdown_cell(f.rule.empty() ? std::string("any") : std::string(f.rule)) + " | " +
+             detail::markdown_cell(std::string(f.doc)) + " |\n";
+    });
+    out += "\n";
+  }
+  std::string rows, placeholders;
+  detail::metric_rows<typename S::Metrics>("", rows, placeholders);
+  out += "| metric | meaning |\n|---|---|\n" + rows;
+  if (!placeholders.empty()) out += "\n" + placeholders.substr(0, placeholders.size() - 1) + "\n";
+  return out;
+}
+
 /// Every metric of m as a JSON key; NaN (not measured) as null.
 template <class M>
 nlohmann::json metrics_json(M m) {
@@ -153,6 +211,7 @@ SuiteRunner suite_runner() {
   SuiteRunner r;
   r.name = S::name;
   r.table = S::table;
+  r.reference = &suite_reference_markdown<S>;
   r.metrics = []() -> const std::vector<std::string>& {
     static const std::vector<std::string> names = metric_names<typename S::Metrics>();
     return names;
