@@ -575,16 +575,7 @@ struct BcdMetrics {
   }
 };
 
-struct BcdSuite {
-  static constexpr const char* name = "bcd";
-  static constexpr const char* table = "bcd";
-  using Params = BcdSpec;
-  using Metrics = BcdMetrics;
-  static Params parse(const toml::table& t, const SuiteInput& in) { return read_bcd(t, in); }
-  static Metrics run(const Params& s, SuiteOutput& out);
-};
-
-BcdMetrics BcdSuite::run(const BcdSpec& s, SuiteOutput& out) {
+BcdMetrics run_bcd(const BcdSpec& s, SuiteOutput& out) {
   const std::filesystem::path& dir = out.dir;
   std::map<std::string, Prepared> data;
   for (const auto& d : s.datasets) data.emplace(d.name, prepare(d));
@@ -782,6 +773,6 @@ BcdMetrics BcdSuite::run(const BcdSpec& s, SuiteOutput& out) {
 
 }  // namespace
 
-SuiteRunner bcd_suite() { return suite_runner<BcdSuite>(); }
+SuiteRunner bcd_suite() { return suite_runner("bcd", "bcd", read_bcd, run_bcd); }
 
 }  // namespace convlab::experiments

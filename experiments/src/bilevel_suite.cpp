@@ -208,16 +208,7 @@ struct BilevelMetrics {
   }
 };
 
-struct BilevelSuite {
-  static constexpr const char* name = "bilevel";
-  static constexpr const char* table = "bilevel";
-  using Params = BilevelSpec;
-  using Metrics = BilevelMetrics;
-  static Params parse(const toml::table& t, const SuiteInput& in) { return read_bilevel(t, in); }
-  static Metrics run(const Params& s, SuiteOutput& out);
-};
-
-BilevelMetrics BilevelSuite::run(const BilevelSpec& s, SuiteOutput& out) {
+BilevelMetrics run_bilevel(const BilevelSpec& s, SuiteOutput& out) {
   const std::filesystem::path& dir = out.dir;
   const auto& progress = out.progress;
   const cb::LlcToy toy(s.n);
@@ -317,6 +308,6 @@ BilevelMetrics BilevelSuite::run(const BilevelSpec& s, SuiteOutput& out) {
 
 }  // namespace
 
-SuiteRunner bilevel_suite() { return suite_runner<BilevelSuite>(); }
+SuiteRunner bilevel_suite() { return suite_runner("bilevel", "bilevel", read_bilevel, run_bilevel); }
 
 }  // namespace convlab::experiments

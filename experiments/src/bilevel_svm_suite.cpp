@@ -326,16 +326,7 @@ struct SvmMetrics {
   }
 };
 
-struct SvmSuite {
-  static constexpr const char* name = "bilevel_svm";
-  static constexpr const char* table = "svm";
-  using Params = SvmSpec;
-  using Metrics = SvmMetrics;
-  static Params parse(const toml::table& t, const SuiteInput& in) { return read_svm(t, in); }
-  static Metrics run(const Params& s, SuiteOutput& out);
-};
-
-SvmMetrics SvmSuite::run(const SvmSpec& s, SuiteOutput& out) {
+SvmMetrics run_bilevel_svm(const SvmSpec& s, SuiteOutput& out) {
   const std::filesystem::path& dir = out.dir;
   const std::size_t T = s.tasks.size(), S = static_cast<std::size_t>(s.seeds);
   std::vector<RunResult> results(T * S);
@@ -441,6 +432,6 @@ SvmMetrics SvmSuite::run(const SvmSpec& s, SuiteOutput& out) {
 
 }  // namespace
 
-SuiteRunner bilevel_svm_suite() { return suite_runner<SvmSuite>(); }
+SuiteRunner bilevel_svm_suite() { return suite_runner("bilevel_svm", "svm", read_svm, run_bilevel_svm); }
 
 }  // namespace convlab::experiments

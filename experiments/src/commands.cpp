@@ -330,14 +330,19 @@ int command_docs(const std::string& page, bool write) {
   for (const auto& r : suite_runners()) (r.name.starts_with("network_") ? network_suites : suites) += r.reference() + "\n";
   std::map<std::string, std::string> sections{{"optimizer keys", optimizer_keys_markdown()}, {"suite reference", suites}};
   if (!network_suites.empty()) sections.emplace("network suite reference", network_suites);
+  // A page holds any of the sections (docs/configs.md holds them all), and at least one.
   std::string updated = text;
+  std::size_t found = 0;
   for (const auto& [name, body] : sections) {
     const std::string begin = "<!-- BEGIN generated: " + name + " -->\n", end = "<!-- END generated: " + name + " -->";
     const auto b = updated.find(begin), e = updated.find(end);
+    if (b == std::string::npos && e == std::string::npos) continue;
     if (b == std::string::npos || e == std::string::npos || e < b)
-      throw ConfigError(page + ": no section '" + begin.substr(0, begin.size() - 1) + "' ... '" + end + "'");
+      throw ConfigError(page + ": section '" + begin.substr(0, begin.size() - 1) + "' ... '" + end + "' is not closed in order");
     updated.replace(b + begin.size(), e - b - begin.size(), body);
+    ++found;
   }
+  if (found == 0) throw ConfigError(page + ": no generated section ('<!-- BEGIN generated: optimizer keys -->' ... '<!-- END generated: optimizer keys -->')");
   if (updated == text) {
     fmt::print("{}: generated sections up to date\n", page);
     return 0;

@@ -47,15 +47,16 @@ struct ExperimentSpec {
 };
 
 /// A runner that takes one table of its own instead of [[run]] variants: the registry entry of
-/// a suite type (suite.hpp, suite_runner<S>()).
+/// a suite (suite.hpp, suite_runner).
 struct SuiteRunner {
   std::string name, table;
-  const std::vector<std::string>& (*metrics)();  // the metrics a claim may check
-  std::string (*reference)();                    // its keys and metrics for docs/configs.md
-  void (*validate)(const toml::table&, const std::string& file, const std::filesystem::path& base_dir, const Origins&);
-  nlohmann::json (*run)(const toml::table&, const std::string& file, const std::filesystem::path& base_dir,
-                        const std::filesystem::path& dir, const std::string& figure_prefix,
-                        const std::function<void(std::size_t, std::size_t)>& progress);
+  std::function<const std::vector<std::string>&()> metrics;  // the metrics a claim may check
+  std::function<std::string()> reference;                    // its keys and metrics for docs/configs.md
+  std::function<void(const toml::table&, const std::string& file, const std::filesystem::path& base_dir, const Origins&)> validate;
+  std::function<nlohmann::json(const toml::table&, const std::string& file, const std::filesystem::path& base_dir,
+                               const std::filesystem::path& dir, const std::string& figure_prefix,
+                               const std::function<void(std::size_t, std::size_t)>& progress)>
+      run;
 };
 /// Every suite runner, in the order of docs/configs.md.
 const std::vector<SuiteRunner>& suite_runners();

@@ -279,21 +279,14 @@ FedauMetrics run_problem(const FedauSpec& s, const Federation<P>& fed, SuiteOutp
   return metrics;
 }
 
-struct FedauSuite {
-  static constexpr const char* name = "fedau";
-  static constexpr const char* table = "fedau";
-  using Params = FedauSpec;
-  using Metrics = FedauMetrics;
-  static Params parse(const toml::table& t, const SuiteInput& in) { return read_fedau(t, in); }
-  static Metrics run(const Params& s, SuiteOutput& out) {
-    const FederationData data{.clients = s.clients, .mu = s.mu, .test_fraction = s.test_fraction, .data_seed = s.data_seed, .data = s.data};
-    if (s.problem == "digits") return run_problem(s, digits_federation(data), out);
-    return run_problem(s, spec_federation(data), out);
-  }
-};
+FedauMetrics run_fedau(const FedauSpec& s, SuiteOutput& out) {
+  const FederationData data{.clients = s.clients, .mu = s.mu, .test_fraction = s.test_fraction, .data_seed = s.data_seed, .data = s.data};
+  if (s.problem == "digits") return run_problem(s, digits_federation(data), out);
+  return run_problem(s, spec_federation(data), out);
+}
 
 }  // namespace
 
-SuiteRunner fedau_suite() { return suite_runner<FedauSuite>(); }
+SuiteRunner fedau_suite() { return suite_runner("fedau", "fedau", read_fedau, run_fedau); }
 
 }  // namespace convlab::experiments

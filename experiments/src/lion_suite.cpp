@@ -253,16 +253,7 @@ struct LionMetrics {
   }
 };
 
-struct LionSuite {
-  static constexpr const char* name = "lion_kappa";
-  static constexpr const char* table = "lion";
-  using Params = LionSpec;
-  using Metrics = LionMetrics;
-  static Params parse(const toml::table& t, const SuiteInput& in) { return read_lion(t, in); }
-  static Metrics run(const Params& s, SuiteOutput& out);
-};
-
-LionMetrics LionSuite::run(const LionSpec& s, SuiteOutput& out) {
+LionMetrics run_lion_kappa(const LionSpec& s, SuiteOutput& out) {
   const std::filesystem::path& dir = out.dir;
   std::size_t total = 0, done = 0;
   for (const auto& p : s.problems) total += p.lambdas.size() * s.kappas.size() * 2;
@@ -349,6 +340,6 @@ LionMetrics LionSuite::run(const LionSpec& s, SuiteOutput& out) {
 
 }  // namespace
 
-SuiteRunner lion_kappa_suite() { return suite_runner<LionSuite>(); }
+SuiteRunner lion_kappa_suite() { return suite_runner("lion_kappa", "lion", read_lion, run_lion_kappa); }
 
 }  // namespace convlab::experiments

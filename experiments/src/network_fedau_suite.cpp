@@ -130,16 +130,7 @@ std::size_t index_of(const std::vector<std::string>& names, const std::string& n
   return static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin());
 }
 
-struct NetworkFedauSuite {
-  static constexpr const char* name = "network_fedau";
-  static constexpr const char* table = "network_fedau";
-  using Params = NetworkFedauSpec;
-  using Metrics = NetworkFedauMetrics;
-  static Params parse(const toml::table& t, const SuiteInput& in) { return read_network_fedau(t, in); }
-  static Metrics run(const Params& s, SuiteOutput& output);
-};
-
-NetworkFedauMetrics NetworkFedauSuite::run(const NetworkFedauSpec& s, SuiteOutput& output) {
+NetworkFedauMetrics run_network_fedau(const NetworkFedauSpec& s, SuiteOutput& output) {
   const std::filesystem::path& dir = output.dir;
   const std::size_t P = s.patterns.size(), M = s.methods.size(), S = s.seeds.size();
   // out[(a·M + m)·S + k]: pattern a, method m, seed k. Every seed draws its own split,
@@ -243,6 +234,8 @@ NetworkFedauMetrics NetworkFedauSuite::run(const NetworkFedauSpec& s, SuiteOutpu
 
 }  // namespace
 
-SuiteRunner network_fedau_suite() { return suite_runner<NetworkFedauSuite>(); }
+SuiteRunner network_fedau_suite() {
+  return suite_runner("network_fedau", "network_fedau", read_network_fedau, run_network_fedau);
+}
 
 }  // namespace convlab::experiments

@@ -272,16 +272,7 @@ struct NetworkScheduleMetrics {
   }
 };
 
-struct NetworkScheduleSuite {
-  static constexpr const char* name = "network_schedules";
-  static constexpr const char* table = "network_schedules";
-  using Params = ScheduleSpec;
-  using Metrics = NetworkScheduleMetrics;
-  static Params parse(const toml::table& t, const SuiteInput& in) { return parse_schedules(t, in); }
-  static Metrics run(const Params& s, SuiteOutput& out);
-};
-
-NetworkScheduleMetrics NetworkScheduleSuite::run(const ScheduleSpec& s, SuiteOutput& out) {
+NetworkScheduleMetrics run_network_schedules(const ScheduleSpec& s, SuiteOutput& out) {
   const std::filesystem::path& dir = out.dir;
   const auto& progress = out.progress;
   const int threads_before = torch::get_num_threads();
@@ -506,16 +497,7 @@ struct NetworkLionMetrics {
   }
 };
 
-struct NetworkLionSuite {
-  static constexpr const char* name = "network_lion";
-  static constexpr const char* table = "network_lion";
-  using Params = LionSpec;
-  using Metrics = NetworkLionMetrics;
-  static Params parse(const toml::table& t, const SuiteInput& in) { return parse_lion(t, in); }
-  static Metrics run(const Params& s, SuiteOutput& out);
-};
-
-NetworkLionMetrics NetworkLionSuite::run(const LionSpec& s, SuiteOutput& out) {
+NetworkLionMetrics run_network_lion(const LionSpec& s, SuiteOutput& out) {
   const std::filesystem::path& dir = out.dir;
   const auto& progress = out.progress;
   const int threads_before = torch::get_num_threads();
@@ -621,7 +603,9 @@ NetworkLionMetrics NetworkLionSuite::run(const LionSpec& s, SuiteOutput& out) {
 
 }  // namespace
 
-SuiteRunner network_schedules_suite() { return suite_runner<NetworkScheduleSuite>(); }
-SuiteRunner network_lion_suite() { return suite_runner<NetworkLionSuite>(); }
+SuiteRunner network_schedules_suite() {
+  return suite_runner("network_schedules", "network_schedules", parse_schedules, run_network_schedules);
+}
+SuiteRunner network_lion_suite() { return suite_runner("network_lion", "network_lion", parse_lion, run_network_lion); }
 
 }  // namespace convlab::experiments

@@ -263,20 +263,12 @@ struct PrestoMetrics {
   }
 };
 
-struct PrestoSuite {
-  static constexpr const char* name = "presto";
-  static constexpr const char* table = "presto";
-  using Params = PrestoSpec;
-  using Metrics = PrestoMetrics;
-  static Params parse(const toml::table& t, const SuiteInput& in) { return read_presto(t, in); }
-  // The data is checked by validate, not after the suite ran.
-  static void check(const Params& s) {
-    if (!s.soup.empty()) (void)load_soup(s.soup);
-  }
-  static Metrics run(const Params& s, SuiteOutput& out);
-};
+// The data is checked by validate, not after the suite ran.
+void check_presto(const PrestoSpec& s) {
+  if (!s.soup.empty()) (void)load_soup(s.soup);
+}
 
-PrestoMetrics PrestoSuite::run(const PrestoSpec& s, SuiteOutput& out) {
+PrestoMetrics run_presto(const PrestoSpec& s, SuiteOutput& out) {
   const std::filesystem::path& dir = out.dir;
   // Tasks: (design, repetition) and (soup split); each seeded by its indices, run in parallel.
   struct Task {
@@ -385,6 +377,6 @@ PrestoMetrics PrestoSuite::run(const PrestoSpec& s, SuiteOutput& out) {
 
 }  // namespace
 
-SuiteRunner presto_suite() { return suite_runner<PrestoSuite>(); }
+SuiteRunner presto_suite() { return suite_runner("presto", "presto", read_presto, run_presto, check_presto); }
 
 }  // namespace convlab::experiments

@@ -354,16 +354,7 @@ struct QuantileMetrics {
   }
 };
 
-struct QuantileSuite {
-  static constexpr const char* name = "quantile";
-  static constexpr const char* table = "quantile";
-  using Params = QuantileSpec;
-  using Metrics = QuantileMetrics;
-  static Params parse(const toml::table& t, const SuiteInput& in) { return read_quantile(t, in); }
-  static Metrics run(const Params& s, SuiteOutput& out);
-};
-
-QuantileMetrics QuantileSuite::run(const QuantileSpec& s, SuiteOutput& out) {
+QuantileMetrics run_quantile(const QuantileSpec& s, SuiteOutput& out) {
   const std::filesystem::path& dir = out.dir;
   std::vector<std::pair<MatX<double>, VecX<double>>> data(s.datasets.size());
   for (std::size_t k = 0; k < s.datasets.size(); ++k) {
@@ -510,6 +501,6 @@ QuantileMetrics QuantileSuite::run(const QuantileSpec& s, SuiteOutput& out) {
 
 }  // namespace
 
-SuiteRunner quantile_suite() { return suite_runner<QuantileSuite>(); }
+SuiteRunner quantile_suite() { return suite_runner("quantile", "quantile", read_quantile, run_quantile); }
 
 }  // namespace convlab::experiments

@@ -279,16 +279,7 @@ struct ScheduleMetrics {
   }
 };
 
-struct ScheduleSuite {
-  static constexpr const char* name = "schedule_suite";
-  static constexpr const char* table = "suite";
-  using Params = SuiteSpec;
-  using Metrics = ScheduleMetrics;
-  static Params parse(const toml::table& t, const SuiteInput& in) { return read_schedule_suite(t, in); }
-  static Metrics run(const Params& s, SuiteOutput& out);
-};
-
-ScheduleMetrics ScheduleSuite::run(const SuiteSpec& s, SuiteOutput& out) {
+ScheduleMetrics run_schedule_suite(const SuiteSpec& s, SuiteOutput& out) {
   const std::filesystem::path& dir = out.dir;
   const bool with_refined = std::find(s.schedules.begin(), s.schedules.end(), "refined") != s.schedules.end();
   std::size_t total = 0;
@@ -512,6 +503,6 @@ ScheduleMetrics ScheduleSuite::run(const SuiteSpec& s, SuiteOutput& out) {
 
 }  // namespace
 
-SuiteRunner schedule_suite() { return suite_runner<ScheduleSuite>(); }
+SuiteRunner schedule_suite() { return suite_runner("schedule_suite", "suite", read_schedule_suite, run_schedule_suite); }
 
 }  // namespace convlab::experiments

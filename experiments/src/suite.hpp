@@ -1,26 +1,23 @@
 #pragma once
-// One suite framework (docs/experiments.md, "Suites"). A paper's grid experiment is a type:
+// One suite framework (docs/architecture.md, "Suites"). A paper's grid experiment is
 //
-//   struct LionSuite {
-//     static constexpr const char* name = "lion_kappa";  // [experiment] runner
-//     static constexpr const char* table = "lion";       // its own table in the config
-//     using Params = ...;   // read from that table (TableReader; declared fields where it can)
-//     using Metrics = ...;  // declared metrics: the names a claim may check
-//     static Params parse(const toml::table&, const SuiteInput&);
-//     static Metrics run(const Params&, SuiteOutput&);
-//     static void check(const Params&);  // optional: what validate checks beyond parse (data)
-//   };
+//   LionSpec read_lion(const toml::table&, const SuiteInput&);  // Params, from its own table
+//   LionMetrics run_lion(const LionSpec&, SuiteOutput&);        // runs it all, returns Metrics
+//   SuiteRunner lion_kappa_suite() { return suite_runner("lion_kappa", "lion", read_lion, run_lion); }
 //
-// and suite_runner<LionSuite>() is its registry entry. The framework owns what every suite
-// did by hand: the metric names (from Metrics' declaration, so a claim on a name that no run
-// writes fails `convlab validate`), summary.json (every declared metric, NaN written as null:
-// not measured, so no claim holds on it), the run folder, figures, plot errors and the details
-// text of the report. Resume is the caller's (commands.cpp: a folder with the same config hash
-// is not run again) and parallel runs are parallel_runs.hpp.
+// where Params declares its scalar keys as fields (core/fields.hpp; TableReader::declared reads
+// them) and Metrics declares every metric once (field(...) for a double or a status string,
+// metric_cells(...) for metrics repeated per named case). suite_runner makes the registry entry
+// and owns what every suite did by hand: the metric names (a claim on a name that no run writes
+// fails `convlab validate`), summary.json (every declared metric, NaN written as null: not
+// measured, so no claim holds on it), the run folder, figures, plot errors, the details text of
+// the report and the generated tables of docs/configs.md. Resume is the caller's (commands.cpp:
+// a folder with the same config hash is not run again) and parallel runs are parallel_runs.hpp.
 #include <cmath>
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -142,10 +139,9 @@ void metric_rows(const std::string& prefix, std::string& rows, std::string& plac
 
 /// The reference of a suite for docs/configs.md: its declared keys (default, rule, meaning)
 /// and its metrics.
-template <class S>
-std::string suite_reference_markdown() {
-  using P = typename S::Params;
-  std::string out = std::string("### `runner = \"") + S::name + "\"`, table `[" + S::table + "]`\n\n";
+template <class P, class Metrics>
+std::string suite_reference_markdown(const std::string& name, const std::string& table) {
+  std::string out = "### `runner = \"" + name + "\"`, table `[" + table + "]`\n\n";
   if constexpr (std::tuple_size_v<decltype(convlab::fields_of<P>())> > 0) {
     out += "| key | default | allowed | meaning |\n|---|---|---|---|\n";
     const P defaults{};
@@ -157,7 +153,7 @@ std::string suite_reference_markdown() {
     out += "\n";
   }
   std::string rows, placeholders;
-  detail::metric_rows<typename S::Metrics>("", rows, placeholders);
+  detail::metric_rows<Metrics>("", rows, placeholders);
   out += "| metric | meaning |\n|---|---|\n" + rows;
   if (!placeholders.empty()) out += "\n" + placeholders.substr(0, placeholders.size() - 1) + "\n";
   return out;
@@ -197,36 +193,30 @@ struct SuiteOutput {
   }
 };
 
-template <class S>
-concept Suite = requires(const toml::table& t, const SuiteInput& in, const typename S::Params& p, SuiteOutput& out) {
-  { S::name } -> std::convertible_to<const char*>;
-  { S::table } -> std::convertible_to<const char*>;
-  { S::parse(t, in) } -> std::same_as<typename S::Params>;
-  { S::run(p, out) } -> std::same_as<typename S::Metrics>;
-};
-
-/// The registry entry of a suite.
-template <Suite S>
-SuiteRunner suite_runner() {
+/// The registry entry of a suite: runner `name`, its own table `[table]`, `parse` reading it,
+/// `run` running it, and optionally `check` for what `convlab validate` checks beyond parsing
+/// (its data files).
+template <class Params, class Metrics>
+SuiteRunner suite_runner(const std::string& name, const std::string& table, Params (*parse)(const toml::table&, const SuiteInput&),
+                         Metrics (*run)(const Params&, SuiteOutput&), void (*check)(const Params&) = nullptr) {
   SuiteRunner r;
-  r.name = S::name;
-  r.table = S::table;
-  r.reference = &suite_reference_markdown<S>;
-  r.metrics = []() -> const std::vector<std::string>& {
-    static const std::vector<std::string> names = metric_names<typename S::Metrics>();
-    return names;
+  r.name = name;
+  r.table = table;
+  r.reference = [name, table] { return suite_reference_markdown<Params, Metrics>(name, table); };
+  const auto names = std::make_shared<const std::vector<std::string>>(metric_names<Metrics>());
+  r.metrics = [names]() -> const std::vector<std::string>& { return *names; };
+  r.validate = [parse, check](const toml::table& t, const std::string& file, const std::filesystem::path& base_dir, const Origins& origins) {
+    const Params params = parse(t, SuiteInput{file, base_dir, origins});
+    if (check) check(params);
   };
-  r.validate = [](const toml::table& t, const std::string& file, const std::filesystem::path& base_dir, const Origins& origins) {
-    const typename S::Params params = S::parse(t, SuiteInput{file, base_dir, origins});
-    if constexpr (requires { S::check(params); }) S::check(params);
-  };
-  r.run = [](const toml::table& t, const std::string& file, const std::filesystem::path& base_dir, const std::filesystem::path& dir,
-             const std::string& figure_prefix, const std::function<void(std::size_t, std::size_t)>& progress) {
+  r.run = [parse, run](const toml::table& t, const std::string& file, const std::filesystem::path& base_dir,
+                       const std::filesystem::path& dir, const std::string& figure_prefix,
+                       const std::function<void(std::size_t, std::size_t)>& progress) {
     const Origins none;
-    const typename S::Params params = S::parse(t, SuiteInput{file, base_dir, none});
+    const Params params = parse(t, SuiteInput{file, base_dir, none});
     std::filesystem::create_directories(dir);
     SuiteOutput out{dir, figure_prefix, progress, {}, {}, {}};
-    nlohmann::json j = metrics_json(S::run(params, out));
+    nlohmann::json j = metrics_json(run(params, out));
     j["details_markdown"] = out.details_markdown;
     j["figures"] = out.figures;
     if (!out.plot_error.empty()) j["plot_error"] = out.plot_error;

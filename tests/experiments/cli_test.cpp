@@ -1113,6 +1113,14 @@ TEST(Fit, LionWithEveryKappaStaysInItsFeasibleSet) {
 // The key tables of docs/configs.md are what the code generates (also CTest docs_configs_generated).
 TEST(Docs, ConfigKeyTablesAreGenerated) {
   EXPECT_EQ(run_cli("docs " + source_dir() + "/docs/configs.md"), 0);
+  {  // the page holds every section, so the check above covers them all
+    std::ifstream page(source_dir() + "/docs/configs.md");
+    const std::string text((std::istreambuf_iterator<char>(page)), std::istreambuf_iterator<char>());
+    for (const char* s : {"optimizer keys", "suite reference", "network suite reference"})
+      EXPECT_NE(text.find(std::string("<!-- END generated: ") + s + " -->"), std::string::npos) << s;
+    EXPECT_NE(text.find("| `lion_entry_fraction` |"), std::string::npos);
+    EXPECT_NE(text.find("| `<pattern>_<method>_dist_star` |"), std::string::npos);
+  }
   const fs::path dir = fresh_dir("docs");
   write(dir / "page.md", "x\n<!-- BEGIN generated: optimizer keys -->\nstale\n<!-- END generated: optimizer keys -->\n");
   EXPECT_EQ(run_cli("docs " + (dir / "page.md").string()), 1);
