@@ -290,10 +290,7 @@ OptimizerConfig read_optimizer(Section& os) {
   } else if (is_gap_solver(o.type)) {
     o.gap_tolerance = os.get<double>("gap_tolerance", 1e-8, positive, "> 0", "stop at this relative duality gap");
     if (o.type == "lasso_cd") {
-      o.working_sets = os.get<bool>("working_sets", true, {}, "", "solve over growing working sets");
-      o.screening = os.get<bool>("screening", true, {}, "", "gap-safe screening");
-      o.anderson = os.get<bool>("anderson", true, {}, "", "Anderson extrapolation of the iterates");
-      o.gram = os.get<bool>("gram", true, {}, "", "updates through the working set's Gram matrix when cheaper");
+      read_declared(os, o.lasso, {}, {"alpha", "tolerance", "max_epochs"});
     } else if (o.type == "logistic_ridge") {
       o.method = os.choice("method", "auto", {"auto", "newton_cholesky", "newton_cg", "lbfgs"});
       os.document("Newton with Cholesky, Newton-CG or L-BFGS (docs/optim.md); auto picks by shape");

@@ -224,10 +224,9 @@ co::Summary run_lasso_cd(const P& p, const OptimizerConfig& oc, VecX<double>& x,
     const auto& o = p.options();
     const double lambda = o.l1 + o.l2;
     const Eigen::Index d = p.num_features();
-    const auto f = co::lasso_cd_fit(p.design(), p.response(), lambda, p.sample_weights(), o.intercept,
-                                    {.alpha = o.l1 / lambda, .tolerance = oc.gap_tolerance, .max_epochs = mo.max_iterations,
-                                     .working_sets = oc.working_sets, .screening = oc.screening, .anderson = oc.anderson, .gram = oc.gram},
-                                    VecX<double>(x.head(d)));
+    co::LassoOptions lasso = oc.lasso;
+    lasso.alpha = o.l1 / lambda, lasso.tolerance = oc.gap_tolerance, lasso.max_epochs = mo.max_iterations;
+    const auto f = co::lasso_cd_fit(p.design(), p.response(), lambda, p.sample_weights(), o.intercept, lasso, VecX<double>(x.head(d)));
     const co::LassoResult& r = f.result;
     co::Summary s;
     s.initial_value = p.value(x);

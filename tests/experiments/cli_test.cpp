@@ -1028,6 +1028,22 @@ TEST(Config, OptimizerDefaultsAreTheLibrarysDefaults) {
     if (row.key.rfind("optimizer.", 0) == 0 && row.key != "optimizer.type") {
       EXPECT_EQ(row.value, row.default_value) << row.key;
     }
+  // lasso_cd's accelerations are LassoOptions' declared fields; alpha, tolerance and max_epochs
+  // come from other keys and are not offered.
+  write(dir / "ls.toml", "[problem]\ntype = \"least_squares\"\ndata = \"data.csv\"\nl1 = 0.1\n[optimizer]\ntype = \"lasso_cd\"\n");
+  const auto lasso = [&](const ex::Overrides& o) { return ex::load_run_config((dir / "ls.toml").string(), o); };
+  expect_same_fields(lasso({}).optimizer.lasso, co::LassoOptions{}, "lasso_cd");
+  EXPECT_EQ(lasso({"optimizer.anderson_memory=3"}).optimizer.lasso.anderson_memory, 3);
+  EXPECT_FALSE(lasso({"optimizer.gram=false"}).optimizer.lasso.gram);
+  for (const char* bad : {"optimizer.anderson_memory=1", "optimizer.alpha=0.5"}) {
+    try {
+      (void)lasso({bad});
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const ex::ConfigError& e) {
+      const std::string key = std::string(bad).substr(10, std::string(bad).find('=') - 10);
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+    }
+  }
 }
 
 // Every optimizer type and κ: config → object → saved TOML → the same config (hash and every

@@ -30,28 +30,12 @@
 #include <convlab/optim/detail/gram_cache.hpp>
 #include <convlab/optim/detail/logistic_classes.hpp>
 #include <convlab/optim/detail/row_weights.hpp>
+#include <convlab/optim/lasso_options.hpp>
 #include <convlab/problems/concepts.hpp>
 #include <convlab/problems/detail/numerics.hpp>
 #include <convlab/core/errors.hpp>
 
 namespace convlab::optim {
-
-struct LassoOptions {
-  double alpha = 1.0;            ///< elastic-net mixing, 0 < alpha <= 1 (1 = lasso)
-  double tolerance = 1e-8;       ///< relative duality gap at which to stop, > 0
-  long long max_epochs = 100000; ///< passes over the working set, in total
-  bool working_sets = true;      ///< grow working sets from the dual (celer/skglm); off: cyclic CD on all features
-  bool screening = true;         ///< gap-safe screening (drop features certified to be 0)
-  bool anderson = true;          ///< Anderson extrapolation of the working-set iterates
-  bool gram = true;              ///< update through the working set's Gram matrix when cheaper (glmnet's covariance updates)
-  int anderson_memory = 5;       ///< iterates combined, >= 2
-  void validate() const {
-    detail::require(alpha > 0 && alpha <= 1, "LassoOptions::alpha", alpha, "0 < alpha <= 1");
-    detail::require(tolerance > 0, "LassoOptions::tolerance", tolerance, "> 0");
-    detail::require(max_epochs >= 1, "LassoOptions::max_epochs", max_epochs, ">= 1");
-    detail::require(anderson_memory >= 2, "LassoOptions::anderson_memory", anderson_memory, ">= 2");
-  }
-};
 
 struct LassoResult {
   VecX<double> w;
