@@ -58,11 +58,7 @@ int command_fit(const FitArgs& a) {
   const toml::table probe = parse_toml_file(a.config);
   if (is_experiment_file(probe))
     throw ConfigError(a.config + ": this is an experiment file; run it with `convlab reproduce --only <name>`");
-  if (is_federated_config(probe)) {
-    if (probe.get("sweep"))
-      throw ConfigError(a.config + ": [[sweep]] is for run configs; run a federated config once per --set variant");
-    return command_federated_fit(a.config, a.overrides, a.out);
-  }
+  if (is_federated_config(probe)) return command_federated_fit(a.config, a.overrides, a.out);
   // Every variant is read and checked before the first runs: a bad value in the last one of a
   // sweep fails now, not after hours.
   const std::vector<Variant> variants = load_run_variants(a.config, a.overrides);
@@ -113,7 +109,10 @@ int command_fit(const FitArgs& a) {
     throw;
   }
   if (root && sweep) {
-    write_atomic(parent / "sweep.csv", sweep_table(variants, summaries));
+    std::vector<std::string> columns{"status", "iterations", "final_value", "grad_norm", "seconds"};
+    if (std::any_of(summaries.begin(), summaries.end(), [](const auto& j) { return j.contains("relative_suboptimality"); }))
+      columns.push_back("relative_suboptimality");
+    write_atomic(parent / "sweep.csv", sweep_table(variants, summaries, columns));
     fmt::print("sweep table: {}\n", (parent / "sweep.csv").string());
   }
   return code;

@@ -536,11 +536,26 @@ int with_federation(const FederatedConfig& c, Fn&& fn) {
 bool is_federated_config(const toml::table& root) { return root.get("federated") != nullptr; }
 
 namespace {
-FederatedConfig load(const std::string& path, const Overrides& overrides, toml::table& root) {
-  root = parse_toml_file(path);
-  Origins origins;
-  apply_overrides(root, overrides, origins);
-  return parse(root, path, origins);
+// A federated config's variants ([[sweep]] and --set, variants.hpp), each parsed, with the
+// resolved TOML saved beside its run.
+struct FederatedVariant {
+  Variant variant;  // settings and folder (its RunConfig unused)
+  FederatedConfig config;
+  std::string text;
+};
+
+std::vector<FederatedVariant> load_variants(const std::string& path, const Overrides& overrides) {
+  std::vector<FederatedVariant> out;
+  for_each_variant(path, overrides, [&](const std::vector<Setting>& settings, const std::string& folder, const toml::table& root,
+                                        const Origins& origins) {
+    // Parsed before the aggregate is built: GCC 12 destroys a half-built nested aggregate twice
+    // when one of its initializers throws.
+    FederatedConfig config = parse(root, path, origins);
+    std::ostringstream text;
+    text << root;
+    out.push_back({{settings, folder, {}}, std::move(config), text.str()});
+  });
+  return out;
 }
 
 // Errors found while building the federation name the config (DataError names its data file).
@@ -555,33 +570,67 @@ int naming_config(const std::string& path, F&& f) {
     throw ConfigError(named(e.what()));
   }
 }
-}  // namespace
 
-int command_federated_validate(const std::string& path, const Overrides& overrides) {
-  toml::table root;
-  const FederatedConfig c = load(path, overrides, root);
-  // Everything a run checks before its first round: the data, the partition, the rates, the trace.
-  const std::size_t clients = static_cast<std::size_t>(naming_config(path, [&] {
+// Everything a run checks before its first round: the data, the partition, the rates, the
+// trace. Returns the number of clients.
+std::size_t check_variant(const std::string& path, const FederatedConfig& c) {
+  return static_cast<std::size_t>(naming_config(path, [&] {
     return with_federation(c, [&](const auto& fed) {
       (void)participation(c, fed);
       return static_cast<int>(fed.clients.size());
     });
   }));
-  fmt::print("{}: ok (federated run: {} over {} clients, {} participation)\n", path, fmt::join(c.methods, ", "), clients, c.participation);
+}
+}  // namespace
+
+int command_federated_validate(const std::string& path, const Overrides& overrides) {
+  const auto variants = load_variants(path, overrides);
+  for (const auto& v : variants) {
+    const FederatedConfig& c = v.config;
+    const std::size_t clients = check_variant(path, c);
+    fmt::print("{}{}: ok (federated run: {} over {} clients, {} participation)\n", path,
+               variants.size() > 1 ? " [" + v.variant.folder + "]" : std::string(), fmt::join(c.methods, ", "), clients, c.participation);
+  }
   return 0;
 }
 
 int command_federated_fit(const std::string& path, const Overrides& overrides, const std::string& out) {
-  toml::table root;
-  const FederatedConfig c = load(path, overrides, root);
-  std::ostringstream text;
-  text << root;
-  const fs::path dir = fs::path(out.empty() ? c.output_dir : out) / fs::path(path).stem() / variant_folder(settings_of(overrides));
-  // Rank 0 writes the folder (checkpoints during the run, results at the end) and holds its
-  // lock for the whole run: a second writer waits, and a folder never mixes two runs.
-  std::optional<RunFolderLock> lock;
-  if (mpi_session::rank() == 0) lock.emplace(dir);
-  return naming_config(path, [&] { return with_federation(c, [&](const auto& fed) { return run_with_optimizer(c, fed, dir, text.str()); }); });
+  const auto variants = load_variants(path, overrides);
+  const bool sweep = variants.size() > 1;
+  if (sweep)  // every variant's data and settings are checked before the first round of any
+    for (const auto& v : variants) (void)check_variant(path, v.config);
+  const bool root = mpi_session::rank() == 0;
+  const fs::path parent = fs::path(out.empty() ? variants.front().config.output_dir : out) / fs::path(path).stem();
+  int code = 0;
+  std::vector<Variant> rows;  // sweep.csv: one row per variant and method
+  std::vector<nlohmann::json> summaries;
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    const auto& [variant, c, text] = variants[i];
+    if (root && sweep) fmt::print("[{}/{}] {}\n", i + 1, variants.size(), variant.folder);
+    const fs::path dir = parent / variant.folder;
+    {
+      // Rank 0 writes the folder (checkpoints during the run, results at the end) and holds its
+      // lock for the whole run: a second writer waits, and a folder never mixes two runs.
+      std::optional<RunFolderLock> lock;
+      if (root) lock.emplace(dir);
+      code = std::max(code, naming_config(path, [&] {
+        return with_federation(c, [&](const auto& fed) { return run_with_optimizer(c, fed, dir, text); });
+      }));
+    }
+    if (root && sweep)
+      for (const auto& method : c.methods) {
+        const bool compare = c.methods.size() > 1;
+        rows.push_back({variant.settings, compare ? variant.folder + "/" + method : variant.folder, {}});
+        summaries.push_back(read_summary((compare ? dir / method : dir) / "summary.json"));
+      }
+  }
+  if (root && sweep) {
+    write_atomic(parent / "sweep.csv", sweep_table(rows, summaries,
+                                                   {"method", "status", "rounds", "final_objective", "final_test_accuracy",
+                                                    "final_test_loss", "seconds_this_session"}));
+    fmt::print("sweep table: {}\n", (parent / "sweep.csv").string());
+  }
+  return code;
 }
 
 }  // namespace convlab::experiments

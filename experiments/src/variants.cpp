@@ -129,9 +129,10 @@ std::vector<Setting> settings_of(const Overrides& overrides) {
   return settings;
 }
 
-std::vector<Variant> load_run_variants(const std::string& path, const Overrides& overrides) {
+void for_each_variant(const std::string& path, const Overrides& overrides,
+                      const std::function<void(const std::vector<Setting>&, const std::string& folder, const toml::table&,
+                                               const Origins&)>& fn) {
   const toml::table file = parse_toml_file(path);
-  const auto base_dir = std::filesystem::absolute(path).parent_path();
   const std::vector<Setting> cli = settings_of(overrides);
 
   std::vector<std::vector<Setting>> points;
@@ -153,43 +154,46 @@ std::vector<Variant> load_run_variants(const std::string& path, const Overrides&
     points.emplace_back();
   }
 
-  std::vector<Variant> variants;
   std::map<std::string, std::string> seen;  // folder -> origin of its first variant
-  for (auto& point : points) {
-    Variant v;
-    v.settings = std::move(point);
-    for (const auto& s : v.settings)
+  for (auto& settings : points) {
+    for (const auto& s : settings)
       for (const auto& other : cli)
         if (overlaps(s.key, other.key))
           throw ConfigError(other.origin + ": '" + s.key + "' is swept by [[sweep]] (" + s.origin + "); set it in one place");
-    v.settings.insert(v.settings.end(), cli.begin(), cli.end());
-    v.folder = variant_folder(v.settings);
-    const std::string where = v.settings.empty() ? path : v.settings.front().origin;
-    if (const auto [it, fresh] = seen.emplace(v.folder, where); !fresh)
-      throw ConfigError(where + ": [[sweep]] makes the variant '" + v.folder + "' twice (also at " + it->second + ")");
+    settings.insert(settings.end(), cli.begin(), cli.end());
+    const std::string folder = variant_folder(settings);
+    const std::string where = settings.empty() ? path : settings.front().origin;
+    if (const auto [it, fresh] = seen.emplace(folder, where); !fresh)
+      throw ConfigError(where + ": [[sweep]] makes the variant '" + folder + "' twice (also at " + it->second + ")");
     Origins origins;
     toml::table root = copy_table(file, origins);
     root.erase("sweep");
-    for (const auto& s : v.settings) set_dotted(root, s.key, *s.value.get("v"), s.origin, origins);
-    v.config = parse_run_config(root, path, base_dir, origins);
-    variants.push_back(std::move(v));
+    for (const auto& s : settings) set_dotted(root, s.key, *s.value.get("v"), s.origin, origins);
+    fn(settings, folder, root, origins);
   }
+}
+
+std::vector<Variant> load_run_variants(const std::string& path, const Overrides& overrides) {
+  const auto base_dir = std::filesystem::absolute(path).parent_path();
+  std::vector<Variant> variants;
+  for_each_variant(path, overrides, [&](const std::vector<Setting>& settings, const std::string& folder, const toml::table& root,
+                                        const Origins& origins) {
+    RunConfig config = parse_run_config(root, path, base_dir, origins);  // before the aggregate: see federated_fit.cpp
+    variants.push_back({settings, folder, std::move(config)});
+  });
   return variants;
 }
 
-std::string sweep_table(const std::vector<Variant>& variants, const std::vector<nlohmann::json>& summaries) {
+std::string sweep_table(const std::vector<Variant>& variants, const std::vector<nlohmann::json>& summaries,
+                        const std::vector<std::string>& columns) {
   std::vector<std::string> keys;  // every swept key, in the order of the first variant that sets it
   for (const auto& v : variants)
     for (const auto& s : v.settings)
       if (s.swept && std::find(keys.begin(), keys.end(), s.key) == keys.end()) keys.push_back(s.key);
-  const bool reference = std::any_of(summaries.begin(), summaries.end(), [](const auto& j) { return j.contains("relative_suboptimality"); });
   std::string out = "variant";
   for (const auto& k : keys) out += "," + csv_field(k);
-  out += ",status,iterations,final_value,grad_norm,seconds";
-  out += reference ? ",relative_suboptimality\n" : "\n";
-  const auto number = [](const nlohmann::json& j, const char* key) {
-    return j.contains(key) && j[key].is_number() ? fmt::format("{}", j[key].get<double>()) : std::string("nan");
-  };
+  for (const auto& c : columns) out += "," + csv_field(c);
+  out += "\n";
   for (std::size_t i = 0; i < variants.size(); ++i) {
     const auto& j = summaries[i];
     out += csv_field(variants[i].folder);
@@ -197,9 +201,14 @@ std::string sweep_table(const std::vector<Variant>& variants, const std::vector<
       const auto it = std::find_if(variants[i].settings.begin(), variants[i].settings.end(), [&](const Setting& s) { return s.key == k; });
       out += "," + (it == variants[i].settings.end() ? std::string() : csv_field(display(*it->value.get("v"))));
     }
-    out += "," + j.value("status", std::string()) + "," + std::to_string(j.value("iterations", 0LL)) + "," +
-           number(j, "final_value") + "," + number(j, "grad_norm") + "," + number(j, "seconds");
-    if (reference) out += "," + number(j, "relative_suboptimality");
+    for (const auto& c : columns) {
+      out += ",";
+      if (!j.contains(c)) continue;
+      const auto& v = j[c];
+      out += v.is_string() ? csv_field(v.get<std::string>()) : v.is_number_integer() ? std::to_string(v.get<long long>())
+             : v.is_number()                                 ? fmt::format("{}", v.get<double>())
+                                                             : std::string();
+    }
     out += "\n";
   }
   return out;

@@ -1,6 +1,7 @@
 #pragma once
 // Variants of a run config: the runs that `--set` overrides and `[[sweep]]` grids make of one
 // file, each with a run folder of its own named from the keys it sets (docs/configs.md).
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,14 +36,22 @@ std::string variant_folder(const std::vector<Setting>& settings);
 /// The settings of --set overrides (the last value of a key given twice wins).
 std::vector<Setting> settings_of(const Overrides& overrides);
 
-/// Every variant of the run config `path`: the product of the values of each `[[sweep]]` table
-/// (all tables together; none = one variant), each with the --set overrides on top, parsed and
-/// checked. Bad input throws ConfigError naming file:line or the --set before anything runs.
+/// Calls fn(settings, folder, table, origins) for every variant of the config file `path` (a run
+/// config or a federated one): the product of the values of each `[[sweep]]` table (all tables
+/// together; none = one variant), each with the --set overrides on top. `table` is the file
+/// without its sweeps and with the variant's settings applied; `origins` says where each set
+/// value came from. Bad sweeps throw ConfigError naming file:line or the --set.
+void for_each_variant(const std::string& path, const Overrides& overrides,
+                      const std::function<void(const std::vector<Setting>&, const std::string& folder, const toml::table&,
+                                               const Origins&)>& fn);
+
+/// Every variant of the run config `path` (for_each_variant), parsed and checked. Bad input
+/// throws ConfigError naming file:line or the --set before anything runs.
 std::vector<Variant> load_run_variants(const std::string& path, const Overrides& overrides);
 
 /// The sweep.csv of finished variants: one row per variant with its swept values and the
-/// summary.json facts status, iterations, final_value, grad_norm, seconds (and
-/// relative_suboptimality when a reference ran).
-std::string sweep_table(const std::vector<Variant>& variants, const std::vector<nlohmann::json>& summaries);
+/// summary.json facts `columns` (a number, a string, or empty when the summary lacks it).
+std::string sweep_table(const std::vector<Variant>& variants, const std::vector<nlohmann::json>& summaries,
+                        const std::vector<std::string>& columns);
 
 }  // namespace convlab::experiments
