@@ -548,8 +548,8 @@ std::vector<FederatedVariant> load_variants(const std::string& path, const Overr
   std::vector<FederatedVariant> out;
   for_each_variant(path, overrides, [&](const std::vector<Setting>& settings, const std::string& folder, const toml::table& root,
                                         const Origins& origins) {
-    // Parsed before the aggregate is built: GCC 12 destroys a half-built nested aggregate twice
-    // when one of its initializers throws.
+    // Parsed before the aggregate is built: with GCC 12, a throw from inside the nested braced
+    // initializer segfaulted while unwinding the half-built Variant (a bad value in a sweep).
     FederatedConfig config = parse(root, path, origins);
     std::ostringstream text;
     text << root;

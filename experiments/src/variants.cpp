@@ -178,7 +178,7 @@ std::vector<Variant> load_run_variants(const std::string& path, const Overrides&
   std::vector<Variant> variants;
   for_each_variant(path, overrides, [&](const std::vector<Setting>& settings, const std::string& folder, const toml::table& root,
                                         const Origins& origins) {
-    RunConfig config = parse_run_config(root, path, base_dir, origins);  // before the aggregate: see federated_fit.cpp
+    RunConfig config = parse_run_config(root, path, base_dir, origins);  // not inside the braces: see federated_fit.cpp
     variants.push_back({settings, folder, std::move(config)});
   });
   return variants;
