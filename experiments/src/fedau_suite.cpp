@@ -76,10 +76,8 @@ FedauSpec read_fedau(const toml::table& t, const SuiteInput& in) {
   s.patterns = r.strings(t, sec, "patterns", kPatterns, kPatterns);
   s.methods = r.strings(t, sec, "methods", kMethods, kMethods);
   if (const toml::table* l = t.get_as<toml::table>("local")) {
-    r.only(*l, "fedau.local", {"steps", "batch", "lr"});
-    s.local.steps = r.integer(*l, "fedau.local", "steps", s.local.steps, 1);
-    s.local.batch = r.integer(*l, "fedau.local", "batch", s.local.batch, 0);
-    s.local.lr = r.number(*l, "fedau.local", "lr", s.local.lr, [](double v) { return v > 0; }, "> 0");
+    r.only(*l, "fedau.local", TableReader::declared_keys<cf::LocalTraining>());
+    r.declared(*l, "fedau.local", s.local);
   }
   return s;
 }

@@ -183,10 +183,8 @@ FederatedConfig parse(const toml::table& root, const std::string& file, const Or
   c.checkpoint_every = r.integer(*t, sec, "checkpoint_every", c.checkpoint_every, 0);
   if (const toml::table* l = t->get_as<toml::table>("local")) {
     const std::string ls = "federated.local";
-    r.only(*l, ls, {"steps", "batch", "lr", "optimizer", "momentum"});
-    c.local.steps = r.integer(*l, ls, "steps", c.local.steps, 1);
-    c.local.batch = r.integer(*l, ls, "batch", c.local.batch, 0);
-    c.local.lr = r.number(*l, ls, "lr", c.local.lr, [](double v) { return v > 0; }, "> 0");
+    r.only(*l, ls, TableReader::declared_keys<cf::LocalTraining>({"optimizer", "momentum"}));
+    r.declared(*l, ls, c.local);
     c.optimizer = r.string(*l, ls, "optimizer", "sgd", {"sgd", "adamw"});
     c.momentum = r.number(*l, ls, "momentum", 0.0, [](double v) { return v >= 0 && v < 1; }, "0 <= momentum < 1");
   }

@@ -77,10 +77,8 @@ NetworkFedauSpec read_network_fedau(const toml::table& t, const SuiteInput& in) 
   if (std::find(s.methods.begin(), s.methods.end(), "fedau") == s.methods.end())
     r.fail(*t.get("methods"), sec, "methods", "must include \"fedau\" (the comparisons are FedAU against the others)");
   if (const toml::table* l = t.get_as<toml::table>("local")) {
-    r.only(*l, "network_fedau.local", {"steps", "batch", "lr"});
-    s.local.steps = r.integer(*l, "network_fedau.local", "steps", s.local.steps, 1);
-    s.local.batch = r.integer(*l, "network_fedau.local", "batch", s.local.batch, 0);
-    s.local.lr = r.number(*l, "network_fedau.local", "lr", s.local.lr, [](double v) { return v > 0; }, "> 0");
+    r.only(*l, "network_fedau.local", TableReader::declared_keys<cf::LocalTraining>());
+    r.declared(*l, "network_fedau.local", s.local);
   }
   return s;
 }

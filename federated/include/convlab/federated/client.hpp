@@ -6,13 +6,17 @@
 /// is the same on any thread or MPI rank.
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <numeric>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <convlab/optim/optimizer.hpp>
 #include <convlab/problems/concepts.hpp>
 #include <convlab/core/errors.hpp>
+#include <convlab/core/fields.hpp>
 #include <convlab/core/random.hpp>
 
 #include "random_streams.hpp"
@@ -23,11 +27,15 @@ struct LocalTraining {
   long long steps = 5;    ///< I >= 1
   long long batch = 16;   ///< minibatch size; 0 (or >= the client's samples) = full batch
   double lr = 0.05;       ///< local learning rate γ > 0
-  void validate() const {
-    convlab::detail::require(steps >= 1, "LocalTraining::steps", steps, ">= 1");
-    convlab::detail::require(batch >= 0, "LocalTraining::batch", batch, ">= 0");
-    convlab::detail::require(lr > 0 && std::isfinite(lr), "LocalTraining::lr", lr, "finite and > 0");
+
+  static constexpr std::string_view type_name = "LocalTraining";
+  static constexpr auto fields() {
+    return std::tuple{
+        field("steps", &LocalTraining::steps, ">= 1", [](long long v) { return v >= 1; }, "local steps I per round"),
+        field("batch", &LocalTraining::batch, ">= 0", [](long long v) { return v >= 0; }, "minibatch size (0: full batch)"),
+        field("lr", &LocalTraining::lr, "finite and > 0", [](double v) { return v > 0 && std::isfinite(v); }, "local learning rate γ")};
   }
+  void validate() const { validate_fields(*this); }
 };
 
 /// Δ for one client in one round. `problem` is the client's data as a FiniteSum problem;
