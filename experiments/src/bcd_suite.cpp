@@ -28,6 +28,7 @@
 #include "plots.hpp"
 #include "run_folder.hpp"
 #include "suite.hpp"
+#include "suite_data.hpp"
 #include "table_reader.hpp"
 
 namespace convlab::experiments {
@@ -347,18 +348,9 @@ Prepared prepare(const DatasetSpec& d) {
       }
     }
   } else {
-    MatX<double> X;
-    if (std::filesystem::path(d.data).extension() == ".csv") {
-      auto ds = cp::load_csv(d.data, {.response = d.response});
-      X = std::move(ds.X);
-      y = std::move(ds.y);
-    } else {
-      auto ds = cp::load_libsvm(d.data);
-      X = MatX<double>(ds.X);
-      y = std::move(ds.y);
-    }
-    if (d.standardize) cp::standardize(X);
-    A = X.sparseView();
+    SuiteData file = load_suite_data(d.data, d.response, {}, d.standardize);
+    y = std::move(file.y);
+    A = file.X.sparseView();
     if (d.type == "logistic")
       for (auto& v : y) v = v > 0 ? 1 : 0;
   }

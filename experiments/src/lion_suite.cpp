@@ -23,6 +23,7 @@
 #include "plots.hpp"
 #include "run_folder.hpp"
 #include "suite.hpp"
+#include "suite_data.hpp"
 #include "table_reader.hpp"
 
 namespace convlab::experiments {
@@ -103,20 +104,17 @@ LionSpec read_lion(const toml::table& t, const SuiteInput& in) {
       if (p.data.empty()) r.fail(*pt.get("data"), "lion.problem", "data", "file '" + data + "' not found");
       p.response = r.string(pt, "lion.problem", "response", "y");
     }
-    if (pt.get("positive_labels"))
+    if (const toml::node* labels = pt.get("positive_labels")) {
+      if (p.synthetic) r.fail(*labels, "lion.problem", "positive_labels", "is for a data file (synthetic labels are 0/1)");
       p.positive_labels = r.numbers(pt, "lion.problem", "positive_labels", [](double) { return true; }, "a label");
+    }
     s.problems.push_back(std::move(p));
   }
   return s;
 }
 
-struct Data {
-  MatX<double> X;
-  VecX<double> y;
-};
-
-Data load(const ProblemSpec& p) {
-  Data d;
+SuiteData load(const ProblemSpec& p) {
+  SuiteData d;
   if (p.synthetic) {
     const SyntheticSpec& gen = p.gen;
     auto g = cp::make_logistic_data<double>({.n = gen.n, .d = gen.d, .condition = gen.condition, .signal = gen.signal,
@@ -132,18 +130,10 @@ Data load(const ProblemSpec& p) {
       d.y = d.X * beta;
       for (auto& v : d.y) v += gen.noise * N(rng);
     }
-  } else if (std::filesystem::path(p.data).extension() == ".csv") {
-    auto ds = cp::load_csv(p.data, {.response = p.response});
-    d.X = std::move(ds.X);
-    d.y = std::move(ds.y);
+    if (p.standardize) cp::standardize(d.X);
   } else {
-    auto ds = cp::load_libsvm(p.data);
-    d.X = MatX<double>(ds.X);
-    d.y = std::move(ds.y);
+    d = load_suite_data(p.data, p.response, p.positive_labels, p.standardize);
   }
-  if (!p.positive_labels.empty())
-    for (auto& v : d.y) v = std::find(p.positive_labels.begin(), p.positive_labels.end(), v) != p.positive_labels.end() ? 1 : 0;
-  if (p.standardize) cp::standardize(d.X);
   if (p.type == "least_squares") d.y.array() -= d.y.mean();  // no intercept: center the response
   return d;
 }
@@ -267,7 +257,7 @@ LionMetrics run_lion_kappa(const LionSpec& s, SuiteOutput& out) {
      << "| problem | λ | κ | entry (envelope bound, constant lr) | distance const | distance decay | gap decay | max ΔH decay | ref KKT |\n"
      << "|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& ps : s.problems) {
-    const Data d = load(ps);
+    const SuiteData d = load(ps);
     for (double lambda : ps.lambdas) {
       for (const auto& kname : s.kappas) {
         RunMetrics mc, md_;

@@ -26,6 +26,7 @@
 #include "plots.hpp"
 #include "run_folder.hpp"
 #include "suite.hpp"
+#include "suite_data.hpp"
 #include "table_reader.hpp"
 
 namespace convlab::experiments {
@@ -113,8 +114,10 @@ SuiteSpec read_schedule_suite(const toml::table& t, const SuiteInput& in) {
       if (p.data.empty()) r.fail(*pt.get("data"), "suite.problem", "data", "file '" + data + "' not found");
       p.response = r.string(pt, "suite.problem", "response", "y");
     }
-    if (pt.get("positive_labels"))
+    if (const toml::node* labels = pt.get("positive_labels")) {
+      if (p.synthetic) r.fail(*labels, "suite.problem", "positive_labels", "is for a data file (synthetic labels are 0/1)");
       p.positive_labels = r.numbers(pt, "suite.problem", "positive_labels", [](double) { return true; }, "a label");
+    }
     s.problems.push_back(std::move(p));
   }
   for (const auto& node : r.tables(t, "suite", "optimizer")) {
@@ -148,19 +151,12 @@ Problem build_problem(const ProblemSpec& ps) {
     auto d = cp::make_logistic_data<double>(ps.synth);
     X = std::move(d.A);
     y = std::move(d.y);
-  } else if (std::filesystem::path(ps.data).extension() == ".csv") {
-    auto d = cp::load_csv(ps.data, {.response = ps.response});
+    if (ps.standardize) cp::standardize(X);
+  } else {
+    auto d = load_suite_data(ps.data, ps.response, ps.positive_labels, ps.standardize);
     X = std::move(d.X);
     y = std::move(d.y);
-  } else {
-    auto d = cp::load_libsvm(ps.data);
-    X = MatX<double>(d.X);
-    y = std::move(d.y);
   }
-  if (!ps.positive_labels.empty())
-    for (Eigen::Index i = 0; i < y.size(); ++i)
-      y[i] = std::find(ps.positive_labels.begin(), ps.positive_labels.end(), y[i]) != ps.positive_labels.end() ? 1 : 0;
-  if (ps.standardize) cp::standardize(X);
   cp::Logistic<double> f(std::move(X), y, {.l2 = ps.l2, .intercept = ps.intercept});
   VecX<double> x = VecX<double>::Zero(f.dim());
   co::newton(f, x, {.max_iterations = 200, .gradient_tolerance = 1e-12});

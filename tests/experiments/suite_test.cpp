@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "experiment.hpp"
 #include "suite.hpp"
+#include "suite_data.hpp"
 #include "table_reader.hpp"
 
 namespace ex = convlab::experiments;
@@ -177,4 +178,34 @@ iterations = 20
   }
   EXPECT_EQ(s["status"], "done");
   EXPECT_TRUE(s["llc_converging_status"].is_string());
+}
+
+// A suite's data file is read by one helper (suite_data.hpp); its label mapping is for files,
+// so a synthetic problem that names positive labels is refused at the key.
+TEST(Suite, PositiveLabelsAreForDataFiles) {
+  const fs::path dir = fresh_dir("suite-labels");
+  write(dir / "lion.toml", R"(
+[experiment]
+title = "t"
+paper = "lion-kappa"
+runner = "lion_kappa"
+[lion]
+[[lion.problem]]
+name = "s"
+type = "logistic"
+synthetic = { n = 20, d = 2 }
+positive_labels = [1]
+lambdas = [1.0]
+)");
+  try {
+    ex::load_experiment(dir / "lion.toml", "lk/lion");
+    ADD_FAILURE() << "positive_labels on synthetic data was accepted";
+  } catch (const ex::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("lion.toml:11: [lion.problem] key 'positive_labels': is for a data file"), std::string::npos)
+        << e.what();
+  }
+  write(dir / "labels.csv", "y,a\n3,0.5\n1,1.5\n2,-1\n3,2\n");
+  const auto d = ex::load_suite_data((dir / "labels.csv").string(), "y", {3, 2}, false);
+  EXPECT_EQ(d.y, (convlab::VecX<double>(4) << 1, 0, 1, 1).finished());
+  EXPECT_EQ(d.X.col(0), (convlab::VecX<double>(4) << 0.5, 1.5, -1, 2).finished());
 }
