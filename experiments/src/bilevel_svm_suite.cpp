@@ -374,7 +374,7 @@ SvmMetrics run_bilevel_svm(const SvmSpec& s, SuiteOutput& out) {
       feas = std::max(feas, r.feasibility);
     }
     const double ratio = (mean_of(ig_s) / static_cast<double>(s.baseline_iterations)) / (mean_of(lv_s) / static_cast<double>(s.lvhba_iterations));
-    SvmTask& mt = m.tasks[static_cast<std::size_t>(std::find(kTasks.begin(), kTasks.end(), t.task) - kTasks.begin())];
+    SvmTask& mt = m.tasks[cell_index(kTasks, t.task)];
     mt.lvhba_acc = mean_of(lv_acc);
     mt.lvhba_lower_acc = mean_of(lv_low);
     mt.baseline_acc = mean_of(ig_acc);

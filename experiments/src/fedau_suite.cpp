@@ -128,10 +128,6 @@ struct FedauMetrics {
   }
 };
 
-std::size_t index_of(const std::vector<std::string>& names, const std::string& name) {
-  return static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin());
-}
-
 template <class P>
 FedauMetrics run_problem(const FedauSpec& s, const Federation<P>& fed, SuiteOutput& output) {
   const std::filesystem::path& dir = output.dir;
@@ -216,13 +212,13 @@ FedauMetrics run_problem(const FedauSpec& s, const Federation<P>& fed, SuiteOutp
         for (std::size_t q = 0; q < r.rounds.size(); ++q)
           traj << s.patterns[a] << "," << s.methods[m] << "," << jobs[jj].seed << "," << r.rounds[q] << "," << fmt::format("{:.8g}", r.dist_star[q]) << "\n";
       }
-      FedauCell& cell = metrics.patterns[index_of(kPatterns, s.patterns[a])].methods[index_of(kMethods, s.methods[m])];
+      FedauCell& cell = metrics.patterns[cell_index(kPatterns, s.patterns[a])].methods[cell_index(kMethods, s.methods[m])];
       cell.dist_star = mean(ds);
       cell.dist_bias = mean(db);
       cell.dist_k = mean(dk);
       cell.objective_gap = mean(gap);
       if (fed.test) cell.test_accuracy = mean(acc);
-      metrics.methods[index_of(kMethods, s.methods[m])].state_bytes = static_cast<double>(bytes);
+      metrics.methods[cell_index(kMethods, s.methods[m])].state_bytes = static_cast<double>(bytes);
       md << fmt::format("| {} | {} | {:.4f} | {:.4f} | {:.4f} | {:.3g} |", s.patterns[a], s.methods[m], mean(ds), mean(db), mean(dk), mean(gap))
          << (fed.test ? fmt::format(" {:.4f} |", mean(acc)) : "") << fmt::format(" {} |\n", bytes);
     }

@@ -124,10 +124,6 @@ struct NetworkFedauMetrics {
   }
 };
 
-std::size_t index_of(const std::vector<std::string>& names, const std::string& name) {
-  return static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin());
-}
-
 NetworkFedauMetrics run_network_fedau(const NetworkFedauSpec& s, SuiteOutput& output) {
   const std::filesystem::path& dir = output.dir;
   const std::size_t P = s.patterns.size(), M = s.methods.size(), S = s.seeds.size();
@@ -187,18 +183,18 @@ NetworkFedauMetrics run_network_fedau(const NetworkFedauSpec& s, SuiteOutput& ou
       return v;
     };
     const std::size_t fedau = static_cast<std::size_t>(std::find(s.methods.begin(), s.methods.end(), "fedau") - s.methods.begin());
-    PatternCell& cells = metrics.patterns[index_of(kPatterns, s.patterns[a])];
+    PatternCell& cells = metrics.patterns[cell_index(kPatterns, s.patterns[a])];
     for (std::size_t m = 0; m < M; ++m) {
       const auto acc = column(m, &RunOut::test_accuracy), loss = column(m, &RunOut::test_loss);
       const double acc_mean = mean_ci(acc).mean, loss_mean = mean_ci(loss).mean;
-      cells.methods[index_of(kMethods, s.methods[m])] = {acc_mean, loss_mean};
+      cells.methods[cell_index(kMethods, s.methods[m])] = {acc_mean, loss_mean};
       std::string gain_cell = "—", loss_cell = "—";
       if (m != fedau) {
         const auto fa = column(fedau, &RunOut::test_accuracy), fl = column(fedau, &RunOut::test_loss);
         std::vector<double> gain, reduction;
         for (std::size_t k = 0; k < S; ++k) gain.push_back(fa[k] - acc[k]), reduction.push_back(loss[k] - fl[k]);
         const MeanInterval g = mean_ci(gain), l = mean_ci(reduction);
-        cells.comparisons[index_of(kBaselines, s.methods[m])] = {g.mean, g.lo, g.hi, l.mean, l.lo};
+        cells.comparisons[cell_index(kBaselines, s.methods[m])] = {g.mean, g.lo, g.hi, l.mean, l.lo};
         gain_cell = fmt::format("{:+.4f} [{:+.4f}, {:+.4f}]", g.mean, g.lo, g.hi);
         loss_cell = fmt::format("{:+.4f} [{:+.4f}, {:+.4f}]", l.mean, l.lo, l.hi);
       }

@@ -13,6 +13,7 @@
 // measured, so no claim holds on it), the run folder, figures, plot errors, the details text of
 // the report and the generated tables of docs/configs.md. Resume is the caller's (commands.cpp:
 // a folder with the same config hash is not run again) and parallel runs are parallel_runs.hpp.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -52,6 +53,11 @@ template <class Owner, class Cell>
 constexpr MetricCells<Owner, Cell> metric_cells(const char* label, const std::vector<std::string>& names,
                                                 std::vector<Cell> Owner::*member) {
   return {label, &names, member};
+}
+
+/// The cell of case `name` in a list of cells named by `names` (names.size() when absent).
+inline std::size_t cell_index(const std::vector<std::string>& names, const std::string& name) {
+  return static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin());
 }
 
 namespace detail {
