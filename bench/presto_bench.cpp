@@ -1,14 +1,14 @@
 // PRESTO fit time (issue: n = 2000, p = 10, K = 4, a 50-λ path with 5-fold CV) against a
 // baseline in the same process: one evaluation of the model's value and gradient and one of its
 // exact Hessian on the same data, so the CV fit reads as "so many Hessian-equivalents".
-#include <convlab/optim/presto.hpp>
+#include <convlab/solvers/presto.hpp>
 #include <convlab/problems/ordinal.hpp>
 #include <random>
 
 #include "smoke_main.hpp"
 
 namespace cp = convlab::problems;
-namespace co = convlab::optim;
+namespace cs = convlab::solvers;
 using convlab::MatX;
 using convlab::VecX;
 
@@ -71,7 +71,7 @@ BENCHMARK(BM_Hessian)->Unit(benchmark::kMicrosecond);
 
 static void BM_PrestoCv50(benchmark::State& state) {
   for (auto _ : state) {
-    const auto cv = co::presto_cv(data().X, data().y, 4, {.folds = 5, .seed = 1, .path = {.n_lambdas = 50, .ratio = 0.01, .presto = {}}});
+    const auto cv = cs::presto_cv(data().X, data().y, 4, {.folds = 5, .seed = 1, .path = {.n_lambdas = 50, .ratio = 0.01, .presto = {}}});
     benchmark::DoNotOptimize(cv.fit.objective);
   }
 }

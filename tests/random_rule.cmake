@@ -3,7 +3,7 @@
 # between standard libraries. Run: cmake -DROOT=<source dir> -P tests/random_rule.cmake
 cmake_minimum_required(VERSION 3.20)
 file(GLOB_RECURSE sources
-  ${ROOT}/core/include/*.hpp ${ROOT}/problems/include/*.hpp ${ROOT}/optim/include/*.hpp
+  ${ROOT}/core/include/*.hpp ${ROOT}/problems/include/*.hpp ${ROOT}/optim/include/*.hpp ${ROOT}/solvers/include/*.hpp
   ${ROOT}/schedules/include/*.hpp ${ROOT}/quantile/include/*.hpp ${ROOT}/federated/include/*.hpp
   ${ROOT}/bilevel/include/*.hpp ${ROOT}/experiments/src/*.cpp ${ROOT}/experiments/src/*.hpp
   ${ROOT}/python/src/*.cpp ${ROOT}/torch/include/*.hpp)

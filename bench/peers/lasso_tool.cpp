@@ -20,8 +20,8 @@
 //   lasso_tool rgap DIR NAME FILE   idem for L2-logistic (dense designs)
 #include <algorithm>
 #include <chrono>
-#include <convlab/optim/lasso_cd.hpp>
-#include <convlab/optim/logistic_ridge.hpp>
+#include <convlab/solvers/lasso_cd.hpp>
+#include <convlab/solvers/logistic_ridge.hpp>
 #include <convlab/core/random.hpp>
 #include <convlab/problems/data_io.hpp>
 #include <boost/random/normal_distribution.hpp>
@@ -37,7 +37,7 @@
 
 using convlab::MatX;
 using convlab::VecX;
-namespace co = convlab::optim;
+namespace cs = convlab::solvers;
 
 namespace {
 struct Problem {
@@ -180,7 +180,7 @@ void write_csv(const std::string& file, const MatX<double>& m) {
 }
 
 double lambda_max(const Problem& p) {
-  return with_design(p, [&](const auto& X) { return co::LassoSolver<std::decay_t<decltype(X)>>(X, p.y).lambda_max(); });
+  return with_design(p, [&](const auto& X) { return cs::LassoSolver<std::decay_t<decltype(X)>>(X, p.y).lambda_max(); });
 }
 double lambda_single(const Problem& p) { return 0.1 * lambda_max(p); }
 
@@ -262,11 +262,11 @@ int main(int argc, char** argv) {
       // L1-logistic: one λ = 0.05·λ_max as on the small problems, and a path ending there (further
       // down, the labels become nearly separable and no solver's path reaches the gap in minutes).
       const VecX<double> labels = pr.y.unaryExpr([](double v) { return v > 0 ? 1.0 : 0.0; });
-      const double lmax = with_design(pr, [&](const auto& X) { return co::logistic_l1_lambda_max(X, labels); });
+      const double lmax = with_design(pr, [&](const auto& X) { return cs::logistic_l1_lambda_max(X, labels); });
       std::ofstream(base + "_llambda.txt") << std::setprecision(17) << 0.05 * lmax << "\n";
       std::ofstream grid(base + "_lpath.txt");
       grid << std::setprecision(17);
-      for (Eigen::Index k = 0; k < 50; ++k) grid << co::detail::path_lambda(lmax, 0.05, n, p, k, 50) << "\n";
+      for (Eigen::Index k = 0; k < 50; ++k) grid << cs::detail::path_lambda(lmax, 0.05, n, p, k, 50) << "\n";
     }
     return 0;
   }
@@ -275,15 +275,15 @@ int main(int argc, char** argv) {
     const int reps = std::stoi(a[3]);
     const double lambda = lambda_single(p);
     auto median = [&](auto&& fn) { return median_seconds(reps, fn); };
-    co::LassoResult one;
-    const double t1 = median([&] { one = with_design(p, [&](const auto& X) { return co::lasso_cd(X, p.y, lambda, {.tolerance = 1e-8}); }); });
-    std::vector<co::LassoResult> path;
+    cs::LassoResult one;
+    const double t1 = median([&] { one = with_design(p, [&](const auto& X) { return cs::lasso_cd(X, p.y, lambda, {.tolerance = 1e-8}); }); });
+    std::vector<cs::LassoResult> path;
     const double t2 = median([&] {
-      path = with_design(p, [&](const auto& X) { return co::lasso_path(X, p.y, {.n_lambdas = 50, .ratio = 1e-2, .lasso = {.tolerance = 1e-8}}); });
+      path = with_design(p, [&](const auto& X) { return cs::lasso_path(X, p.y, {.n_lambdas = 50, .ratio = 1e-2, .lasso = {.tolerance = 1e-8}}); });
     });
     double worst = 0;
-    for (const auto& r : path) worst = std::max(worst, r.relative_gap);
-    std::cout << t1 << " " << t2 << " " << one.relative_gap << " " << worst << "\n";
+    for (const auto& r : path) worst = std::max(worst, r.certificate.value);
+    std::cout << t1 << " " << t2 << " " << one.certificate.value << " " << worst << "\n";
     return 0;
   }
   if (a.size() == 4 && (a[0] == "ltime" || a[0] == "rtime")) {
@@ -297,12 +297,12 @@ int main(int argc, char** argv) {
     for (int k = 0; k < std::stoi(a[3]); ++k) {
       const auto s = std::chrono::steady_clock::now();
       if (l1) {
-        gap = with_design(p, [&](const auto& X) { return co::logistic_l1(X, labels, lambda, {.tolerance = 1e-8}); }).relative_gap;
+        gap = with_design(p, [&](const auto& X) { return cs::logistic_l1(X, labels, lambda, {.tolerance = 1e-8}); }).certificate.value;
       } else {
-        const auto r = co::logistic_ridge(p.X, labels, lambda, {.tolerance = 1e-8});
-        gap = r.relative_gap;
-        method = r.method == co::RidgeMethod::Lbfgs ? (r.single_precision ? "L-BFGS, float passes" : "L-BFGS")
-                 : r.method == co::RidgeMethod::NewtonCG ? "Newton-CG" : "Newton-Cholesky";
+        const auto r = cs::logistic_ridge(p.X, labels, lambda, {.tolerance = 1e-8});
+        gap = r.certificate.value;
+        method = r.method == cs::RidgeMethod::Lbfgs ? (r.single_precision ? "L-BFGS, float passes" : "L-BFGS")
+                 : r.method == cs::RidgeMethod::NewtonCG ? "Newton-CG" : "Newton-Cholesky";
       }
       t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - s).count());
     }
@@ -313,13 +313,13 @@ int main(int argc, char** argv) {
   if (a.size() == 4 && a[0] == "lptime") {
     const Problem p = load(a[1], a[2]);
     const VecX<double> labels = p.y.unaryExpr([](double v) { return v > 0 ? 1.0 : 0.0; });
-    std::vector<co::LassoResult> path;
+    std::vector<cs::LassoResult> path;
     // The grid of _lpath.txt: 50 λ from λ_max to 0.05·λ_max.
     const double t = median_seconds(std::stoi(a[3]), [&] {
-      path = with_design(p, [&](const auto& X) { return co::logistic_l1_path(X, labels, {.n_lambdas = 50, .ratio = 0.05, .logistic = {.tolerance = 1e-8}}); });
+      path = with_design(p, [&](const auto& X) { return cs::logistic_l1_path(X, labels, {.n_lambdas = 50, .ratio = 0.05, .logistic = {.tolerance = 1e-8}}); });
     });
     double worst = 0;
-    for (const auto& r : path) worst = std::max(worst, r.relative_gap);
+    for (const auto& r : path) worst = std::max(worst, r.certificate.value);
     std::cout << t << " " << worst << "\n";
     return 0;
   }
@@ -340,8 +340,8 @@ int main(int argc, char** argv) {
       }
       const VecX<double> w = Eigen::Map<const VecX<double>>(v.data() + 1, cols);
       // tolerance ∞: evaluate, do not iterate
-      const double gap = a[0] == "lgap" ? with_design(p, [&](const auto& X) { return co::logistic_l1(X, labels, v[0], {.tolerance = 1e300}, w); }).relative_gap
-                                        : co::logistic_ridge(p.X, labels, v[0], {.tolerance = 1e300}, w).relative_gap;
+      const double gap = a[0] == "lgap" ? with_design(p, [&](const auto& X) { return cs::logistic_l1(X, labels, v[0], {.tolerance = 1e300}, w); }).certificate.value
+                                        : cs::logistic_ridge(p.X, labels, v[0], {.tolerance = 1e300}, w).certificate.value;
       worst = std::max(worst, gap);
       ++lines;
     }
@@ -352,7 +352,7 @@ int main(int argc, char** argv) {
     // FILE: one line per λ, "lambda,w_1,…,w_p"; prints the worst relative duality gap.
     const Problem p = load(a[1], a[2]);
     return with_design(p, [&](const auto& X) {
-      co::LassoSolver<std::decay_t<decltype(X)>> solver(X, p.y);
+      cs::LassoSolver<std::decay_t<decltype(X)>> solver(X, p.y);
       std::ifstream in(a[3]);
       double worst = 0;
       int lines = 0;
@@ -362,7 +362,7 @@ int main(int argc, char** argv) {
           std::cerr << a[3] << ":" << lines + 1 << ": expected lambda and " << X.cols() << " coefficients\n";
           return 2;
         }
-        worst = std::max(worst, solver.certify(v[0], Eigen::Map<const VecX<double>>(v.data() + 1, X.cols())).relative_gap);
+        worst = std::max(worst, solver.certify(v[0], Eigen::Map<const VecX<double>>(v.data() + 1, X.cols())).certificate.value);
         ++lines;
       }
       std::cout << worst << " " << lines << "\n";

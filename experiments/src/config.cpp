@@ -293,7 +293,7 @@ OptimizerConfig read_optimizer(Section& os) {
       read_declared(os, o.lasso, {}, {"alpha", "tolerance", "max_epochs"});
     } else if (o.type == "logistic_ridge") {
       o.method = os.choice("method", "auto", {"auto", "newton_cholesky", "newton_cg", "lbfgs"});
-      os.document("Newton with Cholesky, Newton-CG or L-BFGS (docs/optim.md); auto picks by shape");
+      os.document("Newton with Cholesky, Newton-CG or L-BFGS (docs/solvers.md); auto picks by shape");
     }
   }
   os.finish(" (optimizer type '" + o.type + "'" + (o.type == "lion" ? ", kappa '" + o.kappa + "'" : std::string()) + ")");

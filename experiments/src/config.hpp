@@ -17,7 +17,7 @@
 #include <convlab/optim/adamw.hpp>
 #include <convlab/optim/any_kappa.hpp>
 #include <convlab/optim/bcd/policy_options.hpp>
-#include <convlab/optim/lasso_options.hpp>
+#include <convlab/solvers/lasso_options.hpp>
 #include <convlab/optim/lion_k.hpp>
 #include <convlab/optim/sgd.hpp>
 #include <convlab/schedules/refined.hpp>
@@ -82,7 +82,7 @@ struct OptimizerConfig {
   optim::BcdPolicyOptions bcd;   // bcd: partition, rule, update by name
   // lasso_cd, logistic_l1, logistic_ridge: the relative duality gap at which they stop
   double gap_tolerance = 1e-8;
-  optim::LassoOptions lasso;    // lasso_cd: its accelerations (alpha, tolerance and max_epochs come from
+  solvers::LassoOptions lasso;    // lasso_cd: its accelerations (alpha, tolerance and max_epochs come from
                                 // [problem] l1/l2, gap_tolerance and [stop] max_iterations)
   std::string method = "auto";  // logistic_ridge: auto | newton_cholesky | newton_cg | lbfgs
 };

@@ -17,12 +17,12 @@
 #include <convlab/optim/bcd.hpp>
 #include <convlab/optim/ceres_lbfgs.hpp>
 #include <convlab/optim/gradient_descent.hpp>
-#include <convlab/optim/lasso_fit.hpp>
+#include <convlab/solvers/lasso_fit.hpp>
 #include <convlab/optim/lion_k.hpp>
-#include <convlab/optim/logistic_ridge.hpp>
+#include <convlab/solvers/logistic_ridge.hpp>
 #include <convlab/optim/minimize.hpp>
 #include <convlab/optim/newton.hpp>
-#include <convlab/optim/presto.hpp>
+#include <convlab/solvers/presto.hpp>
 #include <convlab/optim/proximal_gradient.hpp>
 #include <convlab/optim/sgd.hpp>
 #include <convlab/optim/two_pass_refinement.hpp>
@@ -60,6 +60,7 @@ namespace {
 
 namespace cp = convlab::problems;
 namespace co = convlab::optim;
+namespace cs = convlab::solvers;
 
 /// Row weights (empty: none; the reader checked each is finite and >= 0) must not all be 0, on
 /// any rank.
@@ -224,21 +225,18 @@ co::Summary run_lasso_cd(const P& p, const OptimizerConfig& oc, VecX<double>& x,
     const auto& o = p.options();
     const double lambda = o.l1 + o.l2;
     const Eigen::Index d = p.num_features();
-    co::LassoOptions lasso = oc.lasso;
+    cs::LassoOptions lasso = oc.lasso;
     lasso.alpha = o.l1 / lambda, lasso.tolerance = oc.gap_tolerance, lasso.max_epochs = mo.max_iterations;
-    const auto f = co::lasso_cd_fit(p.design(), p.response(), lambda, p.sample_weights(), o.intercept, lasso, VecX<double>(x.head(d)));
-    const co::LassoResult& r = f.result;
+    const cs::LassoResult r = cs::lasso_cd_fit(p.design(), p.response(), lambda, p.sample_weights(), o.intercept, lasso, VecX<double>(x.head(d)));
     co::Summary s;
     s.initial_value = p.value(x);
-    x.head(d) = f.w;
-    if (o.intercept) x[d] = f.intercept;
-    s.status = r.converged ? co::Status::DualityGap : co::Status::MaxIterations;
+    x.head(d) = r.w;
+    if (o.intercept) x[d] = r.intercept;
+    static_cast<co::Report&>(s) = r;  // status, iterations (coordinate passes), seconds, certificate
     s.message = fmt::format("lasso_cd: relative duality gap {:.3e} (tolerance {:.1e}), {} non-zeros, {} screened, last working set {}",
-                            r.relative_gap, oc.gap_tolerance, r.nonzeros, r.screened, r.working_set);
-    s.iterations = r.epochs;
-    s.final_value = r.primal;
+                            r.certificate.value, oc.gap_tolerance, r.nonzeros, r.screened, r.working_set);
+    s.final_value = r.certificate.primal;
     s.value_evaluations = 1;
-    s.seconds = r.seconds;
     s.final_grad_norm = std::numeric_limits<double>::quiet_NaN();  // non-smooth: the gap is the measure
     return s;
   } else {
@@ -252,7 +250,7 @@ template <class Design>
 constexpr bool is_logistic<cp::Logistic<double, Design>> = true;
 
 /// `logistic_l1` / `logistic_ridge`: binary logistic regression with an l1 (l2) penalty alone,
-/// with or without an intercept and row weights, solved by the certified solvers to a relative duality gap (docs/optim.md); their
+/// with or without an intercept and row weights, solved by the certified solvers to a relative duality gap (docs/solvers.md); their
 /// objective, mean log-loss + the penalty, is the problem's value.
 template <class P>
 void check_logistic_solver(const P& p, const std::string& type) {
@@ -275,38 +273,34 @@ co::Summary run_logistic_solver(const P& p, const OptimizerConfig& oc, VecX<doub
     const auto& o = p.options();
     co::Summary s;
     s.initial_value = p.value(x);
-    double gap = 0;
-    bool converged = false;
     const Eigen::Index features = p.design().cols();  // x = (w, b) with an intercept
-    auto take = [&](const auto& r) {  // either solver's answer into x, and its certificate
+    auto take = [&](const auto& r) {  // either solver's answer into x, and its report with the certificate
       x.head(features) = r.w;
       if (o.intercept) x[features] = r.intercept;
-      gap = r.relative_gap, converged = r.converged;
-      s.final_value = r.primal, s.seconds = r.seconds;
+      static_cast<co::Report&>(s) = r;
+      s.final_value = r.certificate.primal;
     };
     if (oc.type == "logistic_l1") {
       using Design = std::decay_t<decltype(p.design())>;
-      co::LogisticL1Solver<Design> solver(p.design(), p.labels(), {.intercept = o.intercept, .tolerance = oc.gap_tolerance, .max_newton = mo.max_iterations},
+      cs::LogisticL1Solver<Design> solver(p.design(), p.labels(), {.intercept = o.intercept, .tolerance = oc.gap_tolerance, .max_newton = mo.max_iterations},
                                           p.sample_weights());
       const auto r = solver.solve(o.l1, x.head(features), o.intercept ? std::optional<double>(x[features]) : std::nullopt);
       take(r);
-      s.iterations = r.epochs;
-      s.message = fmt::format("logistic_l1: relative duality gap {:.3e} (tolerance {:.1e}), {} non-zeros, last active set {}", gap,
+      s.message = fmt::format("logistic_l1: relative duality gap {:.3e} (tolerance {:.1e}), {} non-zeros, last active set {}", r.certificate.value,
                               oc.gap_tolerance, r.nonzeros, r.working_set);
     } else {
-      const co::RidgeMethod method = oc.method == "newton_cholesky" ? co::RidgeMethod::NewtonCholesky
-                                     : oc.method == "newton_cg"     ? co::RidgeMethod::NewtonCG
-                                     : oc.method == "lbfgs"         ? co::RidgeMethod::Lbfgs
-                                                                    : co::RidgeMethod::Auto;
-      const auto r = co::logistic_ridge(p.design(), p.labels(), o.l2,
+      const cs::RidgeMethod method = oc.method == "newton_cholesky" ? cs::RidgeMethod::NewtonCholesky
+                                     : oc.method == "newton_cg"     ? cs::RidgeMethod::NewtonCG
+                                     : oc.method == "lbfgs"         ? cs::RidgeMethod::Lbfgs
+                                                                    : cs::RidgeMethod::Auto;
+      const auto r = cs::logistic_ridge(p.design(), p.labels(), o.l2,
                                         {.intercept = o.intercept, .tolerance = oc.gap_tolerance, .max_iterations = mo.max_iterations, .method = method},
                                         x, p.sample_weights());
       take(r);
-      s.iterations = r.iterations;
-      const char* used = r.method == co::RidgeMethod::NewtonCholesky ? "newton_cholesky" : r.method == co::RidgeMethod::NewtonCG ? "newton_cg" : "lbfgs";
-      s.message = fmt::format("logistic_ridge ({}): relative duality gap {:.3e} (tolerance {:.1e})", used, gap, oc.gap_tolerance);
+      const char* used = r.method == cs::RidgeMethod::NewtonCholesky ? "newton_cholesky" : r.method == cs::RidgeMethod::NewtonCG ? "newton_cg" : "lbfgs";
+      s.message = fmt::format("logistic_ridge ({}): relative duality gap {:.3e} (tolerance {:.1e})", used, r.certificate.value,
+                              oc.gap_tolerance);
     }
-    s.status = converged ? co::Status::DualityGap : co::Status::MaxIterations;
     s.value_evaluations = 1;
     s.final_grad_norm = std::numeric_limits<double>::quiet_NaN();  // the gap is the measure
     return s;
@@ -352,10 +346,10 @@ co::Summary run_fista(const P& p, const RunConfig& c, VecX<double>& x) {
   const cp::Restricted<cp::Sum<cp::L1<double>, cp::Box<double>>> term{
       cp::compose(cp::L1<double>{c.problem.l1}, cp::Box<double>{c.problem.lower, c.problem.upper}), weight_coordinates(p, c.problem)};
   auto res = co::proximal_gradient(p, term, x, static_cast<double>(p.lipschitz()), o);
-  res.summary.final_grad_norm = res.kkt_residual;
-  res.summary.message = fmt::format("fista: gradient mapping L·|x - prox(x - g/L)| = {:.3e} ([stop] tolerance {:.1e})", res.kkt_residual,
-                                    c.stop.tolerance);
-  return res.summary;
+  res.final_grad_norm = res.certificate.value;
+  res.message = fmt::format("fista: gradient mapping L·|x - prox(x - g/L)| = {:.3e} ([stop] tolerance {:.1e})", res.certificate.value,
+                            c.stop.tolerance);
+  return res;
 }
 
 /// `bcd`: block coordinate descent (docs/bcd.md) on the coordinate form of the smooth part, with
@@ -698,19 +692,19 @@ FitResult fit_ordinal(const RunConfig& c, MatX<double> X, const VecX<double>& y,
   if (dry_run) return r;
   if (pc.standardize) r.standardization = cp::standardize(X);
   const auto start = std::chrono::steady_clock::now();
-  co::PrestoFit fit;
+  cs::PrestoFit fit;
   std::string how;
   if (pc.model == "proportional_odds") {
-    fit = co::presto_fit(X, y, static_cast<int>(K), std::numeric_limits<double>::infinity(), {.penalize_first = false}, w);
+    fit = cs::presto_fit(X, y, static_cast<int>(K), std::numeric_limits<double>::infinity(), {.penalize_first = false}, w);
     how = "proportional odds";
   } else if (pc.model == "non_parallel") {
-    fit = co::presto_fit(X, y, static_cast<int>(K), 0.0, {}, w);
+    fit = cs::presto_fit(X, y, static_cast<int>(K), 0.0, {}, w);
     how = "non-parallel MLE";
   } else if (pc.lambda > 0) {
-    fit = co::presto_fit(X, y, static_cast<int>(K), pc.lambda, {}, w);
+    fit = cs::presto_fit(X, y, static_cast<int>(K), pc.lambda, {}, w);
     how = fmt::format("PRESTO at λ = {}", pc.lambda);
   } else {
-    const auto cv = co::presto_cv(X, y, static_cast<int>(K), {.folds = static_cast<int>(pc.folds), .seed = static_cast<unsigned long long>(c.seed),
+    const auto cv = cs::presto_cv(X, y, static_cast<int>(K), {.folds = static_cast<int>(pc.folds), .seed = static_cast<unsigned long long>(c.seed),
                                                              .path = {.n_lambdas = static_cast<int>(pc.n_lambdas), .ratio = pc.lambda_ratio, .presto = {}}},
                                   w);
     fit = cv.fit;
@@ -721,15 +715,14 @@ FitResult fit_ordinal(const RunConfig& c, MatX<double> X, const VecX<double>& y,
   r.x.resize(r.dim);
   for (Eigen::Index k = 0; k + 1 < K; ++k) r.x.segment(k * (d + 1), d) = fit.beta.col(k), r.x[k * (d + 1) + d] = fit.alpha[k];
   auto& s = r.summary;
+  static_cast<co::Report&>(s) = fit;  // status, Newton steps, certificate (the KKT residual)
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  s.status = fit.converged ? co::Status::GradientTolerance : co::Status::MaxIterations;
   s.final_value = fit.objective;
   s.initial_value = labels_checked.value(labels_checked.null_start());  // the intercept-only model
-  s.final_grad_norm = fit.kkt_residual;
-  s.iterations = fit.newton_steps;
-  s.message = fmt::format("presto: {}; KKT residual {:.2e}, {} Newton steps", how, fit.kkt_residual, fit.newton_steps);
+  s.final_grad_norm = fit.certificate.value;
+  s.message = fmt::format("presto: {}; KKT residual {:.2e}, {} Newton steps", how, fit.certificate.value, fit.iterations);
   r.solver["classes"] = static_cast<double>(K);
-  r.solver["kkt_residual"] = fit.kkt_residual;
+  r.solver["kkt_residual"] = fit.certificate.value;
   r.solver["nonzero_differences"] = static_cast<double>(fit.nonzero_differences);
   if (std::isfinite(fit.lambda)) r.solver["lambda"] = fit.lambda;  // proportional odds: λ = ∞
   if (fit.separation)

@@ -160,7 +160,7 @@ RunMetrics run_one(const P& f, const K& kappa, double lambda, bool decay, const 
   const auto R = co::composite_term<double>(kappa, lambda);
   VecX<double> xref = VecX<double>::Zero(f.dim());
   const auto ref = co::proximal_gradient(f, R, xref, static_cast<double>(f.lipschitz()), {.max_iterations = 400000});
-  m.kkt = ref.kkt_residual;
+  m.kkt = ref.certificate.value;
   m.reference_value = f.value(xref) + R.value(xref);
   if (want_ceres && A && b) {
     VecX<double> xc = VecX<double>::Zero(f.dim());

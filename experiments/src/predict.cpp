@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <optional>
 
-#include <convlab/optim/presto.hpp>
+#include <convlab/solvers/presto.hpp>
 #include <convlab/problems/data_io.hpp>
 #include <convlab/problems/least_squares.hpp>
 #include <convlab/problems/logistic.hpp>
@@ -237,7 +237,7 @@ Predictions predict_rows(Design X, const VecX<double>& y, const VecX<double>& w,
       for (Eigen::Index i = 0; i < n; ++i) correct[i] = y[i] == static_cast<double>(p.labels[static_cast<std::size_t>(i)]);
       p.metrics["accuracy"] = weighted_mean(correct, w);
       p.metrics["log_loss"] = f.value(f.theta_from(alpha, B));
-      p.metrics["brier"] = optim::brier_score(p.values, y, w);
+      p.metrics["brier"] = solvers::brier_score(p.values, y, w);
     }
   } else {  // quantile: one column per level, made non-decreasing across levels (docs/predict.md)
     for (double tau : m.taus) p.names.push_back(fmt::format("q_{}", tau));

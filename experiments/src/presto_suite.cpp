@@ -11,7 +11,7 @@
 
 #include <convlab/core/random.hpp>
 #include <convlab/optim/newton.hpp>
-#include <convlab/optim/presto.hpp>
+#include <convlab/solvers/presto.hpp>
 #include <convlab/problems/data_io.hpp>
 #include <convlab/problems/logistic.hpp>
 #include <convlab/problems/ordinal.hpp>
@@ -28,6 +28,7 @@ namespace {
 
 namespace cp = convlab::problems;
 namespace co = convlab::optim;
+namespace cs = convlab::solvers;
 
 struct DesignSpec {
   std::string name, type;  // sparse | dense | po
@@ -148,9 +149,9 @@ SimResult run_design(const DesignSpec& d, long long rep, const PrestoSpec& s) {
   const VecX<double> truth = P.col(K - 1);
   SimResult r;
   r.rare_fraction = static_cast<double>((y.array() == K).count()) / static_cast<double>(n);
-  const auto cv = co::presto_cv(X, y, K, {.folds = static_cast<int>(s.folds), .seed = static_cast<unsigned long long>(rep) + 7,
+  const auto cv = cs::presto_cv(X, y, K, {.folds = static_cast<int>(s.folds), .seed = static_cast<unsigned long long>(rep) + 7,
                                           .path = {.n_lambdas = static_cast<int>(s.n_lambdas), .ratio = s.lambda_ratio, .presto = {}}});
-  const auto po = co::presto_fit(X, y, K, std::numeric_limits<double>::infinity(), {.penalize_first = false});
+  const auto po = cs::presto_fit(X, y, K, std::numeric_limits<double>::infinity(), {.penalize_first = false});
   r.mse_presto = (cv.fit.predict(X).col(K - 1) - truth).squaredNorm() / static_cast<double>(n);
   r.mse_po = (po.predict(X).col(K - 1) - truth).squaredNorm() / static_cast<double>(n);
   r.mse_logit = (logit_rare(X, y, K, X) - truth).squaredNorm() / static_cast<double>(n);
@@ -186,9 +187,9 @@ SoupResult run_soup_split(const MatX<double>& X, const VecX<double>& y_raw, long
     for (int k = 1; k <= K; ++k) all = all && (yte.array() == k).any() && (ytr.array() == k).any();
     if (all) break;
   }
-  const auto cv = co::presto_cv(Xtr, ytr, K, {.folds = static_cast<int>(s.folds), .seed = static_cast<unsigned long long>(split) + 11,
+  const auto cv = cs::presto_cv(Xtr, ytr, K, {.folds = static_cast<int>(s.folds), .seed = static_cast<unsigned long long>(split) + 11,
                                               .path = {.n_lambdas = static_cast<int>(s.soup_lambdas), .ratio = s.soup_ratio, .presto = {}}});
-  const auto po = co::presto_fit(Xtr, ytr, K, std::numeric_limits<double>::infinity(), {.penalize_first = false});
+  const auto po = cs::presto_fit(Xtr, ytr, K, std::numeric_limits<double>::infinity(), {.penalize_first = false});
   const MatX<double> Pp = cv.fit.predict(Xte), Po = po.predict(Xte);
   const VecX<double> rare = logit_rare(Xtr, ytr, K, Xte);
   auto logloss = [&](const VecX<double>& q) {  // rare-class log loss, probabilities clipped to [1e-15, 1 − 1e-15]

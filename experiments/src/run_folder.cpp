@@ -153,6 +153,10 @@ nlohmann::json write_run_folder(const fs::path& dir, const RunConfig& c, const F
   j["final_value"] = s.final_value;
   j["grad_norm"] = s.final_grad_norm;
   j["seconds"] = s.seconds;
+  if (const auto& c = s.certificate; c.certified()) {  // the certified solvers' bound on suboptimality
+    j["certificate"] = {{"kind", optim::to_string(c.kind)}, {"value", c.value}, {"tolerance", c.tolerance}};
+    if (c.kind == optim::Certificate::Kind::DualityGap) j["certificate"]["primal"] = c.primal, j["certificate"]["dual"] = c.dual;
+  }
   j["gradient_evaluations"] = s.gradient_evaluations;
   j["samples"] = r.samples;
   j["features"] = r.features;

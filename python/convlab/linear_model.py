@@ -56,16 +56,16 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         if self.fit_intercept and sparse.issparse(X):
             raise ValueError("fit_intercept=True needs a dense X (centering a sparse matrix would fill it); "
                              "pass fit_intercept=False with centered data")
-        # Weighted centering and row scaling: the C++ reduction (lasso_cd_fit, docs/optim.md).
+        # Weighted centering and row scaling: the C++ reduction (lasso_cd_fit, docs/solvers.md).
         r = _impl.lasso(_design(X), y, float(self.alpha), alpha=float(self._l1_ratio()), tol=float(self.tol),
                         max_epochs=int(self.max_iter), sample_weight=_sample_weight(sample_weight, X),
                         intercept=bool(self.fit_intercept))
         self.coef_ = np.asarray(r["w"])
         self.intercept_ = r["intercept"]
         self.dual_gap_ = r["primal"] - r["dual"]
-        self.relative_gap_ = r["relative_gap"]
+        self.relative_gap_ = r["certificate"]
         self.converged_ = r["converged"]
-        self.n_iter_ = r["epochs"]
+        self.n_iter_ = r["iterations"]
         return self
 
     def predict(self, X):
@@ -96,7 +96,7 @@ def lasso_path(X, y, n_alphas=50, eps=0.0, l1_ratio=1.0, tol=1e-8, max_iter=1000
     path = _impl.lasso_path(_design(X), np.asarray(y, dtype=np.float64), n_lambdas=int(n_alphas), ratio=float(eps),
                             alpha=float(l1_ratio), tol=float(tol), max_epochs=int(max_iter))
     return (np.array([r["lambda"] for r in path]), np.column_stack([r["w"] for r in path]),
-            np.array([r["relative_gap"] for r in path]))
+            np.array([r["certificate"] for r in path]))
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -134,9 +134,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.coef_ = np.asarray(r["w"]).reshape(1, -1)
         self.intercept_ = np.array([r["intercept"]])
         self.dual_gap_ = r["primal"] - r["dual"]
-        self.relative_gap_ = r["relative_gap"]
+        self.relative_gap_ = r["certificate"]
         self.converged_ = r["converged"]
-        self.n_iter_ = np.array([r["epochs"]])
+        self.n_iter_ = np.array([r["iterations"]])
         return self
 
     def decision_function(self, X):

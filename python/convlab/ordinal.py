@@ -42,13 +42,13 @@ class _FittedOrdinal(ClassifierMixin, BaseEstimator):
         self.coef_ = fit["beta"]
         self.converged_ = fit["converged"]
         self.separation_ = fit["separation"]
-        self.n_iter_ = fit["newton_steps"]
+        self.n_iter_ = fit["iterations"]
         self.objective_ = fit["objective"]
         if fit["separation"]:
             warnings.warn("the classes are separable: the maximum-likelihood weights do not exist (separation_); "
                           "use model='presto' with penalize_first=True and alpha > 0", ConvergenceWarning)
         elif not fit["converged"] and not fit["on_boundary"]:
-            warnings.warn(f"no convergence in {self.max_iter} Newton steps (KKT residual {fit['kkt_residual']:.3g})",
+            warnings.warn(f"no convergence in {self.max_iter} Newton steps (KKT residual {fit['certificate']:.3g})",
                           ConvergenceWarning)
         return self
 

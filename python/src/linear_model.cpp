@@ -10,12 +10,14 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <convlab/optim/lasso_cd.hpp>
-#include <convlab/optim/lasso_fit.hpp>
-#include <convlab/optim/logistic_ridge.hpp>
+#include <convlab/solvers/lasso_cd.hpp>
+#include <convlab/solvers/lasso_fit.hpp>
+#include <convlab/solvers/logistic_ridge.hpp>
+
+#include "report.hpp"
 
 namespace py = pybind11;
-namespace co = convlab::optim;
+namespace cs = convlab::solvers;
 
 namespace {
 using Dense = Eigen::Ref<const Eigen::MatrixXd>;
@@ -28,29 +30,23 @@ auto with_design(const py::object& X, Fn&& fn) {
   return fn(X.cast<Dense>());
 }
 
-// The solution and its certificate; `iterations` is the solver's own count (epochs, Newton steps).
+// The solution and the report with its certificate (iterations: epochs or Newton steps).
 template <class Result>
-py::dict result_dict(const Result& r, long long iterations) {
-  py::dict d;
+py::dict result_dict(const Result& r) {
+  py::dict d = convlab::python::report_dict(r);
   d["w"] = r.w;
   d["intercept"] = r.intercept;
-  d["primal"] = r.primal;
-  d["dual"] = r.dual;
-  d["relative_gap"] = r.relative_gap;
-  d["converged"] = r.converged;
-  d["epochs"] = iterations;
-  d["seconds"] = r.seconds;
   return d;
 }
-py::dict lasso_result(const co::LassoResult& r) {
-  py::dict d = result_dict(r, r.epochs);
+py::dict lasso_result(const cs::LassoResult& r) {
+  py::dict d = result_dict(r);
   d["lambda"] = r.lambda;
   d["nonzeros"] = r.nonzeros;
   return d;
 }
 
-co::LassoOptions lasso_options(double alpha, double tol, long long max_epochs) {
-  co::LassoOptions o;
+cs::LassoOptions lasso_options(double alpha, double tol, long long max_epochs) {
+  cs::LassoOptions o;
   o.alpha = alpha;
   o.tolerance = tol;
   o.max_epochs = max_epochs;
@@ -67,16 +63,16 @@ void bind_linear_model(py::module_& m) {
           const auto o = lasso_options(alpha, tol, max_epochs);
           return lasso_result(with_design(X, [&](const auto& x) {
             py::gil_scoped_release release;
-            return co::lasso_cd_fit(x, y, lam, sample_weight, intercept, o).result;
+            return cs::lasso_cd_fit(x, y, lam, sample_weight, intercept, o);
           }));
         }, py::arg("X"), py::arg("y"), py::arg("lam"), py::arg("alpha") = 1.0, py::arg("tol") = 1e-8, py::arg("max_epochs") = 100000,
         py::arg("sample_weight") = Eigen::VectorXd(), py::arg("intercept") = false);
   m.def("lasso_path", [](const py::object& X, const Eigen::VectorXd& y, Eigen::Index n_lambdas, double ratio, double alpha, double tol,
                          long long max_epochs) {
-          co::LassoPathOptions o{.n_lambdas = n_lambdas, .ratio = ratio, .lasso = lasso_options(alpha, tol, max_epochs)};
+          cs::LassoPathOptions o{.n_lambdas = n_lambdas, .ratio = ratio, .lasso = lasso_options(alpha, tol, max_epochs)};
           const auto path = with_design(X, [&](const auto& x) {
             py::gil_scoped_release release;
-            return co::lasso_path(x, y, o);
+            return cs::lasso_path(x, y, o);
           });
           py::list out;
           for (const auto& r : path) out.append(lasso_result(r));
@@ -85,21 +81,21 @@ void bind_linear_model(py::module_& m) {
         py::arg("tol") = 1e-8, py::arg("max_epochs") = 100000);
   m.def("logistic_l1", [](const py::object& X, const Eigen::VectorXd& labels, double lam, double tol, long long max_iter,
                           const Eigen::VectorXd& sample_weight, bool intercept) {
-          const co::LogisticL1Options o{.intercept = intercept, .tolerance = tol, .max_newton = max_iter};
+          const cs::LogisticL1Options o{.intercept = intercept, .tolerance = tol, .max_newton = max_iter};
           return lasso_result(with_design(X, [&](const auto& x) {
             py::gil_scoped_release release;
-            return co::logistic_l1(x, labels, lam, o, {}, sample_weight);
+            return cs::logistic_l1(x, labels, lam, o, {}, sample_weight);
           }));
         }, py::arg("X"), py::arg("labels"), py::arg("lam"), py::arg("tol") = 1e-8, py::arg("max_iter") = 1000,
         py::arg("sample_weight") = Eigen::VectorXd(), py::arg("intercept") = false);
   m.def("logistic_ridge", [](const py::object& X, const Eigen::VectorXd& labels, double lam, double tol, long long max_iter,
                              const Eigen::VectorXd& sample_weight, bool intercept) {
-          const co::LogisticRidgeOptions o{.intercept = intercept, .tolerance = tol, .max_iterations = max_iter};
+          const cs::LogisticRidgeOptions o{.intercept = intercept, .tolerance = tol, .max_iterations = max_iter};
           const auto r = with_design(X, [&](const auto& x) {
             py::gil_scoped_release release;
-            return co::logistic_ridge(x, labels, lam, o, {}, sample_weight);
+            return cs::logistic_ridge(x, labels, lam, o, {}, sample_weight);
           });
-          return result_dict(r, r.iterations);
+          return result_dict(r);
         }, py::arg("X"), py::arg("labels"), py::arg("lam"), py::arg("tol") = 1e-8, py::arg("max_iter") = 1000,
         py::arg("sample_weight") = Eigen::VectorXd(), py::arg("intercept") = false);
 }

@@ -1,4 +1,4 @@
-// convlab._convlab.ordinal: PRESTO and proportional odds (optim/presto.hpp), with sample weights,
+// convlab._convlab.ordinal: PRESTO and proportional odds (solvers/presto.hpp), with sample weights,
 // one λ, the warm-started path and its K-fold cross-validation, for python/convlab/ordinal.py.
 #include <pybind11/eigen.h>
 #include <pybind11/pybind11.h>
@@ -6,21 +6,20 @@
 
 #include <optional>
 
-#include <convlab/optim/presto.hpp>
+#include <convlab/solvers/presto.hpp>
+
+#include "report.hpp"
 
 namespace py = pybind11;
-namespace co = convlab::optim;
+namespace cs = convlab::solvers;
 
 namespace {
-py::dict fit_dict(const co::PrestoFit& f) {
-  py::dict d;
+py::dict fit_dict(const cs::PrestoFit& f) {
+  py::dict d = convlab::python::report_dict(f);  // certificate: the KKT residual; iterations: Newton steps
   d["lambda"] = f.lambda;
   d["alpha"] = f.alpha;
   d["beta"] = f.beta;
   d["objective"] = f.objective;
-  d["kkt_residual"] = f.kkt_residual;
-  d["newton_steps"] = f.newton_steps;
-  d["converged"] = f.converged;
   d["separation"] = f.separation;
   d["on_boundary"] = f.on_boundary;
   d["nonzero_differences"] = f.nonzero_differences;
@@ -31,10 +30,10 @@ py::dict fit_dict(const co::PrestoFit& f) {
 void bind_ordinal(py::module_& m) {
   m.def("presto_fit", [](const Eigen::MatrixXd& X, const Eigen::VectorXd& y, int K, double lambda, bool penalize_first, bool standardize,
                          double tolerance, int max_newton, const std::optional<Eigen::VectorXd>& sample_weight) {
-          co::PrestoFit f;
+          cs::PrestoFit f;
           {
             py::gil_scoped_release release;
-            f = co::presto_fit(X, y, K, lambda, {.penalize_first = penalize_first, .standardize = standardize, .tolerance = tolerance, .max_newton = max_newton},
+            f = cs::presto_fit(X, y, K, lambda, {.penalize_first = penalize_first, .standardize = standardize, .tolerance = tolerance, .max_newton = max_newton},
                                sample_weight.value_or(Eigen::VectorXd()));
           }
           return fit_dict(f);
@@ -44,12 +43,12 @@ void bind_ordinal(py::module_& m) {
   // The path over `lambdas` (decreasing), or over the geometric grid λ_max … ratio·λ_max when empty.
   m.def("presto_path", [](const Eigen::MatrixXd& X, const Eigen::VectorXd& y, int K, int n_lambdas, double ratio, const std::vector<double>& lambdas,
                           bool penalize_first, double tolerance, int max_newton, const std::optional<Eigen::VectorXd>& sample_weight) {
-          const co::PrestoPathOptions o{.n_lambdas = n_lambdas, .ratio = ratio,
+          const cs::PrestoPathOptions o{.n_lambdas = n_lambdas, .ratio = ratio,
                                         .presto = {.penalize_first = penalize_first, .tolerance = tolerance, .max_newton = max_newton}};
-          std::vector<co::PrestoFit> path;
+          std::vector<cs::PrestoFit> path;
           {
             py::gil_scoped_release release;
-            path = co::presto_path(X, y, K, o, lambdas, sample_weight.value_or(Eigen::VectorXd()));
+            path = cs::presto_path(X, y, K, o, lambdas, sample_weight.value_or(Eigen::VectorXd()));
           }
           py::list out;
           for (const auto& f : path) out.append(fit_dict(f));
@@ -58,13 +57,13 @@ void bind_ordinal(py::module_& m) {
         py::arg("tolerance"), py::arg("max_newton"), py::arg("sample_weight"), "PRESTO's warm-started path; labels 1..K.");
   m.def("presto_cv", [](const Eigen::MatrixXd& X, const Eigen::VectorXd& y, int K, int folds, unsigned long long seed, int n_lambdas, double ratio,
                         bool penalize_first, double tolerance, int max_newton, const std::optional<Eigen::VectorXd>& sample_weight) {
-          const co::PrestoCvOptions o{.folds = folds, .seed = seed,
+          const cs::PrestoCvOptions o{.folds = folds, .seed = seed,
                                       .path = {.n_lambdas = n_lambdas, .ratio = ratio,
                                                .presto = {.penalize_first = penalize_first, .tolerance = tolerance, .max_newton = max_newton}}};
-          co::PrestoCv cv;
+          cs::PrestoCv cv;
           {
             py::gil_scoped_release release;
-            cv = co::presto_cv(X, y, K, o, sample_weight.value_or(Eigen::VectorXd()));
+            cv = cs::presto_cv(X, y, K, o, sample_weight.value_or(Eigen::VectorXd()));
           }
           py::dict d = fit_dict(cv.fit);
           d["lambdas"] = cv.lambdas;

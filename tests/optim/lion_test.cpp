@@ -318,7 +318,7 @@ TEST(LionReferences, ProximalGradientCeresAndLionAgree) {
   const auto R = co::composite_term<double>(co::SignK{}, lambda);
   VecX<double> xr = VecX<double>::Zero(6);
   const auto res = co::proximal_gradient(f, R, xr, f.lipschitz());
-  EXPECT_LE(res.kkt_residual, 1e-12);
+  EXPECT_LE(res.certificate.value, 1e-12);
   VecX<double> xc = VecX<double>::Zero(6);
   double kkt = 1;
   co::ceres_box_least_squares(A, b, -1, 1, xc, &kkt);
@@ -332,7 +332,7 @@ TEST(LionReferences, ProximalGradientCeresAndLionAgree) {
   // the reference for Huber is the clipped ridge solution's fixed point.
   const auto Rh = co::composite_term<double>(co::HuberK{0.5}, lambda);
   VecX<double> xh = VecX<double>::Zero(6);
-  EXPECT_LE(co::proximal_gradient(f, Rh, xh, f.lipschitz()).kkt_residual, 1e-12);
+  EXPECT_LE(co::proximal_gradient(f, Rh, xh, f.lipschitz()).certificate.value, 1e-12);
   EXPECT_LE(xh.lpNorm<Eigen::Infinity>(), 1 / lambda + 1e-12);
 }
 

@@ -2,7 +2,7 @@
 // teacher-network regression (problems/synthetic.hpp) is seeded, has noise of the stated size and
 // is as far from linear as its gain says, by an independent least-squares fit; two moons
 // (problems/graphs.hpp) are not linearly separable, by the best logistic-regression line.
-#include <convlab/optim/logistic_ridge.hpp>
+#include <convlab/solvers/logistic_ridge.hpp>
 #include <convlab/problems/graphs.hpp>
 #include <convlab/problems/synthetic.hpp>
 
@@ -82,8 +82,8 @@ TEST(TwoMoons, NoLineSeparatesThem) {
   X << m.points, Eigen::VectorXd::Ones(1800);
   Eigen::VectorXd labels(1800);
   for (Eigen::Index i = 0; i < 1800; ++i) labels[i] = m.moon[static_cast<std::size_t>(i)];
-  const auto fit = convlab::optim::logistic_ridge(X, labels, 1e-8);
-  ASSERT_TRUE(fit.converged);
+  const auto fit = convlab::solvers::logistic_ridge(X, labels, 1e-8);
+  ASSERT_TRUE(fit.converged());
   const Eigen::VectorXd margin = X * fit.w;
   double correct = 0;
   for (Eigen::Index i = 0; i < 1800; ++i) correct += (margin[i] > 0) == (labels[i] == 1);

@@ -2,13 +2,13 @@
 // force over all vertices, the subgradient certificate, and LPs with known solutions.
 #include <gtest/gtest.h>
 
-#include <convlab/optim/bounded_lp.hpp>
+#include <convlab/solvers/bounded_lp.hpp>
 #include <convlab/quantile/quantile_regression.hpp>
 #include <random>
 
 #include "test_support.hpp"
 
-namespace co = convlab::optim;
+namespace cs = convlab::solvers;
 namespace cq = convlab::quantile;
 using convlab::MatX;
 using convlab::VecX;
@@ -22,12 +22,13 @@ TEST(BoundedLp, SolvesSmallLpsWithKnownOptima) {
   b << 4;
   c << -1, -2, 0;
   u << 3, 2, std::numeric_limits<double>::infinity();
-  const auto r = co::bounded_lp(A, b, c, u);
-  ASSERT_TRUE(r.converged);
+  const auto r = cs::bounded_lp(A, b, c, u);
+  ASSERT_TRUE(r.converged());
+  EXPECT_EQ(r.status, convlab::optim::Status::DualityGap);
   EXPECT_NEAR(r.x[0], 2, 1e-8);
   EXPECT_NEAR(r.x[1], 2, 1e-8);
-  EXPECT_NEAR(r.primal_objective, -6, 1e-8);
-  EXPECT_NEAR(r.dual_objective, -6, 1e-8);
+  EXPECT_NEAR(r.certificate.primal, -6, 1e-8);
+  EXPECT_NEAR(r.certificate.dual, -6, 1e-8);
   // A free column: min t s.t. t − x = −3 (t free, x >= 0) ⇒ t = −3.
   MatX<double> B(1, 2);
   B << 1, -1;
@@ -35,10 +36,10 @@ TEST(BoundedLp, SolvesSmallLpsWithKnownOptima) {
   b2 << -3;
   c2 << 1, 0;
   u2 << std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity();
-  const auto f = co::bounded_lp(B, b2, c2, u2, {0});
-  ASSERT_TRUE(f.converged);
+  const auto f = cs::bounded_lp(B, b2, c2, u2, {0});
+  ASSERT_TRUE(f.converged());
   EXPECT_NEAR(f.x[0], -3, 1e-8);
-  EXPECT_THROW(co::bounded_lp(A, b, c.head(2), u), convlab::InvalidArgument);
+  EXPECT_THROW(cs::bounded_lp(A, b, c.head(2), u), convlab::InvalidArgument);
 }
 
 TEST(QuantileRegression, MatchesBruteForceOverAllInterpolatingVerticesAndIsCertified) {

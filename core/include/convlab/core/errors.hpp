@@ -85,4 +85,8 @@ namespace optim::detail {
 using convlab::detail::require;
 using convlab::detail::require_size;
 }  // namespace optim::detail
+namespace solvers::detail {
+using convlab::detail::require;
+using convlab::detail::require_size;
+}  // namespace solvers::detail
 }  // namespace convlab

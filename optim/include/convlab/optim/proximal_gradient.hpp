@@ -27,15 +27,12 @@ struct ProximalGradientOptions {
   }
 };
 
-struct ProximalGradientResult {
-  Summary summary;
-  double kkt_residual = 0;  ///< ‖G_L(x)‖ at the returned x
-};
-
-/// `lipschitz` is a bound on the Lipschitz constant of ∇f (a step of 1/L).
+/// `lipschitz` is a bound on the Lipschitz constant of ∇f (a step of 1/L). The Summary's
+/// certificate is the KKT residual ‖G_L(x)‖ at the returned x (status KktResidual when it meets
+/// kkt_tolerance).
 template <problems::Differentiable P, class R>
-ProximalGradientResult proximal_gradient(const P& f, const R& reg, Out<typename P::Scalar> x, double lipschitz,
-                                         const ProximalGradientOptions& o = {}) {
+Summary proximal_gradient(const P& f, const R& reg, Out<typename P::Scalar> x, double lipschitz,
+                          const ProximalGradientOptions& o = {}) {
   using S = typename P::Scalar;
   o.validate();
   detail::require(lipschitz > 0 && std::isfinite(lipschitz), "proximal_gradient: lipschitz", lipschitz, "0 < L < inf");
@@ -48,15 +45,15 @@ ProximalGradientResult proximal_gradient(const P& f, const R& reg, Out<typename 
   x = x_new;
   y = x;
   S t = 1;
-  ProximalGradientResult res;
-  res.summary.initial_value = static_cast<double>(problems::value_and_gradient(f, x, gx) + reg.value(x));
+  Summary res;
+  res.initial_value = static_cast<double>(problems::value_and_gradient(f, x, gx) + reg.value(x));
   auto kkt = [&](const VecX<S>& z) {
     problems::gradient(f, z, gx);
     reg.prox(VecX<S>(z - step * gx), step, px);
     return static_cast<double>((z - px).norm()) * lipschitz;
   };
   long long k = 0;
-  res.summary.status = Status::MaxIterations;
+  res.status = Status::MaxIterations;
   for (; k < o.max_iterations; ++k) {
     problems::gradient(f, y, g);
     reg.prox(VecX<S>(y - step * g), step, x_new);
@@ -70,7 +67,7 @@ ProximalGradientResult proximal_gradient(const P& f, const R& reg, Out<typename 
     t = t_next;
     if (k % 20 == 0) {
       if (kkt(VecX<S>(x)) <= o.kkt_tolerance) {
-        res.summary.status = Status::GradientTolerance;
+        res.status = Status::KktResidual;
         ++k;
         break;
       }
@@ -79,18 +76,18 @@ ProximalGradientResult proximal_gradient(const P& f, const R& reg, Out<typename 
       if constexpr (requires { f.any_rank(true); })
         if (std::isfinite(o.time_limit)) out_of_time = f.any_rank(out_of_time);
       if (out_of_time) {
-        res.summary.status = Status::TimeLimit;
+        res.status = Status::TimeLimit;
         ++k;
         break;
       }
     }
   }
-  res.kkt_residual = kkt(VecX<S>(x));
-  if (res.kkt_residual <= o.kkt_tolerance) res.summary.status = Status::GradientTolerance;
-  res.summary.message = "KKT residual " + std::to_string(res.kkt_residual);
-  res.summary.iterations = k;
-  res.summary.final_value = static_cast<double>(f.value(x) + reg.value(x));
-  res.summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  res.certificate = {.kind = Certificate::Kind::KktResidual, .value = kkt(VecX<S>(x)), .tolerance = o.kkt_tolerance};
+  if (res.certificate.holds()) res.status = Status::KktResidual;
+  res.message = "KKT residual " + std::to_string(res.certificate.value);
+  res.iterations = k;
+  res.final_value = static_cast<double>(f.value(x) + reg.value(x));
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return res;
 }
 

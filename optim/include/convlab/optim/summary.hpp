@@ -1,8 +1,11 @@
 #pragma once
 /// \file
-/// What a run of `minimize` returns: why it stopped, counts, values and the history.
+/// What every run reports: `Report` (why it stopped, iterations, seconds, a certificate) is the
+/// one result type that `minimize`'s `Summary`, block coordinate descent and every certified
+/// solver (docs/solvers.md) derive from; each adds only what its model needs.
 
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -16,7 +19,9 @@ enum class Status {
   CallbackStop,       ///< a callback asked to stop (e.g. early stopping)
   NonFinite,          ///< f or ∇f became NaN/Inf; x holds the last finite iterate
   TargetValue,        ///< f <= the requested target value (block coordinate descent)
-  DualityGap,         ///< the relative duality gap is below its tolerance (lasso_cd)
+  DualityGap,         ///< the relative duality gap is below its tolerance (the certified solvers)
+  KktResidual,        ///< the KKT residual is below its tolerance (PRESTO, proximal gradient)
+  NoSolution,         ///< the problem has no finite minimizer (PRESTO's separation; see the message)
 };
 
 inline const char* to_string(Status s) {
@@ -29,9 +34,55 @@ inline const char* to_string(Status s) {
     case Status::NonFinite: return "non_finite";
     case Status::TargetValue: return "target_value";
     case Status::DualityGap: return "duality_gap";
+    case Status::KktResidual: return "kkt_residual";
+    case Status::NoSolution: return "no_solution";
   }
   return "unknown";
 }
+
+/// A bound on how far an answer is from optimal, computed from the answer itself.
+struct Certificate {
+  enum class Kind {
+    None,         ///< the run is not certified (minimize's step optimizers)
+    DualityGap,   ///< value = (P − D)/P from a feasible dual point: P − min P ≤ value·P
+    KktResidual,  ///< value = the optimality conditions' residual (PRESTO, proximal gradient)
+  };
+  Kind kind = Kind::None;
+  double value = std::numeric_limits<double>::quiet_NaN();      ///< the relative gap or the residual
+  double tolerance = std::numeric_limits<double>::quiet_NaN();  ///< what the run was asked for
+  double primal = std::numeric_limits<double>::quiet_NaN();     ///< P (DualityGap)
+  double dual = std::numeric_limits<double>::quiet_NaN();       ///< D (DualityGap)
+
+  bool certified() const { return kind != Kind::None; }
+  /// The certificate meets its tolerance.
+  bool holds() const { return certified() && value <= tolerance; }
+};
+
+inline const char* to_string(Certificate::Kind k) {
+  switch (k) {
+    case Certificate::Kind::None: return "none";
+    case Certificate::Kind::DualityGap: return "duality_gap";
+    case Certificate::Kind::KktResidual: return "kkt_residual";
+  }
+  return "unknown";
+}
+
+/// The part of a result every solver and driver has. A solver's own result type derives from it
+/// and adds its model (coefficients, thresholds, …) and its own counters.
+struct Report {
+  Status status = Status::MaxIterations;
+  std::string message;      ///< why it stopped, in words (empty when the status says it all)
+  long long iterations = 0; ///< the solver's unit of work: steps, coordinate passes, Newton steps
+  double seconds = 0;
+  Certificate certificate;  ///< Kind::None unless the solver certifies its answer
+
+  /// Stopped because a convergence test passed (a tolerance, a target value or the certificate),
+  /// not because a budget ran out, a callback stopped it or the values became NaN/Inf.
+  bool converged() const {
+    return status == Status::GradientTolerance || status == Status::RelativeDecrease || status == Status::TargetValue ||
+           status == Status::DualityGap || status == Status::KktResidual;
+  }
+};
 
 /// One row of the history: the state at the start of iteration `iteration`, before its step.
 struct IterationRecord {
@@ -42,15 +93,12 @@ struct IterationRecord {
   double lr = 0;         ///< the learning rate this iteration's step uses
 };
 
-struct Summary {
-  Status status = Status::MaxIterations;
-  std::string message;
-  long long iterations = 0;            ///< steps taken
+/// What `minimize` returns (iterations: steps taken).
+struct Summary : Report {
   long long value_evaluations = 0;     ///< full-objective evaluations
   long long gradient_evaluations = 0;  ///< full or minibatch gradients
   double initial_value = 0, final_value = 0;
   double initial_grad_norm = 0, final_grad_norm = 0;
-  double seconds = 0;
   std::vector<IterationRecord> history;
   /// ‖g‖ of the (minibatch) gradient each step used, one per step, when
   /// MinimizeOptions::record_step_norms asks for it (input to schedule refinement).

@@ -27,7 +27,7 @@
 #include <vector>
 
 #include <convlab/optim/adamw.hpp>
-#include <convlab/optim/bounded_lp.hpp>
+#include <convlab/solvers/bounded_lp.hpp>
 #include <convlab/problems/concepts.hpp>
 #include <convlab/core/errors.hpp>
 #include <convlab/problems/quantile_loss.hpp>
@@ -82,7 +82,7 @@ struct SimplexQuantileFit {
 /// min_{w ∈ Δ_d} Σᵢ ρ_{τᵢ}(yᵢ − Fᵢᵀw) (one level τᵢ per row) as an LP: the dual
 /// min −yᵀβ + t s.t. Fᵀβ + s − t·1 = Fᵀ(1 − τ), β ∈ [0, 1]ⁿ, s ≥ 0, t free; w = −(multipliers).
 inline SimplexQuantileFit simplex_quantile_fit(const MatX<double>& F, const VecX<double>& y, const VecX<double>& tau,
-                                               const optim::BoundedLpOptions& lp = {}) {
+                                               const solvers::BoundedLpOptions& lp = {}) {
   const Eigen::Index n = F.rows(), d = F.cols();
   detail::require_size(y.size(), n, "simplex_quantile_fit: y (one per row)");
   detail::require_size(tau.size(), n, "simplex_quantile_fit: levels (one per row)");
@@ -96,15 +96,15 @@ inline SimplexQuantileFit simplex_quantile_fit(const MatX<double>& F, const VecX
   c[n + d] = 1;
   u.head(n).setOnes();
   u.tail(d + 1).setConstant(std::numeric_limits<double>::infinity());
-  const auto sol = optim::bounded_lp(A, b, c, u, {n + d}, lp);
+  const auto sol = solvers::bounded_lp(A, b, c, u, {n + d}, lp);
   SimplexQuantileFit fit;
   fit.w = (-sol.y).cwiseMax(0.0);
   if (!fit.w.allFinite() || !(fit.w.sum() > 0))
-    throw InvalidArgument("simplex_quantile_fit: the interior-point LP failed (relative gap " + std::to_string(sol.relative_gap) + " after " +
+    throw InvalidArgument("simplex_quantile_fit: the interior-point LP failed (relative gap " + std::to_string(sol.certificate.value) + " after " +
                           std::to_string(sol.iterations) + " iterations)");
   fit.w /= fit.w.sum();  // remove the last 1e-10 of infeasibility
-  fit.lp_gap = sol.relative_gap;
-  fit.converged = sol.converged;
+  fit.lp_gap = sol.certificate.value;
+  fit.converged = sol.converged();
   const VecX<double> r = y - F * fit.w;
   for (Eigen::Index i = 0; i < n; ++i) fit.objective += problems::pinball(r[i], tau[i]);
   return fit;

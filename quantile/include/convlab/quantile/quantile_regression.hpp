@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include <convlab/optim/bounded_lp.hpp>
+#include <convlab/solvers/bounded_lp.hpp>
 #include <convlab/problems/concepts.hpp>
 #include <convlab/core/errors.hpp>
 #include <convlab/problems/quantile_loss.hpp>
@@ -78,7 +78,7 @@ inline double vertex_optimality_violation(const MatX<double>& X, const VecX<doub
 /// certificate then certifies the penalized problem. A small l1 makes collinear designs (e.g.
 /// random features) well posed.
 inline QuantileRegressionResult quantile_regression(const MatX<double>& X_in, const VecX<double>& y_in, double tau,
-                                                    const optim::BoundedLpOptions& lp = {}, double l1 = 0,
+                                                    const solvers::BoundedLpOptions& lp = {}, double l1 = 0,
                                                     Eigen::Index first_penalized = 1) {
   detail::require(l1 >= 0 && std::isfinite(l1), "quantile_regression: l1", l1, "0 <= l1 < inf");
   detail::require_size(y_in.size(), X_in.rows(), "quantile_regression: y (one per row of X)");
@@ -102,10 +102,10 @@ inline QuantileRegressionResult quantile_regression(const MatX<double>& X_in, co
   if (!X.allFinite() || !y.allFinite()) throw InvalidArgument("quantile_regression: X and y must be finite");
   const MatX<double> A = X.transpose();
   const VecX<double> b = (1 - tau) * (A * VecX<double>::Ones(n));
-  const auto sol = optim::bounded_lp(A, b, -y, VecX<double>::Ones(n), {}, lp);
+  const auto sol = solvers::bounded_lp(A, b, -y, VecX<double>::Ones(n), {}, lp);
   QuantileRegressionResult res;
   res.beta = -sol.y;
-  res.lp_gap = sol.relative_gap;
+  res.lp_gap = sol.certificate.value;
   res.lp_iterations = sol.iterations;
   res.objective = quantile_objective(X, y, res.beta, tau);
   // Crossover: greedily collect rows by increasing |residual| that raise the rank of X_h.
@@ -141,8 +141,8 @@ inline QuantileRegressionResult quantile_regression(const MatX<double>& X_in, co
   }
   // An uncertified solution (degenerate vertex, e.g. penalized coefficients at 0) is accepted on
   // the LP's own duality gap.
-  if (!res.certified && (sol.relative_gap > 1e-6 || !res.beta.allFinite()))
-    throw InvalidArgument("quantile_regression: the interior-point LP did not converge (relative gap " + std::to_string(sol.relative_gap) +
+  if (!res.certified && (sol.certificate.value > 1e-6 || !res.beta.allFinite()))
+    throw InvalidArgument("quantile_regression: the interior-point LP did not converge (relative gap " + std::to_string(sol.certificate.value) +
                           " after " + std::to_string(sol.iterations) + " iterations) and no optimal vertex was found; "
                           "standardize the columns of X");
   return res;

@@ -65,13 +65,10 @@ struct BcdRecord {
   double decrease = 0;          ///< measured f(x) − f(x⁺)
 };
 
-struct BcdSummary {
-  Status status = Status::MaxIterations;
-  std::string message;
-  long long iterations = 0;
+/// What block coordinate descent returns (the common Report; iterations: block updates).
+struct BcdSummary : Report {
   double initial_value = 0, final_value = 0;
   double final_grad_norm = std::numeric_limits<double>::quiet_NaN();  ///< when computed
-  double seconds = 0;
   long long line_search_trials = 0;  ///< objective evaluations on blocks beyond one per step
   std::vector<BcdRecord> history;    ///< row 0 is the start (iteration 0, no block)
 

@@ -23,7 +23,7 @@
 /// the change of the quadratic term through ‖Xᵀv‖ ≤ ‖X‖_F·‖v‖, all of which vanish at the
 /// optimum, where Σ rᵢyᵢσᵢ = 0.
 ///
-///     auto r = optim::logistic_ridge(X, labels, lambda);   // X dense or sparse
+///     auto r = solvers::logistic_ridge(X, labels, lambda);   // X dense or sparse
 
 #include <Eigen/Cholesky>
 #include <Eigen/SparseCore>
@@ -36,11 +36,12 @@
 #include <utility>
 
 #include <convlab/core/errors.hpp>
-#include <convlab/optim/detail/logistic_classes.hpp>
-#include <convlab/optim/detail/row_weights.hpp>
+#include <convlab/solvers/detail/logistic_classes.hpp>
+#include <convlab/solvers/detail/row_weights.hpp>
+#include <convlab/solvers/report.hpp>
 #include <convlab/problems/concepts.hpp>
 
-namespace convlab::optim {
+namespace convlab::solvers {
 
 /// How the problem is solved.
 /// - NewtonCholesky: Newton's method, each system by a Cholesky factor of the p × p Hessian, or
@@ -55,7 +56,7 @@ namespace convlab::optim {
 ///   Newton gains only a constant factor per step while ‖w‖ grows (9 steps, ≈ 94 passes over X
 ///   on 500 × 2000), where L-BFGS needs ≈ 50 passes; with few, correlated features (breast
 ///   cancer, 569 × 30) L-BFGS needs more iterations and Newton-CG is faster. Measurements:
-///   docs/optim.md and bench/README.md.
+///   docs/solvers.md and bench/README.md.
 enum class RidgeMethod { Auto, NewtonCholesky, NewtonCG, Lbfgs };
 
 struct LogisticRidgeOptions {
@@ -66,7 +67,7 @@ struct LogisticRidgeOptions {
   int lbfgs_memory = 10;            ///< (step, gradient change) pairs L-BFGS keeps, >= 1
   /// Lbfgs on dense X iterates with a float copy of X when the copy (n·p·4 bytes) is at most
   /// this size, and certifies in double; 0 never copies. Bounded because a large fresh buffer
-  /// costs page faults that can exceed what the halved passes save (docs/optim.md).
+  /// costs page faults that can exceed what the halved passes save (docs/solvers.md).
   long long single_precision_max_bytes = 16LL << 20;
   void validate() const {
     detail::require(tolerance > 0, "LogisticRidgeOptions::tolerance", tolerance, "> 0");
@@ -76,18 +77,15 @@ struct LogisticRidgeOptions {
   }
 };
 
-struct LogisticRidgeResult {
+/// The Report (certificate: P(w), D(α) and (P − D)/P; iterations: Newton steps or L-BFGS
+/// iterations) and the model.
+struct LogisticRidgeResult : Report {
   VecX<double> w;
   double intercept = 0;                    ///< b (LogisticRidgeOptions::intercept; else 0)
-  double primal = 0, dual = 0;             ///< P(w) and D(α)
-  double relative_gap = 0;                 ///< (P − D)/P
-  bool converged = false;                  ///< relative_gap <= tolerance
   RidgeMethod method = RidgeMethod::Auto;  ///< the method used (Auto resolved)
-  long long iterations = 0;                ///< Newton steps or L-BFGS iterations
   long long cg_iterations = 0;             ///< in total (NewtonCG only)
   bool woodbury = false;                   ///< NewtonCholesky used the n × n (p > n) form
   bool single_precision = false;           ///< Lbfgs iterated with a float copy of X (see options)
-  double seconds = 0;
 };
 
 namespace detail {
@@ -100,7 +98,7 @@ inline double logistic_loss_and_weight(double m, double& sigma) {
 
 /// out = A·v. For a dense (column-major) A of more than 8 MiB compiled without AVX, one column
 /// at a time: with SSE2 only, Eigen's column-major matrix-vector kernel measured 1.4–2.3× slower
-/// than this axpy loop on every shape from 1000 × 2000 to 10⁵ × 100 (docs/optim.md), while on
+/// than this axpy loop on every shape from 1000 × 2000 to 10⁵ × 100 (docs/solvers.md), while on
 /// smaller, cache-resident matrices (500 × 2000, 569 × 30) Eigen's was 5–20% faster. With AVX
 /// Eigen's is as fast or faster everywhere; sparse A keeps Eigen's product.
 template <class Matrix, class In, class Out>
@@ -201,11 +199,10 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
     return x[p] * g[p] + entropy / nd + (2 * m * e + e * e) / (2 * lambda);
   };
   auto certify = [&](double primal) {  // the gap at (θ, g = ∇P(θ)): P − D = ‖g_w‖²/(2λ) (+ the intercept's part)
-    res.primal = primal;
-    res.dual = primal - g.head(p).squaredNorm() / (2 * lambda);
-    if (o.intercept) res.dual -= intercept_gap();
-    res.relative_gap = (res.primal - res.dual) / std::max(res.primal, std::numeric_limits<double>::min());
-    return res.relative_gap <= o.tolerance;
+    double dual = primal - g.head(p).squaredNorm() / (2 * lambda);
+    if (o.intercept) dual -= intercept_gap();
+    res.certificate = duality_gap(primal, dual, o.tolerance);
+    return res.certificate.holds();
   };
   // Armijo backtracking from t = 1 along d (u = margins(d), slope = gᵀd < 0): moves (θ, z, s) to
   // the accepted point and returns its P and t. Near the optimum the full step is taken.
@@ -276,8 +273,8 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
     for (long long k = 0;; ++k) {
       res.iterations = k;
       bool stop = certify(primal) || k >= o.max_iterations;
-      if (res.relative_gap < best_gap) best_gap = res.relative_gap, best_at = k;
-      if (single && (stop || leave_single || res.relative_gap <= single_until || k - best_at > 10)) {
+      if (res.certificate.value < best_gap) best_gap = res.certificate.value, best_at = k;
+      if (single && (stop || leave_single || res.certificate.value <= single_until || k - best_at > 10)) {
         resync();
         stop = certify(primal) || k >= o.max_iterations;
       }
@@ -433,9 +430,9 @@ LogisticRidgeResult logistic_ridge(const Design& X, const VecX<double>& labels, 
   }
   res.w = x.head(p);
   if (o.intercept) res.intercept = x[p];
-  res.converged = res.relative_gap <= o.tolerance;
+  res.status = certified_status(res.certificate);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return res;
 }
 
-}  // namespace convlab::optim
+}  // namespace convlab::solvers

@@ -1,7 +1,7 @@
 #pragma once
 /// \file
 /// The options of the certified lasso / elastic-net solver (lasso_cd, lasso_path, lasso_cd_fit;
-/// docs/optim.md), apart from the solver so that a config reader can hold them without the
+/// docs/solvers.md), apart from the solver so that a config reader can hold them without the
 /// solver's headers.
 
 #include <string_view>
@@ -9,7 +9,7 @@
 
 #include <convlab/core/fields.hpp>
 
-namespace convlab::optim {
+namespace convlab::solvers {
 
 /// Options of lasso_cd, lasso_path and lasso_cd_fit. Declared once (core/fields.hpp): `convlab fit`
 /// reads the accelerations as `[optimizer]` keys of `type = "lasso_cd"`.
@@ -39,4 +39,4 @@ struct LassoOptions {
   void validate() const { validate_fields(*this); }
 };
 
-}  // namespace convlab::optim
+}  // namespace convlab::solvers

@@ -11,7 +11,7 @@
 #include <convlab/core/errors.hpp>
 #include <convlab/problems/concepts.hpp>
 
-namespace convlab::optim::detail {
+namespace convlab::solvers::detail {
 
 /// r = s·n/Σs for `sample_weights` s (one finite weight >= 0 per row, not all 0), or n ones when
 /// s is empty. Errors name the solver `who` and the first bad row.
@@ -27,4 +27,4 @@ inline VecX<double> normalized_row_weights(const VecX<double>& sample_weights, E
   return sample_weights * (static_cast<double>(rows) / total);
 }
 
-}  // namespace convlab::optim::detail
+}  // namespace convlab::solvers::detail

@@ -3,7 +3,7 @@
 // and repeated rows.
 #include <gtest/gtest.h>
 
-#include <convlab/optim/lasso_fit.hpp>
+#include <convlab/solvers/lasso_fit.hpp>
 #include <convlab/optim/proximal_gradient.hpp>
 #include <convlab/problems/least_squares.hpp>
 #include <convlab/problems/regularizers.hpp>
@@ -13,6 +13,7 @@
 
 namespace cp = convlab::problems;
 namespace co = convlab::optim;
+namespace cs = convlab::solvers;
 using convlab::MatX;
 using convlab::VecX;
 using Index = Eigen::Index;
@@ -51,7 +52,7 @@ VecX<double> reference(const Data& d, double lambda, double alpha) {
   VecX<double> x = VecX<double>::Zero(p + 1);
   const auto r = co::proximal_gradient(f, cp::Restricted<cp::L1<double>>{{lambda * alpha}, mask}, x, f.lipschitz(),
                                        {.max_iterations = 2000000, .kkt_tolerance = 1e-12});
-  EXPECT_LE(r.kkt_residual, 1e-11);
+  EXPECT_LE(r.certificate.value, 1e-11);
   return x;
 }
 }  // namespace
@@ -64,20 +65,20 @@ TEST(LassoFit, MatchesProximalGradientOnWeightedRowsWithAnInterceptDenseAndSpars
       const VecX<double> ref = reference(d, lambda, alpha);
       const double pstar = objective(d, ref.head(p), ref[p], lambda, alpha);
       SCOPED_TRACE(testing::Message() << "n " << n << " p " << p << " alpha " << alpha);
-      const auto f = co::lasso_cd_fit(d.X, d.y, lambda, d.s, true, {.alpha = alpha, .tolerance = 1e-12});
-      EXPECT_TRUE(f.result.converged);
-      EXPECT_NEAR(f.result.primal, objective(d, f.w, f.intercept, lambda, alpha), 1e-12 * f.result.primal)
+      const auto f = cs::lasso_cd_fit(d.X, d.y, lambda, d.s, true, {.alpha = alpha, .tolerance = 1e-12});
+      EXPECT_TRUE(f.converged());
+      EXPECT_NEAR(f.certificate.primal, objective(d, f.w, f.intercept, lambda, alpha), 1e-12 * f.certificate.primal)
           << "the reported primal is the weighted objective at (w, b)";
-      EXPECT_LE(std::abs(f.result.primal - pstar), 1e-9 * pstar) << "objective against the reference";
-      EXPECT_LE(f.result.dual, pstar * (1 + 1e-12)) << "the dual value must bound the optimum from below";
+      EXPECT_LE(std::abs(f.certificate.primal - pstar), 1e-9 * pstar) << "objective against the reference";
+      EXPECT_LE(f.certificate.dual, pstar * (1 + 1e-12)) << "the dual value must bound the optimum from below";
       EXPECT_LE((f.w - ref.head(p)).norm(), 1e-4 * (1 + ref.norm()));
       EXPECT_NEAR(f.intercept, ref[p], 1e-4 * (1 + std::abs(ref[p])));
       // Weights without an intercept: a sparse design gives the same fit (row scaling keeps it sparse).
       const Eigen::SparseMatrix<double> Xs = d.X.sparseView();
-      const auto dense = co::lasso_cd_fit(d.X, d.y, lambda, d.s, false, {.alpha = alpha, .tolerance = 1e-12});
-      const auto sparse = co::lasso_cd_fit(Xs, d.y, lambda, d.s, false, {.alpha = alpha, .tolerance = 1e-12});
-      EXPECT_TRUE(dense.result.converged && sparse.result.converged);
-      EXPECT_NEAR(dense.result.primal, objective(d, dense.w, 0.0, lambda, alpha), 1e-12 * dense.result.primal);
+      const auto dense = cs::lasso_cd_fit(d.X, d.y, lambda, d.s, false, {.alpha = alpha, .tolerance = 1e-12});
+      const auto sparse = cs::lasso_cd_fit(Xs, d.y, lambda, d.s, false, {.alpha = alpha, .tolerance = 1e-12});
+      EXPECT_TRUE(dense.converged() && sparse.converged());
+      EXPECT_NEAR(dense.certificate.primal, objective(d, dense.w, 0.0, lambda, alpha), 1e-12 * dense.certificate.primal);
       EXPECT_LE((dense.w - sparse.w).norm(), 1e-6 * (1 + dense.w.norm()));
       EXPECT_EQ(dense.intercept, 0.0);
     }
@@ -91,7 +92,7 @@ TEST(LassoFit, SolutionSatisfiesTheWeightedOptimalityConditions) {
   for (unsigned seed : {1u, 2u, 3u}) {
     const Data d = make(80, 25, convlab::test::test_seed() + seed);
     const double lambda = 0.08, alpha = 0.7;
-    const auto f = co::lasso_cd_fit(d.X, d.y, lambda, d.s, true, {.alpha = alpha, .tolerance = 1e-14});
+    const auto f = cs::lasso_cd_fit(d.X, d.y, lambda, d.s, true, {.alpha = alpha, .tolerance = 1e-14});
     const VecX<double> r = d.y - d.X * f.w - VecX<double>::Constant(d.y.size(), f.intercept);
     const double S = d.s.sum();
     EXPECT_NEAR(d.s.dot(r) / S, 0.0, 1e-9);
@@ -115,20 +116,20 @@ TEST(LassoFit, IntegerWeightsFitWhatRepeatedRowsFit) {
   VecX<double> yr(rows);
   for (Index i = 0, k = 0; i < d.s.size(); ++i)
     for (int c = 0; c < static_cast<int>(d.s[i]); ++c, ++k) Xr.row(k) = d.X.row(i), yr[k] = d.y[i];
-  const auto weighted = co::lasso_cd_fit(d.X, d.y, 0.05, d.s, true, {.tolerance = 1e-14});
-  const auto repeated = co::lasso_cd_fit(Xr, yr, 0.05, {}, true, {.tolerance = 1e-14});
+  const auto weighted = cs::lasso_cd_fit(d.X, d.y, 0.05, d.s, true, {.tolerance = 1e-14});
+  const auto repeated = cs::lasso_cd_fit(Xr, yr, 0.05, {}, true, {.tolerance = 1e-14});
   EXPECT_LE((weighted.w - repeated.w).norm(), 1e-7 * (1 + repeated.w.norm()));
   EXPECT_NEAR(weighted.intercept, repeated.intercept, 1e-7 * (1 + std::abs(repeated.intercept)));
-  EXPECT_NEAR(weighted.result.primal, repeated.result.primal, 1e-12 * repeated.result.primal);
+  EXPECT_NEAR(weighted.certificate.primal, repeated.certificate.primal, 1e-12 * repeated.certificate.primal);
 }
 
 // Unweighted without an intercept, lasso_cd_fit is lasso_cd itself.
 TEST(LassoFit, WithoutWeightsOrInterceptItIsLassoCdBitForBit) {
   const Data d = make(70, 20, convlab::test::test_seed());
-  const auto f = co::lasso_cd_fit(d.X, d.y, 0.05, {}, false);
-  const auto r = co::lasso_cd(d.X, d.y, 0.05);
+  const auto f = cs::lasso_cd_fit(d.X, d.y, 0.05, {}, false);
+  const auto r = cs::lasso_cd(d.X, d.y, 0.05);
   EXPECT_EQ(f.w, r.w);
-  EXPECT_EQ(f.result.primal, r.primal);
+  EXPECT_EQ(f.certificate.primal, r.certificate.primal);
   EXPECT_EQ(f.intercept, 0.0);
 }
 
@@ -143,14 +144,14 @@ TEST(LassoFit, RejectsBadInput) {
     }
     return std::string("no error");
   };
-  EXPECT_NE(message([&] { co::lasso_cd_fit(Xs, d.y, 0.1, {}, true); }).find("an intercept needs a dense design"), std::string::npos);
+  EXPECT_NE(message([&] { cs::lasso_cd_fit(Xs, d.y, 0.1, {}, true); }).find("an intercept needs a dense design"), std::string::npos);
   VecX<double> s = d.s;
   s[3] = -1;
-  EXPECT_NE(message([&] { co::lasso_cd_fit(d.X, d.y, 0.1, s, false); }).find("sample weight 3 is -1"), std::string::npos);
+  EXPECT_NE(message([&] { cs::lasso_cd_fit(d.X, d.y, 0.1, s, false); }).find("sample weight 3 is -1"), std::string::npos);
   s[3] = std::nan("");
-  EXPECT_NE(message([&] { co::lasso_cd_fit(d.X, d.y, 0.1, s, false); }).find("sample weight 3 is"), std::string::npos);
-  EXPECT_NE(message([&] { co::lasso_cd_fit(d.X, d.y, 0.1, VecX<double>::Zero(20), true); }).find("every sample weight is 0"),
+  EXPECT_NE(message([&] { cs::lasso_cd_fit(d.X, d.y, 0.1, s, false); }).find("sample weight 3 is"), std::string::npos);
+  EXPECT_NE(message([&] { cs::lasso_cd_fit(d.X, d.y, 0.1, VecX<double>::Zero(20), true); }).find("every sample weight is 0"),
             std::string::npos);
-  EXPECT_THROW(co::lasso_cd_fit(d.X, d.y, 0.1, VecX<double>::Ones(7), true), convlab::InvalidArgument);
-  EXPECT_THROW(co::lasso_cd_fit(d.X, VecX<double>::Zero(4), 0.1, d.s, true), convlab::InvalidArgument);
+  EXPECT_THROW(cs::lasso_cd_fit(d.X, d.y, 0.1, VecX<double>::Ones(7), true), convlab::InvalidArgument);
+  EXPECT_THROW(cs::lasso_cd_fit(d.X, VecX<double>::Zero(4), 0.1, d.s, true), convlab::InvalidArgument);
 }

@@ -12,8 +12,8 @@
 /// (P(w) − D(θ))/P(w) ≤ `tolerance`, evaluated on all features, so a returned solution is
 /// certified by its own gap.
 ///
-///     auto r = optim::lasso_cd(X, y, lambda);                 // X dense or sparse
-///     auto path = optim::lasso_path(X, y, {.n_lambdas = 50}); // λ_max … ratio·λ_max
+///     auto r = solvers::lasso_cd(X, y, lambda);                 // X dense or sparse
+///     auto path = solvers::lasso_path(X, y, {.n_lambdas = 50}); // λ_max … ratio·λ_max
 
 #include <Eigen/Cholesky>
 #include <Eigen/SparseCore>
@@ -26,31 +26,30 @@
 #include <type_traits>
 #include <vector>
 
-#include <convlab/optim/detail/design_columns.hpp>
-#include <convlab/optim/detail/gram_cache.hpp>
-#include <convlab/optim/detail/logistic_classes.hpp>
-#include <convlab/optim/detail/row_weights.hpp>
-#include <convlab/optim/lasso_options.hpp>
+#include <convlab/solvers/detail/design_columns.hpp>
+#include <convlab/solvers/detail/gram_cache.hpp>
+#include <convlab/solvers/detail/logistic_classes.hpp>
+#include <convlab/solvers/detail/row_weights.hpp>
+#include <convlab/solvers/lasso_options.hpp>
+#include <convlab/solvers/report.hpp>
 #include <convlab/problems/concepts.hpp>
 #include <convlab/problems/detail/numerics.hpp>
 #include <convlab/core/errors.hpp>
 
-namespace convlab::optim {
+namespace convlab::solvers {
 
-struct LassoResult {
+/// What lasso_cd, lasso_cd_fit and logistic_l1 return: the Report (status DualityGap when the
+/// certificate's (P − D)/P ≤ tolerance, with P(w) and D(θ) in the objective scaling above;
+/// iterations: coordinate passes over the working set) and the model.
+struct LassoResult : Report {
   VecX<double> w;
   double intercept = 0;          ///< b: lasso_cd_fit's, or logistic_l1's with LogisticL1Options::intercept (else 0)
   double lambda = 0;
-  double primal = 0, dual = 0;   ///< P(w) and D(θ) (objective scaling above)
-  double relative_gap = 0;       ///< (P − D)/P
-  bool converged = false;        ///< relative_gap <= tolerance
-  long long epochs = 0;          ///< coordinate passes (over the working set)
-  long long gram_epochs = 0;     ///< of which through the working set's Gram matrix (LassoOptions::gram)
+  long long gram_epochs = 0;     ///< passes through the working set's Gram matrix (LassoOptions::gram)
   Eigen::Index working_set = 0;  ///< size of the last working set
   Eigen::Index screened = 0;     ///< features removed by gap-safe screening
   Eigen::Index nonzeros = 0;
   long long full_passes = 0;     ///< products x_jᵀr over every feature (the gap checks)
-  double seconds = 0;
 };
 
 namespace detail {
@@ -102,10 +101,8 @@ class LassoSolver {
     LassoResult res;
     res.w = w;
     res.lambda = lambda;
-    res.primal = g.primal;
-    res.dual = g.dual;
-    res.relative_gap = (g.primal - g.dual) / std::max(g.primal, std::numeric_limits<double>::min());
-    res.converged = res.relative_gap <= opt_.tolerance;
+    res.certificate = duality_gap(g.primal, g.dual, opt_.tolerance);
+    res.status = certified_status(res.certificate);
     res.nonzeros = count_nonzeros(w);
     return res;
   }
@@ -139,10 +136,8 @@ class LassoSolver {
     bool hinted = false;
     while (true) {
       const detail::GapState g = global_gap(res.w);
-      res.primal = g.primal;
-      res.dual = g.dual;
-      res.relative_gap = (g.primal - g.dual) / std::max(g.primal, std::numeric_limits<double>::min());
-      if (res.relative_gap <= opt_.tolerance || res.epochs >= opt_.max_epochs) break;
+      res.certificate = duality_gap(g.primal, g.dual, opt_.tolerance);
+      if (res.certificate.holds() || res.iterations >= opt_.max_epochs) break;
       if (opt_.screening) res.screened += screen(g, res.w);
       // Working set: the support, then the features closest to their dual constraint.
       if (!opt_.working_sets) {
@@ -162,7 +157,7 @@ class LassoSolver {
       if (opt_.gram && solved_before_ && gram_pays(ws, res.w) && gram_.gather(ws, cols_, gram_ws_)) solve_subproblem_gram(ws, res, target);
       else solve_subproblem(ws, res, target);
     }
-    res.converged = res.relative_gap <= opt_.tolerance;
+    res.status = certified_status(res.certificate);
     res.nonzeros = count_nonzeros(res.w);
     res.full_passes = passes_ - passes_before;
     w_of_r_ = res.w;
@@ -303,7 +298,7 @@ class LassoSolver {
     VecX<double> w_ws(m);
     std::vector<Eigen::Index> support;
     xtr_fresh_ = false;  // the coordinate updates move r
-    for (long long e = 0; res.epochs < opt_.max_epochs; ++e) {
+    for (long long e = 0; res.iterations < opt_.max_epochs; ++e) {
       if (e % 5 == 0) {
         support.clear();
         for (Eigen::Index j : ws) {
@@ -313,7 +308,7 @@ class LassoSolver {
       } else {
         for (Eigen::Index j : support) update_coordinate(j, res.w);
       }
-      ++res.epochs;
+      ++res.iterations;
       if (opt_.anderson) {
         for (Eigen::Index k = 0; k < m; ++k) w_ws[k] = res.w[ws[static_cast<std::size_t>(k)]];
         history.col(stored++) = w_ws;
@@ -345,7 +340,7 @@ class LassoSolver {
     const int K = opt_.anderson_memory;
     MatX<double> history(m, K + 1);
     int stored = 0;
-    while (res.epochs < opt_.max_epochs) {
+    while (res.iterations < opt_.max_epochs) {
       for (Eigen::Index k = 0; k < m; ++k) {
         const Eigen::Index j = ws[static_cast<std::size_t>(k)];
         const double sq = cols_.sq_norm(j);
@@ -356,7 +351,7 @@ class LassoSolver {
           w[k] = next;
         }
       }
-      ++res.epochs, ++res.gram_epochs;
+      ++res.iterations, ++res.gram_epochs;
       if (opt_.anderson) {
         history.col(stored++) = w;
         if (stored == K + 1) {
@@ -367,7 +362,7 @@ class LassoSolver {
       // The test costs O(m) here, so a final solve (no target) stops at the first epoch that meets
       // it; a partial one checks every 5 epochs as with residual updates, to make as much progress
       // per pass over X (checking each epoch, the one-λ solve took 11 outer iterations for 5).
-      if (target > 0 && res.epochs % 5 != 0) continue;
+      if (target > 0 && res.iterations % 5 != 0) continue;
       // The working-set gap from x_kᵀr alone: with y = r + Xw,
       //   n(P − D) = ½(1 − t)²(‖r‖² + c‖w‖²) + λ'‖w‖₁ − t·wᵀX̃ᵀr̃,   t = λ'/max(λ', ‖X̃ᵀr̃‖∞),
       // and ‖r‖² = ‖r₀‖² − (w − w₀)ᵀ(g₀ + g) enters only through (1 − t)², so its cancellation
@@ -640,18 +635,16 @@ class LogisticL1Solver {
         const double t = gamma * (y_[i] > 0 ? scale_pos : scale_neg) * s_[i];
         dual += r_[i] * detail::binary_entropy(t);
       }
-      res.primal = objective(z_, res.w);
-      res.dual = dual / nd;
-      res.relative_gap = (res.primal - res.dual) / std::max(res.primal, std::numeric_limits<double>::min());
-      res.epochs = sweeps;
-      const double gap = res.primal - res.dual;
+      res.certificate = duality_gap(objective(z_, res.w), dual / nd, opt_.tolerance);
+      res.iterations = sweeps;
+      const double gap = res.certificate.primal - res.certificate.dual;
       if (full_) full_gap = gap;
       // A restricted problem is solved to the tolerance while its set holds every violator of
       // the full gradients (a warm-started λ of a path, usually: one full pass certifies it).
       // Once the cap left violators out, or a full pass found new ones, it is solved to 0.3 of
       // the last full gap, as celer's working sets, so the set grows before much is spent on a
       // wrong one (1e5 × 1e5 sparse, one λ: 5.7 s solving each set to the tolerance, 2.0 s so).
-      const bool stop = res.relative_gap <= opt_.tolerance || k >= opt_.max_newton || sweeps >= opt_.max_sweeps ||
+      const bool stop = res.certificate.holds() || k >= opt_.max_newton || sweeps >= opt_.max_sweeps ||
                         (!full_ && growing && gap <= 0.3 * full_gap);
       if (stop && full_) break;
       if (stop) {  // the certificate needs every feature: one pass, then the gap again
@@ -697,7 +690,7 @@ class LogisticL1Solver {
       // proportion to the gap (the gap is first order in w − w*), so Newton steps stay accurate.
       // The sum, not the largest term: over 44 000 active features every single term fell below
       // the target after one sweep, and Newton gained only 0.8× in the gap per step (70 steps).
-      const double target = 0.01 * gap * gap / std::max(res.primal, std::numeric_limits<double>::min());
+      const double target = 0.01 * gap * gap / std::max(res.certificate.primal, std::numeric_limits<double>::min());
       while (sweeps < opt_.max_sweeps) {
         double progress = 0;
         for (Eigen::Index j : active) {
@@ -732,13 +725,13 @@ class LogisticL1Solver {
         take_gradient();
         continue;
       }
-      const double resolution = 64 * std::numeric_limits<double>::epsilon() * (1 + std::abs(res.primal));
+      const double resolution = 64 * std::numeric_limits<double>::epsilon() * (1 + std::abs(res.certificate.primal));
       double t = 1;
       for (int ls = 0; ls < 60; ++ls, t /= 2) {
         zt = z_ + t * u;
         const VecX<double> wt = res.w + t * d;
         // Armijo, or a step whose predicted change is below f's resolution (Armijo cannot judge it).
-        if (objective(zt, wt) <= res.primal + 1e-4 * t * delta_model || -t * delta_model <= resolution) {
+        if (objective(zt, wt) <= res.certificate.primal + 1e-4 * t * delta_model || -t * delta_model <= resolution) {
           res.w = wt;
           b_ += t * d_b;
           z_.swap(zt);
@@ -751,7 +744,7 @@ class LogisticL1Solver {
     }
     w_ = res.w;
     res.intercept = b_;
-    res.converged = res.relative_gap <= opt_.tolerance;
+    res.status = certified_status(res.certificate);
     res.nonzeros = (res.w.array() != 0).count();
     res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return res;
@@ -870,4 +863,4 @@ std::vector<LassoResult> logistic_l1_path(const Design& X, const VecX<double>& l
   return path;
 }
 
-}  // namespace convlab::optim
+}  // namespace convlab::solvers

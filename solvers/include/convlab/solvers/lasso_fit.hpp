@@ -11,39 +11,30 @@
 /// √(sᵢn/S) gives lasso_cd's unweighted objective. P and D of the reduced problem are P(w, b(w))
 /// and a lower bound on min P, so its relative duality gap certifies the answer as it is.
 ///
-///     auto f = optim::lasso_cd_fit(X, y, lambda, weights, /*intercept=*/true);
-///     // f.w, f.intercept, f.result.relative_gap
+///     auto f = solvers::lasso_cd_fit(X, y, lambda, weights, /*intercept=*/true);
+///     // f.w, f.intercept, f.certificate.value (the relative gap of P above)
 
 #include <cmath>
 #include <string>
 #include <type_traits>
 
-#include <convlab/optim/detail/row_weights.hpp>
-#include <convlab/optim/lasso_cd.hpp>
+#include <convlab/solvers/detail/row_weights.hpp>
+#include <convlab/solvers/lasso_cd.hpp>
 
-namespace convlab::optim {
+namespace convlab::solvers {
 
-struct LassoFit {
-  VecX<double> w;        ///< coefficients, one per column of X
-  double intercept = 0;  ///< b (0 when no intercept is fitted)
-  LassoResult result;    ///< the solver's report (its intercept too); primal, dual and gap are those of P above
-};
-
-/// Solves P above at λ. `sample_weights`: empty (every row weighs 1) or one finite weight ≥ 0
+/// Solves P above at λ; the result's certificate (primal, dual, gap) is that of P. `sample_weights`: empty (every row weighs 1) or one finite weight ≥ 0
 /// per row, not all 0. An intercept needs a dense X (centring a sparse design would fill it).
 /// Unweighted without an intercept this is lasso_cd(X, y, …) itself, bit for bit; otherwise the
 /// reduced design is a copy of X.
 template <class Design>
-LassoFit lasso_cd_fit(const Design& X, const VecX<double>& y, double lambda, const VecX<double>& sample_weights, bool intercept,
-                      const LassoOptions& o = {}, const VecX<double>& w0 = {}) {
+LassoResult lasso_cd_fit(const Design& X, const VecX<double>& y, double lambda, const VecX<double>& sample_weights, bool intercept,
+                         const LassoOptions& o = {}, const VecX<double>& w0 = {}) {
   constexpr bool sparse = std::is_base_of_v<Eigen::SparseMatrixBase<Design>, Design>;
   const Eigen::Index n = X.rows();
   detail::require_size(y.size(), n, "lasso_cd: y (one per row of X)");
   const bool weighted = sample_weights.size() > 0;
-  if (!weighted && !intercept) {
-    LassoResult r = lasso_cd(X, y, lambda, o, w0);
-    return {.w = r.w, .intercept = 0, .result = std::move(r)};
-  }
+  if (!weighted && !intercept) return lasso_cd(X, y, lambda, o, w0);
   const VecX<double> root = detail::normalized_row_weights(sample_weights, n, "lasso_cd").cwiseSqrt();
   const VecX<double> s = weighted ? sample_weights : VecX<double>::Ones(n);
   const double total = s.sum();
@@ -72,7 +63,7 @@ LassoFit lasso_cd_fit(const Design& X, const VecX<double>& y, double lambda, con
     r = lasso_cd(Xr, yr, lambda, o, w0);
   }
   r.intercept = intercept ? y_mean - x_mean.dot(r.w) : 0.0;
-  return {.w = r.w, .intercept = r.intercept, .result = std::move(r)};
+  return r;
 }
 
-}  // namespace convlab::optim
+}  // namespace convlab::solvers

@@ -9,7 +9,7 @@
 
 #include <convlab/problems/concepts.hpp>
 
-namespace convlab::optim::detail {
+namespace convlab::solvers::detail {
 
 /// Column access to a dense (column-major) or sparse design. A design that already is what the
 /// loops read — `MatX<double>`, or a compressed column-major `Eigen::SparseMatrix<double>` — is
@@ -134,4 +134,4 @@ class Columns {
   VecX<double> sq_;
 };
 
-}  // namespace convlab::optim::detail
+}  // namespace convlab::solvers::detail

@@ -11,7 +11,7 @@
 
 #include <convlab/problems/concepts.hpp>
 
-namespace convlab::optim::detail {
+namespace convlab::solvers::detail {
 
 class GramCache {
  public:
@@ -67,4 +67,4 @@ class GramCache {
   MatX<double> G_;                     // capacity × capacity; the leading size() block is filled
 };
 
-}  // namespace convlab::optim::detail
+}  // namespace convlab::solvers::detail

@@ -2,7 +2,7 @@
 // (λ = 0, λ ≥ λ_max, λ = ∞ = proportional odds against MASS::polr), KKT, invariances, CV rule.
 #include <gtest/gtest.h>
 
-#include <convlab/optim/presto.hpp>
+#include <convlab/solvers/presto.hpp>
 #include <convlab/problems/data_io.hpp>
 #include <convlab/problems/ordinal.hpp>
 #include <convlab/core/random.hpp>
@@ -13,7 +13,7 @@
 #include "test_support.hpp"
 
 namespace cp = convlab::problems;
-namespace co = convlab::optim;
+namespace cs = convlab::solvers;
 using convlab::MatX;
 using convlab::VecX;
 using Index = Eigen::Index;
@@ -164,7 +164,7 @@ TEST(CumulativeLogit, DerivativesEqualTheRowByRowAssemblyWithWeightsEmptyClasses
 
 TEST(Presto, AtLambdaMaxWithPenalizeFirstTheFitIsTheInterceptOnlyModel) {
   const auto d = simulate(300, 4, convlab::test::test_seed() + 1, convlab::test::vec({-0.5, 1, 2.5}));
-  const auto path = co::presto_path(d.X, d.y, 4, {.n_lambdas = 8, .ratio = 0.05, .presto = {}});
+  const auto path = cs::presto_path(d.X, d.y, 4, {.n_lambdas = 8, .ratio = 0.05, .presto = {}});
   const auto& top = path.front();
   EXPECT_EQ(top.beta.cwiseAbs().maxCoeff(), 0.0);
   double cum = 0;
@@ -176,7 +176,7 @@ TEST(Presto, AtLambdaMaxWithPenalizeFirstTheFitIsTheInterceptOnlyModel) {
   EXPECT_GT(path[1].beta.cwiseAbs().maxCoeff(), 0.0);
   for (std::size_t k = 0; k < path.size(); ++k) {
     // Converged, or stopped on the edge of the valid region (some training row's curves touch).
-    EXPECT_TRUE(path[k].converged || path[k].on_boundary) << "lambda " << path[k].lambda << " kkt " << path[k].kkt_residual;
+    EXPECT_TRUE(path[k].converged() || path[k].on_boundary) << "lambda " << path[k].lambda << " kkt " << path[k].certificate.value;
     EXPECT_GE(path[k].min_margin, -1e-14);  // on the edge: touching curves, 0 up to rounding
     if (k > 0) {
       EXPECT_LE(path[k].objective, path[k - 1].objective);  // smaller λ, smaller optimum (warm start from a feasible point)
@@ -191,15 +191,15 @@ TEST(Presto, AtLambdaMaxWithPenalizeFirstTheFitIsTheInterceptOnlyModel) {
 TEST(Presto, KktHoldsAndLambdaZeroIsTheNonParallelMle) {
   const auto d = simulate(400, 3, convlab::test::test_seed() + 2, convlab::test::vec({-1, 0.5, 2}));
   for (double lambda : {0.0, 1e-3, 1e-2}) {
-    const auto fit = co::presto_fit(d.X, d.y, 4, lambda);
-    EXPECT_TRUE(fit.converged) << lambda;
-    EXPECT_LE(fit.kkt_residual, 1e-8);
+    const auto fit = cs::presto_fit(d.X, d.y, 4, lambda);
+    EXPECT_TRUE(fit.converged()) << lambda;
+    EXPECT_LE(fit.certificate.value, 1e-8);
     // Every class probability on the training rows is valid.
     EXPECT_GE(fit.predict(d.X).minCoeff(), 0.0);
   }
   // λ = 0: the gradient of the likelihood vanishes in original units too (a stationary point
   // of a convex problem is its MLE), checked on an unstandardized model.
-  const auto mle = co::presto_fit(d.X, d.y, 4, 0.0);
+  const auto mle = cs::presto_fit(d.X, d.y, 4, 0.0);
   cp::CumulativeLogit m(d.X, d.y, 4);
   VecX<double> g(m.dim());
   m.value_and_gradient(m.theta_from(mle.alpha, mle.beta), g);
@@ -217,12 +217,12 @@ TEST(Presto, InfiniteLambdaWithoutFirstPenaltyIsProportionalOddsAsMassPolr) {
   int c = 0;
   for (const char* name : {"PROD_Test", "DAY_2", "COLD_Yes"})
     X.col(c++) = ds.X.col(std::find(ds.feature_names.begin(), ds.feature_names.end(), name) - ds.feature_names.begin());
-  const auto fit = co::presto_fit(X, ds.y, 6, std::numeric_limits<double>::infinity(), {.penalize_first = false});
+  const auto fit = cs::presto_fit(X, ds.y, 6, std::numeric_limits<double>::infinity(), {.penalize_first = false});
   const VecX<double> zeta = convlab::test::vec({-1.5247283243522, -0.5390465525727, -0.2129388135571, 0.0411905532527, 0.7075907088124});
   const VecX<double> b = convlab::test::vec({1.153642927209, -0.290755819709, 0.267242675831});
   EXPECT_LE((fit.alpha - zeta).cwiseAbs().maxCoeff(), 2e-5);
   for (int k = 0; k < 5; ++k) EXPECT_LE((fit.beta.col(k) + b).cwiseAbs().maxCoeff(), 2e-5);
-  EXPECT_TRUE(fit.converged);
+  EXPECT_TRUE(fit.converged());
   EXPECT_FALSE(fit.separation);
 }
 
@@ -250,37 +250,39 @@ TEST(Presto, SeparationIsReportedInsteadOfConvergence) {
   for (const auto& [name, x, y, separable] : {std::tuple{"complete", X, complete, true}, std::tuple{"quasi-complete", Xq, quasi, true},
                                               std::tuple{"overlapping", X, noisy, false}}) {
     SCOPED_TRACE(name);
-    const auto po = co::presto_fit(x, y, 3, inf, {.penalize_first = false});
+    const auto po = cs::presto_fit(x, y, 3, inf, {.penalize_first = false});
     EXPECT_EQ(po.separation, separable) << "proportional odds, saturated rows " << po.saturated_rows << ", beta " << po.beta.transpose();
-    EXPECT_EQ(po.converged, !separable);
-    const auto mle = co::presto_fit(x, y, 3, 0.0);
+    EXPECT_EQ(po.converged(), !separable);
+    EXPECT_EQ(po.status, separable ? convlab::optim::Status::NoSolution : convlab::optim::Status::KktResidual) << po.message;
+    EXPECT_EQ(po.certificate.kind, convlab::optim::Certificate::Kind::KktResidual);
+    const auto mle = cs::presto_fit(x, y, 3, 0.0);
     EXPECT_EQ(mle.separation, separable) << "lambda = 0 (non-parallel MLE)";
     if (!separable) {
       EXPECT_LT(po.beta.cwiseAbs().maxCoeff(), 10.0);
     }
   }
-  const auto penalized = co::presto_fit(X, complete, 3, 0.01);
+  const auto penalized = cs::presto_fit(X, complete, 3, 0.01);
   EXPECT_FALSE(penalized.separation) << "every weight penalized: a finite solution";
-  EXPECT_TRUE(penalized.converged || penalized.on_boundary);
+  EXPECT_TRUE(penalized.converged() || penalized.on_boundary);
 }
 
 TEST(Presto, InvariantToAffineFeatureChangesRowOrderAndDuplication) {
   const auto d = simulate(300, 3, convlab::test::test_seed() + 3, convlab::test::vec({-1, 0.5, 2}));
   const double lambda = 5e-3;
-  const auto base = co::presto_fit(d.X, d.y, 4, lambda);
+  const auto base = cs::presto_fit(d.X, d.y, 4, lambda);
   const MatX<double> P = base.predict(d.X);
   // c·X + b with standardization: the same probabilities.
   MatX<double> Xa = (3.0 * d.X).array() + 7.0;
-  EXPECT_LE((co::presto_fit(Xa, d.y, 4, lambda).predict(Xa) - P).cwiseAbs().maxCoeff(), 1e-7);
+  EXPECT_LE((cs::presto_fit(Xa, d.y, 4, lambda).predict(Xa) - P).cwiseAbs().maxCoeff(), 1e-7);
   // Reversed row order; every row twice.
   const MatX<double> Xr = d.X.colwise().reverse();
   const VecX<double> yr = d.y.reverse();
-  EXPECT_LE((co::presto_fit(Xr, yr, 4, lambda).predict(d.X) - P).cwiseAbs().maxCoeff(), 1e-7);
+  EXPECT_LE((cs::presto_fit(Xr, yr, 4, lambda).predict(d.X) - P).cwiseAbs().maxCoeff(), 1e-7);
   MatX<double> X2(600, 3);
   VecX<double> y2(600);
   X2 << d.X, d.X;
   y2 << d.y, d.y;
-  EXPECT_LE((co::presto_fit(X2, y2, 4, lambda).predict(d.X) - P).cwiseAbs().maxCoeff(), 1e-7);
+  EXPECT_LE((cs::presto_fit(X2, y2, 4, lambda).predict(d.X) - P).cwiseAbs().maxCoeff(), 1e-7);
 }
 
 TEST(Presto, IntegerWeightsEqualRepeatedRowsAndZeroWeightsAbsentRows) {
@@ -296,13 +298,13 @@ TEST(Presto, IntegerWeightsEqualRepeatedRowsAndZeroWeightsAbsentRows) {
   VecX<double> yr(Xr.rows());
   for (Index r = 0; r < Xr.rows(); ++r) Xr.row(r) = d.X.row(repeated[static_cast<std::size_t>(r)]), yr[r] = d.y[repeated[static_cast<std::size_t>(r)]];
   for (const double lambda : {5e-3, 0.0}) {
-    const auto weighted = co::presto_fit(d.X, d.y, 4, lambda, {}, w), copies = co::presto_fit(Xr, yr, 4, lambda);
-    ASSERT_TRUE(weighted.converged && copies.converged) << lambda;
+    const auto weighted = cs::presto_fit(d.X, d.y, 4, lambda, {}, w), copies = cs::presto_fit(Xr, yr, 4, lambda);
+    ASSERT_TRUE(weighted.converged() && copies.converged()) << lambda;
     EXPECT_LE((weighted.predict(d.X) - copies.predict(d.X)).cwiseAbs().maxCoeff(), 1e-7) << lambda;
     EXPECT_NEAR(weighted.objective, copies.objective, 1e-10) << lambda;
   }
   // Unit weights are no weights (to round-off: the weighted column means sum in another order).
-  const auto plain = co::presto_fit(d.X, d.y, 4, 5e-3), ones = co::presto_fit(d.X, d.y, 4, 5e-3, {}, VecX<double>::Ones(200));
+  const auto plain = cs::presto_fit(d.X, d.y, 4, 5e-3), ones = cs::presto_fit(d.X, d.y, 4, 5e-3, {}, VecX<double>::Ones(200));
   EXPECT_LE((plain.theta - ones.theta).cwiseAbs().maxCoeff(), 1e-9);
   // The weighted objective, written out: Σ wᵢ·(−log P(yᵢ)) / Σ wᵢ at a feasible θ.
   const cp::CumulativeLogit m(d.X, d.y, 4, w);
@@ -312,16 +314,16 @@ TEST(Presto, IntegerWeightsEqualRepeatedRowsAndZeroWeightsAbsentRows) {
   EXPECT_NEAR(m.value(plain.theta), f / w.sum(), 1e-12);
   EXPECT_EQ(m.rows(), 150);  // the 50 rows of weight 0 are dropped
   EXPECT_THROW(cp::CumulativeLogit(d.X, d.y, 4, VecX<double>::Zero(200)), convlab::InvalidArgument);
-  EXPECT_THROW(co::presto_fit(d.X, d.y, 4, 5e-3, {}, VecX<double>::Constant(200, -1)), convlab::InvalidArgument);
-  EXPECT_THROW(co::presto_fit(d.X, d.y, 4, 5e-3, {}, VecX<double>::Ones(7)), convlab::InvalidArgument);
+  EXPECT_THROW(cs::presto_fit(d.X, d.y, 4, 5e-3, {}, VecX<double>::Constant(200, -1)), convlab::InvalidArgument);
+  EXPECT_THROW(cs::presto_fit(d.X, d.y, 4, 5e-3, {}, VecX<double>::Ones(7)), convlab::InvalidArgument);
 }
 
 TEST(Presto, CategoryReversalMapsTheMle) {
   // λ = 0: reversing the categories maps (α_k, β_k) to (−α_{K−k}, −β_{K−k}).
   const auto d = simulate(400, 2, convlab::test::test_seed() + 4, convlab::test::vec({-1, 0.5, 2}));
-  const auto fit = co::presto_fit(d.X, d.y, 4, 0.0);
+  const auto fit = cs::presto_fit(d.X, d.y, 4, 0.0);
   const VecX<double> rev = (5.0 - d.y.array()).matrix();
-  const auto r = co::presto_fit(d.X, rev, 4, 0.0);
+  const auto r = cs::presto_fit(d.X, rev, 4, 0.0);
   for (int k = 1; k <= 3; ++k) {
     EXPECT_NEAR(r.alpha[k - 1], -fit.alpha[3 - k], 1e-6);
     EXPECT_LE((r.beta.col(k - 1) + fit.beta.col(3 - k)).cwiseAbs().maxCoeff(), 1e-6);
@@ -329,10 +331,10 @@ TEST(Presto, CategoryReversalMapsTheMle) {
 }
 
 TEST(Presto, CvChoosesTheLargestLambdaAmongTiesAndBeatsNothingWorse) {
-  EXPECT_EQ(co::choose_lambda({1.0, 0.5, 0.25}, {0.3, 0.2, 0.2}), 1u);
-  EXPECT_EQ(co::choose_lambda({1.0, 0.5, 0.25}, {0.1, 0.2, 0.1}), 0u);
+  EXPECT_EQ(cs::choose_lambda({1.0, 0.5, 0.25}, {0.3, 0.2, 0.2}), 1u);
+  EXPECT_EQ(cs::choose_lambda({1.0, 0.5, 0.25}, {0.1, 0.2, 0.1}), 0u);
   const auto d = simulate(300, 3, convlab::test::test_seed() + 5, convlab::test::vec({-1, 0.5, 2}));
-  const auto cv = co::presto_cv(d.X, d.y, 4, {.folds = 3, .seed = 1, .path = {.n_lambdas = 6, .ratio = 0.01, .presto = {}}});
+  const auto cv = cs::presto_cv(d.X, d.y, 4, {.folds = 3, .seed = 1, .path = {.n_lambdas = 6, .ratio = 0.01, .presto = {}}});
   ASSERT_EQ(cv.mean_brier.size(), 6u);
   for (double b : cv.mean_brier) EXPECT_GE(b, cv.mean_brier[cv.chosen]);
   EXPECT_EQ(cv.fit.lambda, cv.lambdas[cv.chosen]);
@@ -342,8 +344,8 @@ TEST(Presto, CvChoosesTheLargestLambdaAmongTiesAndBeatsNothingWorse) {
 // alone (a subset, not zero weights) and scored by the unweighted Brier score of its rows.
 TEST(Presto, CvIsTheMeanOutOfFoldBrierScoreOfFitsOnTheOtherFolds) {
   const auto d = simulate(120, 2, convlab::test::test_seed() + 6, convlab::test::vec({-1, 0.5, 2}));
-  const co::PrestoCvOptions o{.folds = 4, .seed = 9, .path = {.n_lambdas = 5, .ratio = 0.02, .presto = {}}};
-  const auto cv = co::presto_cv(d.X, d.y, 4, o);
+  const cs::PrestoCvOptions o{.folds = 4, .seed = 9, .path = {.n_lambdas = 5, .ratio = 0.02, .presto = {}}};
+  const auto cv = cs::presto_cv(d.X, d.y, 4, o);
   std::vector<Index> perm(120);
   std::iota(perm.begin(), perm.end(), Index{0});
   convlab::Rng rng(o.seed);
@@ -354,8 +356,8 @@ TEST(Presto, CvIsTheMeanOutOfFoldBrierScoreOfFitsOnTheOtherFolds) {
     for (Index r = 0; r < 120; ++r) (r * o.folds / 120 == f ? test : train).push_back(perm[static_cast<std::size_t>(r)]);
     const MatX<double> Xtr = d.X(train, Eigen::all), Xte = d.X(test, Eigen::all);
     const VecX<double> ytr = d.y(train), yte = d.y(test);
-    const auto path = co::presto_path(Xtr, ytr, 4, o.path, cv.lambdas);
-    for (std::size_t k = 0; k < path.size(); ++k) mean[k] += co::brier_score(path[k].predict(Xte), yte) / o.folds;
+    const auto path = cs::presto_path(Xtr, ytr, 4, o.path, cv.lambdas);
+    for (std::size_t k = 0; k < path.size(); ++k) mean[k] += cs::brier_score(path[k].predict(Xte), yte) / o.folds;
   }
   for (std::size_t k = 0; k < mean.size(); ++k) EXPECT_NEAR(cv.mean_brier[k], mean[k], 1e-10) << "λ " << cv.lambdas[k];
 }
@@ -371,9 +373,9 @@ TEST(Presto, CvWithCountsIsTheCvOfTheRepeatedRows) {
     for (int c = 0; c < static_cast<int>(counts[i]); ++c) rows.push_back(i);
   const MatX<double> Xr = d.X(rows, Eigen::all);
   const VecX<double> yr = d.y(rows);
-  const co::PrestoCvOptions o{.folds = 3, .seed = 4, .path = {.n_lambdas = 5, .ratio = 0.02, .presto = {}}};
-  const auto grouped = co::presto_cv(d.X, d.y, 4, o, counts);
-  const auto repeated = co::presto_cv(Xr, yr, 4, o);
+  const cs::PrestoCvOptions o{.folds = 3, .seed = 4, .path = {.n_lambdas = 5, .ratio = 0.02, .presto = {}}};
+  const auto grouped = cs::presto_cv(d.X, d.y, 4, o, counts);
+  const auto repeated = cs::presto_cv(Xr, yr, 4, o);
   ASSERT_EQ(grouped.lambdas.size(), repeated.lambdas.size());
   for (std::size_t k = 0; k < grouped.lambdas.size(); ++k) {
     EXPECT_NEAR(grouped.lambdas[k], repeated.lambdas[k], 1e-10 * repeated.lambdas[k]);
@@ -382,13 +384,13 @@ TEST(Presto, CvWithCountsIsTheCvOfTheRepeatedRows) {
   EXPECT_EQ(grouped.chosen, repeated.chosen);
   EXPECT_LE((grouped.fit.theta - repeated.fit.theta).cwiseAbs().maxCoeff(), 1e-7);
   VecX<double> brier_w = counts;
-  EXPECT_NEAR(co::brier_score(cp::cumulative_logit_probabilities(d.X, grouped.fit.alpha, grouped.fit.beta), d.y, brier_w),
-              co::brier_score(cp::cumulative_logit_probabilities(Xr, grouped.fit.alpha, grouped.fit.beta), yr), 1e-14);
+  EXPECT_NEAR(cs::brier_score(cp::cumulative_logit_probabilities(d.X, grouped.fit.alpha, grouped.fit.beta), d.y, brier_w),
+              cs::brier_score(cp::cumulative_logit_probabilities(Xr, grouped.fit.alpha, grouped.fit.beta), yr), 1e-14);
   counts[5] = 1.5;
-  EXPECT_THROW(co::presto_cv(d.X, d.y, 4, o, counts), convlab::InvalidArgument);
+  EXPECT_THROW(cs::presto_cv(d.X, d.y, 4, o, counts), convlab::InvalidArgument);
   counts[5] = -1;
-  EXPECT_THROW(co::presto_cv(d.X, d.y, 4, o, counts), convlab::InvalidArgument);
-  EXPECT_THROW(co::brier_score(MatX<double>::Constant(2, 4, 0.25), convlab::test::vec({1, 2}), VecX<double>::Zero(2)), convlab::InvalidArgument);
+  EXPECT_THROW(cs::presto_cv(d.X, d.y, 4, o, counts), convlab::InvalidArgument);
+  EXPECT_THROW(cs::brier_score(MatX<double>::Constant(2, 4, 0.25), convlab::test::vec({1, 2}), VecX<double>::Zero(2)), convlab::InvalidArgument);
 }
 
 // The Hessian's Gram matrices and the linear predictors are sums over thousands of rows; through
@@ -404,7 +406,7 @@ TEST(Presto, ThreadCountDoesNotChangeDerivativesOrTheCvFit) {
     MatX<double> H(m.dim(), m.dim());
     m.value_and_gradient(theta, g);
     m.hessian(theta, H);
-    const auto cv = co::presto_cv(d.X, d.y, 4, {.folds = 3, .seed = 2, .path = {.n_lambdas = 6, .ratio = 0.05, .presto = {}}});
+    const auto cv = cs::presto_cv(d.X, d.y, 4, {.folds = 3, .seed = 2, .path = {.n_lambdas = 6, .ratio = 0.05, .presto = {}}});
     return std::tuple{g, H, cv.fit.theta};
   };
   const auto [g1, H1, t1] = run(1);

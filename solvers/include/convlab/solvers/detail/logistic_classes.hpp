@@ -2,7 +2,7 @@
 /// \file
 /// What logistic_l1 and logistic_ridge share about the two classes (labels y = ±1): weighted
 /// class sums, the best intercept at w = 0 (the log-odds), and the binary entropy of their dual
-/// (docs/optim.md, "An unpenalized intercept").
+/// (docs/solvers.md, "An unpenalized intercept").
 
 #include <cmath>
 #include <string>
@@ -10,7 +10,7 @@
 #include <convlab/core/errors.hpp>
 #include <convlab/problems/concepts.hpp>
 
-namespace convlab::optim::detail {
+namespace convlab::solvers::detail {
 
 struct ClassSums {
   double pos = 0, neg = 0;  ///< Σ wᵢ over the rows with yᵢ = +1, and with yᵢ = −1
@@ -37,4 +37,4 @@ inline double binary_entropy(double t) {
   return -((t > 0 ? t * std::log(t) : 0.0) + (t < 1 ? (1 - t) * std::log1p(-t) : 0.0));
 }
 
-}  // namespace convlab::optim::detail
+}  // namespace convlab::solvers::detail

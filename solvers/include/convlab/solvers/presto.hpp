@@ -13,12 +13,13 @@
 /// penalized coordinate at 0: with penalize_first = false that is the proportional-odds MLE,
 /// with penalize_first = true the intercept-only model.
 ///
-///     auto fit  = optim::presto_fit(X, y, K, lambda);              // one λ
-///     auto path = optim::presto_path(X, y, K, {.n_lambdas = 50});  // λ_max … ratio·λ_max
-///     auto cv   = optim::presto_cv(X, y, K, {.folds = 5});         // λ by the Brier score
+///     auto fit  = solvers::presto_fit(X, y, K, lambda);              // one λ
+///     auto path = solvers::presto_path(X, y, K, {.n_lambdas = 50});  // λ_max … ratio·λ_max
+///     auto cv   = solvers::presto_cv(X, y, K, {.folds = 5});         // λ by the Brier score
 
 #include <Eigen/Cholesky>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -29,8 +30,9 @@
 #include <convlab/core/errors.hpp>
 #include <convlab/core/random.hpp>
 #include <convlab/problems/ordinal.hpp>
+#include <convlab/solvers/report.hpp>
 
-namespace convlab::optim {
+namespace convlab::solvers {
 
 struct PrestoOptions {
   bool penalize_first = true;  ///< penalize ψ_1 = β_1 too (the reference code's final version)
@@ -45,15 +47,14 @@ struct PrestoOptions {
   }
 };
 
-struct PrestoFit {
+/// The Report (certificate: the KKT residual; iterations: Newton steps; status KktResidual when
+/// it meets the tolerance, NoSolution on separation, MaxIterations otherwise) and the model.
+struct PrestoFit : Report {
   double lambda = 0;
   VecX<double> theta;     ///< (α, ψ_1, …, ψ_{K−1}) on the standardized scale (what λ acts on)
   VecX<double> alpha;     ///< intercepts, original units
   MatX<double> beta;      ///< p × (K−1) weights, original units
   double objective = 0;   ///< mean NLL + penalty (standardized scale)
-  double kkt_residual = 0;
-  int newton_steps = 0;
-  bool converged = false;    ///< KKT residual ≤ tolerance, and no separation
   /// The maximum-likelihood fit does not exist: with unpenalized weights (λ = 0, or ψ_1 with
   /// penalize_first = false, as proportional odds is) a direction that orders the training rows'
   /// classes perfectly (or all but ties) lets the weights grow without end, and the KKT test
@@ -135,6 +136,7 @@ inline double kkt_residual(const VecX<double>& theta, const VecX<double>& g, con
 /// Proximal Newton on the standardized model from θ (feasible) in place.
 inline PrestoFit solve(const problems::CumulativeLogit& m, double lambda, const PrestoOptions& o, VecX<double> theta,
                        bool check_separation = true) {
+  const auto start = std::chrono::steady_clock::now();
   const Eigen::Index d = m.dim();
   const VecX<double> pf = penalty_factors(m, o.penalize_first);
   const bool held = !std::isfinite(lambda);
@@ -149,9 +151,9 @@ inline PrestoFit solve(const problems::CumulativeLogit& m, double lambda, const 
   double f = m.value_and_gradient(theta, g);
   if (!std::isfinite(f)) throw InvalidArgument("presto: the starting point has crossing cumulative curves");
   for (int it = 0;; ++it) {
-    fit.kkt_residual = kkt_residual(theta, g, pf, lambda);
-    fit.newton_steps = it;
-    if (fit.kkt_residual <= o.tolerance || it >= o.max_newton) break;
+    fit.certificate = kkt_residual_certificate(kkt_residual(theta, g, pf, lambda), o.tolerance);
+    fit.iterations = it;
+    if (fit.certificate.holds() || it >= o.max_newton) break;
     m.hessian(theta, H);
     // Coordinate descent on gᵀs + ½sᵀHs + λΣpf|θ + s| (held coordinates stay 0).
     step.setZero();
@@ -196,14 +198,14 @@ inline PrestoFit solve(const problems::CumulativeLogit& m, double lambda, const 
     const double F_new = f + penalty(theta, pf, lambda);
     stalled = F - F_new <= 1e-13 * (1 + std::abs(F)) ? stalled + 1 : 0;
     if (stalled >= 3) {
-      fit.kkt_residual = kkt_residual(theta, g, pf, lambda);
-      fit.newton_steps = it + 1;
+      fit.certificate = kkt_residual_certificate(kkt_residual(theta, g, pf, lambda), o.tolerance);
+      fit.iterations = it + 1;
       break;
     }
   }
   fit.theta = theta;
   fit.objective = f + penalty(theta, pf, lambda);
-  fit.converged = fit.kkt_residual <= o.tolerance;
+  fit.status = certified_status(fit.certificate);
   const bool unpenalized_weights = lambda == 0 || !o.penalize_first;
   if (check_separation && unpenalized_weights) {
     const MatX<double> P = m.probabilities(m.X(), theta);
@@ -215,14 +217,20 @@ inline PrestoFit solve(const problems::CumulativeLogit& m, double lambda, const 
       const PrestoFit further = solve(m, lambda, tight, theta, false);
       fit.separation = (further.theta - theta).cwiseAbs().maxCoeff() > 1.0;
     }
-    fit.converged = fit.converged && !fit.separation;
+    if (fit.separation) {
+      fit.status = Status::NoSolution;
+      fit.message = "separation: the maximum-likelihood fit does not exist (PrestoFit::separation)";
+    }
   }
   const MatX<double> eta = m.linear_predictors(m.X(), theta);
   fit.min_margin = std::numeric_limits<double>::infinity();
   for (int k = 1; k + 1 < m.categories(); ++k) fit.min_margin = std::min(fit.min_margin, (eta.col(k) - eta.col(k - 1)).minCoeff());
-  fit.on_boundary = fit.kkt_residual > o.tolerance && fit.min_margin <= 1e-6;
+  fit.on_boundary = fit.certificate.value > o.tolerance && fit.min_margin <= 1e-6;
+  if (fit.on_boundary && fit.message.empty())
+    fit.message = "stopped on the boundary of the valid region (PrestoFit::on_boundary)";
   for (int k = 2; k < m.categories(); ++k)
     fit.nonzero_differences += (theta.segment(m.psi_offset(k), m.features()).array() != 0).count();
+  fit.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return fit;
 }
 
@@ -402,4 +410,4 @@ inline PrestoCv presto_cv(const MatX<double>& X, const VecX<double>& y, int K, c
   return cv;
 }
 
-}  // namespace convlab::optim
+}  // namespace convlab::solvers

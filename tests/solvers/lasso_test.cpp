@@ -2,7 +2,7 @@
 // proximal-gradient solve, its own duality-gap certificate, and its path.
 #include <gtest/gtest.h>
 
-#include <convlab/optim/lasso_cd.hpp>
+#include <convlab/solvers/lasso_cd.hpp>
 #include <convlab/optim/proximal_gradient.hpp>
 #include <convlab/problems/least_squares.hpp>
 #include <convlab/problems/logistic.hpp>
@@ -13,6 +13,7 @@
 
 namespace cp = convlab::problems;
 namespace co = convlab::optim;
+namespace cs = convlab::solvers;
 using convlab::MatX;
 using convlab::VecX;
 using Index = Eigen::Index;
@@ -41,7 +42,7 @@ VecX<double> reference(const Data& d, double lambda, double alpha) {
   cp::LeastSquares<double> f(d.X, d.y, {0, lambda * (1 - alpha), false});
   VecX<double> w = VecX<double>::Zero(d.X.cols());
   const auto r = co::proximal_gradient(f, cp::L1<double>{lambda * alpha}, w, f.lipschitz(), {.max_iterations = 1000000, .kkt_tolerance = 1e-13});
-  EXPECT_LE(r.kkt_residual, 1e-12);
+  EXPECT_LE(r.certificate.value, 1e-12);
   return w;
 }
 }  // namespace
@@ -51,19 +52,22 @@ TEST(LassoCd, MatchesProximalGradientDenseAndSparseLassoAndElasticNet) {
     const Data d = make(n, p, convlab::test::test_seed());
     const Eigen::SparseMatrix<double> Xs = d.X.sparseView();
     for (double alpha : {1.0, 0.5}) {
-      co::LassoSolver<MatX<double>> probe(d.X, d.y, {.alpha = alpha});
+      cs::LassoSolver<MatX<double>> probe(d.X, d.y, {.alpha = alpha});
       const double lambda = 0.1 * probe.lambda_max();
       const VecX<double> ws = reference(d, lambda, alpha);
       const double pstar = objective(d, ws, lambda, alpha);
       for (bool sparse : {false, true}) {
         SCOPED_TRACE(testing::Message() << "n " << n << " p " << p << " alpha " << alpha << (sparse ? " sparse" : " dense"));
-        const auto r = sparse ? co::lasso_cd(Xs, d.y, lambda, {.alpha = alpha, .tolerance = 1e-10})
-                              : co::lasso_cd(d.X, d.y, lambda, {.alpha = alpha, .tolerance = 1e-10});
-        EXPECT_TRUE(r.converged);
-        EXPECT_LE(r.relative_gap, 1e-10);
-        EXPECT_NEAR(r.primal, objective(d, r.w, lambda, alpha), 1e-12 * r.primal);
-        EXPECT_LE(r.primal - pstar, 1e-8 * pstar) << "objective against the reference";
-        EXPECT_LE(r.dual, pstar * (1 + 1e-12)) << "the dual value must bound the optimum from below";
+        const auto r = sparse ? cs::lasso_cd(Xs, d.y, lambda, {.alpha = alpha, .tolerance = 1e-10})
+                              : cs::lasso_cd(d.X, d.y, lambda, {.alpha = alpha, .tolerance = 1e-10});
+        EXPECT_TRUE(r.converged());
+        EXPECT_EQ(r.status, convlab::optim::Status::DualityGap);
+        EXPECT_EQ(r.certificate.tolerance, 1e-10);
+        EXPECT_LE(r.certificate.value, 1e-10);
+        EXPECT_EQ(r.certificate.value, (r.certificate.primal - r.certificate.dual) / r.certificate.primal);
+        EXPECT_NEAR(r.certificate.primal, objective(d, r.w, lambda, alpha), 1e-12 * r.certificate.primal);
+        EXPECT_LE(r.certificate.primal - pstar, 1e-8 * pstar) << "objective against the reference";
+        EXPECT_LE(r.certificate.dual, pstar * (1 + 1e-12)) << "the dual value must bound the optimum from below";
         EXPECT_LE((r.w - ws).norm(), 1e-4 * (1 + ws.norm()));
       }
     }
@@ -73,25 +77,25 @@ TEST(LassoCd, MatchesProximalGradientDenseAndSparseLassoAndElasticNet) {
 // A MatX<double> or compressed column-major sparse design is read in place; any other design is
 // converted once. Both give the same bits, and a temporary design cannot reach the solver.
 TEST(LassoCd, DesignsReadInPlaceAndConvertedGiveTheSameBits) {
-  static_assert(!std::is_constructible_v<co::LassoSolver<MatX<double>>, MatX<double>&&, const VecX<double>&>);
-  static_assert(std::is_constructible_v<co::LassoSolver<MatX<double>>, const MatX<double>&, const VecX<double>&>);
+  static_assert(!std::is_constructible_v<cs::LassoSolver<MatX<double>>, MatX<double>&&, const VecX<double>&>);
+  static_assert(std::is_constructible_v<cs::LassoSolver<MatX<double>>, const MatX<double>&, const VecX<double>&>);
   const Data d = make(80, 120, convlab::test::test_seed() + 5);
-  const double lambda = 0.05 * co::LassoSolver<MatX<double>>(d.X, d.y).lambda_max();
-  const co::LassoPathOptions path{.n_lambdas = 5, .ratio = 0.1, .lasso = {.tolerance = 1e-10}};
+  const double lambda = 0.05 * cs::LassoSolver<MatX<double>>(d.X, d.y).lambda_max();
+  const cs::LassoPathOptions path{.n_lambdas = 5, .ratio = 0.1, .lasso = {.tolerance = 1e-10}};
   const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> Xrow = d.X;
-  const auto dense = co::lasso_cd(d.X, d.y, lambda), dense_converted = co::lasso_cd(Xrow, d.y, lambda);
+  const auto dense = cs::lasso_cd(d.X, d.y, lambda), dense_converted = cs::lasso_cd(Xrow, d.y, lambda);
   EXPECT_TRUE(dense.w == dense_converted.w);
-  EXPECT_EQ(dense.primal, dense_converted.primal);
+  EXPECT_EQ(dense.certificate.primal, dense_converted.certificate.primal);
   const Eigen::SparseMatrix<double> Xs = d.X.sparseView();
   Eigen::SparseMatrix<double> Xs_uncompressed = Xs;
   Xs_uncompressed.uncompress();
   const Eigen::SparseMatrix<double, Eigen::RowMajor> Xs_row = Xs;
-  const auto sparse = co::lasso_path(Xs, d.y, path);
-  for (const auto& other : {co::lasso_path(Xs_uncompressed, d.y, path), co::lasso_path(Xs_row, d.y, path)}) {
+  const auto sparse = cs::lasso_path(Xs, d.y, path);
+  for (const auto& other : {cs::lasso_path(Xs_uncompressed, d.y, path), cs::lasso_path(Xs_row, d.y, path)}) {
     ASSERT_EQ(other.size(), sparse.size());
     for (std::size_t k = 0; k < sparse.size(); ++k) {
       EXPECT_TRUE(other[k].w == sparse[k].w) << k;
-      EXPECT_EQ(other[k].relative_gap, sparse[k].relative_gap) << k;
+      EXPECT_EQ(other[k].certificate.value, sparse[k].certificate.value) << k;
     }
   }
   EXPECT_TRUE(Xs_uncompressed.isCompressed() == false);  // the caller's matrix is left as it was
@@ -100,11 +104,11 @@ TEST(LassoCd, DesignsReadInPlaceAndConvertedGiveTheSameBits) {
 // Every acceleration is optional and changes the path taken, not the answer.
 TEST(LassoCd, WorkingSetsScreeningAndAndersonDoNotChangeTheSolution) {
   const Data d = make(80, 300, convlab::test::test_seed() + 1);
-  const double lambda = 0.05 * co::LassoSolver<MatX<double>>(d.X, d.y).lambda_max();
-  const auto plain = co::lasso_cd(d.X, d.y, lambda, {.tolerance = 1e-12, .working_sets = false, .screening = false, .anderson = false});
-  const auto fast = co::lasso_cd(d.X, d.y, lambda, {.tolerance = 1e-12});
-  EXPECT_TRUE(plain.converged && fast.converged);
-  EXPECT_NEAR(plain.primal, fast.primal, 1e-10 * plain.primal);
+  const double lambda = 0.05 * cs::LassoSolver<MatX<double>>(d.X, d.y).lambda_max();
+  const auto plain = cs::lasso_cd(d.X, d.y, lambda, {.tolerance = 1e-12, .working_sets = false, .screening = false, .anderson = false});
+  const auto fast = cs::lasso_cd(d.X, d.y, lambda, {.tolerance = 1e-12});
+  EXPECT_TRUE(plain.converged() && fast.converged());
+  EXPECT_NEAR(plain.certificate.primal, fast.certificate.primal, 1e-10 * plain.certificate.primal);
   EXPECT_LE((plain.w - fast.w).norm(), 1e-5 * (1 + plain.w.norm()));
   EXPECT_GT(fast.screened, 0) << "gap-safe screening removed nothing";
   EXPECT_LT(fast.working_set, 300);
@@ -125,15 +129,15 @@ TEST(LassoCd, GramUpdatesMatchResidualUpdatesOnPathsDenseAndSparse) {
     for (bool sparse : {false, true}) {
       SCOPED_TRACE(testing::Message() << "alpha " << alpha << (sparse ? " sparse" : " dense"));
       const Data problem{sparse ? thinned : d.X, d.y};
-      co::LassoPathOptions o{.n_lambdas = 15, .ratio = 0.01, .lasso = {.alpha = alpha, .tolerance = 1e-10}};
-      const auto gram = sparse ? co::lasso_path(Xs, d.y, o) : co::lasso_path(d.X, d.y, o);
+      cs::LassoPathOptions o{.n_lambdas = 15, .ratio = 0.01, .lasso = {.alpha = alpha, .tolerance = 1e-10}};
+      const auto gram = sparse ? cs::lasso_path(Xs, d.y, o) : cs::lasso_path(d.X, d.y, o);
       o.lasso.gram = false;
-      const auto plain = sparse ? co::lasso_path(Xs, d.y, o) : co::lasso_path(d.X, d.y, o);
+      const auto plain = sparse ? cs::lasso_path(Xs, d.y, o) : cs::lasso_path(d.X, d.y, o);
       long long gram_epochs = 0, plain_gram_epochs = 0, passes = 0;
       for (std::size_t k = 0; k < gram.size(); ++k) {
-        EXPECT_TRUE(gram[k].converged && plain[k].converged) << k;
-        EXPECT_NEAR(gram[k].primal, objective(problem, gram[k].w, gram[k].lambda, alpha), 1e-12 * gram[k].primal) << k;
-        EXPECT_NEAR(gram[k].primal, plain[k].primal, 3e-10 * plain[k].primal) << k;
+        EXPECT_TRUE(gram[k].converged() && plain[k].converged()) << k;
+        EXPECT_NEAR(gram[k].certificate.primal, objective(problem, gram[k].w, gram[k].lambda, alpha), 1e-12 * gram[k].certificate.primal) << k;
+        EXPECT_NEAR(gram[k].certificate.primal, plain[k].certificate.primal, 3e-10 * plain[k].certificate.primal) << k;
         gram_epochs += gram[k].gram_epochs, plain_gram_epochs += plain[k].gram_epochs, passes += gram[k].full_passes;
       }
       EXPECT_GT(gram_epochs, 0) << "the Gram updates never ran";
@@ -147,11 +151,11 @@ TEST(LassoCd, GramUpdatesMatchResidualUpdatesOnPathsDenseAndSparse) {
 
 TEST(LassoCd, PathStartsAtZeroAndEveryPointIsCertified) {
   const Data d = make(120, 60, convlab::test::test_seed() + 2);
-  const auto path = co::lasso_path(d.X, d.y, {.n_lambdas = 20, .lasso = {.tolerance = 1e-9}});
+  const auto path = cs::lasso_path(d.X, d.y, {.n_lambdas = 20, .lasso = {.tolerance = 1e-9}});
   ASSERT_EQ(path.size(), 20u);
   EXPECT_EQ(path.front().nonzeros, 0);
   for (std::size_t k = 0; k < path.size(); ++k) {
-    EXPECT_TRUE(path[k].converged) << k;
+    EXPECT_TRUE(path[k].converged()) << k;
     if (k > 0) {
       EXPECT_LT(path[k].lambda, path[k - 1].lambda);
     }
@@ -159,17 +163,17 @@ TEST(LassoCd, PathStartsAtZeroAndEveryPointIsCertified) {
   EXPECT_GT(path.back().nonzeros, 8);
   // The last point against the reference.
   const VecX<double> ws = reference(d, path.back().lambda, 1.0);
-  EXPECT_LE(path.back().primal - objective(d, ws, path.back().lambda, 1.0), 1e-8 * path.back().primal);
+  EXPECT_LE(path.back().certificate.primal - objective(d, ws, path.back().lambda, 1.0), 1e-8 * path.back().certificate.primal);
 }
 
 TEST(LassoCd, RejectsBadInput) {
   const Data d = make(20, 5, 1);
-  EXPECT_THROW(co::lasso_cd(d.X, d.y, -1.0), convlab::InvalidArgument);
-  EXPECT_THROW(co::lasso_cd(d.X, d.y, 0.1, {.alpha = 0}), convlab::InvalidArgument);
-  EXPECT_THROW(co::lasso_cd(d.X, VecX<double>::Zero(3), 0.1), convlab::InvalidArgument);
+  EXPECT_THROW(cs::lasso_cd(d.X, d.y, -1.0), convlab::InvalidArgument);
+  EXPECT_THROW(cs::lasso_cd(d.X, d.y, 0.1, {.alpha = 0}), convlab::InvalidArgument);
+  EXPECT_THROW(cs::lasso_cd(d.X, VecX<double>::Zero(3), 0.1), convlab::InvalidArgument);
   VecX<double> bad = d.y;
   bad[2] = std::nan("");
-  EXPECT_THROW(co::lasso_cd(d.X, bad, 0.1), convlab::InvalidArgument);
+  EXPECT_THROW(cs::lasso_cd(d.X, bad, 0.1), convlab::InvalidArgument);
 }
 
 // The reference solver's budgets: a spent time limit stops it at its next check (the first comes
@@ -179,12 +183,12 @@ TEST(ProximalGradient, StopsOnItsTimeLimitAndCountsItsSteps) {
   cp::LeastSquares<double> f(d.X, d.y);
   VecX<double> w = VecX<double>::Zero(10);
   auto r = co::proximal_gradient(f, cp::L1<double>{0.1}, w, f.lipschitz(), {.max_iterations = 1000000, .kkt_tolerance = 1e-300, .time_limit = 1e-12});
-  EXPECT_EQ(r.summary.status, co::Status::TimeLimit);
-  EXPECT_EQ(r.summary.iterations, 1);
+  EXPECT_EQ(r.status, co::Status::TimeLimit);
+  EXPECT_EQ(r.iterations, 1);
   w.setZero();
   r = co::proximal_gradient(f, cp::L1<double>{0.1}, w, f.lipschitz(), {.max_iterations = 7, .kkt_tolerance = 1e-300});
-  EXPECT_EQ(r.summary.status, co::Status::MaxIterations);
-  EXPECT_EQ(r.summary.iterations, 7);
+  EXPECT_EQ(r.status, co::Status::MaxIterations);
+  EXPECT_EQ(r.iterations, 7);
   EXPECT_THROW(co::proximal_gradient(f, cp::L1<double>{0.1}, w, f.lipschitz(), {.time_limit = 0}), convlab::InvalidArgument);
 }
 
@@ -206,18 +210,18 @@ TEST(LogisticL1, MatchesProximalGradientAndCertifiesItsGap) {
   const double lambda = 0.05 * gmax;
   VecX<double> w = VecX<double>::Zero(60);
   const auto ref = co::proximal_gradient(f, cp::L1<double>{lambda}, w, f.lipschitz(), {.max_iterations = 2000000, .kkt_tolerance = 1e-13});
-  EXPECT_LE(ref.kkt_residual, 1e-12);
+  EXPECT_LE(ref.certificate.value, 1e-12);
   const double pstar = f.value(w) + lambda * w.lpNorm<1>();
   const Eigen::SparseMatrix<double> Xs = d.X.sparseView();
   for (bool sparse : {false, true}) {
-    const auto r = sparse ? co::logistic_l1(Xs, labels, lambda) : co::logistic_l1(d.X, labels, lambda);
-    EXPECT_TRUE(r.converged) << r.relative_gap;
-    EXPECT_LE(r.primal - pstar, 1e-8 * pstar);
-    EXPECT_LE(r.dual, pstar * (1 + 1e-12)) << "the dual value must bound the optimum from below";
-    EXPECT_NEAR(r.primal, f.value(r.w) + lambda * r.w.lpNorm<1>(), 1e-12 * pstar);
+    const auto r = sparse ? cs::logistic_l1(Xs, labels, lambda) : cs::logistic_l1(d.X, labels, lambda);
+    EXPECT_TRUE(r.converged()) << r.certificate.value;
+    EXPECT_LE(r.certificate.primal - pstar, 1e-8 * pstar);
+    EXPECT_LE(r.certificate.dual, pstar * (1 + 1e-12)) << "the dual value must bound the optimum from below";
+    EXPECT_NEAR(r.certificate.primal, f.value(r.w) + lambda * r.w.lpNorm<1>(), 1e-12 * pstar);
     EXPECT_LE((r.w - w).norm(), 1e-4 * (1 + w.norm()));
   }
-  EXPECT_THROW(co::logistic_l1(d.X, VecX<double>::Constant(150, 2.0), lambda), convlab::InvalidArgument);
+  EXPECT_THROW(cs::logistic_l1(d.X, VecX<double>::Constant(150, 2.0), lambda), convlab::InvalidArgument);
 }
 
 // A wide design with more KKT violators at w = 0 than the active set admits (its cap): the
@@ -233,15 +237,15 @@ TEST(LogisticL1, CappedActiveSetsOnAWideDesignReachTheOptimum) {
   VecX<double> w = VecX<double>::Zero(600);
   co::proximal_gradient(f, cp::L1<double>{lambda}, w, f.lipschitz(), {.max_iterations = 2000000, .kkt_tolerance = 1e-13});
   const double pstar = f.value(w) + lambda * w.lpNorm<1>();
-  const auto r = co::logistic_l1(d.X, labels, lambda, {.tolerance = 1e-10});
-  EXPECT_TRUE(r.converged) << r.relative_gap;
-  EXPECT_LE(r.primal - pstar, 1e-9 * pstar);
-  EXPECT_LE(r.dual, pstar * (1 + 1e-12));
-  EXPECT_NEAR(r.primal, f.value(r.w) + lambda * r.w.lpNorm<1>(), 1e-12 * pstar);
+  const auto r = cs::logistic_l1(d.X, labels, lambda, {.tolerance = 1e-10});
+  EXPECT_TRUE(r.converged()) << r.certificate.value;
+  EXPECT_LE(r.certificate.primal - pstar, 1e-9 * pstar);
+  EXPECT_LE(r.certificate.dual, pstar * (1 + 1e-12));
+  EXPECT_NEAR(r.certificate.primal, f.value(r.w) + lambda * r.w.lpNorm<1>(), 1e-12 * pstar);
   // A path through the same λ on the same design: its points are optima too.
-  const auto path = co::logistic_l1_path(d.X, labels, {.n_lambdas = 8, .ratio = 0.1, .logistic = {.tolerance = 1e-10}});
+  const auto path = cs::logistic_l1_path(d.X, labels, {.n_lambdas = 8, .ratio = 0.1, .logistic = {.tolerance = 1e-10}});
   EXPECT_NEAR(path.back().lambda, lambda, 1e-14 * lambda);
-  EXPECT_NEAR(path.back().primal, pstar, 2e-10 * pstar);
+  EXPECT_NEAR(path.back().certificate.primal, pstar, 2e-10 * pstar);
 }
 
 // The warm-started L1-logistic path: w = 0 exactly at λ_max and not below it, every point
@@ -249,31 +253,46 @@ TEST(LogisticL1, CappedActiveSetsOnAWideDesignReachTheOptimum) {
 TEST(LogisticL1, PathStartsAtLambdaMaxAndEachPointIsACertifiedOptimum) {
   const Data d = make(120, 40, convlab::test::test_seed() + 5);
   const auto [labels, gmax] = logistic_labels(d);
-  const double lmax = co::logistic_l1_lambda_max(d.X, labels);
+  const double lmax = cs::logistic_l1_lambda_max(d.X, labels);
   EXPECT_NEAR(lmax, gmax, 1e-14 * lmax);  // against the loss's gradient at w = 0
   cp::Logistic<double> f(d.X, labels);
-  EXPECT_EQ(co::logistic_l1(d.X, labels, lmax * (1 + 1e-9)).nonzeros, 0);
-  EXPECT_GT(co::logistic_l1(d.X, labels, lmax * 0.98).nonzeros, 0);
+  EXPECT_EQ(cs::logistic_l1(d.X, labels, lmax * (1 + 1e-9)).nonzeros, 0);
+  EXPECT_GT(cs::logistic_l1(d.X, labels, lmax * 0.98).nonzeros, 0);
   const Eigen::SparseMatrix<double> Xs = d.X.sparseView();
   for (bool sparse : {false, true}) {
-    const co::LogisticL1PathOptions o{.n_lambdas = 12, .ratio = 0.02, .logistic = {.tolerance = 1e-10}};
-    const auto path = sparse ? co::logistic_l1_path(Xs, labels, o) : co::logistic_l1_path(d.X, labels, o);
+    const cs::LogisticL1PathOptions o{.n_lambdas = 12, .ratio = 0.02, .logistic = {.tolerance = 1e-10}};
+    const auto path = sparse ? cs::logistic_l1_path(Xs, labels, o) : cs::logistic_l1_path(d.X, labels, o);
     ASSERT_EQ(path.size(), 12u);
     EXPECT_DOUBLE_EQ(path.front().lambda, lmax);
     EXPECT_EQ(path.front().nonzeros, 0);
     EXPECT_NEAR(path.back().lambda, 0.02 * lmax, 1e-14 * lmax);
     for (std::size_t k = 0; k < path.size(); ++k) {
-      EXPECT_TRUE(path[k].converged) << k;
+      EXPECT_TRUE(path[k].converged()) << k;
       if (k > 0) {
         EXPECT_LT(path[k].lambda, path[k - 1].lambda);
       }
-      const auto cold = co::logistic_l1(d.X, labels, path[k].lambda, {.tolerance = 1e-10});
-      EXPECT_NEAR(path[k].primal, cold.primal, 2e-10 * cold.primal) << k;
-      EXPECT_NEAR(path[k].primal, f.value(path[k].w) + path[k].lambda * path[k].w.lpNorm<1>(), 1e-12 * cold.primal) << k;
+      const auto cold = cs::logistic_l1(d.X, labels, path[k].lambda, {.tolerance = 1e-10});
+      EXPECT_NEAR(path[k].certificate.primal, cold.certificate.primal, 2e-10 * cold.certificate.primal) << k;
+      EXPECT_NEAR(path[k].certificate.primal, f.value(path[k].w) + path[k].lambda * path[k].w.lpNorm<1>(), 1e-12 * cold.certificate.primal) << k;
     }
     EXPECT_GT(path.back().nonzeros, 10);
   }
-  EXPECT_THROW(co::logistic_l1_path(d.X, labels, {.n_lambdas = 0, .ratio = 0, .logistic = {}}), convlab::InvalidArgument);
-  EXPECT_THROW(co::logistic_l1_path(d.X, labels, {.n_lambdas = 5, .ratio = 1, .logistic = {}}), convlab::InvalidArgument);
-  EXPECT_THROW(co::logistic_l1_path(d.X, VecX<double>::Zero(7), {}), convlab::InvalidArgument);
+  EXPECT_THROW(cs::logistic_l1_path(d.X, labels, {.n_lambdas = 0, .ratio = 0, .logistic = {}}), convlab::InvalidArgument);
+  EXPECT_THROW(cs::logistic_l1_path(d.X, labels, {.n_lambdas = 5, .ratio = 1, .logistic = {}}), convlab::InvalidArgument);
+  EXPECT_THROW(cs::logistic_l1_path(d.X, VecX<double>::Zero(7), {}), convlab::InvalidArgument);
+}
+
+// The common Report: a spent budget is MaxIterations with the certificate of the point returned
+// (not a stale one), and the same point certified afresh gives the same gap.
+TEST(LassoCd, ABudgetStopReportsMaxIterationsWithTheReturnedPointsCertificate) {
+  const Data d = make(80, 120, convlab::test::test_seed());
+  cs::LassoSolver<MatX<double>> probe(d.X, d.y, {.tolerance = 1e-14});
+  const double lambda = 0.01 * probe.lambda_max();
+  const auto r = cs::lasso_cd(d.X, d.y, lambda, {.tolerance = 1e-14, .max_epochs = 3});
+  EXPECT_EQ(r.status, convlab::optim::Status::MaxIterations);
+  EXPECT_FALSE(r.converged());
+  EXPECT_GE(r.iterations, 3);
+  EXPECT_GT(r.certificate.value, r.certificate.tolerance);
+  EXPECT_NEAR(probe.certify(lambda, r.w).certificate.value, r.certificate.value, 1e-9);
+  EXPECT_GT(r.seconds, 0);
 }

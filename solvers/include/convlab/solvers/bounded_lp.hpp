@@ -21,6 +21,7 @@
 #include <Eigen/Cholesky>
 #include <Eigen/LU>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -28,8 +29,9 @@
 
 #include <convlab/problems/concepts.hpp>
 #include <convlab/core/errors.hpp>
+#include <convlab/solvers/report.hpp>
 
-namespace convlab::optim {
+namespace convlab::solvers {
 
 struct BoundedLpOptions {
   double tolerance = 1e-10;  ///< relative residuals and gap, > 0
@@ -42,19 +44,20 @@ struct BoundedLpOptions {
   }
 };
 
-struct BoundedLpResult {
+/// The Report (certificate: cᵀx, the dual objective and their gap |P − D|/(1 + |P|); status
+/// DualityGap when the gap and both residuals meet the tolerance; iterations: interior-point
+/// steps) and the solution with the residuals that make the gap meaningful.
+struct BoundedLpResult : Report {
   VecX<double> x;            ///< primal solution
   VecX<double> y;            ///< multipliers of A x = b
-  double primal_objective = 0, dual_objective = 0;
-  double relative_gap = 0, primal_residual = 0, dual_residual = 0;
-  int iterations = 0;
-  bool converged = false;
+  double primal_residual = 0, dual_residual = 0;
 };
 
 /// Solves the LP above. `upper` holds u (use +∞ for no upper bound; entries of free columns are
 /// ignored). Throws InvalidArgument on mismatched sizes, negative or NaN bounds, non-finite data.
 inline BoundedLpResult bounded_lp(const MatX<double>& A, const VecX<double>& b, const VecX<double>& c, const VecX<double>& upper,
                                   const std::vector<Eigen::Index>& free = {}, const BoundedLpOptions& o = {}) {
+  const auto start = std::chrono::steady_clock::now();
   o.validate();
   const Eigen::Index m = A.rows(), N = A.cols();
   detail::require_size(b.size(), m, "bounded_lp: b (one per row of A)");
@@ -166,14 +169,18 @@ inline BoundedLpResult bounded_lp(const MatX<double>& A, const VecX<double>& b, 
       if (capped(j)) mu += s[j] * w[j], uw += upper[j] * w[j];
     }
     mu /= std::max(complementarity_pairs, 1.0);
-    res.primal_objective = c.dot(x);
-    res.dual_objective = b.dot(y) - uw;
-    res.relative_gap = std::abs(res.primal_objective - res.dual_objective) / (1 + std::abs(res.primal_objective));
+    const double primal = c.dot(x), dual = b.dot(y) - uw;
+    res.certificate = {.kind = Certificate::Kind::DualityGap,
+                       .value = std::abs(primal - dual) / (1 + std::abs(primal)),
+                       .tolerance = o.tolerance,
+                       .primal = primal,
+                       .dual = dual};
     res.primal_residual = std::max(rb.norm() / (1 + b_norm), std::sqrt(ru_norm) / (1 + u_norm));
     res.dual_residual = rc.norm() / (1 + c_norm);
     res.iterations = it;
-    res.converged = res.relative_gap <= o.tolerance && res.primal_residual <= o.tolerance && res.dual_residual <= o.tolerance;
-    const double merit = std::max({res.relative_gap, res.primal_residual, res.dual_residual});
+    const bool converged = res.certificate.holds() && res.primal_residual <= o.tolerance && res.dual_residual <= o.tolerance;
+    res.status = converged ? Status::DualityGap : Status::MaxIterations;
+    const double merit = std::max({res.certificate.value, res.primal_residual, res.dual_residual});
     if (merit < best_merit) {
       best_merit = merit;
       best = res;
@@ -183,7 +190,7 @@ inline BoundedLpResult bounded_lp(const MatX<double>& A, const VecX<double>& b, 
     } else {
       ++since_best;
     }
-    if (res.converged || it >= o.max_iterations || !std::isfinite(mu) || since_best >= o.stall) break;
+    if (converged || it >= o.max_iterations || !std::isfinite(mu) || since_best >= o.stall) break;
 
     // Normal matrix A_B D A_Bᵀ, with a tiny diagonal shift against loss of definiteness.
     for (Eigen::Index j = 0; j < N; ++j) {
@@ -232,13 +239,15 @@ inline BoundedLpResult bounded_lp(const MatX<double>& A, const VecX<double>& b, 
     }
     y += ad * dy;
   }
-  if (res.converged || best_merit == std::numeric_limits<double>::infinity()) {
+  if (res.converged() || best_merit == std::numeric_limits<double>::infinity()) {
     res.x = std::move(x);
     res.y = std::move(y);
+    res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return res;
   }
   best.iterations = res.iterations;
+  best.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return best;
 }
 
-}  // namespace convlab::optim
+}  // namespace convlab::solvers
