@@ -23,7 +23,7 @@ clang++ "${flags[@]}" "$root/tests/fuzz/loaders_fuzz.cpp" -o "$out/loaders_fuzz"
 # tells users to keep non-ASCII text in strings and comments.
 clang++ "${flags[@]}" -fno-sanitize=unreachable -I"$root/experiments/src" -DCONVLAB_DATA_DIR="\"$root/data\"" \
   '-DTOML_ASSERT(expr)=((void)0)' \
-  "$root/tests/fuzz/config_fuzz.cpp" "$root/experiments/src/config.cpp" -o "$out/config_fuzz" -ltomlplusplus -lfmt -lz
+  "$root/tests/fuzz/config_fuzz.cpp" "$root/experiments/src/config/config.cpp" -o "$out/config_fuzz" -ltomlplusplus -lfmt -lz
 for target in "${targets[@]}"; do
   binary=loaders_fuzz
   [ "$target" = config ] && binary=config_fuzz

@@ -32,15 +32,15 @@
 #include <convlab/schedules/linear.hpp>
 #include <convlab/schedules/warmup.hpp>
 
-#include "commands.hpp"
-#include "config.hpp"
-#include "experiment.hpp"
-#include "federations.hpp"
+#include "cli/commands.hpp"
+#include "config/config.hpp"
+#include "config/experiment.hpp"
+#include "fit/federations.hpp"
 #include "cli_support.hpp"
-#include "fit.hpp"
-#include "run_folder.hpp"
+#include "fit/fit.hpp"
+#include "fit/run_folder.hpp"
 #include "test_support.hpp"
-#include "variants.hpp"
+#include "config/variants.hpp"
 
 namespace fs = std::filesystem;
 namespace ex = convlab::experiments;

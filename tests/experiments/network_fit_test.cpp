@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "cli_support.hpp"
-#include "config.hpp"
-#include "fit.hpp"
-#include "network_model.hpp"
+#include "config/config.hpp"
+#include "fit/fit.hpp"
+#include "fit/network_model.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;

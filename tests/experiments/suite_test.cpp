@@ -1,4 +1,4 @@
-// The suite framework (experiments/src/suite.hpp): metric names and summary.json come from one
+// The suite framework (experiments/src/suites/suite.hpp): metric names and summary.json come from one
 // declaration, declared keys are read with their rules, every registered suite declares distinct
 // metrics, a claim may only name a declared metric, and a suite run writes every one of them.
 #include <gtest/gtest.h>
@@ -7,11 +7,11 @@
 #include <set>
 
 #include "cli_support.hpp"
-#include "commands.hpp"
-#include "experiment.hpp"
-#include "suite.hpp"
-#include "suite_data.hpp"
-#include "table_reader.hpp"
+#include "cli/commands.hpp"
+#include "config/experiment.hpp"
+#include "suites/suite.hpp"
+#include "suites/suite_data.hpp"
+#include "config/table_reader.hpp"
 
 namespace ex = convlab::experiments;
 namespace fs = std::filesystem;

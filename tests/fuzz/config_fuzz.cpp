@@ -10,7 +10,7 @@
 
 #include <convlab/core/errors.hpp>
 
-#include "config.hpp"
+#include "config/config.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
