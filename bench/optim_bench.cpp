@@ -9,7 +9,7 @@
 
 #include <convlab/optim/adamw.hpp>
 #include <convlab/optim/detail/packed_gemm.hpp>
-#include <convlab/optim/detail/parallel.hpp>
+#include <convlab/core/parallel.hpp>
 #include <convlab/optim/lion_k.hpp>
 
 #ifdef _OPENMP
@@ -49,7 +49,7 @@ void BM_Triad(benchmark::State& st) {
   const S *bp = b.data(), *cp = c.data();
   const S s = S(0.5);
   for (auto _ : st) {
-    co::detail::for_each_index(n, [=](Eigen::Index i) { ap[i] = bp[i] + s * cp[i]; });
+    convlab::for_each_index(n, [=](Eigen::Index i) { ap[i] = bp[i] + s * cp[i]; });
     benchmark::ClobberMemory();
   }
   report<S>(st, n, 3);

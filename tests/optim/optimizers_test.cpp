@@ -192,7 +192,7 @@ TYPED_TEST(StepOnRawBuffers, StepsInPlaceWithoutAllocating) {
 
 TYPED_TEST(StepOnRawBuffers, ThreadCountDoesNotChangeTheResult) {
   using S = typename TypeParam::Scalar;
-  const Eigen::Index n = 3 * co::detail::kParallelThreshold + 17;  // large enough to run in parallel
+  const Eigen::Index n = 3 * convlab::kParallelThreshold + 17;  // large enough to run in parallel
   std::mt19937_64 rng(convlab::test::test_seed());
   const VecX<S> x0 = convlab::test::random_matrix<S>(n, 1, rng);
   const VecX<S> g = convlab::test::random_matrix<S>(n, 1, rng);

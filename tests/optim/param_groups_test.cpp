@@ -159,7 +159,7 @@ TYPED_TEST(ParamGroupsTest, ThreadCountDoesNotChangeTheResult) {
   using S = typename O::Scalar;
   // One tensor large enough to run in parallel (a column, so the nuclear κ stays cheap), one small.
   std::mt19937_64 rng(convlab::test::test_seed() + 33);
-  const Eigen::Index n = 2 * co::detail::kParallelThreshold + 17;
+  const Eigen::Index n = 2 * convlab::kParallelThreshold + 17;
   const MatX<S> W0 = convlab::test::random_matrix<S>(n, 1, rng), G = convlab::test::random_matrix<S>(n, 1, rng);
   const VecX<S> b0 = convlab::test::random_matrix<S>(7, 1, rng), gb = convlab::test::random_matrix<S>(7, 1, rng);
   auto run = [&](int threads) {

@@ -10,7 +10,7 @@
 #include <convlab/core/fields.hpp>
 
 #include "detail/adamw_kernels.hpp"
-#include "detail/parallel.hpp"
+#include <convlab/core/parallel.hpp>
 #include "optimizer.hpp"
 
 namespace convlab::optim {
@@ -80,7 +80,7 @@ class AdamW : public detail::VectorArguments<AdamW<S>, S> {
     const S* gp = g.data();
     // Elementwise, every operation correctly rounded (detail/adamw_kernels.hpp): the same bits for
     // any chunking, thread count, vector width or x86-64 CPU.
-    detail::for_each_chunk(x.size(), [=](Eigen::Index b, Eigen::Index len) {
+    convlab::for_each_chunk(x.size(), [=](Eigen::Index b, Eigen::Index len) {
       S* vmax = vmaxp ? vmaxp + b : nullptr;
       Eigen::Index i = 0;
 #if CONVLAB_X86_64_DISPATCH

@@ -2,7 +2,7 @@
 /// \file
 /// Gradient descent: x ← x − lr·g.
 
-#include "detail/parallel.hpp"
+#include <convlab/core/parallel.hpp>
 #include "optimizer.hpp"
 
 namespace convlab::optim {
@@ -24,7 +24,7 @@ class GradientDescent : public detail::VectorArguments<GradientDescent<S>, S> {
     detail::check_step_sizes(x.size(), g.size(), state.size, "GradientDescent");
     S* xp = x.data();
     const S* gp = g.data();
-    detail::for_each_index(x.size(), [=](Eigen::Index i) { xp[i] -= lr * gp[i]; });
+    convlab::for_each_index(x.size(), [=](Eigen::Index i) { xp[i] -= lr * gp[i]; });
   }
 };
 

@@ -24,7 +24,7 @@
 #include <convlab/core/fields.hpp>
 
 #include "detail/cpu_dispatch.hpp"
-#include "detail/parallel.hpp"
+#include <convlab/core/parallel.hpp>
 #include "kappa.hpp"
 #include "optimizer.hpp"
 
@@ -164,7 +164,7 @@ class LionK : public detail::VectorArguments<LionK<S, K>, S> {
                                         .b2 = static_cast<S>(opt_.beta2),
                                         .decay = static_cast<S>(1 - static_cast<double>(lr) * opt_.weight_decay),
                                         .lr = lr};
-    detail::for_each_chunk(n, [&](Eigen::Index b, Eigen::Index len) {
+    convlab::for_each_chunk(n, [&](Eigen::Index b, Eigen::Index len) {
 #if CONVLAB_X86_64_DISPATCH
       if (detail::use_avx2()) return detail::lion_entries_avx2(xp + b, gp + b, mp + b, len, k, c);
 #endif
@@ -177,9 +177,9 @@ class LionK : public detail::VectorArguments<LionK<S, K>, S> {
     const S b1 = static_cast<S>(opt_.beta1), b2 = static_cast<S>(opt_.beta2);
     const S decay = static_cast<S>(1 - static_cast<double>(lr) * opt_.weight_decay);
     S *mp = st.m.data(), *wp = st.work.data();
-    detail::for_each_index(n, [=](Eigen::Index i) { wp[i] = -(b1 * mp[i] + (1 - b1) * gp[i]); });
+    convlab::for_each_index(n, [=](Eigen::Index i) { wp[i] = -(b1 * mp[i] + (1 - b1) * gp[i]); });
     kappa_grad<K, S>(st.kappa, st.work, st.work);
-    detail::for_each_index(n, [=](Eigen::Index i) {
+    convlab::for_each_index(n, [=](Eigen::Index i) {
       xp[i] = xp[i] * decay + lr * wp[i];
       mp[i] = b2 * mp[i] + (1 - b2) * gp[i];
     });

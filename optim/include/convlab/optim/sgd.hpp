@@ -8,7 +8,7 @@
 
 #include <convlab/core/fields.hpp>
 
-#include "detail/parallel.hpp"
+#include <convlab/core/parallel.hpp>
 #include "optimizer.hpp"
 
 namespace convlab::optim {
@@ -72,10 +72,10 @@ class Sgd : public detail::VectorArguments<Sgd<S>, S> {
     S* xp = x.data();
     const S* gp = g.data();
     if (mu == 0) {
-      detail::for_each_index(x.size(), [=](Eigen::Index i) { xp[i] -= lr * (gp[i] + wd * xp[i]); });
+      convlab::for_each_index(x.size(), [=](Eigen::Index i) { xp[i] -= lr * (gp[i] + wd * xp[i]); });
     } else {
       S* bp = state.buffer.data();
-      detail::for_each_index(x.size(), [=](Eigen::Index i) {
+      convlab::for_each_index(x.size(), [=](Eigen::Index i) {
         const S gi = gp[i] + wd * xp[i];
         bp[i] = first ? gi : mu * bp[i] + keep * gi;
         xp[i] -= lr * (nesterov ? gi + mu * bp[i] : bp[i]);
