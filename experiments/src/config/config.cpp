@@ -345,10 +345,9 @@ std::string optimizer_keys_markdown() {
     read_optimizer(os);
     return rows;
   };
-  const auto cell = markdown_cell;
   const auto line = [&](const std::string& type, const ExplainRow& r) {
-    return fmt::format("| {} | `{}` | {} | {} | {} |\n", type, r.key.substr(r.key.find('.') + 1), cell(r.default_value),
-                       cell(r.rule), cell(r.doc));
+    return fmt::format("| {} | `{}` | {} | {} | {} |\n", type, r.key.substr(r.key.find('.') + 1), markdown_cell(r.default_value),
+                       markdown_cell(r.rule), markdown_cell(r.doc));
   };
   std::string out = "| type | key | default | allowed | meaning |\n|---|---|---|---|---|\n";
   out += line("every", rows_of(toml::table{}).front());
