@@ -2,7 +2,9 @@
 
 ``QuantileRegressor``: scikit-learn's objective (1/n)Σ ρ_q(y − Xw − b) + alpha·‖w‖₁ solved as a
 linear program by convlab's interior-point method, then moved to a vertex whose optimality is
-certified (Koenker's subgradient condition): ``certified_`` says whether it was.
+certified (Koenker's subgradient condition): ``certified_`` says whether it was. ``certificate_``
+is then that condition's residual (``certificate_kind_ == "kkt_residual"``), and otherwise the
+interior-point LP's relative duality gap (``"duality_gap"``).
 ``IsotonicRegression``: PAVA with scikit-learn's semantics (ties in X pooled, sample weights,
 ``increasing``, ``y_min``/``y_max``, ``out_of_bounds``).
 ``QuantileAggregator``: Fakoor et al.'s aggregation of cross-fitted quantile models by a global
@@ -59,8 +61,10 @@ class QuantileRegressor(RegressorMixin, BaseEstimator):
         self.coef_ = (beta[1:] if self.fit_intercept else beta) / scale
         self.intercept_ = float(beta[0] - mean @ self.coef_) if self.fit_intercept else 0.0
         self.objective_ = r["objective"] / n  # scikit-learn's scale, penalty included
-        self.certified_ = r["certified"]
-        self.lp_gap_ = r["lp_gap"]
+        self.certified_ = r["at_vertex"]
+        self.certificate_kind_ = r["certificate_kind"]
+        self.certificate_ = r["certificate"]
+        self.converged_ = r["converged"]
         self.n_iter_ = r["iterations"]
         return self
 

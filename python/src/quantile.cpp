@@ -13,6 +13,8 @@
 #include <convlab/quantile/monotone.hpp>
 #include <convlab/quantile/quantile_regression.hpp>
 
+#include "report.hpp"
+
 #include <numeric>
 #include <optional>
 
@@ -138,12 +140,10 @@ void bind_quantile(py::module_& m) {
             py::gil_scoped_release release;
             r = cq::quantile_regression(X, y, tau, {}, l1, first_penalized);
           }
-          py::dict d;
+          py::dict d = convlab::python::report_dict(r);  // certificate: the vertex's KKT residual or the LP's gap
           d["beta"] = r.beta;
           d["objective"] = r.objective;
-          d["certified"] = r.certified;
-          d["lp_gap"] = r.lp_gap;
-          d["iterations"] = r.lp_iterations;
+          d["at_vertex"] = r.at_vertex();
           return d;
         }, py::arg("X"), py::arg("y"), py::arg("tau"), py::arg("l1") = 0.0, py::arg("first_penalized") = 0,
         "argmin_β Σ ρ_τ(y − Xβ) + l1·Σ_{j >= first_penalized} |β_j|, certified at a vertex when possible.");

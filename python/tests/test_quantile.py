@@ -41,7 +41,8 @@ def test_quantile_regression_reaches_sklearns_objective_and_is_certified(q, alph
     theirs = sk.QuantileRegressor(quantile=q, alpha=alpha, solver="highs").fit(X, y)
     mine = objective(X, y, ours.coef_, ours.intercept_, q, alpha)
     peer = objective(X, y, theirs.coef_, theirs.intercept_, q, alpha)
-    assert ours.certified_
+    assert ours.certified_ and ours.converged_
+    assert ours.certificate_kind_ == "kkt_residual" and 0 <= ours.certificate_ <= 1e-9
     assert mine == pytest.approx(ours.objective_, rel=1e-12)
     assert mine <= peer * (1 + 1e-9)
     assert abs(mine - peer) <= 1e-8 * peer

@@ -65,7 +65,9 @@ TEST(SimplexQuantileFit, MatchesBruteForceOverBreakpointsForTwoModels) {
       if (den != 0) { const double t = (y[i] - F(i, 1)) / den; if (t > 0 && t < 1) best = std::min(best, obj(t)); }
     }
     const auto f = cq::simplex_quantile_fit(F, y, tau);
-    EXPECT_TRUE(f.converged);
+    EXPECT_TRUE(f.converged());
+    EXPECT_EQ(f.status, convlab::optim::Status::DualityGap);
+    EXPECT_TRUE(f.certificate.holds());
     EXPECT_GE(f.w.minCoeff(), 0);
     EXPECT_NEAR(f.w.sum(), 1, 1e-12);
     EXPECT_NEAR(f.objective, best, 1e-7 * (1 + best));

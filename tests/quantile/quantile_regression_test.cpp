@@ -73,8 +73,13 @@ TEST(QuantileRegression, MatchesBruteForceOverAllInterpolatingVerticesAndIsCerti
       rec(0, 0);
       SCOPED_TRACE(testing::Message() << "trial " << trial << " tau " << tau);
       EXPECT_NEAR(r.objective, best, 1e-9 * (1 + best));
-      EXPECT_TRUE(r.certified);
-      EXPECT_LE(r.lp_gap, 1e-9);
+      ASSERT_TRUE(r.at_vertex());
+      // The Report's certificate is the vertex's subgradient check, recomputed here independently.
+      EXPECT_EQ(r.status, convlab::optim::Status::KktResidual);
+      EXPECT_EQ(r.certificate.kind, convlab::optim::Certificate::Kind::KktResidual);
+      EXPECT_EQ(r.certificate.value, std::max(0.0, cq::vertex_optimality_violation(X, y, tau, r.basis, r.beta)));
+      EXPECT_TRUE(r.certificate.holds());
+      EXPECT_GT(r.iterations, 0);
     }
   }
 }
@@ -86,7 +91,7 @@ TEST(QuantileRegression, CertificateRejectsANonOptimalVertex) {
   VecX<double> y(30);
   for (Index i = 0; i < 30; ++i) X(i, 0) = 1, X(i, 1) = N(rng), y[i] = 1 + 2 * X(i, 1) + N(rng);
   const auto r = cq::quantile_regression(X, y, 0.3);
-  ASSERT_TRUE(r.certified);
+  ASSERT_TRUE(r.at_vertex());
   EXPECT_LE(cq::vertex_optimality_violation(X, y, 0.3, r.basis, r.beta), 1e-9);
   // The same basis is not optimal at another level.
   EXPECT_GT(cq::vertex_optimality_violation(X, y, 0.9, r.basis, r.beta), 1e-6);
@@ -95,4 +100,20 @@ TEST(QuantileRegression, CertificateRejectsANonOptimalVertex) {
   std::sort(s.begin(), s.end());
   const auto c = cq::quantile_regression(X.leftCols(1), y, 0.31);
   EXPECT_NEAR(c.beta[0], s[9], 1e-10);  // ceil(30·0.31) = 10th smallest
+}
+
+// Data on a line has n > p zero residuals: no vertex can be certified, and the result is the
+// interior-point solution with the LP's duality gap as its certificate.
+TEST(QuantileRegression, DegenerateDataIsReportedWithTheLpGap) {
+  MatX<double> X(12, 2);
+  VecX<double> y(12);
+  for (Index i = 0; i < 12; ++i) X(i, 0) = 1, X(i, 1) = static_cast<double>(i) / 3, y[i] = 1 + 2 * X(i, 1);
+  const auto r = cq::quantile_regression(X, y, 0.4);
+  EXPECT_FALSE(r.at_vertex());
+  EXPECT_EQ(r.certificate.kind, convlab::optim::Certificate::Kind::DualityGap);
+  EXPECT_EQ(r.status, convlab::optim::Status::DualityGap);
+  EXPECT_TRUE(r.certificate.holds());
+  EXPECT_NEAR(r.beta[0], 1, 1e-6);
+  EXPECT_NEAR(r.beta[1], 2, 1e-6);
+  EXPECT_LE(r.objective, 1e-6);
 }

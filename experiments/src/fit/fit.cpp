@@ -657,10 +657,10 @@ FitResult fit_quantile(const RunConfig& c, MatX<double> X, const VecX<double>& y
     if (pc.intercept) r.x[k * p + d] = q.beta[0];
     s.initial_value += quantile::quantile_objective(A, b, VecX<double>::Zero(p), tau) / total;
     s.final_value += quantile::quantile_objective(A, b, q.beta, tau) / total + pc.l1 * q.beta.tail(d).lpNorm<1>();
-    s.iterations += q.lp_iterations;
-    if (!q.certified) s.status = co::Status::MaxIterations;
+    s.iterations += q.iterations;
+    if (!q.at_vertex()) s.status = co::Status::MaxIterations;
     levels += fmt::format("{}τ = {}: {}", levels.empty() ? "" : "; ", tau,
-                          q.certified ? "certified vertex" : fmt::format("not certified, LP gap {:.1e}", q.lp_gap));
+                          q.at_vertex() ? "certified vertex" : fmt::format("not certified, LP gap {:.1e}", q.certificate.value));
   }
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   s.value_evaluations = 1;

@@ -45,6 +45,7 @@ struct Certificate {
   enum class Kind {
     None,         ///< the run is not certified (minimize's step optimizers)
     DualityGap,   ///< value = (P − D)/P from a feasible dual point: P − min P ≤ value·P
+                  ///< (the interior-point LP: |P − D|/(1 + |P|), docs/solvers.md)
     KktResidual,  ///< value = the optimality conditions' residual (PRESTO, proximal gradient)
   };
   Kind kind = Kind::None;

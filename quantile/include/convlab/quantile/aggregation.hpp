@@ -26,11 +26,11 @@
 #include <string>
 #include <vector>
 
-#include <convlab/optim/adamw.hpp>
-#include <convlab/solvers/bounded_lp.hpp>
-#include <convlab/problems/concepts.hpp>
 #include <convlab/core/errors.hpp>
+#include <convlab/optim/adamw.hpp>
+#include <convlab/problems/concepts.hpp>
 #include <convlab/problems/quantile_loss.hpp>
+#include <convlab/solvers/bounded_lp.hpp>
 
 #include "models.hpp"
 #include "monotone.hpp"
@@ -72,11 +72,11 @@ inline MatX<double> median_aggregate(const BasePredictions& Z) {
   return out;
 }
 
-struct SimplexQuantileFit {
-  VecX<double> w;          ///< in the simplex
-  double objective = 0;    ///< Σᵢ ρ_{τᵢ}(yᵢ − Fᵢw)
-  double lp_gap = 0;
-  bool converged = false;
+/// The interior-point LP's Report (its duality gap, status and iterations; docs/solvers.md) and
+/// the weights.
+struct SimplexQuantileFit : optim::Report {
+  VecX<double> w;        ///< in the simplex
+  double objective = 0;  ///< Σᵢ ρ_{τᵢ}(yᵢ − Fᵢw)
 };
 
 /// min_{w ∈ Δ_d} Σᵢ ρ_{τᵢ}(yᵢ − Fᵢᵀw) (one level τᵢ per row) as an LP: the dual
@@ -98,13 +98,12 @@ inline SimplexQuantileFit simplex_quantile_fit(const MatX<double>& F, const VecX
   u.tail(d + 1).setConstant(std::numeric_limits<double>::infinity());
   const auto sol = solvers::bounded_lp(A, b, c, u, {n + d}, lp);
   SimplexQuantileFit fit;
+  static_cast<optim::Report&>(fit) = sol;
   fit.w = (-sol.y).cwiseMax(0.0);
   if (!fit.w.allFinite() || !(fit.w.sum() > 0))
     throw InvalidArgument("simplex_quantile_fit: the interior-point LP failed (relative gap " + std::to_string(sol.certificate.value) + " after " +
                           std::to_string(sol.iterations) + " iterations)");
   fit.w /= fit.w.sum();  // remove the last 1e-10 of infeasibility
-  fit.lp_gap = sol.certificate.value;
-  fit.converged = sol.converged();
   const VecX<double> r = y - F * fit.w;
   for (Eigen::Index i = 0; i < n; ++i) fit.objective += problems::pinball(r[i], tau[i]);
   return fit;
@@ -135,7 +134,7 @@ class GlobalAggregator {
         }
       const auto f = simplex_quantile_fit(F, yy, tt);
       weights_ = f.w;
-      max_lp_gap_ = f.lp_gap;
+      max_lp_gap_ = f.certificate.value;
     } else {
       const Eigen::Index d = kind_ == Kind::Medium ? p_ : p_ * m;
       weights_.resize(d, m);
@@ -143,7 +142,7 @@ class GlobalAggregator {
         const MatX<double> F = features(Z, k);
         const auto f = simplex_quantile_fit(F, y, VecX<double>::Constant(n, levels[k]));
         weights_.col(k) = f.w;
-        max_lp_gap_ = std::max(max_lp_gap_, f.lp_gap);
+        max_lp_gap_ = std::max(max_lp_gap_, f.certificate.value);
       }
     }
   }

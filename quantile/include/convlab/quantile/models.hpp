@@ -102,7 +102,7 @@ class LinearQuantileModel : public QuantileModel {
     for (Eigen::Index k = 0; k < levels.size(); ++k) {
       const auto r = quantile_regression(A, y, levels[k], {}, l1_ * static_cast<double>(A.rows()));
       coef_.col(k) = r.beta;
-      certified_ += r.certified;
+      certified_ += r.at_vertex();
     }
   }
   MatX<double> predict(const MatX<double>& X) const override {

@@ -15,26 +15,31 @@
 
 #include <Eigen/LU>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <string>
 #include <vector>
 
-#include <convlab/solvers/bounded_lp.hpp>
-#include <convlab/problems/concepts.hpp>
 #include <convlab/core/errors.hpp>
+#include <convlab/problems/concepts.hpp>
 #include <convlab/problems/quantile_loss.hpp>
+#include <convlab/solvers/bounded_lp.hpp>
+#include <convlab/solvers/report.hpp>
 
 namespace convlab::quantile {
 
-struct QuantileRegressionResult {
+/// The library's result type (optim::Report, docs/solvers.md). At an optimal vertex the
+/// certificate is Koenker's subgradient condition: a KKT residual, the largest violation of
+/// a_h ∈ [τ − 1, τ] (clipped at 0), within kVertexTolerance. Without one, it is the interior-point
+/// LP's duality gap |P − D|/(1 + |P|) of the LP above. `iterations` counts interior-point steps.
+struct QuantileRegressionResult : optim::Report {
+  static constexpr double kVertexTolerance = 1e-9;
   VecX<double> beta;
-  double objective = 0;            ///< Σ ρ_τ(y − Xβ)
-  bool certified = false;          ///< the vertex passed the subgradient optimality check
-  double certificate_slack = 0;    ///< max violation of a_h ∈ [τ − 1, τ] (≤ 1e-9 when certified)
-  double lp_gap = 0;               ///< relative duality gap of the interior-point solve
-  int lp_iterations = 0;
-  std::vector<Eigen::Index> basis; ///< the p interpolated rows (empty if not certified)
+  double objective = 0;             ///< Σ ρ_τ(y − Xβ) (+ the l1 penalty)
+  std::vector<Eigen::Index> basis;  ///< the p interpolated rows of the optimal vertex (empty: none)
+  /// β is a vertex certified optimal by the subgradient condition.
+  bool at_vertex() const { return !basis.empty(); }
 };
 
 /// Σ ρ_τ(y − Xβ).
@@ -102,11 +107,11 @@ inline QuantileRegressionResult quantile_regression(const MatX<double>& X_in, co
   if (!X.allFinite() || !y.allFinite()) throw InvalidArgument("quantile_regression: X and y must be finite");
   const MatX<double> A = X.transpose();
   const VecX<double> b = (1 - tau) * (A * VecX<double>::Ones(n));
+  const auto start = std::chrono::steady_clock::now();
   const auto sol = solvers::bounded_lp(A, b, -y, VecX<double>::Ones(n), {}, lp);
   QuantileRegressionResult res;
+  static_cast<optim::Report&>(res) = sol;  // the LP's gap, status and iterations, unless a vertex is found
   res.beta = -sol.y;
-  res.lp_gap = sol.certificate.value;
-  res.lp_iterations = sol.iterations;
   res.objective = quantile_objective(X, y, res.beta, tau);
   // Crossover: greedily collect rows by increasing |residual| that raise the rank of X_h.
   const VecX<double> r = y - X * res.beta;
@@ -131,20 +136,23 @@ inline QuantileRegressionResult quantile_regression(const MatX<double>& X_in, co
     const VecX<double> beta_h = rows.fullPivLu().solve(yh);
     const double violation = vertex_optimality_violation(X, y, tau, h, beta_h);
     const double obj_h = quantile_objective(X, y, beta_h, tau);
-    if (violation <= 1e-9 && obj_h <= res.objective + 1e-9 * (1 + std::abs(res.objective))) {
+    if (violation <= QuantileRegressionResult::kVertexTolerance && obj_h <= res.objective + 1e-9 * (1 + std::abs(res.objective))) {
       res.beta = beta_h;
       res.objective = obj_h;
-      res.certified = true;
-      res.certificate_slack = violation;
+      res.certificate = solvers::kkt_residual_certificate(std::max(violation, 0.0), QuantileRegressionResult::kVertexTolerance);
+      res.status = optim::Status::KktResidual;
+      res.message = "an optimal vertex (Koenker's subgradient condition)";
       res.basis = std::move(h);
     }
   }
   // An uncertified solution (degenerate vertex, e.g. penalized coefficients at 0) is accepted on
   // the LP's own duality gap.
-  if (!res.certified && (sol.certificate.value > 1e-6 || !res.beta.allFinite()))
+  if (!res.at_vertex() && (sol.certificate.value > 1e-6 || !res.beta.allFinite()))
     throw InvalidArgument("quantile_regression: the interior-point LP did not converge (relative gap " + std::to_string(sol.certificate.value) +
                           " after " + std::to_string(sol.iterations) + " iterations) and no optimal vertex was found; "
                           "standardize the columns of X");
+  if (!res.at_vertex()) res.message = "no optimal vertex (degenerate data): the interior-point solution with its LP duality gap";
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return res;
 }
 
