@@ -26,6 +26,22 @@ from ._convlab import linear_model as _impl
 __all__ = ["Lasso", "ElasticNet", "LogisticRegression", "lasso_path"]
 
 
+def _validate_regression(estimator, X, y):
+    """scikit-learn's ``_validate_data`` for a regressor's fit, with a fast path for what almost
+    every call passes: contiguous float64 NumPy arrays X (n × p, n, p ≥ 1) and y (n), all finite.
+    Those need no conversion, and their checks cost a few µs instead of scikit-learn's ~35 µs,
+    half the whole fit on a small problem (bench/README.md). Anything else — lists, other dtypes,
+    sparse matrices, other shapes, NaN or ±inf (or a sum that overflows) — goes through
+    scikit-learn's own validation, with its conversions and its error messages."""
+    if (type(X) is np.ndarray and type(y) is np.ndarray and X.dtype == np.float64 and y.dtype == np.float64
+            and X.ndim == 2 and y.ndim == 1 and X.shape[0] == y.shape[0] and X.shape[0] >= 1 and X.shape[1] >= 1
+            and (X.flags.c_contiguous or X.flags.f_contiguous) and np.isfinite(X.sum()) and np.isfinite(y.sum())):
+        estimator._check_feature_names(X, reset=True)
+        estimator._check_n_features(X, reset=True)
+        return X, y
+    return estimator._validate_data(X, y, accept_sparse="csr", dtype=np.float64, y_numeric=True)
+
+
 def _design(X):
     return X.tocsr() if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
 
@@ -50,7 +66,7 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         self.max_iter = max_iter
 
     def fit(self, X, y, sample_weight=None):
-        X, y = self._validate_data(X, y, accept_sparse="csr", dtype=np.float64, y_numeric=True)
+        X, y = _validate_regression(self, X, y)
         if not self.alpha > 0:
             raise ValueError(f"alpha = {self.alpha} violates alpha > 0 (use sklearn's LinearRegression for alpha = 0)")
         if self.fit_intercept and sparse.issparse(X):

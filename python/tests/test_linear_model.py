@@ -166,3 +166,29 @@ def test_bad_sample_weights_are_named():
         cl.LogisticRegression().fit(X, y, sample_weight=np.zeros(len(y)))
     with pytest.raises(ValueError, match="lasso_cd: every sample weight is 0"):
         cl.Lasso().fit(X, y, sample_weight=np.zeros(len(y)))
+
+
+def test_fit_validation_fast_path_gives_scikit_learns_results_and_messages(monkeypatch):
+    X, y = load_diabetes(return_X_y=True)
+    fast = cl.Lasso(alpha=0.05).fit(X, y)
+    slow = cl.Lasso(alpha=0.05).fit(X.tolist(), y.tolist())  # lists: scikit-learn's validation converts them
+    assert np.array_equal(fast.coef_, slow.coef_) and fast.intercept_ == slow.intercept_
+    assert fast.n_features_in_ == slow.n_features_in_ == X.shape[1]
+    assert np.array_equal(cl.Lasso(alpha=0.05).fit(np.asfortranarray(X), y).coef_, fast.coef_)
+    # NaN and inf are found by the fast path's check and reported by scikit-learn's validation.
+    bad = X.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        cl.Lasso().fit(bad, y)
+    with pytest.raises(ValueError, match="Input y contains infinity"):
+        cl.Lasso().fit(X, np.where(np.arange(len(y)) == 7, np.inf, y))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        cl.Lasso().fit(X, y[:-1])
+
+    # Contiguous finite float64 arrays skip scikit-learn's validation; anything else takes it.
+    def refuse(*args, **kwargs):
+        raise AssertionError("scikit-learn's validation ran")
+    monkeypatch.setattr(cl.Lasso, "_validate_data", refuse)
+    assert np.array_equal(cl.Lasso(alpha=0.05).fit(X, y).coef_, fast.coef_)
+    with pytest.raises(AssertionError, match="validation ran"):
+        cl.Lasso(alpha=0.05).fit(X[:, ::2], y)  # not contiguous

@@ -101,6 +101,26 @@ TEST(LassoCd, DesignsReadInPlaceAndConvertedGiveTheSameBits) {
   EXPECT_TRUE(Xs_uncompressed.isCompressed() == false);  // the caller's matrix is left as it was
 }
 
+// A contiguous Eigen::Ref (what the Python binding passes for a Fortran-ordered array) is read in
+// place and a strided one (a block of rows) is copied: both give the bits of the matrix itself.
+TEST(LassoCd, RefDesignsGiveTheBitsOfTheMatrix) {
+  const Data d = make(60, 40, convlab::test::test_seed() + 9);
+  const double lambda = 0.1 * cs::LassoSolver<MatX<double>>(d.X, d.y).lambda_max();
+  const auto plain = cs::lasso_cd(d.X, d.y, lambda);
+  const Eigen::Ref<const MatX<double>> whole(d.X);
+  MatX<double> tall = MatX<double>::Constant(80, 40, 7.0);
+  tall.topRows(60) = d.X;
+  const Eigen::Ref<const MatX<double>> rows(tall.topRows(60));
+  ASSERT_EQ(whole.outerStride(), 60);
+  ASSERT_EQ(rows.outerStride(), 80);
+  for (const auto* X : {&whole, &rows}) {
+    const auto r = cs::lasso_cd(*X, d.y, lambda);
+    ASSERT_TRUE(r.converged());
+    EXPECT_EQ(r.w, plain.w);
+    EXPECT_EQ(r.certificate.value, plain.certificate.value);
+  }
+}
+
 // Every acceleration is optional and changes the path taken, not the answer.
 TEST(LassoCd, WorkingSetsScreeningAndAndersonDoNotChangeTheSolution) {
   const Data d = make(80, 300, convlab::test::test_seed() + 1);
@@ -147,6 +167,29 @@ TEST(LassoCd, GramUpdatesMatchResidualUpdatesOnPathsDenseAndSparse) {
       EXPECT_LE(passes, 2 * o.n_lambdas);
     }
   }
+}
+
+// A first solve on a tall design with few features (at most LassoSolver::kGramFirstSolve)
+// updates through G from the start: the same objective as residual updates, certified, with the
+// objective recomputed here from w.
+TEST(LassoCd, FirstSolveOfFewFeaturesUsesGramUpdatesAndTheSameAnswer) {
+  const Data d = make(300, 8, convlab::test::test_seed() + 8);
+  const Eigen::SparseMatrix<double> Xs = d.X.sparseView();
+  for (double alpha : {1.0, 0.5})
+    for (bool sparse : {false, true})
+      for (double fraction : {0.3, 0.01}) {
+        SCOPED_TRACE(testing::Message() << "alpha " << alpha << (sparse ? " sparse" : " dense") << " λ/λmax " << fraction);
+        const double lambda = fraction * cs::LassoSolver<MatX<double>>(d.X, d.y, {.alpha = alpha}).lambda_max();
+        cs::LassoOptions o{.alpha = alpha, .tolerance = 1e-10};
+        const auto gram = sparse ? cs::lasso_cd(Xs, d.y, lambda, o) : cs::lasso_cd(d.X, d.y, lambda, o);
+        o.gram = false;
+        const auto plain = sparse ? cs::lasso_cd(Xs, d.y, lambda, o) : cs::lasso_cd(d.X, d.y, lambda, o);
+        ASSERT_TRUE(gram.converged() && plain.converged());
+        EXPECT_GT(gram.gram_epochs, 0);
+        EXPECT_EQ(plain.gram_epochs, 0);
+        EXPECT_NEAR(gram.certificate.primal, objective(d, gram.w, lambda, alpha), 1e-12 * gram.certificate.primal);
+        EXPECT_NEAR(gram.certificate.primal, plain.certificate.primal, 3e-10 * plain.certificate.primal);
+      }
 }
 
 TEST(LassoCd, PathStartsAtZeroAndEveryPointIsCertified) {

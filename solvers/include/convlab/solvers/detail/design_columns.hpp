@@ -12,8 +12,8 @@
 namespace convlab::solvers::detail {
 
 /// Column access to a dense (column-major) or sparse design. A design that already is what the
-/// loops read — `MatX<double>`, or a compressed column-major `Eigen::SparseMatrix<double>` — is
-/// read in place (copying 1e7 non-zeros cost more than a one-λ solve); any other is converted
+/// loops read — `MatX<double>` or a contiguous `Eigen::Ref<const MatX<double>>`, or a compressed
+/// column-major `Eigen::SparseMatrix<double>` — is read in place (copying 1e7 non-zeros cost more than a one-λ solve); any other is converted
 /// once into an owned copy. The design must outlive this object.
 template <class Design>
 class Columns {
@@ -35,13 +35,13 @@ class Columns {
       inner_ = m->innerIndexPtr();
       values_ = m->valuePtr();
     } else {
-      const MatX<double>* m = nullptr;
-      if constexpr (std::is_same_v<Design, MatX<double>>) m = &X;
-      if (!m) {
+      if constexpr (std::is_same_v<Design, MatX<double>>) values_ = X.data();
+      if constexpr (std::is_same_v<Design, Eigen::Ref<const MatX<double>>>)  // e.g. a Fortran-ordered NumPy array
+        if (X.outerStride() == X.rows()) values_ = X.data();
+      if (!values_) {
         owned_dense_ = X.template cast<double>();
-        m = &owned_dense_;
+        values_ = owned_dense_.data();
       }
-      values_ = m->data();
     }
     if (!norms) return;
     sq_.resize(p_);
