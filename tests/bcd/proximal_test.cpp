@@ -162,7 +162,7 @@ TEST(ProximalBcd, FreeCoordinatesAreLeftOutOfTheRegularizer) {
     co::BlockCoordinateDescent bcd(co::VariableBlocks{5}, rule, update, {.max_iterations = 200000, .gradient_tolerance = 1e-11});
     VecX<double> x = VecX<double>::Zero(40);
     const auto s = bcd.minimize(F, x);
-    EXPECT_EQ(s.status, co::Status::GradientTolerance) << s.brief_report();
+    EXPECT_EQ(s.status, co::Status::KktResidual) << s.brief_report();
     EXPECT_LE((x - xs).norm(), 1e-8 * (1 + xs.norm()));
     EXPECT_LE(s.final_value - Fstar, 1e-10 * (1 + std::abs(Fstar)));
   };
@@ -233,9 +233,13 @@ TEST(ProximalBcd, NamedPoliciesRefuseSmoothUpdatesAndStopOnTheKktResidual) {
                                                     {.max_iterations = 1000000, .gradient_tolerance = 1e-10, .check_every = 10});
     VecX<double> x = VecX<double>::Zero(40);
     const auto s = bcd.minimize(f, x);
-    EXPECT_EQ(s.status, co::Status::GradientTolerance) << update << ": " << s.message;
+    EXPECT_EQ(s.status, co::Status::KktResidual) << update << ": " << s.message;
     EXPECT_LE(s.final_grad_norm, 1e-10);
     EXPECT_NEAR(s.final_grad_norm, f.kkt_residual(f.make_state(x, false)), 1e-15);
+    // The certificate is the returned point's KKT residual, recomputed here.
+    EXPECT_EQ(s.certificate.kind, co::Certificate::Kind::KktResidual);
+    EXPECT_EQ(s.certificate.tolerance, 1e-10);
+    EXPECT_NEAR(s.certificate.value, f.kkt_residual(f.make_state(x, false)), 1e-15);
     EXPECT_LE((x - xs).norm(), 1e-8 * (1 + xs.norm())) << update;
   }
   EXPECT_THROW(co::make_block_coordinate_descent<F>({.rule = "gsl_typo"}, {}), convlab::InvalidArgument);

@@ -392,17 +392,15 @@ co::Summary run_bcd_on(const F& problem, Driver bcd, const RunConfig& c, const c
     s.history.push_back({b.history[i].iteration, b.history[i].seconds, b.history[i].value, residuals[i],
                          std::numeric_limits<double>::quiet_NaN()});
   const auto used = c.optimizer.bcd.resolved(co::CompositeProblem<F>);
-  s.status = b.status;
+  static_cast<co::Report&>(s) = b;  // status, iterations, seconds, certificate (proximal: the KKT residual)
   s.message = fmt::format("bcd ({} partition, blocks of {}, rule {}, update {}): {}", used.partition, used.block_size, used.rule,
                           used.update, b.message);
-  s.iterations = b.iterations;
   s.initial_value = b.initial_value;
   s.final_value = b.final_value;
   s.initial_grad_norm = residuals.front();
   s.final_grad_norm = residual(x);
   s.value_evaluations = static_cast<long long>(b.history.size());
   s.gradient_evaluations = static_cast<long long>(residuals.size());
-  s.seconds = b.seconds;
   return s;
 }
 
@@ -647,7 +645,8 @@ FitResult fit_quantile(const RunConfig& c, MatX<double> X, const VecX<double>& y
   const auto start = std::chrono::steady_clock::now();
   r.x.resize(r.dim);
   auto& s = r.summary;
-  s.status = co::Status::DualityGap;
+  s.status = co::Status::KktResidual;  // each level at a vertex certified by its subgradient condition
+  s.certificate = {.kind = co::Certificate::Kind::KktResidual, .value = 0, .tolerance = quantile::QuantileRegressionResult::kVertexTolerance};
   s.initial_value = s.final_value = 0;
   std::string levels;
   for (Eigen::Index k = 0; k < T; ++k) {
@@ -658,7 +657,8 @@ FitResult fit_quantile(const RunConfig& c, MatX<double> X, const VecX<double>& y
     s.initial_value += quantile::quantile_objective(A, b, VecX<double>::Zero(p), tau) / total;
     s.final_value += quantile::quantile_objective(A, b, q.beta, tau) / total + pc.l1 * q.beta.tail(d).lpNorm<1>();
     s.iterations += q.iterations;
-    if (!q.at_vertex()) s.status = co::Status::MaxIterations;
+    if (q.at_vertex()) s.certificate.value = std::max(s.certificate.value, q.certificate.value);
+    else s.status = co::Status::MaxIterations, s.certificate = {};  // a level certified only by the LP's gap
     levels += fmt::format("{}τ = {}: {}", levels.empty() ? "" : "; ", tau,
                           q.at_vertex() ? "certified vertex" : fmt::format("not certified, LP gap {:.1e}", q.certificate.value));
   }

@@ -33,7 +33,7 @@ namespace convlab::optim {
 
 struct BcdOptions {
   long long max_iterations = 1000;   ///< >= 0
-  double gradient_tolerance = 0;     ///< stop when ‖∇f‖₂ <= this (0: off); f + r: its KKT residual (proximal.hpp)
+  double gradient_tolerance = 0;     ///< stop when ‖∇f‖₂ <= this (0: off); f + r: its KKT residual (proximal.hpp), status KktResidual
   double relative_tolerance = 0;     ///< stop when |f_k − f_{k−check_every}| <= this·max(1, |f_k|) (0: off)
   double time_limit = std::numeric_limits<double>::infinity();  ///< seconds
   double target_value = -std::numeric_limits<double>::infinity();  ///< stop once f <= this
@@ -153,9 +153,14 @@ class BlockCoordinateDescent {
       if (!std::isfinite(f)) return finish(sum, Status::NonFinite, "f is not finite at iteration " + std::to_string(k + 1), state, x, elapsed());
       if (f <= options_.target_value) return finish(sum, Status::TargetValue, "target value reached", state, x, elapsed(), f);
       if (options_.gradient_tolerance > 0) {
-        // f + r (proximal BCD): ∇f does not vanish at a minimizer; its KKT residual does.
+        // f + r (proximal BCD): ∇f does not vanish at a minimizer; its KKT residual does, and is
+        // the run's certificate, as for proximal_gradient.
         if constexpr (requires { problem.kkt_residual(state); }) {
           sum.final_grad_norm = static_cast<double>(problem.kkt_residual(state));
+          if (sum.final_grad_norm <= options_.gradient_tolerance) {
+            sum.certificate = {.kind = Certificate::Kind::KktResidual, .value = sum.final_grad_norm, .tolerance = options_.gradient_tolerance};
+            return finish(sum, Status::KktResidual, "KKT residual below tolerance", state, x, elapsed(), f);
+          }
         } else {
           full.resize(problem.dim());
           problem.gradient(state, full);
