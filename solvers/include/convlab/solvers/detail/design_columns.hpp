@@ -13,8 +13,9 @@ namespace convlab::solvers::detail {
 
 /// Column access to a dense (column-major) or sparse design. A design that already is what the
 /// loops read — `MatX<double>` or a contiguous `Eigen::Ref<const MatX<double>>`, or a compressed
-/// column-major `Eigen::SparseMatrix<double>` — is read in place (copying 1e7 non-zeros cost more than a one-λ solve); any other is converted
-/// once into an owned copy. The design must outlive this object.
+/// column-major `Eigen::SparseMatrix<double>` — is read in place (copying 1e7 non-zeros cost more
+/// than a one-λ solve); any other is converted once into an owned copy. The design must outlive
+/// this object.
 template <class Design>
 class Columns {
   static constexpr bool kSparse = std::is_base_of_v<Eigen::SparseMatrixBase<Design>, Design>;
