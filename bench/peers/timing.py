@@ -4,32 +4,33 @@ import statistics
 import time
 
 
+def _batch_seconds(f, inner):
+    """Seconds per call of f over one batch of `inner` calls."""
+    t = time.perf_counter(); [f() for _ in range(inner)]
+    return (time.perf_counter() - t) / inner
+
+
+def _batch_length(f):
+    """The smallest power of two of calls of f that take at least 0.2 s."""
+    inner = 1
+    while _batch_seconds(f, inner) * inner < 0.2:
+        inner *= 2
+    return inner
+
+
 def timed(f):
     t = time.perf_counter(); f(); first = time.perf_counter() - t
     if first >= 1.0: return first
-    inner = 1
-    while True:
-        t = time.perf_counter(); [f() for _ in range(inner)]
-        if time.perf_counter() - t >= 0.2: break
-        inner *= 2
-    ts = []
-    for _ in range(5):
-        t = time.perf_counter(); [f() for _ in range(inner)]; ts.append((time.perf_counter() - t) / inner)
-    return statistics.median(ts)
+    inner = _batch_length(f)
+    return statistics.median(_batch_seconds(f, inner) for _ in range(5))
 
 
 def timed_pair(f, g, batches=9):
     """f against g in alternating batches (the same batch length, at least 0.2 s for the slower),
     so that a change in the machine's load hits both: (median f, median g, median of f/g)."""
-    def batch_length(h):
-        inner = 1
-        while True:
-            t = time.perf_counter(); [h() for _ in range(inner)]
-            if time.perf_counter() - t >= 0.2: return inner
-            inner *= 2
-    inner = min(batch_length(f), batch_length(g))
+    inner = min(_batch_length(f), _batch_length(g))
     tf, tg = [], []
     for _ in range(batches):
-        for h, ts in ((f, tf), (g, tg)):
-            t = time.perf_counter(); [h() for _ in range(inner)]; ts.append((time.perf_counter() - t) / inner)
+        tf.append(_batch_seconds(f, inner))
+        tg.append(_batch_seconds(g, inner))
     return statistics.median(tf), statistics.median(tg), statistics.median(a / b for a, b in zip(tf, tg))
