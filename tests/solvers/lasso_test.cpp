@@ -130,8 +130,13 @@ TEST(LassoCd, WorkingSetsScreeningAndAndersonDoNotChangeTheSolution) {
   EXPECT_TRUE(plain.converged() && fast.converged());
   EXPECT_NEAR(plain.certificate.primal, fast.certificate.primal, 1e-10 * plain.certificate.primal);
   EXPECT_LE((plain.w - fast.w).norm(), 1e-5 * (1 + plain.w.norm()));
-  EXPECT_GT(fast.screened, 0) << "gap-safe screening removed nothing";
   EXPECT_LT(fast.working_set, 300);
+  // Gap-safe screening acts where a check finds a small gap: a warm start near the answer.
+  const auto rough = cs::lasso_cd(d.X, d.y, lambda, {.tolerance = 1e-3});
+  const auto screened = cs::lasso_cd(d.X, d.y, lambda, {.tolerance = 1e-12}, rough.w);
+  EXPECT_TRUE(screened.converged());
+  EXPECT_GT(screened.screened, 0) << "gap-safe screening removed nothing";
+  EXPECT_NEAR(plain.certificate.primal, screened.certificate.primal, 1e-10 * plain.certificate.primal);
 }
 
 // Updates through the working set's Gram matrix (x_kᵀr kept, r rebuilt at the end) against the
@@ -207,6 +212,51 @@ TEST(LassoCd, PathStartsAtZeroAndEveryPointIsCertified) {
   // The last point against the reference.
   const VecX<double> ws = reference(d, path.back().lambda, 1.0);
   EXPECT_LE(path.back().certificate.primal - objective(d, ws, path.back().lambda, 1.0), 1e-8 * path.back().certificate.primal);
+}
+
+// λ_max comes from the constructor's pass (the norms and Xᵀy together): it equals ‖Xᵀy‖∞/(nα)
+// computed here by Eigen, and w = 0 is optimal at it while a slightly smaller λ moves w.
+TEST(LassoCd, LambdaMaxIsTheLargestCorrelationOfY) {
+  const Data d = make(70, 30, convlab::test::test_seed() + 10);
+  const Eigen::SparseMatrix<double> Xs = d.X.sparseView();
+  for (double alpha : {1.0, 0.5}) {
+    const double expected = (d.X.transpose() * d.y).cwiseAbs().maxCoeff() / (70 * alpha);
+    cs::LassoSolver<MatX<double>> dense(d.X, d.y, {.alpha = alpha});
+    const double lmax = dense.lambda_max();
+    EXPECT_NEAR(lmax, expected, 1e-13 * expected);
+    EXPECT_NEAR(cs::LassoSolver<Eigen::SparseMatrix<double>>(Xs, d.y, {.alpha = alpha}).lambda_max(), expected, 1e-13 * expected);
+    EXPECT_EQ(dense.solve(lmax).nonzeros, 0);
+    EXPECT_GT(dense.solve(0.99 * lmax).nonzeros, 0);
+  }
+}
+
+// A cold start's first working set holds p/64 features, the KKT violators first, and a set that
+// holds every violator is solved to the end: on a wide sparse problem whose violators at w = 0
+// fit in it, the first global check certifies the answer (it took 5 checks growing from 10).
+TEST(LassoCd, ColdStartWhoseViolatorsFitTheFirstWorkingSetNeedsOneCheck) {
+  std::mt19937_64 rng(convlab::test::test_seed() + 11);
+  const Index n = 300, p = 6400;
+  std::vector<Eigen::Triplet<double>> entries;
+  for (Index j = 0; j < p; ++j)
+    for (Index i = 0; i < n; ++i)
+      if (std::uniform_real_distribution<double>()(rng) < 0.05) entries.emplace_back(i, j, std::normal_distribution<double>()(rng));
+  Eigen::SparseMatrix<double> X(n, p);
+  X.setFromTriplets(entries.begin(), entries.end());
+  VecX<double> w_true = VecX<double>::Zero(p);
+  for (Index j = 0; j < 10; ++j) w_true[j * 631] = j % 2 ? 1.0 : -1.5;
+  VecX<double> y = X * w_true;
+  for (Index i = 0; i < n; ++i) y[i] += 0.1 * std::normal_distribution<double>()(rng);
+  cs::LassoSolver<Eigen::SparseMatrix<double>> solver(X, y, {.tolerance = 1e-10});
+  const double lambda = 0.5 * solver.lambda_max();
+  const VecX<double> corr = X.transpose() * y;
+  const auto violators = (corr.array().abs() > static_cast<double>(n) * lambda).count();
+  ASSERT_GT(violators, 0);
+  ASSERT_LE(violators, p / 64);
+  const auto r = solver.solve(lambda);
+  ASSERT_TRUE(r.converged());
+  EXPECT_EQ(r.full_passes, 1);
+  const VecX<double> reference_w = cs::lasso_cd(X, y, lambda, {.tolerance = 1e-10, .working_sets = false}).w;
+  EXPECT_LE((r.w - reference_w).norm(), 1e-4 * (1 + reference_w.norm()));
 }
 
 TEST(LassoCd, RejectsBadInput) {

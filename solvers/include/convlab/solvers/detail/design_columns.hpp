@@ -23,40 +23,18 @@ class Columns {
  public:
   /// `norms`: compute ‖x_j‖² for sq_norm() (a pass over X; logistic_l1 does not need them).
   explicit Columns(const Design& X, bool norms = true) : n_(X.rows()), p_(X.cols()) {
-    if constexpr (kSparse) {
-      const Eigen::SparseMatrix<double>* m = nullptr;
-      if constexpr (std::is_same_v<Design, Eigen::SparseMatrix<double>>)
-        if (X.isCompressed()) m = &X;
-      if (!m) {
-        owned_sparse_ = X.template cast<double>();
-        owned_sparse_.makeCompressed();
-        m = &owned_sparse_;
-      }
-      outer_ = m->outerIndexPtr();
-      inner_ = m->innerIndexPtr();
-      values_ = m->valuePtr();
-    } else {
-      if constexpr (std::is_same_v<Design, MatX<double>>) values_ = X.data();
-      if constexpr (std::is_same_v<Design, Eigen::Ref<const MatX<double>>>)  // e.g. a Fortran-ordered NumPy array
-        if (X.outerStride() == X.rows()) values_ = X.data();
-      if (!values_) {
-        owned_dense_ = X.template cast<double>();
-        values_ = owned_dense_.data();
-      }
-    }
-    if (!norms) return;
-    sq_.resize(p_);
-    for (Eigen::Index j = 0; j < p_; ++j) {
-      if constexpr (kSparse) {
-        double s = 0;
-        for (int k = outer_[j]; k < outer_[j + 1]; ++k) s += values_[k] * values_[k];
-        sq_[j] = s;
-      } else {
-        sq_[j] = col(j).squaredNorm();
-      }
-    }
+    point_at(X);
+    if (norms) sweep(nullptr, nullptr);
+  }
+  /// With the norms, the products x_jᵀv of every column in the same pass (`products`, resized to
+  /// p): the lasso's Xᵀy, which λ_max and a solve from w = 0 need, costs no pass of its own.
+  Columns(const Design& X, const VecX<double>& v, VecX<double>& products) : n_(X.rows()), p_(X.cols()) {
+    point_at(X);
+    products.resize(p_);
+    sweep(&v, &products);
   }
   Columns(Design&&, bool = true) = delete;  // read in place: a temporary design would dangle
+  Columns(Design&&, const VecX<double>&, VecX<double>&) = delete;
 
   Eigen::Index rows() const { return n_; }
   Eigen::Index cols() const { return p_; }
@@ -124,6 +102,50 @@ class Columns {
 
  private:
   Eigen::Map<const VecX<double>> col(Eigen::Index j) const { return {values_ + j * n_, n_}; }
+
+  /// The design's arrays, in place or from an owned copy (class doc).
+  void point_at(const Design& X) {
+    if constexpr (kSparse) {
+      const Eigen::SparseMatrix<double>* m = nullptr;
+      if constexpr (std::is_same_v<Design, Eigen::SparseMatrix<double>>)
+        if (X.isCompressed()) m = &X;
+      if (!m) {
+        owned_sparse_ = X.template cast<double>();
+        owned_sparse_.makeCompressed();
+        m = &owned_sparse_;
+      }
+      outer_ = m->outerIndexPtr();
+      inner_ = m->innerIndexPtr();
+      values_ = m->valuePtr();
+    } else {
+      if constexpr (std::is_same_v<Design, MatX<double>>) values_ = X.data();
+      if constexpr (std::is_same_v<Design, Eigen::Ref<const MatX<double>>>)  // e.g. a Fortran-ordered NumPy array
+        if (X.outerStride() == X.rows()) values_ = X.data();
+      if (!values_) {
+        owned_dense_ = X.template cast<double>();
+        values_ = owned_dense_.data();
+      }
+    }
+  }
+
+  /// One pass over X: the squared norms, and x_jᵀv into `products` when given.
+  void sweep(const VecX<double>* v, VecX<double>* products) {
+    sq_.resize(p_);
+    for (Eigen::Index j = 0; j < p_; ++j) {
+      if constexpr (kSparse) {
+        double s = 0, d = 0;
+        for (int k = outer_[j]; k < outer_[j + 1]; ++k) {
+          s += values_[k] * values_[k];
+          if (v) d += values_[k] * (*v)[inner_[k]];
+        }
+        sq_[j] = s;
+        if (products) (*products)[j] = d;
+      } else {
+        sq_[j] = col(j).squaredNorm();
+        if (products) (*products)[j] = col(j).dot(*v);
+      }
+    }
+  }
 
   Eigen::Index n_ = 0, p_ = 0;
   MatX<double> owned_dense_;                  // only for designs converted on construction
