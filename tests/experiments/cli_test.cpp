@@ -1692,6 +1692,26 @@ TEST(Predict, LeastSquaresAndMultinomialOnLibsvmGiveTheFitsObjective) {
   }
 }
 
+// The lasso examples fit an unpenalized intercept: predict on their own rows gives RMSE²/2 = the
+// fit's value without its l1 term (both examples: l1 = 0.5). Without the intercept the RMSE was
+// 161, above the response's standard deviation of 77.
+TEST(Predict, LassoExamplesPredictTheirRowsAtTheFitsLoss) {
+  const fs::path out = fresh_dir("predict-lasso-examples");
+  for (const std::string name : {"lasso_diabetes", "bcd_lasso_diabetes"}) {
+    SCOPED_TRACE(name);
+    const fs::path run = fitted(out, name);
+    ASSERT_EQ(run_cli("predict " + run.string() + " " + source_dir() + "/data/diabetes.csv"), 0);
+    const auto s = read_json(run / "summary.json"), m = read_json(run / "predictions.json");
+    const auto x = s["x"].get<std::vector<double>>();
+    ASSERT_EQ(x.size(), 11u);  // 10 weights, then the intercept
+    double w1 = 0;
+    for (std::size_t j = 0; j + 1 < x.size(); ++j) w1 += std::abs(x[j]);
+    const double rmse = m["rmse"].get<double>(), f = s["final_value"].get<double>();
+    EXPECT_NEAR(rmse * rmse / 2, f - 0.5 * w1, 1e-9 * f);
+    EXPECT_LT(rmse, 60.0);
+  }
+}
+
 TEST(Predict, BadInputExitsTwoNamingTheCause) {
   const fs::path out = fresh_dir("predict-bad");
   const fs::path run = fitted(out, "logistic_breast_cancer", "--set stop.max_iterations=100");

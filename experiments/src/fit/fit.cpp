@@ -646,7 +646,7 @@ FitResult fit_quantile(const RunConfig& c, MatX<double> X, const VecX<double>& y
   r.x.resize(r.dim);
   auto& s = r.summary;
   s.status = co::Status::KktResidual;  // each level at a vertex certified by its subgradient condition
-  s.certificate = {.kind = co::Certificate::Kind::KktResidual, .value = 0, .tolerance = quantile::QuantileRegressionResult::kVertexTolerance};
+  s.certificate = co::kkt_residual_certificate(0, quantile::QuantileRegressionResult::kVertexTolerance);
   s.initial_value = s.final_value = 0;
   std::string levels;
   for (Eigen::Index k = 0; k < T; ++k) {

@@ -82,7 +82,7 @@ Summary proximal_gradient(const P& f, const R& reg, Out<typename P::Scalar> x, d
       }
     }
   }
-  res.certificate = {.kind = Certificate::Kind::KktResidual, .value = kkt(VecX<S>(x)), .tolerance = o.kkt_tolerance};
+  res.certificate = kkt_residual_certificate(kkt(VecX<S>(x)), o.kkt_tolerance);
   if (res.certificate.holds()) res.status = Status::KktResidual;
   res.message = "KKT residual " + std::to_string(res.certificate.value);
   res.iterations = k;

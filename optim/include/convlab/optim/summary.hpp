@@ -59,6 +59,11 @@ struct Certificate {
   bool holds() const { return certified() && value <= tolerance; }
 };
 
+/// A KKT-residual certificate (proximal gradient, proximal BCD, PRESTO, quantile vertices).
+inline Certificate kkt_residual_certificate(double residual, double tolerance) {
+  return {.kind = Certificate::Kind::KktResidual, .value = residual, .tolerance = tolerance};
+}
+
 inline const char* to_string(Certificate::Kind k) {
   switch (k) {
     case Certificate::Kind::None: return "none";

@@ -12,6 +12,7 @@
 namespace convlab::solvers {
 
 using optim::Certificate;
+using optim::kkt_residual_certificate;
 using optim::Report;
 using optim::Status;
 
@@ -25,10 +26,6 @@ inline Certificate duality_gap(double primal, double dual, double tolerance) {
           .dual = dual};
 }
 
-/// A KKT-residual certificate.
-inline Certificate kkt_residual_certificate(double residual, double tolerance) {
-  return {.kind = Certificate::Kind::KktResidual, .value = residual, .tolerance = tolerance};
-}
 
 /// The status of a solver that stops on its certificate or on its iteration budget.
 inline Status certified_status(const Certificate& c) {

@@ -158,7 +158,7 @@ class BlockCoordinateDescent {
         if constexpr (requires { problem.kkt_residual(state); }) {
           sum.final_grad_norm = static_cast<double>(problem.kkt_residual(state));
           if (sum.final_grad_norm <= options_.gradient_tolerance) {
-            sum.certificate = {.kind = Certificate::Kind::KktResidual, .value = sum.final_grad_norm, .tolerance = options_.gradient_tolerance};
+            sum.certificate = kkt_residual_certificate(sum.final_grad_norm, options_.gradient_tolerance);
             return finish(sum, Status::KktResidual, "KKT residual below tolerance", state, x, elapsed(), f);
           }
         } else {
