@@ -139,7 +139,7 @@ class LassoSolver {
       res.certificate = duality_gap(g.primal, g.dual, opt_.tolerance);
       if (res.certificate.holds() || res.iterations >= opt_.max_epochs) break;
       if (opt_.screening) res.screened += screen(g, res.w);
-      // Working set: the support, then the features closest to their dual constraint.
+      // Working set: the support, the violators, then the features closest to their constraint.
       if (!opt_.working_sets) {
         ws.clear();
         for (Eigen::Index j = 0; j < p; ++j)
@@ -178,7 +178,7 @@ class LassoSolver {
   static Eigen::Index count_nonzeros(const VecX<double>& w) { return (w.array() != 0).count(); }
 
   /// r = y − Xw, kept when r already is the residual of w (a warm start from the last solve:
-  /// the path), so that the correlations of the last gap check stay valid.
+  /// the path), so that the correlations of the last gap check stay valid; at w = 0 they are Xᵀy.
   void set_residual(const VecX<double>& w) {
     if (w_of_r_.size() == w.size() && w_of_r_ == w) return;
     w_of_r_ = w;

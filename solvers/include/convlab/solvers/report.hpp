@@ -26,7 +26,6 @@ inline Certificate duality_gap(double primal, double dual, double tolerance) {
           .dual = dual};
 }
 
-
 /// The status of a solver that stops on its certificate or on its iteration budget.
 inline Status certified_status(const Certificate& c) {
   if (!c.holds()) return Status::MaxIterations;
