@@ -598,7 +598,7 @@ class LogisticL1Solver {
   LogisticL1Solver(Design&&, const VecX<double>&, LogisticL1Options = {}, const VecX<double>& = {}) = delete;
   /// `sample_weights`: empty (every row weighs 1) or one finite weight >= 0 per row, not all 0.
   LogisticL1Solver(const Design& X, const VecX<double>& labels, LogisticL1Options o = {}, const VecX<double>& sample_weights = {})
-      : cols_(X, /*norms=*/false), opt_(o) {
+      : cols_(X), opt_(o) {
     opt_.validate();
     detail::require_size(labels.size(), X.rows(), "logistic_l1: labels (one per row of X)");
     y_ = detail::signed_labels(labels, "logistic_l1");

@@ -21,19 +21,15 @@ class Columns {
   static constexpr bool kSparse = std::is_base_of_v<Eigen::SparseMatrixBase<Design>, Design>;
 
  public:
-  /// `norms`: compute ‖x_j‖² for sq_norm() (a pass over X; logistic_l1 does not need them).
-  explicit Columns(const Design& X, bool norms = true) : n_(X.rows()), p_(X.cols()) {
-    point_at(X);
-    if (norms) sweep(nullptr, nullptr);
-  }
-  /// With the norms, the products x_jᵀv of every column in the same pass (`products`, resized to
-  /// p): the lasso's Xᵀy, which λ_max and a solve from w = 0 need, costs no pass of its own.
+  /// Without the norms: sq_norm() is not available (logistic_l1 does not need it).
+  explicit Columns(const Design& X) : n_(X.rows()), p_(X.cols()) { point_at(X); }
+  /// With ‖x_j‖² for sq_norm() and the products x_jᵀv of every column, in one pass (`products`,
+  /// resized to p): the lasso's Xᵀy, which λ_max and a solve from w = 0 need, costs no pass of its own.
   Columns(const Design& X, const VecX<double>& v, VecX<double>& products) : n_(X.rows()), p_(X.cols()) {
     point_at(X);
-    products.resize(p_);
-    sweep(&v, &products);
+    norms_and_products(v, products);
   }
-  Columns(Design&&, bool = true) = delete;  // read in place: a temporary design would dangle
+  Columns(Design&&) = delete;  // read in place: a temporary design would dangle
   Columns(Design&&, const VecX<double>&, VecX<double>&) = delete;
 
   Eigen::Index rows() const { return n_; }
@@ -128,21 +124,22 @@ class Columns {
     }
   }
 
-  /// One pass over X: the squared norms, and x_jᵀv into `products` when given.
-  void sweep(const VecX<double>* v, VecX<double>* products) {
+  /// One pass over X: the squared norms, and x_jᵀv into `products`.
+  void norms_and_products(const VecX<double>& v, VecX<double>& products) {
     sq_.resize(p_);
+    products.resize(p_);
     for (Eigen::Index j = 0; j < p_; ++j) {
       if constexpr (kSparse) {
         double s = 0, d = 0;
         for (int k = outer_[j]; k < outer_[j + 1]; ++k) {
           s += values_[k] * values_[k];
-          if (v) d += values_[k] * (*v)[inner_[k]];
+          d += values_[k] * v[inner_[k]];
         }
         sq_[j] = s;
-        if (products) (*products)[j] = d;
+        products[j] = d;
       } else {
         sq_[j] = col(j).squaredNorm();
-        if (products) (*products)[j] = col(j).dot(*v);
+        products[j] = col(j).dot(v);
       }
     }
   }
