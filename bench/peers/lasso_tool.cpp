@@ -12,6 +12,9 @@
 //                                   labels y > 0 also _llambda.txt (0.05·λ_max) and _lpath.txt
 //                                   (50 λ from λ_max down to that λ)
 //   lasso_tool time DIR NAME REPS   median seconds for one λ and for the 50-λ path (ours)
+//   lasso_tool pathstats DIR NAME   the 50-λ path once, one line per λ: λ/λ_max, seconds, epochs
+//                                   (of them through G), last working set, non-zeros, passes over
+//                                   X, screened and pruned features, relative gap
 //   lasso_tool gap DIR NAME FILE    relative duality gap of the coefficients in FILE (one λ)
 //   lasso_tool ltime DIR NAME REPS  L1-logistic (labels y > 0): median seconds for one λ (ours), gap, method
 //   lasso_tool lptime DIR NAME REPS L1-logistic: median seconds for the 50-λ path of _lpath.txt (ours), worst gap
@@ -286,6 +289,17 @@ int main(int argc, char** argv) {
     std::cout << t1 << " " << t2 << " " << one.certificate.value << " " << worst << "\n";
     return 0;
   }
+  if (a.size() == 3 && a[0] == "pathstats") {
+    const Problem p = load(a[1], a[2]);
+    const auto path = with_design(p, [&](const auto& X) { return cs::lasso_path(X, p.y, {.n_lambdas = 50, .ratio = 1e-2, .lasso = {.tolerance = 1e-8}}); });
+    std::cout << "k lambda/lambda_max seconds epochs gram_epochs working_set nonzeros passes screened pruned gap\n";
+    for (std::size_t k = 0; k < path.size(); ++k) {
+      const auto& r = path[k];
+      std::cout << k << " " << r.lambda / path.front().lambda << " " << r.seconds << " " << r.iterations << " " << r.gram_epochs << " "
+                << r.working_set << " " << r.nonzeros << " " << r.full_passes << " " << r.screened << " " << r.pruned << " " << r.certificate.value << "\n";
+    }
+    return 0;
+  }
   if (a.size() == 4 && (a[0] == "ltime" || a[0] == "rtime")) {
     const bool l1 = a[0] == "ltime";
     const Problem p = load(a[1], a[2]);
@@ -369,6 +383,6 @@ int main(int argc, char** argv) {
       return lines > 0 ? 0 : 2;
     });
   }
-  std::cerr << "usage: lasso_tool write DIR DATA_DIR | writescale DIR | {time,ltime,lptime,rtime} DIR NAME REPS | {gap,lgap,rgap} DIR NAME FILE\n";
+  std::cerr << "usage: lasso_tool write DIR DATA_DIR | writescale DIR | {time,ltime,lptime,rtime} DIR NAME REPS | pathstats DIR NAME | {gap,lgap,rgap} DIR NAME FILE\n";
   return 2;
 }

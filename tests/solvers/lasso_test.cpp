@@ -139,6 +139,36 @@ TEST(LassoCd, WorkingSetsScreeningAndAndersonDoNotChangeTheSolution) {
   EXPECT_NEAR(plain.certificate.primal, screened.certificate.primal, 1e-10 * plain.certificate.primal);
 }
 
+// The working sets' own gap-safe rule (features set aside within a λ's subproblem) against no
+// screening at all, down sparse lasso and elastic-net paths whose late working sets hold many
+// features that stay 0: the same objective at every λ, recomputed here from w, each certified.
+TEST(LassoCd, WorkingSetPruningKeepsEveryAnswerOnPaths) {
+  const Data d = make(200, 600, convlab::test::test_seed() + 8);
+  std::mt19937_64 rng(convlab::test::test_seed() + 9);
+  MatX<double> thinned = d.X;
+  for (Index j = 0; j < thinned.cols(); ++j)
+    for (Index i = 0; i < thinned.rows(); ++i)
+      if (std::uniform_real_distribution<double>()(rng) < 0.9) thinned(i, j) = 0;
+  const Eigen::SparseMatrix<double> Xs = thinned.sparseView();
+  const Data problem{thinned, d.y};
+  for (double alpha : {1.0, 0.5}) {
+    SCOPED_TRACE(testing::Message() << "alpha " << alpha);
+    cs::LassoPathOptions o{.n_lambdas = 20, .ratio = 0.01, .lasso = {.alpha = alpha, .tolerance = 1e-10, .gram = false}};
+    const auto pruning = cs::lasso_path(Xs, d.y, o);
+    o.lasso.screening = false;
+    const auto plain = cs::lasso_path(Xs, d.y, o);
+    Index pruned = 0;
+    for (std::size_t k = 0; k < pruning.size(); ++k) {
+      EXPECT_TRUE(pruning[k].converged() && plain[k].converged()) << k;
+      EXPECT_NEAR(pruning[k].certificate.primal, objective(problem, pruning[k].w, pruning[k].lambda, alpha), 1e-12 * pruning[k].certificate.primal) << k;
+      EXPECT_NEAR(pruning[k].certificate.primal, plain[k].certificate.primal, 3e-10 * plain[k].certificate.primal) << k;
+      EXPECT_EQ(plain[k].pruned, 0);
+      pruned += pruning[k].pruned;
+    }
+    EXPECT_GT(pruned, 0) << "the working sets' gap-safe rule set nothing aside";
+  }
+}
+
 // Updates through the working set's Gram matrix (x_kᵀr kept, r rebuilt at the end) against the
 // residual updates, on warm-started paths: the same objective at every λ, each certified, with
 // the objective recomputed here from w (a lost update in either bookkeeping would show).

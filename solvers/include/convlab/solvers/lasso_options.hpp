@@ -18,7 +18,7 @@ struct LassoOptions {
   double tolerance = 1e-8;       ///< relative duality gap at which to stop, > 0
   long long max_epochs = 100000; ///< passes over the working set, in total
   bool working_sets = true;      ///< grow working sets from the dual (celer/skglm); off: cyclic CD on all features
-  bool screening = true;         ///< gap-safe screening (drop features certified to be 0)
+  bool screening = true;         ///< gap-safe screening (drop features certified to be 0), of all features and within each working set
   bool anderson = true;          ///< Anderson extrapolation of the working-set iterates
   bool gram = true;              ///< update through the working set's Gram matrix when cheaper (glmnet's covariance updates)
   int anderson_memory = 5;       ///< iterates combined, >= 2
