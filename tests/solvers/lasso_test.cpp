@@ -32,6 +32,15 @@ Data make(Index n, Index p, unsigned seed) {
   for (Index i = 0; i < n; ++i) d.y[i] += 0.5 * std::normal_distribution<double>()(rng);
   return d;
 }
+// X with each entry set to 0 with probability `zero_share` (a sparse design with X's values).
+MatX<double> thinned(const MatX<double>& X, double zero_share, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  MatX<double> out = X;
+  for (Index j = 0; j < out.cols(); ++j)
+    for (Index i = 0; i < out.rows(); ++i)
+      if (std::uniform_real_distribution<double>()(rng) < zero_share) out(i, j) = 0;
+  return out;
+}
 // P(w) for the solver's scaling.
 double objective(const Data& d, const VecX<double>& w, double lambda, double alpha) {
   const double n = static_cast<double>(d.X.rows());
@@ -144,13 +153,8 @@ TEST(LassoCd, WorkingSetsScreeningAndAndersonDoNotChangeTheSolution) {
 // features that stay 0: the same objective at every λ, recomputed here from w, each certified.
 TEST(LassoCd, WorkingSetPruningKeepsEveryAnswerOnPaths) {
   const Data d = make(200, 600, convlab::test::test_seed() + 8);
-  std::mt19937_64 rng(convlab::test::test_seed() + 9);
-  MatX<double> thinned = d.X;
-  for (Index j = 0; j < thinned.cols(); ++j)
-    for (Index i = 0; i < thinned.rows(); ++i)
-      if (std::uniform_real_distribution<double>()(rng) < 0.9) thinned(i, j) = 0;
-  const Eigen::SparseMatrix<double> Xs = thinned.sparseView();
-  const Data problem{thinned, d.y};
+  const Data problem{thinned(d.X, 0.9, convlab::test::test_seed() + 9), d.y};
+  const Eigen::SparseMatrix<double> Xs = problem.X.sparseView();
   for (double alpha : {1.0, 0.5}) {
     SCOPED_TRACE(testing::Message() << "alpha " << alpha);
     cs::LassoPathOptions o{.n_lambdas = 20, .ratio = 0.01, .lasso = {.alpha = alpha, .tolerance = 1e-10, .gram = false}};
@@ -174,16 +178,12 @@ TEST(LassoCd, WorkingSetPruningKeepsEveryAnswerOnPaths) {
 // the objective recomputed here from w (a lost update in either bookkeeping would show).
 TEST(LassoCd, GramUpdatesMatchResidualUpdatesOnPathsDenseAndSparse) {
   const Data d = make(200, 80, convlab::test::test_seed() + 6);
-  std::mt19937_64 rng(convlab::test::test_seed() + 7);
-  MatX<double> thinned = d.X;
-  for (Index j = 0; j < thinned.cols(); ++j)
-    for (Index i = 0; i < thinned.rows(); ++i)
-      if (std::uniform_real_distribution<double>()(rng) < 0.7) thinned(i, j) = 0;
-  const Eigen::SparseMatrix<double> Xs = thinned.sparseView();
+  const MatX<double> sparse_X = thinned(d.X, 0.7, convlab::test::test_seed() + 7);
+  const Eigen::SparseMatrix<double> Xs = sparse_X.sparseView();
   for (double alpha : {1.0, 0.5}) {
     for (bool sparse : {false, true}) {
       SCOPED_TRACE(testing::Message() << "alpha " << alpha << (sparse ? " sparse" : " dense"));
-      const Data problem{sparse ? thinned : d.X, d.y};
+      const Data problem{sparse ? sparse_X : d.X, d.y};
       cs::LassoPathOptions o{.n_lambdas = 15, .ratio = 0.01, .lasso = {.alpha = alpha, .tolerance = 1e-10}};
       const auto gram = sparse ? cs::lasso_path(Xs, d.y, o) : cs::lasso_path(d.X, d.y, o);
       o.lasso.gram = false;

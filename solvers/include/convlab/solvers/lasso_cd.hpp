@@ -373,7 +373,7 @@ class LassoSolver {
   /// removes. A pruned feature's rows of the Anderson history are zeroed, so extrapolation keeps
   /// it at 0. Returns how many it dropped.
   Eigen::Index prune(const detail::GapState& g, std::vector<Eigen::Index>& live, const std::vector<Eigen::Index>& ws,
-             MatX<double>& history, VecX<double>& w) {
+                     MatX<double>& history, VecX<double>& w) {
     const double radius = safe_radius(g);
     std::size_t kept = 0;
     for (std::size_t k = 0; k < live.size(); ++k) {

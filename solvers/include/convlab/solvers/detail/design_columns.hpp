@@ -37,7 +37,7 @@ class Columns {
   double sq_norm(Eigen::Index j) const { return sq_[j]; }
   /// x_jᵀr. Sparse: four partial sums in a fixed order (the same bits on every platform), since
   /// one sum waits on each addition's latency: an epoch of dots and axpys over 54 000 columns of
-  /// 100 entries took 9–10% less.
+  /// 100 entries took about a tenth less (bench/README.md).
   double dot(Eigen::Index j, const VecX<double>& r) const {
     if constexpr (!kSparse) return col(j).dot(r);
     double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
