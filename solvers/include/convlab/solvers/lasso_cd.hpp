@@ -325,7 +325,7 @@ class LassoSolver {
   }
 
   /// Cyclic CD epochs on the working set until its own gap meets `target` (or the epoch budget),
-  /// with Anderson extrapolation every `anderson_memory` epochs (kept only when P decreases).
+  /// with Anderson extrapolation every `anderson_memory` + 1 epochs (kept only when P decreases).
   /// glmnet's active-set cycling: of five epochs, the first sweeps the whole set and the other
   /// four only its non-zeros, since a coefficient that stays 0 costs a dot product and moves
   /// nothing (late on a path the strong rule keeps every feature while half of them stay 0). The
